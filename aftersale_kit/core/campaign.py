@@ -1,0 +1,243 @@
+"""What a shop owner's config file becomes after validation: shop settings and campaigns.
+
+The YAML loader (:mod:`aftersale_kit.core.config`) builds these; the engine
+(:mod:`aftersale_kit.core.engine`) reads them. Everything here is already validated: a value that
+reached a dataclass is known to be well-formed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from .model import EventKind
+from .money import Money
+
+if TYPE_CHECKING:
+    from .conditions import Condition
+
+__all__ = [
+    "Action",
+    "Budget",
+    "BudgetPeriod",
+    "Campaign",
+    "CouponKind",
+    "FreeGift",
+    "IssueCoupon",
+    "MarginGuard",
+    "PerCustomerLimit",
+    "SecretRef",
+    "ShopConfig",
+    "ShopSettings",
+    "ShowBlock",
+    "SourceSpan",
+    "Split",
+    "TagOrder",
+    "Window",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpan:
+    """Where a value stood in its file (1-based line and column)."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class CouponKind(StrEnum):
+    PERCENTAGE = "percentage"
+    FIXED_AMOUNT = "fixed_amount"
+    FREE_SHIPPING = "free_shipping"
+
+
+class BudgetPeriod(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+    TOTAL = "total"
+
+
+@dataclass(frozen=True, slots=True)
+class IssueCoupon:
+    """Create a coupon on the platform for the customer's next order."""
+
+    kind: CouponKind
+    #: Percent (0 < v <= 100) for PERCENTAGE, an amount in the shop currency for FIXED_AMOUNT,
+    #: 0 for FREE_SHIPPING.
+    value: Decimal
+    valid_days: int
+    minimum_order: Decimal | None = None
+    single_use: bool = True
+    restrict_to_email: bool = True
+    code_prefix: str = ""
+    #: Length of the generated part of the code (after the prefix).
+    code_length: int = 8
+    product_ids: tuple[str, ...] = ()
+    #: Shopify collection handles / WooCommerce category slugs the coupon applies to.
+    collections: tuple[str, ...] = ()
+    #: For budgets of FREE_SHIPPING coupons: what one is assumed to cost (default: this order's
+    #: shipping amount).
+    estimated_value: Decimal | None = None
+    #: Only in this A/B variant (``None``: in every variant).
+    variant: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShowBlock:
+    """Show a content block on the confirmation page and in the order e-mail."""
+
+    block: str
+    params: tuple[tuple[str, Any], ...] = ()
+    variant: str | None = None
+
+    def param(self, name: str, default: Any = None) -> Any:
+        for k, v in self.params:
+            if k == name:
+                return v
+        return default
+
+
+@dataclass(frozen=True, slots=True)
+class FreeGift:
+    """Put a free gift in the parcel: a note for the packer and an order tag."""
+
+    note: str
+    tag: str = "free-gift"
+    #: What the gift costs the shop (counts against budgets and the margin guard).
+    cost: Decimal = Decimal(0)
+    variant: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TagOrder:
+    tag: str
+    variant: str | None = None
+
+
+Action = IssueCoupon | ShowBlock | FreeGift | TagOrder
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A campaign runs from ``starts_at`` (inclusive) to ``ends_at`` (exclusive); either open."""
+
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PerCustomerLimit:
+    """``max_uses``: how often one customer can get this campaign (1 = once);
+    ``cooldown_days``: minimum days between two offers to the same customer."""
+
+    max_uses: int | None = None
+    cooldown_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """At most ``amount`` of offer cost per ``period`` (calendar periods in the shop's timezone)."""
+
+    amount: Money
+    period: BudgetPeriod
+
+
+@dataclass(frozen=True, slots=True)
+class MarginGuard:
+    """No offer whose cost exceeds ``max_share`` (0..1) of the order's margin."""
+
+    max_share: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """A/B split and holdout, deterministic by customer (or email for guests).
+
+    ``holdout`` (0..1) of customers get nothing (control group); the rest are spread over
+    ``variants`` by weight.
+    """
+
+    variants: tuple[tuple[str, int], ...] = ()
+    holdout: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    id: str
+    actions: tuple[Action, ...]
+    description: str = ""
+    enabled: bool = True
+    trigger: EventKind = EventKind.ORDER_PAID
+    conditions: tuple[Condition, ...] = ()
+    #: Higher wins inside an exclusive group, and is decided first.
+    priority: int = 0
+    exclusive_group: str | None = None
+    window: Window | None = None
+    per_customer: PerCustomerLimit | None = None
+    #: Total number of times this campaign may fire, over all customers.
+    usage_limit: int | None = None
+    budget: Budget | None = None
+    margin_guard: MarginGuard | None = None
+    split: Split | None = None
+    source: SourceSpan | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRef:
+    """A secret named by the environment variable that holds it; never the value itself."""
+
+    name: str
+    env: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShopSettings:
+    platform: str
+    domain: str
+    currency: str
+    locale: str = "de_DE"
+    timezone: str = "UTC"
+    secrets: tuple[SecretRef, ...] = ()
+    #: Override of the platform's API base URL (e.g. a sandbox); ``None``: the real platform.
+    api_base_url: str | None = None
+    api_version: str | None = None
+    #: Assumed margin share (0..1) for products without a cost in ``product_costs``.
+    default_margin: Decimal = Decimal("0.30")
+    #: Unit cost per SKU, in the shop currency.
+    product_costs: tuple[tuple[str, Decimal], ...] = ()
+    #: Contact limit: at most this many offers (campaigns firing with a coupon or gift) per order.
+    max_offers_per_order: int | None = None
+    templates_dir: str | None = None
+
+    def secret(self, name: str) -> SecretRef | None:
+        for ref in self.secrets:
+            if ref.name == name:
+                return ref
+        return None
+
+    def product_cost(self, sku: str | None) -> Decimal | None:
+        if sku is None:
+            return None
+        for k, v in self.product_costs:
+            if k == sku:
+                return v
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ShopConfig:
+    """One validated config file: the shop and its campaigns, in file order."""
+
+    settings: ShopSettings
+    campaigns: tuple[Campaign, ...] = field(default=())
+    source: str = "<memory>"

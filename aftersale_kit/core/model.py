@@ -1,0 +1,173 @@
+"""The platform-neutral order model and the events built from it.
+
+Values are frozen dataclasses; ids are strings (Shopify ids exceed 2**53); money is
+:class:`~aftersale_kit.core.money.Money`.
+
+**Unknown is not empty.** Webhook payloads lack fields that rules use (Shopify's order customer has
+carried no orders count or total spent since API 2022-07 and its line items no product type, tags
+or collections; WooCommerce line items carry no categories or tags). Such a field is ``None``
+(*unknown*) until an adapter fills it in, never ``0`` or ``()``. An empty tuple means "known to be
+empty".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from .money import Money
+
+__all__ = [
+    "Address",
+    "Customer",
+    "EventKind",
+    "FinancialStatus",
+    "LineItem",
+    "Order",
+    "OrderEvent",
+]
+
+
+class FinancialStatus(StrEnum):
+    """The order's payment state, normalised over both platforms."""
+
+    PENDING = "pending"
+    AUTHORIZED = "authorized"
+    PAID = "paid"
+    PARTIALLY_PAID = "partially_paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    VOIDED = "voided"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+class EventKind(StrEnum):
+    """What happened to an order; a campaign's trigger is one of these."""
+
+    ORDER_CREATED = "order_created"
+    ORDER_PAID = "order_paid"
+    ORDER_FULFILLED = "order_fulfilled"
+    ORDER_CANCELLED = "order_cancelled"
+    REFUND_CREATED = "refund_created"
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    country_code: str | None = None
+    province_code: str | None = None
+    city: str | None = None
+    zip: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """The buyer with an account. Guest orders have no Customer (``Order.customer is None``)."""
+
+    id: str
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    locale: str | None = None
+    #: ``None``: unknown (not in the webhook, not fetched yet).
+    tags: tuple[str, ...] | None = None
+    #: Number of orders including this one; ``None``: unknown.
+    orders_count: int | None = None
+    #: Lifetime spend; ``None``: unknown.
+    total_spent: Money | None = None
+    accepts_marketing: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LineItem:
+    id: str
+    title: str
+    quantity: int
+    unit_price: Money
+    product_id: str | None = None
+    variant_id: str | None = None
+    sku: str | None = None
+    vendor: str | None = None
+    #: ``None``: unknown until enriched.
+    product_type: str | None = None
+    #: Product tags; ``None``: unknown until enriched.
+    tags: tuple[str, ...] | None = None
+    #: Shopify collection handles or WooCommerce category slugs; ``None``: unknown.
+    categories: tuple[str, ...] | None = None
+    gift_card: bool = False
+
+    @property
+    def total(self) -> Money:
+        return self.unit_price * self.quantity
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """One order, as both platforms describe it, in neutral terms."""
+
+    platform: str
+    shop: str
+    id: str
+    number: str
+    currency: str
+    created_at: datetime
+    financial_status: FinancialStatus
+    subtotal: Money
+    total: Money
+    discounts: Money
+    shipping: Money
+    tax: Money
+    line_items: tuple[LineItem, ...] = ()
+    customer: Customer | None = None
+    email: str | None = None
+    paid_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    billing_address: Address | None = None
+    shipping_address: Address | None = None
+    shipping_method: str | None = None
+    payment_gateway: str | None = None
+    source: str | None = None
+    discount_codes: tuple[str, ...] = ()
+    note_attributes: tuple[tuple[str, str], ...] = ()
+    tags: tuple[str, ...] = ()
+    locale: str | None = None
+    test: bool = False
+    #: Platform-specific handles the adapters need (Shopify GID, WooCommerce ``order_key``, ...).
+    platform_ref: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def is_guest(self) -> bool:
+        return self.customer is None
+
+    @property
+    def billing_country(self) -> str | None:
+        return self.billing_address.country_code if self.billing_address else None
+
+    @property
+    def shipping_country(self) -> str | None:
+        return self.shipping_address.country_code if self.shipping_address else None
+
+    def ref(self, key: str) -> str | None:
+        """A platform handle by name, e.g. ``order.ref("gid")`` or ``order.ref("order_key")``."""
+        for k, v in self.platform_ref:
+            if k == key:
+                return v
+        return None
+
+    def attribute(self, name: str) -> str | None:
+        for k, v in self.note_attributes:
+            if k == name:
+                return v
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    """Something happened to an order. ``dedupe_key`` is stable across redeliveries."""
+
+    kind: EventKind
+    order: Order
+    dedupe_key: str
+    occurred_at: datetime
