@@ -1,1 +1,1 @@
-"""Test helpers shipped with the library: platform sandboxes and pytest fixtures for users' tests."""
+"""Test helpers shipped with the library: platform sandboxes and pytest fixtures."""
