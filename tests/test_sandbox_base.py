@@ -1,0 +1,86 @@
+"""The shared sandbox base: a real server on loopback, TLS, faults and webhook delivery."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import requests
+
+from aftersale_kit.testing.faults import FaultPlan
+from aftersale_kit.testing.httpserver import Request, Response, SandboxHTTPServer, json_response
+from aftersale_kit.testing.tls import make_test_certificate
+from aftersale_kit.testing.webhooks import Delivery, WebhookSender
+
+
+def _echo(request: Request) -> Response:
+    return json_response(
+        200, {"method": request.method, "path": request.path, "len": len(request.body)}
+    )
+
+
+def test_serves_over_http_and_https(tmp_path: Path) -> None:
+    # given a server over plain HTTP and one over HTTPS with a test CA
+    cert = make_test_certificate(tmp_path)
+    with (
+        SandboxHTTPServer(_echo) as plain,
+        SandboxHTTPServer(_echo, tls=cert.server_context) as tls,
+    ):
+        # when a real client calls both
+        r1 = requests.post(plain.url + "/a?x=1", data=b"abc", timeout=5)
+        r2 = requests.get(tls.url + "/b", verify=str(cert.ca_file), timeout=5)
+        tls_url = tls.url
+    # then both answer
+    assert r1.json() == {"method": "POST", "path": "/a", "len": 3}
+    assert tls_url.startswith("https://")
+    assert r2.json()["path"] == "/b"
+
+
+def test_faults_hit_api_paths_but_never_the_control_api() -> None:
+    # given every API call fails with 429
+    faults = FaultPlan(rate_429=1.0, retry_after=2.0)
+    with SandboxHTTPServer(_echo, faults=faults) as server:
+        api = requests.get(server.url + "/admin/api/x", timeout=5)
+        control = requests.get(server.url + "/_sandbox/state", timeout=5)
+    assert api.status_code == 429
+    assert api.headers["Retry-After"] == "2.0"
+    assert control.status_code == 200
+    assert faults.counts["429"] == 1
+
+
+def test_sender_retries_until_the_receiver_recovers() -> None:
+    # given a receiver that fails twice, then accepts
+    seen: list[bytes] = []
+    lock = threading.Lock()
+
+    def receiver(request: Request) -> Response:
+        with lock:
+            seen.append(request.body)
+            return Response(500 if len(seen) <= 2 else 200)
+
+    results: list[bool] = []
+    with SandboxHTTPServer(receiver) as server:
+        sender = WebhookSender(
+            retry_delays=[0.01, 0.01, 0.01], on_result=lambda d, ok: results.append(ok)
+        )
+        sender.start()
+        # when one delivery is sent
+        sender.send(Delivery("d1", "s1", server.url + "/hook", "orders/paid", {"X-T": "1"}, b"{}"))
+        assert sender.wait_idle(5)
+        sender.stop()
+    # then it took three attempts with the same bytes, and ended delivered
+    (delivery,) = sender.deliveries()
+    assert [a.status for a in delivery.attempts] == [500, 500, 200]
+    assert delivery.state == "delivered"
+    assert seen == [b"{}"] * 3
+    assert results == [False, False, True]
+
+
+def test_sender_without_retries_gives_up_and_duplicates_on_request() -> None:
+    with SandboxHTTPServer(lambda r: Response(503)) as server:
+        sender = WebhookSender(duplicate=1.0).start()
+        sender.send(Delivery("d1", "s1", server.url + "/hook", "order.updated", {}, b"x"))
+        assert sender.wait_idle(5)
+        sender.stop()
+    states = sorted((d.id, d.state, len(d.attempts)) for d in sender.deliveries())
+    assert states == [("d1", "failed", 1), ("d1-dup", "failed", 1)]
