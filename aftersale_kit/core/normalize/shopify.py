@@ -1,0 +1,261 @@
+"""Shopify order JSON -> :class:`~aftersale_kit.core.model.Order`.
+
+Accepts the ``orders/*`` webhook body (the bare order) and the REST ``{"order": {...}}`` wrapper,
+in the 2019 shape (``gateway``, customer ``orders_count``/``total_spent``/``tags``) and the current
+one (``admin_graphql_api_id``, ``current_*``, no customer history).
+
+Choices where the platform leaves room:
+
+- Amounts are the *original* ones in the shop currency (``subtotal_price``, ``total_price``,
+  ``total_discounts``, ``total_tax``), not the ``current_*`` ones after edits and refunds.
+  ``subtotal`` is Shopify's ``subtotal_price``: after discounts, before shipping and tax.
+- ``shipping`` is ``total_shipping_price_set.shop_money.amount``, else the sum of the prices of the
+  ``shipping_lines`` not marked ``is_removed``. Absent discounts, tax or shipping count as zero.
+- ``financial_status`` maps one to one; a cancelled order (``cancelled_at`` set) is
+  ``CANCELLED`` unless it was fully refunded (``REFUNDED``). ``expired`` (an authorisation that
+  lapsed) is ``VOIDED``; an unknown value is ``UNKNOWN``.
+- ``paid_at`` stays ``None``: the order payload carries no payment time (``processed_at`` is when
+  the order was placed, not when it was captured). Adapters know it from the ``orders/paid`` event.
+- ``number`` is ``name`` (``"#1001"``, what the buyer sees), else ``order_number``; the three
+  numbering fields disagree in Shopify's own sample, so none is derived from another.
+- ``shipping_method`` is the title of the first shipping line; ``payment_gateway`` is ``gateway``
+  (2019 shape) or the first of ``payment_gateway_names``.
+- The customer's ``locale`` is the customer's own if given, else the order's ``customer_locale``;
+  ``accepts_marketing`` is the customer's ``accepts_marketing``, else its
+  ``email_marketing_consent.state``, else the order's ``buyer_accepts_marketing``.
+- ``customer: {}`` (an object without any field) counts as a guest, as does ``null`` or no key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..model import Address, Customer, FinancialStatus, LineItem, Order
+from ..money import Money
+from ._read import Obj, split_tags, unwrap
+
+__all__ = ["normalize_shopify_order", "shopify_financial_status"]
+
+PLATFORM = "shopify"
+_LABEL = "Shopify order payload"
+
+_FINANCIAL = {
+    "pending": FinancialStatus.PENDING,
+    "authorized": FinancialStatus.AUTHORIZED,
+    "partially_paid": FinancialStatus.PARTIALLY_PAID,
+    "paid": FinancialStatus.PAID,
+    "partially_refunded": FinancialStatus.PARTIALLY_REFUNDED,
+    "refunded": FinancialStatus.REFUNDED,
+    "voided": FinancialStatus.VOIDED,
+    "expired": FinancialStatus.VOIDED,
+}
+
+_CONSENT = {"subscribed": True, "not_subscribed": False, "unsubscribed": False}
+
+
+def shopify_financial_status(value: str | None, *, cancelled: bool = False) -> FinancialStatus:
+    """Shopify's ``financial_status`` (plus whether ``cancelled_at`` is set) in neutral terms."""
+    status = _FINANCIAL.get((value or "").strip().lower(), FinancialStatus.UNKNOWN)
+    if cancelled and status is not FinancialStatus.REFUNDED:
+        return FinancialStatus.CANCELLED
+    return status
+
+
+def normalize_shopify_order(payload: Mapping[str, Any], *, shop: str | None = None) -> Order:
+    """Build the neutral order from a Shopify order payload.
+
+    ``shop`` defaults to the host of ``order_status_url`` (``"x.myshopify.com"``), else
+    ``"unknown"``. Raises :class:`~aftersale_kit.core.errors.PayloadError` naming the field when
+    the payload is not an order or a field has the wrong type.
+    """
+    o = unwrap(payload, label=_LABEL)
+    order_id = o.req_id("id")
+    items = o.objects("line_items", required=True)
+    currency = _currency(o)
+    created_at = o.opt_datetime("created_at", naive_is_utc=False)
+    if created_at is None:
+        raise o.missing("created_at", "an ISO 8601 date-time")
+    cancelled_at = o.opt_datetime("cancelled_at", naive_is_utc=False)
+
+    def money(amount: Decimal | None) -> Money:
+        return Money(amount if amount is not None else Decimal(0), currency)
+
+    customer = _customer(o, currency=currency)
+    shipping_lines = [s for s in o.objects("shipping_lines") if not s.opt_bool("is_removed")]
+    status_url = o.opt_str("order_status_url")
+    return Order(
+        platform=PLATFORM,
+        shop=shop or _host(status_url) or "unknown",
+        id=order_id,
+        number=o.opt_str("name") or o.opt_str("order_number") or order_id,
+        currency=currency,
+        created_at=created_at,
+        financial_status=shopify_financial_status(
+            o.opt_str("financial_status"), cancelled=cancelled_at is not None
+        ),
+        subtotal=money(o.req_money("subtotal_price")),
+        total=money(o.req_money("total_price")),
+        discounts=money(o.opt_money("total_discounts")),
+        shipping=money(_shipping(o, shipping_lines)),
+        tax=money(o.opt_money("total_tax")),
+        line_items=tuple(_line_item(li, currency) for li in items),
+        customer=customer,
+        email=o.opt_str("email")
+        or o.opt_str("contact_email")
+        or (customer.email if customer else None),
+        paid_at=None,
+        cancelled_at=cancelled_at,
+        billing_address=_address(o.child("billing_address")),
+        shipping_address=_address(o.child("shipping_address")),
+        shipping_method=next(
+            (m for s in shipping_lines if (m := s.opt_str("title") or s.opt_str("code"))), None
+        ),
+        payment_gateway=o.opt_str("gateway") or _first(o.strings("payment_gateway_names")),
+        source=o.opt_str("source_name"),
+        discount_codes=tuple(c for d in o.objects("discount_codes") if (c := d.opt_str("code"))),
+        note_attributes=_note_attributes(o),
+        tags=_tags(o, "tags") or (),
+        locale=o.opt_str("customer_locale"),
+        test=o.opt_bool("test") or False,
+        platform_ref=_platform_ref(o, status_url),
+    )
+
+
+def _currency(o: Obj) -> str:
+    code = o.req_str("currency")
+    if len(code) != 3 or not code.isalpha():
+        raise o.wrong("currency", "an ISO 4217 code like 'USD'", code)
+    return code.upper()
+
+
+def _first(values: list[str]) -> str | None:
+    return values[0] if values else None
+
+
+def _host(url: str | None) -> str | None:
+    if not url:
+        return None
+    return urlsplit(url).hostname or None
+
+
+def _shipping(o: Obj, lines: list[Obj]) -> Decimal:
+    price_set = o.child("total_shipping_price_set")
+    shop_money = price_set.child("shop_money") if price_set else None
+    if shop_money is not None and shop_money.has("amount"):
+        return shop_money.req_money("amount")
+    return sum((line.opt_money("price") or Decimal(0) for line in lines), Decimal(0))
+
+
+def _tags(o: Obj, key: str) -> tuple[str, ...] | None:
+    """Tags: one comma+space string (REST) or a list (GraphQL shape); ``None`` when absent."""
+    value = o.raw(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return split_tags(value)
+    if isinstance(value, list) and all(isinstance(t, str) for t in value):
+        return tuple(t.strip() for t in value if t.strip())
+    raise o.wrong(key, "a comma-separated string of tags", value)
+
+
+def _note_attributes(o: Obj) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for attr in o.objects("note_attributes"):
+        name = attr.opt_str("name")
+        if name is None:
+            continue
+        value = attr.raw("value")
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif value is None:
+            text = ""
+        elif isinstance(value, str | int | float):
+            text = str(value)
+        else:
+            raise attr.wrong("value", "a string", value)
+        pairs.append((name, text))
+    return tuple(pairs)
+
+
+def _address(a: Obj | None) -> Address | None:
+    if a is None:
+        return None
+    country = a.opt_str("country_code")
+    province = a.opt_str("province_code")
+    address = Address(
+        country_code=country.upper() if country else None,
+        province_code=province.upper() if province else None,
+        city=a.opt_str("city"),
+        zip=a.opt_str("zip"),
+    )
+    return None if address == Address() else address
+
+
+def _customer(o: Obj, *, currency: str) -> Customer | None:
+    c = o.child("customer")
+    if c is None or not c.data:
+        return None
+    spent = c.opt_money("total_spent")
+    return Customer(
+        id=c.req_id("id"),
+        email=c.opt_str("email"),
+        first_name=c.opt_str("first_name"),
+        last_name=c.opt_str("last_name"),
+        locale=c.opt_str("locale") or o.opt_str("customer_locale"),
+        # Only the 2019 shape (before API 2022-07) carries tags and history on the order's
+        # customer; otherwise they stay unknown (None) until an adapter fetches them.
+        tags=_tags(c, "tags"),
+        orders_count=c.opt_int("orders_count"),
+        total_spent=(
+            Money(spent, (c.opt_str("currency") or currency).upper()) if spent is not None else None
+        ),
+        accepts_marketing=_accepts_marketing(o, c),
+    )
+
+
+def _accepts_marketing(o: Obj, c: Obj) -> bool | None:
+    direct = c.opt_bool("accepts_marketing")
+    if direct is not None:
+        return direct
+    consent = c.child("email_marketing_consent")
+    state = consent.opt_str("state") if consent else None
+    if state is not None and state.lower() in _CONSENT:
+        return _CONSENT[state.lower()]
+    return o.opt_bool("buyer_accepts_marketing")
+
+
+def _line_item(li: Obj, currency: str) -> LineItem:
+    title = li.opt_str("title") or li.opt_str("name")
+    if title is None:
+        raise li.missing("title", "a non-empty string")
+    return LineItem(
+        id=li.req_id("id"),
+        title=title,
+        quantity=li.req_int("quantity"),
+        unit_price=Money(li.req_money("price"), currency),
+        product_id=li.opt_id("product_id"),
+        variant_id=li.opt_id("variant_id"),
+        sku=li.opt_str("sku"),
+        vendor=li.opt_str("vendor"),
+        # Webhook line items carry no product type, tags or collections: unknown until enriched.
+        product_type=li.opt_str("product_type"),
+        tags=None,
+        categories=None,
+        gift_card=li.opt_bool("gift_card") or False,
+    )
+
+
+def _platform_ref(o: Obj, status_url: str | None) -> tuple[tuple[str, str], ...]:
+    customer = o.child("customer")
+    candidates = [
+        ("gid", o.opt_str("admin_graphql_api_id")),
+        ("token", o.opt_str("token")),
+        ("order_status_url", status_url),
+        ("checkout_token", o.opt_str("checkout_token")),
+        ("order_number", o.opt_str("order_number")),
+        ("customer_gid", customer.opt_str("admin_graphql_api_id") if customer else None),
+    ]
+    return tuple((key, value) for key, value in candidates if value)
