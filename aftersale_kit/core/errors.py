@@ -18,6 +18,7 @@
     │   ├── RateLimitedError      429 or THROTTLED; .retry_after in seconds
     │   ├── PlatformUnavailableError  5xx, timeouts, connection errors
     │   └── InvalidRequestError   4xx or userErrors with the platform's own message
+    ├── StorageError              the database is unreachable, refused a statement or the URL is wrong
     └── MissingExtraError         an optional dependency is not installed; names the pip command
 
 Messages never contain secrets.
@@ -44,6 +45,7 @@ __all__ = [
     "PlatformUnavailableError",
     "RateLimitedError",
     "SignatureError",
+    "StorageError",
     "UnknownTopicError",
     "WebhookError",
 ]
@@ -156,6 +158,13 @@ class InvalidRequestError(PlatformError):
     ) -> None:
         self.code = code
         super().__init__(message, platform=platform, status=status)
+
+
+class StorageError(AftersaleKitError):
+    """The database could not be reached or refused a statement, or its URL is wrong.
+
+    The message names the database with its password hidden.
+    """
 
 
 class MissingExtraError(AftersaleKitError, ImportError):
