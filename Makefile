@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test lint typecheck unit bench clean
+.PHONY: venv sysdeps demo test lint typecheck unit bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+sysdeps:
+	bash .ci/system-deps
 
 demo: venv
 	$(BIN)/python -m aftersale_kit.demo
@@ -24,12 +27,13 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
-unit: venv
+unit: venv sysdeps
 	$(BIN)/pytest
 
 test: lint typecheck unit
 
 bench: venv
+	bash .ci/system-deps --bench
 	$(BIN)/python -m bench
 
 clean:
