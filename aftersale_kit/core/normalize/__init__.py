@@ -66,7 +66,8 @@ def guess_platform(payload: Mapping[str, Any]) -> str:
             return "shopify"
         if any(key in body for key in _WOO_KEYS):
             return "woocommerce"
-    keys = ", ".join(sorted(str(k) for k in body)[:12]) or "none"
+    names = sorted(str(k) for k in body)
+    keys = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "") if names else "none"
     raise PayloadError(
         "not an order of Shopify or WooCommerce: looked for Shopify's 'admin_graphql_api_id' "
         "(gid://shopify/Order/...) or 'line_items' with 'financial_status', 'total_price' or "
