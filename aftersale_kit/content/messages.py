@@ -1,0 +1,188 @@
+"""The texts of the confirmation content, per language (German and English).
+
+Formal German ("Sie"); calm wording without pressure: the content reassures first and offers
+second. Placeholders in braces are filled with :meth:`str.format` from data; these strings are the
+only format strings, data is never used as one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["LANGUAGES", "MESSAGES"]
+
+_DE: dict[str, str] = {
+    # page
+    "page_title": "Vielen Dank für Ihre Bestellung",
+    "greeting": "Vielen Dank für Ihre Bestellung!",
+    "greeting_named": "Vielen Dank, {name}!",
+    "order_number": "Bestellnummer {number}",
+    "order_received": "Ihre Bestellung ist bei uns eingegangen.",
+    "order_confirmation_to": "Die Bestätigung haben wir an {email} geschickt.",
+    "summary": "Bestellübersicht",
+    "subtotal": "Zwischensumme",
+    "shipping_cost": "Versand",
+    "discounts": "Rabatt",
+    "tax": "Steuern",
+    "total": "Gesamt",
+    "quantity": "{quantity} ×",
+    "continue_shopping": "Weiter einkaufen",
+    "preview_note": "Vorschau",
+    # coupon
+    "coupon_headline": "{value} Rabatt auf Ihre nächste Bestellung",
+    "coupon_headline_free_shipping": "Gratisversand für Ihre nächste Bestellung",
+    "coupon_value_free_shipping": "Gratisversand",
+    "coupon_text": "Als Dankeschön für Ihren Einkauf. Geben Sie den Code bei Ihrer nächsten "
+    "Bestellung einfach an der Kasse ein.",
+    "coupon_code_label": "Ihr Gutscheincode",
+    "coupon_valid_until": "Gültig bis {date}",
+    "coupon_minimum": "ab {amount} Bestellwert",
+    "coupon_single_use": "einmal einlösbar",
+    "copy_code": "Code kopieren",
+    "copied": "Kopiert!",
+    "copy_failed": "Bitte markieren und kopieren",
+    "countdown": "Noch {time} gültig",
+    "day_one": "Tag",
+    "day_other": "Tage",
+    "expired": "Dieses Angebot ist abgelaufen.",
+    # contact_person
+    "contact_headline": "Ihr persönlicher Kontakt",
+    "contact_text": "Haben Sie Fragen zu Ihrer Bestellung? Ich bin gern persönlich für Sie da.",
+    "phone": "Telefon",
+    "email": "E-Mail",
+    "hours": "Erreichbar",
+    "photo_alt": "Foto von {name}",
+    # shipping
+    "shipping_headline": "Versand & Lieferung",
+    "shipping_expected": "Voraussichtliche Zustellung",
+    "shipping_method": "Versandart",
+    "shipping_carrier": "Versand mit",
+    "shipping_handling": "Bearbeitungszeit: {days}",
+    "shipping_transit": "Laufzeit: {days}",
+    "up_to": "bis zu {days}",
+    "shipping_tracking": "Sobald Ihr Paket unterwegs ist, schicken wir Ihnen eine E-Mail mit dem "
+    "Link zur Sendungsverfolgung.",
+    "business_days_one": "{count} Werktag",
+    "business_days_other": "{count} Werktage",
+    # thank_you
+    "thank_you_headline": "Schön, dass Sie bei uns eingekauft haben!",
+    "thank_you_text": "Wir freuen uns über Ihre Bestellung und packen sie mit Sorgfalt.",
+    "video_link": "Video ansehen",
+    # faq_contact
+    "faq_headline": "Fragen? Wir helfen gern.",
+    "faq_text": "Antworten zu Lieferung, Rückgabe und Zahlung finden Sie in unseren FAQ.",
+    "faq_link": "Zu den FAQ",
+    "contact_link": "Kontakt aufnehmen",
+    # newsletter
+    "newsletter_headline": "Neuigkeiten nicht verpassen",
+    "newsletter_text": "Neue Produkte, Tipps und Angebote für Stammkunden per E-Mail.",
+    "newsletter_button": "Newsletter abonnieren",
+    "newsletter_doi": "Sie bestätigen Ihre Anmeldung über einen Link in einer E-Mail "
+    "(Double-Opt-In) und können sich jederzeit abmelden.",
+    # vip_presale
+    "vip_headline": "Exklusiv für Sie: unser VIP-Vorverkauf",
+    "vip_text": "Als Kunde sehen Sie neue Produkte vor allen anderen und können sie vorab "
+    "bestellen.",
+    "vip_starts": "Start: {date}",
+    "vip_button": "Zum VIP-Vorverkauf",
+    # social_follow
+    "social_headline": "Folgen Sie uns",
+    # free_gift
+    "gift_headline": "Ein kleines Geschenk für Sie",
+    "gift_text": "In Ihrem Paket liegt zusätzlich: {note}",
+    # service_check
+    "service_headline_one": "Kostenloser Check jeden Monat",
+    "service_headline_other": "Kostenloser Check alle {months} Monate",
+    "service_text": "Wir prüfen Ihr Gerät regelmäßig kostenlos, damit es lange zuverlässig läuft.",
+    "service_first": "Ihr erster kostenloser Check: ab {month}",
+    "service_button": "Termin vereinbaren",
+    # survey
+    "survey_headline": "Wie war Ihr Einkauf?",
+    "survey_text": "Hat bei Bestellung und Bezahlung alles geklappt? Ihre Meinung hilft uns, "
+    "besser zu werden. Die Umfrage dauert nur eine Minute.",
+    "survey_button": "Zur Umfrage",
+}
+
+_EN: dict[str, str] = {
+    "page_title": "Thank you for your order",
+    "greeting": "Thank you for your order!",
+    "greeting_named": "Thank you, {name}!",
+    "order_number": "Order {number}",
+    "order_received": "We have received your order.",
+    "order_confirmation_to": "We have sent the confirmation to {email}.",
+    "summary": "Order summary",
+    "subtotal": "Subtotal",
+    "shipping_cost": "Shipping",
+    "discounts": "Discount",
+    "tax": "Taxes",
+    "total": "Total",
+    "quantity": "{quantity} ×",
+    "continue_shopping": "Continue shopping",
+    "preview_note": "Preview",
+    "coupon_headline": "{value} off your next order",
+    "coupon_headline_free_shipping": "Free shipping on your next order",
+    "coupon_value_free_shipping": "Free shipping",
+    "coupon_text": "As a thank-you for your purchase. Just enter the code at checkout next time.",
+    "coupon_code_label": "Your coupon code",
+    "coupon_valid_until": "Valid until {date}",
+    "coupon_minimum": "on orders of {amount} or more",
+    "coupon_single_use": "single use",
+    "copy_code": "Copy code",
+    "copied": "Copied!",
+    "copy_failed": "Select the code to copy it",
+    "countdown": "{time} left",
+    "day_one": "day",
+    "day_other": "days",
+    "expired": "This offer has expired.",
+    "contact_headline": "Your personal contact",
+    "contact_text": "Questions about your order? I'm happy to help you personally.",
+    "phone": "Phone",
+    "email": "E-mail",
+    "hours": "Available",
+    "photo_alt": "Photo of {name}",
+    "shipping_headline": "Shipping & delivery",
+    "shipping_expected": "Expected delivery",
+    "shipping_method": "Shipping method",
+    "shipping_carrier": "Shipped with",
+    "shipping_handling": "Handling time: {days}",
+    "shipping_transit": "Transit time: {days}",
+    "up_to": "up to {days}",
+    "shipping_tracking": "As soon as your parcel is on its way, we will e-mail you the tracking "
+    "link.",
+    "business_days_one": "{count} business day",
+    "business_days_other": "{count} business days",
+    "thank_you_headline": "We're glad you shopped with us!",
+    "thank_you_text": "We are delighted about your order and will pack it with care.",
+    "video_link": "Watch the video",
+    "faq_headline": "Questions? We're happy to help.",
+    "faq_text": "Find answers about delivery, returns and payment in our FAQ.",
+    "faq_link": "Read the FAQ",
+    "contact_link": "Contact us",
+    "newsletter_headline": "Stay in the loop",
+    "newsletter_text": "New products, tips and offers for regular customers by e-mail.",
+    "newsletter_button": "Subscribe to the newsletter",
+    "newsletter_doi": "You confirm your subscription through a link in an e-mail (double opt-in) "
+    "and can unsubscribe at any time.",
+    "vip_headline": "Just for you: our VIP pre-sale",
+    "vip_text": "As a customer you see new products before everyone else and can order them early.",
+    "vip_starts": "Starts {date}",
+    "vip_button": "Go to the VIP pre-sale",
+    "social_headline": "Follow us",
+    "gift_headline": "A little gift for you",
+    "gift_text": "Your parcel also contains: {note}",
+    "service_headline_one": "Free check every month",
+    "service_headline_other": "Free check every {months} months",
+    "service_text": "We check your device regularly and free of charge so that it keeps working "
+    "reliably.",
+    "service_first": "Your first free check: from {month}",
+    "service_button": "Book an appointment",
+    "survey_headline": "How was your shopping experience?",
+    "survey_text": "Did everything go smoothly with ordering and payment? Your feedback helps us "
+    "improve. The survey takes just a minute.",
+    "survey_button": "Take the survey",
+}
+
+#: language code -> message key -> text
+MESSAGES: Mapping[str, Mapping[str, str]] = {"de": _DE, "en": _EN}
+
+LANGUAGES: tuple[str, ...] = tuple(MESSAGES)
