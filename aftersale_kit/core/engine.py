@@ -1,0 +1,499 @@
+"""The decision engine: which campaigns fire for an order, what they cost, and why.
+
+:func:`decide` is pure and deterministic: the same config, order, event, counters and ``now`` give
+the same :class:`~aftersale_kit.core.decision.Decision`. It reads counters but books nothing; the
+caller books a decision once its actions are carried out (``InMemoryCounters.record`` or storage).
+
+Campaigns are decided by priority (higher first, ties in file order); the outcomes come back in
+file order, one per campaign. For each campaign the checks run in this order, and the first that
+fails is the reason it does not fire:
+
+1. disabled; 2. trigger (the event it runs on); 3. window (``now`` inside ``[starts_at,
+ends_at)``); 4. conditions (all must be true; an unknown field means "does not fire", naming the
+field); 5. split (holdout group, then the A/B variant; actions of other variants are dropped);
+6. per-customer limit and cooldown; 7. usage limit; 8. margin guard; 9. budget; 10. exclusive
+group (the first campaign of the group to get here, i.e. the highest priority, wins); 11. contact
+limit (``settings.max_offers_per_order`` counts firing campaigns with a coupon or a free gift).
+
+Limits and budgets count what the counters hold plus what this decision has already granted.
+
+Conventions
+    The shop key (counters, idempotency keys, coupon codes, split) is ``settings.domain``. The
+    customer key is the customer id, or ``email:<lower-case e-mail>`` for guests
+    (:func:`customer_key`). Costs are in the shop currency and assume the order's amounts are too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from .campaign import (
+    Action,
+    BudgetPeriod,
+    Campaign,
+    CouponKind,
+    FreeGift,
+    IssueCoupon,
+    ShopConfig,
+    ShopSettings,
+    ShowBlock,
+    Split,
+    TagOrder,
+)
+from .codes import coupon_code
+from .decision import Decision, Outcome, PlannedAction, Reason
+from .fields import FIELDS
+from .model import EventKind, Order
+from .money import Money
+from .ports import Counters
+
+__all__ = [
+    "action_cost",
+    "assign_variant",
+    "budget_period_start",
+    "customer_key",
+    "decide",
+    "enrichment_fields",
+    "order_margin",
+    "required_fields",
+]
+
+_HUNDRED = Decimal(100)
+_TWO_64 = Decimal(2**64)
+
+
+# -- small pure helpers -------------------------------------------------------------------------
+
+
+def customer_key(order: Order) -> str | None:
+    """The customer id, ``email:<lower-case e-mail>`` for a guest, or None without either."""
+    if order.customer is not None:
+        return order.customer.id
+    email = (order.email or "").strip().lower()
+    return f"email:{email}" if email else None
+
+
+def action_cost(action: Action, order: Order, settings: ShopSettings) -> Money:
+    """What one action costs the shop, in the shop currency, rounded to cents.
+
+    A percentage coupon is costed at its share of this order's subtotal (the next basket is
+    expected to be like this one); free shipping at ``estimated_value`` or this order's shipping;
+    a free gift at its cost; blocks and tags cost nothing.
+    """
+    currency = settings.currency
+    if isinstance(action, IssueCoupon):
+        if action.kind is CouponKind.FIXED_AMOUNT:
+            amount = action.value
+        elif action.kind is CouponKind.PERCENTAGE:
+            amount = order.subtotal.amount * action.value / _HUNDRED
+        elif action.estimated_value is not None:
+            amount = action.estimated_value
+        else:
+            amount = order.shipping.amount
+        return Money(amount, currency).rounded()
+    if isinstance(action, FreeGift):
+        return Money(action.cost, currency).rounded()
+    return Money.zero(currency)
+
+
+def order_margin(order: Order, settings: ShopSettings) -> Money:
+    """Sum over line items of (unit price - unit cost) * quantity, in the shop currency.
+
+    The unit cost is ``settings.product_costs[sku]``, else ``price * (1 - default_margin)``.
+    Gift cards carry no margin (their unit cost is their face value).
+    """
+    total = Decimal(0)
+    keep = Decimal(1) - settings.default_margin
+    for item in order.line_items:
+        price = item.unit_price.amount
+        if item.gift_card:
+            continue
+        cost = settings.product_cost(item.sku)
+        unit_cost = price * keep if cost is None else cost
+        total += (price - unit_cost) * item.quantity
+    return Money(total, settings.currency)
+
+
+def budget_period_start(period: BudgetPeriod, now: datetime, tz_name: str) -> datetime | None:
+    """Start of the calendar period containing ``now`` in the shop's timezone (None: total)."""
+    if period is BudgetPeriod.TOTAL:
+        return None
+    tz = ZoneInfo(tz_name)
+    today = now.astimezone(tz).date()
+    if period is BudgetPeriod.DAY:
+        start = today
+    elif period is BudgetPeriod.WEEK:
+        start = today - timedelta(days=today.weekday())
+    elif period is BudgetPeriod.MONTH:
+        start = today.replace(day=1)
+    elif period is BudgetPeriod.QUARTER:
+        start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    else:
+        start = date(today.year, 1, 1)
+    return datetime(start.year, start.month, start.day, tzinfo=tz)
+
+
+def assign_variant(split: Split, *, shop: str, campaign_id: str, key: str) -> str | None:
+    """The A/B variant of a customer, ``None`` for the holdout group (or without variants: "").
+
+    Deterministic: SHA-256 of (shop, campaign, customer key); the first 64 bits place the customer
+    in or out of the holdout share, the next 64 bits pick a variant by weight.
+    """
+    digest = hashlib.sha256(
+        b"\x1f".join(part.encode("utf-8") for part in (shop, campaign_id, key))
+    ).digest()
+    if split.holdout > 0 and Decimal(int.from_bytes(digest[:8], "big")) < split.holdout * _TWO_64:
+        return None
+    total = sum(max(weight, 0) for _, weight in split.variants)
+    if total <= 0:
+        return ""
+    pick = int.from_bytes(digest[8:16], "big") % total
+    for name, weight in split.variants:
+        if pick < max(weight, 0):
+            return name
+        pick -= max(weight, 0)
+    raise AssertionError("unreachable: pick < total")
+
+
+def required_fields(
+    campaigns: Iterable[Campaign], *, event: EventKind | None = None
+) -> frozenset[str]:
+    """Every field the campaigns' conditions read (with ``event``: only enabled campaigns on it)."""
+    paths: set[str] = set()
+    for campaign in campaigns:
+        if event is not None and (not campaign.enabled or campaign.trigger is not event):
+            continue
+        for condition in campaign.conditions:
+            paths.update(condition.fields)
+    return frozenset(paths)
+
+
+def enrichment_fields(
+    campaigns: Iterable[Campaign], *, event: EventKind | None = None
+) -> frozenset[str]:
+    """The fields an adapter must fetch because the webhook does not carry them."""
+    return frozenset(
+        p for p in required_fields(campaigns, event=event) if FIELDS[p].needs_enrichment
+    )
+
+
+# -- texts --------------------------------------------------------------------------------------
+
+
+def _pct(share: Decimal) -> str:
+    text = format(share * _HUNDRED, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return str(Money(amount, currency))
+
+
+def _describe_action(action: Action, planned: PlannedAction, currency: str) -> str:
+    if isinstance(action, IssueCoupon):
+        if action.kind is CouponKind.PERCENTAGE:
+            what = f"{_pct(action.value / _HUNDRED)} off"
+        elif action.kind is CouponKind.FIXED_AMOUNT:
+            what = f"{_money(action.value, currency)} off"
+        else:
+            what = "free shipping"
+        return f"coupon {planned.coupon_code} ({what})"
+    if isinstance(action, ShowBlock):
+        return f"block {action.block!r}"
+    if isinstance(action, FreeGift):
+        return f"free gift ({action.note})"
+    if isinstance(action, TagOrder):
+        return f"tag {action.tag!r}"
+    raise AssertionError(f"unknown action {action!r}")
+
+
+def _unknown_detail(number: int, source: str, path: str) -> str:
+    spec = FIELDS.get(path)
+    why = (
+        "not in the webhook; needs enrichment"
+        if spec is not None and spec.needs_enrichment
+        else "the platform did not send it"
+    )
+    return f"condition {number} `{source}`: unknown field {path} ({why})"
+
+
+# -- the decision -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Granted:
+    """What this decision has granted so far (on top of the counters)."""
+
+    uses: dict[str, int] = field(default_factory=dict)
+    spent: dict[str, Decimal] = field(default_factory=dict)
+    group_winners: dict[str, Campaign] = field(default_factory=dict)
+    offers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Run:
+    settings: ShopSettings
+    order: Order
+    event: EventKind
+    counters: Counters
+    now: datetime
+    secret: bytes
+    shop: str
+    key: str | None
+    granted: _Granted = field(default_factory=_Granted)
+    _margin: Money | None = None
+
+    def margin(self) -> Money:
+        if self._margin is None:
+            self._margin = order_margin(self.order, self.settings)
+        return self._margin
+
+    def decide(self, campaign: Campaign) -> tuple[Outcome, list[PlannedAction]]:
+        cid = campaign.id
+
+        def no(
+            reason: Reason, detail: str, variant: str | None = None
+        ) -> tuple[Outcome, list[PlannedAction]]:
+            return Outcome(cid, False, reason, detail, variant), []
+
+        if not campaign.enabled:
+            return no(Reason.DISABLED, "the campaign is disabled")
+        if campaign.trigger is not self.event:
+            return no(
+                Reason.OTHER_TRIGGER,
+                f"runs on {campaign.trigger.value}, this event is {self.event.value}",
+            )
+        window = campaign.window
+        if window is not None:
+            if window.starts_at is not None and self.now < _aware(window.starts_at):
+                return no(
+                    Reason.OUTSIDE_WINDOW, f"starts at {_aware(window.starts_at):%Y-%m-%d %H:%M %Z}"
+                )
+            if window.ends_at is not None and self.now >= _aware(window.ends_at):
+                return no(
+                    Reason.OUTSIDE_WINDOW, f"ended at {_aware(window.ends_at):%Y-%m-%d %H:%M %Z}"
+                )
+        failed = self._conditions(campaign)
+        if failed is not None:
+            return no(*failed)
+
+        variant: str | None = None
+        actions = campaign.actions
+        if campaign.split is not None:
+            assigned = assign_variant(
+                campaign.split,
+                shop=self.shop,
+                campaign_id=cid,
+                key=self.key if self.key is not None else f"order:{self.order.id}",
+            )
+            if assigned is None:
+                return no(Reason.HOLDOUT, f"holdout group ({_pct(campaign.split.holdout)})")
+            variant = assigned or None
+        indexed = [
+            (i, a) for i, a in enumerate(actions) if a.variant is None or a.variant == variant
+        ]
+        if not indexed:
+            where = f" in variant {variant!r}" if variant else ""
+            return no(Reason.NO_ACTIONS, f"the campaign has no actions{where}", variant)
+
+        limited = self._customer_limit(campaign)
+        if limited is not None:
+            return no(*limited, variant)
+        if campaign.usage_limit is not None:
+            used = self.counters.usage_count(self.shop, cid) + self.granted.uses.get(cid, 0)
+            if used >= campaign.usage_limit:
+                return no(
+                    Reason.USAGE_LIMIT,
+                    f"usage limit reached: fired {used} of {campaign.usage_limit} times",
+                    variant,
+                )
+
+        currency = self.settings.currency
+        costs = [action_cost(a, self.order, self.settings) for _, a in indexed]
+        cost = sum((c.amount for c in costs), Decimal(0))
+        if campaign.margin_guard is not None:
+            margin = self.margin().amount
+            allowed = campaign.margin_guard.max_share * margin
+            if cost > allowed:
+                return no(
+                    Reason.MARGIN_GUARD,
+                    f"the offer costs {_money(cost, currency)}, more than "
+                    f"{_pct(campaign.margin_guard.max_share)} of this order's margin "
+                    f"{_money(margin, currency)} (at most {_money(allowed, currency)})",
+                    variant,
+                )
+        budget = campaign.budget
+        if budget is not None:
+            since = budget_period_start(budget.period, self.now, self.settings.timezone)
+            spent = self.counters.spent(self.shop, cid, since) + self.granted.spent.get(
+                cid, Decimal(0)
+            )
+            if spent + cost > budget.amount.amount:
+                per = "in total" if since is None else f"per {budget.period.value}"
+                return no(
+                    Reason.BUDGET_EXHAUSTED,
+                    f"budget {budget.amount} {per} exhausted: "
+                    f"{_money(spent, budget.amount.currency)} spent, this offer costs "
+                    f"{_money(cost, budget.amount.currency)}",
+                    variant,
+                )
+        group = campaign.exclusive_group
+        if group is not None and group in self.granted.group_winners:
+            winner = self.granted.group_winners[group]
+            return no(
+                Reason.LOST_TO_PRIORITY,
+                f"lost to campaign {winner.id!r} (priority {winner.priority}) in exclusive "
+                f"group {group!r}",
+                variant,
+            )
+        is_offer = any(isinstance(a, IssueCoupon | FreeGift) for _, a in indexed)
+        cap = self.settings.max_offers_per_order
+        if is_offer and cap is not None and len(self.granted.offers) >= cap:
+            names = ", ".join(repr(o) for o in self.granted.offers) or "none"
+            return no(
+                Reason.CONTACT_LIMIT,
+                f"contact limit of {cap} offer(s) per order reached (already: {names})",
+                variant,
+            )
+
+        planned = self._plan(campaign, indexed, costs)
+        self.granted.uses[cid] = self.granted.uses.get(cid, 0) + 1
+        self.granted.spent[cid] = self.granted.spent.get(cid, Decimal(0)) + cost
+        if group is not None:
+            self.granted.group_winners[group] = campaign
+        if is_offer:
+            self.granted.offers.append(cid)
+        parts = "; ".join(_describe_action(p.action, p, currency) for p in planned)
+        in_variant = f" (variant {variant!r})" if variant else ""
+        detail = f"fired{in_variant}: {parts}; offer cost {_money(cost, currency)}"
+        return Outcome(cid, True, Reason.FIRED, detail, variant), planned
+
+    def _conditions(self, campaign: Campaign) -> tuple[Reason, str] | None:
+        unknown: tuple[Reason, str] | None = None
+        for number, condition in enumerate(campaign.conditions, start=1):
+            verdict = condition.evaluate(self.order)
+            if verdict.value is False:
+                detail = f"condition {number} `{condition.source}` is false"
+                if self.order.is_guest and any(
+                    f.startswith("customer.") or f == "first_order" for f in condition.fields
+                ):
+                    detail += " (guest order: no customer account)"
+                return Reason.CONDITION_FAILED, detail
+            if verdict.value is None and unknown is None:
+                path = verdict.unknown_field or "?"
+                unknown = Reason.FIELD_UNKNOWN, _unknown_detail(number, condition.source, path)
+        return unknown
+
+    def _customer_limit(self, campaign: Campaign) -> tuple[Reason, str] | None:
+        limit = campaign.per_customer
+        if limit is None or (limit.max_uses is None and limit.cooldown_days is None):
+            return None
+        if self.key is None:
+            return (
+                Reason.CUSTOMER_LIMIT,
+                "the per-customer limit cannot be checked: guest order without e-mail address",
+            )
+        usage = self.counters.customer_usage(self.shop, campaign.id, self.key)
+        count = usage.count + self.granted.uses.get(campaign.id, 0)
+        if limit.max_uses is not None and count >= limit.max_uses:
+            return (
+                Reason.CUSTOMER_LIMIT,
+                f"this customer already got this campaign {count} time(s) "
+                f"(limit {limit.max_uses} per customer)",
+            )
+        if limit.cooldown_days is not None:
+            last = usage.last_at
+            if self.granted.uses.get(campaign.id):
+                last = self.now
+            if last is not None:
+                until = _aware(last) + timedelta(days=limit.cooldown_days)
+                if self.now < until:
+                    return (
+                        Reason.COOLDOWN,
+                        f"last offer to this customer on {_aware(last):%Y-%m-%d}; the cooldown "
+                        f"of {limit.cooldown_days} days runs until {until:%Y-%m-%d %H:%M %Z}",
+                    )
+        return None
+
+    def _plan(
+        self,
+        campaign: Campaign,
+        indexed: list[tuple[int, Action]],
+        costs: list[Money],
+    ) -> list[PlannedAction]:
+        planned: list[PlannedAction] = []
+        coupons = 0
+        for (index, action), cost in zip(indexed, costs, strict=True):
+            code = None
+            if isinstance(action, IssueCoupon):
+                code = coupon_code(
+                    secret=self.secret,
+                    shop=self.shop,
+                    order_id=self.order.id,
+                    campaign_id=campaign.id,
+                    prefix=action.code_prefix,
+                    length=action.code_length,
+                    sequence=coupons,
+                )
+                coupons += 1
+            planned.append(
+                PlannedAction(
+                    campaign_id=campaign.id,
+                    action=action,
+                    idempotency_key=f"{self.shop}:{self.order.id}:{campaign.id}:{index}",
+                    cost=cost,
+                    coupon_code=code,
+                )
+            )
+        return planned
+
+
+def _aware(moment: datetime) -> datetime:
+    """A naive datetime is taken as UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def decide(
+    config: ShopConfig,
+    order: Order,
+    *,
+    event: EventKind,
+    counters: Counters,
+    now: datetime,
+    code_secret: bytes,
+) -> Decision:
+    """Decide every campaign of ``config`` for ``order`` on ``event``; see the module docstring."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware, e.g. datetime.now(timezone.utc)")
+    run = _Run(
+        settings=config.settings,
+        order=order,
+        event=event,
+        counters=counters,
+        now=now,
+        secret=code_secret,
+        shop=config.settings.domain,
+        key=customer_key(order),
+    )
+    campaigns = config.campaigns
+    ranked = sorted(range(len(campaigns)), key=lambda i: (-campaigns[i].priority, i))
+    results: dict[int, tuple[Outcome, list[PlannedAction]]] = {}
+    for i in ranked:
+        results[i] = run.decide(campaigns[i])
+    outcomes = tuple(results[i][0] for i in range(len(campaigns)))
+    actions = tuple(p for i in range(len(campaigns)) for p in results[i][1])
+    return Decision(
+        shop=run.shop,
+        order_id=order.id,
+        event=event,
+        decided_at=now,
+        outcomes=outcomes,
+        actions=actions,
+    )
