@@ -1,0 +1,127 @@
+"""Durable state of the after-sales service: SQLite (embedded default) or PostgreSQL.
+
+Needs the ``server`` extra (SQLAlchemy, Alembic); PostgreSQL also the ``postgres`` extra (psycopg
+3). Importing this package opens nothing; :meth:`Store.open` connects lazily.
+
+Opening and migrating::
+
+    store = Store.open(None, sqlite_path="./aftersale.db")           # embedded SQLite file
+    store = Store.open("postgresql://app@db:5432/aftersale")          # PostgreSQL (psycopg 3)
+    store.migrate()      # Alembic upgrade to head: idempotent, safe from several processes
+
+One :class:`Store` per process (open it after forking), shared by all threads. Every method is
+one short transaction. Times are timezone-aware (naive datetimes are refused); ``now=None`` means
+the current time.
+
+**Webhook intake** (the hot path: one transaction, two inserts)::
+
+    if store.accept_event(shop=..., platform="shopify", topic="orders/paid",
+                          dedupe_key=..., received_at=now, body=raw_bytes,
+                          headers={"X-Shopify-Event-Id": ...}):
+        ...  # new: a process_event job is queued
+    # False: a duplicate delivery; nothing was stored. Answer 200 either way.
+
+``(shop, dedupe_key)`` is unique; the adapter composes the key (e.g. topic and event id).
+
+**Worker loop** (a job is leased; a worker that dies loses its lease, the job comes back)::
+
+    for job in store.claim(worker_id="host-1:42", limit=10, lease_seconds=60):
+        try:
+            handle(job)                        # dispatch on job.kind
+        except PermanentError as exc:
+            store.dead(job, error=str(exc))
+        except Exception as exc:
+            store.fail(job, error=repr(exc))   # retry with backoff, dead when exhausted
+        else:
+            store.complete(job)
+
+Job kinds (:class:`JobKind`): ``process_event`` (payload ``{"event_id", "topic"}``; load it with
+:meth:`Store.event`, then :meth:`Store.link_event` once the order is known), and the effect jobs
+that :meth:`Store.decide_once` enqueues, one per planned action: ``create_coupon``,
+``write_content``, ``add_gift_note``, ``tag_order`` (payload ``{"decision_id", "order_id",
+"event_kind", "action"}``, ``job.planned_action()`` decodes it), and ``deactivate_coupon``
+(payload ``{"coupon_key", "order_id", "campaign_id", "code", "platform_id"}``). A job's
+``idempotency_key`` is unique per shop, so an effect is never enqueued twice; the platform call
+should carry the same key where the platform supports it. ``complete``/``retry``/``dead`` return
+``False``/``None`` when the lease was lost (the job then belongs to another worker).
+
+**Deciding** (race-safe limits and budgets)::
+
+    record, created = store.decide_once(
+        shop=order.shop, order_id=order.id, event_kind=EventKind.ORDER_PAID,
+        customer_key=customer_key_for(order),
+        decide=lambda counters: engine.decide(config, order, event=..., counters=counters,
+                                              now=now, code_secret=secret))
+
+Deciders of one shop are serialised; the first decision for ``(shop, order, event kind)`` is
+stored with its bookings, planned coupons and effect jobs in one transaction; later calls (a
+redelivered webhook, the thank-you page asking first) return it with ``created=False``.
+
+**Coupons and clawback**: the ``create_coupon`` worker checks :meth:`Store.coupon` is still
+``planned``, creates it on the platform and calls :meth:`Store.mark_issued`; redemptions are
+recorded by :meth:`Store.mark_used`. :meth:`Store.reverse_order` (order cancelled or refunded)
+revokes unused coupons, enqueues their deactivation and writes *reversal* rows in the ledger:
+the order's campaigns get their usage and budget back (a reversal is a new row, the booking is
+never deleted; a campaign whose coupon was used keeps its booking).
+
+**Content and compliance**: :meth:`Store.save_blocks` / :meth:`Store.load_blocks` hold the
+rendered confirmation content per order; :meth:`Store.set_shop_state` records install and
+uninstall; :meth:`Store.export_customer`, :meth:`Store.redact_customer` and
+:meth:`Store.redact_shop` answer the privacy webhooks (see :mod:`.compliance`).
+
+Errors: database failures become :class:`~aftersale_kit.core.errors.StorageError` (URL shown
+without password); wrong arguments raise :class:`ValueError` naming the argument.
+"""
+
+from __future__ import annotations
+
+try:
+    import alembic  # noqa: F401
+    import sqlalchemy  # noqa: F401
+except ImportError as _exc:  # pragma: no cover - depends on the installation
+    from ..core.errors import MissingExtraError
+
+    raise MissingExtraError("aftersale_kit.storage", "server") from _exc
+
+from .codec import decision_from_json, decision_to_json
+from .db import DEFAULT_SQLITE_PATH, Database, create_database, normalize_url
+from .ledger import LedgerCounters
+from .outbox import DEFAULT_MAX_ATTEMPTS, backoff_delay
+from .records import (
+    CouponRecord,
+    CouponStatus,
+    DecisionRecord,
+    Job,
+    JobKind,
+    JobStatus,
+    LedgerEntry,
+    ShopRecord,
+    ShopState,
+    StoredEvent,
+)
+from .store import Clawback, Store, customer_key_for
+
+__all__ = [
+    "DEFAULT_MAX_ATTEMPTS",
+    "DEFAULT_SQLITE_PATH",
+    "Clawback",
+    "CouponRecord",
+    "CouponStatus",
+    "Database",
+    "DecisionRecord",
+    "Job",
+    "JobKind",
+    "JobStatus",
+    "LedgerCounters",
+    "LedgerEntry",
+    "ShopRecord",
+    "ShopState",
+    "Store",
+    "StoredEvent",
+    "backoff_delay",
+    "create_database",
+    "customer_key_for",
+    "decision_from_json",
+    "decision_to_json",
+    "normalize_url",
+]

@@ -1,0 +1,177 @@
+"""Privacy duties: export what is stored about a customer, erase it, erase a whole shop.
+
+What counts as the customer's data: events linked to the customer or to one of their orders
+(raw webhook bodies hold names and addresses), decisions, ledger rows, coupons and stored
+confirmation content of those orders.
+
+Redaction keeps the facts the shop needs for budgets and dedupe, without the person: event
+bodies and headers are emptied (the row stays, so a redelivery is still recognised as a
+duplicate), stored content is deleted, and the customer key on decisions, ledger rows and coupons
+is replaced by a random pseudonym. Consequence: per-customer limits and cooldowns start afresh for
+a redacted customer; usage limits and budgets are unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, or_, select, update
+
+from .codec import decision_to_dict
+from .coupons import coupon_from_row
+from .decisions import record_from_row
+from .ledger import entry_from_row
+from .tables import blocks, coupons, decisions, events, jobs, ledger, shops
+
+__all__ = ["customer_key", "customer_keys", "export_customer", "redact_customer", "redact_shop"]
+
+
+def customer_key(*, customer_id: str | None, email: str | None) -> str | None:
+    """The key usage is counted under: the customer id, or ``email:<lowercased>`` for guests."""
+    if customer_id:
+        return customer_id
+    if email and email.strip():
+        return f"email:{email.strip().lower()}"
+    return None
+
+
+def customer_keys(*, customer_id: str | None, email: str | None) -> list[str]:
+    """Every key the customer may be stored under (id and e-mail form)."""
+    keys = []
+    if customer_id:
+        keys.append(customer_id)
+    if email and email.strip():
+        keys.append(f"email:{email.strip().lower()}")
+    if not keys:
+        raise ValueError("name the customer: pass customer_id, email or both")
+    return keys
+
+
+def _orders(conn: Connection, *, shop: str, keys: list[str], order_ids: Iterable[str]) -> set[str]:
+    found = set(order_ids)
+    for table in (decisions, coupons, events, ledger):
+        rows = conn.execute(
+            select(table.c.order_id)
+            .where(table.c.shop == shop, table.c.customer_key.in_(keys))
+            .distinct()
+        ).scalars()
+        found.update(r for r in rows if r is not None)
+    return found
+
+
+def export_customer(
+    conn: Connection,
+    *,
+    shop: str,
+    customer_id: str | None,
+    email: str | None,
+    order_ids: Iterable[str] = (),
+) -> dict[str, Any]:
+    keys = customer_keys(customer_id=customer_id, email=email)
+    orders = sorted(_orders(conn, shop=shop, keys=keys, order_ids=order_ids))
+
+    def mine(table: Any) -> Any:
+        return table.c.shop == shop, or_(
+            table.c.customer_key.in_(keys), table.c.order_id.in_(orders)
+        )
+
+    decision_rows = conn.execute(select(decisions).where(*mine(decisions)).order_by(decisions.c.id))
+    coupon_rows = conn.execute(select(coupons).where(*mine(coupons)).order_by(coupons.c.id))
+    ledger_rows = conn.execute(select(ledger).where(*mine(ledger)).order_by(ledger.c.id))
+    event_rows = conn.execute(select(events).where(*mine(events)).order_by(events.c.id))
+    block_rows = conn.execute(
+        select(blocks.c.order_id, blocks.c.payload).where(
+            blocks.c.shop == shop, blocks.c.order_id.in_(orders)
+        )
+    )
+    return {
+        "shop": shop,
+        "customer": {"id": customer_id, "email": email, "keys": keys},
+        "orders": orders,
+        "decisions": [
+            {
+                "id": r.id,
+                "order_id": r.order_id,
+                "event_kind": r.event_kind.value,
+                "decision": decision_to_dict(r.decision),
+            }
+            for r in map(record_from_row, decision_rows)
+        ],
+        "coupons": [
+            {
+                "order_id": c.order_id,
+                "campaign_id": c.campaign_id,
+                "code": c.code,
+                "status": c.status.value,
+                "created_at": c.created_at.isoformat(),
+            }
+            for c in map(coupon_from_row, coupon_rows)
+        ],
+        "ledger": [
+            {
+                "order_id": e.order_id,
+                "campaign_id": e.campaign_id,
+                "entry": e.entry,
+                "cost": str(e.cost),
+                "currency": e.currency,
+                "booked_at": e.booked_at.isoformat(),
+            }
+            for e in map(entry_from_row, ledger_rows)
+        ],
+        "events": [
+            {
+                "topic": m["topic"],
+                "order_id": m["order_id"],
+                "received_at": m["received_at"].isoformat(),
+                "body": bytes(m["body"]).decode("utf-8", errors="replace"),
+            }
+            for m in (r._mapping for r in event_rows)
+        ],
+        "blocks": {order_id: json.loads(payload) for order_id, payload in block_rows},
+    }
+
+
+def redact_customer(
+    conn: Connection,
+    *,
+    shop: str,
+    customer_id: str | None,
+    email: str | None,
+    order_ids: Iterable[str] = (),
+    now: datetime,
+) -> dict[str, int]:
+    keys = customer_keys(customer_id=customer_id, email=email)
+    orders = sorted(_orders(conn, shop=shop, keys=keys, order_ids=order_ids))
+    pseudonym = f"redacted:{uuid.uuid4().hex}"
+    counts: dict[str, int] = {}
+    counts["events"] = conn.execute(
+        update(events)
+        .where(
+            events.c.shop == shop,
+            or_(events.c.customer_key.in_(keys), events.c.order_id.in_(orders)),
+        )
+        .values(body=b"", headers="{}", customer_key=None, redacted_at=now)
+    ).rowcount
+    counts["blocks"] = conn.execute(
+        delete(blocks).where(blocks.c.shop == shop, blocks.c.order_id.in_(orders))
+    ).rowcount
+    for name, table in (("decisions", decisions), ("ledger", ledger), ("coupons", coupons)):
+        counts[name] = conn.execute(
+            update(table)
+            .where(table.c.shop == shop, table.c.customer_key.in_(keys))
+            .values(customer_key=pseudonym)
+        ).rowcount
+    counts["orders"] = len(orders)
+    return counts
+
+
+def redact_shop(conn: Connection, *, shop: str) -> dict[str, int]:
+    """Delete every row of the shop (after uninstall; Shopify's ``shop/redact``)."""
+    counts: dict[str, int] = {}
+    for table in (events, jobs, decisions, ledger, coupons, blocks, shops):
+        counts[table.name] = conn.execute(delete(table).where(table.c.shop == shop)).rowcount
+    return counts

@@ -1,0 +1,159 @@
+"""Decide once per (shop, order, event kind), booking limits and budgets in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, select
+
+from ..core.campaign import FreeGift, IssueCoupon, ShowBlock, TagOrder
+from ..core.decision import Decision, PlannedAction
+from ..core.model import EventKind
+from ..core.ports import Counters
+from . import coupons, ledger, outbox
+from ._sql import insert_ignore
+from .codec import decision_from_json, decision_to_json, planned_action_to_dict
+from .db import Database
+from .records import DecisionRecord, JobKind
+from .tables import decisions
+
+__all__ = ["decide_once", "effect_kind", "for_order", "get", "shop_lock_name"]
+
+
+def shop_lock_name(shop: str) -> str:
+    return f"shop:{shop}"
+
+
+def effect_kind(planned: PlannedAction) -> str:
+    """The job kind that carries out a planned action."""
+    action = planned.action
+    if isinstance(action, IssueCoupon):
+        return JobKind.CREATE_COUPON.value
+    if isinstance(action, ShowBlock):
+        return JobKind.WRITE_CONTENT.value
+    if isinstance(action, FreeGift):
+        return JobKind.ADD_GIFT_NOTE.value
+    if isinstance(action, TagOrder):
+        return JobKind.TAG_ORDER.value
+    raise TypeError(f"no job kind for action {type(action).__name__}")
+
+
+def decide_once(
+    db: Database,
+    *,
+    shop: str,
+    order_id: str,
+    event_kind: EventKind,
+    customer_key: str | None,
+    decide: Callable[[Counters], Decision],
+    now: datetime,
+    max_attempts: int,
+) -> tuple[DecisionRecord, bool]:
+    with db.write() as conn:
+        db.lock(conn, shop_lock_name(shop))
+        existing = _find(conn, shop=shop, order_id=order_id, event_kind=event_kind)
+        if existing is not None:
+            return existing, False
+        decision = decide(ledger.LedgerCounters(conn))
+        _check(decision, shop=shop, order_id=order_id, event_kind=event_kind)
+        decision_id = conn.execute(
+            insert_ignore(conn, decisions, "shop", "order_id", "event_kind").returning(
+                decisions.c.id
+            ),
+            {
+                "shop": shop,
+                "order_id": order_id,
+                "event_kind": event_kind.value,
+                "customer_key": customer_key,
+                "decided_at": decision.decided_at,
+                "body": decision_to_json(decision),
+            },
+        ).scalar_one()
+        ledger.book(
+            conn, decision=decision, decision_id=decision_id, customer_key=customer_key, now=now
+        )
+        coupons.plan(conn, decision=decision, customer_key=customer_key, now=now)
+        for planned in decision.actions:
+            outbox.enqueue(
+                conn,
+                shop=shop,
+                kind=effect_kind(planned),
+                idempotency_key=planned.idempotency_key,
+                payload={
+                    "decision_id": decision_id,
+                    "order_id": order_id,
+                    "event_kind": event_kind.value,
+                    "action": planned_action_to_dict(planned),
+                },
+                run_at=now,
+                now=now,
+                max_attempts=max_attempts,
+            )
+        record = DecisionRecord(
+            id=int(decision_id),
+            shop=shop,
+            order_id=order_id,
+            event_kind=event_kind,
+            customer_key=customer_key,
+            decided_at=decision.decided_at,
+            decision=decision,
+        )
+        return record, True
+
+
+def _check(decision: Decision, *, shop: str, order_id: str, event_kind: EventKind) -> None:
+    if not isinstance(decision, Decision):
+        raise TypeError(f"decide() must return a Decision, returned {type(decision).__name__}")
+    found = (decision.shop, decision.order_id, decision.event)
+    if found != (shop, order_id, event_kind):
+        raise ValueError(
+            f"decide() returned a decision for shop={decision.shop!r} order={decision.order_id!r} "
+            f"event={decision.event.value!r}, expected shop={shop!r} order={order_id!r} "
+            f"event={event_kind.value!r}"
+        )
+    keys = [p.idempotency_key for p in decision.actions]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"decide() returned planned actions with repeated keys: {keys}")
+
+
+def _find(
+    conn: Connection, *, shop: str, order_id: str, event_kind: EventKind
+) -> DecisionRecord | None:
+    row = conn.execute(
+        select(decisions).where(
+            decisions.c.shop == shop,
+            decisions.c.order_id == order_id,
+            decisions.c.event_kind == event_kind.value,
+        )
+    ).first()
+    return None if row is None else record_from_row(row)
+
+
+def get(
+    conn: Connection, *, shop: str, order_id: str, event_kind: EventKind
+) -> DecisionRecord | None:
+    return _find(conn, shop=shop, order_id=order_id, event_kind=event_kind)
+
+
+def for_order(conn: Connection, *, shop: str, order_id: str) -> list[DecisionRecord]:
+    rows = conn.execute(
+        select(decisions)
+        .where(decisions.c.shop == shop, decisions.c.order_id == order_id)
+        .order_by(decisions.c.id)
+    )
+    return [record_from_row(r) for r in rows]
+
+
+def record_from_row(row: Row[Any]) -> DecisionRecord:
+    m = row._mapping
+    return DecisionRecord(
+        id=int(m["id"]),
+        shop=m["shop"],
+        order_id=m["order_id"],
+        event_kind=EventKind(m["event_kind"]),
+        customer_key=m["customer_key"],
+        decided_at=m["decided_at"],
+        decision=decision_from_json(m["body"]),
+    )

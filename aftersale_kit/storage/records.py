@@ -1,0 +1,168 @@
+"""What the store hands out: frozen records of its rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from ..core.decision import Decision, PlannedAction
+from ..core.model import EventKind
+
+__all__ = [
+    "CouponRecord",
+    "CouponStatus",
+    "DecisionRecord",
+    "Job",
+    "JobKind",
+    "JobStatus",
+    "LedgerEntry",
+    "ShopRecord",
+    "ShopState",
+    "StoredEvent",
+]
+
+
+class ShopState(StrEnum):
+    ACTIVE = "active"
+    UNINSTALLED = "uninstalled"
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    DONE = "done"
+    DEAD = "dead"
+
+
+class JobKind(StrEnum):
+    """The kinds of job the store enqueues itself. :meth:`Store.enqueue` accepts any string."""
+
+    PROCESS_EVENT = "process_event"
+    CREATE_COUPON = "create_coupon"
+    WRITE_CONTENT = "write_content"
+    ADD_GIFT_NOTE = "add_gift_note"
+    TAG_ORDER = "tag_order"
+    DEACTIVATE_COUPON = "deactivate_coupon"
+
+
+class CouponStatus(StrEnum):
+    PLANNED = "planned"
+    ISSUED = "issued"
+    USED = "used"
+    #: Taken back (order cancelled): must not be usable; deactivation on the platform follows.
+    REVOKED = "revoked"
+    DEACTIVATED = "deactivated"
+
+
+@dataclass(frozen=True, slots=True)
+class ShopRecord:
+    shop: str
+    platform: str
+    state: ShopState
+    installed_at: datetime | None
+    uninstalled_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An accepted webhook. ``body`` is the exact bytes received (empty once redacted)."""
+
+    id: int
+    shop: str
+    platform: str
+    topic: str
+    dedupe_key: str
+    received_at: datetime
+    body: bytes
+    headers: Mapping[str, str]
+    order_id: str | None
+    customer_key: str | None
+    redacted_at: datetime | None
+
+    @property
+    def redacted(self) -> bool:
+        return self.redacted_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A claimed outbox job. Pass it back to ``complete``/``retry``/``dead``/``release``.
+
+    ``attempts`` counts claims, this one included; together with ``locked_by`` it fences the job:
+    a worker whose lease expired and whose job was claimed again can no longer finish it.
+    """
+
+    id: int
+    shop: str
+    kind: str
+    idempotency_key: str
+    payload: Mapping[str, Any]
+    event_id: int | None
+    status: JobStatus
+    attempts: int
+    max_attempts: int
+    run_at: datetime
+    locked_by: str | None
+    locked_until: datetime | None
+    last_error: str | None
+
+    @property
+    def exhausted(self) -> bool:
+        """True when this was the last attempt allowed."""
+        return self.attempts >= self.max_attempts
+
+    def planned_action(self) -> PlannedAction:
+        """The planned action of an effect job (``payload["action"]``)."""
+        from .codec import planned_action_from_dict
+
+        return planned_action_from_dict(self.payload["action"])
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    id: int
+    shop: str
+    order_id: str
+    event_kind: EventKind
+    customer_key: str | None
+    decided_at: datetime
+    decision: Decision
+
+
+@dataclass(frozen=True, slots=True)
+class CouponRecord:
+    id: int
+    shop: str
+    order_id: str
+    campaign_id: str
+    idempotency_key: str
+    code: str
+    platform_id: str | None
+    status: CouponStatus
+    customer_key: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One booking (``uses == 1``) or reversal (``uses == -1``, cost negated) of a campaign."""
+
+    id: int
+    shop: str
+    campaign_id: str
+    order_id: str
+    decision_id: int
+    customer_key: str | None
+    entry: str
+    uses: int
+    cost: Decimal
+    currency: str
+    booked_at: datetime
+    recorded_at: datetime
+    reason: str | None

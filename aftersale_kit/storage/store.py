@@ -1,0 +1,493 @@
+"""The :class:`Store` facade: everything the service needs from the database, one method each.
+
+Every method is one short transaction and is safe to call from many threads; open one Store per
+process (after forking). Times are timezone-aware datetimes; ``now=None`` means the current time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import delete, exists
+
+from ..core.decision import Decision
+from ..core.model import EventKind, Order
+from ..core.ports import Counters, CustomerUsage
+from . import compliance, coupons, decisions, events, ledger, migrate, outbox, shops
+from ._sql import aware
+from .db import DEFAULT_SQLITE_PATH, Database, create_database
+from .outbox import DEFAULT_MAX_ATTEMPTS, backoff_delay
+from .records import (
+    CouponRecord,
+    CouponStatus,
+    DecisionRecord,
+    Job,
+    JobStatus,
+    LedgerEntry,
+    ShopRecord,
+    ShopState,
+    StoredEvent,
+)
+from .tables import events as events_table
+from .tables import jobs as jobs_table
+
+__all__ = ["Clawback", "Store", "customer_key_for"]
+
+
+def customer_key_for(order: Order) -> str | None:
+    """The key per-customer limits count under: the customer id, else ``email:<lowercased>``
+    for a guest, else ``None`` (a guest without an e-mail address is not counted)."""
+    email = order.customer.email if order.customer and order.customer.email else order.email
+    return compliance.customer_key(
+        customer_id=order.customer.id if order.customer else None, email=email
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Clawback:
+    """What :meth:`Store.reverse_order` took back."""
+
+    #: Campaign ids whose booking was reversed.
+    campaigns: tuple[str, ...]
+    #: Idempotency keys of the coupons revoked.
+    coupons: tuple[str, ...]
+
+
+class Store:
+    """Durable state of the service on SQLite or PostgreSQL. See the package docstring."""
+
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        sqlite_path: str | Path = DEFAULT_SQLITE_PATH,
+        busy_timeout_ms: int = 5000,
+        sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
+        pool_size: int = 10,
+        migrate: bool = False,
+    ) -> Store:
+        """Open the database at ``url`` (``None``: the SQLite file at ``sqlite_path``).
+
+        Connects lazily; with ``migrate=True`` the schema is upgraded to head right away.
+        """
+        store = cls(
+            create_database(
+                url,
+                sqlite_path=sqlite_path,
+                busy_timeout_ms=busy_timeout_ms,
+                sqlite_synchronous=sqlite_synchronous,
+                pool_size=pool_size,
+            )
+        )
+        if migrate:
+            store.migrate()
+        return store
+
+    def migrate(self) -> None:
+        """Upgrade the schema to head (idempotent; safe from several processes at once)."""
+        migrate.upgrade(self.db)
+
+    def schema_revision(self) -> str | None:
+        return migrate.current_revision(self.db)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.db.dialect
+
+    # -- webhook intake ---------------------------------------------------------------------
+
+    def accept_event(
+        self,
+        *,
+        shop: str,
+        platform: str,
+        topic: str,
+        dedupe_key: str,
+        received_at: datetime,
+        body: bytes,
+        headers: Mapping[str, str] | None = None,
+        order_id: str | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    ) -> bool:
+        """Store a verified webhook and enqueue its ``process_event`` job, in one transaction.
+
+        Returns ``False`` (storing nothing) when ``(shop, dedupe_key)`` was accepted before.
+        When this returns, the event is committed: answer the platform 200.
+        """
+        _require_text(shop=shop, platform=platform, topic=topic, dedupe_key=dedupe_key)
+        if not isinstance(body, bytes | bytearray | memoryview):
+            raise TypeError(f"body must be the raw bytes received, got {type(body).__name__}")
+        received_at = aware(received_at, "received_at")
+        with self.db.write() as conn:
+            event_id = events.accept(
+                conn,
+                shop=shop,
+                platform=platform,
+                topic=topic,
+                dedupe_key=dedupe_key,
+                received_at=received_at,
+                body=bytes(body),
+                headers=headers or {},
+                order_id=order_id,
+                max_attempts=max_attempts,
+            )
+        return event_id is not None
+
+    def event(self, event_id: int) -> StoredEvent | None:
+        with self.db.read() as conn:
+            return events.get(conn, event_id)
+
+    def link_event(self, event_id: int, *, order_id: str | None, customer_key: str | None) -> bool:
+        """Note which order and customer an event concerns (needed to export/redact it)."""
+        with self.db.write() as conn:
+            return events.link(conn, event_id, order_id=order_id, customer_key=customer_key)
+
+    # -- job queue --------------------------------------------------------------------------
+
+    def enqueue(
+        self,
+        *,
+        shop: str,
+        kind: str,
+        idempotency_key: str,
+        payload: Mapping[str, Any],
+        run_at: datetime | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        now: datetime | None = None,
+    ) -> bool:
+        """Add a job; ``False`` when ``(shop, idempotency_key)`` is already queued (or was)."""
+        _require_text(shop=shop, kind=kind, idempotency_key=idempotency_key)
+        now = aware(now, "now")
+        with self.db.write() as conn:
+            return outbox.enqueue(
+                conn,
+                shop=shop,
+                kind=kind,
+                idempotency_key=idempotency_key,
+                payload=payload,
+                run_at=aware(run_at, "run_at") if run_at is not None else now,
+                now=now,
+                max_attempts=max_attempts,
+            )
+
+    def claim(
+        self,
+        *,
+        worker_id: str,
+        limit: int = 10,
+        lease_seconds: float = 60.0,
+        now: datetime | None = None,
+        kinds: Iterable[str] | None = None,
+    ) -> list[Job]:
+        """Lease up to ``limit`` due jobs. No two workers ever hold the same job; a job whose
+        lease ran out (its worker died) is handed out again with ``attempts`` one higher."""
+        _require_text(worker_id=worker_id)
+        if limit < 1 or lease_seconds <= 0:
+            raise ValueError("claim() needs limit >= 1 and lease_seconds > 0")
+        now = aware(now, "now")
+        with self.db.write() as conn:
+            return outbox.claim(
+                conn,
+                worker_id=worker_id,
+                limit=limit,
+                lease=timedelta(seconds=lease_seconds),
+                now=now,
+                kinds=tuple(kinds) if kinds is not None else None,
+            )
+
+    def complete(self, job: Job, *, now: datetime | None = None) -> bool:
+        """Mark the job done. ``False``: this claim lost the job (lease expired, re-claimed)."""
+        with self.db.write() as conn:
+            return outbox.complete(conn, job, now=aware(now, "now"))
+
+    def retry(
+        self, job: Job, *, error: str, at: datetime, now: datetime | None = None
+    ) -> JobStatus | None:
+        """Try again at ``at``; after the last allowed attempt the job is marked dead instead.
+
+        Returns ``PENDING`` or ``DEAD``, or ``None`` when this claim lost the job.
+        """
+        with self.db.write() as conn:
+            return outbox.retry(conn, job, error=error, at=aware(at, "at"), now=aware(now, "now"))
+
+    def fail(self, job: Job, *, error: str, now: datetime | None = None) -> JobStatus | None:
+        """:meth:`retry` after :func:`~aftersale_kit.storage.outbox.backoff_delay`."""
+        now = aware(now, "now")
+        delay = backoff_delay(job.attempts, jitter_key=str(job.id))
+        return self.retry(job, error=error, at=now + delay, now=now)
+
+    def dead(self, job: Job, *, error: str, now: datetime | None = None) -> bool:
+        """Give up on the job (permanent error); it stays for inspection and :meth:`requeue`."""
+        with self.db.write() as conn:
+            return outbox.dead(conn, job, error=error, now=aware(now, "now"))
+
+    def release(self, job: Job, *, at: datetime | None = None) -> bool:
+        """Hand the job back unprocessed, without counting the attempt (shutdown, throttling)."""
+        with self.db.write() as conn:
+            return outbox.release(conn, job, at=aware(at, "at"))
+
+    def requeue(self, job_id: int, *, at: datetime | None = None) -> bool:
+        """Revive a dead job with fresh attempts."""
+        with self.db.write() as conn:
+            return outbox.requeue(conn, job_id, at=aware(at, "at"))
+
+    def job(self, job_id: int) -> Job | None:
+        with self.db.read() as conn:
+            return outbox.get(conn, job_id)
+
+    def jobs(
+        self,
+        *,
+        shop: str | None = None,
+        status: JobStatus | None = None,
+        kind: str | None = None,
+        limit: int = 100,
+    ) -> list[Job]:
+        with self.db.read() as conn:
+            return outbox.find(conn, shop=shop, status=status, kind=kind, limit=limit)
+
+    def queue_stats(self) -> dict[JobStatus, int]:
+        """Number of jobs per status (for metrics)."""
+        with self.db.read() as conn:
+            return outbox.stats(conn)
+
+    def prune(self, *, before: datetime) -> dict[str, int]:
+        """Delete finished jobs finished before ``before`` and events received before it whose
+        processing finished. Keep ``before`` well behind the platforms' redelivery window
+        (Shopify retries for 4 hours): a pruned event is no longer recognised as a duplicate."""
+        before = aware(before, "before")
+        with self.db.write() as conn:
+            job_count = outbox.prune(conn, finished_before=before)
+            unfinished = exists().where(
+                jobs_table.c.event_id == events_table.c.id,
+                jobs_table.c.status.in_([JobStatus.PENDING.value, JobStatus.CLAIMED.value]),
+            )
+            event_count = conn.execute(
+                delete(events_table).where(events_table.c.received_at < before, ~unfinished)
+            ).rowcount
+        return {"jobs": job_count, "events": int(event_count)}
+
+    # -- decisions and limits ---------------------------------------------------------------
+
+    def decide_once(
+        self,
+        *,
+        shop: str,
+        order_id: str,
+        event_kind: EventKind,
+        customer_key: str | None,
+        decide: Callable[[Counters], Decision],
+        now: datetime | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    ) -> tuple[DecisionRecord, bool]:
+        """Return the decision for ``(shop, order_id, event_kind)``, making it if there is none.
+
+        ``decide(counters)`` runs inside a transaction that excludes every other decider of the
+        same shop (PostgreSQL advisory lock; SQLite write lock), with counters that read the
+        ledger in that transaction. Its decision is stored, every fired campaign is booked
+        (usage, customer usage, cost), coupons are recorded as planned and one effect job per
+        planned action is enqueued, all atomically. ``decide`` must be quick and pure (the
+        engine); no platform calls in it. Returns ``(record, created)``.
+        """
+        _require_text(shop=shop, order_id=order_id)
+        return decisions.decide_once(
+            self.db,
+            shop=shop,
+            order_id=order_id,
+            event_kind=EventKind(event_kind),
+            customer_key=customer_key,
+            decide=decide,
+            now=aware(now, "now"),
+            max_attempts=max_attempts,
+        )
+
+    def decision(self, *, shop: str, order_id: str, event_kind: EventKind) -> DecisionRecord | None:
+        with self.db.read() as conn:
+            return decisions.get(conn, shop=shop, order_id=order_id, event_kind=event_kind)
+
+    def decisions_for_order(self, shop: str, order_id: str) -> list[DecisionRecord]:
+        with self.db.read() as conn:
+            return decisions.for_order(conn, shop=shop, order_id=order_id)
+
+    def counters(self) -> Counters:
+        """A snapshot-free read of the ledger (for reports and dry runs; deciding goes through
+        :meth:`decide_once`). Each call opens its own short read."""
+        return _ReadCounters(self.db)
+
+    def ledger(self, shop: str, *, order_id: str | None = None) -> list[LedgerEntry]:
+        with self.db.read() as conn:
+            return ledger.entries(conn, shop=shop, order_id=order_id)
+
+    # -- coupons and clawback ---------------------------------------------------------------
+
+    def coupons_for_order(self, shop: str, order_id: str) -> list[CouponRecord]:
+        with self.db.read() as conn:
+            return coupons.for_order(conn, shop=shop, order_id=order_id)
+
+    def coupon(self, shop: str, idempotency_key: str) -> CouponRecord | None:
+        with self.db.read() as conn:
+            return coupons.get(conn, shop=shop, idempotency_key=idempotency_key)
+
+    def mark_issued(
+        self, *, shop: str, idempotency_key: str, platform_id: str, now: datetime | None = None
+    ) -> CouponRecord:
+        """The coupon exists on the platform. If it was revoked meanwhile, a deactivation job
+        is enqueued and the record stays ``revoked``."""
+        with self.db.write() as conn:
+            return coupons.mark_issued(
+                conn,
+                shop=shop,
+                idempotency_key=idempotency_key,
+                platform_id=platform_id,
+                now=aware(now, "now"),
+            )
+
+    def mark_used(
+        self, *, shop: str, code: str, now: datetime | None = None
+    ) -> CouponRecord | None:
+        """An issued coupon was redeemed; its cost stays booked even if its order is cancelled."""
+        with self.db.write() as conn:
+            return coupons.mark_used(conn, shop=shop, code=code, now=aware(now, "now"))
+
+    def mark_deactivated(
+        self, *, shop: str, idempotency_key: str, now: datetime | None = None
+    ) -> CouponRecord:
+        with self.db.write() as conn:
+            return coupons.mark_deactivated(
+                conn, shop=shop, idempotency_key=idempotency_key, now=aware(now, "now")
+            )
+
+    def reverse_order(
+        self, *, shop: str, order_id: str, reason: str, now: datetime | None = None
+    ) -> Clawback:
+        """Take back what the order got (cancelled, fully refunded), in one transaction.
+
+        Unused coupons are revoked (issued ones get a ``deactivate_coupon`` job, planned ones
+        are never created) and the bookings of the order's campaigns are reversed, releasing
+        their usage and cost. A campaign whose coupon was already used keeps its booking.
+        Calling it again takes back nothing more.
+        """
+        now = aware(now, "now")
+        with self.db.write() as conn:
+            self.db.lock(conn, decisions.shop_lock_name(shop))
+            revoked = coupons.revoke(conn, shop=shop, order_id=order_id, reason=reason, now=now)
+            used = {
+                c.campaign_id
+                for c in coupons.for_order(conn, shop=shop, order_id=order_id)
+                if c.status == CouponStatus.USED
+            }
+            reversed_ = ledger.reverse(
+                conn, shop=shop, order_id=order_id, reason=reason, now=now, keep=used
+            )
+        return Clawback(campaigns=tuple(reversed_), coupons=tuple(revoked))
+
+    # -- shops, content, compliance ---------------------------------------------------------
+
+    def set_shop_state(
+        self, *, shop: str, platform: str, state: ShopState, now: datetime | None = None
+    ) -> ShopRecord:
+        with self.db.write() as conn:
+            return shops.set_state(
+                conn, shop=shop, platform=platform, state=ShopState(state), now=aware(now, "now")
+            )
+
+    def shop_state(self, shop: str) -> ShopRecord | None:
+        with self.db.read() as conn:
+            return shops.get_state(conn, shop)
+
+    def save_blocks(
+        self, shop: str, order_id: str, payload: Mapping[str, Any], *, now: datetime | None = None
+    ) -> None:
+        """Store (replace) the rendered confirmation-page content of an order (a JSON object)."""
+        with self.db.write() as conn:
+            shops.save_blocks(
+                conn, shop=shop, order_id=order_id, payload=payload, now=aware(now, "now")
+            )
+
+    def load_blocks(self, shop: str, order_id: str) -> dict[str, Any] | None:
+        with self.db.read() as conn:
+            return shops.load_blocks(conn, shop=shop, order_id=order_id)
+
+    def export_customer(
+        self,
+        shop: str,
+        *,
+        customer_id: str | None = None,
+        email: str | None = None,
+        order_ids: Iterable[str] = (),
+    ) -> dict[str, Any]:
+        """All that is stored about the customer, JSON-ready (``customers/data_request``)."""
+        with self.db.read() as conn:
+            return compliance.export_customer(
+                conn, shop=shop, customer_id=customer_id, email=email, order_ids=order_ids
+            )
+
+    def redact_customer(
+        self,
+        shop: str,
+        *,
+        customer_id: str | None = None,
+        email: str | None = None,
+        order_ids: Iterable[str] = (),
+        now: datetime | None = None,
+    ) -> dict[str, int]:
+        """Erase the customer's personal data (``customers/redact``); returns rows touched."""
+        with self.db.write() as conn:
+            return compliance.redact_customer(
+                conn,
+                shop=shop,
+                customer_id=customer_id,
+                email=email,
+                order_ids=order_ids,
+                now=aware(now, "now"),
+            )
+
+    def redact_shop(self, shop: str) -> dict[str, int]:
+        """Delete every row of the shop (``shop/redact``); returns rows deleted per table."""
+        with self.db.write() as conn:
+            self.db.lock(conn, decisions.shop_lock_name(shop))
+            return compliance.redact_shop(conn, shop=shop)
+
+
+class _ReadCounters:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def usage_count(self, shop: str, campaign_id: str) -> int:
+        with self._db.read() as conn:
+            return ledger.LedgerCounters(conn).usage_count(shop, campaign_id)
+
+    def customer_usage(self, shop: str, campaign_id: str, customer_key: str) -> CustomerUsage:
+        with self._db.read() as conn:
+            return ledger.LedgerCounters(conn).customer_usage(shop, campaign_id, customer_key)
+
+    def spent(self, shop: str, campaign_id: str, since: datetime | None) -> Decimal:
+        with self._db.read() as conn:
+            return ledger.LedgerCounters(conn).spent(shop, campaign_id, since)
+
+
+def _require_text(**values: str) -> None:
+    for name, value in values.items():
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"{name} must be a non-empty string, got {value!r}")

@@ -1,0 +1,206 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations create exactly this (a test compares).
+
+Conventions: every row belongs to a shop (``shop`` is the shop's domain, e.g.
+``example.myshopify.com``); ids are strings except the surrogate keys; JSON is stored as text
+written by :mod:`aftersale_kit.storage.codec`; money is an integer of millionths
+(``cost_micros``) so that sums are exact on both engines; timestamps are UTC, timezone-aware in
+Python (``timestamptz`` on PostgreSQL, ISO text on SQLite).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "blocks",
+    "coupons",
+    "decisions",
+    "events",
+    "jobs",
+    "ledger",
+    "metadata",
+    "shops",
+]
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on both engines; naive datetimes are refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(
+                f"timestamp {value.isoformat()} has no timezone; pass an aware datetime, "
+                "e.g. datetime.now(UTC)"
+            )
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# BIGINT surrogate keys on PostgreSQL; SQLite only auto-increments an "INTEGER PRIMARY KEY".
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+shops = Table(
+    "shops",
+    metadata,
+    Column("shop", String(255), nullable=False),
+    Column("platform", String(32), nullable=False),
+    #: ``active`` or ``uninstalled`` (:class:`~aftersale_kit.storage.records.ShopState`).
+    Column("state", String(16), nullable=False),
+    Column("installed_at", UtcDateTime(), nullable=True),
+    Column("uninstalled_at", UtcDateTime(), nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("shop"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("shop", String(255), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("topic", String(128), nullable=False),
+    #: Stable over redeliveries; composed by the adapter (e.g. topic and event id).
+    Column("dedupe_key", String(512), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("body", LargeBinary(), nullable=False),
+    #: JSON object of the headers the adapter keeps (signature, ids, timestamps).
+    Column("headers", Text(), nullable=False),
+    Column("order_id", String(64), nullable=True),
+    Column("customer_key", String(320), nullable=True),
+    Column("redacted_at", UtcDateTime(), nullable=True),
+    UniqueConstraint("shop", "dedupe_key"),
+    Index(None, "shop", "order_id"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("shop", String(255), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("idempotency_key", String(512), nullable=False),
+    Column("payload", Text(), nullable=False),
+    Column("event_id", BigInteger(), nullable=True),
+    #: ``pending``, ``claimed``, ``done`` or ``dead``.
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("max_attempts", Integer(), nullable=False),
+    Column("run_at", UtcDateTime(), nullable=False),
+    Column("locked_by", String(128), nullable=True),
+    Column("locked_until", UtcDateTime(), nullable=True),
+    Column("last_error", Text(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime(), nullable=True),
+    UniqueConstraint("shop", "idempotency_key"),
+    Index(None, "status", "run_at"),
+    Index(None, "status", "locked_until"),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("shop", String(255), nullable=False),
+    Column("order_id", String(64), nullable=False),
+    Column("event_kind", String(32), nullable=False),
+    Column("customer_key", String(320), nullable=True),
+    Column("decided_at", UtcDateTime(), nullable=False),
+    #: The :class:`~aftersale_kit.core.decision.Decision` as JSON.
+    Column("body", Text(), nullable=False),
+    UniqueConstraint("shop", "order_id", "event_kind"),
+    Index(None, "shop", "customer_key"),
+)
+
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("shop", String(255), nullable=False),
+    Column("campaign_id", String(128), nullable=False),
+    Column("order_id", String(64), nullable=False),
+    Column("decision_id", BigInteger(), nullable=False),
+    Column("customer_key", String(320), nullable=True),
+    #: ``booking`` (+1 use, +cost) or ``reversal`` (-1 use, -cost).
+    Column("entry", String(16), nullable=False),
+    Column("uses", Integer(), nullable=False),
+    Column("cost_micros", BigInteger(), nullable=False),
+    Column("currency", String(3), nullable=False),
+    #: When the cost counts (a reversal repeats its booking's time, so it nets out in that
+    #: budget period).
+    Column("booked_at", UtcDateTime(), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    Column("reason", Text(), nullable=True),
+    UniqueConstraint("shop", "order_id", "campaign_id", "entry"),
+    Index(None, "shop", "campaign_id", "booked_at"),
+    Index(None, "shop", "campaign_id", "customer_key"),
+)
+
+coupons = Table(
+    "coupons",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("shop", String(255), nullable=False),
+    Column("order_id", String(64), nullable=False),
+    Column("campaign_id", String(128), nullable=False),
+    #: The planned action's key (``shop:order:campaign:index``).
+    Column("idempotency_key", String(512), nullable=False),
+    Column("code", String(255), nullable=False),
+    Column("platform_id", String(255), nullable=True),
+    #: ``planned``, ``issued``, ``used`` or ``deactivated``.
+    Column("status", String(16), nullable=False),
+    Column("customer_key", String(320), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("shop", "idempotency_key"),
+    Index(None, "shop", "order_id"),
+    Index(None, "shop", "code"),
+)
+
+blocks = Table(
+    "blocks",
+    metadata,
+    Column("shop", String(255), nullable=False),
+    Column("order_id", String(64), nullable=False),
+    Column("payload", Text(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("shop", "order_id"),
+)

@@ -1,0 +1,92 @@
+"""Migrations: an empty database goes to head, twice harmlessly, and matches the tables module."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from aftersale_kit.core.errors import StorageError
+from aftersale_kit.storage import Store, normalize_url
+from aftersale_kit.storage.migrate import head_revision
+from aftersale_kit.storage.tables import metadata
+
+TABLES = {"shops", "events", "jobs", "decisions", "ledger", "coupons", "blocks"}
+
+
+def test_upgrade_of_an_empty_database_twice(open_store: Callable[[], Store]) -> None:
+    # given an empty database
+    store = open_store()
+    assert store.schema_revision() is None
+    # when it is migrated twice
+    store.migrate()
+    store.migrate()
+    # then it is at head with every table, and the schema is exactly the tables module
+    assert store.schema_revision() == head_revision()
+    with store.db.read() as conn:
+        assert set(inspect(conn).get_table_names()) >= TABLES
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+
+
+def test_concurrent_migrations_from_separate_engines(open_store: Callable[[], Store]) -> None:
+    # given four independent stores (own engines, as four processes would have)
+    stores = [open_store() for _ in range(4)]
+    barrier = threading.Barrier(len(stores))
+    errors: list[BaseException] = []
+
+    def run(store: Store) -> None:
+        barrier.wait()
+        try:
+            store.migrate()
+        except BaseException as exc:
+            errors.append(exc)
+
+    # when they all migrate at once
+    threads = [threading.Thread(target=run, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # then none fails and the schema is at head
+    assert errors == []
+    assert stores[0].schema_revision() == head_revision()
+
+
+def test_url_forms() -> None:
+    assert normalize_url("postgres://u@h/db").drivername == "postgresql+psycopg"
+    assert normalize_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
+    assert normalize_url("sqlite:///x.db").drivername == "sqlite+pysqlite"
+    assert normalize_url(None, sqlite_path="here.db").database == "here.db"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://u@h/db", "supported are 'sqlite:///path/to/file.db'"),
+        ("postgresql+psycopg2://u:secret@h/db", "uses driver 'postgresql+psycopg2'"),
+        ("sqlite://", "in-memory SQLite database"),
+        ("not a url", "does not parse"),
+    ],
+)
+def test_unsupported_urls_are_refused_naming_the_fix(url: str, message: str) -> None:
+    with pytest.raises(StorageError, match=re.escape(message)) as info:
+        normalize_url(url)
+    assert "secret" not in str(info.value)
+
+
+def test_unreachable_database_is_a_storage_error_without_the_password() -> None:
+    # given a server that does not exist (nothing listens on port 1)
+    store = Store.open("postgresql://app:hunter2@127.0.0.1:1/nothing")
+    try:
+        # when it is used, then the error names the database but not the password
+        with pytest.raises(StorageError, match=r"127\.0\.0\.1:1/nothing") as info:
+            store.migrate()
+        assert "hunter2" not in str(info.value)
+    finally:
+        store.close()
