@@ -281,14 +281,14 @@ def _tokenize(text: str) -> list[_Token]:
             tokens.append(_Token(_Kind.PUNCT, ch, pos, ch))
             pos += 1
             continue
-        if not ch.isascii():
-            raise _non_ascii_error(text, pos)
         hint = {
             "+-*/%": "conditions have no arithmetic",
             "{}": 'write lists in square brackets, e.g. ["DE", "AT"]',
             "€$£": "write amounts as plain numbers in the shop currency",
         }
         extra = next((h for chars, h in hint.items() if ch in chars), "")
+        if not extra and not ch.isascii():
+            raise _non_ascii_error(text, pos)
         raise ConditionSyntaxError(
             f"unexpected character {ch!r}" + (f"; {extra}" if extra else ""), column=pos
         )
@@ -577,6 +577,8 @@ class _Parser:
             if tok.kind is _Kind.PUNCT and tok.text == "]" and not items:
                 self._advance()
                 break
+            if tok.kind is _Kind.PUNCT and tok.text == "[":
+                raise ConditionSyntaxError("lists cannot be nested", column=tok.column)
             value = self._value()
             if not isinstance(value, _Literal):
                 column = value.column
