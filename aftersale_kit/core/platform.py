@@ -35,6 +35,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from .campaign import CouponKind, IssueCoupon, ShopSettings
 from .decision import PlannedAction
+from .fields import FIELDS
 from .model import EventKind, Order, OrderEvent
 from .money import Money
 
@@ -54,6 +55,7 @@ __all__ = [
     "PlatformFactory",
     "WebhookKind",
     "coupon_spec",
+    "source_fields",
     "unknown_fields",
 ]
 
@@ -91,14 +93,25 @@ _LINE_ATTR = {
 }
 
 
+def source_fields(fields: frozenset[str]) -> frozenset[str]:
+    """Condition fields with derived ones replaced by what they are made from
+    (``first_order`` -> ``customer.orders_count``)."""
+    out: set[str] = set()
+    for name in fields:
+        spec = FIELDS.get(name)
+        out |= spec.source_fields if spec is not None else {name}
+    return frozenset(out)
+
+
 def unknown_fields(order: Order, fields: frozenset[str]) -> frozenset[str]:
     """The requested enrichable fields that are still unknown (``None``) in ``order``.
 
-    Fields that are not enrichable are ignored. A guest order has no customer to enrich, and an
-    order without line items no line fields, so those come back empty: nothing to fetch.
+    Derived fields count as their sources (:func:`source_fields`); fields that are not
+    enrichable are ignored. A guest order has no customer to enrich, and an order without line
+    items no line fields, so those come back empty: nothing to fetch.
     """
     missing: set[str] = set()
-    for name in fields & ENRICHABLE_FIELDS:
+    for name in source_fields(fields) & ENRICHABLE_FIELDS:
         if name in _CUSTOMER_ATTR:
             if order.customer is not None and getattr(order.customer, _CUSTOMER_ATTR[name]) is None:
                 missing.add(name)

@@ -1,0 +1,531 @@
+"""The Shopify adapter: :class:`aftersale_kit.core.platform.Platform` over the GraphQL Admin API.
+
+Built per shop with :meth:`ShopifyAdapter.from_settings`::
+
+    adapter = ShopifyAdapter.from_settings(
+        settings, secrets={"api_token": ..., "webhook_secret": ..., "previous_webhook_secret": ...}
+    )
+
+``settings.domain`` is the shop's ``*.myshopify.com`` domain; ``settings.api_base_url`` (e.g. a
+sandbox ``http://127.0.0.1:8123``) replaces ``https://<domain>`` in front of
+``/admin/api/<version>/graphql.json``; ``settings.api_version`` defaults to
+:data:`DEFAULT_API_VERSION`.
+
+What each method sends:
+
+* coupons: ``discountCodeBasicCreate`` / ``discountCodeFreeShippingCreate``; on ``TAKEN`` the code
+  is looked up with ``codeDiscountNodeByCode`` and the same coupon (same kind and title) counts as
+  success with ``created=False``; deactivation with ``discountCodeDeactivate``;
+* content: ``metafieldsSet`` of an app-owned JSON metafield ``$app:aftersale.blocks`` on the
+  order, which the order-status page extension reads;
+* tags: ``tagsAdd``;
+* enrichment: one query for exactly the requested fields, cached for ``enrich_ttl`` seconds per
+  (shop, order); no call when nothing requested is unknown;
+* webhooks: ``webhookSubscriptionCreate`` for :data:`WEBHOOK_TOPICS`, skipping existing ones (the
+  compliance topics are declared in the app's TOML and cannot be subscribed through the API).
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from aftersale_kit.core.campaign import CouponKind, ShopSettings
+from aftersale_kit.core.errors import (
+    ConfigError,
+    ConfigProblem,
+    InvalidRequestError,
+    NotFoundError,
+    PayloadError,
+)
+from aftersale_kit.core.model import Order
+from aftersale_kit.core.platform import (
+    ENRICHABLE_FIELDS,
+    ConfirmationContent,
+    CouponRef,
+    CouponSpec,
+    IncomingWebhook,
+    source_fields,
+    unknown_fields,
+)
+
+from . import queries as q
+from .coupons import basic_input, free_shipping_input
+from .enrich import EnrichmentCache
+from .errors import Redactor, user_errors_error
+from .graphql_client import GraphQLClient, RetryPolicy
+from .mapping import (
+    Enrichment,
+    apply_enrichment,
+    enrichment_from_graphql,
+    gid,
+    order_from_graphql,
+)
+from .webhooks import normalize_shop_domain, verify_shopify_webhook
+
+__all__ = [
+    "DEFAULT_API_VERSION",
+    "METAFIELD_KEY",
+    "METAFIELD_NAMESPACE",
+    "WEBHOOK_TOPICS",
+    "ShopifyAdapter",
+]
+
+log = logging.getLogger("aftersale_kit_shopify")
+
+PLATFORM = "shopify"
+DEFAULT_API_VERSION = "2026-01"
+METAFIELD_NAMESPACE = "$app:aftersale"
+METAFIELD_KEY = "blocks"
+#: Topics subscribed through the API (the compliance topics live in the app's TOML).
+WEBHOOK_TOPICS = (
+    "ORDERS_CREATE",
+    "ORDERS_PAID",
+    "ORDERS_FULFILLED",
+    "ORDERS_CANCELLED",
+    "REFUNDS_CREATE",
+    "APP_UNINSTALLED",
+)
+
+_TYPENAME = {
+    CouponKind.PERCENTAGE: "DiscountCodeBasic",
+    CouponKind.FIXED_AMOUNT: "DiscountCodeBasic",
+    CouponKind.FREE_SHIPPING: "DiscountCodeFreeShipping",
+}
+
+
+def _settings_problem(path: str, message: str) -> ConfigError:
+    return ConfigError([ConfigProblem("<shop settings>", 0, 0, path, message)])
+
+
+def _valid_version(version: str) -> bool:
+    return len(version) == 7 and version[4] == "-" and (version[:4] + version[5:]).isdigit()
+
+
+class ShopifyAdapter:
+    """One Shopify shop. Thread-safe; several adapters (shops) may run side by side."""
+
+    name = PLATFORM
+
+    def __init__(
+        self,
+        *,
+        shop: str,
+        api_token: str,
+        webhook_secret: str,
+        previous_webhook_secret: str | None = None,
+        api_version: str = DEFAULT_API_VERSION,
+        api_base_url: str | None = None,
+        retry: RetryPolicy | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        enrich_ttl: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        domain = normalize_shop_domain(shop)
+        if not domain.endswith(".myshopify.com") or domain == ".myshopify.com":
+            raise _settings_problem(
+                "shop.domain",
+                f"a Shopify shop is named by its myshopify domain, like 'brand.myshopify.com', "
+                f"got {shop!r}",
+            )
+        if not _valid_version(api_version):
+            raise _settings_problem(
+                "shop.api_version", f"expected a version like '2026-01', got {api_version!r}"
+            )
+        if not api_token:
+            raise _settings_problem("shop.secrets.api_token", "the Admin API token is empty")
+        if not webhook_secret:
+            raise _settings_problem("shop.secrets.webhook_secret", "the webhook secret is empty")
+        self.shop = domain
+        self.api_version = api_version
+        self._webhook_secrets = tuple(s for s in (webhook_secret, previous_webhook_secret) if s)
+        self._redact = Redactor([api_token, *self._webhook_secrets])
+        self._client = GraphQLClient(
+            shop=domain,
+            token=api_token,
+            api_version=api_version,
+            base_url=api_base_url,
+            retry=retry,
+            ssl_context=ssl_context,
+            redact=self._redact,
+            sleep=sleep,
+        )
+        self._cache = EnrichmentCache(ttl=enrich_ttl)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: ShopSettings,
+        *,
+        secrets: Mapping[str, str],
+        retry: RetryPolicy | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        enrich_ttl: float = 60.0,
+    ) -> ShopifyAdapter:
+        """The adapter for a shop's settings and its resolved secrets.
+
+        ``secrets``: ``api_token`` and ``webhook_secret`` (the app's client secret), optionally
+        ``previous_webhook_secret`` (accepted during a rotation).
+        """
+        if settings.platform != PLATFORM:
+            raise _settings_problem(
+                "shop.platform",
+                f"the Shopify adapter serves platform 'shopify', not {settings.platform!r}",
+            )
+        for required in ("api_token", "webhook_secret"):
+            if not secrets.get(required):
+                ref = settings.secret(required)
+                where = f"environment variable {ref.env}" if ref else f"secret {required!r}"
+                raise _settings_problem(
+                    f"shop.secrets.{required}",
+                    f"{where} is not set (the Shopify adapter needs {required})",
+                )
+        return cls(
+            shop=settings.domain,
+            api_token=secrets["api_token"],
+            webhook_secret=secrets["webhook_secret"],
+            previous_webhook_secret=secrets.get("previous_webhook_secret") or None,
+            api_version=settings.api_version or DEFAULT_API_VERSION,
+            api_base_url=settings.api_base_url,
+            retry=retry,
+            ssl_context=ssl_context,
+            enrich_ttl=enrich_ttl,
+        )
+
+    def __repr__(self) -> str:
+        return f"ShopifyAdapter(shop={self.shop!r}, api_version={self.api_version!r})"
+
+    @property
+    def supported_fields(self) -> frozenset[str]:
+        from aftersale_kit.core.fields import FIELDS
+
+        return frozenset(path for path, spec in FIELDS.items() if PLATFORM in spec.platforms)
+
+    @property
+    def client(self) -> GraphQLClient:
+        """The transport (its ``throttle_status`` shows the last ``extensions.cost``)."""
+        return self._client
+
+    # -- webhooks -----------------------------------------------------------------------------
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> IncomingWebhook:
+        return verify_shopify_webhook(headers, body, secrets=self._webhook_secrets, shop=self.shop)
+
+    # -- orders -------------------------------------------------------------------------------
+
+    def _execute(
+        self, query: str, variables: Mapping[str, Any] | None, *, operation: str
+    ) -> dict[str, Any]:
+        return self._client.execute(query, variables, operation=operation)
+
+    def _not_found(self, what: str) -> NotFoundError:
+        return NotFoundError(
+            f"Shopify {self.shop}: {what} not found", platform=PLATFORM, status=200
+        )
+
+    def _all_line_nodes(
+        self, order_gid: str, connection: Any, sel: q.Selection, *, full: bool
+    ) -> list[Any]:
+        """The line-item nodes of the first page plus every following page."""
+        if not isinstance(connection, Mapping):
+            return []
+        nodes = list(connection.get("nodes") or [])
+        page = connection.get("pageInfo") or {}
+        query = q.line_items_page_query(sel, full=full)
+        while isinstance(page, Mapping) and page.get("hasNextPage") and page.get("endCursor"):
+            data = self._execute(
+                query,
+                {"id": order_gid, "lines": sel.lines_page, "after": page["endCursor"]},
+                operation="order line items",
+            )
+            order = data.get("order")
+            if not isinstance(order, Mapping):
+                raise self._not_found(f"order {order_gid}")
+            more = order.get("lineItems")
+            if not isinstance(more, Mapping):
+                break
+            nodes.extend(more.get("nodes") or [])
+            page = more.get("pageInfo") or {}
+        return nodes
+
+    def _complete(self, node: Mapping[str, Any], sel: q.Selection) -> dict[str, Any]:
+        """``node`` with all its line items (following pages when there are more)."""
+        order_gid = gid("Order", str(node.get("id", "")))
+        lines = self._all_line_nodes(order_gid, node.get("lineItems"), sel, full=True)
+        return {**node, "lineItems": {"nodes": lines}}
+
+    def fetch_order(self, order_id: str, *, enrich: frozenset[str] = frozenset()) -> Order:
+        fields = source_fields(enrich) & ENRICHABLE_FIELDS
+        sel = q.Selection.of(fields)
+        order_gid = gid("Order", order_id)
+        data = self._execute(
+            q.order_query(sel), {"id": order_gid, "lines": sel.lines_page}, operation="fetch_order"
+        )
+        node = data.get("order")
+        if node is None:
+            raise self._not_found(f"order {order_id}")
+        if not isinstance(node, Mapping):
+            raise PayloadError("Shopify GraphQL order: order must be an object", field="order")
+        full = self._complete(node, sel)
+        order = order_from_graphql(full, shop=self.shop, fields=fields)
+        if fields:
+            facts = enrichment_from_graphql(full, sel, fields, currency=order.currency)
+            self._cache.put(self.shop, order.id, facts)
+        return order
+
+    def enrich(self, order: Order, fields: frozenset[str]) -> Order:
+        wanted = unknown_fields(order, fields)
+        if not wanted:
+            return order
+        cached = self._cache.get(self.shop, order.id) or Enrichment()
+        to_fetch = frozenset(wanted - cached.fields)
+        if to_fetch:
+            sel = q.Selection.of(to_fetch)
+            order_gid = order.ref("gid") or gid("Order", order.id)
+            variables: dict[str, Any] = {"id": order_gid}
+            if sel.product:
+                variables["lines"] = sel.lines_page
+            data = self._execute(q.enrich_query(sel), variables, operation="enrich")
+            node = data.get("order")
+            if node is None:
+                raise self._not_found(f"order {order.id}")
+            if not isinstance(node, Mapping):
+                raise PayloadError("Shopify GraphQL order: order must be an object", field="order")
+            if sel.product:
+                lines = self._all_line_nodes(order_gid, node.get("lineItems"), sel, full=False)
+                node = {**node, "lineItems": {"nodes": lines}}
+            facts = enrichment_from_graphql(node, sel, to_fetch, currency=order.currency)
+            self._cache.put(self.shop, order.id, facts)
+            cached.merge(facts)
+        log.debug("shopify %s: enriched order %s with %s", self.shop, order.id, sorted(wanted))
+        return apply_enrichment(order, cached, wanted)
+
+    def orders_since(self, since: datetime) -> Iterator[Order]:
+        if since.tzinfo is None:
+            raise ValueError("since must be a timezone-aware datetime")
+        stamp = since.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        search = f"updated_at:>'{stamp}'"
+        sel = q.Selection()
+        query = q.orders_since_query(sel)
+        after: str | None = None
+        while True:
+            data = self._execute(
+                query,
+                {
+                    "query": search,
+                    "first": q.ORDERS_PAGE,
+                    "after": after,
+                    "lines": q.ORDERS_PAGE_LINES,
+                },
+                operation="orders_since",
+            )
+            connection = data.get("orders")
+            if not isinstance(connection, Mapping):
+                raise PayloadError("Shopify GraphQL orders: not a connection", field="orders")
+            for node in connection.get("nodes") or []:
+                yield order_from_graphql(self._complete(node, sel), shop=self.shop)
+            page = connection.get("pageInfo") or {}
+            if not (page.get("hasNextPage") and page.get("endCursor")):
+                return
+            after = str(page["endCursor"])
+
+    # -- coupons ------------------------------------------------------------------------------
+
+    def _collection_ids(self, handles: Sequence[str]) -> list[str]:
+        """Collection GIDs for handles (ids and GIDs pass through)."""
+        ids = [gid("Collection", h) for h in handles if h.isdigit() or h.startswith("gid://")]
+        names = [h for h in handles if not (h.isdigit() or h.startswith("gid://"))]
+        if not names:
+            return ids
+        search = " OR ".join(f"handle:{h}" for h in names)
+        data = self._execute(
+            q.COLLECTIONS_BY_HANDLE,
+            {"query": search, "first": min(250, len(names))},
+            operation="collections by handle",
+        )
+        found = {
+            str(n.get("handle")): str(n.get("id"))
+            for n in (data.get("collections") or {}).get("nodes") or []
+            if isinstance(n, Mapping)
+        }
+        missing = [h for h in names if h not in found]
+        if missing:
+            raise InvalidRequestError(
+                f"Shopify {self.shop} has no collection with handle {', '.join(missing)}",
+                platform=PLATFORM,
+                status=200,
+                code="UNKNOWN_COLLECTION",
+            )
+        return ids + [found[h] for h in names]
+
+    def _find_discount(self, code: str) -> tuple[str, str, str, str] | None:
+        """(node id, typename, title, status) of the discount with this code, or None."""
+        data = self._execute(q.CODE_DISCOUNT_BY_CODE, {"code": code}, operation="discount by code")
+        node = data.get("codeDiscountNodeByCode")
+        if not isinstance(node, Mapping):
+            return None
+        discount = node.get("codeDiscount") or {}
+        return (
+            str(node.get("id")),
+            str(discount.get("__typename", "")),
+            str(discount.get("title", "")),
+            str(discount.get("status", "")),
+        )
+
+    def create_coupon(self, spec: CouponSpec) -> CouponRef:
+        if spec.kind is CouponKind.FREE_SHIPPING:
+            mutation, root = q.DISCOUNT_FREE_SHIPPING_CREATE, "discountCodeFreeShippingCreate"
+            variables: dict[str, Any] = {
+                "freeShippingCodeDiscount": free_shipping_input(spec, api_version=self.api_version)
+            }
+        else:
+            collections = (
+                self._collection_ids(spec.collections)
+                if spec.collections and not spec.product_ids
+                else []
+            )
+            mutation, root = q.DISCOUNT_BASIC_CREATE, "discountCodeBasicCreate"
+            variables = {
+                "basicCodeDiscount": basic_input(
+                    spec, api_version=self.api_version, collection_ids=collections
+                )
+            }
+        for _ in range(2):
+            data = self._execute(mutation, variables, operation=root)
+            payload = data.get(root) or {}
+            errors = [e for e in payload.get("userErrors") or [] if isinstance(e, Mapping)]
+            if not errors:
+                node = payload.get("codeDiscountNode") or {}
+                if not node.get("id"):
+                    raise InvalidRequestError(
+                        f"Shopify {self.shop} created no discount for {root}",
+                        platform=PLATFORM,
+                        status=200,
+                    )
+                log.info("shopify %s: coupon %s created", self.shop, spec.code)
+                return CouponRef(platform_id=str(node["id"]), code=spec.code, created=True)
+            if not any(e.get("code") == "TAKEN" for e in errors):
+                raise user_errors_error(root, errors, shop=self.shop, redact=self._redact)
+            existing = self._find_discount(spec.code)
+            if existing is None:
+                continue  # taken, then gone (deleted meanwhile): create once more
+            node_id, typename, title, _ = existing
+            if typename == _TYPENAME[spec.kind] and title == spec.title:
+                log.info("shopify %s: coupon %s already exists", self.shop, spec.code)
+                return CouponRef(platform_id=node_id, code=spec.code, created=False)
+            raise InvalidRequestError(
+                f"Shopify {self.shop}: code {spec.code} is already used by another discount "
+                f"({typename} {self._redact(title)!r}); pick another code prefix",
+                platform=PLATFORM,
+                status=200,
+                code="TAKEN",
+            )
+        raise InvalidRequestError(
+            f"Shopify {self.shop}: code {spec.code} is reported taken but cannot be found",
+            platform=PLATFORM,
+            status=200,
+            code="TAKEN",
+        )
+
+    def deactivate_coupon(self, code: str) -> None:
+        existing = self._find_discount(code)
+        if existing is None:
+            log.info("shopify %s: coupon %s not found, nothing to deactivate", self.shop, code)
+            return
+        node_id, _, _, status = existing
+        if status == "EXPIRED":
+            return
+        data = self._execute(q.DISCOUNT_DEACTIVATE, {"id": node_id}, operation="deactivate")
+        payload = data.get("discountCodeDeactivate") or {}
+        errors = [e for e in payload.get("userErrors") or [] if isinstance(e, Mapping)]
+        if errors:
+            again = self._find_discount(code)
+            if again is None or again[3] == "EXPIRED":
+                return  # deactivated or deleted meanwhile
+            raise user_errors_error(
+                "discountCodeDeactivate", errors, shop=self.shop, redact=self._redact
+            )
+        log.info("shopify %s: coupon %s deactivated", self.shop, code)
+
+    # -- order writes -------------------------------------------------------------------------
+
+    def _order_gid(self, order: Order) -> str:
+        return order.ref("gid") or gid("Order", order.id)
+
+    def write_content(self, order: Order, content: ConfirmationContent) -> None:
+        metafield = {
+            "ownerId": self._order_gid(order),
+            "namespace": METAFIELD_NAMESPACE,
+            "key": METAFIELD_KEY,
+            "type": "json",
+            "value": content.blocks_json(),
+        }
+        data = self._execute(
+            q.METAFIELDS_SET, {"metafields": [metafield]}, operation="metafieldsSet"
+        )
+        payload = data.get("metafieldsSet") or {}
+        errors = [e for e in payload.get("userErrors") or [] if isinstance(e, Mapping)]
+        if errors:
+            raise user_errors_error("metafieldsSet", errors, shop=self.shop, redact=self._redact)
+
+    def tag_order(self, order: Order, tags: Sequence[str]) -> None:
+        cleaned = list(dict.fromkeys(t.strip() for t in tags if t.strip()))
+        if not cleaned:
+            return
+        data = self._execute(
+            q.TAGS_ADD, {"id": self._order_gid(order), "tags": cleaned}, operation="tagsAdd"
+        )
+        payload = data.get("tagsAdd") or {}
+        errors = [e for e in payload.get("userErrors") or [] if isinstance(e, Mapping)]
+        if errors:
+            raise user_errors_error("tagsAdd", errors, shop=self.shop, redact=self._redact)
+
+    # -- webhook subscriptions ----------------------------------------------------------------
+
+    def _subscriptions(self) -> list[Mapping[str, Any]]:
+        found: list[Mapping[str, Any]] = []
+        after: str | None = None
+        while True:
+            data = self._execute(
+                q.WEBHOOK_SUBSCRIPTIONS,
+                {"topics": list(WEBHOOK_TOPICS), "after": after},
+                operation="webhookSubscriptions",
+            )
+            connection = data.get("webhookSubscriptions") or {}
+            found.extend(n for n in connection.get("nodes") or [] if isinstance(n, Mapping))
+            page = connection.get("pageInfo") or {}
+            if not (page.get("hasNextPage") and page.get("endCursor")):
+                return found
+            after = str(page["endCursor"])
+
+    def register_webhooks(self, address: str) -> list[str]:
+        existing = self._subscriptions()
+        ids: list[str] = []
+        for topic in WEBHOOK_TOPICS:
+            match = next(
+                (s for s in existing if s.get("topic") == topic and s.get("uri") == address), None
+            )
+            if match is not None:
+                ids.append(str(match["id"]))
+                continue
+            data = self._execute(
+                q.WEBHOOK_SUBSCRIPTION_CREATE,
+                {"topic": topic, "webhookSubscription": {"uri": address, "format": "JSON"}},
+                operation="webhookSubscriptionCreate",
+            )
+            payload = data.get("webhookSubscriptionCreate") or {}
+            errors = [e for e in payload.get("userErrors") or [] if isinstance(e, Mapping)]
+            if errors:
+                raise user_errors_error(
+                    f"webhookSubscriptionCreate {topic}",
+                    errors,
+                    shop=self.shop,
+                    redact=self._redact,
+                )
+            ids.append(str((payload.get("webhookSubscription") or {}).get("id")))
+            log.info("shopify %s: subscribed %s", self.shop, topic)
+        return ids
