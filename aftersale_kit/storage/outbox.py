@@ -83,8 +83,10 @@ def enqueue(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> bool:
     """Add a job unless one with the same ``(shop, idempotency_key)`` exists. True if added."""
-    stmt = insert_ignore(conn, jobs, "shop", "idempotency_key")
-    result = conn.execute(
+    # RETURNING, not rowcount: psycopg reports no rowcount for an INSERT that SQLAlchemy
+    # executes as "insertmanyvalues".
+    stmt = insert_ignore(conn, jobs, "shop", "idempotency_key").returning(jobs.c.id)
+    job_id = conn.execute(
         stmt,
         {
             "shop": shop,
@@ -98,8 +100,8 @@ def enqueue(
             "run_at": run_at,
             "created_at": now,
         },
-    )
-    return bool(result.rowcount == 1)
+    ).scalar_one_or_none()
+    return job_id is not None
 
 
 def claim(

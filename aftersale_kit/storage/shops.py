@@ -65,10 +65,10 @@ def save_blocks(
 ) -> None:
     text = dumps(dict(payload))
     inserted = conn.execute(
-        insert_ignore(conn, blocks, "shop", "order_id"),
+        insert_ignore(conn, blocks, "shop", "order_id").returning(blocks.c.order_id),
         {"shop": shop, "order_id": order_id, "payload": text, "updated_at": now},
-    ).rowcount
-    if inserted != 1:
+    ).scalar_one_or_none()
+    if inserted is None:
         conn.execute(
             update(blocks)
             .where(blocks.c.shop == shop, blocks.c.order_id == order_id)
