@@ -1,0 +1,416 @@
+"""The WooCommerce adapter: :class:`aftersale_kit.core.platform.Platform` over REST ``wc/v3``.
+
+Built per store with :meth:`WooCommerceAdapter.from_settings`::
+
+    adapter = WooCommerceAdapter.from_settings(
+        settings,
+        secrets={"consumer_key": "ck_...", "consumer_secret": "cs_...", "webhook_secret": "..."},
+    )
+
+``settings.domain`` is the WordPress site's host name; ``settings.api_base_url`` (e.g. a sandbox
+``http://127.0.0.1:8123``) replaces ``https://<domain>``. Over ``https`` the official client sends
+HTTP Basic (or, with ``query_string_auth``, the key pair as query parameters, for hosts that drop
+the Authorization header); over plain ``http`` it signs OAuth 1.0a.
+
+What each method sends (details in the modules beside this one):
+
+* webhooks (:mod:`.webhooks`): no call; kinds by order status, dedupe on the order's state;
+* coupons (:mod:`.coupons`): ``POST coupons``, idempotent by code; deactivation by expiry;
+* content: ``PUT orders/<id>`` with **only** ``meta_data`` (``_aftersale_kit_blocks`` JSON,
+  ``_aftersale_kit_html``, ``_aftersale_kit_email_html``, ``_aftersale_kit_email_text``), which the
+  companion plugin prints on the thank-you page and in customer e-mails. A body with line items,
+  addresses or coupon lines would make WooCommerce recalculate a paid order's totals: never sent.
+  With ``content_note=True`` the text also goes out once as a customer-visible order note
+  (WooCommerce e-mails it to the customer);
+* tags: WooCommerce orders have no tags. They are kept in the order meta ``aftersale_kit_tags``
+  (comma-separated; no leading underscore, so the merchant sees it under "Custom Fields"),
+  merged with the tags already there;
+* enrichment (:mod:`.enrich`): only the requested unknown fields, cached briefly;
+* ``register_webhooks``: ``order.created`` and ``order.updated`` to the address with the webhook
+  secret; existing subscriptions are kept (re-activated if WooCommerce disabled them after
+  failed deliveries, and given the configured secret if theirs differs);
+* ``orders_since``: ``GET orders?modified_after=...&dates_are_gmt=true`` page by page.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from aftersale_kit.core.campaign import ShopSettings
+from aftersale_kit.core.errors import (
+    ConfigError,
+    ConfigProblem,
+    InvalidRequestError,
+    PayloadError,
+)
+from aftersale_kit.core.fields import FIELDS
+from aftersale_kit.core.model import Order
+from aftersale_kit.core.normalize.woocommerce import normalize_woocommerce_order
+from aftersale_kit.core.platform import (
+    ConfirmationContent,
+    CouponRef,
+    CouponSpec,
+    IncomingWebhook,
+)
+
+from . import coupons
+from .client import DEFAULT_USER_AGENT, WooClient
+from .enrich import ENRICHABLE, Enricher, TTLCache
+from .webhooks import ORDER_TOPICS, normalize_store, verify_woocommerce_webhook
+
+__all__ = [
+    "CONTENT_META_KEYS",
+    "DEFAULT_API_VERSION",
+    "TAGS_META_KEY",
+    "WooCommerceAdapter",
+]
+
+log = logging.getLogger("aftersale_kit_woocommerce")
+
+PLATFORM = "woocommerce"
+DEFAULT_API_VERSION = "wc/v3"
+BLOCKS_META_KEY = "_aftersale_kit_blocks"
+HTML_META_KEY = "_aftersale_kit_html"
+EMAIL_HTML_META_KEY = "_aftersale_kit_email_html"
+EMAIL_TEXT_META_KEY = "_aftersale_kit_email_text"
+CONTENT_META_KEYS = (BLOCKS_META_KEY, HTML_META_KEY, EMAIL_HTML_META_KEY, EMAIL_TEXT_META_KEY)
+TAGS_META_KEY = "aftersale_kit_tags"
+_PAGE = 100
+
+
+def _settings_problem(path: str, message: str) -> ConfigError:
+    return ConfigError([ConfigProblem("<shop settings>", 0, 0, path, message)])
+
+
+def _numeric_id(value: str, what: str) -> str:
+    text = str(value).strip()
+    if not text.isdigit():
+        raise InvalidRequestError(
+            f"WooCommerce {what} ids are numbers, got {value!r}", platform=PLATFORM, status=None
+        )
+    return text
+
+
+def _meta(payload: Mapping[str, Any], key: str) -> Any:
+    for entry in payload.get("meta_data") or ():
+        if isinstance(entry, Mapping) and entry.get("key") == key:
+            return entry.get("value")
+    return None
+
+
+class WooCommerceAdapter:
+    """One WooCommerce store. Thread-safe; several adapters (stores) may run side by side."""
+
+    name = PLATFORM
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        consumer_key: str,
+        consumer_secret: str,
+        webhook_secret: str | None = None,
+        shop: str | None = None,
+        api_version: str = DEFAULT_API_VERSION,
+        timeout: float = 15.0,
+        verify_ssl: bool | str = True,
+        query_string_auth: bool = False,
+        user_agent: str = DEFAULT_USER_AGENT,
+        max_retries: int = 2,
+        backoff: float = 0.5,
+        max_retry_after: float = 30.0,
+        cache_ttl: float = 60.0,
+        individual_use: bool = True,
+        content_note: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.shop = normalize_store(shop or url)
+        if not self.shop:
+            raise _settings_problem("shop.domain", f"cannot tell the store's host from {url!r}")
+        self._webhook_secrets = (webhook_secret,) if webhook_secret else ()
+        self.client = WooClient(
+            url=self.url,
+            consumer_key=consumer_key,
+            consumer_secret=consumer_secret,
+            version=api_version,
+            timeout=timeout,
+            verify_ssl=verify_ssl,
+            query_string_auth=query_string_auth,
+            user_agent=user_agent,
+            max_retries=max_retries,
+            backoff=backoff,
+            max_retry_after=max_retry_after,
+            sleep=sleep,
+        )
+        self.individual_use = individual_use
+        self.content_note = content_note
+        self._enricher = Enricher(self.client, ttl=cache_ttl)
+        self._categories = TTLCache(max(cache_ttl, 300.0))
+
+    @classmethod
+    def from_settings(
+        cls, settings: ShopSettings, *, secrets: Mapping[str, str], **options: Any
+    ) -> WooCommerceAdapter:
+        """The adapter for a store's settings and its resolved secrets.
+
+        ``secrets``: ``consumer_key``, ``consumer_secret`` (REST key pair with read/write
+        permission) and ``webhook_secret``. ``options`` go to the constructor (``timeout``,
+        ``verify_ssl``, ``query_string_auth``, ``content_note``, ...).
+        """
+        if settings.platform != PLATFORM:
+            raise _settings_problem(
+                "shop.platform",
+                f"the WooCommerce adapter serves platform 'woocommerce', not {settings.platform!r}",
+            )
+        for required in ("consumer_key", "consumer_secret", "webhook_secret"):
+            if not secrets.get(required):
+                ref = settings.secret(required)
+                where = f"environment variable {ref.env}" if ref else f"secret {required!r}"
+                raise _settings_problem(
+                    f"shop.secrets.{required}",
+                    f"{where} is not set (the WooCommerce adapter needs {required})",
+                )
+        version = settings.api_version or DEFAULT_API_VERSION
+        if version != DEFAULT_API_VERSION:
+            raise _settings_problem(
+                "shop.api_version", f"the WooCommerce adapter speaks wc/v3, got {version!r}"
+            )
+        return cls(
+            url=settings.api_base_url or f"https://{settings.domain}",
+            shop=settings.domain,
+            consumer_key=secrets["consumer_key"],
+            consumer_secret=secrets["consumer_secret"],
+            webhook_secret=secrets["webhook_secret"],
+            api_version=version,
+            **options,
+        )
+
+    def __repr__(self) -> str:
+        return f"WooCommerceAdapter(shop={self.shop!r}, url={self.url!r})"
+
+    @property
+    def supported_fields(self) -> frozenset[str]:
+        """The condition fields WooCommerce provides, plus the enrichable ones it can fetch
+        (customer tags and product types do not exist on WooCommerce)."""
+        own = frozenset(path for path, spec in FIELDS.items() if PLATFORM in spec.platforms)
+        return own | ENRICHABLE
+
+    # -- webhooks ---------------------------------------------------------------------------
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> IncomingWebhook:
+        return verify_woocommerce_webhook(
+            headers, body, secrets=self._webhook_secrets, shop=self.shop
+        )
+
+    # -- orders -----------------------------------------------------------------------------
+
+    def _order(self, payload: Any, order_id: str) -> Order:
+        try:
+            return normalize_woocommerce_order(payload, shop=self.shop)
+        except PayloadError as exc:
+            raise InvalidRequestError(
+                f"WooCommerce store {self.shop} returned order {order_id} in a form that cannot "
+                f"be read: {exc}",
+                platform=PLATFORM,
+                status=200,
+            ) from exc
+
+    def fetch_order(self, order_id: str, *, enrich: frozenset[str] = frozenset()) -> Order:
+        oid = _numeric_id(order_id, "order")
+        order = self._order(self.client.get(f"orders/{oid}").data, oid)
+        return self.enrich(order, enrich) if enrich else order
+
+    def enrich(self, order: Order, fields: frozenset[str]) -> Order:
+        return self._enricher.enrich(order, fields)
+
+    def orders_since(self, since: datetime) -> Iterator[Order]:
+        if since.tzinfo is None:
+            raise ValueError("since must be a timezone-aware datetime")
+        after = coupons.wc_datetime(since)
+        seen: set[str] = set()
+        page = 1
+        while True:
+            answer = self.client.get(
+                "orders",
+                params={
+                    "modified_after": after,
+                    "dates_are_gmt": "true",
+                    "orderby": "id",
+                    "order": "asc",
+                    "per_page": _PAGE,
+                    "page": page,
+                },
+            )
+            items = answer.data if isinstance(answer.data, list) else []
+            for item in items:
+                oid = str(item.get("id")) if isinstance(item, Mapping) else "?"
+                if oid in seen:
+                    continue
+                seen.add(oid)
+                try:
+                    yield normalize_woocommerce_order(item, shop=self.shop)
+                except PayloadError as exc:
+                    log.warning(
+                        "WooCommerce %s: order %s skipped in sweep: %s", self.shop, oid, exc
+                    )
+            pages = answer.total_pages
+            if (
+                not items
+                or (pages is not None and page >= pages)
+                or (pages is None and len(items) < _PAGE)
+            ):
+                return
+            page += 1
+
+    # -- coupons ----------------------------------------------------------------------------
+
+    def create_coupon(self, spec: CouponSpec) -> CouponRef:
+        return coupons.create_coupon(
+            self.client, spec, category_ids=self._category_ids, individual_use=self.individual_use
+        )
+
+    def deactivate_coupon(self, code: str) -> None:
+        coupons.deactivate_coupon(self.client, code)
+
+    def _category_ids(self, slugs: Sequence[str]) -> list[int]:
+        """Category ids for slugs (``GET products/categories?slug=``), cached."""
+        ids: list[int] = []
+        for raw in slugs:
+            slug = raw.strip().lower()
+            cached = self._categories.get(slug)
+            if isinstance(cached, int):
+                ids.append(cached)
+                continue
+            answer = self.client.get("products/categories", params={"slug": slug})
+            items = answer.data if isinstance(answer.data, list) else []
+            match = next(
+                (
+                    c
+                    for c in items
+                    if isinstance(c, Mapping) and str(c.get("slug", "")).lower() == slug
+                ),
+                None,
+            )
+            if match is None or not str(match.get("id", "")).isdigit():
+                raise InvalidRequestError(
+                    f"WooCommerce store {self.shop} has no product category with slug {slug!r} "
+                    "(coupon collections are category slugs, see Products > Categories)",
+                    platform=PLATFORM,
+                    status=None,
+                )
+            cid = int(match["id"])
+            self._categories.put(slug, cid)
+            ids.append(cid)
+        return ids
+
+    # -- content and tags -------------------------------------------------------------------
+
+    def write_content(self, order: Order, content: ConfirmationContent) -> None:
+        oid = _numeric_id(order.id, "order")
+        meta = [
+            {"key": BLOCKS_META_KEY, "value": content.blocks_json()},
+            {"key": HTML_META_KEY, "value": content.html},
+            {"key": EMAIL_HTML_META_KEY, "value": content.html},
+            {"key": EMAIL_TEXT_META_KEY, "value": content.text},
+        ]
+        # Only meta_data: anything else may make WooCommerce recalculate a paid order.
+        self.client.put(f"orders/{oid}", {"meta_data": meta})
+        if self.content_note and content.text.strip():
+            self._customer_note_once(oid, content.text.strip())
+
+    def _customer_note_once(self, oid: str, text: str) -> None:
+        """Post ``text`` as a customer note unless the order already has it (notes cannot be
+        updated, and each one is e-mailed, so a repeat must not post it again)."""
+        notes = self.client.get(f"orders/{oid}/notes", params={"type": "customer"}).data
+        for note in notes if isinstance(notes, list) else ():
+            if isinstance(note, Mapping) and str(note.get("note", "")).strip() == text:
+                return
+        self.client.post(f"orders/{oid}/notes", {"note": text, "customer_note": True})
+
+    def tag_order(self, order: Order, tags: Sequence[str]) -> None:
+        oid = _numeric_id(order.id, "order")
+        wanted = [t.replace(",", " ").strip() for t in tags]
+        wanted = [t for t in wanted if t]
+        if not wanted:
+            return
+        current = self.client.get(f"orders/{oid}", params={"_fields": "id,meta_data"}).data
+        value = _meta(current, TAGS_META_KEY) if isinstance(current, Mapping) else None
+        have = [t.strip() for t in str(value or "").split(",") if t.strip()]
+        merged = list(have)
+        for tag in wanted:
+            if tag.lower() not in {t.lower() for t in merged}:
+                merged.append(tag)
+        if merged == have:
+            return
+        self.client.put(
+            f"orders/{oid}", {"meta_data": [{"key": TAGS_META_KEY, "value": ", ".join(merged)}]}
+        )
+
+    # -- webhooks subscriptions -------------------------------------------------------------
+
+    def _webhooks(self) -> list[Mapping[str, Any]]:
+        hooks: list[Mapping[str, Any]] = []
+        page = 1
+        while True:
+            answer = self.client.get("webhooks", params={"per_page": _PAGE, "page": page})
+            items = [w for w in (answer.data or []) if isinstance(w, Mapping)]
+            hooks.extend(items)
+            pages = answer.total_pages
+            if (
+                not items
+                or (pages is not None and page >= pages)
+                or (pages is None and len(items) < _PAGE)
+            ):
+                return hooks
+            page += 1
+
+    def register_webhooks(self, address: str) -> list[str]:
+        if not self._webhook_secrets:
+            raise _settings_problem(
+                "shop.secrets.webhook_secret",
+                "a webhook secret is needed to register webhooks (WooCommerce would otherwise "
+                "sign with a secret derived from the API user)",
+            )
+        secret = self._webhook_secrets[0]
+        existing = self._webhooks()
+        ids: list[str] = []
+        for topic in ORDER_TOPICS:
+            mine = [
+                w
+                for w in existing
+                if str(w.get("topic", "")).lower() == topic
+                and str(w.get("delivery_url", "")).rstrip("/") == address.rstrip("/")
+            ]
+            for hook in mine:
+                changes: dict[str, Any] = {}
+                if hook.get("status") != "active":
+                    changes["status"] = "active"
+                if isinstance(hook.get("secret"), str) and hook.get("secret") != secret:
+                    changes["secret"] = secret
+                if changes:
+                    self.client.put(f"webhooks/{hook['id']}", changes)
+                ids.append(str(hook["id"]))
+            if not mine:
+                created = self.client.post(
+                    "webhooks",
+                    {
+                        "name": f"aftersale-kit {topic}",
+                        "topic": topic,
+                        "delivery_url": address,
+                        "secret": secret,
+                        "status": "active",
+                    },
+                ).data
+                if not isinstance(created, Mapping) or "id" not in created:
+                    raise InvalidRequestError(
+                        f"WooCommerce answered POST webhooks for {topic} without an id",
+                        platform=PLATFORM,
+                        status=200,
+                    )
+                ids.append(str(created["id"]))
+        return ids
