@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from pathlib import Path
@@ -61,7 +61,7 @@ from .schema import (
     object_keys,
 )
 
-__all__ = ["load_config", "load_config_text"]
+__all__ = ["ParamCheck", "load_config", "load_config_text"]
 
 _ID_HELP = "a name of letters, digits, - and _ (at most 64 characters)"
 _SHOPIFY_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
@@ -113,15 +113,22 @@ _TRIGGERS = tuple(k.value for k in EventKind)
 _PERIODS = tuple(p.value for p in BudgetPeriod)
 _COUPON_KINDS = tuple(k.value for k in CouponKind)
 
-# Types of block parameters that the catalogue names; checked at load so templates never fail.
-_INT_PARAMS = {"handling_days": 0, "transit_days": 1, "interval_months": 1}
-_BOOL_PARAMS = frozenset({"countdown"})
-_LIST_PARAMS = frozenset({"links"})
+#: Checks the *values* of one ``show_block``'s parameters: ``(param, message)`` per problem. The
+#: core knows block and parameter names (:mod:`.blocks`); the shapes of values (URLs, day ranges,
+#: links) belong to the content layer, which passes its checker in (e.g.
+#: ``aftersale_kit.content.params.param_problems``) so that those problems get a position too.
+ParamCheck = Callable[[Sequence[tuple[str, Any]]], Sequence[tuple[str, str]]]
 
 
-def load_config(path: str | os.PathLike[str], *, name: str | None = None) -> ShopConfig:
+def load_config(
+    path: str | os.PathLike[str],
+    *,
+    name: str | None = None,
+    param_check: ParamCheck | None = None,
+) -> ShopConfig:
     """Read and validate one config file. ``name`` is how messages name the file (default: the
     path as given). Relative ``templates_dir`` are resolved against the file's folder.
+    ``param_check`` (optional) also checks the values of block parameters.
 
     Raises :class:`ConfigError` listing every problem; never another exception for a bad file.
     """
@@ -145,14 +152,18 @@ def load_config(path: str | os.PathLike[str], *, name: str | None = None) -> Sho
                 )
             ]
         ) from None
-    return load_config_text(text, filename=display, base_dir=file.parent)
+    return load_config_text(text, filename=display, base_dir=file.parent, param_check=param_check)
 
 
 def load_config_text(
-    text: str, *, filename: str = "<config>", base_dir: str | os.PathLike[str] | None = None
+    text: str,
+    *,
+    filename: str = "<config>",
+    base_dir: str | os.PathLike[str] | None = None,
+    param_check: ParamCheck | None = None,
 ) -> ShopConfig:
     """Validate config text. ``filename`` is used in messages; ``base_dir`` (if given) resolves
-    and checks a relative ``templates_dir``."""
+    and checks a relative ``templates_dir``; ``param_check`` as in :func:`load_config`."""
     try:
         root = compose(text)
     except YamlSyntaxError as exc:
@@ -168,16 +179,20 @@ def load_config_text(
             ]
         )
     checker = Checker(text=text, filename=filename)
-    config = _Loader(checker, base_dir=Path(base_dir) if base_dir is not None else None).load(root)
+    folder = Path(base_dir) if base_dir is not None else None
+    config = _Loader(checker, base_dir=folder, param_check=param_check).load(root)
     if checker.problems or config is None:
         raise ConfigError(checker.sorted_problems())
     return config
 
 
 class _Loader:
-    def __init__(self, checker: Checker, *, base_dir: Path | None) -> None:
+    def __init__(
+        self, checker: Checker, *, base_dir: Path | None, param_check: ParamCheck | None
+    ) -> None:
         self.c = checker
         self.base_dir = base_dir
+        self.param_check = param_check
         self.platform: str | None = None
         self.currency: str | None = None
         self.tz: tzinfo = ZoneInfo("UTC")
@@ -1039,31 +1054,12 @@ class _Loader:
             else:
                 where = f"{path}.params" if params_node is not name_node else path
                 self.c.report(params_node, where, message)
-        if problems:
+        if problems or self.param_check is None:
             return
-        for key, entry in entries.items():
-            self._check_param(key, entry.value, join_path(f"{path}.params", key))
-
-    def _check_param(self, key: str, node: yaml.Node, path: str) -> None:
-        if key in _INT_PARAMS:
-            minimum = _INT_PARAMS[key]
-            self.c.integer(
-                node, path, minimum=minimum, expected=f"a whole number of at least {minimum}"
-            )
-        elif key in _BOOL_PARAMS:
-            self.c.boolean(node, path)
-        elif key in _LIST_PARAMS:
-            self.c.sequence(node, path)
-        elif key.endswith("url"):
-            value = self.c.text(node, path, expected="a web address")
-            if value is not None and not value.startswith(("https://", "http://", "/")):
-                self.c.report(
-                    node, path, f"expected a web address starting with https://, got {found(node)}"
-                )
-        elif key == "email":
-            value = self.c.text(node, path, expected="an e-mail address")
-            if value is not None and "@" not in value:
-                self.c.report(node, path, f"expected an e-mail address, got {found(node)}")
+        for param, message in self.param_check(tuple(params.items())):
+            found_entry = entries.get(param)
+            at = found_entry.value if found_entry is not None else params_node
+            self.c.report(at, join_path(f"{path}.params", param), message)
 
     def _block_needs(
         self,
