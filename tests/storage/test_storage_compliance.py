@@ -1,0 +1,131 @@
+"""Shop state, stored content, and the privacy duties: export, redact customer, redact shop."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from storage_builders import NOW, SHOP, config, coupon_campaign, decider, order
+
+from aftersale_kit.core.model import EventKind
+from aftersale_kit.storage import ShopState, Store
+
+OTHER = "other.myshopify.com"
+
+
+def seed(store: Store, *, shop: str = SHOP) -> int:
+    """An order of customer c1 (anna@example.org): event, decision, coupon, content."""
+    store.accept_event(
+        shop=shop,
+        platform="shopify",
+        topic="orders/paid",
+        dedupe_key="orders/paid:1",
+        received_at=NOW,
+        body=json.dumps({"id": 1, "email": "anna@example.org", "name": "Anna"}).encode(),
+    )
+    [job] = store.jobs(shop=shop)
+    assert job.event_id is not None
+    store.link_event(job.event_id, order_id="1", customer_key="c1")
+    the_order = order("1", customer_id="c1", email="anna@example.org")
+    settings_config = config(coupon_campaign())
+    if shop == SHOP:
+        store.decide_once(
+            shop=shop,
+            order_id="1",
+            event_kind=EventKind.ORDER_PAID,
+            customer_key="c1",
+            decide=decider(settings_config, the_order),
+            now=NOW,
+        )
+    store.save_blocks(shop, "1", {"blocks": [{"name": "thank_you", "html": "Danke, Anna!"}]})
+    return job.event_id
+
+
+def test_shop_state_follows_install_and_uninstall(store: Store) -> None:
+    assert store.shop_state(SHOP) is None
+    active = store.set_shop_state(shop=SHOP, platform="shopify", state=ShopState.ACTIVE, now=NOW)
+    assert (active.state, active.installed_at, active.uninstalled_at) == (
+        ShopState.ACTIVE,
+        NOW,
+        None,
+    )
+    later = NOW + timedelta(days=3)
+    gone = store.set_shop_state(
+        shop=SHOP, platform="shopify", state=ShopState.UNINSTALLED, now=later
+    )
+    assert (gone.state, gone.installed_at, gone.uninstalled_at) == (
+        ShopState.UNINSTALLED,
+        NOW,
+        later,
+    )
+    back = store.set_shop_state(
+        shop=SHOP, platform="shopify", state=ShopState.ACTIVE, now=later + timedelta(days=1)
+    )
+    assert (back.state, back.uninstalled_at) == (ShopState.ACTIVE, None)
+
+
+def test_blocks_are_saved_replaced_and_loaded(store: Store) -> None:
+    assert store.load_blocks(SHOP, "1") is None
+    store.save_blocks(SHOP, "1", {"v": 1, "text": "Grüße"})
+    store.save_blocks(SHOP, "1", {"v": 2, "text": "Grüße"})
+    assert store.load_blocks(SHOP, "1") == {"v": 2, "text": "Grüße"}
+    assert store.load_blocks(OTHER, "1") is None
+
+
+def test_export_lists_everything_stored_about_the_customer(store: Store) -> None:
+    seed(store)
+    exported = store.export_customer(SHOP, customer_id="c1", email="Anna@Example.org")
+    assert exported["orders"] == ["1"]
+    assert exported["customer"]["keys"] == ["c1", "email:anna@example.org"]
+    assert [d["order_id"] for d in exported["decisions"]] == ["1"]
+    assert [c["status"] for c in exported["coupons"]] == ["planned"]
+    assert [e["entry"] for e in exported["ledger"]] == ["booking"]
+    assert "Anna" in exported["events"][0]["body"]
+    assert exported["blocks"] == {"1": {"blocks": [{"name": "thank_you", "html": "Danke, Anna!"}]}}
+    json.dumps(exported)  # JSON-ready
+
+
+def test_redacting_a_customer_erases_the_person_and_keeps_the_budget(store: Store) -> None:
+    # given a customer with an order, and another customer untouched
+    event_id = seed(store)
+    # when the customer is redacted
+    counts = store.redact_customer(SHOP, customer_id="c1", email="anna@example.org")
+    # then the webhook body, content and customer key are gone
+    assert counts["events"] == 1 and counts["blocks"] == 1 and counts["ledger"] == 1
+    event = store.event(event_id)
+    assert event is not None
+    assert (event.body, dict(event.headers), event.customer_key) == (b"", {}, None)
+    assert event.redacted
+    assert store.load_blocks(SHOP, "1") is None
+    [entry] = store.ledger(SHOP)
+    assert entry.customer_key is not None and entry.customer_key.startswith("redacted:")
+    exported = store.export_customer(SHOP, customer_id="c1")
+    assert (exported["orders"], exported["decisions"], exported["coupons"]) == ([], [], [])
+    # but the campaign's usage still counts, and the event is still recognised as a duplicate
+    assert store.counters().usage_count(SHOP, "welcome-back") == 1
+    assert not store.accept_event(
+        shop=SHOP,
+        platform="shopify",
+        topic="orders/paid",
+        dedupe_key="orders/paid:1",
+        received_at=NOW,
+        body=b"{}",
+    )
+
+
+def test_redact_needs_a_customer(store: Store) -> None:
+    with pytest.raises(ValueError, match="pass customer_id, email or both"):
+        store.redact_customer(SHOP)
+
+
+def test_redacting_a_shop_deletes_only_that_shop(store: Store) -> None:
+    seed(store)
+    seed(store, shop=OTHER)
+    store.set_shop_state(shop=SHOP, platform="shopify", state=ShopState.UNINSTALLED)
+    counts = store.redact_shop(SHOP)
+    assert counts["events"] == 1 and counts["decisions"] == 1 and counts["shops"] == 1
+    assert store.shop_state(SHOP) is None
+    assert store.jobs(shop=SHOP) == [] and store.ledger(SHOP) == []
+    assert store.export_customer(SHOP, customer_id="c1")["orders"] == []
+    assert store.export_customer(OTHER, customer_id="c1")["orders"] == ["1"]
