@@ -167,16 +167,22 @@ def _gmt(value: object) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+def _date(payload: Mapping[str, Any], key: str) -> datetime | None:
+    """``<key>_gmt`` when the payload has that twin (v2/v3), else ``<key>`` (v1 sent GMT)."""
+    twin = f"{key}_gmt"
+    return _gmt(payload.get(twin) if twin in payload else payload.get(key))
+
+
 def kind_for_order(payload: Mapping[str, Any]) -> WebhookKind:
     """What a WooCommerce order in this state means to the product (table in the module doc)."""
     status = str(payload.get("status") or "").strip().lower().removeprefix("wc-")
-    paid_at = _gmt(payload.get("date_paid_gmt") or payload.get("date_paid"))
+    paid_at = _date(payload, "date_paid")
     if status == "processing":
         return WebhookKind.ORDER_PAID if paid_at else WebhookKind.ORDER_UPDATED
     if status == "completed":
         if paid_at is None:
             return WebhookKind.ORDER_FULFILLED
-        completed_at = _gmt(payload.get("date_completed_gmt") or payload.get("date_completed"))
+        completed_at = _date(payload, "date_completed")
         if completed_at is None or completed_at - paid_at <= SIMULTANEOUS:
             return WebhookKind.ORDER_PAID
         return WebhookKind.ORDER_FULFILLED
@@ -266,7 +272,8 @@ def verify_woocommerce_webhook(
     except PayloadError as exc:
         raise MalformedWebhookError(f"{topic} from {store}: {exc}") from exc
     status = str(payload.get("status") or "").strip().lower()
-    modified = payload.get("date_modified_gmt") or payload.get("date_modified") or ""
+    modified_key = "date_modified_gmt" if "date_modified_gmt" in payload else "date_modified"
+    modified = str(payload.get(modified_key) or "")
     return IncomingWebhook(
         platform=PLATFORM,
         topic=topic,

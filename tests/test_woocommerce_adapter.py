@@ -1,0 +1,622 @@
+"""WooCommerce specifics of the adapter: webhook deliveries, status kinds, dedupe, transport.
+
+The shared platform contract runs in ``tests/contract/test_woocommerce_contract.py``; this file
+covers what only WooCommerce has. Webhooks are verified against the vendor-shaped fixtures; the
+REST side runs against real HTTP servers on loopback.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aftersale_kit_woocommerce.client import WooClient
+from aftersale_kit_woocommerce.webhooks import (
+    kind_for_order,
+    normalize_store,
+    sign_body,
+    verify_woocommerce_webhook,
+)
+
+from aftersale_kit.core.errors import (
+    InvalidRequestError,
+    MalformedWebhookError,
+    NotAuthorizedError,
+    NotFoundError,
+    PlatformError,
+    PlatformUnavailableError,
+    RateLimitedError,
+    SignatureError,
+    UnknownTopicError,
+)
+from aftersale_kit.core.model import EventKind
+from aftersale_kit.core.platform import WebhookKind
+from aftersale_kit.testing.faults import FaultPlan
+from aftersale_kit.testing.httpserver import Request, Response, SandboxHTTPServer, json_response
+from aftersale_kit.testing.tls import make_test_certificate
+
+FIXTURES = Path(__file__).parent / "fixtures" / "woocommerce"
+BODY = (FIXTURES / "webhook_order_updated_body.raw.json").read_bytes()
+DELIVERY = json.loads((FIXTURES / "webhook_order_updated_delivery.json").read_text("utf-8"))
+SECRET = DELIVERY["secret"]
+HEADERS: dict[str, str] = dict(DELIVERY["headers"])
+
+
+def _php_encode(payload: Any) -> bytes:
+    """``wp_json_encode``: escaped slashes and \\uXXXX for non-ASCII, no spaces."""
+    text = json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
+    return text.replace("/", "\\/").encode("ascii")
+
+
+def _delivery(payload: dict[str, Any], **extra: str) -> tuple[dict[str, str], bytes]:
+    body = _php_encode(payload)
+    headers = {**HEADERS, "X-WC-Webhook-Signature": sign_body(body, SECRET), **extra}
+    return headers, body
+
+
+def _order(**changes: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = json.loads(BODY)
+    payload.update(changes)
+    return payload
+
+
+# -- signature ------------------------------------------------------------------------------
+
+
+def test_fixture_delivery_verifies_on_raw_bytes_and_is_a_paid_order() -> None:
+    # when
+    hook = verify_woocommerce_webhook(HEADERS, BODY, secrets=[SECRET], shop="example.com")
+    # then
+    assert hook.kind is WebhookKind.ORDER_PAID
+    assert hook.event_kind is EventKind.ORDER_PAID
+    assert hook.topic == "order.updated"
+    assert hook.shop == "example.com"
+    assert hook.order is not None and hook.order.id == "727" and hook.order.shop == "example.com"
+    assert hook.order_id == "727"
+    assert hook.delivery_id == "373e79b2ced4562bf1a95d19a4e3f6d0"
+    assert hook.dedupe_key == "woocommerce:example.com:order:727:processing:2017-03-22T19:28:08"
+    assert hook.occurred_at is not None and hook.occurred_at.isoformat() == (
+        "2017-03-22T19:28:08+00:00"
+    )
+    assert hook.header("x-wc-webhook-signature") is None  # never kept
+    event = hook.order_event()
+    assert event is not None and event.kind is EventKind.ORDER_PAID
+
+
+def test_reencoded_json_does_not_verify() -> None:
+    # given: the same JSON, serialised by Python (no escaped slashes)
+    reencoded = json.dumps(json.loads(BODY), separators=(",", ":")).encode()
+    assert reencoded != BODY
+    # when / then
+    with pytest.raises(SignatureError, match="raw bytes"):
+        verify_woocommerce_webhook(HEADERS, reencoded, secrets=[SECRET], shop="example.com")
+
+
+def test_php_escaped_body_with_unicode_verifies_and_decodes() -> None:
+    # given: a name with umlauts and a URL, escaped the PHP way
+    payload = _order()
+    payload["billing"]["first_name"] = "Jürgen"
+    payload["line_items"][0]["name"] = "Kaffee – Bohne/ganz"
+    headers, body = _delivery(payload)
+    assert b"\\u00fc" in body and b"\\/" in body
+    # when
+    hook = verify_woocommerce_webhook(headers, body, secrets=[SECRET], shop="example.com")
+    # then
+    assert hook.order is not None
+    assert hook.order.customer is None  # guest order 727
+    assert hook.order.line_items[0].title == "Kaffee – Bohne/ganz"
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ({**HEADERS, "X-WC-Webhook-Signature": ""}, "missing header X-WC-Webhook-Signature"),
+        ({**HEADERS, "X-WC-Webhook-Signature": "bm90IGl0"}, "does not match"),
+        ({**HEADERS, "X-WC-Webhook-Signature": "%%%not-base64"}, "does not match"),
+    ],
+)
+def test_bad_signatures_are_refused_naming_the_header(
+    headers: dict[str, str], message: str
+) -> None:
+    with pytest.raises(SignatureError, match=message):
+        verify_woocommerce_webhook(headers, BODY, secrets=[SECRET], shop="example.com")
+
+
+def test_wrong_secret_is_refused_and_the_message_names_the_store_not_the_secret() -> None:
+    with pytest.raises(SignatureError) as info:
+        verify_woocommerce_webhook(HEADERS, BODY, secrets=["other-secret"], shop="example.com")
+    assert "example.com" in str(info.value)
+    assert "other-secret" not in str(info.value) and SECRET not in str(info.value)
+
+
+def test_no_configured_secret_refuses_signed_deliveries() -> None:
+    with pytest.raises(SignatureError, match="no webhook secret"):
+        verify_woocommerce_webhook(HEADERS, BODY, secrets=[], shop="example.com")
+
+
+def test_secret_stored_html_escaped_is_tried_decoded_like_wordpress() -> None:
+    # given: WooCommerce signs with wp_specialchars_decode(secret)
+    headers = {**HEADERS, "X-WC-Webhook-Signature": sign_body(BODY, "a&b<c>")}
+    # when
+    hook = verify_woocommerce_webhook(
+        headers, BODY, secrets=["a&amp;b&lt;c&gt;"], shop="example.com"
+    )
+    # then
+    assert hook.kind is WebhookKind.ORDER_PAID
+
+
+def test_a_rotated_secret_list_accepts_either() -> None:
+    hook = verify_woocommerce_webhook(
+        HEADERS, BODY, secrets=["new-secret", SECRET], shop="example.com"
+    )
+    assert hook.order_id == "727"
+
+
+# -- store identity ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "host"),
+    [
+        ("https://example.com/", "example.com"),
+        ("https://Shop.Example.com/wordpress/", "shop.example.com"),
+        ("http://127.0.0.1:8123/", "127.0.0.1"),
+        ("example.com", "example.com"),
+        ("", ""),
+    ],
+)
+def test_store_is_normalised_to_the_host(source: str, host: str) -> None:
+    assert normalize_store(source) == host
+
+
+def test_delivery_from_another_store_is_refused() -> None:
+    headers, body = _delivery(_order(), **{"X-WC-Webhook-Source": "https://evil.example/"})
+    with pytest.raises(SignatureError, match=r"evil\.example.*serves example\.com"):
+        verify_woocommerce_webhook(headers, body, secrets=[SECRET], shop="example.com")
+
+
+def test_www_prefix_is_the_same_store_and_the_adapters_name_is_used() -> None:
+    headers, body = _delivery(_order(), **{"X-WC-Webhook-Source": "https://www.example.com/"})
+    hook = verify_woocommerce_webhook(headers, body, secrets=[SECRET], shop="example.com")
+    assert hook.shop == "example.com"
+
+
+def test_without_a_configured_shop_the_source_names_the_store() -> None:
+    hook = verify_woocommerce_webhook(HEADERS, BODY, secrets=[SECRET])
+    assert hook.shop == "example.com"
+    assert hook.dedupe_key.startswith("woocommerce:example.com:")
+
+
+# -- ping ---------------------------------------------------------------------------------------
+
+
+def test_ping_is_recognised_unsigned_and_never_an_error() -> None:
+    # given: the fixture's ping (form body, no X-WC headers, no signature)
+    ping = json.loads((FIXTURES / "webhook_ping.json").read_text("utf-8"))
+    headers = {"User-Agent": ping["headers"]["User-Agent"]}
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    # when: even without any configured secret
+    hook = verify_woocommerce_webhook(
+        headers, ping["body"].encode(), secrets=[], shop="example.com"
+    )
+    # then
+    assert hook.kind is WebhookKind.PING
+    assert hook.event_kind is None and hook.order is None
+    assert hook.order_event() is None
+    assert hook.payload == {"webhook_id": "3"}
+    assert hook.dedupe_key == "woocommerce:example.com:ping:3"
+
+
+def test_a_form_body_with_webhook_headers_is_not_a_ping() -> None:
+    headers = {**HEADERS, "X-WC-Webhook-Signature": "bm90IGl0"}
+    with pytest.raises(SignatureError):
+        verify_woocommerce_webhook(headers, b"webhook_id=3", secrets=[SECRET], shop="example.com")
+
+
+def test_an_unsigned_non_ping_body_is_refused() -> None:
+    with pytest.raises(SignatureError, match="missing header"):
+        verify_woocommerce_webhook(
+            {"Content-Type": "application/json"}, BODY, secrets=[SECRET], shop="example.com"
+        )
+
+
+# -- topics and bodies --------------------------------------------------------------------------
+
+
+def test_unknown_topic_is_refused_after_the_signature() -> None:
+    headers = {**HEADERS, "X-WC-Webhook-Topic": "coupon.created"}
+    with pytest.raises(UnknownTopicError, match=r"coupon\.created"):
+        verify_woocommerce_webhook(headers, BODY, secrets=[SECRET], shop="example.com")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [(b"<html>oops</html>", "not JSON"), (b"[1, 2]", "JSON object"), (b'{"id": 5}', "line_items")],
+)
+def test_signed_but_malformed_bodies_are_refused(body: bytes, message: str) -> None:
+    headers = {**HEADERS, "X-WC-Webhook-Signature": sign_body(body, SECRET)}
+    with pytest.raises(MalformedWebhookError, match=message):
+        verify_woocommerce_webhook(headers, body, secrets=[SECRET], shop="example.com")
+
+
+# -- kinds by status ------------------------------------------------------------------------------
+
+PAID_AT = "2017-03-22T19:28:08"
+
+
+@pytest.mark.parametrize(
+    ("changes", "kind"),
+    [
+        ({"status": "processing", "date_paid_gmt": PAID_AT}, WebhookKind.ORDER_PAID),
+        ({"status": "processing", "date_paid_gmt": None}, WebhookKind.ORDER_UPDATED),
+        (
+            {
+                "status": "completed",
+                "date_paid_gmt": PAID_AT,
+                "date_completed_gmt": "2017-03-24T08:00:00",
+            },
+            WebhookKind.ORDER_FULFILLED,
+        ),
+        (
+            {
+                "status": "completed",
+                "date_paid_gmt": PAID_AT,
+                "date_completed_gmt": "2017-03-22T19:28:09",
+            },
+            WebhookKind.ORDER_PAID,
+        ),
+        ({"status": "completed", "date_paid_gmt": None}, WebhookKind.ORDER_FULFILLED),
+        ({"status": "cancelled"}, WebhookKind.ORDER_CANCELLED),
+        ({"status": "trash"}, WebhookKind.ORDER_CANCELLED),
+        ({"status": "refunded"}, WebhookKind.REFUND_CREATED),
+        ({"status": "pending", "date_paid_gmt": None}, WebhookKind.ORDER_UPDATED),
+        ({"status": "on-hold", "date_paid_gmt": None}, WebhookKind.ORDER_UPDATED),
+        ({"status": "checkout-draft", "date_paid_gmt": None}, WebhookKind.ORDER_UPDATED),
+        ({"status": "failed"}, WebhookKind.ORDER_UPDATED),
+        ({"status": "wc-shipped-by-plugin"}, WebhookKind.ORDER_UPDATED),
+    ],
+)
+def test_kind_follows_the_order_status(changes: dict[str, Any], kind: WebhookKind) -> None:
+    assert kind_for_order(_order(**changes)) is kind
+
+
+@pytest.mark.parametrize("status", ["pending", "on-hold", "checkout-draft"])
+def test_unpaid_orders_arrive_as_webhooks_without_an_order_event(status: str) -> None:
+    # given
+    headers, body = _delivery(_order(status=status, date_paid=None, date_paid_gmt=None))
+    # when
+    hook = verify_woocommerce_webhook(headers, body, secrets=[SECRET], shop="example.com")
+    # then: acknowledged, no campaign event
+    assert hook.kind is WebhookKind.ORDER_UPDATED
+    assert hook.order is not None and hook.order_event() is None
+
+
+# -- dedupe ---------------------------------------------------------------------------------------
+
+
+def test_redelivery_with_a_new_delivery_id_and_the_other_topic_has_the_same_key() -> None:
+    # given: the same order state, delivered as order.created and again as order.updated
+    first, body = _delivery(_order(), **{"X-WC-Webhook-Topic": "order.created"})
+    again = {
+        **first,
+        "X-WC-Webhook-Topic": "order.updated",
+        "X-WC-Webhook-Delivery-ID": "0f" * 16,
+    }
+    # when
+    a = verify_woocommerce_webhook(first, body, secrets=[SECRET], shop="example.com")
+    b = verify_woocommerce_webhook(again, body, secrets=[SECRET], shop="example.com")
+    # then
+    assert a.delivery_id != b.delivery_id
+    assert a.dedupe_key == b.dedupe_key
+
+
+def test_a_new_order_state_has_a_new_key() -> None:
+    one_h, one_b = _delivery(_order())
+    two_h, two_b = _delivery(_order(date_modified_gmt="2017-03-23T10:00:00", status="completed"))
+    one = verify_woocommerce_webhook(one_h, one_b, secrets=[SECRET], shop="example.com")
+    two = verify_woocommerce_webhook(two_h, two_b, secrets=[SECRET], shop="example.com")
+    assert one.dedupe_key != two.dedupe_key
+    assert two.dedupe_key.endswith(":727:completed:2017-03-23T10:00:00")
+
+
+# -- transport: status checks, retries, secrets ---------------------------------------------------
+
+CK = "ck_0123456789abcdef0123456789abcdef01234567"
+CS = "cs_fedcba9876543210fedcba9876543210fedcba98"
+
+
+class Script:
+    """Answers from a list of responses (the last one repeats), recording each request."""
+
+    def __init__(self, *responses: Response, url: str = "") -> None:
+        self.responses = list(responses)
+        self.requests: list[Request] = []
+        self.url = url
+        self._lock = threading.Lock()
+
+    def __call__(self, request: Request) -> Response:
+        with self._lock:
+            self.requests.append(request)
+            if len(self.responses) > 1:
+                return self.responses.pop(0)
+            return self.responses[0]
+
+
+class Switch:
+    """One loopback server per module (stopping one costs half a second) that answers with
+    the script the current test installs."""
+
+    def __init__(self) -> None:
+        self.script = Script(json_response(200, {}))
+
+    def __call__(self, request: Request) -> Response:
+        return self.script(request)
+
+
+@pytest.fixture(scope="module")
+def _plain() -> Iterator[tuple[SandboxHTTPServer, Switch]]:
+    switch = Switch()
+    with SandboxHTTPServer(switch) as server:
+        yield server, switch
+
+
+@pytest.fixture(scope="module")
+def _tls(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[SandboxHTTPServer, Switch, str]]:
+    cert = make_test_certificate(tmp_path_factory.mktemp("tls"))
+    switch = Switch()
+    with SandboxHTTPServer(switch, tls=cert.server_context) as server:
+        yield server, switch, str(cert.ca_file)
+
+
+@pytest.fixture
+def serve(_plain: tuple[SandboxHTTPServer, Switch]) -> Callable[..., Script]:
+    """``serve(*responses)``: a script on the plain-HTTP server (``.url``)."""
+    server, switch = _plain
+
+    def install(*responses: Response) -> Script:
+        switch.script = Script(*responses, url=server.url)
+        return switch.script
+
+    return install
+
+
+@pytest.fixture
+def serve_tls(_tls: tuple[SandboxHTTPServer, Switch, str]) -> Callable[..., tuple[Script, str]]:
+    """``serve_tls(*responses)``: a script on the HTTPS server, and the CA file to trust."""
+    server, switch, ca_file = _tls
+
+    def install(*responses: Response) -> tuple[Script, str]:
+        switch.script = Script(*responses, url=server.url)
+        return switch.script, ca_file
+
+    return install
+
+
+def _client(url: str, **options: Any) -> tuple[WooClient, list[float]]:
+    waits: list[float] = []
+    options.setdefault("backoff", 0.01)
+    client = WooClient(url=url, consumer_key=CK, consumer_secret=CS, sleep=waits.append, **options)
+    return client, waits
+
+
+WAF_PAGE = Response(
+    403,
+    b"<html><head><title>Access denied</title></head><body><h1>Access denied</h1>"
+    b"<p>Error 1020 &amp; Ray ID 7d</p></body></html>",
+    [("Content-Type", "text/html")],
+)
+
+
+def test_a_waf_page_is_translated_not_crashed_on(serve: Callable[..., Script]) -> None:
+    script = serve(WAF_PAGE)
+    client, _ = _client(script.url)
+    with pytest.raises(NotAuthorizedError) as info:
+        client.get("orders/1")
+    message = str(info.value)
+    assert info.value.status == 403 and info.value.platform == "woocommerce"
+    assert "Access denied Access denied Error 1020 & Ray ID 7d" in message
+    assert "<html>" not in message
+
+
+def test_a_200_that_is_not_json_is_a_platform_failure(serve: Callable[..., Script]) -> None:
+    script = serve(Response(200, b"<html>Maintenance</html>", [("Content-Type", "text/html")]))
+    client, _ = _client(script.url)
+    with pytest.raises(PlatformUnavailableError, match=r"no JSON.*Maintenance"):
+        client.get("orders/1")
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error", "code"),
+    [
+        (
+            401,
+            {"code": "woocommerce_rest_cannot_view", "message": "Sorry"},
+            NotAuthorizedError,
+            None,
+        ),
+        (404, {"code": "rest_no_route", "message": "No route"}, NotFoundError, None),
+        (
+            400,
+            {
+                "code": "rest_invalid_param",
+                "message": "Invalid parameter(s): per_page",
+                "data": {"status": 400, "params": {"per_page": "must be between 1 and 100"}},
+            },
+            InvalidRequestError,
+            "rest_invalid_param",
+        ),
+        (
+            413,
+            {"code": "woocommerce_rest_request_entity_too_large", "message": "Unable"},
+            InvalidRequestError,
+            "woocommerce_rest_request_entity_too_large",
+        ),
+    ],
+)
+def test_error_bodies_are_translated_with_woocommerces_code_and_message(
+    serve: Callable[..., Script],
+    status: int,
+    body: dict[str, Any],
+    error: type[PlatformError],
+    code: str | None,
+) -> None:
+    script = serve(json_response(status, body))
+    client, waits = _client(script.url)
+    with pytest.raises(error) as info:
+        client.get("orders", params={"per_page": 500})
+    assert info.value.status == status
+    assert body["message"] in str(info.value)
+    assert waits == []  # a 4xx is never retried
+    if code is not None:
+        assert isinstance(info.value, InvalidRequestError) and info.value.code == code
+        assert code in str(info.value)
+    if "params" in body.get("data", {}):
+        assert "per_page: must be between 1 and 100" in str(info.value)
+
+
+def test_5xx_is_retried_with_backoff_then_succeeds(serve: Callable[..., Script]) -> None:
+    script = serve(
+        json_response(503, {"code": "x", "message": "busy"}),
+        Response(502, b"<html>Bad gateway</html>"),
+        json_response(200, {"id": 1}),
+    )
+    client, waits = _client(script.url, max_retries=2, backoff=0.01)
+    answer = client.get("orders/1")
+    assert answer.data == {"id": 1}
+    assert len(script.requests) == 3
+    assert len(waits) == 2 and waits[1] > waits[0]
+
+
+def test_5xx_retries_are_bounded(serve: Callable[..., Script]) -> None:
+    script = serve(json_response(500, {"code": "internal", "message": "PHP fatal"}))
+    client, waits = _client(script.url, max_retries=2)
+    with pytest.raises(PlatformUnavailableError, match="500 internal: PHP fatal"):
+        client.get("orders/1")
+    assert len(script.requests) == 3 and len(waits) == 2
+
+
+def test_a_post_is_not_repeated_after_a_5xx_unless_the_caller_says_it_is_safe(
+    serve: Callable[..., Script],
+) -> None:
+    script = serve(json_response(500, {"code": "internal", "message": "x"}))
+    client, _ = _client(script.url, max_retries=2)
+    with pytest.raises(PlatformUnavailableError):
+        client.post("orders/1/notes", {"note": "hi"})
+    assert len(script.requests) == 1
+    with pytest.raises(PlatformUnavailableError):
+        client.post("coupons", {"code": "x"}, retry=True)
+    assert len(script.requests) == 4
+
+
+def test_429_waits_for_retry_after_then_succeeds(serve: Callable[..., Script]) -> None:
+    script = serve(
+        json_response(429, {"code": "too_many", "message": "slow down"}, [("Retry-After", "2")]),
+        json_response(200, []),
+    )
+    client, waits = _client(script.url, max_retry_after=5)
+    answer = client.get("orders")
+    assert answer.data == [] and waits == [2.0]
+
+
+def test_429_beyond_the_cap_raises_rate_limited_with_retry_after(
+    serve: Callable[..., Script],
+) -> None:
+    script = serve(
+        json_response(429, {"code": "too_many", "message": "slow"}, [("Retry-After", "120")])
+    )
+    client, waits = _client(script.url, max_retry_after=30)
+    with pytest.raises(RateLimitedError) as info:
+        client.post("orders/1/notes", {"note": "x"})
+    assert info.value.retry_after == 120.0 and waits == []
+    assert len(script.requests) == 1
+
+
+def test_timeouts_are_retried_then_reported_as_unavailable() -> None:
+    faults = FaultPlan(timeout=1.0, hang_seconds=0.5)
+    with SandboxHTTPServer(Script(json_response(200, {})), faults=faults) as server:
+        client, waits = _client(server.url, timeout=0.2, max_retries=1)
+        with pytest.raises(PlatformUnavailableError, match=r"ReadTimeout.*timeout 0\.2 s"):
+            client.get("orders/1")
+    assert faults.counts["timeout"] == 2 and len(waits) == 1
+
+
+def test_user_agent_is_not_the_clients_default_and_timeout_is_configurable(
+    serve: Callable[..., Script],
+) -> None:
+    script = serve(json_response(200, {"id": 1}))
+    client, _ = _client(script.url, timeout=7.5)
+    client.get("orders/1")
+    agent = script.requests[0].headers["User-Agent"]
+    assert agent.startswith("aftersale-kit/") and "WooCommerce-Python-REST-API" not in agent
+    assert client.timeout == 7.5
+
+
+def _assert_clean(text: str) -> None:
+    assert CK not in text and CS not in text
+
+
+def test_connection_errors_leak_no_credentials_in_message_chain_or_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # given: a port nobody listens on; OAuth over http puts the consumer key in the URL
+    with SandboxHTTPServer(Script(json_response(200, {}))) as server:
+        url = server.url
+    client, _ = _client(url, max_retries=1, timeout=1)
+    caplog.set_level(logging.DEBUG)
+    # when
+    with pytest.raises(PlatformUnavailableError) as info:
+        client.get("orders", params={"per_page": 5})
+    logging.getLogger("test").error("sweep failed", exc_info=info.value)
+    # then: the message, every chained exception, the traceback and the logs are clean
+    _assert_clean(str(info.value))
+    chained: BaseException | None = info.value
+    while chained is not None:
+        _assert_clean(str(chained))
+        chained = chained.__cause__ or chained.__context__
+    _assert_clean("".join(traceback.format_exception(info.value)))
+    _assert_clean(caplog.text)
+    assert "ConnectionError" in str(info.value)
+
+
+def test_query_string_auth_over_https_leaks_nothing_and_leaves_params_alone(
+    serve_tls: Callable[..., tuple[Script, str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    # given: HTTPS with the key pair in the query string (hosts that drop Authorization)
+    script, ca_file = serve_tls(
+        json_response(400, {"code": "rest_invalid_param", "message": "Invalid parameter(s)"})
+    )
+    params: dict[str, object] = {"per_page": 5}
+    caplog.set_level(logging.DEBUG)
+    client, _ = _client(script.url, query_string_auth=True, verify_ssl=ca_file)
+    # when
+    with pytest.raises(InvalidRequestError) as info:
+        client.get("orders", params=params)
+    with pytest.raises(InvalidRequestError):
+        client.get("orders", params=params)
+    # then: the secret did travel in the query string, but nowhere else
+    assert f"consumer_secret={CS}" in script.requests[0].query_string
+    assert params == {"per_page": 5}
+    _assert_clean(str(info.value))
+    _assert_clean(caplog.text)
+    assert "consumer_secret=***" in caplog.text  # urllib3's request line, scrubbed
+
+
+def test_basic_auth_over_https_sends_the_key_pair_in_the_header_only(
+    serve_tls: Callable[..., tuple[Script, str]],
+) -> None:
+    script, ca_file = serve_tls(json_response(200, {"id": 1}))
+    client, _ = _client(script.url, verify_ssl=ca_file)
+    client.get("orders/1")
+    sent = script.requests[0]
+    assert CK not in sent.query_string
+    expected = base64.b64encode(f"{CK}:{CS}".encode()).decode()
+    assert sent.headers["Authorization"] == f"Basic {expected}"
