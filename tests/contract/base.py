@@ -1,0 +1,381 @@
+"""The platform contract: one set of tests every adapter passes against its sandbox over real HTTP.
+
+An adapter joins by writing a harness (the :class:`ContractHarness` protocol below) and a test
+module with a subclass of :class:`PlatformContract` and a ``harness`` fixture::
+
+    # tests/contract/test_acme_contract.py
+    @pytest.fixture(scope="module")
+    def harness() -> Iterator[AcmeHarness]:
+        with AcmeHarness() as h:  # starts the sandbox
+            yield h
+
+    class TestAcmeContract(PlatformContract):
+        pass
+
+The harness knows the platform's sandbox: how to start it, how to build an adapter against it
+(right or wrong credentials, fast retry bounds, a short timeout, an address nobody answers), how
+to create a paid order there, how to sign a webhook as the platform does, how to inject faults
+and how to read back what the adapter did (coupons, content, tags, request counts). The tests
+below know only the port (:class:`aftersale_kit.core.platform.Platform`) and the harness.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+import pytest
+
+from aftersale_kit.core.campaign import CouponKind, IssueCoupon, ShopSettings
+from aftersale_kit.core.decision import PlannedAction
+from aftersale_kit.core.errors import (
+    MalformedWebhookError,
+    NotAuthorizedError,
+    NotFoundError,
+    PlatformUnavailableError,
+    SignatureError,
+    UnknownTopicError,
+)
+from aftersale_kit.core.model import Order
+from aftersale_kit.core.money import Money
+from aftersale_kit.core.platform import (
+    CUSTOMER_ORDERS_COUNT,
+    LINE_ITEMS_PRODUCT_TYPE,
+    ConfirmationContent,
+    CouponSpec,
+    Platform,
+    WebhookKind,
+    coupon_spec,
+)
+
+__all__ = ["ContractHarness", "Delivery", "PlatformContract"]
+
+#: A webhook as the platform sends it: headers and the raw body.
+Delivery = tuple[dict[str, str], bytes]
+
+
+class ContractHarness(Protocol):
+    """What a platform's test harness provides to the shared contract tests.
+
+    All ids are the neutral ids the adapter reports (strings). Inspection methods read the
+    sandbox's own records (its Python control API), never the adapter.
+    """
+
+    #: The platform name, as ``Platform.name``.
+    platform: str
+    #: Shop settings of the sandbox shop (domain, currency, ...).
+    settings: ShopSettings
+    #: Every credential the adapter holds (tokens, keys, webhook secrets): none may ever appear
+    #: in an error message or a log record.
+    secrets: tuple[str, ...]
+    #: A platform topic the product does not handle (e.g. ``products/update``).
+    unknown_topic: str
+    #: The topic of a paid-order delivery (``orders/paid``, ``order.updated``).
+    paid_topic: str
+    #: How many orders ``orders_since`` reads per page (the paging test creates more).
+    orders_page_size: int
+
+    def adapter(
+        self,
+        *,
+        wrong_token: bool = False,
+        unreachable: bool = False,
+        timeout: float = 5.0,
+        max_attempts: int = 3,
+        max_total_wait: float = 3.0,
+    ) -> Platform:
+        """A fresh adapter for the sandbox shop, with fast retry bounds (delays <= 0.1 s).
+
+        ``wrong_token``: credentials the sandbox refuses; ``unreachable``: an address where no
+        server listens; ``timeout``: seconds per attempt.
+        """
+        ...
+
+    def create_paid_order(
+        self,
+        *,
+        customer_orders: int = 1,
+        product_type: str = "Kaffee",
+        guest: bool = False,
+        email: str | None = None,
+    ) -> str:
+        """A paid order whose customer has ``customer_orders`` orders (this one included) and
+        whose line item's product has ``product_type``; returns the order id."""
+        ...
+
+    def order_webhook(self, order_id: str, *, delivery: int = 0) -> Delivery:
+        """The signed paid-order delivery for the order; ``delivery`` > 0 is a redelivery of the
+        same platform event (same event, another delivery)."""
+        ...
+
+    def signed_webhook(self, topic: str, body: bytes) -> dict[str, str]:
+        """Headers of a correctly signed delivery of ``body`` on ``topic``."""
+        ...
+
+    def inject(self, fault: str, *, count: int, retry_after: float = 0.2) -> None:
+        """The next ``count`` API requests fail: ``"5xx"``, ``"429"`` (with ``Retry-After``) or
+        ``"timeout"`` (connection held without answer); ``count`` < 0: every request."""
+        ...
+
+    def clear_faults(self) -> None: ...
+
+    def api_requests(self) -> int:
+        """API requests the sandbox has received so far (control calls excluded)."""
+        ...
+
+    def coupons(self, code: str) -> list[Mapping[str, Any]]:
+        """Coupons on the sandbox with this code (case-insensitive); each has ``active``."""
+        ...
+
+    def content(self, order_id: str) -> str:
+        """The confirmation content stored on the order, as stored (JSON or HTML text)."""
+        ...
+
+    def order_tags(self, order_id: str) -> set[str]: ...
+
+
+def _planned(code: str, *, kind: CouponKind = CouponKind.PERCENTAGE) -> PlannedAction:
+    value = Decimal(0) if kind is CouponKind.FREE_SHIPPING else Decimal(10)
+    return PlannedAction(
+        campaign_id="thanks",
+        action=IssueCoupon(kind=kind, value=value, valid_days=30, minimum_order=Decimal(20)),
+        idempotency_key=f"contract:{code}",
+        cost=Money(Decimal(5), "EUR"),
+        coupon_code=code,
+    )
+
+
+class PlatformContract:
+    """The shared contract. Subclasses (``Test<Platform>Contract``) provide a ``harness``
+    fixture; everything else is here."""
+
+    @pytest.fixture(autouse=True)
+    def _clean_faults(self, harness: ContractHarness) -> Iterator[None]:
+        harness.clear_faults()
+        yield
+        harness.clear_faults()
+
+    @pytest.fixture
+    def adapter(self, harness: ContractHarness) -> Platform:
+        return harness.adapter()
+
+    def _spec(self, harness: ContractHarness, order: Order, code: str, **kw: Any) -> CouponSpec:
+        now = datetime.now(UTC).replace(microsecond=0)
+        return coupon_spec(_planned(code, **kw), order, harness.settings, now)
+
+    # -- webhooks -----------------------------------------------------------------------------
+
+    def test_signed_paid_order_webhook_is_an_order_event_with_a_stable_key(
+        self, harness: ContractHarness, adapter: Platform
+    ) -> None:
+        # given a paid order and its delivery, and a redelivery of the same event
+        order_id = harness.create_paid_order()
+        headers, body = harness.order_webhook(order_id)
+        again_headers, again_body = harness.order_webhook(order_id, delivery=1)
+        # when both are verified
+        hook = adapter.verify_webhook(headers, body)
+        again = adapter.verify_webhook(again_headers, again_body)
+        # then both are the ORDER_PAID event of that order with one dedupe key
+        assert hook.platform == harness.platform == adapter.name
+        assert hook.kind is WebhookKind.ORDER_PAID
+        assert hook.order is not None and hook.order.id == order_id
+        assert hook.dedupe_key and again.dedupe_key == hook.dedupe_key
+        assert hook.order_event(now=datetime.now(UTC)) is not None
+
+    def test_forged_signature_is_refused(self, harness: ContractHarness, adapter: Platform) -> None:
+        headers, body = harness.order_webhook(harness.create_paid_order())
+        tampered = body.replace(b"1", b"2", 1) if b"1" in body else body + b" "
+        with pytest.raises(SignatureError):
+            adapter.verify_webhook(headers, tampered)
+        forged = {k: v for k, v in headers.items()}
+        for name in forged:
+            if "signature" in name.lower() or "hmac" in name.lower():
+                forged[name] = "bm90IHRoZSBzaWduYXR1cmU="
+        with pytest.raises(SignatureError):
+            adapter.verify_webhook(forged, body)
+
+    def test_body_not_json_is_malformed(self, harness: ContractHarness, adapter: Platform) -> None:
+        body = b"<html>not json</html>"
+        with pytest.raises(MalformedWebhookError):
+            adapter.verify_webhook(harness.signed_webhook(harness.paid_topic, body), body)
+
+    def test_unknown_topic(self, harness: ContractHarness, adapter: Platform) -> None:
+        body = json.dumps({"id": 1}).encode()
+        with pytest.raises(UnknownTopicError):
+            adapter.verify_webhook(harness.signed_webhook(harness.unknown_topic, body), body)
+
+    # -- failures -----------------------------------------------------------------------------
+
+    def test_wrong_token_is_not_authorized(self, harness: ContractHarness) -> None:
+        order_id = harness.create_paid_order()
+        with pytest.raises(NotAuthorizedError) as err:
+            harness.adapter(wrong_token=True).fetch_order(order_id)
+        assert err.value.platform == harness.platform
+        assert not any(s in str(err.value) for s in harness.secrets)
+
+    def test_unknown_order_is_not_found(self, adapter: Platform) -> None:
+        with pytest.raises(NotFoundError):
+            adapter.fetch_order("987654321")
+
+    def test_outage_is_unavailable_after_bounded_retries(self, harness: ContractHarness) -> None:
+        order_id = harness.create_paid_order()
+        before = harness.api_requests()
+        harness.inject("5xx", count=-1)
+        with pytest.raises(PlatformUnavailableError):
+            harness.adapter(max_attempts=3).fetch_order(order_id)
+        assert harness.api_requests() - before == 3
+
+    def test_stopped_server_is_unavailable(self, harness: ContractHarness) -> None:
+        with pytest.raises(PlatformUnavailableError):
+            harness.adapter(unreachable=True, max_attempts=2).fetch_order("1")
+
+    def test_429_with_retry_after_then_recovery(self, harness: ContractHarness) -> None:
+        order_id = harness.create_paid_order()
+        harness.inject("429", count=1, retry_after=0.2)
+        order = harness.adapter().fetch_order(order_id)
+        assert order.id == order_id
+
+    def test_timeout_is_unavailable_quickly_and_recovers(self, harness: ContractHarness) -> None:
+        order_id = harness.create_paid_order()
+        harness.inject("timeout", count=-1)
+        started = datetime.now(UTC)
+        with pytest.raises(PlatformUnavailableError):
+            harness.adapter(timeout=0.3, max_attempts=2).fetch_order(order_id)
+        assert datetime.now(UTC) - started < timedelta(seconds=3)
+        harness.clear_faults()
+        harness.inject("timeout", count=1)
+        assert harness.adapter(timeout=0.3).fetch_order(order_id).id == order_id
+
+    # -- coupons ------------------------------------------------------------------------------
+
+    def test_create_coupon_is_idempotent(self, harness: ContractHarness, adapter: Platform) -> None:
+        # given an order and the engine's coupon for it
+        order = adapter.fetch_order(harness.create_paid_order())
+        spec = self._spec(harness, order, "AK-CONTRACT-ONE")
+        # when it is created five times
+        refs = [adapter.create_coupon(spec) for _ in range(5)]
+        # then the platform holds one coupon, and only the first call created it
+        assert [r.created for r in refs] == [True, False, False, False, False]
+        assert len({r.platform_id for r in refs}) == 1
+        assert all(r.code.lower() == spec.code.lower() for r in refs)
+        found = harness.coupons(spec.code)
+        assert len(found) == 1 and found[0]["active"]
+
+    def test_free_shipping_coupon_for_a_guest(
+        self, harness: ContractHarness, adapter: Platform
+    ) -> None:
+        order = adapter.fetch_order(harness.create_paid_order(guest=True))
+        assert order.is_guest
+        spec = self._spec(harness, order, "AK-CONTRACT-SHIP", kind=CouponKind.FREE_SHIPPING)
+        first = adapter.create_coupon(spec)
+        second = adapter.create_coupon(spec)
+        assert first.created and not second.created
+        assert len(harness.coupons(spec.code)) == 1
+
+    def test_deactivate_coupon_is_idempotent(
+        self, harness: ContractHarness, adapter: Platform
+    ) -> None:
+        order = adapter.fetch_order(harness.create_paid_order())
+        spec = self._spec(harness, order, "AK-CONTRACT-BACK")
+        adapter.create_coupon(spec)
+        adapter.deactivate_coupon(spec.code)
+        adapter.deactivate_coupon(spec.code)
+        adapter.deactivate_coupon("AK-NEVER-ISSUED")
+        found = harness.coupons(spec.code)
+        assert len(found) <= 1 and not any(c["active"] for c in found)
+
+    # -- order writes -------------------------------------------------------------------------
+
+    def test_write_content_is_visible_on_the_platform(
+        self, harness: ContractHarness, adapter: Platform
+    ) -> None:
+        order_id = harness.create_paid_order()
+        order = adapter.fetch_order(order_id)
+        marker = "Danke-fuer-Ihren-Einkauf-4711"
+        content = ConfirmationContent(
+            blocks=({"type": "thank_you", "headline": marker},),
+            html=f"<p>{marker}</p>",
+            text=marker,
+            locale="de",
+        )
+        adapter.write_content(order, content)
+        adapter.write_content(order, content)  # replaces, never duplicates
+        stored = harness.content(order_id)
+        assert marker in stored
+
+    def test_tag_order(self, harness: ContractHarness, adapter: Platform) -> None:
+        order_id = harness.create_paid_order()
+        order = adapter.fetch_order(order_id)
+        adapter.tag_order(order, ["vip", "free-gift"])
+        adapter.tag_order(order, ["vip"])
+        assert {"vip", "free-gift"} <= harness.order_tags(order_id)
+
+    # -- reads --------------------------------------------------------------------------------
+
+    @pytest.mark.parametrize("count", [1, 3])
+    def test_fetch_and_enrich(self, harness: ContractHarness, count: int) -> None:
+        order_id = harness.create_paid_order(customer_orders=count, product_type="Kaffee")
+        fields = frozenset({CUSTOMER_ORDERS_COUNT, LINE_ITEMS_PRODUCT_TYPE})
+        # fetched with enrichment
+        fetched = harness.adapter().fetch_order(order_id, enrich=fields)
+        assert fetched.customer is not None and fetched.customer.orders_count == count
+        assert [li.product_type for li in fetched.line_items] == ["Kaffee"]
+        # fetched plain (unknown), then enriched
+        adapter = harness.adapter()
+        plain = adapter.fetch_order(order_id)
+        assert plain.customer is not None
+        enriched = adapter.enrich(plain, fields)
+        assert enriched.customer is not None and enriched.customer.orders_count == count
+        assert [li.product_type for li in enriched.line_items] == ["Kaffee"]
+
+    def test_no_call_when_no_enrichment_is_needed(self, harness: ContractHarness) -> None:
+        adapter = harness.adapter()
+        order = adapter.fetch_order(harness.create_paid_order())
+        before = harness.api_requests()
+        assert adapter.enrich(order, frozenset()) == order
+        assert adapter.enrich(order, frozenset({"order.total", "customer.email"})) == order
+        assert harness.api_requests() == before
+
+    def test_orders_since_pages_through_every_order(self, harness: ContractHarness) -> None:
+        since = datetime.now(UTC) - timedelta(seconds=5)
+        created = {harness.create_paid_order() for _ in range(harness.orders_page_size + 2)}
+        before = harness.api_requests()
+        seen = [o.id for o in harness.adapter().orders_since(since)]
+        assert created <= set(seen)
+        assert len(seen) == len(set(seen))
+        assert harness.api_requests() - before >= 2  # more than one page
+
+    # -- secrets ------------------------------------------------------------------------------
+
+    def test_no_secret_in_errors_or_logs(
+        self, harness: ContractHarness, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        caplog.set_level(logging.DEBUG)
+        email = "geheim.kundin@example.org"
+        order_id = harness.create_paid_order(email=email)
+        messages: list[str] = []
+        attempts: Sequence[Any] = (
+            lambda: harness.adapter(wrong_token=True).fetch_order(order_id),
+            lambda: harness.adapter(unreachable=True, max_attempts=2).fetch_order(order_id),
+            lambda: harness.adapter().fetch_order("987654321"),
+        )
+        for attempt in attempts:
+            with pytest.raises(Exception) as err:
+                attempt()
+            messages.append(str(err.value))
+        harness.inject("5xx", count=-1)
+        with pytest.raises(PlatformUnavailableError) as err5:
+            harness.adapter(max_attempts=2).fetch_order(order_id)
+        messages.append(str(err5.value))
+        harness.clear_faults()
+        adapter = harness.adapter()
+        order = adapter.fetch_order(order_id, enrich=frozenset({CUSTOMER_ORDERS_COUNT}))
+        adapter.create_coupon(self._spec(harness, order, "AK-CONTRACT-LOGS"))
+        messages += [r.getMessage() for r in caplog.records]
+        for text in messages:
+            assert not any(secret in text for secret in harness.secrets), text
+            assert email not in text, text
