@@ -372,12 +372,19 @@ class _Loader:
             if self.platform is not None
             else {n: "" for names in SECRET_NAMES.values() for n in names}
         )
-        e = self.c.mapping(node, "shop.secrets", allowed=tuple(names))
+        e = self.c.mapping(node, "shop.secrets", allowed=None)
         if e is None:
             return ()
         refs = []
         for name, entry in e.items():
             if name not in names:
+                hint = did_you_mean(name, list(names))
+                platform = f" on {self.platform}" if self.platform else ""
+                self.c.report(
+                    entry.key,
+                    "shop.secrets",
+                    f"unknown secret {name!r}{platform}{hint}; known: {', '.join(names)}",
+                )
                 continue
             path = join_path("shop.secrets", name)
             example = _ENV_EXAMPLES.get((self.platform or "", name), "AFTERSALE_CODE_SECRET")
@@ -785,8 +792,8 @@ class _Loader:
                     minimum=1,
                     expected="a positive whole-number weight",
                 )
-                if weight is not None:
-                    variants.append((name, weight))
+                # A bad weight is reported; the name still counts for the actions' variant check.
+                variants.append((name, weight or 0))
             if items is not None and not items:
                 self.c.report(e["variants"].value, vpath, "name at least one variant, e.g. A: 50")
         return Split(variants=tuple(variants), holdout=holdout)
@@ -889,9 +896,8 @@ class _Loader:
             )
         elif kind is not None and kind is not CouponKind.FREE_SHIPPING:
             if "value" not in e:
-                c.report(
-                    node, path, f"missing required key 'value' (the {kind.value} of the coupon)"
-                )
+                what = "percent off" if kind is CouponKind.PERCENTAGE else "amount off"
+                c.report(node, path, f"missing required key 'value' (the {what})")
             elif kind is CouponKind.PERCENTAGE:
                 amount = c.bounded(
                     e["value"].value,
@@ -1000,7 +1006,9 @@ class _Loader:
             name = self.c.text(node, path, expected="a block name")
             if name is None:
                 return None
-            self._check_block(name, {}, name_node=node, params_node=node, path=path, entries={})
+            self._check_block(
+                name, {}, name_node=node, params_node=node, path=path, entries={}, has_params=False
+            )
             return ShowBlock(block=name) if self.c.clean_since(start) else None
         e = self.c.mapping(
             node, path, allowed=object_keys("show_block"), required=("block",), synonyms=_SYNONYMS
@@ -1020,7 +1028,13 @@ class _Loader:
         if name is None:
             return None
         self._check_block(
-            name, params, name_node=name_node, params_node=params_node, path=path, entries=entries
+            name,
+            params,
+            name_node=name_node,
+            params_node=params_node,
+            path=path,
+            entries=entries,
+            has_params="params" in e,
         )
         if not self.c.clean_since(start):
             return None
@@ -1035,8 +1049,10 @@ class _Loader:
         params_node: yaml.Node,
         path: str,
         entries: dict[str, Entry],
+        has_params: bool,
     ) -> None:
         problems = check_block(name, params)
+        params_path = f"{path}.params" if has_params else path
         for param, message in problems:
             if param and param in entries:
                 entry = entries[param]
@@ -1048,18 +1064,16 @@ class _Loader:
                     message += " (inside {...}, put a text that contains a comma in quotes)"
                 self.c.report(entry.key, join_path(f"{path}.params", param), message)
             elif name not in BLOCKS:
-                self.c.report(
-                    name_node, f"{path}.block" if name_node is not params_node else path, message
-                )
+                name_path = path if isinstance(params_node, yaml.ScalarNode) else f"{path}.block"
+                self.c.report(name_node, name_path, message)
             else:
-                where = f"{path}.params" if params_node is not name_node else path
-                self.c.report(params_node, where, message)
+                self.c.report(params_node, params_path, message)
         if problems or self.param_check is None:
             return
         for param, message in self.param_check(tuple(params.items())):
             found_entry = entries.get(param)
             at = found_entry.value if found_entry is not None else params_node
-            self.c.report(at, join_path(f"{path}.params", param), message)
+            self.c.report(at, join_path(params_path, param), message)
 
     def _block_needs(
         self,

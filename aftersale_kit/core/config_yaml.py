@@ -73,7 +73,7 @@ def _hint(problem: str) -> str:
     if "'\\t'" in problem:
         return "found a tab character (indent with spaces, not tabs)"
     if "mapping values are not allowed" in problem:
-        return problem + " (put a value that contains ': ' in quotes)"
+        return problem + " (check the indentation, or put a value that contains ': ' in quotes)"
     return problem
 
 
