@@ -7,8 +7,10 @@ How a :class:`~aftersale_kit.core.platform.CouponSpec` becomes a WooCommerce cou
 * percentage -> ``discount_type: percent``; fixed amount -> ``fixed_cart``; free shipping ->
   ``fixed_cart`` with ``amount "0"`` and ``free_shipping: true`` (the shipping method must allow
   free-shipping coupons). Amounts are decimal strings.
-* ``ends_at`` -> ``date_expires_gmt`` (UTC; the store's own time zone does not matter);
-  WooCommerce coupons have no start date, so ``starts_at`` is not sent: the coupon works at once.
+* ``ends_at`` -> ``date_expires`` as an instant with ``Z`` (``WC_Data::set_date_prop`` honours
+  the offset, so the store's own time zone does not matter). Not ``date_expires_gmt``: it is in
+  the schema, but ``WC_Coupon`` has no ``set_date_expires_gmt`` and the controller drops it
+  silently. WooCommerce coupons have no start date, so ``starts_at`` is not sent.
 * ``usage_limit``, ``usage_limit_per_user: 1`` when once per customer, ``email_restrictions:
   [email]`` (WooCommerce restricts by e-mail, not by customer id), ``minimum_amount``,
   ``individual_use`` (default on: a follow-up coupon does not stack with others), ``product_ids``.
@@ -22,7 +24,7 @@ the coupon is then looked up (``GET coupons?code=``, an exact match) and accepte
 e-mail restriction), otherwise refused naming the conflict.
 
 **Deactivation** (clawback): WooCommerce has no "inactive" coupon, and ``usage_limit: 0`` means
-unlimited. The coupon's ``date_expires_gmt`` is set to a day in the past (every expiry check,
+unlimited. The coupon's ``date_expires`` is set to a day in the past (every expiry check,
 by timestamp or by date, then refuses it) and meta ``_aftersale_kit_deactivated_at`` records when.
 A coupon that is absent or already expired is left alone, so deactivation is idempotent.
 """
@@ -47,6 +49,7 @@ __all__ = [
     "find_coupon",
     "same_coupon",
     "wc_datetime",
+    "wc_instant",
 ]
 
 PLATFORM = "woocommerce"
@@ -64,6 +67,11 @@ _TYPES = {
 def wc_datetime(value: datetime) -> str:
     """An aware datetime as WooCommerce's ``*_gmt`` text: UTC, no offset, seconds."""
     return value.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat()
+
+
+def wc_instant(value: datetime) -> str:
+    """An aware datetime as an ISO 8601 instant in UTC with ``Z``, as ``set_date_prop`` reads it."""
+    return f"{wc_datetime(value)}Z"
 
 
 def _amount(value: Decimal) -> str:
@@ -85,7 +93,7 @@ def coupon_body(
         "description": spec.title,
     }
     if spec.ends_at is not None:
-        body["date_expires_gmt"] = wc_datetime(spec.ends_at)
+        body["date_expires"] = wc_instant(spec.ends_at)
     if spec.usage_limit is not None:
         body["usage_limit"] = spec.usage_limit
     if spec.once_per_customer:
@@ -229,7 +237,7 @@ def deactivate_coupon(client: WooClient, code: str, *, now: datetime | None = No
     client.put(
         f"coupons/{existing['id']}",
         {
-            "date_expires_gmt": wc_datetime(moment - timedelta(days=1)),
+            "date_expires": wc_instant(moment - timedelta(days=1)),
             "meta_data": [{"key": DEACTIVATED_META, "value": wc_datetime(moment)}],
         },
     )
