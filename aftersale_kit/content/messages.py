@@ -57,8 +57,8 @@ _DE: dict[str, str] = {
     "shipping_expected": "Voraussichtliche Zustellung",
     "shipping_method": "Versandart",
     "shipping_carrier": "Versand mit",
-    "shipping_handling": "Bearbeitungszeit: {days}",
-    "shipping_transit": "Laufzeit: {days}",
+    "shipping_handling": "Bearbeitungszeit",
+    "shipping_transit": "Laufzeit",
     "up_to": "bis zu {days}",
     "shipping_tracking": "Sobald Ihr Paket unterwegs ist, schicken wir Ihnen eine E-Mail mit dem "
     "Link zur Sendungsverfolgung.",
@@ -144,8 +144,8 @@ _EN: dict[str, str] = {
     "shipping_expected": "Expected delivery",
     "shipping_method": "Shipping method",
     "shipping_carrier": "Shipped with",
-    "shipping_handling": "Handling time: {days}",
-    "shipping_transit": "Transit time: {days}",
+    "shipping_handling": "Handling time",
+    "shipping_transit": "Transit time",
     "up_to": "up to {days}",
     "shipping_tracking": "As soon as your parcel is on its way, we will e-mail you the tracking "
     "link.",

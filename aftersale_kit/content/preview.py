@@ -2,8 +2,8 @@
 
 Loads the config, normalizes the order, decides with fresh in-memory counters and writes
 ``DIR/index.html`` (a thank-you page with the blocks), ``DIR/email.html`` and ``DIR/email.txt``
-(the order e-mail fragment). Coupon codes are made with a demo secret unless
-``AFTERSALE_KIT_CODE_SECRET`` is set, so they are not the codes the live service would issue.
+(the order e-mail fragment). Coupon codes are made with a demo secret unless the
+shop's ``code_secret`` variable (or ``AFTERSALE_KIT_CODE_SECRET``) is set.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from aftersale_kit.core.campaign import SecretRef
 from aftersale_kit.core.errors import AftersaleKitError
 from aftersale_kit.core.model import EventKind
 
@@ -76,6 +77,15 @@ def _read_order(path: Path) -> object:
         raise ValueError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from exc
 
 
+def _code_secret(ref: SecretRef | None) -> str:
+    """The shop's code secret when its variable is set, else :data:`CODE_SECRET_ENV`, else the
+    demo secret (the codes then differ from live ones, which is what a preview wants)."""
+    for name in (ref.env if ref else None, CODE_SECRET_ENV):
+        if name and os.environ.get(name):
+            return os.environ[name]
+    return DEMO_CODE_SECRET
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(list(argv) if argv is not None else None)
     # Imported here: the engine and loader are only needed when the command runs.
@@ -96,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         now = _now(args.now, config.settings.timezone)
         renderer = ContentRenderer.for_config(config, base_dir=args.config.resolve().parent)
         renderer.check(config)
-        secret = os.environ.get(CODE_SECRET_ENV) or DEMO_CODE_SECRET
+        secret = _code_secret(config.settings.secret("code_secret"))
         decision = decide(
             config,
             order,
@@ -126,8 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"aftersale-kit preview: {exc}", file=sys.stderr)
         return 2
     for outcome in decision.outcomes:
-        mark = "fired" if outcome.fired else f"not fired ({outcome.reason.value})"
-        print(f"campaign {outcome.campaign_id}: {mark}: {outcome.detail}")
+        mark = "" if outcome.fired else f"not fired ({outcome.reason.value}): "
+        print(f"campaign {outcome.campaign_id}: {mark}{outcome.detail}")
     for path in written:
         print(path)
     return 0

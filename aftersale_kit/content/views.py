@@ -142,19 +142,22 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def countdown_text(fmt: Formatter, remaining: timedelta) -> str:
-    """The countdown as the page's script writes it: ``Noch 6 Tage 23:59:59 gültig``."""
+def countdown_text(fmt: Formatter, remaining: timedelta, *, clock: bool = True) -> str:
+    """The countdown as the page's script writes it (``Noch 6 Tage 23:59:59 gültig``), or, with
+    ``clock=False``, the text that stands without script (``Noch 7 Tage gültig``)."""
     seconds = int(remaining.total_seconds())
     if seconds <= 0:
         return fmt.text("expired")
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
-    clock = f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    word = fmt.text("day_one" if days == 1 else "day_other")
+    if not clock and days:
+        return fmt.text("countdown", time=f"{days} {word}")
+    time = f"{hours:02d}:{minutes:02d}:{secs:02d}"
     if days:
-        word = fmt.text("day_one" if days == 1 else "day_other")
-        clock = f"{days} {word} {clock}"
-    return fmt.text("countdown", time=clock)
+        time = f"{days} {word} {time}"
+    return fmt.text("countdown", time=time)
 
 
 def _coupon(ctx: BlockContext) -> dict[str, Any] | None:
@@ -207,7 +210,10 @@ def _coupon(ctx: BlockContext) -> dict[str, Any] | None:
         "valid_until": terms[0],
         "terms": terms,
         "countdown": bool(countdown),
-        "countdown_text": countdown_text(fmt, expires_at - ctx.now) if countdown else None,
+        "countdown_text": countdown_text(fmt, expires_at - ctx.now, clock=False)
+        if countdown
+        else None,
+        "rendered_at_iso": iso_utc(ctx.now),
     }
 
 
@@ -274,10 +280,10 @@ def _shipping(ctx: BlockContext) -> dict[str, Any]:
         "method": method,
         "carrier_label": fmt.text("shipping_carrier"),
         "carrier": ctx.optional_text("carrier"),
-        "handling": fmt.text("shipping_handling", days=fmt.business_days(handling))
-        if handling != (0, 0)
-        else None,
-        "transit": fmt.text("shipping_transit", days=fmt.business_days(transit)),
+        "handling_label": fmt.text("shipping_handling"),
+        "handling": fmt.business_days(handling) if handling != (0, 0) else None,
+        "transit_label": fmt.text("shipping_transit"),
+        "transit": fmt.business_days(transit),
         "tracking_note": ctx.text("tracking_note", "shipping_tracking"),
     }
 

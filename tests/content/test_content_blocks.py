@@ -41,6 +41,11 @@ def plain(text: str) -> str:
     return html.unescape(text).replace("\xa0", " ").replace("\u202f", " ").replace("\u2009", " ")
 
 
+def visible(markup: str) -> str:
+    """The text a reader sees: tags removed, white space collapsed."""
+    return " ".join(plain(re.sub(r"<[^>]+>", " ", markup)).split())
+
+
 def render_all(renderer: ContentRenderer, locale: str, **kw: Any) -> dict[str, RenderedBlock]:
     config, the_order, decision = full_setup(locale=locale, **kw)
     blocks = render_blocks(
@@ -84,15 +89,15 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
             "Di., 25.11. – Fr., 28.11.",
             "DHL Paket",
             "DHL",
-            "Bearbeitungszeit: bis zu 1 Werktag",
-            "Laufzeit: 2–4 Werktage",
+            "Bearbeitungszeit bis zu 1 Werktag",
+            "Laufzeit 2–4 Werktage",
         ],
         "en": [
             "Expected delivery",
             "Tue, Nov 25 – Fri, Nov 28",
             "DHL Paket",
-            "Handling time: up to 1 business day",
-            "Transit time: 2–4 business days",
+            "Handling time up to 1 business day",
+            "Transit time 2–4 business days",
         ],
     },
     "thank_you": {
@@ -160,8 +165,9 @@ def test_block_renders_in_both_languages(renderer: ContentRenderer, name: str, l
     block = blocks[name]
     # then its HTML says what it should, in that language
     text = plain(block.html)
+    seen = visible(block.html)
     for expected in EXPECTED[name][lang]:
-        assert expected in text, f"{expected!r} missing in {name} ({lang})"
+        assert expected in text or expected in seen, f"{expected!r} missing in {name} ({lang})"
     assert f'data-ak-block="{name}"' in block.html
     # and its data is JSON and carries the same headline
     assert json.loads(json.dumps(block.data)) == block.data
@@ -238,7 +244,8 @@ def test_short_coupon_gets_a_live_countdown(renderer: ContentRenderer) -> None:
     # then the page counts down to its expiry, and says so without script too
     assert block.data["countdown"] is True
     assert 'data-ak-expires="2025-11-28T09:05:00Z"' in block.html
-    assert "Noch 7 Tage 00:00:00 gültig" in block.html
+    assert "Noch 7 Tage gültig" in block.html
+    assert 'data-ak-now="2025-11-21T09:05:00Z"' in block.html
     assert "<script>" in block.html
 
 
