@@ -13,11 +13,15 @@ import logging
 import threading
 import traceback
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aftersale_kit_woocommerce.adapter import WooCommerceAdapter
 from aftersale_kit_woocommerce.client import WooClient
+from aftersale_kit_woocommerce.coupons import coupon_body, same_coupon
 from aftersale_kit_woocommerce.webhooks import (
     kind_for_order,
     normalize_store,
@@ -25,7 +29,9 @@ from aftersale_kit_woocommerce.webhooks import (
     verify_woocommerce_webhook,
 )
 
+from aftersale_kit.core.campaign import CouponKind, SecretRef, ShopSettings
 from aftersale_kit.core.errors import (
+    ConfigError,
     InvalidRequestError,
     MalformedWebhookError,
     NotAuthorizedError,
@@ -37,7 +43,9 @@ from aftersale_kit.core.errors import (
     UnknownTopicError,
 )
 from aftersale_kit.core.model import EventKind
-from aftersale_kit.core.platform import WebhookKind
+from aftersale_kit.core.money import Money
+from aftersale_kit.core.normalize.woocommerce import normalize_woocommerce_order
+from aftersale_kit.core.platform import CouponSpec, Platform, WebhookKind
 from aftersale_kit.testing.faults import FaultPlan
 from aftersale_kit.testing.httpserver import Request, Response, SandboxHTTPServer, json_response
 from aftersale_kit.testing.tls import make_test_certificate
@@ -620,3 +628,156 @@ def test_basic_auth_over_https_sends_the_key_pair_in_the_header_only(
     assert CK not in sent.query_string
     expected = base64.b64encode(f"{CK}:{CS}".encode()).decode()
     assert sent.headers["Authorization"] == f"Basic {expected}"
+
+
+# -- coupons: the body sent, and what counts as "the same coupon" ---------------------------------
+
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+def _spec(**changes: Any) -> CouponSpec:
+    values: dict[str, Any] = {
+        "code": "DANKE-AB12CD34",
+        "kind": CouponKind.PERCENTAGE,
+        "value": Decimal("10"),
+        "currency": "EUR",
+        "title": "aftersale-kit thanks · order 727",
+        "starts_at": NOW,
+        "ends_at": NOW + timedelta(days=30),
+        "minimum_order": Money(Decimal("50.00"), "EUR"),
+        "usage_limit": 1,
+        "once_per_customer": True,
+        "email": "Kunde@Example.com",
+        "idempotency_key": "example.com:727:thanks:0",
+    }
+    values.update(changes)
+    return CouponSpec(**values)
+
+
+def test_coupon_body_maps_every_field_the_woocommerce_way() -> None:
+    body = coupon_body(_spec(product_ids=("93", "94")), category_ids=[15])
+    assert body == {
+        "code": "danke-ab12cd34",
+        "discount_type": "percent",
+        "amount": "10",
+        "free_shipping": False,
+        "individual_use": True,
+        "description": "aftersale-kit thanks · order 727",
+        "date_expires": "2026-12-24T10:00:00Z",
+        "usage_limit": 1,
+        "usage_limit_per_user": 1,
+        "email_restrictions": ["kunde@example.com"],
+        "minimum_amount": "50",
+        "product_ids": [93, 94],
+        "product_categories": [15],
+        "meta_data": [{"key": "_aftersale_kit_key", "value": "example.com:727:thanks:0"}],
+    }
+
+
+def test_free_shipping_is_a_zero_fixed_cart_coupon_with_free_shipping() -> None:
+    body = coupon_body(
+        _spec(kind=CouponKind.FREE_SHIPPING, value=Decimal(0), email=None, usage_limit=None)
+    )
+    assert body["discount_type"] == "fixed_cart" and body["amount"] == "0"
+    assert body["free_shipping"] is True
+    assert "email_restrictions" not in body and "usage_limit" not in body
+
+
+def test_fixed_amount_is_a_fixed_cart_amount_string() -> None:
+    body = coupon_body(_spec(kind=CouponKind.FIXED_AMOUNT, value=Decimal("5.50")))
+    assert body["discount_type"] == "fixed_cart" and body["amount"] == "5.5"
+
+
+def test_product_ids_must_be_numbers() -> None:
+    with pytest.raises(InvalidRequestError, match="product ids are numbers, got 'abc'"):
+        coupon_body(_spec(product_ids=("abc",)))
+
+
+def test_the_same_coupon_as_woocommerce_returns_it_has_no_differences() -> None:
+    # given: the docs' coupon shape, as WooCommerce formats it
+    stored = json.loads((FIXTURES / "wc_v3_coupon_719.json").read_text("utf-8"))
+    wanted = coupon_body(_spec(email=None))
+    stored.update(amount="10.00", discount_type="percent", email_restrictions=[])
+    # then
+    assert same_coupon(stored, wanted) == []
+    stored.update(amount="15.00", email_restrictions=["someone@example.com"])
+    diffs = same_coupon(stored, wanted)
+    assert any("amount '15.00'" in d for d in diffs)
+    assert any("email restriction ['someone@example.com']" in d for d in diffs)
+
+
+# -- building the adapter -------------------------------------------------------------------------
+
+SECRETS = {"consumer_key": CK, "consumer_secret": CS, "webhook_secret": SECRET}
+
+
+def _settings(**changes: Any) -> ShopSettings:
+    values: dict[str, Any] = {
+        "platform": "woocommerce",
+        "domain": "example.com",
+        "currency": "USD",
+        "secrets": (
+            SecretRef("consumer_key", "WC_CONSUMER_KEY"),
+            SecretRef("consumer_secret", "WC_CONSUMER_SECRET"),
+            SecretRef("webhook_secret", "WC_WEBHOOK_SECRET"),
+        ),
+    }
+    values.update(changes)
+    return ShopSettings(**values)
+
+
+def test_from_settings_builds_a_platform_for_the_store() -> None:
+    adapter = WooCommerceAdapter.from_settings(_settings(), secrets=SECRETS)
+    assert isinstance(adapter, Platform)
+    assert adapter.name == "woocommerce" and adapter.shop == "example.com"
+    assert adapter.url == "https://example.com"
+    assert CK not in repr(adapter) and CS not in repr(adapter)
+
+
+def test_from_settings_names_the_missing_environment_variable() -> None:
+    with pytest.raises(ConfigError) as info:
+        WooCommerceAdapter.from_settings(
+            _settings(), secrets={"consumer_key": CK, "webhook_secret": "x"}
+        )
+    assert "shop.secrets.consumer_secret" in str(info.value)
+    assert "WC_CONSUMER_SECRET" in str(info.value)
+
+
+def test_from_settings_refuses_another_platform_and_api_version() -> None:
+    with pytest.raises(ConfigError, match="not 'shopify'"):
+        WooCommerceAdapter.from_settings(_settings(platform="shopify"), secrets=SECRETS)
+    with pytest.raises(ConfigError, match="wc/v3"):
+        WooCommerceAdapter.from_settings(_settings(api_version="wc/v2"), secrets=SECRETS)
+
+
+def test_supported_fields_exclude_what_woocommerce_does_not_have() -> None:
+    fields = WooCommerceAdapter.from_settings(_settings(), secrets=SECRETS).supported_fields
+    assert {
+        "customer.orders_count",
+        "customer.total_spent",
+        "line_items.categories",
+        "line_items.tags",
+        "order.subtotal",
+        "first_order",
+    } <= fields
+    assert "customer.tags" not in fields and "line_items.product_type" not in fields
+
+
+def test_enrich_makes_no_call_when_nothing_requested_is_unknown(
+    serve: Callable[..., Script],
+) -> None:
+    # given: a store that would answer anything
+    script = serve(json_response(200, []))
+    adapter = WooCommerceAdapter(
+        url=script.url, consumer_key=CK, consumer_secret=CS, shop="example.com"
+    )
+    order = normalize_woocommerce_order(json.loads(BODY), shop="example.com")
+    # when: nothing, fields WooCommerce lacks, and customer fields of a guest order
+    for fields in (
+        frozenset(),
+        frozenset({"customer.tags", "line_items.product_type"}),
+        frozenset({"customer.orders_count", "first_order"}),
+    ):
+        assert adapter.enrich(order, fields) is order
+    # then
+    assert script.requests == []
