@@ -6,7 +6,7 @@ import html
 import json
 import re
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -30,7 +30,8 @@ from aftersale_kit.content import (
     render_blocks,
     render_email,
 )
-from aftersale_kit.content.views import BUILDERS
+from aftersale_kit.content.formatting import Formatter
+from aftersale_kit.content.views import BUILDERS, countdown_text
 from aftersale_kit.core.blocks import BLOCKS
 from aftersale_kit.core.campaign import CouponKind, ShopConfig, Window
 from aftersale_kit.core.model import EventKind
@@ -466,3 +467,27 @@ def test_unknown_time_zone_is_named(renderer: ContentRenderer) -> None:
     config = replace(config, settings=replace(config.settings, timezone="Europe/Bonn"))
     with pytest.raises(ContentError, match=re.escape("settings.timezone 'Europe/Bonn'")):
         render_blocks(decision=decision, order=the_order, config=config, now=NOW, renderer=renderer)
+
+
+@pytest.mark.parametrize(
+    ("remaining", "clock", "de", "en"),
+    [
+        (timedelta(days=7), False, "Noch 7 Tage gültig", "7 days left"),
+        (timedelta(days=1, hours=2), False, "Noch 1 Tag gültig", "1 day left"),
+        (
+            timedelta(days=6, seconds=86399),
+            True,
+            "Noch 6 Tage 23:59:59 gültig",
+            "6 days 23:59:59 left",
+        ),
+        (timedelta(hours=5, minutes=3, seconds=9), True, "Noch 05:03:09 gültig", "05:03:09 left"),
+        (timedelta(hours=5), False, "Noch 05:00:00 gültig", "05:00:00 left"),
+        (timedelta(0), True, "Dieses Angebot ist abgelaufen.", "This offer has expired."),
+    ],
+)
+def test_countdown_text_matches_the_script(
+    remaining: timedelta, clock: bool, de: str, en: str
+) -> None:
+    for locale, expected in (("de_DE", de), ("en_US", en)):
+        fmt = Formatter.create(order=None, settings=settings(locale=locale))
+        assert countdown_text(fmt, remaining, clock=clock) == expected
