@@ -126,8 +126,11 @@ class WooCommerceAdapter:
         cache_ttl: float = 60.0,
         individual_use: bool = True,
         content_note: bool = False,
+        page_size: int = _PAGE,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        if not 1 <= page_size <= _PAGE:
+            raise ValueError(f"page_size must be 1..{_PAGE} (WordPress refuses more): {page_size}")
         self.url = url.rstrip("/")
         self.shop = normalize_store(shop or url)
         if not self.shop:
@@ -149,6 +152,8 @@ class WooCommerceAdapter:
         )
         self.individual_use = individual_use
         self.content_note = content_note
+        #: Orders per page in :meth:`orders_since` (``per_page``; WordPress allows 1..100).
+        self.page_size = page_size
         self._enricher = Enricher(self.client, ttl=cache_ttl)
         self._categories = TTLCache(max(cache_ttl, 300.0))
 
@@ -242,7 +247,7 @@ class WooCommerceAdapter:
                     "dates_are_gmt": "true",
                     "orderby": "id",
                     "order": "asc",
-                    "per_page": _PAGE,
+                    "per_page": self.page_size,
                     "page": page,
                 },
             )
@@ -258,12 +263,7 @@ class WooCommerceAdapter:
                     log.warning(
                         "WooCommerce %s: order %s skipped in sweep: %s", self.shop, oid, exc
                     )
-            pages = answer.total_pages
-            if (
-                not items
-                or (pages is not None and page >= pages)
-                or (pages is None and len(items) < _PAGE)
-            ):
+            if answer.last_page(page, len(items), self.page_size):
                 return
             page += 1
 
@@ -360,12 +360,7 @@ class WooCommerceAdapter:
             answer = self.client.get("webhooks", params={"per_page": _PAGE, "page": page})
             items = [w for w in (answer.data or []) if isinstance(w, Mapping)]
             hooks.extend(items)
-            pages = answer.total_pages
-            if (
-                not items
-                or (pages is not None and page >= pages)
-                or (pages is None and len(items) < _PAGE)
-            ):
+            if answer.last_page(page, len(items), _PAGE):
                 return hooks
             page += 1
 

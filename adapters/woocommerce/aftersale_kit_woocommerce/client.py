@@ -147,6 +147,15 @@ class WooResponse:
     total_pages: int | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
 
+    def last_page(self, page: int, items: int, per_page: int) -> bool:
+        """Whether page ``page`` (1-based) with ``items`` entries is the last one: by
+        ``X-WP-TotalPages``, or without it (a proxy stripped it) by a short page."""
+        if items == 0:
+            return True
+        if self.total_pages is not None:
+            return page >= self.total_pages
+        return items < per_page
+
 
 def _int_header(response: requests.Response, name: str) -> int | None:
     value = response.headers.get(name)

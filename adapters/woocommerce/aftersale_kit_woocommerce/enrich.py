@@ -190,12 +190,7 @@ class Enricher:
                 total += _dec(item.get("total")) - sum(
                     (abs(_dec(r.get("total"))) for r in _refunds(item)), Decimal(0)
                 )
-            pages = answer.total_pages
-            if (
-                not items
-                or (pages is not None and page >= pages)
-                or (pages is None and len(items) < _PAGE)
-            ):
+            if answer.last_page(page, len(items), _PAGE):
                 break
             page += 1
         count = reported if reported is not None else seen
