@@ -16,7 +16,14 @@ from .delivery import add_business_days, delivery_window, parse_day_range
 from .environment import ContentRenderer, builtin_templates_dir
 from .errors import ContentError, TemplateLoadError, TemplateRenderError
 from .formatting import Formatter, resolve_locale
-from .render import RenderedBlock, blocks_payload, render_blocks, render_email, render_page
+from .render import (
+    RenderedBlock,
+    blocks_payload,
+    confirmation_content,
+    render_blocks,
+    render_email,
+    render_page,
+)
 
 __all__ = [
     "ContentError",
@@ -28,6 +35,7 @@ __all__ = [
     "add_business_days",
     "blocks_payload",
     "builtin_templates_dir",
+    "confirmation_content",
     "delivery_window",
     "parse_day_range",
     "render_blocks",

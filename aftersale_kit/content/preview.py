@@ -95,10 +95,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from aftersale_kit.core.normalize import normalize_order
 
     from .environment import ContentRenderer
+    from .params import param_problems
     from .render import render_email, render_page
 
     try:
-        config = load_config(args.config)
+        config = load_config(args.config, param_check=param_problems)
         payload = _read_order(args.order)
         if not isinstance(payload, dict):
             raise ValueError(f"{args.order}: an order must be a JSON object")

@@ -16,13 +16,21 @@ from markupsafe import Markup
 from aftersale_kit.core.campaign import ShopConfig, ShowBlock
 from aftersale_kit.core.decision import Decision
 from aftersale_kit.core.model import Order
+from aftersale_kit.core.platform import ConfirmationContent
 
 from .environment import EMAIL_HTML, EMAIL_TEXT, PAGE, ContentRenderer, block_template
 from .errors import ContentError
 from .formatting import Formatter, Texts
 from .views import BlockContext, build_block
 
-__all__ = ["RenderedBlock", "blocks_payload", "render_blocks", "render_email", "render_page"]
+__all__ = [
+    "RenderedBlock",
+    "blocks_payload",
+    "confirmation_content",
+    "render_blocks",
+    "render_email",
+    "render_page",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +192,10 @@ def render_email(
     """The blocks for an order e-mail: an HTML fragment (inline styles, no script) and the same
     content as plain text."""
     prepared = _prepare(decision=decision, order=order, config=config, now=now)
+    return _render_email(prepared, renderer)
+
+
+def _render_email(prepared: _Prepared, renderer: ContentRenderer) -> tuple[str, str]:
     context = {
         **prepared.base,
         "blocks": [
@@ -221,3 +233,30 @@ def render_page(
         ],
     }
     return renderer.render(PAGE, context)
+
+
+def confirmation_content(
+    *,
+    decision: Decision,
+    order: Order,
+    config: ShopConfig,
+    now: datetime,
+    renderer: ContentRenderer,
+) -> ConfirmationContent:
+    """What a platform adapter writes to the order (:meth:`Platform.write_content`).
+
+    ``blocks`` are flat JSON objects, ``{"type": "coupon", "campaign_id": ..., "code": ...}``, for
+    pages that render natively (Shopify's extensions). ``html`` is the e-mail fragment: inline
+    styles and no script, so it looks right inside any shop theme and survives WooCommerce's
+    ``wp_kses_post``; ``text`` is the same as plain text.
+    """
+    prepared = _prepare(decision=decision, order=order, config=config, now=now)
+    html, text = _render_email(prepared, renderer)
+    return ConfirmationContent(
+        blocks=tuple(
+            {"type": name, "campaign_id": cid, **data} for name, cid, data in prepared.blocks
+        ),
+        html=html,
+        text=text,
+        locale=prepared.fmt.tag,
+    )

@@ -27,6 +27,7 @@ from aftersale_kit.content import (
     ContentRenderer,
     RenderedBlock,
     blocks_payload,
+    confirmation_content,
     render_blocks,
     render_email,
 )
@@ -491,3 +492,22 @@ def test_countdown_text_matches_the_script(
     for locale, expected in (("de_DE", de), ("en_US", en)):
         fmt = Formatter.create(order=None, settings=settings(locale=locale))
         assert countdown_text(fmt, remaining, clock=clock) == expected
+
+
+def test_confirmation_content_for_the_platform_adapters(renderer: ContentRenderer) -> None:
+    config, the_order, decision = full_setup()
+    content = confirmation_content(
+        decision=decision, order=the_order, config=config, now=NOW, renderer=renderer
+    )
+    html_part, text_part = render_email(
+        decision=decision, order=the_order, config=config, now=NOW, renderer=renderer
+    )
+    # the blocks are flat JSON objects named by "type"; html/text are the e-mail fragment
+    assert content.blocks[0]["type"] == "coupon"
+    assert content.blocks[0]["campaign_id"] == "danke-coupon"
+    assert content.blocks[0]["code"] == "DANKE-7KQ2M9XA"
+    assert [b["type"] for b in content.blocks][1:3] == ["free_gift", "contact_person"]
+    assert (content.html, content.text) == (html_part, text_part)
+    assert "<script" not in content.html
+    assert content.locale == "de_DE"
+    assert json.loads(content.blocks_json())["blocks"][0]["expires_on"] == "2025-12-21"

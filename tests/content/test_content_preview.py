@@ -98,3 +98,24 @@ def test_missing_order_file_is_named(tmp_path: Path, capsys: pytest.CaptureFixtu
     code = preview.main([str(CONFIG), str(tmp_path / "none.json"), "--out", str(tmp_path)])
     assert code == 2
     assert "none.json: cannot read the order" in capsys.readouterr().err
+
+
+def test_bad_block_value_is_named_with_its_position(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given a survey link that would run a script
+    config = tmp_path / "shop.yaml"
+    text = CONFIG.read_text(encoding="utf-8") + (
+        "  - id: umfrage\n"
+        "    actions:\n"
+        "      - show_block: {block: survey, params: {url: 'javascript:alert(1)'}}\n"
+    )
+    config.write_text(text, encoding="utf-8")
+    line = text.count("\n")
+    # when the preview is asked for
+    code = preview.main([str(config), str(ORDER), "--out", str(tmp_path / "out"), *NOW])
+    # then the config loader reports it at its place, with what to write instead
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"shop.yaml:{line}:" in err
+    assert "url must start with https://" in err
