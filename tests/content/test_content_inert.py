@@ -14,6 +14,8 @@ from aftersale_kit.content import (
     render_page,
 )
 from aftersale_kit.core.campaign import FreeGift, ShopConfig
+from aftersale_kit.core.decision import Decision
+from aftersale_kit.core.model import Order
 
 SCRIPT = "<script>alert(1)</script>"
 TEMPLATE = "{{ 7*7 }}"
@@ -22,7 +24,7 @@ BIG = "{{ 12345*6789 }}"
 HOSTILE = f"Anna {SCRIPT} {TEMPLATE} {BIG} {{% if true %}}x{{% endif %}} \"q\" 's'"
 
 
-def _hostile_setup() -> tuple[ShopConfig, object, object]:
+def _hostile_setup() -> tuple[ShopConfig, Order, Decision]:
     # given a customer, a product, a shipping method and a shop owner's texts that look like code
     the_order = order(first_name=HOSTILE, title=HOSTILE, shipping_method=HOSTILE)
     config, _, _ = full_setup(the_order=the_order)
@@ -58,7 +60,7 @@ def test_blocks_escape_and_never_evaluate(renderer: ContentRenderer) -> None:
     config, the_order, decision = _hostile_setup()
     blocks = render_blocks(
         decision=decision,
-        order=the_order,  # type: ignore[arg-type]
+        order=the_order,
         config=config,
         now=NOW,
         renderer=renderer,
@@ -82,7 +84,7 @@ def test_email_html_escapes_and_text_is_literal(renderer: ContentRenderer) -> No
     config, the_order, decision = _hostile_setup()
     html_part, text_part = render_email(
         decision=decision,
-        order=the_order,  # type: ignore[arg-type]
+        order=the_order,
         config=config,
         now=NOW,
         renderer=renderer,
@@ -98,7 +100,7 @@ def test_page_escapes_and_never_evaluates(renderer: ContentRenderer) -> None:
     config, the_order, decision = _hostile_setup()
     page = render_page(
         decision=decision,
-        order=the_order,  # type: ignore[arg-type]
+        order=the_order,
         config=config,
         now=NOW,
         renderer=renderer,
