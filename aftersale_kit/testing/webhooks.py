@@ -12,6 +12,7 @@ import heapq
 import http.client
 import itertools
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -38,7 +39,7 @@ class Delivery:
     headers: dict[str, str]
     body: bytes
     attempts: list[Attempt] = field(default_factory=list)
-    #: pending, delivered or failed (no attempts left).
+    #: pending, delivered, failed (no attempts left) or cancelled (see ``WebhookSender.cancel``).
     state: str = "pending"
     duplicate_of: str | None = None
 
@@ -65,7 +66,8 @@ class WebhookSender:
     ``retry_delays``: seconds before each retry (empty: no retries). ``is_success`` decides from
     the status code. ``on_result(delivery, ok)`` runs after every attempt (failure counting).
     ``duplicate`` is the share of deliveries sent twice; ``reorder_window`` delays each delivery
-    by a random 0..window seconds so that deliveries overtake each other.
+    by a random 0..window seconds so that deliveries overtake each other. ``ssl_context`` is used
+    for ``https`` receivers (e.g. one trusting a test CA); default: the system's trust store.
     """
 
     def __init__(
@@ -78,8 +80,10 @@ class WebhookSender:
         duplicate: float = 0.0,
         reorder_window: float = 0.0,
         seed: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.retry_delays = list(retry_delays)
+        self.ssl_context = ssl_context
         self.timeout = timeout
         self.is_success = is_success
         self.on_result = on_result
@@ -133,7 +137,8 @@ class WebhookSender:
 
     # -- use --------------------------------------------------------------------------------
 
-    def send(self, delivery: Delivery) -> None:
+    def send(self, delivery: Delivery, *, delay: float = 0.0) -> None:
+        """Queue ``delivery`` (first attempt after ``delay`` seconds, plus any reorder jitter)."""
         with self._lock:
             copies = [delivery]
             if self.duplicate and self._rng.random() < self.duplicate:
@@ -147,12 +152,28 @@ class WebhookSender:
                     duplicate_of=delivery.id,
                 )
                 copies.append(twin)
-            now = time.monotonic()
+            now = time.monotonic() + max(0.0, delay)
             for copy in copies:
                 self._all.append(copy)
-                delay = self._rng.uniform(0, self.reorder_window) if self.reorder_window else 0.0
-                heapq.heappush(self._queue, (now + delay, next(self._seq), copy))
+                jitter = self._rng.uniform(0, self.reorder_window) if self.reorder_window else 0.0
+                heapq.heappush(self._queue, (now + jitter, next(self._seq), copy))
             self._lock.notify_all()
+
+    def cancel(self, predicate: Callable[[Delivery], bool]) -> int:
+        """Drop queued deliveries (first tries and retries) matching ``predicate``.
+
+        They end in state ``cancelled``; an attempt already in flight finishes. Returns how many
+        were dropped.
+        """
+        with self._lock:
+            keep = [entry for entry in self._queue if not predicate(entry[2])]
+            dropped = [entry[2] for entry in self._queue if predicate(entry[2])]
+            for delivery in dropped:
+                delivery.state = "cancelled"
+            self._queue[:] = keep
+            heapq.heapify(self._queue)
+            self._lock.notify_all()
+            return len(dropped)
 
     def deliveries(self) -> list[Delivery]:
         with self._lock:
@@ -191,6 +212,8 @@ class WebhookSender:
                     retries_done = len(delivery.attempts) - 1
                     if ok:
                         delivery.state = "delivered"
+                    elif delivery.state == "cancelled":
+                        pass
                     elif retries_done < len(self.retry_delays):
                         due = time.monotonic() + self.retry_delays[retries_done]
                         heapq.heappush(self._queue, (due, next(self._seq), delivery))
@@ -205,10 +228,18 @@ class WebhookSender:
         status: int | None = None
         error: str | None = None
         parts = urlsplit(delivery.url)
-        conn_type = (
-            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        )
-        conn = conn_type(parts.hostname or "127.0.0.1", parts.port, timeout=self.timeout)
+        conn: http.client.HTTPConnection
+        if parts.scheme == "https":
+            conn = http.client.HTTPSConnection(
+                parts.hostname or "127.0.0.1",
+                parts.port,
+                timeout=self.timeout,
+                context=self.ssl_context,
+            )
+        else:
+            conn = http.client.HTTPConnection(
+                parts.hostname or "127.0.0.1", parts.port, timeout=self.timeout
+            )
         try:
             path = parts.path or "/"
             if parts.query:

@@ -1,0 +1,33 @@
+"""A local Shopify for tests: GraphQL Admin API, signed webhooks, faults, a control API.
+
+Shipped inside the library (like moto for AWS or stripe-mock for Stripe) so that users' own tests
+can run their Shopify integration against it::
+
+    from aftersale_kit_shopify.sandbox import ShopifySandbox, activate
+    import shopify
+
+    with ShopifySandbox() as sandbox, activate(sandbox):
+        print(shopify.GraphQL().execute("{ shop { name } }"))
+
+Nothing is started or read at import time.
+"""
+
+from __future__ import annotations
+
+from .app import DEFAULT_API_VERSION, ShopifySandbox
+from .client import activate, point_session_at, trusting_opener
+from .fixtures import running_sandbox
+from .util import SandboxError
+from .webhooks import RETRY_SCHEDULE, sign
+
+__all__ = [
+    "DEFAULT_API_VERSION",
+    "RETRY_SCHEDULE",
+    "SandboxError",
+    "ShopifySandbox",
+    "activate",
+    "point_session_at",
+    "running_sandbox",
+    "sign",
+    "trusting_opener",
+]

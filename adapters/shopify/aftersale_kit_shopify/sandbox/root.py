@@ -1,0 +1,837 @@
+"""Root resolvers: the ``QueryRoot`` fields and the ``Mutation`` fields.
+
+Business errors come back as ``userErrors`` in a 200, as on Shopify; malformed ids as top-level
+GraphQL errors. Messages and codes follow Shopify's where known (``TAKEN``: "Code must be unique.
+Please try a different code."; required fields: ``BLANK`` with Rails-style "X can't be blank").
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+from graphql import GraphQLError, GraphQLResolveInfo
+
+from .orders import Event, _split_tags
+from .state import BulkCreation, DiscountRecord, MetafieldRecord, RedeemCode, SubscriptionRecord
+from .util import SandboxError, gid, iso_rest, now_utc, parse_gid, parse_time, to_decimal
+from .views import (
+    BulkCreationView,
+    Context,
+    CustomerView,
+    DiscountNodeView,
+    MetafieldView,
+    OrderView,
+    ProductView,
+    ShopView,
+    WebhookSubscriptionView,
+    invalid_id,
+    lookup_gid,
+    orders_connection,
+    paginate,
+    topic_rest,
+)
+
+__all__ = ["Root"]
+
+Info = GraphQLResolveInfo
+
+#: metafieldsSet: types the sandbox validates values for; other Shopify types are accepted as is.
+_METAFIELD_TYPES = {
+    "boolean",
+    "color",
+    "date",
+    "date_time",
+    "json",
+    "money",
+    "multi_line_text_field",
+    "number_decimal",
+    "number_integer",
+    "single_line_text_field",
+    "url",
+    "rich_text_field",
+    "rating",
+    "weight",
+    "volume",
+    "dimension",
+    "product_reference",
+    "variant_reference",
+    "collection_reference",
+    "customer_reference",
+    "order_reference",
+    "page_reference",
+    "file_reference",
+    "metaobject_reference",
+}
+_OWNER_TYPES = {
+    "Order": "ORDER",
+    "Customer": "CUSTOMER",
+    "Product": "PRODUCT",
+    "Shop": "SHOP",
+    "DiscountCodeNode": "DISCOUNT",
+    "DiscountNode": "DISCOUNT",
+    "Collection": "COLLECTION",
+}
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def _user_error(path: list[str], message: str, code: str | None = None) -> dict[str, Any]:
+    return {"field": path, "message": message, "code": code, "extraInfo": None}
+
+
+def _ctx(info: Info) -> Context:
+    context = info.context
+    assert isinstance(context, Context)
+    return context
+
+
+class Root:
+    """``root_value`` of every operation: graphql-core calls ``root.<field>(info, **args)``."""
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def shop(self, info: Info) -> ShopView:
+        return ShopView(_ctx(info))
+
+    def node(self, info: Info, id: str) -> Any:
+        ctx = _ctx(info)
+        parsed = parse_gid(id)
+        if parsed is None:
+            raise invalid_id(id)
+        kind, id_ = parsed
+        state = ctx.state
+        if kind == "Order" and id_ in state.orders and state.orders[id_].visible():
+            return OrderView(ctx, state.orders[id_])
+        if kind == "Customer" and id_ in state.customers:
+            return CustomerView(ctx, state.customers[id_])
+        if kind == "Product" and id_ in state.products:
+            return ProductView(ctx, state.products[id_])
+        if kind == "DiscountCodeNode" and id_ in state.discounts:
+            return DiscountNodeView(ctx, state.discounts[id_])
+        if kind == "WebhookSubscription" and id_ in state.subscriptions:
+            return WebhookSubscriptionView(ctx, state.subscriptions[id_])
+        if kind == "Metafield" and id_ in state.metafields:
+            return MetafieldView(ctx, state.metafields[id_])
+        if kind == "DiscountRedeemCodeBulkCreation" and id_ in state.bulk_creations:
+            return BulkCreationView(ctx, state.bulk_creations[id_])
+        if kind == "Shop" and id_ == state.shop_id:
+            return ShopView(ctx)
+        return None
+
+    def nodes(self, info: Info, ids: list[str]) -> list[Any]:
+        return [self.node(info, value) for value in ids]
+
+    def order(self, info: Info, id: str) -> OrderView | None:
+        ctx = _ctx(info)
+        id_ = lookup_gid(id, "Order")
+        record = ctx.state.orders.get(id_) if id_ is not None else None
+        if record is None or not record.visible():
+            return None
+        return OrderView(ctx, record)
+
+    def orders(self, info: Info, **args: Any) -> dict[str, Any]:
+        return orders_connection(_ctx(info), info, **args)
+
+    def ordersCount(self, info: Info, query: str | None = None, limit: int = 10000) -> Any:
+        from .search import compile_order_query
+
+        ctx = _ctx(info)
+        predicate, _ = compile_order_query(query)
+        count = sum(1 for r in ctx.state.visible_orders() if predicate(r.rest))
+        precision = "AT_LEAST" if count > limit else "EXACT"
+        return {"count": min(count, limit), "precision": precision}
+
+    def customer(self, info: Info, id: str) -> CustomerView | None:
+        ctx = _ctx(info)
+        id_ = lookup_gid(id, "Customer")
+        record = ctx.state.customers.get(id_) if id_ is not None else None
+        return CustomerView(ctx, record) if record else None
+
+    def product(self, info: Info, id: str) -> ProductView | None:
+        ctx = _ctx(info)
+        id_ = lookup_gid(id, "Product")
+        record = ctx.state.products.get(id_) if id_ is not None else None
+        return ProductView(ctx, record) if record else None
+
+    def codeDiscountNode(self, info: Info, id: str) -> DiscountNodeView | None:
+        ctx = _ctx(info)
+        id_ = lookup_gid(id, "DiscountCodeNode", "DiscountNode")
+        record = ctx.state.discounts.get(id_) if id_ is not None else None
+        return DiscountNodeView(ctx, record) if record else None
+
+    def codeDiscountNodeByCode(self, info: Info, code: str) -> DiscountNodeView | None:
+        ctx = _ctx(info)
+        found = ctx.state.discount_by_code(code)
+        return DiscountNodeView(ctx, found[0]) if found else None
+
+    def codeDiscountNodes(self, info: Info, query: str | None = None, **page: Any) -> Any:
+        ctx = _ctx(info)
+        records = list(ctx.state.discounts.values())
+        if query:
+            needle = query.split(":", 1)[-1].strip("'\" ").casefold()
+            records = [
+                r
+                for r in records
+                if needle in r.title.casefold() or any(needle == c.code.casefold() for c in r.codes)
+            ]
+        views = [DiscountNodeView(ctx, r) for r in records]
+        return paginate(views, key=lambda v: v.record.id, **page)
+
+    def discountRedeemCodeBulkCreation(
+        self,
+        info: Info,
+        id: str,
+    ) -> BulkCreationView | None:
+        ctx = _ctx(info)
+        id_ = lookup_gid(id, "DiscountRedeemCodeBulkCreation")
+        record = ctx.state.bulk_creations.get(id_) if id_ is not None else None
+        return BulkCreationView(ctx, record) if record else None
+
+    def webhookSubscription(self, info: Info, id: str) -> WebhookSubscriptionView | None:
+        ctx = _ctx(info)
+        id_ = lookup_gid(id, "WebhookSubscription")
+        record = ctx.state.subscriptions.get(id_) if id_ is not None else None
+        if record is None or record.source != "api":
+            return None
+        return WebhookSubscriptionView(ctx, record)
+
+    def webhookSubscriptions(
+        self,
+        info: Info,
+        topics: list[str] | None = None,
+        callbackUrl: str | None = None,
+        format: str | None = None,
+        sortKey: str = "CREATED_AT",
+        query: str | None = None,
+        **page: Any,
+    ) -> dict[str, Any]:
+        ctx = _ctx(info)
+        wanted = {topic_rest(t) for t in topics} if topics else None
+        records = [
+            r
+            for r in ctx.state.subscriptions.values()
+            if r.source == "api"
+            and (wanted is None or r.topic in wanted)
+            and (callbackUrl is None or r.uri == callbackUrl)
+            and (format is None or r.format == format)
+        ]
+        records.sort(key=lambda r: (r.created_at, r.id))
+        views = [WebhookSubscriptionView(ctx, r) for r in records]
+        return paginate(views, key=lambda v: v.record.id, **page)
+
+    # -- discounts -----------------------------------------------------------------------------
+
+    def discountCodeBasicCreate(self, info: Info, basicCodeDiscount: dict[str, Any]) -> Any:
+        return _create_discount(_ctx(info), basicCodeDiscount, "basicCodeDiscount", "basic")
+
+    def discountCodeFreeShippingCreate(
+        self, info: Info, freeShippingCodeDiscount: dict[str, Any]
+    ) -> Any:
+        return _create_discount(
+            _ctx(info), freeShippingCodeDiscount, "freeShippingCodeDiscount", "free_shipping"
+        )
+
+    def _discount(self, info: Info, id_value: str) -> DiscountRecord | None:
+        id_ = lookup_gid(id_value, "DiscountCodeNode", "DiscountNode")
+        return _ctx(info).state.discounts.get(id_) if id_ is not None else None
+
+    def discountCodeDeactivate(self, info: Info, id: str) -> Any:
+        ctx = _ctx(info)
+        record = self._discount(info, id)
+        if record is None:
+            return {
+                "codeDiscountNode": None,
+                "userErrors": [_user_error(["id"], "Discount does not exist", "INVALID")],
+            }
+        moment = now_utc()
+        if record.ends_at is None or record.ends_at > moment:
+            record.ends_at = moment
+            if record.starts_at > moment:
+                record.starts_at = moment
+            record.updated_at = moment
+        return {"codeDiscountNode": DiscountNodeView(ctx, record), "userErrors": []}
+
+    def discountCodeActivate(self, info: Info, id: str) -> Any:
+        ctx = _ctx(info)
+        record = self._discount(info, id)
+        if record is None:
+            return {
+                "codeDiscountNode": None,
+                "userErrors": [_user_error(["id"], "Discount does not exist", "INVALID")],
+            }
+        moment = now_utc()
+        if record.ends_at is not None and record.ends_at <= moment:
+            record.ends_at = None
+        if record.starts_at > moment:
+            record.starts_at = moment
+        record.updated_at = moment
+        return {"codeDiscountNode": DiscountNodeView(ctx, record), "userErrors": []}
+
+    def discountCodeDelete(self, info: Info, id: str) -> Any:
+        ctx = _ctx(info)
+        record = self._discount(info, id)
+        if record is None:
+            return {
+                "deletedCodeDiscountId": None,
+                "userErrors": [_user_error(["id"], "Discount does not exist", "INVALID")],
+            }
+        del ctx.state.discounts[record.id]
+        return {"deletedCodeDiscountId": record.gid, "userErrors": []}
+
+    def discountRedeemCodeBulkAdd(
+        self, info: Info, discountId: str, codes: list[dict[str, Any]]
+    ) -> Any:
+        ctx = _ctx(info)
+        if len(codes) > 250:
+            raise GraphQLError(
+                f"The input array size of {len(codes)} is greater than the maximum allowed of 250.",
+                extensions={"code": "MAX_INPUT_SIZE_EXCEEDED"},
+            )
+        record = self._discount(info, discountId)
+        if record is None:
+            return {
+                "bulkCreation": None,
+                "userErrors": [
+                    _user_error(["discountId"], "Code discount does not exist.", "INVALID")
+                ],
+            }
+        results: list[tuple[str, list[dict[str, Any]], int | None]] = []
+        seen: set[str] = set()
+        for entry in codes:
+            code = str(entry.get("code") or "").strip()
+            errors: list[dict[str, Any]] = []
+            if not code:
+                errors.append(_user_error(["code"], "Code can't be blank", "BLANK"))
+            elif code.casefold() in seen or ctx.state.discount_by_code(code):
+                errors.append(
+                    _user_error(
+                        ["code"], "Code must be unique. Please try a different code.", "TAKEN"
+                    )
+                )
+            redeem_id = None
+            if not errors:
+                seen.add(code.casefold())
+                redeem_id = ctx.state.new_id()
+                record.codes.append(RedeemCode(redeem_id, code))
+            results.append((code, errors, redeem_id))
+        job = BulkCreation(
+            id=ctx.state.new_id(),
+            discount_id=record.id,
+            codes=results,
+            created_at=now_utc(),
+            done_at=time.monotonic() + ctx.bulk_job_seconds,
+        )
+        ctx.state.bulk_creations[job.id] = job
+        return {"bulkCreation": BulkCreationView(ctx, job), "userErrors": []}
+
+    # -- metafields and tags ---------------------------------------------------------------
+
+    def metafieldsSet(self, info: Info, metafields: list[dict[str, Any]]) -> Any:
+        ctx = _ctx(info)
+        if len(metafields) > 25:
+            return {
+                "metafields": [],
+                "userErrors": [
+                    {
+                        "field": ["metafields"],
+                        "message": "Exceeded the maximum metafields input limit of 25.",
+                        "code": "LESS_THAN_OR_EQUAL_TO",
+                        "elementIndex": None,
+                    }
+                ],
+            }
+        errors: list[dict[str, Any]] = []
+        planned: list[tuple[int, str, str, str, str, str, str]] = []
+        for index, entry in enumerate(metafields):
+
+            def fail(name: str, message: str, code: str, index: int = index) -> None:
+                errors.append(
+                    {
+                        "field": ["metafields", str(index), name],
+                        "message": message,
+                        "code": code,
+                        "elementIndex": index,
+                    }
+                )
+
+            parsed = parse_gid(str(entry.get("ownerId", "")))
+            if parsed is None:
+                raise invalid_id(str(entry.get("ownerId")))
+            kind, owner_id = parsed
+            if kind not in _OWNER_TYPES or not ctx.state.owner_exists(kind, owner_id):
+                fail("ownerId", "Owner does not exist.", "INVALID")
+                continue
+            namespace = ctx.resolve_namespace(entry.get("namespace"))
+            key = str(entry.get("key") or "")
+            value = entry.get("value")
+            if namespace.startswith("app--") and not (
+                namespace == ctx.app_namespace or namespace.startswith(ctx.app_namespace + "--")
+            ):
+                fail(
+                    "namespace",
+                    "Access to this namespace and key on Metafields for this resource type is "
+                    "not allowed.",
+                    "APP_NOT_AUTHORIZED",
+                )
+                continue
+            if len(namespace) < 3:
+                fail("namespace", "Namespace is too short (minimum is 3 characters)", "TOO_SHORT")
+                continue
+            if len(key) < 2:
+                fail("key", "Key is too short (minimum is 2 characters)", "TOO_SHORT")
+                continue
+            if len(key) > 64:
+                fail("key", "Key is too long (maximum is 64 characters)", "TOO_LONG")
+                continue
+            owner_gid = gid(kind, owner_id)
+            existing = next(
+                (
+                    m
+                    for m in ctx.state.metafields.values()
+                    if (m.owner_gid, m.namespace, m.key) == (owner_gid, namespace, key)
+                ),
+                None,
+            )
+            type_ = entry.get("type") or (existing.type if existing else None)
+            if not type_:
+                fail("type", "Type can't be blank", "BLANK")
+                continue
+            if type_ not in _METAFIELD_TYPES and not type_.startswith("list."):
+                fail("type", f"Type '{type_}' is not a valid metafield type", "INVALID_TYPE")
+                continue
+            problem = _metafield_value_problem(type_, str(value))
+            if problem:
+                fail("value", problem, "INVALID_VALUE")
+                continue
+            planned.append(
+                (
+                    existing.id if existing else 0,
+                    owner_gid,
+                    _OWNER_TYPES[kind],
+                    namespace,
+                    key,
+                    str(value),
+                    type_,
+                )
+            )
+        if errors:
+            return {"metafields": [], "userErrors": errors}
+        saved: list[MetafieldView] = []
+        moment = now_utc()
+        for existing_id, owner_gid, owner_type, namespace, key, value, type_ in planned:
+            if existing_id:
+                record = ctx.state.metafields[existing_id]
+                record.value = value
+                record.type = type_
+                record.updated_at = moment
+            else:
+                record = MetafieldRecord(
+                    ctx.state.new_id(), owner_gid, owner_type, namespace, key, value, type_
+                )
+                ctx.state.metafields[record.id] = record
+            saved.append(MetafieldView(ctx, record))
+        return {"metafields": saved, "userErrors": []}
+
+    def _tag_target(self, info: Info, id_value: str) -> tuple[Any, str, int] | None:
+        ctx = _ctx(info)
+        parsed = parse_gid(id_value)
+        if parsed is None:
+            raise invalid_id(id_value)
+        kind, id_ = parsed
+        if kind == "Order" and id_ in ctx.state.orders and ctx.state.orders[id_].visible():
+            return ctx.state.orders[id_], kind, id_
+        if kind == "Customer" and id_ in ctx.state.customers:
+            return ctx.state.customers[id_], kind, id_
+        if kind == "Product" and id_ in ctx.state.products:
+            return ctx.state.products[id_], kind, id_
+        return None
+
+    def _change_tags(self, info: Info, id_value: str, tags: list[str], *, add: bool) -> Any:
+        ctx = _ctx(info)
+        target = self._tag_target(info, id_value)
+        if target is None:
+            return {"node": None, "userErrors": [{"field": ["id"], "message": "Not Found"}]}
+        record, kind, _ = target
+        wanted = _split_tags(tags)
+        too_long = [t for t in wanted if len(t) > 255]
+        if too_long:
+            return {
+                "node": None,
+                "userErrors": [
+                    {"field": ["tags"], "message": f"Tag '{too_long[0][:20]}...' is too long"}
+                ],
+            }
+        if kind == "Order":
+            current = _split_tags(record.rest.get("tags"))
+            if add:
+                updated = current + [
+                    t for t in wanted if t.casefold() not in map(str.casefold, current)
+                ]
+            else:
+                drop = {t.casefold() for t in wanted}
+                updated = [t for t in current if t.casefold() not in drop]
+            if updated != current:
+                record.rest["tags"] = ", ".join(updated)
+                record.rest["updated_at"] = iso_rest(now_utc())
+                ctx.emit([Event("orders/updated", json.loads(json.dumps(record.rest)))])
+            return {"node": OrderView(ctx, record), "userErrors": []}
+        current = list(record.tags)
+        if add:
+            record.tags = current + [t for t in wanted if t not in current]
+        else:
+            record.tags = [t for t in current if t not in wanted]
+        view = CustomerView(ctx, record) if kind == "Customer" else ProductView(ctx, record)
+        return {"node": view, "userErrors": []}
+
+    def tagsAdd(self, info: Info, id: str, tags: list[str]) -> Any:
+        return self._change_tags(info, id, tags, add=True)
+
+    def tagsRemove(self, info: Info, id: str, tags: list[str]) -> Any:
+        return self._change_tags(info, id, tags, add=False)
+
+    # -- webhook subscriptions -------------------------------------------------------------
+
+    def webhookSubscriptionCreate(
+        self, info: Info, topic: str, webhookSubscription: dict[str, Any]
+    ) -> Any:
+        ctx = _ctx(info)
+        spec = webhookSubscription
+        address = spec.get("uri") or spec.get("callbackUrl")
+        field_name = "uri" if spec.get("uri") else "callbackUrl"
+        path = ["webhookSubscription", field_name]
+
+        def refuse(message: str) -> dict[str, Any]:
+            return {
+                "webhookSubscription": None,
+                "userErrors": [{"field": path, "message": message}],
+            }
+
+        if not address:
+            return refuse("Address can't be blank")
+        parts = urlsplit(str(address))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return refuse("Address is invalid")
+        if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
+            # Shopify only delivers over HTTPS; the sandbox also allows plain HTTP on loopback.
+            return refuse("Address protocol http:// is not supported")
+        if (spec.get("format") or "JSON") != "JSON":
+            return {
+                "webhookSubscription": None,
+                "userErrors": [
+                    {
+                        "field": ["webhookSubscription", "format"],
+                        "message": "The sandbox delivers JSON only",
+                    }
+                ],
+            }
+        rest_topic = topic_rest(topic)
+        for existing in ctx.state.subscriptions.values():
+            if existing.source == "api" and (existing.topic, existing.uri) == (rest_topic, address):
+                return refuse("Address for this topic has already been taken")
+        record = SubscriptionRecord(
+            id=ctx.state.new_id(),
+            topic=rest_topic,
+            uri=str(address),
+            api_version=ctx.version,
+            include_fields=list(spec.get("includeFields") or []),
+            metafield_namespaces=list(spec.get("metafieldNamespaces") or []),
+            filter=spec.get("filter"),
+        )
+        ctx.state.subscriptions[record.id] = record
+        return {"webhookSubscription": WebhookSubscriptionView(ctx, record), "userErrors": []}
+
+    def webhookSubscriptionDelete(self, info: Info, id: str) -> Any:
+        ctx = _ctx(info)
+        id_ = lookup_gid(id, "WebhookSubscription")
+        record = ctx.state.subscriptions.get(id_) if id_ is not None else None
+        if record is None or record.source != "api":
+            return {
+                "deletedWebhookSubscriptionId": None,
+                "userErrors": [{"field": ["id"], "message": "Webhook subscription does not exist"}],
+            }
+        del ctx.state.subscriptions[record.id]
+        return {"deletedWebhookSubscriptionId": record.gid, "userErrors": []}
+
+
+# -- discount creation ----------------------------------------------------------------------
+
+
+def _metafield_value_problem(type_: str, value: str) -> str | None:
+    try:
+        if type_ == "number_integer":
+            int(value)
+        elif type_ == "number_decimal":
+            to_decimal(value)
+        elif type_ == "boolean":
+            if value not in ("true", "false"):
+                return "Value must be true or false."
+        elif type_ in ("json", "money", "rating", "weight", "volume", "dimension") or (
+            type_.startswith("list.")
+        ):
+            json.loads(value)
+        elif type_ == "single_line_text_field":
+            if "\n" in value or "\r" in value:
+                return "Value must be a single line text string."
+        elif type_ in ("date", "date_time"):
+            parse_time(value)
+        elif type_ == "url":
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https", "mailto", "sms", "tel") or not (
+                parts.netloc or parts.path
+            ):
+                return "Value must be a valid URL."
+    except (ValueError, SandboxError):
+        return f"Value is invalid for type {type_}."
+    return None
+
+
+def _create_discount(ctx: Context, data: dict[str, Any], input_name: str, kind: str) -> Any:
+    errors: list[dict[str, Any]] = []
+
+    def err(path: list[str], message: str, code: str) -> None:
+        errors.append(_user_error([input_name, *path], message, code))
+
+    state = ctx.state
+    title = data.get("title")
+    if title is None or not str(title).strip():
+        err(["title"], "Title can't be blank", "BLANK")
+    elif len(str(title)) > 255:
+        err(["title"], "Title is too long (maximum is 255 characters)", "TOO_LONG")
+    code = data.get("code")
+    if code is None or not str(code).strip():
+        err(["code"], "Code can't be blank", "BLANK")
+    elif len(str(code)) > 255:
+        err(["code"], "Code is too long (maximum is 255 characters)", "TOO_LONG")
+    elif "\n" in str(code) or "\r" in str(code):
+        err(["code"], "Code cannot contain newline characters.", "INVALID")
+    elif state.discount_by_code(str(code)) is not None:
+        err(["code"], "Code must be unique. Please try a different code.", "TAKEN")
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    try:
+        starts_at = parse_time(data.get("startsAt"))
+    except ValueError:
+        err(["startsAt"], "Starts at is invalid", "INVALID")
+    if data.get("startsAt") is None:
+        err(["startsAt"], "Starts at can't be blank", "BLANK")
+    try:
+        ends_at = parse_time(data.get("endsAt"))
+    except ValueError:
+        err(["endsAt"], "Ends at is invalid", "INVALID")
+    if starts_at and ends_at and ends_at <= starts_at:
+        err(["endsAt"], "Ends at needs to be after starts_at", "INVALID")
+
+    # Who may use it: ``context`` (2025-10 on) or the deprecated ``customerSelection``.
+    context: dict[str, Any] = {"all": True}
+    has_context = data.get("context") is not None
+    has_selection = data.get("customerSelection") is not None
+    context_path = "context" if ctx.version >= "2025-10" else "customerSelection"
+    if has_context and has_selection:
+        err(["context"], "Only one of context or customerSelection can be provided.", "INVALID")
+    elif not has_context and not has_selection:
+        name = "Context" if context_path == "context" else "Customer selection"
+        err([context_path], f"{name} can't be blank", "BLANK")
+    else:
+        source_name = "context" if has_context else "customerSelection"
+        source = data[source_name]
+        chosen = [k for k in ("all", "customers", "customerSegments") if source.get(k)]
+        if len(chosen) != 1:
+            err(
+                [source_name],
+                "Exactly one of all, customers or customerSegments must be provided.",
+                "INVALID",
+            )
+        elif chosen[0] == "customers":
+            added = list(source["customers"].get("add") or [])
+            missing = [
+                value
+                for value in added
+                if (parsed := parse_gid(value)) is None
+                or parsed[0] != "Customer"
+                or parsed[1] not in state.customers
+            ]
+            if not added:
+                err([source_name, "customers", "add"], "Customers can't be blank", "BLANK")
+            elif missing:
+                err(
+                    [source_name, "customers", "add"],
+                    f"Customer {missing[0]} does not exist",
+                    "INVALID",
+                )
+            else:
+                context = {"customers": added}
+        elif chosen[0] == "customerSegments":
+            context = {"segments": list(source["customerSegments"].get("add") or [])}
+
+    value: dict[str, Any] = {}
+    items: dict[str, Any] = {"all": True}
+    if kind == "basic":
+        gets = data.get("customerGets")
+        if gets is None:
+            err(["customerGets"], "Customer gets can't be blank", "BLANK")
+        else:
+            raw_value = gets.get("value") or {}
+            percentage = raw_value.get("percentage")
+            amount = raw_value.get("discountAmount")
+            if percentage is None and amount is None:
+                err(["customerGets", "value"], "Value can't be blank", "BLANK")
+            elif percentage is not None and amount is not None:
+                err(
+                    ["customerGets", "value"],
+                    "Only one of percentage or discountAmount can be provided.",
+                    "INVALID",
+                )
+            elif percentage is not None:
+                if not 0 < float(percentage) <= 1:
+                    err(
+                        ["customerGets", "value", "percentage"],
+                        "Value must be between 0.0 and 1.0",
+                        "VALUE_OUTSIDE_RANGE",
+                    )
+                value = {"percentage": float(percentage)}
+            else:
+                assert amount is not None
+                try:
+                    money = to_decimal(amount.get("amount"), what="amount")
+                except SandboxError:
+                    money = Decimal("-1")
+                if money <= 0:
+                    err(
+                        ["customerGets", "value", "discountAmount", "amount"],
+                        "Value must be greater than 0",
+                        "GREATER_THAN",
+                    )
+                value = {
+                    "amount": money,
+                    "applies_on_each_item": bool(amount.get("appliesOnEachItem") or False),
+                }
+            raw_items = gets.get("items")
+            if raw_items is None:
+                err(["customerGets", "items"], "Items can't be blank", "BLANK")
+            elif raw_items.get("all"):
+                items = {"all": True}
+            elif raw_items.get("products"):
+                products = raw_items["products"]
+                ids = [
+                    p[1]
+                    for p in (parse_gid(v) for v in products.get("productsToAdd") or [])
+                    if p is not None and p[0] == "Product"
+                ]
+                unknown = [i for i in ids if i not in state.products]
+                if unknown:
+                    err(
+                        ["customerGets", "items", "products", "productsToAdd"],
+                        f"Product {gid('Product', unknown[0])} does not exist",
+                        "INVALID",
+                    )
+                items = {"products": ids}
+            elif raw_items.get("collections"):
+                ids = [
+                    p[1]
+                    for p in (parse_gid(v) for v in raw_items["collections"].get("add") or [])
+                    if p is not None and p[0] == "Collection"
+                ]
+                unknown = [i for i in ids if state.collection_by_id(i) is None]
+                if unknown:
+                    err(
+                        ["customerGets", "items", "collections", "add"],
+                        f"Collection {gid('Collection', unknown[0])} does not exist",
+                        "INVALID",
+                    )
+                items = {"collections": ids}
+            else:
+                err(["customerGets", "items"], "Items can't be blank", "BLANK")
+
+    minimum: dict[str, Any] | None = None
+    raw_minimum = data.get("minimumRequirement")
+    if raw_minimum:
+        subtotal = (raw_minimum.get("subtotal") or {}).get("greaterThanOrEqualToSubtotal")
+        quantity = (raw_minimum.get("quantity") or {}).get("greaterThanOrEqualToQuantity")
+        if subtotal is not None and quantity is not None:
+            err(
+                ["minimumRequirement"],
+                "Minimum subtotal and quantity range cannot both be present.",
+                "MINIMUM_SUBTOTAL_AND_QUANTITY_RANGE_BOTH_PRESENT",
+            )
+        elif subtotal is not None:
+            minimum = {"subtotal": to_decimal(subtotal, what="greaterThanOrEqualToSubtotal")}
+            if minimum["subtotal"] <= 0:
+                err(
+                    ["minimumRequirement", "subtotal", "greaterThanOrEqualToSubtotal"],
+                    "Minimum subtotal must be greater than 0",
+                    "GREATER_THAN",
+                )
+        elif quantity is not None:
+            minimum = {"quantity": int(quantity)}
+            if minimum["quantity"] <= 0:
+                err(
+                    ["minimumRequirement", "quantity", "greaterThanOrEqualToQuantity"],
+                    "Minimum quantity must be greater than 0",
+                    "GREATER_THAN",
+                )
+    usage_limit = data.get("usageLimit")
+    if usage_limit is not None and usage_limit < 1:
+        err(["usageLimit"], "Usage limit must be greater than 0", "GREATER_THAN")
+    combines = {
+        "orderDiscounts": False,
+        "productDiscounts": False,
+        "shippingDiscounts": False,
+    }
+    for name, flag in (data.get("combinesWith") or {}).items():
+        if flag is not None:
+            combines[name] = bool(flag)
+    if kind == "free_shipping" and combines["shippingDiscounts"]:
+        err(
+            ["combinesWith"],
+            "The combinesWith settings are not valid for the discount class.",
+            "INVALID_COMBINES_WITH_FOR_DISCOUNT_CLASS",
+        )
+    destination: dict[str, Any] = {"all": True}
+    maximum_shipping: Decimal | None = None
+    if kind == "free_shipping":
+        raw_destination = data.get("destination") or {"all": True}
+        countries = raw_destination.get("countries")
+        if countries:
+            destination = {
+                "all": False,
+                "countries": list(countries.get("add") or []),
+                "rest_of_world": bool(countries.get("includeRestOfWorld") or False),
+            }
+        if data.get("maximumShippingPrice") is not None:
+            maximum_shipping = to_decimal(data["maximumShippingPrice"], what="maximumShippingPrice")
+
+    payload_key = "codeDiscountNode"
+    if errors:
+        return {payload_key: None, "userErrors": errors}
+    assert starts_at is not None
+    record = DiscountRecord(
+        id=state.new_id(),
+        kind=kind,
+        title=str(title),
+        codes=[RedeemCode(state.new_id(), str(code).strip())],
+        starts_at=starts_at,
+        ends_at=ends_at,
+        usage_limit=usage_limit,
+        applies_once_per_customer=bool(data.get("appliesOncePerCustomer") or False),
+        recurring_cycle_limit=data.get("recurringCycleLimit"),
+        value=value,
+        items=items,
+        minimum=minimum,
+        combines_with=combines,
+        context=context,
+        destination=destination,
+        maximum_shipping_price=maximum_shipping,
+        applies_on_one_time_purchase=bool(
+            data.get("appliesOnOneTimePurchase", True)
+            if data.get("appliesOnOneTimePurchase") is not None
+            else True
+        ),
+        applies_on_subscription=bool(data.get("appliesOnSubscription") or False),
+        currency=state.currency,
+    )
+    state.discounts[record.id] = record
+    return {payload_key: DiscountNodeView(ctx, record), "userErrors": []}
