@@ -442,12 +442,14 @@ _ACTION_KIND = {
 
 
 def _action_json(action: Action) -> dict[str, Any]:
-    fields: dict[str, Any] = {"kind": _ACTION_KIND[type(action).__name__]}
+    """An action's fields, named as in the config file (a coupon's ``kind`` is its ``type``)."""
+    fields: dict[str, Any] = {}
     for field in dataclasses.fields(action):
         value = getattr(action, field.name)
         if field.name == "params":
             value = dict(value)
-        fields[field.name] = _plain(value)
+        name = "type" if field.name == "kind" else field.name
+        fields[name] = _plain(value)
     return fields
 
 
@@ -476,9 +478,10 @@ def decision_json(order: Order, decision: Decision) -> dict[str, Any]:
             {
                 "campaign_id": a.campaign_id,
                 "idempotency_key": a.idempotency_key,
+                "kind": _ACTION_KIND[type(a.action).__name__],
                 "coupon_code": a.coupon_code,
                 "cost": {"amount": str(a.cost.rounded().amount), "currency": a.cost.currency},
-                "action": _action_json(a.action),
+                "details": _action_json(a.action),
             }
             for a in decision.actions
         ],
