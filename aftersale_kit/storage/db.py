@@ -20,9 +20,12 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -86,6 +89,7 @@ class Database:
     engine: Engine
     dialect: Dialect
     _write_lock: threading.Lock | None = field(default=None, repr=False)
+    _datetime_processor: Callable[[Any], Any] | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -110,6 +114,48 @@ class Database:
         """A read-only transaction (a consistent snapshot on SQLite; READ COMMITTED on PG)."""
         with self._translated(), self.engine.connect() as conn, conn.begin():
             yield conn
+
+    @contextlib.contextmanager
+    def raw_write(self) -> Iterator[Any]:
+        """A write transaction on the driver's own cursor, for the hot path (webhook intake).
+
+        Same discipline as :meth:`write` without SQLAlchemy's per-statement work: the SQL must
+        be in the driver's parameter style (``?`` for sqlite3, ``%s`` for psycopg) and values
+        already converted (see :meth:`datetime_param`).
+        """
+        lock = self._write_lock if self._write_lock is not None else contextlib.nullcontext()
+        dbapi_error = self.engine.dialect.loaded_dbapi.Error
+        with lock:
+            try:
+                raw = self.engine.raw_connection()
+            except exc.DBAPIError as err:
+                raise StorageError(f"database {self.url}: {err.orig}") from err
+            try:
+                cursor = raw.cursor()
+                try:
+                    if self.dialect == "sqlite":
+                        cursor.execute("BEGIN IMMEDIATE")
+                    yield cursor
+                    raw.commit()
+                except BaseException:
+                    raw.rollback()
+                    raise
+                finally:
+                    cursor.close()
+            except dbapi_error as err:
+                raise StorageError(f"database {self.url}: {err}") from err
+            finally:
+                raw.close()
+
+    def datetime_param(self, value: datetime) -> Any:
+        """A timezone-aware datetime as the driver takes it for a timestamp column."""
+        processor = self._datetime_processor
+        if processor is None:
+            from .tables import UtcDateTime
+
+            impl = UtcDateTime().dialect_impl(self.engine.dialect)
+            processor = self._datetime_processor = impl.bind_processor(self.engine.dialect)
+        return processor(value) if processor is not None else value
 
     def lock(self, conn: Connection, name: str) -> None:
         """Serialise transactions on ``name`` until ``conn``'s transaction ends.
@@ -185,9 +231,9 @@ def _install_sqlite_hooks(engine: Engine, *, busy_timeout_ms: int, synchronous: 
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            _enable_wal(cursor, deadline=time.monotonic() + busy_timeout_ms / 1000)
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA foreign_keys=ON")
         finally:
             cursor.close()
@@ -195,3 +241,26 @@ def _install_sqlite_hooks(engine: Engine, *, busy_timeout_ms: int, synchronous: 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql(conn.get_execution_options().get("aftersale_begin", "BEGIN"))
+
+
+def _enable_wal(cursor: Any, *, deadline: float) -> None:
+    """Switch the file to WAL (a persistent setting, so usually already done).
+
+    The switch needs an exclusive lock and SQLite reports "database is locked" at once instead
+    of waiting in the busy handler when other connections open a fresh file at the same moment;
+    so it is retried until the deadline.
+    """
+    while True:
+        try:
+            (mode,) = cursor.execute("PRAGMA journal_mode").fetchone()
+            if str(mode).lower() == "wal":
+                return
+            (mode,) = cursor.execute("PRAGMA journal_mode=WAL").fetchone()
+            if str(mode).lower() == "wal":
+                return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err):
+                raise
+        if time.monotonic() >= deadline:
+            raise sqlite3.OperationalError("database is locked: could not switch it to WAL mode")
+        time.sleep(0.005)

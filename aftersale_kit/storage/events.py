@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select, update
 
-from ._sql import insert_ignore
 from .codec import dumps
+from .db import Database
 from .records import JobKind, JobStatus, StoredEvent
-from .tables import events, jobs
+from .tables import events
 
 __all__ = ["accept", "get", "link", "process_key"]
 
@@ -22,8 +22,20 @@ def process_key(event_id: int) -> str:
     return f"event:{event_id}"
 
 
+_EVENT_SQL = (
+    "INSERT INTO events (shop, platform, topic, dedupe_key, received_at, body, headers, order_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (shop, dedupe_key) DO NOTHING RETURNING id"
+)
+_JOB_SQL = (
+    "INSERT INTO jobs (shop, kind, idempotency_key, payload, event_id, status, attempts,"
+    " max_attempts, run_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)"
+)
+_PYFORMAT = {"sqlite": (_EVENT_SQL, _JOB_SQL)}
+_PYFORMAT["postgresql"] = (_EVENT_SQL.replace("?", "%s"), _JOB_SQL.replace("?", "%s"))
+
+
 def accept(
-    conn: Connection,
+    db: Database,
     *,
     shop: str,
     platform: str,
@@ -35,40 +47,38 @@ def accept(
     order_id: str | None,
     max_attempts: int,
 ) -> int | None:
-    """Insert the event and its ``process_event`` job; ``None`` when the key was seen before."""
-    stmt = insert_ignore(conn, events, "shop", "dedupe_key").returning(events.c.id)
-    event_id = conn.execute(
-        stmt,
-        {
-            "shop": shop,
-            "platform": platform,
-            "topic": topic,
-            "dedupe_key": dedupe_key,
-            "received_at": received_at,
-            "body": body,
-            "headers": dumps(dict(headers)),
-            "order_id": order_id,
-        },
-    ).scalar_one_or_none()
-    if event_id is None:
-        return None
-    # Plain INSERT: a new event id cannot have a job yet.
-    conn.execute(
-        jobs.insert(),
-        {
-            "shop": shop,
-            "kind": JobKind.PROCESS_EVENT.value,
-            "idempotency_key": process_key(event_id),
-            "payload": dumps({"event_id": event_id, "topic": topic}),
-            "event_id": event_id,
-            "status": JobStatus.PENDING.value,
-            "attempts": 0,
-            "max_attempts": max_attempts,
-            "run_at": received_at,
-            "created_at": received_at,
-        },
-    )
-    return int(event_id)
+    """Insert the event and its ``process_event`` job; ``None`` when the key was seen before.
+
+    The hot path of the service, so it runs on the driver's cursor: two prepared INSERTs and a
+    commit (SQLAlchemy Core would triple the time per webhook). The statements are checked
+    against the schema by the test suite like every other query.
+    """
+    event_sql, job_sql = _PYFORMAT[db.dialect]
+    at = db.datetime_param(received_at)
+    with db.raw_write() as cursor:
+        cursor.execute(
+            event_sql,
+            (shop, platform, topic, dedupe_key, at, body, dumps(dict(headers)), order_id),
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        event_id = int(row[0])
+        cursor.execute(
+            job_sql,
+            (
+                shop,
+                JobKind.PROCESS_EVENT.value,
+                process_key(event_id),
+                dumps({"event_id": event_id, "topic": topic}),
+                event_id,
+                JobStatus.PENDING.value,
+                max_attempts,
+                at,
+                at,
+            ),
+        )
+    return event_id
 
 
 def get(conn: Connection, event_id: int) -> StoredEvent | None:

@@ -115,13 +115,19 @@ def claim(
 ) -> list[Job]:
     """Lease up to ``limit`` due jobs (oldest ``run_at`` first) for ``lease``."""
     # A lease that expired on the last allowed attempt: the job killed its worker too often.
-    conn.execute(
-        update(jobs)
+    # SKIP LOCKED here too: concurrent claimers never wait for (or deadlock on) each other.
+    exhausted = (
+        select(jobs.c.id)
         .where(
             jobs.c.status == JobStatus.CLAIMED.value,
             jobs.c.locked_until <= now,
             jobs.c.attempts >= jobs.c.max_attempts,
         )
+        .with_for_update(skip_locked=True)
+    )
+    conn.execute(
+        update(jobs)
+        .where(jobs.c.id.in_(exhausted.scalar_subquery()))
         .values(
             status=JobStatus.DEAD.value,
             last_error=func.coalesce(jobs.c.last_error, "")
@@ -133,7 +139,11 @@ def claim(
     )
     due = or_(
         and_(jobs.c.status == JobStatus.PENDING.value, jobs.c.run_at <= now),
-        and_(jobs.c.status == JobStatus.CLAIMED.value, jobs.c.locked_until <= now),
+        and_(
+            jobs.c.status == JobStatus.CLAIMED.value,
+            jobs.c.locked_until <= now,
+            jobs.c.attempts < jobs.c.max_attempts,
+        ),
     )
     candidates = select(jobs.c.id).where(due)
     if kinds is not None:

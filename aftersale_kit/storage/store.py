@@ -139,19 +139,18 @@ class Store:
         if not isinstance(body, bytes | bytearray | memoryview):
             raise TypeError(f"body must be the raw bytes received, got {type(body).__name__}")
         received_at = aware(received_at, "received_at")
-        with self.db.write() as conn:
-            event_id = events.accept(
-                conn,
-                shop=shop,
-                platform=platform,
-                topic=topic,
-                dedupe_key=dedupe_key,
-                received_at=received_at,
-                body=bytes(body),
-                headers=headers or {},
-                order_id=order_id,
-                max_attempts=max_attempts,
-            )
+        event_id = events.accept(
+            self.db,
+            shop=shop,
+            platform=platform,
+            topic=topic,
+            dedupe_key=dedupe_key,
+            received_at=received_at,
+            body=bytes(body),
+            headers=headers or {},
+            order_id=order_id,
+            max_attempts=max_attempts,
+        )
         return event_id is not None
 
     def event(self, event_id: int) -> StoredEvent | None:
