@@ -189,7 +189,11 @@ class SandboxHTTPServer:
             (self._host, self._port), self._app, faults=self.faults, tls=self._tls
         )
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"sandbox-{self.port}", daemon=True
+            # A short poll interval: stop() returns at once instead of after up to 0.5 s.
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"sandbox-{self.port}",
+            daemon=True,
         )
         self._thread.start()
         return self
