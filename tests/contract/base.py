@@ -65,19 +65,36 @@ class ContractHarness(Protocol):
     sandbox's own records (its Python control API), never the adapter.
     """
 
-    #: The platform name, as ``Platform.name``.
-    platform: str
-    #: Shop settings of the sandbox shop (domain, currency, ...).
-    settings: ShopSettings
-    #: Every credential the adapter holds (tokens, keys, webhook secrets): none may ever appear
-    #: in an error message or a log record.
-    secrets: tuple[str, ...]
-    #: A platform topic the product does not handle (e.g. ``products/update``).
-    unknown_topic: str
-    #: The topic of a paid-order delivery (``orders/paid``, ``order.updated``).
-    paid_topic: str
-    #: How many orders ``orders_since`` reads per page (the paging test creates more).
-    orders_page_size: int
+    @property
+    def platform(self) -> str:
+        """The platform name, as ``Platform.name``."""
+        ...
+
+    @property
+    def settings(self) -> ShopSettings:
+        """Shop settings of the sandbox shop (domain, currency, ...)."""
+        ...
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every credential the adapter holds (tokens, keys, webhook secrets): none may ever
+        appear in an error message or a log record."""
+        ...
+
+    @property
+    def unknown_topic(self) -> str:
+        """A platform topic the product does not handle (e.g. ``products/update``)."""
+        ...
+
+    @property
+    def paid_topic(self) -> str:
+        """The topic of a paid-order delivery (``orders/paid``, ``order.updated``)."""
+        ...
+
+    @property
+    def orders_page_size(self) -> int:
+        """How many orders ``orders_since`` reads per page (the paging test creates more)."""
+        ...
 
     def adapter(
         self,

@@ -288,7 +288,7 @@ class ShopifyAdapter:
             order_gid = order.ref("gid") or gid("Order", order.id)
             variables: dict[str, Any] = {"id": order_gid}
             if sel.product:
-                variables["lines"] = sel.lines_page
+                variables["lines"] = sel.lines_first(len(order.line_items))
             data = self._execute(q.enrich_query(sel), variables, operation="enrich")
             node = data.get("order")
             if node is None:

@@ -3,11 +3,14 @@
 Order reads are assembled from fixed parts so that an enrichment asks for exactly the fields
 requested and nothing else (the text never contains caller input: values go in variables).
 
-Page sizes keep the requested query cost well under Shopify's single-query maximum of 1000
-points (https://shopify.dev/docs/api/usage/limits): a connection costs about ``first`` times its
-node, so line items with their products' collections are read 25 at a time, and the
-reconciliation sweep reads 10 orders with their first 10 line items per page; longer orders get
-their remaining line items from follow-up pages.
+Page sizes keep the requested query cost low: Shopify charges the *requested* cost against the
+shop's leaky bucket before it runs a query (and refunds the difference to the actual cost
+afterwards), and a connection costs about ``first`` times its node
+(https://shopify.dev/docs/api/usage/rate-limits, single-query maximum 1000 points). So an order
+is read with its first 25 line items (about 130 points), enrichment asks for as many line items
+as the order has (at most 25, or 10 with collections), and the reconciliation sweep reads 10
+orders with their first 5 line items per page; longer orders get their remaining line items
+from follow-up pages.
 """
 
 from __future__ import annotations
@@ -42,13 +45,13 @@ __all__ = [
 ]
 
 #: Line items per page when product collections are read, and otherwise.
-LINES_PAGE_WITH_COLLECTIONS = 25
-LINES_PAGE = 100
+LINES_PAGE_WITH_COLLECTIONS = 10
+LINES_PAGE = 25
 #: Collections read per product (handles).
 COLLECTIONS_PER_PRODUCT = 20
 #: Orders per page of the reconciliation sweep, and their line items on that page.
 ORDERS_PAGE = 10
-ORDERS_PAGE_LINES = 10
+ORDERS_PAGE_LINES = 5
 
 _MONEY = "{ shopMoney { amount currencyCode } }"
 _ADDRESS = "{ countryCodeV2 provinceCode city zip }"
@@ -91,6 +94,10 @@ class Selection:
     @property
     def lines_page(self) -> int:
         return LINES_PAGE_WITH_COLLECTIONS if self.collections else LINES_PAGE
+
+    def lines_first(self, known_lines: int) -> int:
+        """The first page size when the order's number of line items is known."""
+        return max(1, min(known_lines, self.lines_page))
 
     def customer_fields(self) -> str:
         parts = []

@@ -1,0 +1,537 @@
+"""The Shopify adapter against the Shopify sandbox: the shared contract plus Shopify specifics
+(enrichment cache and query shape, coupon inputs as stored, rotation, two shops from many
+threads, webhook subscriptions, THROTTLED from the real leaky bucket)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from aftersale_kit_shopify import RetryPolicy, ShopifyAdapter
+from aftersale_kit_shopify import queries as q
+from aftersale_kit_shopify.sandbox import ShopifySandbox, sign
+
+from aftersale_kit.core.campaign import CouponKind, IssueCoupon, ShopSettings
+from aftersale_kit.core.decision import PlannedAction
+from aftersale_kit.core.errors import InvalidRequestError, RateLimitedError
+from aftersale_kit.core.money import Money
+from aftersale_kit.core.platform import (
+    CUSTOMER_ORDERS_COUNT,
+    CUSTOMER_TAGS,
+    CUSTOMER_TOTAL_SPENT,
+    ENRICHABLE_FIELDS,
+    LINE_ITEMS_CATEGORIES,
+    LINE_ITEMS_PRODUCT_TYPE,
+    LINE_ITEMS_TAGS,
+    ConfirmationContent,
+    WebhookKind,
+    coupon_spec,
+)
+from aftersale_kit.testing.faults import FaultPlan, InjectedFault
+from aftersale_kit.testing.httpserver import Request, Response, SandboxHTTPServer
+
+from .base import ContractHarness, Delivery, PlatformContract
+
+API_VERSION = "2026-01"
+
+
+@dataclass
+class ScriptedFaults(FaultPlan):
+    """The sandbox's fault plan plus a script of the next faults, and a count of API requests.
+
+    The sandbox draws once per API request (never for its control API), so the draws count the
+    requests the adapter made.
+    """
+
+    requests: int = 0
+    script: list[str] = field(default_factory=list)
+    always: str | None = None
+    script_retry_after: float = 0.2
+
+    def draw(self) -> InjectedFault:
+        with self._lock:
+            self.requests += 1
+            forced = self.script.pop(0) if self.script else self.always
+            retry_after = self.script_retry_after
+        if forced is None:
+            return super().draw()
+        if forced == "5xx":
+            body = json.dumps(self.error_body).encode()
+            return InjectedFault(Response(503, body, [("Content-Type", "application/json")]))
+        if forced == "429":
+            body = json.dumps(self.throttle_body).encode()
+            headers = [("Content-Type", "application/json"), ("Retry-After", f"{retry_after}")]
+            return InjectedFault(Response(429, body, headers))
+        return InjectedFault(hang=1.0)
+
+    def inject(self, fault: str, *, count: int, retry_after: float) -> None:
+        if fault not in ("5xx", "429", "timeout"):
+            raise ValueError(f"unknown fault {fault!r}")
+        with self._lock:
+            self.script_retry_after = retry_after
+            if count < 0:
+                self.always = fault
+            else:
+                self.script.extend([fault] * count)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.script.clear()
+            self.always = None
+
+
+class _Receiver:
+    """The app's webhook endpoint: records the raw bytes and headers the sandbox sends."""
+
+    def __init__(self) -> None:
+        self.received: list[Delivery] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, request: Request) -> Response:
+        with self.lock:
+            self.received.append(({k: v for k, v in request.headers.items()}, request.body))
+        return Response(200)
+
+
+class ShopifyHarness:
+    """Runs one sandbox shop (and a webhook receiver) for the contract tests."""
+
+    platform = "shopify"
+    unknown_topic = "products/update"
+    paid_topic = "orders/paid"
+    orders_page_size = q.ORDERS_PAGE
+
+    def __init__(self, *, shop: str = "contract-shop") -> None:
+        self.faults = ScriptedFaults(hang_seconds=1.0)
+        self.sandbox = ShopifySandbox(
+            shop=shop, api_version=API_VERSION, currency="EUR", faults=self.faults
+        )
+        self.receiver = _Receiver()
+        self.receiver_server = SandboxHTTPServer(self.receiver)
+        self.wrong_token = "shpat_" + uuid.uuid4().hex
+        self.previous_secret: str | None = None
+
+    def __enter__(self) -> ShopifyHarness:
+        self.sandbox.start()
+        self.receiver_server.start()
+        self.sandbox.subscribe("orders/paid", self.receiver_server.url + "/webhooks")
+        # a port nobody listens on: bind, note, close
+        probe = SandboxHTTPServer(lambda r: Response(200)).start()
+        self.dead_url = probe.url
+        probe.stop()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.receiver_server.stop()
+        self.sandbox.stop()
+
+    @property
+    def settings(self) -> ShopSettings:
+        return ShopSettings(
+            platform="shopify",
+            domain=self.sandbox.shop_domain,
+            currency="EUR",
+            api_base_url=self.sandbox.url,
+            api_version=API_VERSION,
+        )
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return (self.sandbox.token, self.sandbox.secret, self.wrong_token)
+
+    def adapter(
+        self,
+        *,
+        wrong_token: bool = False,
+        unreachable: bool = False,
+        timeout: float = 5.0,
+        max_attempts: int = 3,
+        max_total_wait: float = 3.0,
+    ) -> ShopifyAdapter:
+        settings = self.settings
+        if unreachable:
+            settings = replace(settings, api_base_url=self.dead_url)
+        secrets = {
+            "api_token": self.wrong_token if wrong_token else self.sandbox.token,
+            "webhook_secret": self.sandbox.secret,
+        }
+        if self.previous_secret:
+            secrets["previous_webhook_secret"] = self.previous_secret
+        retry = RetryPolicy(
+            max_attempts=max_attempts,
+            base_delay=0.02,
+            max_delay=0.1,
+            max_total_wait=max_total_wait,
+            timeout=timeout,
+        )
+        return ShopifyAdapter.from_settings(settings, secrets=secrets, retry=retry)
+
+    def create_paid_order(
+        self,
+        *,
+        customer_orders: int = 1,
+        product_type: str = "Kaffee",
+        guest: bool = False,
+        email: str | None = None,
+    ) -> str:
+        customer: Any = None
+        if not guest:
+            customer = {
+                "first_name": "Anna",
+                "last_name": "Muster",
+                "orders_count": customer_orders,
+                "total_spent": str(Decimal(40) * customer_orders),
+                "tags": ["vip"] if customer_orders > 2 else [],
+            }
+            if email:
+                customer["email"] = email
+        line = {
+            "title": "Espresso 1kg",
+            "price": "40.00",
+            "product": {
+                "product_type": product_type,
+                "tags": ["bio"],
+                "collections": ["coffee"],
+            },
+        }
+        spec: dict[str, Any] = {"line_items": [line], "financial_status": "paid"}
+        if email:
+            spec["email"] = email
+        order = self.sandbox.create_order(customer=customer, **spec)
+        return str(order["id"])
+
+    def order_webhook(self, order_id: str, *, delivery: int = 0) -> Delivery:
+        self.sandbox.wait_for_deliveries(5.0)
+        with self.receiver.lock:
+            found = [
+                (headers, body)
+                for headers, body in self.receiver.received
+                if headers.get("X-Shopify-Topic") == "orders/paid"
+                and str(json.loads(body)["id"]) == order_id
+            ]
+        assert found, f"the sandbox sent no orders/paid delivery for order {order_id}"
+        headers, body = found[0]
+        if delivery:
+            # Shopify retries with the original payload; a second subscription delivers the
+            # same event with another webhook id.
+            headers = {**headers, "X-Shopify-Webhook-Id": str(uuid.uuid4())}
+        return dict(headers), body
+
+    def signed_webhook(self, topic: str, body: bytes) -> dict[str, str]:
+        return {
+            "Content-Type": "application/json",
+            "X-Shopify-Topic": topic,
+            "X-Shopify-Hmac-Sha256": sign(body, self.sandbox.secret),
+            "X-Shopify-Shop-Domain": self.sandbox.shop_domain,
+            "X-Shopify-API-Version": API_VERSION,
+            "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+            "X-Shopify-Event-Id": str(uuid.uuid4()),
+            "X-Shopify-Triggered-At": datetime.now(UTC).isoformat(),
+        }
+
+    def inject(self, fault: str, *, count: int, retry_after: float = 0.2) -> None:
+        self.faults.inject(fault, count=count, retry_after=retry_after)
+
+    def clear_faults(self) -> None:
+        """No scripted faults, and a full bucket (so tests do not inherit each other's cost)."""
+        self.faults.clear()
+        self.sandbox.set_bucket(currently_available=2000, restore_rate=100)
+
+    def api_requests(self) -> int:
+        return self.faults.requests
+
+    def coupons(self, code: str) -> list[Mapping[str, Any]]:
+        return [
+            {**d, "active": d["status"] == "ACTIVE"}
+            for d in self.sandbox.discounts()
+            if any(c.lower() == code.lower() for c in d["codes"])
+        ]
+
+    def content(self, order_id: str) -> str:
+        owner = f"gid://shopify/Order/{order_id}"
+        values = [
+            m["value"]
+            for m in self.sandbox.metafields()
+            if m["owner_id"] == owner and m["key"] == "blocks"
+        ]
+        assert len(values) <= 1, "the content metafield exists more than once"
+        return values[0] if values else ""
+
+    def order_tags(self, order_id: str) -> set[str]:
+        return set(self.sandbox.tags().get(f"gid://shopify/Order/{order_id}", []))
+
+
+@pytest.fixture(scope="module")
+def harness() -> Iterator[ShopifyHarness]:
+    with ShopifyHarness() as running:
+        yield running
+
+
+class TestShopifyContract(PlatformContract):
+    """Everything in :class:`PlatformContract`, against the Shopify sandbox."""
+
+
+def test_the_harness_implements_the_protocol(harness: ShopifyHarness) -> None:
+    checked: ContractHarness = harness  # mypy checks the structure
+    assert checked.platform == "shopify"
+
+
+# -- Shopify specifics ----------------------------------------------------------------------------
+
+
+def _planned(code: str, **action: Any) -> PlannedAction:
+    options: dict[str, Any] = {"kind": CouponKind.PERCENTAGE, "value": Decimal(10)}
+    options.update(action)
+    return PlannedAction(
+        campaign_id="thanks",
+        action=IssueCoupon(valid_days=30, **options),
+        idempotency_key=f"shopify:{code}",
+        cost=Money(Decimal(5), "EUR"),
+        coupon_code=code,
+    )
+
+
+def test_fetched_order_agrees_with_the_webhook_order(harness: ShopifyHarness) -> None:
+    # given a paid order and the webhook the sandbox sent for it
+    order_id = harness.create_paid_order(customer_orders=2)
+    headers, body = harness.order_webhook(order_id)
+    adapter = harness.adapter()
+    hooked = adapter.verify_webhook(headers, body).order
+    # when the same order is read through the API
+    fetched = adapter.fetch_order(order_id)
+    # then both describe it alike
+    assert hooked is not None
+    for name in ("id", "number", "currency", "total", "subtotal", "shipping", "tax", "email"):
+        assert getattr(fetched, name) == getattr(hooked, name), name
+    assert fetched.financial_status == hooked.financial_status
+    assert fetched.ref("gid") == hooked.ref("gid")
+    assert fetched.customer is not None and hooked.customer is not None
+    assert fetched.customer.id == hooked.customer.id
+    assert [li.id for li in fetched.line_items] == [li.id for li in hooked.line_items]
+    assert [li.product_id for li in fetched.line_items] == [
+        li.product_id for li in hooked.line_items
+    ]
+
+
+def test_enrich_reads_exactly_the_requested_fields_once_then_caches(
+    harness: ShopifyHarness,
+) -> None:
+    order_id = harness.create_paid_order(customer_orders=3, product_type="Tee")
+    adapter = harness.adapter()
+    headers, body = harness.order_webhook(order_id)
+    order = adapter.verify_webhook(headers, body).order
+    assert order is not None and order.customer is not None
+    assert order.customer.orders_count is None and order.line_items[0].product_type is None
+    # one request fills every enrichment field
+    before = harness.api_requests()
+    enriched = adapter.enrich(order, ENRICHABLE_FIELDS)
+    assert harness.api_requests() - before == 1
+    assert enriched.customer is not None
+    assert enriched.customer.orders_count == 3
+    assert enriched.customer.total_spent == Money(Decimal(120), "EUR")
+    assert enriched.customer.tags == ("vip",)
+    line = enriched.line_items[0]
+    assert (line.product_type, line.tags, line.categories) == ("Tee", ("bio",), ("coffee",))
+    # the same order again (a redelivery): answered from the cache
+    again = adapter.enrich(order, frozenset({CUSTOMER_ORDERS_COUNT, LINE_ITEMS_TAGS}))
+    assert harness.api_requests() - before == 1
+    assert again.customer is not None and again.customer.orders_count == 3
+
+
+def test_enrich_asks_only_for_what_is_missing(harness: ShopifyHarness) -> None:
+    order_id = harness.create_paid_order(customer_orders=2)
+    adapter = harness.adapter()
+    plain = adapter.fetch_order(order_id)
+    before = harness.api_requests()
+    partial = adapter.enrich(plain, frozenset({CUSTOMER_ORDERS_COUNT}))
+    more = adapter.enrich(partial, frozenset({CUSTOMER_ORDERS_COUNT, CUSTOMER_TOTAL_SPENT}))
+    assert harness.api_requests() - before == 2  # the second read fetched total_spent only
+    assert more.customer is not None
+    assert (more.customer.orders_count, more.customer.total_spent) == (
+        2,
+        Money(Decimal(80), "EUR"),
+    )
+    assert more.customer.tags is None  # not asked: still unknown
+
+
+def test_enrich_query_text_selects_only_the_requested_fields() -> None:
+    text = q.enrich_query(q.Selection.of(frozenset({CUSTOMER_TAGS})))
+    assert "tags" in text and "numberOfOrders" not in text and "lineItems" not in text
+    text = q.enrich_query(q.Selection.of(frozenset({LINE_ITEMS_CATEGORIES})))
+    assert "collections" in text and "customer" not in text and "productType" not in text
+
+
+def test_guest_order_enrich_fetches_product_fields_only(harness: ShopifyHarness) -> None:
+    adapter = harness.adapter()
+    order = adapter.fetch_order(harness.create_paid_order(guest=True, product_type="Zubehoer"))
+    enriched = adapter.enrich(order, frozenset({CUSTOMER_ORDERS_COUNT, LINE_ITEMS_PRODUCT_TYPE}))
+    assert enriched.customer is None
+    assert enriched.line_items[0].product_type == "Zubehoer"
+
+
+def test_coupon_is_stored_as_specified(harness: ShopifyHarness) -> None:
+    adapter = harness.adapter()
+    order = adapter.fetch_order(harness.create_paid_order())
+    now = datetime.now(UTC).replace(microsecond=0)
+    spec = coupon_spec(
+        _planned("AK-SHOP-STORED", minimum_order=Decimal(30)), order, harness.settings, now
+    )
+    adapter.create_coupon(spec)
+    (stored,) = harness.coupons(spec.code)
+    assert stored["title"] == spec.title and stored["kind"] == "basic"
+    assert stored["usage_limit"] == 1 and stored["applies_once_per_customer"] is True
+    assert stored["value"] == {"percentage": 0.1}
+    assert stored["minimum"] == {"subtotal": "30"}
+    assert order.customer is not None
+    assert stored["context"] == {"customers": [f"gid://shopify/Customer/{order.customer.id}"]}
+    guest = adapter.fetch_order(harness.create_paid_order(guest=True))
+    guest_spec = coupon_spec(_planned("AK-SHOP-GUEST"), guest, harness.settings, now)
+    adapter.create_coupon(guest_spec)
+    (open_coupon,) = harness.coupons(guest_spec.code)
+    assert open_coupon["context"] == {"all": True}
+
+
+def test_a_code_taken_by_another_discount_is_an_error(harness: ShopifyHarness) -> None:
+    adapter = harness.adapter()
+    order = adapter.fetch_order(harness.create_paid_order())
+    now = datetime.now(UTC).replace(microsecond=0)
+    spec = coupon_spec(_planned("AK-SHOP-CLASH"), order, harness.settings, now)
+    adapter.create_coupon(spec)
+    other = replace(spec, title="someone else's discount")
+    with pytest.raises(InvalidRequestError) as err:
+        adapter.create_coupon(other)
+    assert err.value.code == "TAKEN"
+    assert len(harness.coupons(spec.code)) == 1
+
+
+def test_concurrent_creates_of_one_coupon_make_one(harness: ShopifyHarness) -> None:
+    adapter = harness.adapter()
+    order = adapter.fetch_order(harness.create_paid_order())
+    now = datetime.now(UTC).replace(microsecond=0)
+    spec = coupon_spec(_planned("AK-SHOP-RACE"), order, harness.settings, now)
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        refs = list(pool.map(lambda _: adapter.create_coupon(spec), range(5)))
+    assert sum(r.created for r in refs) == 1
+    assert len({r.platform_id for r in refs}) == 1
+    assert len(harness.coupons(spec.code)) == 1
+
+
+def test_content_is_an_app_owned_json_metafield(harness: ShopifyHarness) -> None:
+    adapter = harness.adapter()
+    order_id = harness.create_paid_order()
+    order = adapter.fetch_order(order_id)
+    content = ConfirmationContent(
+        blocks=({"type": "coupon", "code": "AK-X", "value": Decimal("10.00")},), locale="de"
+    )
+    adapter.write_content(order, content)
+    (metafield,) = [
+        m
+        for m in harness.sandbox.metafields()
+        if m["owner_id"] == f"gid://shopify/Order/{order_id}"
+    ]
+    # "$app:aftersale" is the app-reserved namespace app--<app id>--aftersale
+    assert metafield["namespace"] == f"app--{harness.sandbox.app_id}--aftersale"
+    assert metafield["key"] == "blocks" and metafield["type"] == "json"
+    assert json.loads(metafield["value"]) == {
+        "version": 1,
+        "locale": "de",
+        "blocks": [{"type": "coupon", "code": "AK-X", "value": "10.00"}],
+    }
+
+
+def test_secret_rotation_accepts_old_and_new_signatures(harness: ShopifyHarness) -> None:
+    old = "previous-app-secret-0000"
+    harness.previous_secret = old
+    try:
+        adapter = harness.adapter()
+        body = json.dumps({"shop_id": 1, "shop_domain": harness.sandbox.shop_domain}).encode()
+        headers = harness.signed_webhook("shop/redact", body)
+        assert adapter.verify_webhook(headers, body).kind is WebhookKind.SHOP_REDACT
+        headers["X-Shopify-Hmac-Sha256"] = sign(body, old)
+        assert adapter.verify_webhook(headers, body).kind is WebhookKind.SHOP_REDACT
+    finally:
+        harness.previous_secret = None
+
+
+def test_throttled_by_the_leaky_bucket_waits_and_succeeds(harness: ShopifyHarness) -> None:
+    order_id = harness.create_paid_order()
+    # given an almost empty bucket that refills at 200 points/s
+    harness.sandbox.set_bucket(currently_available=0, restore_rate=200)
+    try:
+        adapter = harness.adapter(max_total_wait=5.0)
+        order = adapter.fetch_order(order_id)
+        assert order.id == order_id
+        status = adapter.client.throttle_status
+        assert status is not None and status.restore_rate == 200
+        # an empty bucket that refills too slowly for the wait budget: RateLimitedError
+        harness.sandbox.set_bucket(currently_available=0, restore_rate=1)
+        with pytest.raises(RateLimitedError) as err:
+            harness.adapter(max_total_wait=1.0).fetch_order(order_id)
+        assert err.value.retry_after > 1.0
+    finally:
+        harness.sandbox.set_bucket(currently_available=2000, restore_rate=100)
+
+
+def test_register_webhooks_is_idempotent(harness: ShopifyHarness) -> None:
+    adapter = harness.adapter()
+    address = "https://app.example.com/webhooks/shopify"
+    first = adapter.register_webhooks(address)
+    second = adapter.register_webhooks(address)
+    assert first == second and len(first) == 6
+    mine = [s for s in harness.sandbox.subscriptions() if s["uri"] == address]
+    assert sorted(s["topic"] for s in mine) == sorted(
+        [
+            "orders/create",
+            "orders/paid",
+            "orders/fulfilled",
+            "orders/cancelled",
+            "refunds/create",
+            "app/uninstalled",
+        ]
+    )
+
+
+def test_two_shops_from_many_threads_without_cross_talk() -> None:
+    # given two shops, each with its own token, secret and orders
+    with ShopifyHarness(shop="shop-north") as north, ShopifyHarness(shop="shop-south") as south:
+        orders = {
+            "north": [north.create_paid_order(customer_orders=1) for _ in range(4)],
+            "south": [south.create_paid_order(customer_orders=5) for _ in range(4)],
+        }
+        adapters = {"north": north.adapter(), "south": south.adapter()}
+        expected_count = {"north": 1, "south": 5}
+        domains = {"north": north.sandbox.shop_domain, "south": south.sandbox.shop_domain}
+
+        def work(job: tuple[str, str, int]) -> tuple[str, str, int | None, str]:
+            name, order_id, round_ = job
+            adapter = adapters[name]
+            order = adapter.fetch_order(order_id, enrich=frozenset({CUSTOMER_ORDERS_COUNT}))
+            code = f"AK-{name.upper()}-{order_id[-6:]}-{round_}"
+            spec = coupon_spec(
+                _planned(code),
+                order,
+                north.settings if name == "north" else south.settings,
+                datetime.now(UTC).replace(microsecond=0),
+            )
+            adapter.create_coupon(spec)
+            count = order.customer.orders_count if order.customer else None
+            return name, order.shop, count, code
+
+        jobs = [(n, o, r) for r in range(3) for n in ("north", "south") for o in orders[n]]
+        # when both are used from eight threads at once
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(work, jobs))
+        # then every answer came from the right shop and each coupon sits in its own shop
+        for name, shop, count, code in results:
+            assert shop == domains[name] and count == expected_count[name]
+            own, other = (north, south) if name == "north" else (south, north)
+            assert len(own.coupons(code)) == 1 and other.coupons(code) == []
+        assert len(results) == 24
