@@ -1,0 +1,208 @@
+"""``GET /v1/blocks/{platform}/{shop}/{order_id}``: the thank-you page's content for one order.
+
+Authentication
+    **Shopify**: the checkout UI extension's session token, ``Authorization: Bearer <JWT>``,
+    HS256-signed with the app's client secret (the shop's ``client_secret``, else its
+    ``webhook_secret``). Checked: signature, ``aud`` = the app's client id
+    (``shopify_api_key`` in ``service.yaml`` or ``$SHOPIFY_API_KEY``), ``exp`` and ``nbf``
+    (10 s leeway), ``dest`` = ``https://{shop}``; when the token has a ``sub`` (a logged-in
+    customer, ``gid://shopify/Customer/<id>``) it must be the order's customer. These tokens have
+    no ``iss``/``sid``, so PyJWT checks them directly.
+    (https://shopify.dev/docs/api/checkout-ui-extensions/latest/apis/session-token)
+
+    **WooCommerce**: ``?token=`` computed by the companion plugin from the order key, which only
+    the customer's thank-you page knows::
+
+        token = hex(HMAC-SHA256(key=<the shop's webhook secret>,
+                                msg="{shop}|{order_id}|{order_key}"))
+
+    ``shop`` is the store's host name as configured (``shop.domain``), ``order_id`` the decimal
+    order id, ``order_key`` WooCommerce's ``wc_order_...`` key, UTF-8, hex in lower case. In PHP:
+    ``hash_hmac('sha256', "$shop|$order_id|" . $order->get_order_key(), $secret)``.
+
+Answers
+    200 with :func:`aftersale_kit.content.blocks_payload` (``{"status": "ready", "blocks": [...]}``
+    with HTML and structured data per block); 202 ``{"status": "pending"}`` while nothing can be
+    decided yet (the order is not visible yet or not paid); 401 for a missing, forged or expired
+    token or one for another shop; 404 for an unknown shop, an unknown order, and another
+    customer's order (indistinguishable on purpose).
+
+Race with the webhook
+    The page often renders before ``orders/paid`` arrives. Then the order is fetched through the
+    adapter and decided through the same :meth:`Processor.decide_order` (``decide_once``), so the
+    later webhook finds the decision and creates nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+
+from ..core.errors import NotFoundError
+from ..core.model import EventKind, FinancialStatus, Order
+from .effects import Processor
+from .logs import log_event
+from .metrics import Metrics
+from .shops import ShopEntry, ShopRegistry
+
+__all__ = ["BlockResult", "BlockService", "woocommerce_block_token"]
+
+_PAID = (FinancialStatus.PAID, FinancialStatus.PARTIALLY_REFUNDED)
+_LEEWAY = 10
+
+
+def woocommerce_block_token(*, secret: str, shop: str, order_id: str, order_key: str) -> str:
+    """The token the companion plugin puts in ``?token=`` (see the module docstring)."""
+    message = f"{shop}|{order_id}|{order_key}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class BlockResult:
+    status: int
+    body: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _error(status: int, message: str) -> BlockResult:
+    return BlockResult(status, {"status": "error", "error": message})
+
+
+def _numeric_id(order_id: str) -> str:
+    """``gid://shopify/Order/123`` (or OrderIdentity) -> ``123``."""
+    return order_id.rsplit("/", 1)[-1].split("?", 1)[0]
+
+
+class BlockService:
+    def __init__(self, *, registry: ShopRegistry, processor: Processor, metrics: Metrics) -> None:
+        self.registry = registry
+        self.processor = processor
+        self.store = processor.store
+        self.metrics = metrics
+
+    def get(
+        self,
+        platform: str,
+        shop: str,
+        order_id: str,
+        *,
+        authorization: str | None,
+        token: str | None,
+    ) -> BlockResult:
+        result = self._get(platform, shop, order_id, authorization=authorization, token=token)
+        self.metrics.blocks.labels(platform, str(result.status)).inc()
+        return result
+
+    def _get(
+        self,
+        platform: str,
+        shop: str,
+        order_id: str,
+        *,
+        authorization: str | None,
+        token: str | None,
+    ) -> BlockResult:
+        entry = self.registry.get(platform, shop)
+        if entry is None or self.processor.uninstalled(entry.domain):
+            return _error(404, "unknown shop")
+        if platform == "shopify":
+            order_id = _numeric_id(order_id)
+            claims = self._shopify_claims(entry, authorization)
+            if isinstance(claims, BlockResult):
+                return claims
+            order = self._order(entry, order_id)
+            if order is None:
+                return BlockResult(202, {"status": "pending"})
+            if not _customer_matches(claims, order):
+                return _error(404, "unknown order")
+        else:
+            if not token:
+                return _error(401, "missing ?token=")
+            order = self._order(entry, order_id)
+            if order is None or not self._woo_token_ok(entry, order, token):
+                return _error(404, "unknown order")
+        return self._blocks(entry, order)
+
+    # -- authentication -------------------------------------------------------------------------
+
+    def _shopify_claims(
+        self, entry: ShopEntry, authorization: str | None
+    ) -> dict[str, Any] | BlockResult:
+        scheme, _, raw = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not raw.strip():
+            return _error(401, "missing Authorization: Bearer <session token>")
+        audience = self.registry.settings.shopify_api_key
+        if not audience:
+            log_event(logging.ERROR, "shopify_api_key is not configured; block tokens refused")
+            return _error(401, "the service has no Shopify client id configured")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                raw.strip(),
+                entry.token_secret,
+                algorithms=["HS256"],
+                audience=audience,
+                leeway=_LEEWAY,
+                options={"require": ["exp", "nbf", "aud", "dest"]},
+            )
+        except jwt.PyJWTError as exc:
+            log_event(
+                logging.INFO, "block token refused", shop=entry.domain, why=type(exc).__name__
+            )
+            return _error(401, "invalid session token")
+        if str(claims.get("dest", "")).rstrip("/").lower() != f"https://{entry.domain}":
+            log_event(logging.INFO, "block token for another shop", shop=entry.domain)
+            return _error(401, "session token is for another shop")
+        return claims
+
+    def _woo_token_ok(self, entry: ShopEntry, order: Order, token: str) -> bool:
+        key = dict(order.platform_ref).get("order_key")
+        if not key:
+            return False
+        expected = woocommerce_block_token(
+            secret=entry.token_secret, shop=entry.domain, order_id=order.id, order_key=key
+        )
+        return hmac.compare_digest(expected, token.strip().lower())
+
+    # -- content --------------------------------------------------------------------------------
+
+    def _order(self, entry: ShopEntry, order_id: str) -> Order | None:
+        if not order_id or not order_id.isascii() or len(order_id) > 64:
+            return None
+        try:
+            return self.processor.order(entry, order_id)
+        except NotFoundError:
+            return None
+
+    def _kind(self, entry: ShopEntry) -> EventKind:
+        triggers = {c.trigger for c in entry.config.campaigns if c.enabled}
+        if EventKind.ORDER_PAID in triggers or EventKind.ORDER_CREATED not in triggers:
+            return EventKind.ORDER_PAID
+        return EventKind.ORDER_CREATED
+
+    def _blocks(self, entry: ShopEntry, order: Order) -> BlockResult:
+        stored = self.store.load_blocks(entry.domain, order.id)
+        if stored is not None:
+            return BlockResult(200, stored)
+        kind = self._kind(entry)
+        record = self.store.decision(shop=entry.domain, order_id=order.id, event_kind=kind)
+        if record is None:
+            if kind is EventKind.ORDER_PAID and order.financial_status not in _PAID:
+                order = self.processor.order(entry, order.id, fresh=True)
+                if order.financial_status not in _PAID:
+                    return BlockResult(202, {"status": "pending"})
+            record, _created = self.processor.decide_order(entry, order, kind)
+        return BlockResult(200, self.processor.render(entry, record, order))
+
+
+def _customer_matches(claims: Mapping[str, Any], order: Order) -> bool:
+    sub = claims.get("sub")
+    if not sub:
+        return True
+    if order.customer is None:
+        return False
+    return _numeric_id(str(sub)) == _numeric_id(order.customer.id)

@@ -1,0 +1,355 @@
+"""What a job does: process an accepted webhook, decide once, and carry out each effect.
+
+Every handler is idempotent, so a job run twice (its worker died after the platform call and
+before ``complete``) changes nothing the second time:
+
+* ``process_event``: re-reads the stored delivery through the adapter (the signature is checked
+  again), enriches exactly the fields the shop's campaigns need and calls
+  :meth:`Store.decide_once` (one decision per shop, order and event kind; limits and budgets are
+  booked in the same transaction). A cancellation or refund stores a marker decision and calls
+  :meth:`Store.reverse_order` (clawback); a decision taken after the marker grants nothing;
+* ``create_coupon``: only while the coupon is still ``planned``; the platform call is idempotent by
+  the deterministic code (a second call finds the same coupon), then ``mark_issued``;
+* ``write_content``: renders the confirmation content, writes it to the order and stores the
+  blocks for the thank-you endpoint (both replace what was there);
+* ``tag_order`` / ``add_gift_note``: tags are a set on the platform;
+* ``deactivate_coupon``: deactivation is idempotent on the platform, then ``mark_deactivated``.
+
+Errors: :class:`PermanentJobError` (and NotAuthorized/InvalidRequest/Payload errors) send the job
+to the dead letters with the reason; everything else is retried by the worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from ..core.campaign import FreeGift, TagOrder
+from ..core.decision import Decision
+from ..core.engine import decide, enrichment_fields
+from ..core.errors import AftersaleKitError, UnknownTopicError, WebhookError
+from ..core.model import EventKind, FinancialStatus, Order
+from ..core.platform import IncomingWebhook, WebhookKind, coupon_spec
+from ..storage import CouponStatus, DecisionRecord, Job, JobKind, ShopState, Store
+from ..storage import customer_key_for
+from .logs import log_event
+from .shops import ShopEntry, ShopRegistry
+
+__all__ = ["REVERSALS", "PermanentJobError", "Processor"]
+
+#: Event kinds that take back what an order got.
+REVERSALS = (EventKind.ORDER_CANCELLED, EventKind.REFUND_CREATED)
+_CLOSED = (FinancialStatus.REFUNDED, FinancialStatus.VOIDED, FinancialStatus.CANCELLED)
+_COMPLIANCE = (
+    WebhookKind.CUSTOMERS_DATA_REQUEST,
+    WebhookKind.CUSTOMERS_REDACT,
+    WebhookKind.SHOP_REDACT,
+)
+
+
+class PermanentJobError(AftersaleKitError):
+    """Retrying cannot help (unknown shop, a stored body that no longer verifies, ...)."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Processor:
+    """The job handlers, shared by the worker, the block endpoint and reconciliation."""
+
+    def __init__(
+        self,
+        *,
+        registry: ShopRegistry,
+        store: Store,
+        clock: Callable[[], datetime] = _now,
+        order_ttl: float = 30.0,
+        compliance_sink: Callable[[str, dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.registry = registry
+        self.store = store
+        self.clock = clock
+        self._order_ttl = order_ttl
+        self._orders: dict[tuple[str, str], tuple[float, Order]] = {}
+        self._orders_lock = threading.Lock()
+        self._states: dict[str, tuple[float, bool]] = {}
+        self.compliance_sink = compliance_sink
+
+    # -- shops ----------------------------------------------------------------------------------
+
+    def entry(self, shop: str) -> ShopEntry:
+        entry = self.registry.by_domain(shop)
+        if entry is None:
+            raise PermanentJobError(f"shop {shop} is not configured in this service")
+        return entry
+
+    def uninstalled(self, shop: str, *, ttl: float = 5.0) -> bool:
+        """Whether the shop uninstalled the app (cached for ``ttl`` seconds)."""
+        now = time.monotonic()
+        cached = self._states.get(shop)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        record = self.store.shop_state(shop)
+        gone = record is not None and record.state == ShopState.UNINSTALLED
+        self._states[shop] = (now + ttl, gone)
+        return gone
+
+    def forget_state(self, shop: str) -> None:
+        self._states.pop(shop, None)
+
+    # -- orders ---------------------------------------------------------------------------------
+
+    def order(self, entry: ShopEntry, order_id: str, *, fresh: bool = False) -> Order:
+        """The order from the platform (cached briefly: several effects of one order)."""
+        key = (entry.domain, order_id)
+        now = time.monotonic()
+        if not fresh:
+            with self._orders_lock:
+                hit = self._orders.get(key)
+            if hit is not None and hit[0] > now:
+                return hit[1]
+        order = entry.adapter.fetch_order(order_id)
+        self.remember(entry, order)
+        return order
+
+    def remember(self, entry: ShopEntry, order: Order) -> None:
+        with self._orders_lock:
+            if len(self._orders) > 10_000:
+                self._orders.clear()
+            self._orders[(entry.domain, order.id)] = (time.monotonic() + self._order_ttl, order)
+
+    # -- deciding -------------------------------------------------------------------------------
+
+    def decide_order(
+        self, entry: ShopEntry, order: Order, kind: EventKind, *, now: datetime | None = None
+    ) -> tuple[DecisionRecord, bool]:
+        """Enrich what the campaigns need and decide once for ``(shop, order, kind)``."""
+        now = now or self.clock()
+        existing = self.store.decision(shop=entry.domain, order_id=order.id, event_kind=kind)
+        if existing is not None:
+            return existing, False
+        config = entry.config
+        fields = enrichment_fields(config.campaigns, event=kind)
+        if fields:
+            order = entry.adapter.enrich(order, fields)
+        self.remember(entry, order)
+        closed = order.cancelled_at is not None or order.financial_status in _CLOSED
+
+        def run(counters: Any) -> Decision:
+            if kind not in REVERSALS and (closed or self._reversed(entry.domain, order.id)):
+                return _empty(entry, order.id, kind, now)
+            return decide(
+                config,
+                order,
+                event=kind,
+                counters=counters,
+                now=now,
+                code_secret=entry.code_secret,
+            )
+
+        return self.store.decide_once(
+            shop=entry.domain,
+            order_id=order.id,
+            event_kind=kind,
+            customer_key=customer_key_for(order),
+            decide=run,
+            now=now,
+        )
+
+    def _reversed(self, shop: str, order_id: str) -> bool:
+        return any(
+            self.store.decision(shop=shop, order_id=order_id, event_kind=k) is not None
+            for k in REVERSALS
+        )
+
+    def clawback(self, entry: ShopEntry, order_id: str, kind: EventKind) -> None:
+        """Mark the order reversed (so a late ``paid`` grants nothing), then take back what it
+        got: unused coupons revoked and deactivated, bookings reversed."""
+        now = self.clock()
+        self.store.decide_once(
+            shop=entry.domain,
+            order_id=order_id,
+            event_kind=kind,
+            customer_key=None,
+            decide=lambda _counters: _empty(entry, order_id, kind, now),
+            now=now,
+        )
+        back = self.store.reverse_order(
+            shop=entry.domain, order_id=order_id, reason=kind.value, now=now
+        )
+        log_event(
+            logging.INFO,
+            "clawback",
+            shop=entry.domain,
+            order_id=order_id,
+            kind=kind.value,
+            campaigns=list(back.campaigns),
+            coupons=len(back.coupons),
+        )
+
+    # -- jobs -----------------------------------------------------------------------------------
+
+    def handle(self, job: Job) -> None:
+        kind = job.kind
+        if kind == JobKind.PROCESS_EVENT:
+            self.process_event(job)
+        elif kind == JobKind.CREATE_COUPON:
+            self.create_coupon(job)
+        elif kind == JobKind.WRITE_CONTENT:
+            self.write_content(job)
+        elif kind in (JobKind.TAG_ORDER, JobKind.ADD_GIFT_NOTE):
+            self.tag_order(job)
+        elif kind == JobKind.DEACTIVATE_COUPON:
+            self.deactivate_coupon(job)
+        else:
+            raise PermanentJobError(f"unknown job kind {kind!r}")
+
+    def webhook_of(self, job: Job) -> tuple[ShopEntry, IncomingWebhook] | None:
+        event = self.store.event(int(job.payload["event_id"]))
+        if event is None or event.redacted:
+            return None
+        entry = self.entry(event.shop)
+        try:
+            webhook = entry.adapter.verify_webhook(dict(event.headers), event.body)
+        except UnknownTopicError:
+            return None
+        except WebhookError as exc:
+            raise PermanentJobError(f"stored event {event.id} no longer verifies: {exc}") from exc
+        return entry, webhook
+
+    def process_event(self, job: Job) -> None:
+        found = self.webhook_of(job)
+        if found is None:
+            return
+        entry, webhook = found
+        kind = webhook.kind
+        if kind in _COMPLIANCE:
+            from .compliance import handle_compliance
+
+            handle_compliance(self, entry, webhook)
+            return
+        if kind is WebhookKind.APP_UNINSTALLED:
+            self.store.set_shop_state(
+                shop=entry.domain, platform=entry.platform, state=ShopState.UNINSTALLED
+            )
+            self.forget_state(entry.domain)
+            log_event(logging.INFO, "shop uninstalled", shop=entry.domain)
+            return
+        event_kind = webhook.event_kind
+        if event_kind is None:
+            return  # ping, order_updated: nothing to do
+        order_id = webhook.order_id or (webhook.order.id if webhook.order else None)
+        if order_id is None:
+            raise PermanentJobError(f"{webhook.topic} from {entry.domain} names no order")
+        if event_kind in REVERSALS:
+            self.clawback(entry, order_id, event_kind)
+            self.store.link_event(
+                int(job.payload["event_id"]), order_id=order_id, customer_key=None
+            )
+            return
+        order = webhook.order if webhook.order is not None else self.order(entry, order_id)
+        record, created = self.decide_order(entry, order, event_kind)
+        self.store.link_event(
+            int(job.payload["event_id"]), order_id=order.id, customer_key=customer_key_for(order)
+        )
+        log_event(
+            logging.INFO,
+            "decided" if created else "already decided",
+            shop=entry.domain,
+            order_id=order.id,
+            kind=event_kind.value,
+            fired=list(record.decision.fired),
+        )
+
+    def _decision(self, job: Job) -> tuple[ShopEntry, DecisionRecord]:
+        entry = self.entry(job.shop)
+        record = self.store.decision(
+            shop=job.shop,
+            order_id=str(job.payload["order_id"]),
+            event_kind=EventKind(job.payload["event_kind"]),
+        )
+        if record is None:
+            raise PermanentJobError(f"job {job.id}: its decision is gone (shop redacted?)")
+        return entry, record
+
+    def create_coupon(self, job: Job) -> None:
+        planned = job.planned_action()
+        coupon = self.store.coupon(job.shop, planned.idempotency_key)
+        if coupon is None or coupon.status != CouponStatus.PLANNED:
+            return  # issued by an earlier run, or revoked before it existed: never create
+        entry, record = self._decision(job)
+        order = self.order(entry, record.order_id)
+        spec = coupon_spec(planned, order, entry.config.settings, record.decided_at)
+        ref = entry.adapter.create_coupon(spec)
+        self.store.mark_issued(
+            shop=job.shop, idempotency_key=planned.idempotency_key, platform_id=ref.platform_id
+        )
+        log_event(
+            logging.INFO,
+            "coupon issued",
+            shop=job.shop,
+            order_id=record.order_id,
+            campaign=planned.campaign_id,
+            created=ref.created,
+        )
+
+    def render(self, entry: ShopEntry, record: DecisionRecord, order: Order) -> dict[str, Any]:
+        """The thank-you blocks of a decision, stored for the block endpoint."""
+        from ..content import blocks_payload
+
+        payload = blocks_payload(
+            decision=record.decision,
+            order=order,
+            config=entry.config,
+            now=record.decided_at,
+            renderer=entry.renderer,
+        )
+        self.store.save_blocks(entry.domain, order.id, payload)
+        return payload
+
+    def write_content(self, job: Job) -> None:
+        from ..content import confirmation_content
+
+        entry, record = self._decision(job)
+        order = self.order(entry, record.order_id)
+        content = confirmation_content(
+            decision=record.decision,
+            order=order,
+            config=entry.config,
+            now=record.decided_at,
+            renderer=entry.renderer,
+        )
+        entry.adapter.write_content(order, content)
+        self.render(entry, record, order)
+
+    def tag_order(self, job: Job) -> None:
+        action = job.planned_action().action
+        if not isinstance(action, TagOrder | FreeGift):
+            raise PermanentJobError(f"job {job.id}: {type(action).__name__} is not a tag")
+        entry = self.entry(job.shop)
+        order = self.order(entry, str(job.payload["order_id"]))
+        entry.adapter.tag_order(order, [action.tag])
+
+    def deactivate_coupon(self, job: Job) -> None:
+        entry = self.entry(job.shop)
+        entry.adapter.deactivate_coupon(str(job.payload["code"]))
+        self.store.mark_deactivated(shop=job.shop, idempotency_key=str(job.payload["coupon_key"]))
+        log_event(
+            logging.INFO,
+            "coupon deactivated",
+            shop=job.shop,
+            order_id=str(job.payload.get("order_id")),
+            campaign=str(job.payload.get("campaign_id")),
+        )
+
+
+def _empty(entry: ShopEntry, order_id: str, kind: EventKind, now: datetime) -> Decision:
+    """A decision that grants nothing (the order was cancelled or refunded)."""
+    return Decision(
+        shop=entry.domain, order_id=order_id, event=kind, decided_at=now, outcomes=(), actions=()
+    )

@@ -1,0 +1,49 @@
+"""Prometheus metrics of one service process (a registry per app, so tests can build many)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+__all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.webhooks = Counter(
+            "aftersale_webhooks",
+            "Webhook deliveries by platform and result (accepted, duplicate, rejected)",
+            ["platform", "result", "reason"],
+            registry=r,
+        )
+        self.jobs = Counter(
+            "aftersale_jobs",
+            "Jobs by kind and outcome (processed, failed, retried, dead, dropped)",
+            ["kind", "outcome"],
+            registry=r,
+        )
+        self.effect_seconds = Histogram(
+            "aftersale_effect_seconds",
+            "Time per job, platform calls included",
+            ["kind"],
+            registry=r,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.blocks = Counter(
+            "aftersale_block_requests",
+            "Thank-you block requests by result",
+            ["platform", "result"],
+            registry=r,
+        )
+
+    def rejected(self, platform: str, reason: str) -> None:
+        self.webhooks.labels(platform, "rejected", reason).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,185 @@
+"""The job loop: claim due jobs from the store's outbox, run them, record the outcome.
+
+Several threads per process and several processes per database may run it; the store's leases
+make sure no two of them hold the same job, and a worker that dies (even by SIGKILL) loses its
+lease, so the job comes back after ``lease_seconds``. The handlers are idempotent
+(:mod:`.effects`), so a job interrupted after its platform call is finished by the next claim
+without doing anything twice.
+
+Outcomes per error:
+
+* :class:`~aftersale_kit.core.errors.RateLimitedError`: tried again after its ``retry_after``;
+* NotAuthorized / InvalidRequest / Payload / Config errors and :class:`PermanentJobError`: dead
+  letter with the reason (retrying cannot help; :meth:`Store.requeue` revives it after a fix);
+* anything else (5xx, timeouts, the database): exponential back-off, dead when exhausted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from datetime import timedelta
+
+from ..core.errors import (
+    ConfigError,
+    InvalidRequestError,
+    NotAuthorizedError,
+    PayloadError,
+    RateLimitedError,
+)
+from ..storage import Job, JobKind, JobStatus, backoff_delay
+from .effects import PermanentJobError, Processor
+from .logs import log_event
+from .metrics import Metrics
+
+__all__ = ["Worker"]
+
+_PERMANENT = (PermanentJobError, NotAuthorizedError, InvalidRequestError, PayloadError, ConfigError)
+_COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
+
+
+class Worker:
+    """Runs jobs with ``threads`` threads until :meth:`stop`."""
+
+    def __init__(
+        self,
+        processor: Processor,
+        *,
+        metrics: Metrics | None = None,
+        threads: int = 4,
+        batch: int = 5,
+        lease_seconds: float = 60.0,
+        poll_interval: float = 0.2,
+        retry_base: float = 2.0,
+        retry_cap: float = 3600.0,
+        name: str | None = None,
+    ) -> None:
+        self.processor = processor
+        self.store = processor.store
+        self.metrics = metrics or Metrics()
+        self.threads = threads
+        self.batch = batch
+        self.lease_seconds = lease_seconds
+        self.poll_interval = poll_interval
+        self.retry_base = retry_base
+        self.retry_cap = retry_cap
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> Worker:
+        self._stop.clear()
+        for i in range(self.threads):
+            t = threading.Thread(
+                target=self._loop, args=(f"{self.name}:{i}",), name=f"aftersale-worker-{i}"
+            )
+            t.daemon = True
+            t.start()
+            self._threads.append(t)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout)
+        self._threads.clear()
+
+    def _loop(self, worker_id: str) -> None:
+        while not self._stop.is_set():
+            try:
+                ran = self.run_once(worker_id)
+            except Exception as exc:  # the database is away: wait and try again
+                log_event(logging.WARNING, "claim failed", error=type(exc).__name__)
+                ran = 0
+            if not ran:
+                self._stop.wait(self.poll_interval)
+
+    # -- one round --------------------------------------------------------------------------------
+
+    def run_once(self, worker_id: str | None = None) -> int:
+        """Claim and run up to ``batch`` due jobs; returns how many were claimed."""
+        jobs = self.store.claim(
+            worker_id=worker_id or self.name, limit=self.batch, lease_seconds=self.lease_seconds
+        )
+        for job in jobs:
+            if self._stop.is_set():
+                self.store.release(job)
+                continue
+            self.run_job(job)
+        return len(jobs)
+
+    def run_until_idle(self, *, timeout: float = 30.0) -> None:
+        """Run jobs in this thread until none is due (for tests and ``reconcile``)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.run_once():
+                return
+        raise TimeoutError(f"jobs still due after {timeout} s")
+
+    def run_job(self, job: Job) -> None:
+        kind = job.kind
+        started = time.perf_counter()
+        try:
+            if self._dropped(job):
+                self.store.dead(job, error="the shop uninstalled the app; job dropped")
+                self.metrics.jobs.labels(kind, "dropped").inc()
+                return
+            self.processor.handle(job)
+        except RateLimitedError as exc:
+            at = self.processor.clock() + timedelta(seconds=max(exc.retry_after, 0.01))
+            self._retry(job, exc, self.store.retry(job, error=_reason(exc), at=at))
+        except _PERMANENT as exc:
+            self.store.dead(job, error=_reason(exc))
+            self.metrics.jobs.labels(kind, "dead").inc()
+            log_event(
+                logging.ERROR,
+                "job dead",
+                job_id=job.id,
+                kind=kind,
+                shop=job.shop,
+                error=_reason(exc),
+            )
+        except Exception as exc:
+            delay = backoff_delay(
+                job.attempts,
+                base=timedelta(seconds=self.retry_base),
+                cap=timedelta(seconds=self.retry_cap),
+                jitter_key=str(job.id),
+            )
+            at = self.processor.clock() + delay
+            self._retry(job, exc, self.store.retry(job, error=_reason(exc), at=at))
+        else:
+            self.store.complete(job)
+            self.metrics.jobs.labels(kind, "processed").inc()
+        finally:
+            self.metrics.effect_seconds.labels(kind).observe(time.perf_counter() - started)
+
+    def _retry(self, job: Job, exc: Exception, status: JobStatus | None) -> None:
+        outcome = "dead" if status == JobStatus.DEAD else "retried"
+        self.metrics.jobs.labels(job.kind, "failed").inc()
+        self.metrics.jobs.labels(job.kind, outcome).inc()
+        log_event(
+            logging.WARNING if outcome == "retried" else logging.ERROR,
+            f"job {outcome}",
+            job_id=job.id,
+            kind=job.kind,
+            shop=job.shop,
+            attempts=job.attempts,
+            error=_reason(exc),
+        )
+
+    def _dropped(self, job: Job) -> bool:
+        if not self.processor.uninstalled(job.shop):
+            return False
+        return not (
+            job.kind == JobKind.PROCESS_EVENT and job.payload.get("topic") in _COMPLIANCE_TOPICS
+        )
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]

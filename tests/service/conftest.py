@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aftersale_kit.testing.postgres import require_postgres, temporary_schema
+
+from .harness import shop_yaml
+
+SHOPIFY_ENV = {
+    "SHOP_WEBHOOK_SECRET": "whsec-" + secrets.token_hex(12),
+    "SHOP_API_TOKEN": "",
+    "SHOP_CODE_SECRET": "code-" + secrets.token_hex(12),
+}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'service.db'}"
+        return
+    with temporary_schema(require_postgres(), prefix="service") as url:
+        yield url
+
+
+@pytest.fixture
+def shopify_sandbox() -> Iterator[object]:
+    from aftersale_kit_shopify.sandbox.app import ShopifySandbox
+
+    with ShopifySandbox(shop="svc-shop", seed=7) as sandbox:
+        yield sandbox
+
+
+def write_shopify_config(
+    folder: Path, sandbox: object, *, usage_limit: int | None = None
+) -> tuple[Path, dict[str, str]]:
+    env = {
+        "SHOP_WEBHOOK_SECRET": sandbox.secret,  # type: ignore[attr-defined]
+        "SHOP_API_TOKEN": sandbox.token,  # type: ignore[attr-defined]
+        "SHOP_CODE_SECRET": "code-" + secrets.token_hex(12),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "shop.yaml"
+    path.write_text(
+        shop_yaml(
+            platform="shopify",
+            domain=sandbox.shop_domain,  # type: ignore[attr-defined]
+            base_url=sandbox.url,  # type: ignore[attr-defined]
+            secrets={
+                "webhook_secret": "SHOP_WEBHOOK_SECRET",
+                "api_token": "SHOP_API_TOKEN",
+                "code_secret": "SHOP_CODE_SECRET",
+            },
+            usage_limit=usage_limit,
+        ),
+        encoding="utf-8",
+    )
+    return folder, env
