@@ -122,7 +122,8 @@ class ShopifyHarness:
     def __enter__(self) -> ShopifyHarness:
         self.sandbox.start()
         self.receiver_server.start()
-        self.sandbox.subscribe("orders/paid", self.receiver_server.url + "/webhooks")
+        for topic in ("orders/paid", "refunds/create", "customers/redact"):
+            self.sandbox.subscribe(topic, self.receiver_server.url + "/webhooks")
         # a port nobody listens on: bind, note, close
         probe = SandboxHTTPServer(lambda r: Response(200)).start()
         self.dead_url = probe.url
@@ -225,6 +226,12 @@ class ShopifyHarness:
             headers = {**headers, "X-Shopify-Webhook-Id": str(uuid.uuid4())}
         return dict(headers), body
 
+    def deliveries(self, topic: str) -> list[Delivery]:
+        """What the sandbox delivered on ``topic`` so far (raw headers and bytes)."""
+        self.sandbox.wait_for_deliveries(5.0)
+        with self.receiver.lock:
+            return [(h, b) for h, b in self.receiver.received if h.get("X-Shopify-Topic") == topic]
+
     def signed_webhook(self, topic: str, body: bytes) -> dict[str, str]:
         return {
             "Content-Type": "application/json",
@@ -319,6 +326,46 @@ def test_fetched_order_agrees_with_the_webhook_order(harness: ShopifyHarness) ->
     assert [li.product_id for li in fetched.line_items] == [
         li.product_id for li in hooked.line_items
     ]
+
+
+def test_vendor_sample_order_through_the_sandbox_webhook(harness: ShopifyHarness) -> None:
+    # given Shopify's own sample order (made paid), loaded into the sandbox with fresh ids
+    rest = harness.sandbox.create_order(
+        fixture="shopify_sample_webhook_order_2025",
+        new_id=True,
+        overrides={"financial_status": "paid", "cancelled_at": None, "cancel_reason": None},
+    )
+    order_id = str(rest["id"])
+    # when the sandbox's signed orders/paid delivery reaches the adapter
+    headers, body = harness.order_webhook(order_id)
+    hook = harness.adapter().verify_webhook(headers, body)
+    # then it is the paid sample order, ids exact (above 2**53)
+    assert hook.kind is WebhookKind.ORDER_PAID and hook.order is not None
+    assert hook.order.id == order_id and int(order_id) > 2**53
+    assert [li.title for li in hook.order.line_items] == [li["title"] for li in rest["line_items"]]
+    assert hook.order.total == Money(Decimal(rest["total_price"]), rest["currency"])
+
+
+def test_refund_and_redact_deliveries_from_the_sandbox(harness: ShopifyHarness) -> None:
+    adapter = harness.adapter()
+    order_id = harness.create_paid_order()
+    refund = harness.sandbox.refund(order_id, amount="40.00")
+    (headers, body) = next(
+        (h, b)
+        for h, b in harness.deliveries("refunds/create")
+        if json.loads(b)["id"] == refund["id"]
+    )
+    hook = adapter.verify_webhook(headers, body)
+    assert hook.kind is WebhookKind.REFUND_CREATED and hook.order_id == order_id
+    refunded = adapter.fetch_order(order_id)
+    assert refunded.financial_status.value in ("refunded", "partially_refunded")
+    customer = refunded.customer
+    assert customer is not None
+    harness.sandbox.trigger("customers/redact", customer_id=customer.id)
+    headers, body = harness.deliveries("customers/redact")[-1]
+    redact = adapter.verify_webhook(headers, body)
+    assert redact.kind is WebhookKind.CUSTOMERS_REDACT
+    assert int(order_id) in redact.payload["orders_to_redact"]
 
 
 def test_enrich_reads_exactly_the_requested_fields_once_then_caches(
