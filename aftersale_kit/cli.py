@@ -57,6 +57,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "which campaigns fire for an order (raw platform JSON), and why",
     ),
     "schema": ("aftersale_kit.cli:schema_main", "print the JSON Schema of config files"),
+    "serve": ("aftersale_kit.service.cli:serve_main", "run the webhook service and its worker"),
+    "worker": ("aftersale_kit.service.cli:worker_main", "run service jobs without HTTP"),
+    "reconcile": (
+        "aftersale_kit.service.cli:reconcile_main",
+        "process orders the webhooks missed",
+    ),
 }
 
 #: Used for coupon codes when the config names no code secret or its variable is unset. Codes

@@ -1,0 +1,186 @@
+"""``aftersale-kit serve``, ``aftersale-kit worker`` and ``aftersale-kit reconcile``.
+
+Exit codes: 0 success, 1 a problem with the configuration or the database (printed without a
+traceback), 2 wrong usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..core.errors import AftersaleKitError, ConfigError
+
+__all__ = ["reconcile_main", "serve_main", "worker_main"]
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", required=True, help="a shop's config file, or a folder with one file per shop"
+    )
+    parser.add_argument(
+        "--db",
+        default=None,
+        help="database URL (sqlite:///./aftersale.db or postgresql://user@host/db); "
+        "default: ./aftersale.db",
+    )
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+
+
+def _worker_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--threads", type=int, default=4, help="worker threads (default 4)")
+    parser.add_argument(
+        "--lease-seconds",
+        type=float,
+        default=60.0,
+        help="how long a claimed job is held before another worker may take it over",
+    )
+    parser.add_argument("--export-dir", default=None, help="folder for customer data exports")
+
+
+def _open(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    from ..storage import Store
+    from .compliance import export_sink
+    from .effects import Processor
+    from .logs import configure_logging
+    from .shops import load_shops
+
+    registry = load_shops(args.config)
+    configure_logging(
+        secrets=[v for entry in registry for v in entry.secrets.values()],
+        level=getattr(logging, args.log_level.upper()),
+    )
+    store = Store.open(args.db, migrate=True)
+    sink = export_sink(args.export_dir) if getattr(args, "export_dir", None) else None
+    processor = Processor(registry=registry, store=store, compliance_sink=sink)
+    return registry, store, processor
+
+
+def _fail(prog: str, exc: AftersaleKitError) -> int:
+    if isinstance(exc, ConfigError):
+        for problem in exc.problems:
+            print(f"{prog}: {problem}", file=sys.stderr)
+    else:
+        print(f"{prog}: {exc}", file=sys.stderr)
+    return 1
+
+
+def serve_main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="aftersale-kit serve", description="webhook intake, thank-you blocks and the worker"
+    )
+    _common(parser)
+    _worker_options(parser)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--no-worker", action="store_true", help="intake only (run workers apart)")
+    parser.add_argument("--max-body-bytes", type=int, default=None, help="default 1 MiB")
+    args = parser.parse_args(list(argv))
+    try:
+        import uvicorn
+
+        from .app import create_app
+        from .metrics import Metrics
+        from .worker import Worker
+
+        registry, store, processor = _open(args)
+        metrics = Metrics()
+        worker = (
+            None
+            if args.no_worker
+            else Worker(
+                processor, metrics=metrics, threads=args.threads, lease_seconds=args.lease_seconds
+            )
+        )
+        app = create_app(
+            registry=registry,
+            store=store,
+            processor=processor,
+            metrics=metrics,
+            worker=worker,
+            max_body_bytes=args.max_body_bytes,
+        )
+    except AftersaleKitError as exc:
+        return _fail("aftersale-kit serve", exc)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    store.close()
+    return 0
+
+
+def worker_main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="aftersale-kit worker", description="run jobs from the database (no HTTP)"
+    )
+    _common(parser)
+    _worker_options(parser)
+    args = parser.parse_args(list(argv))
+    try:
+        from .worker import Worker
+
+        _registry, store, processor = _open(args)
+        worker = Worker(processor, threads=args.threads, lease_seconds=args.lease_seconds)
+    except AftersaleKitError as exc:
+        return _fail("aftersale-kit worker", exc)
+    done = threading.Event()
+
+    def stop(_signum: int, _frame: object) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    worker.start()
+    print("aftersale-kit worker: running", file=sys.stderr, flush=True)
+    done.wait()
+    worker.stop()
+    store.close()
+    return 0
+
+
+def _since(text: str) -> datetime:
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    if text and text[-1] in units and text[:-1].isdigit():
+        return datetime.now(UTC) - timedelta(**{units[text[-1]]: int(text[:-1])})
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO time like 2026-05-01T00:00:00+00:00 or a span like 6h/2d, got {text!r}"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def reconcile_main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="aftersale-kit reconcile",
+        description="process orders the webhooks missed (idempotent; safe to repeat)",
+    )
+    _common(parser)
+    parser.add_argument("--since", required=True, type=_since, help="ISO time or span (6h, 2d)")
+    parser.add_argument(
+        "--no-jobs", action="store_true", help="only decide; leave the effects to the workers"
+    )
+    args = parser.parse_args(list(argv))
+    try:
+        from .reconcile import reconcile
+        from .worker import Worker
+
+        _registry, store, processor = _open(args)
+        report = reconcile(processor, since=args.since)
+        if not args.no_jobs:
+            Worker(processor, threads=1).run_until_idle(timeout=600)
+    except AftersaleKitError as exc:
+        return _fail("aftersale-kit reconcile", exc)
+    print(
+        f"seen {report.seen} orders: {report.decided} decided now, {report.already} already "
+        f"decided, {report.reversed} clawed back, {len(report.errors)} errors"
+    )
+    for error in report.errors:
+        print(f"aftersale-kit reconcile: {error}", file=sys.stderr)
+    store.close()
+    return 1 if report.errors else 0
