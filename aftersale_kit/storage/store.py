@@ -16,6 +16,7 @@ from typing import Any, Literal
 from sqlalchemy import delete, exists
 
 from ..core.decision import Decision
+from ..core.engine import customer_key as engine_customer_key
 from ..core.model import EventKind, Order
 from ..core.ports import Counters, CustomerUsage
 from . import compliance, coupons, decisions, events, ledger, migrate, outbox, shops
@@ -40,12 +41,10 @@ __all__ = ["Clawback", "Store", "customer_key_for"]
 
 
 def customer_key_for(order: Order) -> str | None:
-    """The key per-customer limits count under: the customer id, else ``email:<lowercased>``
-    for a guest, else ``None`` (a guest without an e-mail address is not counted)."""
-    email = order.customer.email if order.customer and order.customer.email else order.email
-    return compliance.customer_key(
-        customer_id=order.customer.id if order.customer else None, email=email
-    )
+    """The key the engine counts per-customer limits under (``core.engine.customer_key``): the
+    customer id, else ``email:<lowercased>`` for a guest, else ``None``. Pass it to
+    :meth:`Store.decide_once` so bookings land where the engine reads."""
+    return engine_customer_key(order)
 
 
 @dataclass(frozen=True, slots=True)

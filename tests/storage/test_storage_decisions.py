@@ -103,7 +103,12 @@ def test_concurrent_orders_of_one_customer_respect_the_per_customer_limit(store:
     shop_config = config(coupon_campaign(max_uses_per_customer=1))
     orders = [order(f"o{i}", email="Anna@Example.org") for i in range(12)]
     fired = run_concurrently(store, shop_config, orders)
-    assert fired.count(True) == 1
+    details = [
+        (r.customer_key, [(x.reason.value, x.detail) for x in r.decision.outcomes])
+        for o in orders
+        for r in store.decisions_for_order(SHOP, o.id)
+    ]
+    assert fired.count(True) == 1, details
     usage = store.counters().customer_usage(SHOP, "welcome-back", "email:anna@example.org")
     assert usage.count == 1
     assert usage.last_at == NOW
