@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aftersale_kit_woocommerce.adapter import WooCommerceAdapter
+from aftersale_kit_woocommerce.adapter import CONTENT_META_KEYS, TAGS_META_KEY, WooCommerceAdapter
 from aftersale_kit_woocommerce.client import WooClient
 from aftersale_kit_woocommerce.coupons import coupon_body, same_coupon
+from aftersale_kit_woocommerce.sandbox import WooCommerceSandbox, running_sandbox
 from aftersale_kit_woocommerce.webhooks import (
     kind_for_order,
     normalize_store,
@@ -41,11 +42,18 @@ from aftersale_kit.core.errors import (
     RateLimitedError,
     SignatureError,
     UnknownTopicError,
+    WebhookError,
 )
 from aftersale_kit.core.model import EventKind
 from aftersale_kit.core.money import Money
 from aftersale_kit.core.normalize.woocommerce import normalize_woocommerce_order
-from aftersale_kit.core.platform import CouponSpec, Platform, WebhookKind
+from aftersale_kit.core.platform import (
+    ConfirmationContent,
+    CouponSpec,
+    IncomingWebhook,
+    Platform,
+    WebhookKind,
+)
 from aftersale_kit.testing.faults import FaultPlan
 from aftersale_kit.testing.httpserver import Request, Response, SandboxHTTPServer, json_response
 from aftersale_kit.testing.tls import make_test_certificate
@@ -781,3 +789,396 @@ def test_enrich_makes_no_call_when_nothing_requested_is_unknown(
         assert adapter.enrich(order, fields) is order
     # then
     assert script.requests == []
+
+
+# -- against the WooCommerce sandbox ------------------------------------------------------------
+
+HOOK_SECRET = "sandbox-hook-secret"
+
+
+@pytest.fixture(scope="module")
+def _sandbox() -> Iterator[WooCommerceSandbox]:
+    with running_sandbox(webhook_secret=HOOK_SECRET) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def shop(_sandbox: WooCommerceSandbox) -> WooCommerceSandbox:
+    _sandbox.reset()
+    return _sandbox
+
+
+def _adapter(shop: WooCommerceSandbox, **options: Any) -> WooCommerceAdapter:
+    options.setdefault("backoff", 0.01)
+    options.setdefault("verify_ssl", str(shop.ca_file) if shop.ca_file else True)
+    return WooCommerceAdapter(
+        url=shop.url,
+        consumer_key=shop.consumer_key,
+        consumer_secret=shop.consumer_secret,
+        webhook_secret=HOOK_SECRET,
+        shop="127.0.0.1",
+        **options,
+    )
+
+
+def _paid_order(
+    shop: WooCommerceSandbox, *, customer: int = 23, product: int = 93, quantity: int = 2
+) -> str:
+    order = shop.create_order(
+        customer_id=customer,
+        email="kundin@example.com",
+        line_items=[{"product_id": product, "quantity": quantity}],
+    )
+    shop.pay(order["id"])
+    return str(order["id"])
+
+
+class Endpoint:
+    """The service's webhook endpoint on loopback: verifies every request with the adapter
+    and answers 200 when it is accepted (as the web service does), 401 when refused."""
+
+    def __init__(self) -> None:
+        self.adapter: WooCommerceAdapter | None = None
+        self.accepted: list[IncomingWebhook] = []
+        self.refused: list[str] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, request: Request) -> Response:
+        assert self.adapter is not None
+        headers = {k: v for k, v in request.headers.items()}
+        try:
+            hook = self.adapter.verify_webhook(headers, request.body)
+        except WebhookError as exc:
+            with self._lock:
+                self.refused.append(str(exc))
+            return Response(401, b"refused")
+        with self._lock:
+            self.accepted.append(hook)
+        return Response(200, b"ok")
+
+    def orders(self, order_id: str) -> list[IncomingWebhook]:
+        with self._lock:
+            return [h for h in self.accepted if h.order_id == order_id]
+
+
+@pytest.fixture(scope="module")
+def _endpoint() -> Iterator[tuple[Endpoint, str]]:
+    endpoint = Endpoint()
+    with SandboxHTTPServer(endpoint) as server:
+        yield endpoint, server.url + "/webhooks/woocommerce"
+
+
+@pytest.fixture
+def endpoint(
+    _endpoint: tuple[Endpoint, str], shop: WooCommerceSandbox
+) -> tuple[Endpoint, str, WooCommerceAdapter]:
+    receiver, url = _endpoint
+    receiver.accepted.clear()
+    receiver.refused.clear()
+    receiver.adapter = _adapter(shop)
+    return receiver, url, receiver.adapter
+
+
+def test_registration_is_idempotent_and_its_ping_is_answered_200(
+    shop: WooCommerceSandbox, endpoint: tuple[Endpoint, str, WooCommerceAdapter]
+) -> None:
+    receiver, url, adapter = endpoint
+    # when: registered twice
+    first = adapter.register_webhooks(url)
+    second = adapter.register_webhooks(url)
+    # then: two subscriptions, each pinged once and the ping accepted with exactly 200
+    assert first == second and len(first) == 2
+    topics = {shop.webhook_state(int(i))["topic"] for i in first}
+    assert topics == {"order.created", "order.updated"}
+    pings = [d for d in shop.deliveries() if d["kind"] == "ping"]
+    assert [p["status"] for p in pings] == [200, 200]
+    assert [h.kind for h in receiver.accepted] == [WebhookKind.PING, WebhookKind.PING]
+    assert receiver.refused == []
+
+
+def test_registration_revives_a_disabled_subscription_with_the_right_secret(
+    shop: WooCommerceSandbox, endpoint: tuple[Endpoint, str, WooCommerceAdapter]
+) -> None:
+    # given: a hand-made subscription with another secret, disabled after failures
+    _, url, adapter = endpoint
+    old = shop.add_webhook("order.updated", url, secret="old-secret", status="disabled")
+    # when
+    ids = adapter.register_webhooks(url)
+    # then: kept (not doubled), active again, signing with the configured secret
+    assert str(old["id"]) in ids and len(ids) == 2
+    state = shop.webhook_state(old["id"])
+    assert state["status"] == "active" and state["secret"] == HOOK_SECRET
+
+
+def test_order_lifecycle_arrives_as_events_by_status(
+    shop: WooCommerceSandbox, endpoint: tuple[Endpoint, str, WooCommerceAdapter]
+) -> None:
+    receiver, url, adapter = endpoint
+    adapter.register_webhooks(url)
+
+    def kinds_after(step: Callable[[], object], order_id: str) -> list[WebhookKind]:
+        before = len(receiver.orders(order_id))
+        step()
+        assert shop.wait_for_webhooks(5)
+        return [h.kind for h in receiver.orders(order_id)[before:]]
+
+    # given: a checkout (order.created and order.updated, still pending)
+    order = shop.create_order(customer_id=23, line_items=[{"product_id": 93}])
+    oid = str(order["id"])
+    assert shop.wait_for_webhooks(5)
+    assert {h.kind for h in receiver.orders(oid)} == {WebhookKind.ORDER_UPDATED}
+    # then: each transition is the event of its status
+    assert set(kinds_after(lambda: shop.pay(int(oid)), oid)) == {WebhookKind.ORDER_PAID}
+    shop.skew_clock(3600)  # shipped an hour after payment
+    assert set(kinds_after(lambda: shop.complete(int(oid)), oid)) == {WebhookKind.ORDER_FULFILLED}
+    assert set(kinds_after(lambda: shop.refund(int(oid)), oid)) == {WebhookKind.REFUND_CREATED}
+    other = shop.create_order(customer_id=23, line_items=[{"product_id": 93}])
+    assert set(kinds_after(lambda: shop.hold(other["id"]), str(other["id"]))) == {
+        WebhookKind.ORDER_UPDATED
+    }
+    assert set(kinds_after(lambda: shop.cancel(other["id"]), str(other["id"]))) == {
+        WebhookKind.ORDER_CANCELLED
+    }
+    assert receiver.refused == []
+
+
+def test_paid_and_completed_at_once_is_a_paid_event(
+    shop: WooCommerceSandbox, endpoint: tuple[Endpoint, str, WooCommerceAdapter]
+) -> None:
+    # given: a virtual order that goes from pending straight to completed on payment
+    receiver, url, adapter = endpoint
+    adapter.register_webhooks(url)
+    order = shop.create_order(customer_id=23, line_items=[{"product_id": 93}])
+    oid = str(order["id"])
+    # when
+    shop.pay(int(oid))
+    shop.complete(int(oid))
+    assert shop.wait_for_webhooks(5)
+    # then: the campaign trigger "paid" is not lost
+    last = receiver.orders(oid)[-1]
+    assert last.order is not None and last.payload["status"] == "completed"
+    assert last.kind is WebhookKind.ORDER_PAID
+
+
+def test_redelivery_of_the_same_state_keeps_the_dedupe_key(
+    shop: WooCommerceSandbox, endpoint: tuple[Endpoint, str, WooCommerceAdapter]
+) -> None:
+    # given: a paid order and its subscriptions
+    receiver, url, adapter = endpoint
+    ids = adapter.register_webhooks(url)
+    oid = _paid_order(shop)
+    assert shop.wait_for_webhooks(5)
+    updated = next(int(i) for i in ids if shop.webhook_state(int(i))["topic"] == "order.updated")
+    # when: the same state is delivered again a few seconds later (a new Delivery-ID)
+    shop.skew_clock(5)
+    shop.trigger_webhook(updated, int(oid))
+    assert shop.wait_for_webhooks(5)
+    # then
+    hooks = receiver.orders(oid)
+    assert len({h.delivery_id for h in hooks}) >= 2
+    paid = [h for h in hooks if h.kind is WebhookKind.ORDER_PAID]
+    assert len(paid) >= 2 and len({h.dedupe_key for h in paid}) == 1
+
+
+def test_php_encoded_delivery_with_unicode_verifies(
+    shop: WooCommerceSandbox, endpoint: tuple[Endpoint, str, WooCommerceAdapter]
+) -> None:
+    receiver, url, adapter = endpoint
+    adapter.register_webhooks(url)
+    order = shop.create_order(
+        customer_id=23,
+        email="jürgen@example.com",
+        line_items=[{"product_id": 93, "name": "Kaffee – Bohne/ganz"}],
+    )
+    shop.pay(order["id"])
+    assert shop.wait_for_webhooks(5)
+    sent = [d for d in shop.deliveries() if d["kind"] == "delivery"]
+    assert sent and "\\u2013" in sent[-1]["body"] and "\\/" in sent[-1]["body"]
+    hook = receiver.orders(str(order["id"]))[-1]
+    assert hook.order is not None
+    assert hook.order.line_items[0].title == "Kaffee – Bohne/ganz"
+    assert receiver.refused == []
+
+
+@pytest.mark.parametrize(("query_string_auth", "auth"), [(False, "basic"), (True, "query_string")])
+def test_https_with_basic_or_query_string_auth(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, query_string_auth: bool, auth: str
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with running_sandbox(https=True, cert_dir=tmp_path) as tls_shop:
+        oid = _paid_order(tls_shop)
+        adapter = _adapter(tls_shop, query_string_auth=query_string_auth)
+        order = adapter.fetch_order(oid)
+        log = tls_shop.requests()
+    assert order.id == oid
+    assert log[-1]["auth"] == auth
+    assert tls_shop.consumer_secret not in caplog.text
+
+
+def test_content_and_tags_are_meta_only_and_never_recalculate_a_paid_order(
+    shop: WooCommerceSandbox,
+) -> None:
+    # given: a paid order
+    oid = _paid_order(shop)
+    adapter = _adapter(shop, content_note=True)
+    order = adapter.fetch_order(oid)
+    totals = {k: shop.order(int(oid))[k] for k in ("total", "discount_total", "total_tax")}
+    content = ConfirmationContent(
+        blocks=({"type": "coupon", "code": "danke-1"},), html="<p>Danke!</p>", text="Danke!"
+    )
+    # when: content twice, tags twice
+    adapter.write_content(order, content)
+    adapter.write_content(order, content)
+    adapter.tag_order(order, ["vip", "free-gift"])
+    adapter.tag_order(order, ["VIP", "newsletter"])
+    # then: the meta is there once per key, nothing was recalculated, one customer note e-mailed
+    meta = shop.order_meta(int(oid))
+    keys = [m["key"] for m in meta]
+    assert all(keys.count(k) == 1 for k in (*CONTENT_META_KEYS, TAGS_META_KEY))
+    values = {m["key"]: m["value"] for m in meta}
+    assert json.loads(values["_aftersale_kit_blocks"])["blocks"] == [
+        {"type": "coupon", "code": "danke-1"}
+    ]
+    assert values["_aftersale_kit_email_text"] == "Danke!"
+    assert values[TAGS_META_KEY] == "vip, free-gift, newsletter"
+    assert shop.recalculations() == []
+    assert {k: shop.order(int(oid))[k] for k in totals} == totals
+    assert [e["note"] for e in shop.customer_emails()] == ["Danke!"]
+    puts = [r for r in shop.requests() if r["method"] == "PUT"]
+    assert puts and all(set(r["body"]) == {"meta_data"} for r in puts)
+
+
+def test_the_sandbox_does_record_a_recalculation_when_line_items_are_sent(
+    shop: WooCommerceSandbox,
+) -> None:
+    """The control for the test above: the record is not empty by construction."""
+    oid = _paid_order(shop)
+    line = shop.order(int(oid))["line_items"][0]
+    shop.client().put(f"orders/{oid}", {"line_items": [{"id": line["id"], "quantity": 5}]})
+    assert len(shop.recalculations()) == 1
+
+
+def test_a_different_coupon_under_the_same_code_is_refused_naming_the_conflict(
+    shop: WooCommerceSandbox,
+) -> None:
+    adapter = _adapter(shop)
+    adapter.create_coupon(_spec(code="danke-1", email="a@example.com"))
+    with pytest.raises(InvalidRequestError) as info:
+        adapter.create_coupon(_spec(code="DANKE-1", value=Decimal(20), email="b@example.com"))
+    message = str(info.value)
+    assert info.value.code == "woocommerce_rest_coupon_code_already_exists"
+    assert "'danke-1' already exists" in message and "amount '20.00' (wanted '20')" not in message
+    assert "amount '10.00' (wanted '20')" in message
+    assert "email restriction ['a@example.com'] (wanted ['b@example.com'])" in message
+    assert len([c for c in shop.coupons() if c["code"] == "danke-1"]) == 1
+
+
+def test_coupon_collections_are_category_slugs(shop: WooCommerceSandbox) -> None:
+    adapter = _adapter(shop)
+    ref = adapter.create_coupon(_spec(code="shirts-10", collections=("t-shirts", "Hoodies")))
+    stored = next(c for c in shop.coupons() if c["id"] == int(ref.platform_id))
+    assert stored["product_categories"] == [14, 16]
+    assert stored["date_expires_gmt"] == "2026-12-24T10:00:00"
+    assert stored["usage_limit"] == 1 and stored["usage_limit_per_user"] == 1
+    assert stored["individual_use"] is True and stored["minimum_amount"] == "50.00"
+    with pytest.raises(InvalidRequestError, match="no product category with slug 'socks'"):
+        adapter.create_coupon(_spec(code="socks-10", collections=("socks",)))
+
+
+def test_deactivation_expires_the_coupon_once(shop: WooCommerceSandbox) -> None:
+    adapter = _adapter(shop)
+    ref = adapter.create_coupon(_spec(code="zurueck-1", ends_at=None))
+    adapter.deactivate_coupon("ZURUECK-1")
+    puts = len([r for r in shop.requests() if r["method"] == "PUT"])
+    adapter.deactivate_coupon("zurueck-1")
+    stored = next(c for c in shop.coupons() if c["id"] == int(ref.platform_id))
+    expires = datetime.fromisoformat(stored["date_expires_gmt"]).replace(tzinfo=UTC)
+    assert expires < datetime.now(UTC)
+    assert len([r for r in shop.requests() if r["method"] == "PUT"]) == puts  # no second write
+
+
+def test_enrichment_reads_history_and_taxonomy_once_and_caches_it(
+    shop: WooCommerceSandbox,
+) -> None:
+    # given: two earlier purchases (one partly refunded), an unpaid one, and this order
+    first = _paid_order(shop, customer=77, quantity=1)  # 3.00
+    shop.refund(int(first), "1.00")
+    _paid_order(shop, customer=77, product=41, quantity=1)  # 544.90
+    shop.create_order(customer_id=77, line_items=[{"product_id": 41}])  # pending: no purchase
+    shop.set_product_terms(93, tags=["bestseller", "Tee & Kaffee"])
+    oid = _paid_order(shop, customer=77, quantity=2)  # 6.00
+    adapter = _adapter(shop)
+    order = adapter.fetch_order(oid)
+    fields = frozenset(
+        {"first_order", "customer.total_spent", "line_items.categories", "line_items.tags"}
+    )
+    # when
+    before = len(shop.requests())
+    enriched = adapter.enrich(order, fields)
+    calls = len(shop.requests()) - before
+    again = adapter.enrich(order, fields)
+    # then
+    assert enriched.customer is not None
+    assert enriched.customer.orders_count == 3
+    assert enriched.customer.total_spent == Money(Decimal("552.90"), "USD")
+    item = enriched.line_items[0]
+    assert item.categories == ("t-shirts",) and item.tags == ("bestseller", "Tee & Kaffee")
+    assert calls == 2  # the customer's orders (one page) and the products
+    assert again == enriched and len(shop.requests()) - before == calls
+
+
+def test_enrichment_fetches_only_what_is_requested(shop: WooCommerceSandbox) -> None:
+    oid = _paid_order(shop, customer=78)
+    adapter = _adapter(shop)
+    order = adapter.fetch_order(oid)
+    before = len(shop.requests())
+    counted = adapter.enrich(order, frozenset({"customer.orders_count"}))
+    new = shop.requests()[before:]
+    assert [(r["path"], r["query"].get("per_page")) for r in new] == [
+        ("/wp-json/wc/v3/orders", "1")
+    ]
+    assert counted.customer is not None and counted.customer.total_spent is None
+    assert counted.line_items[0].categories is None
+
+
+def test_orders_since_reads_every_page_of_changed_orders(shop: WooCommerceSandbox) -> None:
+    # given: an old order, then eight changed ones
+    old = _paid_order(shop)
+    shop.skew_clock(120)
+    since = datetime.now(UTC) + timedelta(seconds=60)
+    changed = {_paid_order(shop) for _ in range(8)}
+    adapter = _adapter(shop, page_size=3)
+    # when
+    before = len(shop.requests())
+    seen = [o.id for o in adapter.orders_since(since)]
+    # then
+    assert set(seen) == changed and old not in seen and len(seen) == len(changed)
+    pages = [r for r in shop.requests()[before:] if r["path"].endswith("/orders")]
+    assert [r["query"]["page"] for r in pages] == ["1", "2", "3"]
+
+
+def test_a_waf_blocking_the_clients_default_user_agent_does_not_block_the_adapter(
+    tmp_path: Path,
+) -> None:
+    with running_sandbox(blocked_user_agents=("WooCommerce-Python-REST-API",)) as waf_shop:
+        oid = _paid_order(waf_shop)
+        assert waf_shop.client().get(f"orders/{oid}").status_code == 403
+        assert _adapter(waf_shop).fetch_order(oid).id == oid
+        with pytest.raises(NotAuthorizedError, match="web application firewall"):
+            _adapter(waf_shop, user_agent="WooCommerce-Python-REST-API/3.0.0").fetch_order(oid)
+
+
+def test_wrong_credentials_leak_nothing_into_messages_or_logs(
+    shop: WooCommerceSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    oid = _paid_order(shop)
+    wrong = WooCommerceAdapter(
+        url=shop.url, consumer_key=shop.consumer_key, consumer_secret="cs_" + "9" * 40
+    )
+    with pytest.raises(NotAuthorizedError) as info:
+        wrong.fetch_order(oid)
+    for text in (str(info.value), caplog.text):
+        assert shop.consumer_key not in text and shop.consumer_secret not in text
+        assert "cs_" + "9" * 40 not in text
+    assert "oauth_consumer_key=***" in caplog.text  # urllib3's request line, scrubbed

@@ -27,8 +27,9 @@ What each method sends (details in the modules beside this one):
   merged with the tags already there;
 * enrichment (:mod:`.enrich`): only the requested unknown fields, cached briefly;
 * ``register_webhooks``: ``order.created`` and ``order.updated`` to the address with the webhook
-  secret; existing subscriptions are kept (re-activated if WooCommerce disabled them after
-  failed deliveries, and given the configured secret if theirs differs);
+  secret; existing subscriptions (same topic and address) are kept, given the configured secret
+  (WooCommerce never shows a webhook's secret) and re-activated if WooCommerce disabled them
+  after failed deliveries;
 * ``orders_since``: ``GET orders?modified_after=...&dates_are_gmt=true`` page by page.
 """
 
@@ -382,13 +383,12 @@ class WooCommerceAdapter:
                 and str(w.get("delivery_url", "")).rstrip("/") == address.rstrip("/")
             ]
             for hook in mine:
-                changes: dict[str, Any] = {}
+                # The secret is write-only (never in a response), so it is set every time:
+                # a subscription made by hand or with an old secret would fail verification.
+                changes: dict[str, Any] = {"secret": secret}
                 if hook.get("status") != "active":
                     changes["status"] = "active"
-                if isinstance(hook.get("secret"), str) and hook.get("secret") != secret:
-                    changes["secret"] = secret
-                if changes:
-                    self.client.put(f"webhooks/{hook['id']}", changes)
+                self.client.put(f"webhooks/{hook['id']}", changes)
                 ids.append(str(hook["id"]))
             if not mine:
                 created = self.client.post(
