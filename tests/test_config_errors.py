@@ -10,11 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from aftersale_kit.content.params import param_problems
 from aftersale_kit.core.config import ParamCheck, load_config, load_config_text
 from aftersale_kit.core.errors import ConfigError
 
 CONFIGS = Path(__file__).resolve().parent / "data" / "configs"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 SHOPIFY = "shop:\n  platform: shopify\n  domain: test.myshopify.com\n  currency: EUR\n"
 WOO = "shop:\n  platform: woocommerce\n  domain: shop.example.de\n  currency: EUR\n"
@@ -516,3 +520,84 @@ def test_problems_are_collected_over_shop_and_campaigns_in_file_order() -> None:
         "shop.yaml:7:15: campaigns[0].priority: expected a whole number, got 'x'",
         "shop.yaml:10:18: campaigns[1].usage_limit: expected a whole number of at least 1, got -1",
     ]
+
+
+# -- never a traceback --------------------------------------------------------------------------
+
+
+def test_deep_nesting_is_refused_before_it_exhausts_the_stack() -> None:
+    assert problems("[" * 5000 + "]" * 5000) == ["shop.yaml:1:65: nested deeper than 64 levels"]
+    assert problems("- " * 3000 + "x\n") == ["shop.yaml:1:129: nested deeper than 64 levels"]
+
+
+SEEDS = [
+    (CONFIGS / "five_mistakes.yaml").read_text(encoding="utf-8"),
+    *(p.read_text(encoding="utf-8") for p in sorted(EXAMPLES.glob("*/shop.yaml"))),
+]
+PIECES = [
+    "",
+    " ",
+    ":",
+    "- ",
+    "[",
+    "]",
+    "{",
+    "}",
+    "'",
+    '"',
+    "\n",
+    "\t",
+    "#",
+    "&a ",
+    "*a",
+    "!!str ",
+    "|",
+    ">",
+    "%",
+    "@",
+    "`",
+    ",",
+    "?",
+    "0",
+    "-1",
+    "1e9",
+    ".inf",
+    "~",
+    "null",
+    "true",
+    "ä",
+    "2026-13-45",
+    "0x1F",
+    "1:30",
+    "\\",
+    "€",
+    "subtotal >=",
+    "any line_items.",
+]
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(
+    seed=st.sampled_from(SEEDS),
+    edits=st.lists(
+        st.tuples(st.floats(0, 1), st.integers(0, 8), st.sampled_from(PIECES)),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_a_mangled_file_gives_problems_never_a_traceback(
+    seed: str, edits: list[tuple[float, int, str]]
+) -> None:
+    # given an example config with a few random edits
+    text = seed
+    for where, cut, piece in edits:
+        pos = int(where * len(text))
+        text = text[:pos] + piece + text[pos + cut :]
+    # when it is loaded (with the content layer's value checks, as the CLI does)
+    try:
+        load_config_text(text, filename="shop.yaml", param_check=param_problems)
+    except ConfigError as exc:
+        # then every problem has a position inside the file
+        lines = text.count("\n") + 2
+        assert exc.problems
+        assert all(1 <= p.line <= lines and p.column >= 1 for p in exc.problems)

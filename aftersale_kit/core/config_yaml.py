@@ -23,6 +23,8 @@ __all__ = [
 
 #: Files larger than this are refused before parsing (a config is a few kilobytes).
 MAX_BYTES = 1_000_000
+#: Deeper nesting is refused (a config needs about six levels; PyYAML composes recursively).
+MAX_DEPTH = 64
 
 _TAG_PREFIX = "tag:yaml.org,2002:"
 
@@ -44,7 +46,11 @@ class _Refused(Exception):
 
 
 class _PlainLoader(yaml.SafeLoader):
-    """A safe loader that refuses anchors, aliases and explicit tags while composing."""
+    """A safe loader that refuses anchors, aliases, explicit tags and deep nesting."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         event = self.peek_event()  # type: ignore[no-untyped-call]
@@ -66,7 +72,13 @@ class _PlainLoader(yaml.SafeLoader):
                 f"tags ({shown}) are not supported; put the value in quotes if it is text",
                 event.start_mark,
             )
-        return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refused(f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _hint(problem: str) -> str:
