@@ -546,6 +546,14 @@ def test_register_webhooks_is_idempotent(harness: ShopifyHarness) -> None:
     )
 
 
+def test_concurrent_registrations_agree(harness: ShopifyHarness) -> None:
+    address = "https://app.example.com/webhooks/concurrent"
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda _: harness.adapter().register_webhooks(address), range(3)))
+    assert results[0] == results[1] == results[2]
+    assert len([s for s in harness.sandbox.subscriptions() if s["uri"] == address]) == 6
+
+
 def test_two_shops_from_many_threads_without_cross_talk() -> None:
     # given two shops, each with its own token, secret and orders
     with ShopifyHarness(shop="shop-north") as north, ShopifyHarness(shop="shop-south") as south:

@@ -23,6 +23,9 @@ What each method sends:
   (shop, order); no call when nothing requested is unknown;
 * webhooks: ``webhookSubscriptionCreate`` for :data:`WEBHOOK_TOPICS`, skipping existing ones (the
   compliance topics are declared in the app's TOML and cannot be subscribed through the API).
+  Subscriptions declared in ``shopify.app.toml`` are not listed by the API: an app that declares
+  its topics there should not call :meth:`ShopifyAdapter.register_webhooks` as well, or every
+  event arrives twice.
 """
 
 from __future__ import annotations
@@ -520,12 +523,21 @@ class ShopifyAdapter:
             payload = data.get("webhookSubscriptionCreate") or {}
             errors = [e for e in payload.get("userErrors") or [] if isinstance(e, Mapping)]
             if errors:
-                raise user_errors_error(
-                    f"webhookSubscriptionCreate {topic}",
-                    errors,
-                    shop=self.shop,
-                    redact=self._redact,
+                # "Address for this topic has already been taken": created meanwhile (a
+                # concurrent registration, or a retried request that had succeeded).
+                again = next(
+                    (
+                        s
+                        for s in self._subscriptions()
+                        if s.get("topic") == topic and s.get("uri") == address
+                    ),
+                    None,
                 )
+                if again is None:
+                    what = f"webhookSubscriptionCreate {topic}"
+                    raise user_errors_error(what, errors, shop=self.shop, redact=self._redact)
+                ids.append(str(again["id"]))
+                continue
             ids.append(str((payload.get("webhookSubscription") or {}).get("id")))
             log.info("shopify %s: subscribed %s", self.shop, topic)
         return ids
