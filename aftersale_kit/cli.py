@@ -407,6 +407,12 @@ def evaluate_payload(
             f"this is a {platform} order, but {config.source} is for a {settings.platform} shop"
         )
     order = normalize_order(payload, platform=platform, shop=settings.domain)
+    if order.currency != settings.currency and warn is not None:
+        print(
+            f"warning: the order is in {order.currency}, the shop in {settings.currency}; "
+            f"the order's amounts are compared as if they were {settings.currency}",
+            file=warn,
+        )
     if enrichment is not None:
         order = apply_enrichment(order, enrichment, source=enrichment_source)
     if event is None:
@@ -459,6 +465,11 @@ def _action_json(action: Action) -> dict[str, Any]:
     return fields
 
 
+def _cost_currency(order: Order, decision: Decision) -> str:
+    """Costs are in the shop currency (that of the planned actions)."""
+    return decision.actions[0].cost.currency if decision.actions else order.currency
+
+
 def decision_json(order: Order, decision: Decision) -> dict[str, Any]:
     """The decision as JSON-ready data (money as decimal strings)."""
     total = sum((a.cost.amount for a in decision.actions), Decimal(0))
@@ -491,7 +502,10 @@ def decision_json(order: Order, decision: Decision) -> dict[str, Any]:
             }
             for a in decision.actions
         ],
-        "total_cost": {"amount": str(total.quantize(Decimal("0.01"))), "currency": order.currency},
+        "total_cost": {
+            "amount": str(total.quantize(Decimal("0.01"))),
+            "currency": _cost_currency(order, decision),
+        },
     }
 
 
@@ -545,7 +559,8 @@ def format_decision(order: Order, decision: Decision, *, timezone: str | None = 
                 f"{code}{cost}"
             )
         total = sum((a.cost.amount for a in decision.actions), Decimal(0))
-        lines.append(f"  total cost: {total.quantize(Decimal('0.01'))} {order.currency}")
+        currency = _cost_currency(order, decision)
+        lines.append(f"  total cost: {total.quantize(Decimal('0.01'))} {currency}")
     return "\n".join(lines)
 
 

@@ -344,3 +344,20 @@ def test_dispatch_table_offers_only_commands_whose_module_exists(
     assert main(["ping"]) == 0
     assert json.loads(capsys.readouterr().out) == config_json_schema()
     assert main(["hello"]) == 2
+
+
+def test_evaluate_warns_when_order_and_shop_currency_differ() -> None:
+    result = run(
+        "evaluate",
+        KAFFEE / "shop.yaml",
+        FIXTURES / "shopify" / "shopify_sample_webhook_order_2025.json",
+        "--event",
+        "order_paid",
+    )
+    assert result.returncode == 0
+    assert result.stderr.splitlines()[0] == (
+        "warning: the order is in USD, the shop in EUR; the order's amounts are compared as if "
+        "they were EUR"
+    )
+    # costs are the shop's, in the shop currency
+    assert result.stdout.splitlines()[-1] == "  total cost: 1.80 EUR"
