@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 import requests
 import shopify
-
 from aftersale_kit_shopify.sandbox import ShopifySandbox, activate, running_sandbox
 
 GQL = Callable[..., dict[str, Any]]
@@ -308,8 +307,12 @@ def test_order_fields_for_the_neutral_model_and_enrichment(
                 },
             }
         ],
-        customer={"email": "vip@example.com", "orders_count": 7, "total_spent": "950.50",
-                  "tags": ["vip"]},
+        customer={
+            "email": "vip@example.com",
+            "orders_count": 7,
+            "total_spent": "950.50",
+            "tags": ["vip"],
+        },
         shipping_price="4.90",
         tags=["first"],
         note_attributes=[{"name": "gift", "value": "yes"}],
@@ -474,12 +477,12 @@ def test_metafields_and_tags(sandbox: ShopifySandbox, gql: GQL) -> None:
     assert sandbox.tags()[order_gid] == ["aftersale-coupon", "vip", "loyal"]
 
 
-def test_webhook_subscriptions_are_created_and_listed(
-    sandbox: ShopifySandbox, gql: GQL
-) -> None:
+def test_webhook_subscriptions_are_created_and_listed(sandbox: ShopifySandbox, gql: GQL) -> None:
     create = """mutation($topic: WebhookSubscriptionTopic!, $sub: WebhookSubscriptionInput!) {
       webhookSubscriptionCreate(topic: $topic, webhookSubscription: $sub) {
-        webhookSubscription { id topic format endpoint { ... on WebhookHttpEndpoint { callbackUrl } } }
+        webhookSubscription {
+          id topic format endpoint { ... on WebhookHttpEndpoint { callbackUrl } }
+        }
         userErrors { field message }
       }
     }"""
@@ -523,7 +526,9 @@ def test_query_cost_is_requested_up_front_and_refunded_after(gql: GQL) -> None:
 def test_throttled_with_200_then_recovers_after_waiting(sandbox: ShopifySandbox, gql: GQL) -> None:
     # given a tiny bucket: 25 points, 20 per second back
     sandbox.set_bucket(maximum_available=25, restore_rate=20)
-    mutation = 'mutation { tagsAdd(id: "gid://shopify/Order/1", tags: ["x"]) { userErrors { message } } }'
+    mutation = (
+        'mutation { tagsAdd(id: "gid://shopify/Order/1", tags: ["x"]) { userErrors { message } } }'
+    )
     # when three mutations (10 points each) are sent at once
     first, second, third = gql(mutation), gql(mutation), gql(mutation)
     # then the third is THROTTLED, in a 200, with the cost data and no data
@@ -604,7 +609,7 @@ def test_bad_token_and_unknown_version(sandbox: ShopifySandbox) -> None:
 def test_a_query_above_the_single_query_limit_is_refused(gql: GQL) -> None:
     # 250 line items, each with a product and 20 collections: 2 + 250 * (1 + 1 + 2 + 20) points
     result = gql(
-        "{ order(id: \"gid://shopify/Order/1\") { lineItems(first: 250) { nodes { "
+        '{ order(id: "gid://shopify/Order/1") { lineItems(first: 250) { nodes { '
         "product { collections(first: 20) { nodes { handle } } } } } } }"
     )
     (error,) = result["errors"]
@@ -624,7 +629,8 @@ def test_over_https_with_a_test_certificate(tmp_path: Path) -> None:
             created = json.loads(
                 shopify.GraphQL().execute(CREATE_BASIC, variables={"input": coupon("TLS-1")})
             )
-            orders = json.loads(shopify.GraphQL().execute("{ orders(first: 5) { nodes { name } } }"))
+            listed = shopify.GraphQL().execute("{ orders(first: 5) { nodes { name } } }")
+            orders = json.loads(listed)
         # then both work over TLS
         assert created["data"]["discountCodeBasicCreate"]["userErrors"] == []
         assert orders["data"]["orders"]["nodes"] == [{"name": "#1001"}]
