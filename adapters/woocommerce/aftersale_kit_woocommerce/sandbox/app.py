@@ -193,9 +193,7 @@ class RestApp:
         return None
 
     @staticmethod
-    def _parse_body(
-        request: Request, headers: dict[str, str]
-    ) -> tuple[Any, dict[str, Any]]:
+    def _parse_body(request: Request, headers: dict[str, str]) -> tuple[Any, dict[str, Any]]:
         content_type = headers.get("content-type", "")
         if not request.body:
             return None, {}

@@ -156,9 +156,7 @@ class Authenticator:
         description: str = "",
     ) -> ApiKey:
         if permissions not in ("read", "write", "read_write"):
-            raise ValueError(
-                f"permissions must be read, write or read_write, not {permissions!r}"
-            )
+            raise ValueError(f"permissions must be read, write or read_write, not {permissions!r}")
         with self._lock:
             key = ApiKey(
                 key_id=len(self._keys) + 1,

@@ -55,13 +55,13 @@ def create_term(store: Store, taxonomy: str, body: dict[str, Any]) -> dict[str, 
     if not name:
         raise RestError("empty_term_name", "A name is required for this term.", 400)
     parent = int(body.get("parent") or 0)
-    for term in terms.values():
-        if term["name"].lower() == name.lower() and term.get("parent", 0) == parent:
+    for existing in terms.values():
+        if existing["name"].lower() == name.lower() and existing.get("parent", 0) == parent:
             raise RestError(
                 "term_exists",
                 "A term with the name provided already exists with this parent.",
                 400,
-                resource_id=term["id"],
+                resource_id=existing["id"],
             )
     slug = slugify(str(body.get("slug") or name)) or str(store.new_term_id())
     if any(t["slug"] == slug for t in terms.values()):
@@ -113,9 +113,7 @@ def category_response(store: Store, term: dict[str, Any]) -> dict[str, Any]:
 def tag_response(store: Store, term: dict[str, Any]) -> dict[str, Any]:
     data = dict(term)
     data["count"] = _term_count(store, "product_tag", term["id"])
-    data["_links"] = links(
-        store.site, f"/wc/v3/products/tags/{term['id']}", "/wc/v3/products/tags"
-    )
+    data["_links"] = links(store.site, f"/wc/v3/products/tags/{term['id']}", "/wc/v3/products/tags")
     return data
 
 

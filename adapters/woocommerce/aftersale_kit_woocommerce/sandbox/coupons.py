@@ -177,7 +177,9 @@ def apply_coupon_fields(
         elif key == "limit_usage_to_x_items":
             coupon[key] = None if value == "" else _absint(value)
         elif key == "email_restrictions":
-            emails = [str(e).strip().lower() for e in (value if isinstance(value, list) else [value])]
+            emails = [
+                str(e).strip().lower() for e in (value if isinstance(value, list) else [value])
+            ]
             emails = [e for e in emails if e]
             for email in emails:
                 if not _EMAIL.match(email.replace("*", "x")):

@@ -193,9 +193,7 @@ def order_response(
     if include_meta:
         data["meta_data"] = [m for m in data.get("meta_data", []) if m["key"] in include_meta]
     if exclude_meta:
-        data["meta_data"] = [
-            m for m in data.get("meta_data", []) if m["key"] not in exclude_meta
-        ]
+        data["meta_data"] = [m for m in data.get("meta_data", []) if m["key"] not in exclude_meta]
     extra = {}
     if data.get("customer_id"):
         extra["customer"] = f"/wc/v3/customers/{data['customer_id']}"
@@ -241,7 +239,11 @@ def load_order(store: Store, payload: dict[str, Any]) -> OrderRecord:
         store.customers.setdefault(int(data["customer_id"]), email)
     for refund in data.get("refunds") or []:
         record.refunds.append(
-            {"id": refund["id"], "reason": refund.get("reason", ""), "amount": str(refund.get("total", "0")).lstrip("-")}
+            {
+                "id": refund["id"],
+                "reason": refund.get("reason", ""),
+                "amount": str(refund.get("total", "0")).lstrip("-"),
+            }
         )
     return record
 
@@ -357,8 +359,7 @@ def set_status(store: Store, record: OrderRecord, new_status: str) -> bool:
         add_note(
             store,
             int(data["id"]),
-            f"Order status changed from {STATUS_NAMES[old_status]} "
-            f"to {STATUS_NAMES[new_status]}.",
+            f"Order status changed from {STATUS_NAMES[old_status]} to {STATUS_NAMES[new_status]}.",
         )
     refresh_derived(store, data)
     touch(store, record)
@@ -390,7 +391,9 @@ def add_refund(
     remaining = _money(data.get("total")) - refunded
     value = remaining if amount is None else _money(amount)
     if value <= 0 or value > remaining:
-        raise RestError("woocommerce_rest_cannot_create_order_refund", "Invalid refund amount.", 500)
+        raise RestError(
+            "woocommerce_rest_cannot_create_order_refund", "Invalid refund amount.", 500
+        )
     local, gmt = store.clock.stamps()
     refund = {
         "id": store.new_post_id(),
@@ -423,7 +426,9 @@ def _new_line_item(store: Store, posted: dict[str, Any]) -> dict[str, Any]:
     product = store.products.get(int(posted.get("product_id") or 0))
     variation_id = int(posted.get("variation_id") or 0)
     if posted.get("product_id") and product is None:
-        raise RestError("woocommerce_rest_invalid_product_id", "Product ID provided is invalid.", 400)
+        raise RestError(
+            "woocommerce_rest_invalid_product_id", "Product ID provided is invalid.", 400
+        )
     quantity = int(posted.get("quantity") or 1)
     unit = _money(product["price"]) if product else _money(posted.get("price"))
     total = posted.get("total") if posted.get("total") is not None else unit * quantity
@@ -517,7 +522,9 @@ def _apply_coupons(store: Store, data: dict[str, Any], posted: Any) -> None:
         coupon = next(c for c in store.coupons.values() if c["code"] == code)
         base = sum((_money(li["total"]) for li in lines), Decimal(0))
         amount = _money(coupon["amount"])
-        discount = base * amount / 100 if coupon["discount_type"] == "percent" else min(amount, base)
+        discount = (
+            base * amount / 100 if coupon["discount_type"] == "percent" else min(amount, base)
+        )
         for line in lines:
             share = _money(line["total"]) / base if base else Decimal(0)
             line["total"] = format_decimal(_money(line["total"]) - discount * share)

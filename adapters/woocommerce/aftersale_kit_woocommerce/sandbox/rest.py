@@ -29,13 +29,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Args",
-    "require_key",
     "RestContext",
     "RestRequest",
     "RestResponse",
     "Router",
     "collection_response",
     "links",
+    "require_key",
     "rest_url",
 ]
 
@@ -111,9 +111,7 @@ class Router:
                 for method in methods.split(","):
                     handlers[method.strip()] = handler
                 return
-        self._routes.append(
-            (compiled, {method.strip(): handler for method in methods.split(",")})
-        )
+        self._routes.append((compiled, {method.strip(): handler for method in methods.split(",")}))
 
     def match(self, method: str, route: str) -> tuple[Handler, dict[str, str]]:
         path = route.rstrip("/") or "/"

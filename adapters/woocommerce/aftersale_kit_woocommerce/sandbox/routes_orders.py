@@ -64,9 +64,7 @@ def _body(request: RestRequest) -> dict[str, Any]:
     return request.json if isinstance(request.json, dict) else dict(request.form)
 
 
-def _write(
-    ctx: RestContext, record: OrderRecord, body: dict[str, Any], *, creating: bool
-) -> None:
+def _write(ctx: RestContext, record: OrderRecord, body: dict[str, Any], *, creating: bool) -> None:
     """Apply a write to a copy and commit it only when every part succeeded."""
     store = ctx.store
     draft = OrderRecord(

@@ -135,10 +135,13 @@ class WooCommerceSandbox:
     ) -> None:
         self.ca_file: Path | None = None
         self._tls = tls
+        self._tempdir: tempfile.TemporaryDirectory[str] | None = None
         if https and tls is None:
             from aftersale_kit.testing.tls import make_test_certificate
 
-            directory = cert_dir or Path(tempfile.mkdtemp(prefix="wc-sandbox-tls-"))
+            if cert_dir is None:
+                self._tempdir = tempfile.TemporaryDirectory(prefix="wc-sandbox-tls-")
+            directory = cert_dir or Path(self._tempdir.name if self._tempdir else ".")
             certificate = make_test_certificate(directory, host, "localhost")
             self._tls = certificate.server_context
             self.ca_file = certificate.ca_file
@@ -198,6 +201,9 @@ class WooCommerceSandbox:
     def stop(self) -> None:
         self.webhooks.stop()
         self._server.stop()
+        if self._tempdir is not None:
+            self._tempdir.cleanup()
+            self._tempdir = None
 
     def __enter__(self) -> WooCommerceSandbox:
         return self.start()
@@ -342,9 +348,7 @@ class WooCommerceSandbox:
 
     def pay(self, order_id: int, *, transaction_id: str = "") -> dict[str, Any]:
         """``payment_complete``: processing (sets ``date_paid``), fires ``order.updated``."""
-        return self._transition(
-            order_id, lambda r: payment_complete(self.store, r, transaction_id)
-        )
+        return self._transition(order_id, lambda r: payment_complete(self.store, r, transaction_id))
 
     def complete(self, order_id: int) -> dict[str, Any]:
         """Fulfilled: status completed (sets ``date_completed``)."""

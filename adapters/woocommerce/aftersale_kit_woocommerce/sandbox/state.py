@@ -129,10 +129,7 @@ class Store:
     def new_post_id(self) -> int:
         refund_ids = {r["id"] for o in self.orders.values() for r in o.refunds}
         return self._post_ids.next_free(
-            lambda i: i in self.orders
-            or i in self.coupons
-            or i in self.products
-            or i in refund_ids
+            lambda i: i in self.orders or i in self.coupons or i in self.products or i in refund_ids
         )
 
     def new_term_id(self) -> int:

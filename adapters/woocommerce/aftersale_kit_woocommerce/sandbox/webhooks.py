@@ -127,7 +127,7 @@ class WebhookOptions:
     updated_repeats: tuple[int, int] = (1, 1)
     #: Seconds a queued delivery waits before it runs (Action Scheduler lag).
     delay: float = 0.0
-    #: While a delivery for (webhook, resource) waits, no second one is queued.
+    #: While a delivery for (webhook, resource) waits out ``delay``, no second one is queued.
     coalesce: bool = True
     #: ``woocommerce_max_webhook_delivery_failures``.
     max_failures: int = 5
@@ -299,7 +299,9 @@ class WebhookDispatcher:
 
     def _enqueue(self, webhook_id: int, resource_id: int, *, coalescing: bool) -> None:
         with self._lock:
-            if coalescing and self.options.coalesce:
+            # Coalescing needs a queue lag to coalesce in; with no delay every hook delivers
+            # (deterministic), with a delay bursts collapse as on the platform.
+            if coalescing and self.options.coalesce and self.options.delay > 0:
                 for action in self._queue:
                     if (action.webhook_id, action.resource_id) == (webhook_id, resource_id):
                         return
@@ -366,9 +368,7 @@ class WebhookDispatcher:
             "X-WC-Webhook-Topic": snapshot.topic,
             "X-WC-Webhook-Resource": snapshot.resource,
             "X-WC-Webhook-Event": snapshot.event,
-            "X-WC-Webhook-Signature": signature(
-                body, snapshot.secret, self.options.hash_algorithm
-            ),
+            "X-WC-Webhook-Signature": signature(body, snapshot.secret, self.options.hash_algorithm),
             "X-WC-Webhook-ID": str(snapshot.id),
             "X-WC-Webhook-Delivery-ID": self.delivery_id(snapshot.id),
         }
