@@ -1182,3 +1182,45 @@ def test_wrong_credentials_leak_nothing_into_messages_or_logs(
         assert shop.consumer_key not in text and shop.consumer_secret not in text
         assert "cs_" + "9" * 40 not in text
     assert "oauth_consumer_key=***" in caplog.text  # urllib3's request line, scrubbed
+
+
+def test_a_customer_note_is_not_sent_twice_even_when_its_marker_was_lost(
+    shop: WooCommerceSandbox,
+) -> None:
+    # given: the note went out, but the marker write after it failed (simulated: removed)
+    oid = _paid_order(shop)
+    adapter = _adapter(shop, content_note=True)
+    order = adapter.fetch_order(oid)
+    content = ConfirmationContent(html="<p>Danke, “Kundin”!</p>", text="Danke, “Kundin”!")
+    adapter.write_content(order, content)
+    assert "_aftersale_kit_note" in {m["key"] for m in shop.order_meta(int(oid))}
+    shop.client().put(
+        f"orders/{oid}", {"meta_data": [{"key": "_aftersale_kit_note", "value": None}]}
+    )
+    # when
+    adapter.write_content(order, content)
+    # then: found among the order's notes, not posted again; the marker is back
+    assert len(shop.customer_emails()) == 1
+    assert "_aftersale_kit_note" in {m["key"] for m in shop.order_meta(int(oid))}
+
+
+def test_orders_since_skips_orders_older_than_since_when_the_store_ignores_the_filter(
+    serve: Callable[..., Script],
+) -> None:
+    # given: a store before WooCommerce 5.8, which lists every order whatever modified_after says
+    old = _order(id=1, date_modified_gmt="2026-01-01T00:00:00")
+    new = _order(id=2, date_modified_gmt="2026-11-24T12:00:00")
+    script = serve(json_response(200, [old, new], [("X-WP-Total", "2"), ("X-WP-TotalPages", "1")]))
+    adapter = WooCommerceAdapter(url=script.url, consumer_key=CK, consumer_secret=CS)
+    # when
+    seen = [o.id for o in adapter.orders_since(NOW)]
+    # then
+    assert seen == ["2"]
+    assert script.requests[0].param("modified_after") == "2026-11-24T10:00:00"
+    assert script.requests[0].param("dates_are_gmt") == "true"
+
+
+def test_fetch_order_with_an_id_that_is_no_number_is_not_found() -> None:
+    adapter = WooCommerceAdapter(url="https://example.com", consumer_key=CK, consumer_secret=CS)
+    with pytest.raises(NotFoundError, match="order ids are numbers"):
+        adapter.fetch_order("727/notes")

@@ -21,7 +21,7 @@ What each method sends (details in the modules beside this one):
   companion plugin prints on the thank-you page and in customer e-mails. A body with line items,
   addresses or coupon lines would make WooCommerce recalculate a paid order's totals: never sent.
   With ``content_note=True`` the text also goes out once as a customer-visible order note
-  (WooCommerce e-mails it to the customer);
+  (WooCommerce e-mails it to the customer; meta ``_aftersale_kit_note`` marks it as sent);
 * tags: WooCommerce orders have no tags. They are kept in the order meta ``aftersale_kit_tags``
   (comma-separated; no leading underscore, so the merchant sees it under "Custom Fields"),
   merged with the tags already there;
@@ -35,10 +35,13 @@ What each method sends (details in the modules beside this one):
 
 from __future__ import annotations
 
+import hashlib
+import html
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aftersale_kit.core.campaign import ShopSettings
@@ -46,6 +49,7 @@ from aftersale_kit.core.errors import (
     ConfigError,
     ConfigProblem,
     InvalidRequestError,
+    NotFoundError,
     PayloadError,
 )
 from aftersale_kit.core.fields import FIELDS
@@ -80,6 +84,9 @@ EMAIL_HTML_META_KEY = "_aftersale_kit_email_html"
 EMAIL_TEXT_META_KEY = "_aftersale_kit_email_text"
 CONTENT_META_KEYS = (BLOCKS_META_KEY, HTML_META_KEY, EMAIL_HTML_META_KEY, EMAIL_TEXT_META_KEY)
 TAGS_META_KEY = "aftersale_kit_tags"
+NOTE_META_KEY = "_aftersale_kit_note"
+_TAG = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"\s+")
 _PAGE = 100
 
 
@@ -94,6 +101,25 @@ def _numeric_id(value: str, what: str) -> str:
             f"WooCommerce {what} ids are numbers, got {value!r}", platform=PLATFORM, status=None
         )
     return text
+
+
+def _plain(text: str) -> str:
+    """A note's text as compared: tags stripped, entities decoded, curly quotes and dashes
+    (``wptexturize``) straightened, whitespace collapsed."""
+    out = html.unescape(_TAG.sub(" ", text))
+    for fancy, plain in (("‘", "'"), ("’", "'"), ("“", '"'), ("”", '"'), ("–", "-"), ("—", "-")):
+        out = out.replace(fancy, plain)
+    return _SPACES.sub(" ", out).strip()
+
+
+def _gmt(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
 def _meta(payload: Mapping[str, Any], key: str) -> Any:
@@ -227,7 +253,13 @@ class WooCommerceAdapter:
             ) from exc
 
     def fetch_order(self, order_id: str, *, enrich: frozenset[str] = frozenset()) -> Order:
-        oid = _numeric_id(order_id, "order")
+        if not str(order_id).strip().isdigit():
+            raise NotFoundError(
+                f"WooCommerce store {self.shop}: no order {order_id!r} (order ids are numbers)",
+                platform=PLATFORM,
+                status=None,
+            )
+        oid = str(order_id).strip()
         order = self._order(self.client.get(f"orders/{oid}").data, oid)
         return self.enrich(order, enrich) if enrich else order
 
@@ -235,6 +267,11 @@ class WooCommerceAdapter:
         return self._enricher.enrich(order, fields)
 
     def orders_since(self, since: datetime) -> Iterator[Order]:
+        """Orders modified at or after ``since``, oldest id first, each once.
+
+        ``modified_after`` exists since WooCommerce 5.8; an older store ignores it and lists
+        every order, so the modification date is checked here as well.
+        """
         if since.tzinfo is None:
             raise ValueError("since must be a timezone-aware datetime")
         after = coupons.wc_datetime(since)
@@ -258,6 +295,9 @@ class WooCommerceAdapter:
                 if oid in seen:
                     continue
                 seen.add(oid)
+                modified = _gmt(item.get("date_modified_gmt"))
+                if modified is not None and modified < since.replace(microsecond=0):
+                    continue
                 try:
                     yield normalize_woocommerce_order(item, shop=self.shop)
                 except PayloadError as exc:
@@ -325,13 +365,22 @@ class WooCommerceAdapter:
             self._customer_note_once(oid, content.text.strip())
 
     def _customer_note_once(self, oid: str, text: str) -> None:
-        """Post ``text`` as a customer note unless the order already has it (notes cannot be
-        updated, and each one is e-mailed, so a repeat must not post it again)."""
+        """Post ``text`` as a customer note once. Notes cannot be updated and each one is
+        e-mailed, so a repeat must not post it again: the order meta ``_aftersale_kit_note``
+        holds the digest of the note sent, and the order's notes are searched for the text in
+        case the marker was not written (a failure between the two calls)."""
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        current = self.client.get(f"orders/{oid}", params={"_fields": "id,meta_data"}).data
+        if isinstance(current, Mapping) and _meta(current, NOTE_META_KEY) == digest:
+            return
         notes = self.client.get(f"orders/{oid}/notes", params={"type": "customer"}).data
+        wanted = _plain(text)
         for note in notes if isinstance(notes, list) else ():
-            if isinstance(note, Mapping) and str(note.get("note", "")).strip() == text:
-                return
-        self.client.post(f"orders/{oid}/notes", {"note": text, "customer_note": True})
+            if isinstance(note, Mapping) and _plain(str(note.get("note", ""))) == wanted:
+                break
+        else:
+            self.client.post(f"orders/{oid}/notes", {"note": text, "customer_note": True})
+        self.client.put(f"orders/{oid}", {"meta_data": [{"key": NOTE_META_KEY, "value": digest}]})
 
     def tag_order(self, order: Order, tags: Sequence[str]) -> None:
         oid = _numeric_id(order.id, "order")
