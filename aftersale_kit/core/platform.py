@@ -407,7 +407,7 @@ class Platform(Protocol):
         ...
 
     def orders_since(self, since: datetime) -> Iterator[Order]:
-        """Orders updated after ``since`` (reconciliation sweep), page by page."""
+        """Orders updated at or after ``since`` (reconciliation sweep), page by page."""
         ...
 
 

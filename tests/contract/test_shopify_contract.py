@@ -393,6 +393,31 @@ def test_enrich_reads_exactly_the_requested_fields_once_then_caches(
     assert again.customer is not None and again.customer.orders_count == 3
 
 
+def test_long_orders_are_read_page_by_page(harness: ShopifyHarness) -> None:
+    # given an order with 30 line items (pages hold 25, 10 with collections, 5 in the sweep)
+    since = datetime.now(UTC).replace(microsecond=0)
+    lines = [
+        {"title": f"Tee {i}", "price": "5.00", "product": {"product_type": f"Type {i}"}}
+        for i in range(30)
+    ]
+    rest = harness.sandbox.create_order(line_items=lines, financial_status="paid")
+    order_id = str(rest["id"])
+    adapter = harness.adapter()
+    # when it is fetched, enriched with collections, and swept
+    fetched = adapter.fetch_order(order_id)
+    before = harness.api_requests()
+    enriched = adapter.enrich(fetched, frozenset({LINE_ITEMS_CATEGORIES, LINE_ITEMS_PRODUCT_TYPE}))
+    enrich_requests = harness.api_requests() - before
+    swept = next(o for o in adapter.orders_since(since) if o.id == order_id)
+    # then every line item is there, in order, and enriched
+    expected = [str(li["id"]) for li in rest["line_items"]]
+    assert [li.id for li in fetched.line_items] == expected
+    assert [li.id for li in swept.line_items] == expected
+    assert [li.product_type for li in enriched.line_items] == [f"Type {i}" for i in range(30)]
+    assert all(li.categories == () for li in enriched.line_items)
+    assert enrich_requests == 3  # 10 + 10 + 10
+
+
 def test_enrich_asks_only_for_what_is_missing(harness: ShopifyHarness) -> None:
     order_id = harness.create_paid_order(customer_orders=2)
     adapter = harness.adapter()

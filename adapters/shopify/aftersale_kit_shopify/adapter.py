@@ -311,7 +311,9 @@ class ShopifyAdapter:
         if since.tzinfo is None:
             raise ValueError("since must be a timezone-aware datetime")
         stamp = since.astimezone(UTC).isoformat().replace("+00:00", "Z")
-        search = f"updated_at:>'{stamp}'"
+        # ">=": Shopify's updated_at has whole seconds; an order updated in the same second as
+        # ``since`` must not slip through (a repeat at the boundary is harmless: dedupe).
+        search = f"updated_at:>='{stamp}'"
         sel = q.Selection()
         query = q.orders_since_query(sel)
         after: str | None = None
