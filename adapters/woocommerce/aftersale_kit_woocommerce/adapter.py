@@ -130,7 +130,17 @@ def _meta(payload: Mapping[str, Any], key: str) -> Any:
 
 
 class WooCommerceAdapter:
-    """One WooCommerce store. Thread-safe; several adapters (stores) may run side by side."""
+    """One WooCommerce store. Thread-safe; several adapters (stores) may run side by side.
+
+    ``url``: the site (``https://shop.example``; plain ``http`` signs OAuth 1.0a); ``shop``: the
+    store's host name (default: the URL's), which webhooks must come from. ``timeout`` seconds
+    per attempt; ``max_retries`` further attempts after 5xx/timeouts (idempotent calls) and 429s,
+    waiting ``backoff`` doubled per attempt, or Retry-After up to ``max_retry_after``.
+    ``query_string_auth`` for hosts that drop the Authorization header; ``user_agent`` replaces
+    the client's default, which WAFs block. ``cache_ttl`` seconds for enrichment results;
+    ``individual_use`` for created coupons; ``content_note`` also posts the content's text as a
+    customer note; ``page_size`` orders per page in :meth:`orders_since`.
+    """
 
     name = PLATFORM
 
