@@ -146,8 +146,8 @@ def compile_condition(text: str) -> Condition:
     tokens = _tokenize(text)
     node = _Parser(tokens).parse()
     compiler = _Compiler()
-    test = compiler.predicate(node)
-    return Condition(source=text, fields=frozenset(compiler.fields), _test=test)
+    compiled = compiler.predicate(node)
+    return Condition(source=text, fields=frozenset(compiler.fields), _test=compiled.fn)
 
 
 # -- tokens -------------------------------------------------------------------------------------
@@ -684,13 +684,33 @@ def _time_literal(lit: _Literal) -> datetime:
     return moment
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """A "field op constant" test, kept so that any/all can inline it into their loop."""
+
+    get: Callable[[Any], Any]
+    op: str
+    const: Any
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Fn:
+    """A compiled test and what the combinators may assume about it."""
+
+    fn: Test
+    #: May return an unknown field path; otherwise it returns only ``True`` or ``False``.
+    three_valued: bool
+    shape: _Shape | None = None
+
+
 class _Compiler:
     def __init__(self) -> None:
         self.fields: set[str] = set()
         self._in_item: bool = False
         self._item_fields = 0
 
-    def predicate(self, node: _Node) -> Test:
+    def predicate(self, node: _Node) -> _Fn:
         if isinstance(node, _Or):
             return _or([self.predicate(t) for t in node.terms])
         if isinstance(node, _And):
@@ -725,7 +745,7 @@ class _Compiler:
         self.fields.update(spec.source_fields)
         return spec
 
-    def _quant(self, node: _Quant) -> Test:
+    def _quant(self, node: _Quant) -> _Fn:
         if self._in_item:
             raise ConditionTypeError(
                 f"'{node.kind}' cannot be nested in another any/all/none", column=node.column
@@ -745,11 +765,11 @@ class _Compiler:
         found = _any(body)
         return _not(found) if node.kind == "none" else found
 
-    def _truth(self, node: _Truth) -> Test:
+    def _truth(self, node: _Truth) -> _Fn:
         value = node.value
         if isinstance(value, _Literal) and value.type is FieldType.BOOL:
             constant = bool(value.value)
-            return lambda _: constant
+            return _Fn(lambda _: constant, False)
         if not isinstance(value, _Field) or value.spec.type is not FieldType.BOOL:
             column = value.column
             if isinstance(value, _Field) and value.spec.type is FieldType.TEXT_LIST:
@@ -764,7 +784,9 @@ class _Compiler:
         spec = self._use(value)
         get = spec.getter
         if not (spec.may_be_unknown or spec.may_be_absent):
-            return get  # type: ignore[return-value]  # returns the bool itself
+            return _Fn(get, False)  # type: ignore[arg-type]  # the getter returns the bool
+        if not spec.may_be_unknown:
+            return _Fn(lambda o: get(o) is True, False)
         path = _missing(spec)
 
         def truth(o: Any) -> bool | str:
@@ -773,9 +795,9 @@ class _Compiler:
                 return path
             return v is True
 
-        return truth
+        return _Fn(truth, True)
 
-    def _empty(self, node: _Empty) -> Test:
+    def _empty(self, node: _Empty) -> _Fn:
         value = node.value
         if not isinstance(value, _Field) or value.spec.type not in (
             FieldType.TEXT,
@@ -796,9 +818,9 @@ class _Compiler:
                 return not negated
             return (len(v) == 0) is not negated  # type: ignore[arg-type]
 
-        return empty
+        return _Fn(empty, spec.may_be_unknown)
 
-    def _compare(self, node: _Compare) -> Test:
+    def _compare(self, node: _Compare) -> _Fn:
         op, left, right = node.op, node.left, node.right
         if not isinstance(left, _Field) and not isinstance(right, _Field):
             raise ConditionTypeError(
@@ -813,7 +835,7 @@ class _Compiler:
             return self._membership(op, left, right)
         return self._contains(op, left, right)
 
-    def _equality(self, op: str, left: _Field, right: _Value, column: int) -> Test:
+    def _equality(self, op: str, left: _Field, right: _Value, column: int) -> _Fn:
         ltype = left.spec.type
         if ltype is FieldType.TEXT_LIST:
             raise ConditionTypeError(
@@ -850,7 +872,7 @@ class _Compiler:
             constant = _time_literal(right)
         return self._field_const(op, left, constant)
 
-    def _membership(self, op: str, left: _Value, right: _Value) -> Test:
+    def _membership(self, op: str, left: _Value, right: _Value) -> _Fn:
         if isinstance(left, _List) or (
             isinstance(left, _Field) and left.spec.type is FieldType.TEXT_LIST
         ):
@@ -877,7 +899,10 @@ class _Compiler:
             if isinstance(left, _Field):
                 return self._field_field(op, left, right)
             assert isinstance(left, _Literal)
-            return self._const_field(op, left.value, right)
+            # "x" in list_field is list_field contains "x"
+            return self._field_const(
+                "contains" if op == "in" else "not contains", right, left.value
+            )
         assert isinstance(right, _List) and isinstance(left, _Field)
         ltype = left.spec.type
         if ltype in (FieldType.BOOL, FieldType.DATETIME):
@@ -893,7 +918,7 @@ class _Compiler:
                 )
         return self._field_const(op, left, frozenset(item.value for item in right.items))
 
-    def _contains(self, op: str, left: _Value, right: _Value) -> Test:
+    def _contains(self, op: str, left: _Value, right: _Value) -> _Fn:
         if not isinstance(left, _Field) or left.spec.type not in (
             FieldType.TEXT,
             FieldType.TEXT_LIST,
@@ -915,47 +940,31 @@ class _Compiler:
             return self._field_field(op, left, right)
         return self._field_const(op, left, right.value)
 
-    # closures
-
-    def _field_const(self, op: str, ref: _Field, c: Any) -> Test:
+    def _field_const(self, op: str, ref: _Field, c: Any) -> _Fn:
         spec = self._use(ref)
         if spec.path in _LOWER_CASE_FIELDS:
             c = _lower(c)
-        get = spec.getter
-        if not (spec.may_be_unknown or spec.may_be_absent):
-            return _fast(op, get, c)
-        test = _OPS[op]
-        absent = _ABSENT_RESULT[op]
         path = _missing(spec)
+        if spec.may_be_unknown:
+            return _Fn(
+                _unknown_vs_const(op, spec.getter, c, path), True, _Shape(spec.getter, op, c, path)
+            )
+        if not spec.may_be_absent:
+            return _Fn(_fast(op, spec.getter, c), False, _Shape(spec.getter, op, c, path))
+        if op in ("==", "!=", "in", "not in"):
+            # None (absent) is unequal to every literal and in no literal list: read it raw
+            get = spec.none_getter or spec.getter
+            return _Fn(_fast(op, get, c), False, _Shape(get, op, c, path))
+        test, getter = _OPS[op], spec.getter
+        absent = _ABSENT_RESULT[op]
 
-        def compare(o: Any) -> bool | str:
-            v = get(o)
-            if v is None:
-                return path
-            if v is ABSENT:
-                return absent
-            return test(v, c)
+        def compare(o: Any) -> bool:
+            v = getter(o)
+            return absent if v is ABSENT else test(v, c)
 
-        return compare
+        return _Fn(compare, False)
 
-    def _const_field(self, op: str, c: Any, ref: _Field) -> Test:
-        spec = self._use(ref)
-        if spec.path in _LOWER_CASE_FIELDS:
-            c = _lower(c)
-        get, path = spec.getter, _missing(spec)
-        negate = op == "not in"
-
-        def member(o: Any) -> bool | str:
-            v = get(o)
-            if v is None:
-                return path
-            if v is ABSENT:
-                return negate
-            return (c in v) is not negate  # type: ignore[operator]
-
-        return member
-
-    def _field_field(self, op: str, left: _Field, right: _Field) -> Test:
+    def _field_field(self, op: str, left: _Field, right: _Field) -> _Fn:
         lspec, rspec = self._use(left), self._use(right)
         lget, rget, lpath, rpath = lspec.getter, rspec.getter, _missing(lspec), _missing(rspec)
         test = _OPS[op]
@@ -972,14 +981,14 @@ class _Compiler:
                 return absent
             return test(a, b)
 
-        return compare
+        return _Fn(compare, lspec.may_be_unknown or rspec.may_be_unknown)
 
 
 # -- closure shapes -----------------------------------------------------------------------------
 
 
 def _fast(op: str, get: Callable[[Any], Any], c: Any) -> Test:
-    """A test of a field that is never unknown or absent against a constant."""
+    """A two-valued test of a field against a constant (the field is never unknown)."""
     if op == "==":
         return lambda o: get(o) == c
     if op == "!=":
@@ -1001,21 +1010,110 @@ def _fast(op: str, get: Callable[[Any], Any], c: Any) -> Test:
     return lambda o: c not in get(o)
 
 
-def _not(p: Test) -> Test:
+def _unknown_vs_const(op: str, get: Callable[[Any], Any], c: Any, path: str) -> Test:
+    """A three-valued test of a field that may be unknown (None) or absent against a constant."""
+    # None and ABSENT equal no literal and are in no literal list: test for a hit first
+    if op == "==":
+
+        def equal(o: Any) -> bool | str:
+            v = get(o)
+            if v == c:
+                return True
+            return path if v is None else False
+
+        return equal
+    if op == "in":
+
+        def member(o: Any) -> bool | str:
+            v = get(o)
+            if v in c:
+                return True
+            return path if v is None else False
+
+        return member
+    if op == "contains":
+
+        def contains(o: Any) -> bool | str:
+            v = get(o)
+            if v is None:
+                return path
+            return v is not ABSENT and c in v
+
+        return contains
+    test = _OPS[op]
+    absent = _ABSENT_RESULT[op]
+
+    def compare(o: Any) -> bool | str:
+        v = get(o)
+        if v is None:
+            return path
+        if v is ABSENT:
+            return absent
+        return test(v, c)
+
+    return compare
+
+
+# -- combinators --------------------------------------------------------------------------------
+# Two-valued tests (``three_valued=False``) return plain bools, so they combine with Python's own
+# ``and``/``or``/``not``; Kleene's logic is only paid for where a field may be unknown.
+
+
+def _not(p: _Fn) -> _Fn:
+    f = p.fn
+    if not p.three_valued:
+        return _Fn(lambda o: not f(o), False)
+
     def negation(o: Any) -> bool | str:
-        r = p(o)
+        r = f(o)
         if r is True:
             return False
         if r is False:
             return True
         return r
 
-    return negation
+    return _Fn(negation, True)
 
 
-def _and(terms: list[Test]) -> Test:
-    if len(terms) == 2:
-        p, q = terms
+def _all_of(fns: list[Test]) -> Test:
+    """Python ``and`` over two-valued tests."""
+    if len(fns) == 1:
+        return fns[0]
+    if len(fns) == 2:
+        a, b = fns
+        return lambda o: a(o) and b(o)
+    if len(fns) == 3:
+        a, b, c = fns
+        return lambda o: a(o) and b(o) and c(o)
+    if len(fns) == 4:
+        a, b, c, d = fns
+        return lambda o: a(o) and b(o) and c(o) and d(o)
+    head, tail = _all_of(fns[:4]), _all_of(fns[4:])
+    return lambda o: head(o) and tail(o)
+
+
+def _any_of(fns: list[Test]) -> Test:
+    """Python ``or`` over two-valued tests."""
+    if len(fns) == 1:
+        return fns[0]
+    if len(fns) == 2:
+        a, b = fns
+        return lambda o: a(o) or b(o)
+    if len(fns) == 3:
+        a, b, c = fns
+        return lambda o: a(o) or b(o) or c(o)
+    if len(fns) == 4:
+        a, b, c, d = fns
+        return lambda o: a(o) or b(o) or c(o) or d(o)
+    head, tail = _any_of(fns[:4]), _any_of(fns[4:])
+    return lambda o: head(o) or tail(o)
+
+
+def _kleene_and(fns: list[Test]) -> Test:
+    if len(fns) == 1:
+        return fns[0]
+    if len(fns) == 2:
+        p, q = fns
 
         def both(o: Any) -> bool | str:
             a = p(o)
@@ -1027,7 +1125,7 @@ def _and(terms: list[Test]) -> Test:
             return b if a is True else a
 
         return both
-    parts = tuple(terms)
+    parts = tuple(fns)
 
     def every(o: Any) -> bool | str:
         unknown: str | None = None
@@ -1042,9 +1140,11 @@ def _and(terms: list[Test]) -> Test:
     return every
 
 
-def _or(terms: list[Test]) -> Test:
-    if len(terms) == 2:
-        p, q = terms
+def _kleene_or(fns: list[Test]) -> Test:
+    if len(fns) == 1:
+        return fns[0]
+    if len(fns) == 2:
+        p, q = fns
 
         def either(o: Any) -> bool | str:
             a = p(o)
@@ -1056,7 +1156,7 @@ def _or(terms: list[Test]) -> Test:
             return b if a is False else a
 
         return either
-    parts = tuple(terms)
+    parts = tuple(fns)
 
     def some(o: Any) -> bool | str:
         unknown: str | None = None
@@ -1071,29 +1171,104 @@ def _or(terms: list[Test]) -> Test:
     return some
 
 
-def _any(body: Test) -> Test:
-    def any_item(o: Order) -> bool | str:
+def _and(terms: list[_Fn]) -> _Fn:
+    """Kleene ``and``. The two-valued terms run first: a false one decides without the others,
+    and the unknown field reported is still the first unknown one in the text."""
+    sure = [t.fn for t in terms if not t.three_valued]
+    maybe = [t.fn for t in terms if t.three_valued]
+    if not maybe:
+        return _Fn(_all_of(sure), False)
+    rest = _kleene_and(maybe)
+    if not sure:
+        return _Fn(rest, True)
+    first = _all_of(sure)
+    return _Fn(lambda o: rest(o) if first(o) else False, True)
+
+
+def _or(terms: list[_Fn]) -> _Fn:
+    """Kleene ``or``, two-valued terms first (a true one decides)."""
+    sure = [t.fn for t in terms if not t.three_valued]
+    maybe = [t.fn for t in terms if t.three_valued]
+    if not maybe:
+        return _Fn(_any_of(sure), False)
+    rest = _kleene_or(maybe)
+    if not sure:
+        return _Fn(rest, True)
+    first = _any_of(sure)
+    return _Fn(lambda o: True if first(o) else rest(o), True)
+
+
+def _any(body: _Fn) -> _Fn:
+    """Some line item passes. A known hit decides; otherwise an unknown item makes it unknown."""
+    shape = body.shape
+    if shape is not None and shape.op == "==":
+        get, c, path = shape.get, shape.const, shape.path
+        if not body.three_valued:
+
+            def any_equal(o: Order) -> bool:
+                for item in o.line_items:  # noqa: SIM110  (a loop is faster than any()/all() over a generator)
+                    if get(item) == c:
+                        return True
+                return False
+
+            return _Fn(any_equal, False)
+
+        def any_equal_or_unknown(o: Order) -> bool | str:
+            unknown = False
+            for item in o.line_items:
+                v = get(item)
+                if v == c:
+                    return True
+                if v is None:
+                    unknown = True
+            return path if unknown else False
+
+        return _Fn(any_equal_or_unknown, True)
+    test = body.fn
+    if not body.three_valued:
+
+        def any_item(o: Order) -> bool:
+            for item in o.line_items:  # noqa: SIM110  (a loop is faster than any()/all() over a generator)
+                if test(item):
+                    return True
+            return False
+
+        return _Fn(any_item, False)
+
+    def any_item_or_unknown(o: Order) -> bool | str:
         unknown: str | None = None
         for item in o.line_items:
-            r = body(item)
+            r = test(item)
             if r is True:
                 return True
             if r is not False and unknown is None:
                 unknown = r
         return False if unknown is None else unknown
 
-    return any_item
+    return _Fn(any_item_or_unknown, True)
 
 
-def _all(body: Test) -> Test:
-    def all_items(o: Order) -> bool | str:
+def _all(body: _Fn) -> _Fn:
+    """Every line item passes (true for an order without line items)."""
+    test = body.fn
+    if not body.three_valued:
+
+        def all_items(o: Order) -> bool:
+            for item in o.line_items:  # noqa: SIM110  (a loop is faster than any()/all() over a generator)
+                if not test(item):
+                    return False
+            return True
+
+        return _Fn(all_items, False)
+
+    def all_items_or_unknown(o: Order) -> bool | str:
         unknown: str | None = None
         for item in o.line_items:
-            r = body(item)
+            r = test(item)
             if r is False:
                 return False
             if r is not True and unknown is None:
                 unknown = r
         return True if unknown is None else unknown
 
-    return all_items
+    return _Fn(all_items_or_unknown, True)

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 from operator import attrgetter
@@ -108,6 +108,9 @@ class FieldSpec:
     may_be_absent: bool = False
     #: Canonical paths of the data the field is made from (itself unless derived).
     reads: frozenset[str] = frozenset()
+    #: For fields that may be absent but never unknown: reads the value with ``None`` for absent
+    #: (cheaper where ``None`` behaves like ABSENT, as in ``==`` and ``in``).
+    none_getter: Getter | None = field(default=None, repr=False, compare=False)
 
     @property
     def per_item(self) -> bool:
@@ -122,14 +125,19 @@ class FieldSpec:
 # -- getters ------------------------------------------------------------------------------------
 
 
+#: The plain attribute reader behind each getter made by :func:`_opt` (None for absent).
+_RAW: dict[Getter, Getter] = {}
+
+
 def _opt(name: str) -> Getter:
-    """An optional Order attribute: ``None`` there means absent."""
+    """An optional attribute (of an Order or a LineItem): ``None`` there means absent."""
     get = attrgetter(name)
 
-    def getter(o: Order) -> object:
+    def getter(o: object) -> object:
         v = get(o)
         return ABSENT if v is None else v
 
+    _RAW[getter] = get
     return getter
 
 
@@ -196,16 +204,6 @@ def _item_count(o: Order) -> object:
 
 def _line_total(li: LineItem) -> object:
     return li.unit_price.amount * Decimal(li.quantity)
-
-
-def _opt_item(name: str) -> Getter:
-    get = attrgetter(name)
-
-    def getter(li: LineItem) -> object:
-        v = get(li)
-        return ABSENT if v is None else v
-
-    return getter
 
 
 # -- the registry -------------------------------------------------------------------------------
@@ -287,20 +285,20 @@ _SPECS: tuple[FieldSpec, ...] = (
               reads=frozenset({"customer.orders_count"})),
     # line items
     FieldSpec("line_items.title", _T, "Product title.", False, _BOTH, attrgetter("title")),
-    FieldSpec("line_items.sku", _T, "Stock keeping unit.", False, _BOTH, _opt_item("sku"),
+    FieldSpec("line_items.sku", _T, "Stock keeping unit.", False, _BOTH, _opt("sku"),
               may_be_absent=True),
     FieldSpec("line_items.vendor", _T, "Product vendor (WooCommerce has none).", False,
-              _SHOPIFY_ONLY, _opt_item("vendor"), may_be_absent=True),
+              _SHOPIFY_ONLY, _opt("vendor"), may_be_absent=True),
     FieldSpec("line_items.product_type", _T, "Product type, e.g. \"Kaffee\".", True,
               _SHOPIFY_ONLY, attrgetter("product_type"), may_be_unknown=True),
     FieldSpec("line_items.tags", _L, "Product tags.", True, _BOTH, attrgetter("tags"),
               may_be_unknown=True),
     FieldSpec("line_items.categories", _L, "Shopify collection handles or WooCommerce category "
               "slugs.", True, _BOTH, attrgetter("categories"), may_be_unknown=True),
-    FieldSpec("line_items.product_id", _T, "Product id.", False, _BOTH, _opt_item("product_id"),
+    FieldSpec("line_items.product_id", _T, "Product id.", False, _BOTH, _opt("product_id"),
               may_be_absent=True),
     FieldSpec("line_items.variant_id", _T, "Variant (WooCommerce: variation) id.", False, _BOTH,
-              _opt_item("variant_id"), may_be_absent=True),
+              _opt("variant_id"), may_be_absent=True),
     FieldSpec("line_items.quantity", _N, "Quantity.", False, _BOTH, attrgetter("quantity")),
     FieldSpec("line_items.price", _M, "Unit price.", False, _BOTH,
               attrgetter("unit_price.amount")),
@@ -309,7 +307,9 @@ _SPECS: tuple[FieldSpec, ...] = (
               attrgetter("gift_card")),
 )  # fmt: skip
 
-FIELDS: Mapping[str, FieldSpec] = {spec.path: spec for spec in _SPECS}
+FIELDS: Mapping[str, FieldSpec] = {
+    spec.path: replace(spec, none_getter=_RAW.get(spec.getter)) for spec in _SPECS
+}
 
 #: Short names: every ``order.X`` may be written as ``X``.
 ALIASES: Mapping[str, str] = {
