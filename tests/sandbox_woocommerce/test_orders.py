@@ -180,3 +180,41 @@ def test_fields_trims_the_response(shop: WooCommerceSandbox) -> None:
     shop.load_order("wc_v3_order_727")
     data = shop.client().get("orders/727", params={"_fields": "id,status,billing.email"}).json()
     assert data == {"id": 727, "status": "processing", "billing": {"email": "john.doe@example.com"}}
+
+
+def test_rest_checkout_with_a_coupon_counts_its_usage(
+    shop: WooCommerceSandbox,
+) -> None:
+    api = shop.client()
+    api.post("coupons", {"code": "back10", "amount": "10", "discount_type": "percent"})
+    shop.add_customer(31, "lee@example.com")
+    response = api.post(
+        "orders",
+        {
+            "customer_id": 31,
+            "billing": {"email": "lee@example.com"},
+            "line_items": [{"product_id": 42, "quantity": 2}],
+            "coupon_lines": [{"code": "BACK10"}],
+            "set_paid": True,
+        },
+    )
+    assert response.status_code == 201
+    order = response.json()
+    assert order["status"] == "processing" and order["created_via"] == "rest-api"
+    assert order["line_items"][0]["subtotal"] == "687.22"
+    assert order["coupon_lines"][0]["discount"] == "68.72"
+    assert order["total"] == "618.50"
+    (coupon,) = shop.coupons()
+    assert coupon["usage_count"] == 1 and coupon["used_by"] == ["31"]
+    shop.cancel(order["id"])
+    assert shop.coupons()[0]["usage_count"] == 0
+    unknown = api.post("orders", {"customer_id": 404})
+    assert unknown.json()["code"] == "woocommerce_rest_invalid_customer_id"
+
+
+def test_checkout_from_line_items(shop: WooCommerceSandbox) -> None:
+    order = shop.create_order(line_items=[{"product_id": 93, "quantity": 3}], customer_id=8)
+    assert order["status"] == "pending" and order["total"] == "9.00"
+    assert order["line_items"][0]["name"] == "Woo Single #1"
+    assert order["order_key"].startswith("wc_order_")
+    assert order["payment_url"].endswith(f"key={order['order_key']}")

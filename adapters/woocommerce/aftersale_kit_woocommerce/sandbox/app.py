@@ -8,6 +8,7 @@ with WordPress's headers; ``_fields`` trims them.
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
@@ -162,6 +163,14 @@ class RestApp:
         if key is not None:
             extra_headers.extend(_NOCACHE)
         return self._encode(result, query, extra_headers, head=method == "HEAD")
+
+    def logged_requests(self) -> list[dict[str, Any]]:
+        with self._log_lock:
+            return copy.deepcopy(self.request_log)
+
+    def clear_log(self) -> None:
+        with self._log_lock:
+            self.request_log.clear()
 
     def dispatch(self, request: RestRequest, *, key: ApiKey | None) -> RestResponse:
         """Route and run one REST request (also used to build webhook payloads)."""

@@ -237,7 +237,7 @@ class WooCommerceSandbox:
         self.webhooks.reset()
         self.store.reset()
         self.auth.forget_nonces()
-        self.app.request_log.clear()
+        self.app.clear_log()
         self.clock.skew = 0.0
         self._seed()
 
@@ -507,4 +507,5 @@ class WooCommerceSandbox:
             return copy.deepcopy(self.store.customer_emails)
 
     def requests(self) -> list[dict[str, Any]]:
-        return copy.deepcopy(self.app.request_log)
+        """Every API request so far: method, path, query, body, auth method, status."""
+        return self.app.logged_requests()
