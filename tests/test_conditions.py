@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aftersale_kit.core.conditions import (
     FALSE,
@@ -438,3 +440,77 @@ def test_every_field_compiles_and_evaluates_on_every_kind_of_order(path: str) ->
             if result.value is None:
                 assert result.unknown_field in FIELDS
                 assert spec.may_be_unknown
+
+
+# -- combinators against a reference Kleene evaluator -------------------------------------------
+
+_ATOMS = [
+    "subtotal >= 50",
+    "subtotal > 100",
+    "order.test",
+    'shipping_country in ["DE"]',
+    "first_order",
+    "customer.orders_count >= 2",
+    '"vip" in customer.tags',
+    'any line_items.product_type == "Kaffee"',
+    'all line_items.product_type == "Kaffee"',
+    'any line_items.tags contains "bio"',
+    "customer.accepts_marketing",
+    "true",
+    "false",
+]
+_ORDERS = [
+    order(),
+    GUEST,
+    UNENRICHED,
+    order(customer=replace(CUSTOMER, orders_count=None, accepts_marketing=None)),
+    order(line_items=(item(), item(id="li-2", product_type=None, tags=None))),
+]
+
+Tree = str | tuple[str, list["Tree"]] | tuple[str, "Tree"]
+
+
+def _render(tree: Tree) -> str:
+    if isinstance(tree, str):
+        return tree
+    op, sub = tree
+    if op == "not":
+        assert not isinstance(sub, list)
+        return f"not ({_render(sub)})"
+    assert isinstance(sub, list)
+    return "(" + f" {op} ".join(_render(t) for t in sub) + ")"
+
+
+def _reference(tree: Tree, o: Order) -> Verdict:
+    if isinstance(tree, str):
+        return compile_condition(tree).evaluate(o)
+    op, sub = tree
+    if op == "not":
+        assert not isinstance(sub, list)
+        r = _reference(sub, o)
+        return r if r.is_unknown else Verdict(not r.value)
+    assert isinstance(sub, list)
+    results = [_reference(t, o) for t in sub]
+    decisive = op == "or"  # the value that decides: true for or, false for and
+    if any(r.value is decisive for r in results):
+        return Verdict(decisive)
+    first_unknown = next((r for r in results if r.is_unknown), None)
+    return first_unknown or Verdict(not decisive)
+
+
+_TREES = st.recursive(
+    st.sampled_from(_ATOMS),
+    lambda children: st.one_of(
+        st.tuples(st.sampled_from(["and", "or"]), st.lists(children, min_size=2, max_size=6)),
+        st.tuples(st.just("not"), children),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_TREES)
+def test_compiled_logic_matches_a_reference_kleene_evaluator(tree: Tree) -> None:
+    condition = compile_condition(_render(tree))
+    for o in _ORDERS:
+        assert condition.evaluate(o) == _reference(tree, o), _render(tree)
