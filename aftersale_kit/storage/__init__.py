@@ -22,6 +22,10 @@ the current time.
     # False: a duplicate delivery; nothing was stored. Answer 200 either way.
 
 ``(shop, dedupe_key)`` is unique; the adapter composes the key (e.g. topic and event id).
+:meth:`Store.accept_events` takes a batch of :class:`IncomingEvent` in one transaction (group
+commit, for an intake that buffers briefly under load). It runs on the driver's cursor, without
+SQLAlchemy's per-statement work. On SQLite, write transactions of one process queue on a lock;
+several threads add latency, not throughput, so hand intake to one or two threads.
 
 **Worker loop** (a job is leased; a worker that dies loses its lease, the job comes back)::
 
@@ -91,6 +95,7 @@ from .records import (
     CouponRecord,
     CouponStatus,
     DecisionRecord,
+    IncomingEvent,
     Job,
     JobKind,
     JobStatus,
@@ -109,6 +114,7 @@ __all__ = [
     "CouponStatus",
     "Database",
     "DecisionRecord",
+    "IncomingEvent",
     "Job",
     "JobKind",
     "JobStatus",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -16,6 +16,7 @@ __all__ = [
     "CouponRecord",
     "CouponStatus",
     "DecisionRecord",
+    "IncomingEvent",
     "Job",
     "JobKind",
     "JobStatus",
@@ -66,6 +67,23 @@ class ShopRecord:
     installed_at: datetime | None
     uninstalled_at: datetime | None
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingEvent:
+    """A verified webhook to accept (see :meth:`Store.accept_events`)."""
+
+    shop: str
+    platform: str
+    topic: str
+    #: Stable over redeliveries of the same event; unique per shop.
+    dedupe_key: str
+    received_at: datetime
+    #: The exact bytes received.
+    body: bytes
+    #: The headers worth keeping (ids, timestamps; the signature for audits).
+    headers: Mapping[str, str] = field(default_factory=dict)
+    order_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,8 @@ process (after forking). Times are timezone-aware datetimes; ``now=None`` means 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +27,7 @@ from .records import (
     CouponRecord,
     CouponStatus,
     DecisionRecord,
+    IncomingEvent,
     Job,
     JobStatus,
     LedgerEntry,
@@ -134,23 +135,28 @@ class Store:
         Returns ``False`` (storing nothing) when ``(shop, dedupe_key)`` was accepted before.
         When this returns, the event is committed: answer the platform 200.
         """
-        _require_text(shop=shop, platform=platform, topic=topic, dedupe_key=dedupe_key)
-        if not isinstance(body, bytes | bytearray | memoryview):
-            raise TypeError(f"body must be the raw bytes received, got {type(body).__name__}")
-        received_at = aware(received_at, "received_at")
-        event_id = events.accept(
-            self.db,
+        item = IncomingEvent(
             shop=shop,
             platform=platform,
             topic=topic,
             dedupe_key=dedupe_key,
             received_at=received_at,
-            body=bytes(body),
+            body=body,
             headers=headers or {},
             order_id=order_id,
-            max_attempts=max_attempts,
         )
-        return event_id is not None
+        [accepted] = self.accept_events([item], max_attempts=max_attempts)
+        return accepted
+
+    def accept_events(
+        self, batch: Sequence[IncomingEvent], *, max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    ) -> list[bool]:
+        """:meth:`accept_event` for several webhooks in one transaction (group commit for an
+        intake that buffers for a millisecond or two). One flag per event, in order."""
+        checked = [_checked_event(item) for item in batch]
+        if not checked:
+            return []
+        return [i is not None for i in events.accept(self.db, checked, max_attempts=max_attempts)]
 
     def event(self, event_id: int) -> StoredEvent | None:
         with self.db.read() as conn:
@@ -483,6 +489,19 @@ class _ReadCounters:
     def spent(self, shop: str, campaign_id: str, since: datetime | None) -> Decimal:
         with self._db.read() as conn:
             return ledger.LedgerCounters(conn).spent(shop, campaign_id, since)
+
+
+def _checked_event(item: IncomingEvent) -> IncomingEvent:
+    _require_text(
+        shop=item.shop, platform=item.platform, topic=item.topic, dedupe_key=item.dedupe_key
+    )
+    body: object = item.body
+    if not isinstance(body, bytes | bytearray | memoryview):
+        raise TypeError(f"body must be the raw bytes received, got {type(body).__name__}")
+    aware(item.received_at, "received_at")
+    if isinstance(body, bytes):
+        return item
+    return replace(item, body=bytes(body))
 
 
 def _require_text(**values: str) -> None:

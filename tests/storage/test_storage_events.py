@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from storage_builders import NOW, SHOP
 
-from aftersale_kit.storage import JobKind, JobStatus, Store
+from aftersale_kit.storage import IncomingEvent, JobKind, JobStatus, Store
 
 
 def accept(store: Store, key: str, *, shop: str = SHOP, body: bytes = b"{}") -> bool:
@@ -128,3 +128,37 @@ def test_prune_keeps_unprocessed_events_and_forgets_old_finished_ones(store: Sto
     assert [j.idempotency_key for j in store.jobs()] == [_pending.idempotency_key]
     # and the pruned key is accepted again as new
     assert accept(store, "old-done")
+
+
+def test_a_batch_is_accepted_in_one_transaction_with_duplicates_recognised(store: Store) -> None:
+    # given one event already accepted
+    accept(store, "a")
+
+    def incoming(key: str) -> IncomingEvent:
+        return IncomingEvent(
+            shop=SHOP,
+            platform="woocommerce",
+            topic="order.updated",
+            dedupe_key=key,
+            received_at=NOW,
+            body=key.encode(),
+        )
+
+    # when a batch repeats it, and repeats one of its own
+    flags = store.accept_events([incoming("a"), incoming("b"), incoming("c"), incoming("b")])
+    # then only the two new ones are stored
+    assert flags == [False, True, True, False]
+    assert store.queue_stats()[JobStatus.PENDING] == 3
+    assert store.accept_events([]) == []
+
+
+def test_a_bad_event_in_a_batch_stores_nothing(store: Store) -> None:
+    good = IncomingEvent(
+        shop=SHOP, platform="shopify", topic="t", dedupe_key="ok", received_at=NOW, body=b""
+    )
+    bad = IncomingEvent(
+        shop=SHOP, platform="shopify", topic="t", dedupe_key="", received_at=NOW, body=b""
+    )
+    with pytest.raises(ValueError, match="dedupe_key must be a non-empty string"):
+        store.accept_events([good, bad])
+    assert store.jobs() == []
