@@ -423,8 +423,11 @@ class ShopifySandbox:
             elif order is not None:
                 rest = copy.deepcopy(order.get("order", order))
             else:
-                if isinstance(customer, dict) and customer.get("email"):
-                    spec.setdefault("email", customer["email"])
+                if isinstance(customer, dict):
+                    known = self.state.customers.get(int(customer.get("id") or 0))
+                    email = customer.get("email") or (known.email if known else None)
+                    if email:
+                        spec.setdefault("email", email)
                 rest, inline_products = order_ops.build_order(self.state, spec)
                 if customer is _UNSET:
                     customer_spec = {"first_name": "Sandbox", "last_name": "Buyer"}
