@@ -218,6 +218,23 @@ def test_minimal_config_gets_the_defaults() -> None:
     assert campaign.actions == (ShowBlock("thank_you"),)
 
 
+def test_block_parameters_keep_what_yaml_1_1_would_turn_into_numbers() -> None:
+    config = load(
+        "shop:\n  platform: shopify\n  domain: a.myshopify.com\n  currency: EUR\n"
+        "campaigns:\n  - id: a\n    actions:\n"
+        "      - show_block: {block: contact_person, params: {name: x, hours: 9:30, text: 0x1F,"
+        " phone: 030 1234}}\n"
+    )
+    [block] = config.campaigns[0].actions
+    assert isinstance(block, ShowBlock)
+    assert block.params == (
+        ("name", "x"),
+        ("hours", "9:30"),
+        ("text", "0x1F"),
+        ("phone", "030 1234"),
+    )
+
+
 def test_empty_campaign_list_is_a_valid_config() -> None:
     config = load(
         "shop:\n  platform: shopify\n  domain: a.myshopify.com\n  currency: CHF\ncampaigns: []\n"

@@ -522,6 +522,23 @@ def test_problems_are_collected_over_shop_and_campaigns_in_file_order() -> None:
     ]
 
 
+def test_yaml_1_1_oddities_are_not_silently_numbers_or_dates() -> None:
+    # 1:30 would be 90 and 0x1F 31 in YAML 1.1; 2026-13-45 is no date at all
+    text = campaign(
+        "    schedule: {from: 2026-13-45, until: 2026-02-30T10:00:00}\n"
+        "    usage_limit: 0b_\n    priority: 1:30\n"
+        "    actions:\n      - tag_order: x\n"
+    )
+    assert problems(text) == [
+        "shop.yaml:7:22: campaigns[0].schedule.from: expected a date such as 2026-11-01 or a "
+        "moment such as 2026-11-01T08:00, got 2026-13-45",
+        "shop.yaml:7:41: campaigns[0].schedule.until: expected a date such as 2026-11-01 or a "
+        "moment such as 2026-11-01T08:00, got 2026-02-30T10:00:00",
+        "shop.yaml:8:18: campaigns[0].usage_limit: expected a whole number of at least 1, got 0b_",
+        "shop.yaml:9:15: campaigns[0].priority: expected a whole number, got 1:30",
+    ]
+
+
 # -- never a traceback --------------------------------------------------------------------------
 
 

@@ -26,6 +26,9 @@ __all__ = ["Checker", "Entry", "did_you_mean", "join_path"]
 _NUMBER_TEXT = re.compile(r"^[+-]?([0-9][0-9_]*)?(\.[0-9_]*)?([eE][+-]?[0-9]+)?$")
 _COMMA_DECIMAL = re.compile(r"^[+-]?[0-9]+,[0-9]+$")
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+# Whole numbers as people write them. YAML 1.1 also reads 0x1F, 0o17, 0b101 and 1:30 (= 90) as
+# integers; those are refused where a number is expected and kept as text elsewhere.
+_DECIMAL_INT = re.compile(r"^[-+]?[0-9][0-9_]*$")
 
 
 def did_you_mean(
@@ -195,13 +198,17 @@ class Checker:
         maximum: int | None = None,
         expected: str = "a whole number",
     ) -> int | None:
-        if not (isinstance(node, yaml.ScalarNode) and scalar_kind(node) == "int"):
+        if not (
+            isinstance(node, yaml.ScalarNode)
+            and scalar_kind(node) == "int"
+            and _DECIMAL_INT.match(str(node.value))
+        ):
             hint = ""
             if isinstance(node, yaml.ScalarNode) and re.fullmatch(r"\s*[0-9]+\s*", node.value):
                 hint = " (write the number without quotes)"
             self.report(node, path, f"expected {expected}, got {found(node)}{hint}")
             return None
-        value = int(self._constructor.construct_yaml_int(node))
+        value = int(str(node.value).replace("_", ""))
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
             self.report(node, path, f"expected {expected}, got {value}")
             return None
@@ -291,8 +298,8 @@ class Checker:
             return None
         if kind == "bool":
             return bool(self._constructor.construct_yaml_bool(node))
-        if kind == "int":
-            return int(self._constructor.construct_yaml_int(node))
+        if kind == "int" and _DECIMAL_INT.match(str(node.value)):
+            return int(str(node.value).replace("_", ""))
         if kind == "float":
             try:
                 return Decimal(str(node.value).replace("_", ""))
@@ -301,7 +308,11 @@ class Checker:
         return str(node.value)
 
     def timestamp(self, node: yaml.ScalarNode) -> Any:
-        return self._constructor.construct_yaml_timestamp(node)
+        """A YAML date or date-time, or ``None`` if it is not a real one (2026-13-45)."""
+        try:
+            return self._constructor.construct_yaml_timestamp(node)
+        except ValueError:
+            return None
 
 
 def _placed(value: yaml.Node, key: yaml.ScalarNode) -> yaml.Node:
