@@ -18,7 +18,7 @@
     │   ├── RateLimitedError      429 or THROTTLED; .retry_after in seconds
     │   ├── PlatformUnavailableError  5xx, timeouts, connection errors
     │   └── InvalidRequestError   4xx or userErrors with the platform's own message
-    ├── StorageError              the database is unreachable, refused a statement or the URL is wrong
+    ├── StorageError              database unreachable, statement refused, or URL wrong
     └── MissingExtraError         an optional dependency is not installed; names the pip command
 
 Messages never contain secrets.
