@@ -13,6 +13,11 @@ One :class:`Store` per process (open it after forking), shared by all threads. E
 one short transaction. Times are timezone-aware (naive datetimes are refused); ``now=None`` means
 the current time.
 
+Durability: SQLite runs in WAL mode with ``synchronous=NORMAL``: a committed transaction survives
+the process being killed, but the last ones before a power cut may be lost (never corrupted);
+``Store.open(..., sqlite_synchronous="FULL")`` trades speed for that. PostgreSQL commits are
+durable as the server is configured.
+
 **Webhook intake** (the hot path: one transaction, two inserts)::
 
     if store.accept_event(shop=..., platform="shopify", topic="orders/paid",
@@ -60,6 +65,9 @@ should carry the same key where the platform supports it. ``complete``/``retry``
 Deciders of one shop are serialised; the first decision for ``(shop, order, event kind)`` is
 stored with its bookings, planned coupons and effect jobs in one transaction; later calls (a
 redelivered webhook, the thank-you page asking first) return it with ``created=False``.
+``decide`` runs while the shop is locked: keep it pure and quick (the engine), make no platform
+call and no other Store call in it. ``shop`` is the config's ``settings.domain``, the key the
+engine counts under.
 
 **Coupons and clawback**: the ``create_coupon`` worker checks :meth:`Store.coupon` is still
 ``planned``, creates it on the platform and calls :meth:`Store.mark_issued`; redemptions are
