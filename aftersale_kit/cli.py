@@ -133,7 +133,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_usage(commands), file=sys.stderr)
         return 2
     try:
-        return _resolve(commands[name][0])(rest)
+        command = _resolve(commands[name][0])
+    except ModuleNotFoundError as exc:
+        # the command's module imports an optional dependency that is not installed
+        print(
+            f"{_PROG} {name}: module {exc.name!r} is not installed; install the extra that "
+            "brings it, e.g. pip install 'aftersale-kit[all]'",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        return command(rest)
     except KeyboardInterrupt:
         return 130
     except AftersaleKitError as exc:

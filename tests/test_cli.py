@@ -346,6 +346,24 @@ def test_dispatch_table_offers_only_commands_whose_module_exists(
     assert main(["hello"]) == 2
 
 
+def test_a_command_whose_module_lacks_a_dependency_names_the_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given a plugged-in command whose module imports something that is really not installed
+    (tmp_path / "needs_missing_dep.py").write_text(
+        "import aftersale_kit_no_such_dependency\n\ndef main(argv):\n    return 0\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(COMMANDS, "extra", ("needs_missing_dep:main", "needs an extra"))
+    # when it is run, then it says what is missing instead of a traceback
+    assert main(["extra"]) == 1
+    assert capsys.readouterr().err == (
+        "aftersale-kit extra: module 'aftersale_kit_no_such_dependency' is not installed; "
+        "install the extra that brings it, e.g. pip install 'aftersale-kit[all]'\n"
+    )
+
+
 def test_evaluate_warns_when_order_and_shop_currency_differ() -> None:
     result = run(
         "evaluate",
