@@ -20,7 +20,7 @@ FAST = 1e-4
 
 @pytest.fixture
 def sandbox() -> Iterator[ShopifySandbox]:
-    with running_sandbox(secret="hush", time_scale=FAST) as running:
+    with running_sandbox(secret="sandbox-client-secret-for-the-tests", time_scale=FAST) as running:
         yield running
 
 

@@ -9,10 +9,12 @@ import urllib.error
 from collections.abc import Callable
 from typing import Any
 
+import jwt
 import pytest
 import requests
 import shopify
 from aftersale_kit_shopify.sandbox import ShopifySandbox, activate
+from shopify import session_token
 from shopify_receiver import Receiver
 
 GQL = Callable[..., dict[str, Any]]
@@ -271,3 +273,27 @@ def test_injected_timeout_and_latency(sandbox: ShopifySandbox) -> None:
     # then the answer comes, late
     assert answer["data"]["shop"]["name"] == "sandbox-shop"
     assert time.monotonic() - started >= 0.25
+
+
+def test_session_tokens_carry_the_checkout_claims(sandbox: ShopifySandbox) -> None:
+    # given a session token as a checkout extension would get it, for a logged-in buyer
+    token = sandbox.session_token(customer_id=42)
+    # when the backend decodes it as the platform notes say (PyJWT, aud checked by hand)
+    claims = jwt.decode(
+        token, sandbox.secret, algorithms=["HS256"], leeway=10, options={"verify_aud": False}
+    )
+    # then it names the shop, the app and the buyer, and has no iss or sid
+    assert claims["dest"] == "sandbox-shop.myshopify.com"
+    assert claims["aud"] == sandbox.client_id
+    assert claims["sub"] == "gid://shopify/Customer/42"
+    assert claims["exp"] - claims["iat"] == 300
+    assert "iss" not in claims and "sid" not in claims
+    # and ShopifyAPI's own decoder cannot read it, as on the real platform
+    with pytest.raises(session_token.SessionTokenError, match="iss"):
+        session_token.decode_from_header(
+            f"Bearer {token}", api_key=sandbox.client_id, secret=sandbox.secret
+        )
+    # and an expired one is refused
+    old = sandbox.session_token(issued_at=time.time() - 3600)
+    with pytest.raises(jwt.ExpiredSignatureError):
+        jwt.decode(old, sandbox.secret, algorithms=["HS256"], options={"verify_aud": False})

@@ -160,6 +160,7 @@ def test_subscription_is_deleted_after_eight_consecutive_failures(
 ) -> None:
     # given an API subscription and an app (TOML) subscription on a receiver that always fails
     receiver.answer = lambda index, request: 500
+    sandbox.configure_webhooks(time_scale=3e-5)  # 4 hours in 0.4 s
     subscribe_all(gql, receiver.url, ("ORDERS_CREATE",))
     sandbox.subscribe("orders/create", receiver.url + "?toml=1", source="app")
     # when an order is created and every retry fails

@@ -17,10 +17,12 @@ import re
 import secrets
 import ssl
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+from aftersale_kit.core.errors import MissingExtraError
 from aftersale_kit.testing.faults import FaultPlan
 from aftersale_kit.testing.httpserver import Request, Response, SandboxHTTPServer, json_response
 
@@ -69,7 +71,7 @@ class ShopifySandbox:
     ``duplicate`` / ``reorder_window`` / ``drop`` / ``delay`` (webhook misbehaviour), ``seed``,
     ``app_id`` (the ``$app`` metafield namespace is ``app--<app_id>``), ``currency``,
     ``bulk_job_seconds`` (how long a bulk code job runs), ``webhook_ssl_context`` (to trust an
-    HTTPS receiver's test CA).
+    HTTPS receiver's test CA), ``client_id`` (the app's API key, ``aud`` of session tokens).
     """
 
     def __init__(
@@ -100,6 +102,7 @@ class ShopifySandbox:
         currency: str = "USD",
         bulk_job_seconds: float = 0.2,
         webhook_ssl_context: ssl.SSLContext | None = None,
+        client_id: str | None = None,
     ) -> None:
         if not re.match(r"^[a-z0-9][a-z0-9-]*$", shop):
             raise ValueError(
@@ -116,6 +119,7 @@ class ShopifySandbox:
         self.shop = shop
         self.token = token or "shpat_" + secrets.token_hex(16)
         self.secret = secret or secrets.token_hex(16)
+        self.client_id = client_id or secrets.token_hex(16)
         self.api_version = api_version
         self.app_id = app_id
         self.ca_file = Path(ca_file) if ca_file is not None else None
@@ -369,6 +373,40 @@ class ShopifySandbox:
             "orders_requested": order_ids,
             "data_request": {"id": self.state.new_id()},
         }
+
+    # -- checkout extension session tokens -------------------------------------------------------
+
+    def session_token(
+        self,
+        *,
+        customer_id: Any = None,
+        ttl: float = 300.0,
+        issued_at: float | None = None,
+    ) -> str:
+        """A session token as ``shopify.sessionToken.get()`` gives a checkout UI extension.
+
+        HS256, signed with the client secret, claims ``dest`` (the shop domain), ``aud`` (the
+        client id), ``exp``/``nbf``/``iat``/``jti`` and ``sub`` (the customer GID) for logged-in
+        buyers; no ``iss`` and no ``sid`` (shopify.dev/docs/api/checkout-ui-extensions, session
+        token). ``ttl``: 5 minutes, as Shopify's.
+        """
+        try:
+            import jwt
+        except ImportError as exc:  # pragma: no cover - PyJWT comes with the shopify extra
+            raise MissingExtraError("minting sandbox session tokens", "shopify") from exc
+        now = int(issued_at if issued_at is not None else time.time())
+        claims: dict[str, Any] = {
+            "dest": self.shop_domain,
+            "aud": self.client_id,
+            "exp": now + int(ttl),
+            "nbf": now,
+            "iat": now,
+            "jti": str(uuid.uuid4()),
+        }
+        if customer_id is not None:
+            text = str(customer_id)
+            claims["sub"] = text if text.startswith("gid://") else f"gid://shopify/Customer/{text}"
+        return str(jwt.encode(claims, self.secret, algorithm="HS256"))
 
     # -- orders ---------------------------------------------------------------------------------
 
