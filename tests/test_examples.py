@@ -215,3 +215,16 @@ def test_run_shop_reports_every_order() -> None:
     assert failures == 0
     assert fired == enabled
     assert out.getvalue().count("\n-- ") == 5
+
+
+@pytest.mark.parametrize("shop", SHOPS, ids=lambda p: p.parent.name)
+def test_the_content_layer_accepts_every_example_and_its_own_templates(shop: Path) -> None:
+    from aftersale_kit.content import ContentRenderer
+
+    config = load_shop_config(shop)
+    renderer = ContentRenderer.for_config(config, base_dir=shop.parent)
+    renderer.check(config)
+    if config.settings.templates_dir is not None:
+        own = Path(config.settings.templates_dir)
+        assert sorted(p.name for p in own.rglob("*.j2")) == ["service_check.html.j2"]
+        assert own.resolve() in [Path(p).resolve() for p in renderer.search_path]
