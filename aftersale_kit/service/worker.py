@@ -8,7 +8,8 @@ without doing anything twice.
 
 Outcomes per error:
 
-* :class:`~aftersale_kit.core.errors.RateLimitedError`: tried again after its ``retry_after``;
+* :class:`~aftersale_kit.core.errors.RateLimitedError`: handed back until its ``retry_after``,
+  without counting the attempt;
 * NotAuthorized / InvalidRequest / Payload / Config errors and :class:`PermanentJobError`: dead
   letter with the reason (retrying cannot help; :meth:`Store.requeue` revives it after a fix);
 * anything else (5xx, timeouts, the database): exponential back-off, dead when exhausted.
@@ -131,8 +132,11 @@ class Worker:
                 return
             self.processor.handle(job)
         except RateLimitedError as exc:
+            # Throttling is the platform asking to wait, not a failure: the attempt is not
+            # counted, so a busy shop never sends a job to the dead letters.
             at = self.processor.clock() + timedelta(seconds=max(exc.retry_after, 0.01))
-            self._retry(job, exc, self.store.retry(job, error=_reason(exc), at=at))
+            self.store.release(job, at=at)
+            self.metrics.jobs.labels(kind, "throttled").inc()
         except _PERMANENT as exc:
             self.store.dead(job, error=_reason(exc))
             self.metrics.jobs.labels(kind, "dead").inc()

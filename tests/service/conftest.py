@@ -35,7 +35,7 @@ def shopify_sandbox() -> Iterator[object]:
 
 
 def write_shopify_config(
-    folder: Path, sandbox: object, *, usage_limit: int | None = None
+    folder: Path, sandbox: object, *, usage_limit: int | None = None, budget: str | None = None
 ) -> tuple[Path, dict[str, str]]:
     env = {
         "SHOP_WEBHOOK_SECRET": sandbox.secret,  # type: ignore[attr-defined]
@@ -55,6 +55,7 @@ def write_shopify_config(
                 "code_secret": "SHOP_CODE_SECRET",
             },
             usage_limit=usage_limit,
+            budget=budget,
         ),
         encoding="utf-8",
     )

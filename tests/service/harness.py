@@ -51,6 +51,7 @@ def shop_yaml(
     secrets: Mapping[str, str],
     currency: str = "USD",
     usage_limit: int | None = None,
+    budget: str | None = None,
 ) -> str:
     return SHOP_YAML.format(
         platform=platform,
@@ -59,7 +60,8 @@ def shop_yaml(
         base_url=base_url,
         api_version='  api_version: "2026-01"\n' if platform == "shopify" else "",
         secrets="".join(f"    {k}: {v}\n" for k, v in secrets.items()),
-        limit=f"    usage_limit: {usage_limit}\n" if usage_limit is not None else "",
+        limit=(f"    usage_limit: {usage_limit}\n" if usage_limit is not None else "")
+        + (f"    budget: {{amount: {budget}, period: total}}\n" if budget is not None else ""),
     )
 
 
