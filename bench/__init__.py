@@ -1,0 +1,1 @@
+"""Benchmarks of aftersale-kit: ``python -m bench [NAME ...] [--write]`` (see ``__main__``)."""
