@@ -1,0 +1,57 @@
+<?php
+/**
+ * Runs the companion plugin for one scenario (JSON file in argv[1]) and prints what the hook
+ * echoed; a JSON report (log, HTTP calls, elapsed seconds) goes to the file in argv[2].
+ *
+ * Scenario: {"plugin": path, "home": url, "options": {...}, "order": {"id", "order_key", "meta"},
+ *            "run": "thankyou" | "email" | "token",
+ *            "email": {"id", "sent_to_admin", "plain_text"}, "token": {shop, order_id, order_key, secret}}
+ * Any PHP notice, warning or error is printed to stderr with the prefix "HARNESS-PHP-ERROR".
+ */
+
+error_reporting( E_ALL );
+set_error_handler(
+	static function ( $severity, $message, $file, $line ) {
+		fwrite( STDERR, "HARNESS-PHP-ERROR $severity: $message at $file:$line\n" );
+		return true;
+	}
+);
+
+require __DIR__ . '/wordpress.php';
+
+$scenario = json_decode( file_get_contents( $argv[1] ), true );
+$GLOBALS['harness']['home']    = $scenario['home'] ?? 'https://shop.example';
+$GLOBALS['harness']['options'] = $scenario['options'] ?? array();
+if ( isset( $scenario['order'] ) ) {
+	$GLOBALS['harness']['orders'][ (string) $scenario['order']['id'] ] = $scenario['order'];
+}
+
+require $scenario['plugin'];
+
+$started = microtime( true );
+switch ( $scenario['run'] ) {
+	case 'thankyou':
+		do_action( 'woocommerce_thankyou', $scenario['order']['id'] );
+		break;
+	case 'email':
+		$email     = new stdClass();
+		$email->id = $scenario['email']['id'];
+		do_action(
+			'woocommerce_email_after_order_table',
+			wc_get_order( $scenario['order']['id'] ),
+			(bool) $scenario['email']['sent_to_admin'],
+			(bool) $scenario['email']['plain_text'],
+			$email
+		);
+		break;
+	case 'token':
+		$t = $scenario['token'];
+		echo aftersale_kit_block_token( $t['shop'], $t['order_id'], $t['order_key'], $t['secret'] );
+		break;
+}
+$report = array(
+	'seconds' => microtime( true ) - $started,
+	'log'     => $GLOBALS['harness']['log'],
+	'http'    => $GLOBALS['harness']['http'],
+);
+file_put_contents( $argv[2], json_encode( $report ) );
