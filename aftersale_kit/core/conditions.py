@@ -1181,6 +1181,15 @@ def _and(terms: list[_Fn]) -> _Fn:
     rest = _kleene_and(maybe)
     if not sure:
         return _Fn(rest, True)
+    if len(sure) == 1:
+        (a,) = sure
+        return _Fn(lambda o: rest(o) if a(o) else False, True)
+    if len(sure) == 2:
+        a, b = sure
+        return _Fn(lambda o: rest(o) if a(o) and b(o) else False, True)
+    if len(sure) == 3:
+        a, b, c = sure
+        return _Fn(lambda o: rest(o) if a(o) and b(o) and c(o) else False, True)
     first = _all_of(sure)
     return _Fn(lambda o: rest(o) if first(o) else False, True)
 
