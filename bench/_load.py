@@ -200,3 +200,161 @@ def machine() -> str:
 
 def python() -> str:
     return sys.executable
+
+
+# -- open-loop load -----------------------------------------------------------------------------
+#
+# wrk is closed-loop: a connection sends its next request only when the previous one returned,
+# so a slow server is offered less load and its stalls hide (coordinated omission). Here every
+# request has a scheduled send time (start + i / rate); it is sent then on an idle keep-alive
+# connection (a new one when all are busy) and its latency runs from the *scheduled* time, so a
+# stall of the server or of this client counts against every request that should have gone out.
+
+
+@dataclass(frozen=True)
+class OpenLoopResult:
+    planned: int
+    completed: int
+    errors: int  # connection errors or responses other than expected_status
+    seconds: float  # from the first scheduled send to the last response
+    latencies_ms: tuple[float, ...]  # sorted, completed requests with the expected status
+    statuses: dict[str, int]
+    connections: int
+
+    @property
+    def rate(self) -> float:
+        return self.completed / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        k = min(len(self.latencies_ms) - 1, max(0, round(p / 100 * len(self.latencies_ms)) - 1))
+        return self.latencies_ms[k]
+
+
+async def _open_loop(
+    host: str,
+    port: int,
+    raw_request: bytes,
+    *,
+    rate: float,
+    seconds: float,
+    expected_status: int,
+) -> OpenLoopResult:
+    import asyncio
+
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    errors = 0
+    opened = 0
+
+    async def one(scheduled: float) -> None:
+        nonlocal errors, opened
+        try:
+            if idle:
+                reader, writer = idle.pop()
+            else:
+                reader, writer = await asyncio.open_connection(host, port)
+                opened += 1
+            writer.write(raw_request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            if length:
+                await reader.readexactly(length)
+            done = time.perf_counter()
+            idle.append((reader, writer))
+        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
+            errors += 1
+            statuses[type(exc).__name__] = statuses.get(type(exc).__name__, 0) + 1
+            return
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+        if status == expected_status:
+            latencies.append((done - scheduled) * 1000)
+        else:
+            errors += 1
+
+    planned = int(rate * seconds)
+    tasks = []
+    start = time.perf_counter() + 0.05
+    for i in range(planned):
+        scheduled = start + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.ensure_future(one(scheduled)))
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)
+    end = time.perf_counter()
+    for _reader, writer in idle:
+        writer.close()
+    return OpenLoopResult(
+        planned=planned,
+        completed=len(latencies),
+        errors=errors,
+        seconds=end - start,
+        latencies_ms=tuple(sorted(latencies)),
+        statuses=statuses,
+        connections=opened,
+    )
+
+
+def open_loop(
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    rate: float = 1000.0,
+    seconds: float = 10.0,
+    expected_status: int = 200,
+) -> OpenLoopResult:
+    """GET ``url`` at a constant ``rate`` from a separate Python process (see above)."""
+    spec = {
+        "url": url,
+        "headers": dict(headers),
+        "rate": rate,
+        "seconds": seconds,
+        "expected_status": expected_status,
+    }
+    out = subprocess.run(
+        [python(), "-m", "bench._load", json.dumps(spec)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
+    )
+    d = json.loads(out.stdout)
+    d["latencies_ms"] = tuple(d["latencies_ms"])
+    return OpenLoopResult(**d)
+
+
+def _main(spec_json: str) -> None:
+    import asyncio
+    import dataclasses
+    from urllib.parse import urlsplit
+
+    spec = json.loads(spec_json)
+    parts = urlsplit(spec["url"])
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    lines = [f"GET {target} HTTP/1.1", f"Host: {parts.netloc}"]
+    lines += [f"{k}: {v}" for k, v in spec["headers"].items()]
+    raw = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    result = asyncio.run(
+        _open_loop(
+            parts.hostname or "127.0.0.1",
+            parts.port or 80,
+            raw,
+            rate=spec["rate"],
+            seconds=spec["seconds"],
+            expected_status=spec["expected_status"],
+        )
+    )
+    print(json.dumps(dataclasses.asdict(result)))
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1])

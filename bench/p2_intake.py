@@ -38,7 +38,7 @@ TITLE = "## P2: webhook intake"
 BODY = ROOT / "tests" / "fixtures" / "shopify" / "shopify_sample_webhook_order_2025.json"
 CONFIG = ROOT / "examples" / "kaffeeroesterei-shopify" / "shop.yaml"
 SHOP = "bohnenglueck-kaffee.myshopify.com"
-SECRET = "bench-webhook-secret"
+SECRET = "bench-webhook-secret-0123456789abcdef"
 ENV = {
     "SHOPIFY_WEBHOOK_SECRET": SECRET,
     "SHOPIFY_ACCESS_TOKEN": "shpat_bench",
