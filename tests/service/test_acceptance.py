@@ -77,6 +77,15 @@ def _redeliveries(sandbox: Any, orders: list[dict[str, Any]], copies: int) -> li
     return out
 
 
+def _issued(svc: Any, shop: str, orders: list[dict[str, Any]]) -> int:
+    return sum(
+        1
+        for o in orders
+        for c in svc.store.coupons_for_order(shop, str(o["id"]))
+        if c.status == CouponStatus.ISSUED
+    )
+
+
 def _all_issued(svc: Any, shop: str, orders: list[dict[str, Any]]) -> bool:
     return all(
         [c.status for c in svc.store.coupons_for_order(shop, str(o["id"]))]
@@ -153,6 +162,8 @@ def test_worker_killed_mid_run_loses_and_doubles_nothing(
     shopify_sandbox.set_bucket(maximum_available=20000, restore_rate=1000)
     shopify_sandbox.set_faults(latency=0.02)
     child_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
+    log_path = tmp_path / "worker.log"
+    log = log_path.open("ab")
 
     def start_worker() -> subprocess.Popen[bytes]:
         return subprocess.Popen(
@@ -160,7 +171,7 @@ def test_worker_killed_mid_run_loses_and_doubles_nothing(
              "--db", db_url, "--lease-seconds", "2", "--threads", "3", "--log-level", "warning"],
             env=child_env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=log,
         )
 
     with running_service(config=config, db_url=db_url, env=env, worker=False) as svc:
@@ -170,15 +181,10 @@ def test_worker_killed_mid_run_loses_and_doubles_nothing(
         worker = start_worker()
         try:
             # when the worker is killed with SIGKILL after some coupons were issued
-            wait_for(
-                lambda: len(svc.store.jobs(status=JobStatus.DONE, limit=1000)) >= 40, timeout=60
-            )
+            wait_for(lambda: _issued(svc, shop, orders) >= 10, timeout=60, interval=0.02)
             worker.send_signal(signal.SIGKILL)
             worker.wait(10)
-            issued_at_kill = sum(
-                1 for o in orders for c in svc.store.coupons_for_order(shop, str(o["id"]))
-                if c.status == CouponStatus.ISSUED
-            )
+            issued_at_kill = _issued(svc, shop, orders)
             # and a new worker is started
             worker = start_worker()
             wait_for(lambda: _all_issued(svc, shop, orders), timeout=90, interval=0.2)
@@ -186,7 +192,9 @@ def test_worker_killed_mid_run_loses_and_doubles_nothing(
             wait_for(lambda: not svc.store.jobs(status=JobStatus.CLAIMED), timeout=30)
         finally:
             worker.send_signal(signal.SIGTERM)
-            _out, err = worker.communicate(timeout=20)
+            worker.wait(20)
+            log.close()
+    err = log_path.read_bytes()
     # then every order has exactly one coupon on the platform
     assert set(statuses) == {200}
     assert 0 < issued_at_kill < 60, err.decode()[-2000:]
