@@ -57,6 +57,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "which campaigns fire for an order (raw platform JSON), and why",
     ),
     "schema": ("aftersale_kit.cli:schema_main", "print the JSON Schema of config files"),
+    "preview": (
+        "aftersale_kit.content.preview:main",
+        "render an order's thank-you page and e-mail into a folder",
+    ),
+    "sandbox": (
+        "aftersale_kit.sandbox_cli:main",
+        "run a local Shopify or WooCommerce sandbox",
+    ),
     "serve": ("aftersale_kit.service.cli:serve_main", "run the webhook service and its worker"),
     "worker": ("aftersale_kit.service.cli:worker_main", "run service jobs without HTTP"),
     "reconcile": (
