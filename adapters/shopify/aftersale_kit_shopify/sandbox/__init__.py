@@ -14,6 +14,13 @@ Nothing is started or read at import time.
 
 from __future__ import annotations
 
+try:
+    import graphql as _graphql  # noqa: F401 - the sandbox's GraphQL engine (the shopify extra)
+except ImportError as _exc:  # pragma: no cover - depends on the installation
+    from aftersale_kit.core.errors import MissingExtraError
+
+    raise MissingExtraError("running the Shopify sandbox", "shopify") from _exc
+
 from .app import DEFAULT_API_VERSION, ShopifySandbox
 from .client import activate, point_session_at, trusting_opener
 from .fixtures import running_sandbox
