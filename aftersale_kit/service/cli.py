@@ -150,7 +150,8 @@ def _since(text: str) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected an ISO time like 2026-05-01T00:00:00+00:00 or a span like 6h/2d, got {text!r}"
+            "expected an ISO time like 2026-05-01T00:00:00+00:00 or a span like 6h/2d, "
+            f"got {text!r}"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 

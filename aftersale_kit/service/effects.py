@@ -34,8 +34,7 @@ from ..core.engine import decide, enrichment_fields
 from ..core.errors import AftersaleKitError, UnknownTopicError, WebhookError
 from ..core.model import EventKind, FinancialStatus, Order
 from ..core.platform import IncomingWebhook, WebhookKind, coupon_spec
-from ..storage import CouponStatus, DecisionRecord, Job, JobKind, ShopState, Store
-from ..storage import customer_key_for
+from ..storage import CouponStatus, DecisionRecord, Job, JobKind, ShopState, Store, customer_key_for
 from .logs import log_event
 from .shops import ShopEntry, ShopRegistry
 

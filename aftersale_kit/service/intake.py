@@ -81,10 +81,10 @@ class Intake:
         else:
             shop_header = headers.get("x-wc-webhook-source", "")
             topic = headers.get("x-wc-webhook-topic", "")
-            if not shop_header and not any(k.startswith("x-wc-") for k in headers):
-                if _PING.fullmatch(body.strip()):
-                    self.metrics.webhooks.labels(platform, "ping", "").inc()
-                    return IntakeResult(200, "ping")
+            unsigned = not shop_header and not any(k.startswith("x-wc-") for k in headers)
+            if unsigned and _PING.fullmatch(body.strip()):
+                self.metrics.webhooks.labels(platform, "ping", "").inc()
+                return IntakeResult(200, "ping")
         if not shop_header:
             return self._reject(platform, 401, "no_shop")
         entry = self.registry.get(platform, shop_header)

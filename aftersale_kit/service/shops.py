@@ -48,6 +48,7 @@ __all__ = [
 
 SERVICE_FILE = "service.yaml"
 _SERVICE_KEYS = ("shopify_api_key", "max_body_bytes")
+_DEFAULT_MAX_BODY = 1024 * 1024
 
 
 class ServiceConfigError(AftersaleKitError):
@@ -59,7 +60,7 @@ class ServiceSettings:
     #: The Shopify app's client id (API key): the ``aud`` of checkout-extension tokens.
     shopify_api_key: str | None = None
     #: Largest webhook body accepted (413 above).
-    max_body_bytes: int = 1024 * 1024
+    max_body_bytes: int = _DEFAULT_MAX_BODY
 
 
 def normalize_domain(platform: str, value: str) -> str:
@@ -216,7 +217,7 @@ def _load_service_file(path: Path) -> ServiceSettings:
         raise ServiceConfigError(
             f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(_SERVICE_KEYS)}"
         )
-    size = data.get("max_body_bytes", ServiceSettings.max_body_bytes)
+    size = data.get("max_body_bytes", _DEFAULT_MAX_BODY)
     if not isinstance(size, int) or size < 1024:
         raise ServiceConfigError(f"{path}: max_body_bytes must be an integer >= 1024, got {size!r}")
     key = data.get("shopify_api_key")

@@ -88,8 +88,7 @@ def _issued(svc: Any, shop: str, orders: list[dict[str, Any]]) -> int:
 
 def _all_issued(svc: Any, shop: str, orders: list[dict[str, Any]]) -> bool:
     return all(
-        [c.status for c in svc.store.coupons_for_order(shop, str(o["id"]))]
-        == [CouponStatus.ISSUED]
+        [c.status for c in svc.store.coupons_for_order(shop, str(o["id"]))] == [CouponStatus.ISSUED]
         for o in orders
     )
 
@@ -167,8 +166,22 @@ def test_worker_killed_mid_run_loses_and_doubles_nothing(
 
     def start_worker() -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [sys.executable, "-m", "aftersale_kit", "worker", "--config", str(config),
-             "--db", db_url, "--lease-seconds", "2", "--threads", "3", "--log-level", "warning"],
+            [
+                sys.executable,
+                "-m",
+                "aftersale_kit",
+                "worker",
+                "--config",
+                str(config),
+                "--db",
+                db_url,
+                "--lease-seconds",
+                "2",
+                "--threads",
+                "3",
+                "--log-level",
+                "warning",
+            ],
             env=child_env,
             stdout=subprocess.DEVNULL,
             stderr=log,

@@ -66,9 +66,11 @@ def test_block_endpoint_tokens_isolation_and_page_before_webhook(
         )
         preflight = httpx.options(
             f"{base}/{mine['id']}",
-            headers={"Origin": "https://extensions.shopifycdn.com",
-                     "Access-Control-Request-Method": "GET",
-                     "Access-Control-Request-Headers": "authorization"},
+            headers={
+                "Origin": "https://extensions.shopifycdn.com",
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "authorization",
+            },
         )
         # and with a valid token, before the webhook, by GID
         ok = get(f"gid://shopify/Order/{mine['id']}", _token(secret, shop))
@@ -79,8 +81,10 @@ def test_block_endpoint_tokens_isolation_and_page_before_webhook(
         late = httpx.post(f"{svc.url}/webhooks/shopify", headers=headers, content=body)
         assert late.status_code == 200
         wait_for(
-            lambda: [c.status for c in svc.store.coupons_for_order(shop, str(mine["id"]))]
-            == [CouponStatus.ISSUED]
+            lambda: (
+                [c.status for c in svc.store.coupons_for_order(shop, str(mine["id"]))]
+                == [CouponStatus.ISSUED]
+            )
         )
         wait_for(lambda: not svc.store.jobs(status=_pending()))
         again = get(mine["id"], _token(secret, shop))
@@ -109,23 +113,24 @@ def test_refund_deactivates_the_unused_coupon(
 ) -> None:
     config, env = write_shopify_config(tmp_path / "shops", shopify_sandbox)
     shop = shopify_sandbox.shop_domain
-    with running_service(
-        config=config, db_url=db_url, env=env, adapter_options=FAST_RETRY
-    ) as svc:
+    with running_service(config=config, db_url=db_url, env=env, adapter_options=FAST_RETRY) as svc:
         for topic in ("orders/paid", "refunds/create", "orders/cancelled"):
             shopify_sandbox.subscribe(topic, f"{svc.url}/webhooks/shopify")
         order = shopify_sandbox.create_order(line_items=[{"title": "A", "price": "40.00"}])
         oid = str(order["id"])
         wait_for(
-            lambda: [c.status for c in svc.store.coupons_for_order(shop, oid)]
-            == [CouponStatus.ISSUED]
+            lambda: (
+                [c.status for c in svc.store.coupons_for_order(shop, oid)] == [CouponStatus.ISSUED]
+            )
         )
         code = svc.store.coupons_for_order(shop, oid)[0].code
         # when the order is refunded
         shopify_sandbox.refund(oid, amount="40.00")
         wait_for(
-            lambda: [c.status for c in svc.store.coupons_for_order(shop, oid)]
-            == [CouponStatus.DEACTIVATED]
+            lambda: (
+                [c.status for c in svc.store.coupons_for_order(shop, oid)]
+                == [CouponStatus.DEACTIVATED]
+            )
         )
         # a late, redelivered paid webhook grants nothing again
         headers, body = shopify_delivery(

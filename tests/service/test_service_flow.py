@@ -6,8 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-
 from aftersale_kit_shopify.graphql_client import RetryPolicy
 
 from .conftest import write_shopify_config
