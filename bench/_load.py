@@ -194,7 +194,8 @@ def uvicorn_stack() -> str:
 def machine() -> str:
     return (
         f"{os.cpu_count()} cores ({cpu_model()}), Python {platform.python_version()}, "
-        f"{wrk_version()}"
+        f"{wrk_version()}; load average {os.getloadavg()[0]:.1f} when the run started "
+        "(other processes share the cores)"
     )
 
 
@@ -207,7 +208,8 @@ def python() -> str:
 # wrk is closed-loop: a connection sends its next request only when the previous one returned,
 # so a slow server is offered less load and its stalls hide (coordinated omission). Here every
 # request has a scheduled send time (start + i / rate); it is sent then on an idle keep-alive
-# connection (a new one when all are busy) and its latency runs from the *scheduled* time, so a
+# connection (a new one when all are busy, up to ``max_connections``; beyond that it waits for
+# one, and the wait counts) and its latency runs from the *scheduled* time, so a
 # stall of the server or of this client counts against every request that should have gone out.
 
 
@@ -240,10 +242,11 @@ async def _open_loop(
     rate: float,
     seconds: float,
     expected_status: int,
+    max_connections: int,
 ) -> OpenLoopResult:
     import asyncio
 
-    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    free: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     errors = 0
@@ -252,11 +255,11 @@ async def _open_loop(
     async def one(scheduled: float) -> None:
         nonlocal errors, opened
         try:
-            if idle:
-                reader, writer = idle.pop()
-            else:
-                reader, writer = await asyncio.open_connection(host, port)
+            if free.empty() and opened < max_connections:
                 opened += 1
+                reader, writer = await asyncio.open_connection(host, port)
+            else:
+                reader, writer = await free.get()
             writer.write(raw_request)
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head.split(b" ", 2)[1])
@@ -268,7 +271,7 @@ async def _open_loop(
             if length:
                 await reader.readexactly(length)
             done = time.perf_counter()
-            idle.append((reader, writer))
+            free.put_nowait((reader, writer))
         except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
             errors += 1
             statuses[type(exc).__name__] = statuses.get(type(exc).__name__, 0) + 1
@@ -290,8 +293,8 @@ async def _open_loop(
         tasks.append(asyncio.ensure_future(one(scheduled)))
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)
     end = time.perf_counter()
-    for _reader, writer in idle:
-        writer.close()
+    while not free.empty():
+        free.get_nowait()[1].close()
     return OpenLoopResult(
         planned=planned,
         completed=len(latencies),
@@ -310,6 +313,7 @@ def open_loop(
     rate: float = 1000.0,
     seconds: float = 10.0,
     expected_status: int = 200,
+    max_connections: int = 64,
 ) -> OpenLoopResult:
     """GET ``url`` at a constant ``rate`` from a separate Python process (see above)."""
     spec = {
@@ -318,6 +322,7 @@ def open_loop(
         "rate": rate,
         "seconds": seconds,
         "expected_status": expected_status,
+        "max_connections": max_connections,
     }
     out = subprocess.run(
         [python(), "-m", "bench._load", json.dumps(spec)],
@@ -351,6 +356,7 @@ def _main(spec_json: str) -> None:
             rate=spec["rate"],
             seconds=spec["seconds"],
             expected_status=spec["expected_status"],
+            max_connections=spec["max_connections"],
         )
     )
     print(json.dumps(dataclasses.asdict(result)))

@@ -151,9 +151,10 @@ def render(result: OpenLoopResult, first: dict[str, Any]) -> str:
             "`exp`/`nbf` checked on every request).",
             "",
             f"Load: open loop, {RATE:,.0f} GET/s for {SECONDS:g} s after a {WARMUP:g} s warm-up, "
-            "from a separate process (asyncio, keep-alive connections, a new one when all are "
-            "busy); latency from each request's scheduled send time, so stalls are not hidden "
-            "(wrk is closed-loop and would under-report them).",
+            "from a separate process (asyncio, keep-alive connections: a new one when all are "
+            "busy, at most 64, then requests wait for one); latency from each request's "
+            "scheduled send time, so stalls are not hidden (wrk is closed-loop and would "
+            "under-report them).",
             "",
             "| planned | completed | achieved req/s | p50 ms | p90 ms | p99 ms | p99.9 ms "
             "| max ms | errors | connections |",
