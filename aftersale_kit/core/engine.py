@@ -65,6 +65,8 @@ __all__ = [
 
 _HUNDRED = Decimal(100)
 _TWO_64 = Decimal(2**64)
+#: Actions that make a campaign an offer (counted by the contact limit).
+_OFFERS = (IssueCoupon, FreeGift)
 
 
 # -- small pure helpers -------------------------------------------------------------------------
@@ -256,120 +258,148 @@ class _Run:
         return self._margin
 
     def decide(self, campaign: Campaign) -> tuple[Outcome, list[PlannedAction]]:
-        cid = campaign.id
+        """The outcome of one campaign, and its planned actions if it fires."""
+        stop = self._gate(campaign) or self._conditions(campaign)
+        if stop is not None:
+            return Outcome(campaign.id, False, *stop), []
+        variant, stop = self._variant(campaign)
+        if stop is not None:
+            return Outcome(campaign.id, False, *stop, variant), []
+        indexed = [
+            (i, a)
+            for i, a in enumerate(campaign.actions)
+            if a.variant is None or a.variant == variant
+        ]
+        if not indexed:
+            where = f" in variant {variant!r}" if variant else ""
+            detail = f"the campaign has no actions{where}"
+            return Outcome(campaign.id, False, Reason.NO_ACTIONS, detail, variant), []
+        costs: list[Money] | None = None
+        stop = self._customer_limit(campaign) or self._usage_limit(campaign)
+        if stop is None and (campaign.margin_guard is not None or campaign.budget is not None):
+            costs = [action_cost(a, self.order, self.settings) for _, a in indexed]
+            cost = sum((c.amount for c in costs), Decimal(0))
+            stop = self._margin_guard(campaign, cost) or self._budget(campaign, cost)
+        is_offer = any(isinstance(a, _OFFERS) for _, a in indexed)
+        stop = stop or self._exclusive_group(campaign) or self._contact_limit(is_offer)
+        if stop is not None:
+            return Outcome(campaign.id, False, *stop, variant), []
+        if costs is None:
+            costs = [action_cost(a, self.order, self.settings) for _, a in indexed]
+        return self._fire(campaign, variant, indexed, costs, is_offer)
 
-        def no(
-            reason: Reason, detail: str, variant: str | None = None
-        ) -> tuple[Outcome, list[PlannedAction]]:
-            return Outcome(cid, False, reason, detail, variant), []
-
+    def _gate(self, campaign: Campaign) -> tuple[Reason, str] | None:
         if not campaign.enabled:
-            return no(Reason.DISABLED, "the campaign is disabled")
+            return Reason.DISABLED, "the campaign is disabled"
         if campaign.trigger is not self.event:
-            return no(
+            return (
                 Reason.OTHER_TRIGGER,
                 f"runs on {campaign.trigger.value}, this event is {self.event.value}",
             )
         window = campaign.window
         if window is not None:
             if window.starts_at is not None and self.now < _aware(window.starts_at):
-                return no(
-                    Reason.OUTSIDE_WINDOW, f"starts at {_aware(window.starts_at):%Y-%m-%d %H:%M %Z}"
+                return (
+                    Reason.OUTSIDE_WINDOW,
+                    f"starts at {_aware(window.starts_at):%Y-%m-%d %H:%M %Z}",
                 )
             if window.ends_at is not None and self.now >= _aware(window.ends_at):
-                return no(
-                    Reason.OUTSIDE_WINDOW, f"ended at {_aware(window.ends_at):%Y-%m-%d %H:%M %Z}"
-                )
-        failed = self._conditions(campaign)
-        if failed is not None:
-            return no(*failed)
+                return Reason.OUTSIDE_WINDOW, f"ended at {_aware(window.ends_at):%Y-%m-%d %H:%M %Z}"
+        return None
 
-        variant: str | None = None
-        actions = campaign.actions
-        if campaign.split is not None:
-            assigned = assign_variant(
-                campaign.split,
-                shop=self.shop,
-                campaign_id=cid,
-                key=self.key if self.key is not None else f"order:{self.order.id}",
-            )
-            if assigned is None:
-                return no(Reason.HOLDOUT, f"holdout group ({_pct(campaign.split.holdout)})")
-            variant = assigned or None
-        indexed = [
-            (i, a) for i, a in enumerate(actions) if a.variant is None or a.variant == variant
-        ]
-        if not indexed:
-            where = f" in variant {variant!r}" if variant else ""
-            return no(Reason.NO_ACTIONS, f"the campaign has no actions{where}", variant)
+    def _variant(self, campaign: Campaign) -> tuple[str | None, tuple[Reason, str] | None]:
+        split = campaign.split
+        if split is None:
+            return None, None
+        key = self.key if self.key is not None else f"order:{self.order.id}"
+        assigned = assign_variant(split, shop=self.shop, campaign_id=campaign.id, key=key)
+        if assigned is None:
+            return None, (Reason.HOLDOUT, f"holdout group ({_pct(split.holdout)})")
+        return assigned or None, None
 
-        limited = self._customer_limit(campaign)
-        if limited is not None:
-            return no(*limited, variant)
-        if campaign.usage_limit is not None:
-            used = self.counters.usage_count(self.shop, cid) + self.granted.uses.get(cid, 0)
-            if used >= campaign.usage_limit:
-                return no(
-                    Reason.USAGE_LIMIT,
-                    f"usage limit reached: fired {used} of {campaign.usage_limit} times",
-                    variant,
-                )
+    def _usage_limit(self, campaign: Campaign) -> tuple[Reason, str] | None:
+        limit = campaign.usage_limit
+        if limit is None:
+            return None
+        used = self.counters.usage_count(self.shop, campaign.id)
+        used += self.granted.uses.get(campaign.id, 0)
+        if used >= limit:
+            return Reason.USAGE_LIMIT, f"usage limit reached: fired {used} of {limit} times"
+        return None
 
+    def _margin_guard(self, campaign: Campaign, cost: Decimal) -> tuple[Reason, str] | None:
+        guard = campaign.margin_guard
+        if guard is None:
+            return None
+        margin = self.margin().amount
+        allowed = guard.max_share * margin
+        if cost <= allowed:
+            return None
         currency = self.settings.currency
-        costs = [action_cost(a, self.order, self.settings) for _, a in indexed]
-        cost = sum((c.amount for c in costs), Decimal(0))
-        if campaign.margin_guard is not None:
-            margin = self.margin().amount
-            allowed = campaign.margin_guard.max_share * margin
-            if cost > allowed:
-                return no(
-                    Reason.MARGIN_GUARD,
-                    f"the offer costs {_money(cost, currency)}, more than "
-                    f"{_pct(campaign.margin_guard.max_share)} of this order's margin "
-                    f"{_money(margin, currency)} (at most {_money(allowed, currency)})",
-                    variant,
-                )
-        budget = campaign.budget
-        if budget is not None:
-            since = budget_period_start(budget.period, self.now, self.settings.timezone)
-            spent = self.counters.spent(self.shop, cid, since) + self.granted.spent.get(
-                cid, Decimal(0)
-            )
-            if spent + cost > budget.amount.amount:
-                per = "in total" if since is None else f"per {budget.period.value}"
-                return no(
-                    Reason.BUDGET_EXHAUSTED,
-                    f"budget {budget.amount} {per} exhausted: "
-                    f"{_money(spent, budget.amount.currency)} spent, this offer costs "
-                    f"{_money(cost, budget.amount.currency)}",
-                    variant,
-                )
-        group = campaign.exclusive_group
-        if group is not None and group in self.granted.group_winners:
-            winner = self.granted.group_winners[group]
-            return no(
-                Reason.LOST_TO_PRIORITY,
-                f"lost to campaign {winner.id!r} (priority {winner.priority}) in exclusive "
-                f"group {group!r}",
-                variant,
-            )
-        is_offer = any(isinstance(a, IssueCoupon | FreeGift) for _, a in indexed)
-        cap = self.settings.max_offers_per_order
-        if is_offer and cap is not None and len(self.granted.offers) >= cap:
-            names = ", ".join(repr(o) for o in self.granted.offers) or "none"
-            return no(
-                Reason.CONTACT_LIMIT,
-                f"contact limit of {cap} offer(s) per order reached (already: {names})",
-                variant,
-            )
+        return (
+            Reason.MARGIN_GUARD,
+            f"the offer costs {_money(cost, currency)}, more than {_pct(guard.max_share)} of "
+            f"this order's margin {_money(margin, currency)} "
+            f"(at most {_money(allowed, currency)})",
+        )
 
+    def _budget(self, campaign: Campaign, cost: Decimal) -> tuple[Reason, str] | None:
+        budget = campaign.budget
+        if budget is None:
+            return None
+        since = budget_period_start(budget.period, self.now, self.settings.timezone)
+        spent = self.counters.spent(self.shop, campaign.id, since)
+        spent += self.granted.spent.get(campaign.id, Decimal(0))
+        if spent + cost <= budget.amount.amount:
+            return None
+        per = "in total" if since is None else f"per {budget.period.value}"
+        currency = budget.amount.currency
+        return (
+            Reason.BUDGET_EXHAUSTED,
+            f"budget {budget.amount} {per} exhausted: {_money(spent, currency)} spent, "
+            f"this offer costs {_money(cost, currency)}",
+        )
+
+    def _exclusive_group(self, campaign: Campaign) -> tuple[Reason, str] | None:
+        group = campaign.exclusive_group
+        winner = self.granted.group_winners.get(group) if group is not None else None
+        if winner is None:
+            return None
+        return (
+            Reason.LOST_TO_PRIORITY,
+            f"lost to campaign {winner.id!r} (priority {winner.priority}) in exclusive group "
+            f"{group!r}",
+        )
+
+    def _contact_limit(self, is_offer: bool) -> tuple[Reason, str] | None:
+        cap = self.settings.max_offers_per_order
+        if not is_offer or cap is None or len(self.granted.offers) < cap:
+            return None
+        names = ", ".join(repr(o) for o in self.granted.offers) or "none"
+        return (
+            Reason.CONTACT_LIMIT,
+            f"contact limit of {cap} offer(s) per order reached (already: {names})",
+        )
+
+    def _fire(
+        self,
+        campaign: Campaign,
+        variant: str | None,
+        indexed: list[tuple[int, Action]],
+        costs: list[Money],
+        is_offer: bool,
+    ) -> tuple[Outcome, list[PlannedAction]]:
+        cid = campaign.id
+        cost = sum((c.amount for c in costs), Decimal(0))
         planned = self._plan(campaign, indexed, costs)
-        self.granted.uses[cid] = self.granted.uses.get(cid, 0) + 1
-        self.granted.spent[cid] = self.granted.spent.get(cid, Decimal(0)) + cost
-        if group is not None:
-            self.granted.group_winners[group] = campaign
+        granted = self.granted
+        granted.uses[cid] = granted.uses.get(cid, 0) + 1
+        granted.spent[cid] = granted.spent.get(cid, Decimal(0)) + cost
+        if campaign.exclusive_group is not None:
+            granted.group_winners[campaign.exclusive_group] = campaign
         if is_offer:
-            self.granted.offers.append(cid)
+            granted.offers.append(cid)
+        currency = self.settings.currency
         parts = "; ".join(_describe_action(p.action, p, currency) for p in planned)
         in_variant = f" (variant {variant!r})" if variant else ""
         detail = f"fired{in_variant}: {parts}; offer cost {_money(cost, currency)}"
