@@ -35,8 +35,9 @@ def main(argv: list[str]) -> int:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
+        missing = f" ({exc.name})" if exc.name else ""
         print(
-            f"aftersale-kit sandbox {platform}: needs an optional dependency ({exc.name}): "
+            f"aftersale-kit sandbox {platform}: needs an optional dependency{missing}: "
             f"pip install 'aftersale-kit[{extra}]'",
             file=sys.stderr,
         )
