@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["RestError", "invalid_id", "invalid_params", "missing_params"]
+__all__ = [
+    "RestError",
+    "already_exists",
+    "already_trashed",
+    "invalid_id",
+    "invalid_params",
+    "missing_params",
+    "trash_not_supported",
+]
 
 
 class RestError(Exception):
@@ -31,6 +39,26 @@ class RestError(Exception):
 def invalid_id(post_type: str, status: int = 404) -> RestError:
     """``woocommerce_rest_{post_type}_invalid_id`` "Invalid ID." (WC_REST_CRUD_Controller)."""
     return RestError(f"woocommerce_rest_{post_type}_invalid_id", "Invalid ID.", status)
+
+
+def already_exists(post_type: str) -> RestError:
+    """Creating with an ``id`` in the body (``WC_REST_CRUD_Controller::create_item``)."""
+    return RestError(
+        f"woocommerce_rest_{post_type}_exists", f"Cannot create existing {post_type}.", 400
+    )
+
+
+def already_trashed(post_type: str) -> RestError:
+    """Trashing what is in the trash already (``WC_REST_CRUD_Controller::delete_item``)."""
+    return RestError(
+        "woocommerce_rest_already_trashed", f"The {post_type} has already been deleted.", 410
+    )
+
+
+def trash_not_supported(message: str = "Webhooks do not support trashing.") -> RestError:
+    """501 for a delete without ``force`` where there is no trash. The webhooks controller's
+    message is the default; the order notes controller reuses it (unverified)."""
+    return RestError("woocommerce_rest_trash_not_supported", message, 501)
 
 
 def invalid_params(problems: dict[str, str]) -> RestError:

@@ -13,13 +13,13 @@ platform).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .auth import ApiKey
-from .errors import RestError, invalid_params
+from .errors import RestError, invalid_id, invalid_params, missing_params
 from .phpquery import build_query
 from .state import SiteSettings
 
@@ -29,16 +29,21 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Args",
+    "CollectionArgs",
+    "Crud",
     "RestContext",
     "RestRequest",
     "RestResponse",
     "Router",
     "collection_response",
+    "created",
     "links",
+    "lookup",
     "require_key",
     "rest_url",
 ]
 
+T = TypeVar("T")
 _DATE_TIME = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?"
     r"(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$"
@@ -78,6 +83,17 @@ class RestRequest:
 
     def url_id(self, name: str = "id") -> int:
         return int(self.url_params[name])
+
+    def body(self) -> dict[str, Any]:
+        """The JSON object body, else the form body (what the controllers' setters read)."""
+        return self.json if isinstance(self.json, dict) else dict(self.form)
+
+    def params(self) -> dict[str, Any]:
+        """``$request->get_params()``: every source merged, the earlier ones winning."""
+        merged: dict[str, Any] = {}
+        for source in reversed(self._sources()):
+            merged.update(source)
+        return merged
 
 
 @dataclass
@@ -248,8 +264,6 @@ def parse_date(value: str) -> datetime | None:
     if found.group(9):
         sign = 1 if found.group(9) == "+" else -1
         minutes = int(found.group(10)) * 60 + int(found.group(11) or 0)
-        from datetime import timedelta, timezone
-
         return parsed.replace(tzinfo=timezone(sign * timedelta(minutes=minutes)))
     return parsed
 
@@ -364,8 +378,6 @@ class Args:
     def required(self, *names: str) -> None:
         missing = [name for name in names if self._raw(name) is None]
         if missing:
-            from .errors import missing_params
-
             raise missing_params(missing)
 
     def done(self) -> None:
@@ -406,14 +418,49 @@ class CollectionArgs:
         self.exclude = args.int_list("exclude") or []
         self.include = args.int_list("include") or []
         self.offset = args.integer("offset")
-        self.order = args.string("order", default=default_order, enum=("asc", "desc"))
-        self.orderby = args.string("orderby", default=default_orderby, enum=orderby)
+        self.order = args.string("order", default=default_order, enum=("asc", "desc")) or ""
+        self.orderby = args.string("orderby", default=default_orderby, enum=orderby) or ""
 
-    def paginate(self, items: list[Any]) -> Page:
-        total = len(items)
+    def select(self, rows: list[T], record_id: Callable[[T], int]) -> list[T]:
+        """``include`` and ``exclude`` applied to ``rows``."""
+        if self.include:
+            rows = [row for row in rows if record_id(row) in self.include]
+        if self.exclude:
+            rows = [row for row in rows if record_id(row) not in self.exclude]
+        return rows
+
+    def dated(
+        self,
+        created: tuple[str | None, str | None],
+        modified: tuple[str | None, str | None],
+        utc_offset: float,
+    ) -> bool:
+        """Whether a record's (local, GMT) dates pass ``after``/``before`` and the modified pair."""
+        return date_matches(
+            created,
+            after=self.after,
+            before=self.before,
+            use_gmt=self.dates_are_gmt,
+            utc_offset=utc_offset,
+        ) and date_matches(
+            modified,
+            after=self.modified_after,
+            before=self.modified_before,
+            use_gmt=self.dates_are_gmt,
+            utc_offset=utc_offset,
+        )
+
+    def page_of(
+        self, records: list[dict[str, Any]], keys: dict[str, Callable[[dict[str, Any]], Any]]
+    ) -> Page:
+        """``records`` sorted by ``orderby``/``order`` (see :func:`sort_records`), then paged."""
+        ordered = sort_records(
+            records, orderby=self.orderby, order=self.order, include=self.include, keys=keys
+        )
+        total = len(ordered)
         start = self.offset if self.offset is not None else (self.page - 1) * self.per_page
         pages = -(-total // self.per_page)
-        return Page(items[start : start + self.per_page], total, pages, self.page)
+        return Page(ordered[start : start + self.per_page], total, pages, self.page)
 
 
 def collection_response(
@@ -451,8 +498,6 @@ def date_matches(
     A value with an offset is compared as an instant; a naive one in the column's own time
     (site-local, or GMT with ``dates_are_gmt``).
     """
-    from datetime import timedelta
-
     local_text, gmt_text = stamps
     text = gmt_text if use_gmt else local_text
     if text is None:
@@ -516,20 +561,108 @@ def sort_records(
     )
 
 
-BatchOp = Callable[[dict[str, Any]], Any]
+# -- the item routes of a WC_REST_CRUD_Controller ------------------------------------------------
+
+
+def created(ctx: RestContext, path: str, data: Any) -> RestResponse:
+    """201 with ``Location`` pointing at the new resource."""
+    return RestResponse(201, data, [("Location", rest_url(ctx.site, path))])
+
+
+def lookup(records: Mapping[int, T], record_id: int, post_type: str, status: int = 404) -> T:
+    """The record, or ``woocommerce_rest_{post_type}_invalid_id`` (404 on read/delete, 400 on
+    update, as the controllers answer)."""
+    record = records.get(record_id)
+    if record is None:
+        raise invalid_id(post_type, status)
+    return record
+
+
+Write = Callable[[RestContext, dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Crud:
+    """Create, update, delete and batch of one resource, with its controller's argument and
+    permission checks; reading and listing stay with the resource (their arguments differ).
+
+    Update and delete check the key only when the record exists (``wc_rest_check_post_permissions``
+    runs on a found object; a missing one falls through to the callback's invalid-ID error);
+    ``delete_checks_key_first`` checks it first whatever the ID (the webhooks controller).
+    """
+
+    base: str
+    schema: dict[str, dict[str, Any]]
+    exists: Callable[[RestContext, int], bool]
+    create: Write
+    update: Callable[[RestContext, int, dict[str, Any]], dict[str, Any]]
+    delete: Callable[[RestContext, int, bool], dict[str, Any]]
+    required: tuple[str, ...] = ()
+    delete_checks_key_first: bool = False
+
+    def create_item(self, ctx: RestContext, request: RestRequest) -> RestResponse:
+        args = Args(request)
+        if self.required:
+            args.required(*self.required)
+        args.schema(self.schema)
+        args.done()
+        require_key(request, "create")
+        data = self.create(ctx, request.body())
+        return created(ctx, f"{self.base}/{data['id']}", data)
+
+    def update_item(self, ctx: RestContext, request: RestRequest) -> RestResponse:
+        args = Args(request)
+        args.schema(self.schema)
+        args.done()
+        record_id = request.url_id()
+        if self.exists(ctx, record_id):
+            require_key(request, "edit")
+        return RestResponse(200, self.update(ctx, record_id, request.body()))
+
+    def delete_item(self, ctx: RestContext, request: RestRequest) -> RestResponse:
+        args = Args(request)
+        force = args.boolean("force", default=False)
+        args.done()
+        record_id = request.url_id()
+        if self.delete_checks_key_first or self.exists(ctx, record_id):
+            require_key(request, "delete")
+        return RestResponse(200, self.delete(ctx, record_id, bool(force)))
+
+    def batch(self, ctx: RestContext, request: RestRequest) -> RestResponse:
+        require_key(request, "batch")
+        return run_batch(
+            request,
+            create=lambda body: self.create(ctx, body),
+            update=lambda record_id, body: self.update(ctx, record_id, body),
+            delete=lambda record_id: self.delete(ctx, record_id, True),
+        )
+
+    def register(self, router: Router, *, list_items: Handler, get_item: Handler) -> None:
+        item = self.base + "/(?P<id>[\\d]+)"
+        router.add(self.base, "GET", list_items)
+        router.add(self.base, "POST", self.create_item)
+        router.add(item, "GET", get_item)
+        router.add(item, "POST,PUT,PATCH", self.update_item)
+        router.add(item, "DELETE", self.delete_item)
+        router.add(self.base + "/batch", "POST,PUT,PATCH", self.batch)
+
+
+def _batch_id(body: dict[str, Any]) -> int:
+    try:
+        return int(body.get("id") or 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 def run_batch(
     request: RestRequest,
     *,
-    create: BatchOp,
-    update: BatchOp,
+    create: Callable[[dict[str, Any]], Any],
+    update: Callable[[int, dict[str, Any]], Any],
     delete: Callable[[int], Any],
 ) -> RestResponse:
     """``WC_REST_Controller::batch_items``: 100 items at most, errors per item inside a 200."""
-    params: dict[str, Any] = {}
-    for source in reversed(request._sources()):
-        params.update(source)
+    params = request.params()
     items = {k: params[k] for k in ("create", "update", "delete") if params.get(k)}
     total = sum(len(v) for v in items.values() if isinstance(v, list | dict))
     limit = 100
@@ -555,7 +688,7 @@ def run_batch(
     for item in _parse_list(items.get("update", [])):
         body = item if isinstance(item, dict) else {}
         try:
-            response.setdefault("update", []).append(update(body))
+            response.setdefault("update", []).append(update(_batch_id(body), body))
         except RestError as error:
             response.setdefault("update", []).append(error_entry(body.get("id"), error))
     for raw_id in _parse_list(items.get("delete", [])):

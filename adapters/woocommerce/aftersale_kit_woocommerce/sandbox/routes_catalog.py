@@ -16,7 +16,7 @@ from .catalog import (
     tag_response,
     terms_of,
 )
-from .errors import RestError, invalid_id
+from .errors import RestError, trash_not_supported
 from .rest import (
     Args,
     CollectionArgs,
@@ -25,9 +25,9 @@ from .rest import (
     RestResponse,
     Router,
     collection_response,
+    created,
+    lookup,
     require_key,
-    rest_url,
-    sort_records,
 )
 from .values import apply_meta_writes
 
@@ -48,10 +48,6 @@ PRODUCT_SCHEMA: dict[str, dict[str, Any]] = {
     "tags": _TERM_REF,
     "meta_data": {"type": "array", "items": {"type": "object"}},
 }
-
-
-def _body(request: RestRequest) -> dict[str, Any]:
-    return request.json if isinstance(request.json, dict) else dict(request.form)
 
 
 def _apply_product(ctx: RestContext, product: dict[str, Any], body: dict[str, Any]) -> None:
@@ -92,10 +88,7 @@ def list_products(ctx: RestContext, request: RestRequest) -> RestResponse:
             rows = [p for p in rows if p["status"] != "trash"]
         else:
             rows = [p for p in rows if p["status"] == status]
-        if params.include:
-            rows = [p for p in rows if p["id"] in params.include]
-        if params.exclude:
-            rows = [p for p in rows if p["id"] not in params.exclude]
+        rows = params.select(rows, lambda p: p["id"])
         if slug:
             rows = [p for p in rows if p["slug"] == slug]
         if product_type:
@@ -111,12 +104,9 @@ def list_products(ctx: RestContext, request: RestRequest) -> RestResponse:
             rows = [p for p in rows if any(t["id"] in wanted for t in p["tags"])]
         if params.search:
             rows = [p for p in rows if params.search.lower() in p["name"].lower()]
-        rows = sort_records(
+        page = params.page_of(
             rows,
-            orderby=params.orderby or "date",
-            order=params.order or "desc",
-            include=params.include,
-            keys={
+            {
                 "date": lambda p: p["date_created_gmt"],
                 "id": lambda p: p["id"],
                 "title": lambda p: p["name"].lower(),
@@ -126,16 +116,13 @@ def list_products(ctx: RestContext, request: RestRequest) -> RestResponse:
                 "rating": lambda p: float(p["average_rating"]),
             },
         )
-        page = params.paginate(rows)
         data = [product_response(store, p) for p in page.items]
     return collection_response(ctx, request, page, data)
 
 
 def get_product(ctx: RestContext, request: RestRequest) -> RestResponse:
     with ctx.store.lock:
-        product = ctx.store.products.get(request.url_id())
-        if product is None:
-            raise invalid_id("product")
+        product = lookup(ctx.store.products, request.url_id(), "product")
         require_key(request, "read")
         return RestResponse(200, product_response(ctx.store, product))
 
@@ -145,7 +132,7 @@ def create_product(ctx: RestContext, request: RestRequest) -> RestResponse:
     args.schema(PRODUCT_SCHEMA)
     args.done()
     require_key(request, "create")
-    body = _body(request)
+    body = request.body()
     store = ctx.store
     with store.lock:
         product = blank_product(store, 0, str(body.get("name") or "Product"))
@@ -154,8 +141,7 @@ def create_product(ctx: RestContext, request: RestRequest) -> RestResponse:
         store.products[product["id"]] = product
         store.emit("product", "created", product["id"])
         data = product_response(store, product)
-    location = rest_url(ctx.site, f"/wc/v3/products/{data['id']}")
-    return RestResponse(201, data, [("Location", location)])
+    return created(ctx, f"/wc/v3/products/{data['id']}", data)
 
 
 def update_product(ctx: RestContext, request: RestRequest) -> RestResponse:
@@ -165,12 +151,10 @@ def update_product(ctx: RestContext, request: RestRequest) -> RestResponse:
     store = ctx.store
     with store.lock:
         product_id = request.url_id()
-        current = store.products.get(product_id)
-        if current is None:
-            raise invalid_id("product", 400)
+        current = lookup(store.products, product_id, "product", 400)
         require_key(request, "edit")
         changed = copy.deepcopy(current)
-        _apply_product(ctx, changed, _body(request))
+        _apply_product(ctx, changed, request.body())
         store.products[product_id] = changed
         store.emit("product", "updated", product_id)
         return RestResponse(200, product_response(store, changed))
@@ -200,10 +184,7 @@ def _term_handlers(taxonomy: str, base: str) -> dict[str, Any]:
         store = ctx.store
         with store.lock:
             terms = [respond(store, t) for t in terms_of(store, taxonomy).values()]
-            if params.include:
-                terms = [t for t in terms if t["id"] in params.include]
-            if params.exclude:
-                terms = [t for t in terms if t["id"] not in params.exclude]
+            terms = params.select(terms, lambda t: t["id"])
             if hide_empty:
                 terms = [t for t in terms if t["count"] > 0]
             if parent is not None:
@@ -217,12 +198,9 @@ def _term_handlers(taxonomy: str, base: str) -> dict[str, Any]:
                 key = "categories" if taxonomy == "product_cat" else "tags"
                 ids = {t["id"] for t in owner[key]} if owner else set()
                 terms = [t for t in terms if t["id"] in ids]
-            terms = sort_records(
+            page = params.page_of(
                 terms,
-                orderby=params.orderby or "name",
-                order=params.order or "asc",
-                include=params.include,
-                keys={
+                {
                     "id": lambda t: t["id"],
                     "name": lambda t: t["name"].lower(),
                     "slug": lambda t: t["slug"],
@@ -231,7 +209,6 @@ def _term_handlers(taxonomy: str, base: str) -> dict[str, Any]:
                     "term_group": lambda t: 0,
                 },
             )
-            page = params.paginate(terms)
         return collection_response(ctx, request, page, page.items)
 
     def create(ctx: RestContext, request: RestRequest) -> RestResponse:
@@ -241,10 +218,9 @@ def _term_handlers(taxonomy: str, base: str) -> dict[str, Any]:
         args.done()
         require_key(request, "create")
         with ctx.store.lock:
-            term = create_term(ctx.store, taxonomy, _body(request))
+            term = create_term(ctx.store, taxonomy, request.body())
             data = respond(ctx.store, term)
-        location = rest_url(ctx.site, f"{base}/{term['id']}")
-        return RestResponse(201, data, [("Location", location)])
+        return created(ctx, f"{base}/{term['id']}", data)
 
     def _term(ctx: RestContext, request: RestRequest) -> dict[str, Any]:
         term = terms_of(ctx.store, taxonomy).get(request.url_id())
@@ -259,7 +235,7 @@ def _term_handlers(taxonomy: str, base: str) -> dict[str, Any]:
 
     def update(ctx: RestContext, request: RestRequest) -> RestResponse:
         require_key(request, "edit")
-        body = _body(request)
+        body = request.body()
         with ctx.store.lock:
             term = _term(ctx, request)
             for key in ("name", "description", "display", "menu_order", "parent"):
@@ -277,11 +253,7 @@ def _term_handlers(taxonomy: str, base: str) -> dict[str, Any]:
         with ctx.store.lock:
             term = _term(ctx, request)
             if not force:
-                raise RestError(
-                    "woocommerce_rest_trash_not_supported",
-                    "Resource does not support trashing.",
-                    501,
-                )
+                raise trash_not_supported("Resource does not support trashing.")
             data = respond(ctx.store, term)
             del terms_of(ctx.store, taxonomy)[term["id"]]
             key = "categories" if taxonomy == "product_cat" else "tags"

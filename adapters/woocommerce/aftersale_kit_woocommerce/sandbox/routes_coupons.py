@@ -12,20 +12,18 @@ from .coupons import (
     coupon_response,
     find_coupon_by_code,
 )
-from .errors import RestError, invalid_id
+from .errors import already_exists, already_trashed
 from .rest import (
     Args,
     CollectionArgs,
+    Crud,
     RestContext,
     RestRequest,
     RestResponse,
     Router,
     collection_response,
-    date_matches,
+    lookup,
     require_key,
-    rest_url,
-    run_batch,
-    sort_records,
 )
 
 __all__ = ["register"]
@@ -54,16 +52,10 @@ SCHEMA: dict[str, dict[str, Any]] = {
 }
 
 
-def _body(request: RestRequest) -> dict[str, Any]:
-    return request.json if isinstance(request.json, dict) else dict(request.form)
-
-
 def _create(ctx: RestContext, body: dict[str, Any]) -> dict[str, Any]:
     store = ctx.store
     if body.get("id"):
-        raise RestError(
-            f"woocommerce_rest_{POST_TYPE}_exists", f"Cannot create existing {POST_TYPE}.", 400
-        )
+        raise already_exists(POST_TYPE)
     with store.lock:
         coupon = blank_coupon(store, 0)
         apply_coupon_fields(store, coupon, body, creating=True)
@@ -76,9 +68,7 @@ def _create(ctx: RestContext, body: dict[str, Any]) -> dict[str, Any]:
 def _update(ctx: RestContext, coupon_id: int, body: dict[str, Any]) -> dict[str, Any]:
     store = ctx.store
     with store.lock:
-        current = store.coupons.get(coupon_id)
-        if current is None:
-            raise invalid_id(POST_TYPE, 400)
+        current = lookup(store.coupons, coupon_id, POST_TYPE, 400)
         changed = copy.deepcopy(current)
         apply_coupon_fields(store, changed, body, creating=False)
         changed["date_modified"], changed["date_modified_gmt"] = store.clock.stamps()
@@ -90,19 +80,13 @@ def _update(ctx: RestContext, coupon_id: int, body: dict[str, Any]) -> dict[str,
 def _delete(ctx: RestContext, coupon_id: int, force: bool) -> dict[str, Any]:
     store = ctx.store
     with store.lock:
-        coupon = store.coupons.get(coupon_id)
-        if coupon is None:
-            raise invalid_id(POST_TYPE)
+        coupon = lookup(store.coupons, coupon_id, POST_TYPE)
         before = coupon_response(store, coupon)
         if force:
             del store.coupons[coupon_id]
         else:
             if coupon["status"] == "trash":
-                raise RestError(
-                    "woocommerce_rest_already_trashed",
-                    f"The {POST_TYPE} has already been deleted.",
-                    410,
-                )
+                raise already_trashed(POST_TYPE)
             coupon["status"] = "trash"
             store.emit("coupon", "deleted", coupon_id)
         return before
@@ -126,36 +110,21 @@ def list_coupons(ctx: RestContext, request: RestRequest) -> RestResponse:
         if code:
             wanted = find_coupon_by_code(store, code)
             rows = [c for c in rows if c["id"] == wanted]
-        if params.include:
-            rows = [c for c in rows if c["id"] in params.include]
-        if params.exclude:
-            rows = [c for c in rows if c["id"] not in params.exclude]
+        rows = params.select(rows, lambda c: c["id"])
         if params.search:
             rows = [c for c in rows if params.search.lower() in c["code"]]
         rows = [
             c
             for c in rows
-            if date_matches(
+            if params.dated(
                 (c["date_created"], c["date_created_gmt"]),
-                after=params.after,
-                before=params.before,
-                use_gmt=params.dates_are_gmt,
-                utc_offset=offset,
-            )
-            and date_matches(
                 (c["date_modified"], c["date_modified_gmt"]),
-                after=params.modified_after,
-                before=params.modified_before,
-                use_gmt=params.dates_are_gmt,
-                utc_offset=offset,
+                offset,
             )
         ]
-        rows = sort_records(
+        page = params.page_of(
             rows,
-            orderby=params.orderby or "date",
-            order=params.order or "desc",
-            include=params.include,
-            keys={
+            {
                 "date": lambda c: c["date_created_gmt"],
                 "modified": lambda c: c["date_modified_gmt"],
                 "id": lambda c: c["id"],
@@ -163,74 +132,28 @@ def list_coupons(ctx: RestContext, request: RestRequest) -> RestResponse:
                 "slug": lambda c: c["code"],
             },
         )
-        page = params.paginate(rows)
         data = [coupon_response(store, c) for c in page.items]
     return collection_response(ctx, request, page, data)
-
-
-def create_coupon(ctx: RestContext, request: RestRequest) -> RestResponse:
-    args = Args(request)
-    args.required("code")
-    args.schema(SCHEMA)
-    args.done()
-    require_key(request, "create")
-    data = _create(ctx, _body(request))
-    location = rest_url(ctx.site, f"/wc/v3/coupons/{data['id']}")
-    return RestResponse(201, data, [("Location", location)])
 
 
 def get_coupon(ctx: RestContext, request: RestRequest) -> RestResponse:
     coupon_id = request.url_id()
     with ctx.store.lock:
-        coupon = ctx.store.coupons.get(coupon_id)
-        if coupon is None:
-            raise invalid_id(POST_TYPE)
+        coupon = lookup(ctx.store.coupons, coupon_id, POST_TYPE)
         require_key(request, "read")
         return RestResponse(200, coupon_response(ctx.store, coupon))
 
 
-def update_coupon(ctx: RestContext, request: RestRequest) -> RestResponse:
-    args = Args(request)
-    args.schema(SCHEMA)
-    args.done()
-    coupon_id = request.url_id()
-    if coupon_id in ctx.store.coupons:
-        require_key(request, "edit")
-    return RestResponse(200, _update(ctx, coupon_id, _body(request)))
-
-
-def delete_coupon(ctx: RestContext, request: RestRequest) -> RestResponse:
-    args = Args(request)
-    force = args.boolean("force", default=False)
-    args.done()
-    coupon_id = request.url_id()
-    if coupon_id in ctx.store.coupons:
-        require_key(request, "delete")
-    return RestResponse(200, _delete(ctx, coupon_id, bool(force)))
-
-
-def batch_coupons(ctx: RestContext, request: RestRequest) -> RestResponse:
-    require_key(request, "batch")
-
-    def update(body: dict[str, Any]) -> dict[str, Any]:
-        try:
-            coupon_id = int(body.get("id") or 0)
-        except (TypeError, ValueError):
-            coupon_id = 0
-        return _update(ctx, coupon_id, body)
-
-    return run_batch(
-        request,
-        create=lambda body: _create(ctx, body),
-        update=update,
-        delete=lambda coupon_id: _delete(ctx, coupon_id, True),
-    )
+CRUD = Crud(
+    base="/wc/v3/coupons",
+    schema=SCHEMA,
+    required=("code",),
+    exists=lambda ctx, coupon_id: coupon_id in ctx.store.coupons,
+    create=_create,
+    update=_update,
+    delete=_delete,
+)
 
 
 def register(router: Router) -> None:
-    router.add("/wc/v3/coupons", "GET", list_coupons)
-    router.add("/wc/v3/coupons", "POST", create_coupon)
-    router.add("/wc/v3/coupons/(?P<id>[\\d]+)", "GET", get_coupon)
-    router.add("/wc/v3/coupons/(?P<id>[\\d]+)", "POST,PUT,PATCH", update_coupon)
-    router.add("/wc/v3/coupons/(?P<id>[\\d]+)", "DELETE", delete_coupon)
-    router.add("/wc/v3/coupons/batch", "POST,PUT,PATCH", batch_coupons)
+    CRUD.register(router, list_items=list_coupons, get_item=get_coupon)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .errors import RestError, invalid_id
+from .errors import RestError, already_exists, already_trashed, trash_not_supported
 from .orders import (
     ORDER_STATUSES,
     PAYABLE_STATUSES,
@@ -20,17 +20,16 @@ from .orders import (
 from .rest import (
     Args,
     CollectionArgs,
+    Crud,
     RestContext,
     RestRequest,
     RestResponse,
     Router,
     collection_response,
-    date_matches,
+    created,
     links,
+    lookup,
     require_key,
-    rest_url,
-    run_batch,
-    sort_records,
 )
 from .state import OrderRecord
 
@@ -58,10 +57,6 @@ SCHEMA: dict[str, dict[str, Any]] = {
 }
 #: Gateways whose ``api_refund`` works in the sandbox (others behave like bacs/cod/cheque).
 REFUNDABLE_GATEWAYS = ("stripe", "woocommerce_payments", "ppcp-gateway", "paypal")
-
-
-def _body(request: RestRequest) -> dict[str, Any]:
-    return request.json if isinstance(request.json, dict) else dict(request.form)
 
 
 def _write(ctx: RestContext, record: OrderRecord, body: dict[str, Any], *, creating: bool) -> None:
@@ -92,9 +87,7 @@ def _write(ctx: RestContext, record: OrderRecord, body: dict[str, Any], *, creat
 def _create(ctx: RestContext, body: dict[str, Any]) -> dict[str, Any]:
     store = ctx.store
     if body.get("id"):
-        raise RestError(
-            f"woocommerce_rest_{POST_TYPE}_exists", f"Cannot create existing {POST_TYPE}.", 400
-        )
+        raise already_exists(POST_TYPE)
     with store.lock:
         record = new_order(store, store.rng, template=None)
         try:
@@ -113,9 +106,7 @@ def _create(ctx: RestContext, body: dict[str, Any]) -> dict[str, Any]:
 def _update(ctx: RestContext, order_id: int, body: dict[str, Any]) -> dict[str, Any]:
     store = ctx.store
     with store.lock:
-        record = store.orders.get(order_id)
-        if record is None:
-            raise invalid_id(POST_TYPE, 400)
+        record = lookup(store.orders, order_id, POST_TYPE, 400)
         _write(ctx, record, body, creating=False)
         store.emit("order", "updated", order_id)
         return order_response(store, record)
@@ -124,20 +115,14 @@ def _update(ctx: RestContext, order_id: int, body: dict[str, Any]) -> dict[str, 
 def _delete(ctx: RestContext, order_id: int, force: bool) -> dict[str, Any]:
     store = ctx.store
     with store.lock:
-        record = store.orders.get(order_id)
-        if record is None:
-            raise invalid_id(POST_TYPE)
+        record = lookup(store.orders, order_id, POST_TYPE)
         before = order_response(store, record)
         if force:
             del store.orders[order_id]
             store.notes.pop(order_id, None)
         else:
             if record.data.get("status") == "trash":
-                raise RestError(
-                    "woocommerce_rest_already_trashed",
-                    f"The {POST_TYPE} has already been deleted.",
-                    410,
-                )
+                raise already_trashed(POST_TYPE)
             record.data["status"] = "trash"
             store.emit("order", "deleted", order_id)
         return before
@@ -179,37 +164,22 @@ def list_orders(ctx: RestContext, request: RestRequest) -> RestResponse:
             records = [
                 r for r in records if int(r.data.get("parent_id") or 0) not in parent_exclude
             ]
-        if params.include:
-            records = [r for r in records if int(r.data["id"]) in params.include]
-        if params.exclude:
-            records = [r for r in records if int(r.data["id"]) not in params.exclude]
+        records = params.select(records, lambda r: int(r.data["id"]))
         if params.search:
             needle = params.search.lower()
             records = [r for r in records if _matches_search(r, needle)]
         records = [
             r
             for r in records
-            if date_matches(
+            if params.dated(
                 (r.data.get("date_created"), r.data.get("date_created_gmt")),
-                after=params.after,
-                before=params.before,
-                use_gmt=params.dates_are_gmt,
-                utc_offset=offset,
-            )
-            and date_matches(
                 (r.data.get("date_modified"), r.data.get("date_modified_gmt")),
-                after=params.modified_after,
-                before=params.modified_before,
-                use_gmt=params.dates_are_gmt,
-                utc_offset=offset,
+                offset,
             )
         ]
-        rows = sort_records(
+        page = params.page_of(
             [r.data for r in records],
-            orderby=params.orderby or "date",
-            order=params.order or "desc",
-            include=params.include,
-            keys={
+            {
                 "date": lambda d: d.get("date_created_gmt") or "",
                 "modified": lambda d: d.get("date_modified_gmt") or "",
                 "id": lambda d: int(d["id"]),
@@ -217,7 +187,6 @@ def list_orders(ctx: RestContext, request: RestRequest) -> RestResponse:
                 "slug": lambda d: int(d["id"]),
             },
         )
-        page = params.paginate(rows)
         data = [
             order_response(
                 store,
@@ -239,16 +208,6 @@ def _matches_search(record: OrderRecord, needle: str) -> bool:
     return any(needle in value.lower() for value in haystack)
 
 
-def create_order(ctx: RestContext, request: RestRequest) -> RestResponse:
-    args = Args(request)
-    args.schema(SCHEMA)
-    args.done()
-    require_key(request, "create")
-    data = _create(ctx, _body(request))
-    location = rest_url(ctx.site, f"/wc/v3/orders/{data['id']}")
-    return RestResponse(201, data, [("Location", location)])
-
-
 def get_order(ctx: RestContext, request: RestRequest) -> RestResponse:
     args = Args(request)
     include_meta = args.str_list("include_meta")
@@ -256,9 +215,7 @@ def get_order(ctx: RestContext, request: RestRequest) -> RestResponse:
     args.done()
     order_id = request.url_id()
     with ctx.store.lock:
-        record = ctx.store.orders.get(order_id)
-        if record is None:
-            raise invalid_id(POST_TYPE)
+        record = lookup(ctx.store.orders, order_id, POST_TYPE)
         require_key(request, "read")
         data = order_response(
             ctx.store, record, include_meta=include_meta, exclude_meta=exclude_meta
@@ -266,42 +223,14 @@ def get_order(ctx: RestContext, request: RestRequest) -> RestResponse:
     return RestResponse(200, data)
 
 
-def update_order(ctx: RestContext, request: RestRequest) -> RestResponse:
-    args = Args(request)
-    args.schema(SCHEMA)
-    args.done()
-    order_id = request.url_id()
-    if order_id in ctx.store.orders:
-        require_key(request, "edit")
-    return RestResponse(200, _update(ctx, order_id, _body(request)))
-
-
-def delete_order(ctx: RestContext, request: RestRequest) -> RestResponse:
-    args = Args(request)
-    force = args.boolean("force", default=False)
-    args.done()
-    order_id = request.url_id()
-    if order_id in ctx.store.orders:
-        require_key(request, "delete")
-    return RestResponse(200, _delete(ctx, order_id, bool(force)))
-
-
-def batch_orders(ctx: RestContext, request: RestRequest) -> RestResponse:
-    require_key(request, "batch")
-
-    def update(body: dict[str, Any]) -> dict[str, Any]:
-        try:
-            order_id = int(body.get("id") or 0)
-        except (TypeError, ValueError):
-            order_id = 0
-        return _update(ctx, order_id, body)
-
-    return run_batch(
-        request,
-        create=lambda body: _create(ctx, body),
-        update=update,
-        delete=lambda order_id: _delete(ctx, order_id, True),
-    )
+CRUD = Crud(
+    base="/wc/v3/orders",
+    schema=SCHEMA,
+    exists=lambda ctx, order_id: order_id in ctx.store.orders,
+    create=_create,
+    update=_update,
+    delete=_delete,
+)
 
 
 # -- notes ------------------------------------------------------------------------------------
@@ -319,7 +248,7 @@ def note_response(ctx: RestContext, order_id: int, note: dict[str, Any]) -> dict
     return data
 
 
-def _order_for_notes(ctx: RestContext, request: RestRequest, action: str) -> int:
+def _parent_order(ctx: RestContext, request: RestRequest, action: str) -> int:
     order_id = request.url_id("order_id")
     if order_id not in ctx.store.orders:
         raise RestError("woocommerce_rest_order_invalid_id", "Invalid order ID.", 404)
@@ -333,7 +262,7 @@ def list_notes(ctx: RestContext, request: RestRequest) -> RestResponse:
     note_type = args.string("type", default="any", enum=("any", "customer", "internal"))
     args.done()
     with ctx.store.lock:
-        order_id = _order_for_notes(ctx, request, "list")
+        order_id = _parent_order(ctx, request, "list")
         notes = list(ctx.store.notes.get(order_id, []))
         if note_type == "customer":
             notes = [n for n in notes if n["customer_note"]]
@@ -359,7 +288,7 @@ def create_note(ctx: RestContext, request: RestRequest) -> RestResponse:
     args.done()
     store = ctx.store
     with store.lock:
-        order_id = _order_for_notes(ctx, request, "create")
+        order_id = _parent_order(ctx, request, "create")
         author = "admin" if added_by_user else "system"
         note = add_note(
             store,
@@ -369,8 +298,7 @@ def create_note(ctx: RestContext, request: RestRequest) -> RestResponse:
             author=author,
         )
         data = note_response(ctx, order_id, note)
-    location = rest_url(ctx.site, f"/wc/v3/orders/{order_id}/notes/{note['id']}")
-    return RestResponse(201, data, [("Location", location)])
+    return created(ctx, f"/wc/v3/orders/{order_id}/notes/{note['id']}", data)
 
 
 def _find_note(ctx: RestContext, order_id: int, note_id: int) -> dict[str, Any]:
@@ -382,7 +310,7 @@ def _find_note(ctx: RestContext, order_id: int, note_id: int) -> dict[str, Any]:
 
 def get_note(ctx: RestContext, request: RestRequest) -> RestResponse:
     with ctx.store.lock:
-        order_id = _order_for_notes(ctx, request, "read")
+        order_id = _parent_order(ctx, request, "read")
         note = _find_note(ctx, order_id, request.url_id())
         return RestResponse(200, note_response(ctx, order_id, note))
 
@@ -392,12 +320,9 @@ def delete_note(ctx: RestContext, request: RestRequest) -> RestResponse:
     force = args.boolean("force", default=False)
     args.done()
     with ctx.store.lock:
-        order_id = _order_for_notes(ctx, request, "delete")
+        order_id = _parent_order(ctx, request, "delete")
         if not force:
-            # The notes controller reuses the webhooks controller's message (unverified).
-            raise RestError(
-                "woocommerce_rest_trash_not_supported", "Webhooks do not support trashing.", 501
-            )
+            raise trash_not_supported()
         note = _find_note(ctx, order_id, request.url_id())
         ctx.store.notes[order_id].remove(note)
         return RestResponse(200, note_response(ctx, order_id, note))
@@ -432,7 +357,7 @@ def refund_response(ctx: RestContext, order_id: int, refund: dict[str, Any]) -> 
 
 def list_refunds(ctx: RestContext, request: RestRequest) -> RestResponse:
     with ctx.store.lock:
-        order_id = _order_for_notes(ctx, request, "list")
+        order_id = _parent_order(ctx, request, "list")
         refunds = ctx.store.orders[order_id].refunds
         data = [refund_response(ctx, order_id, r) for r in refunds]
     page_headers = [("X-WP-Total", str(len(data))), ("X-WP-TotalPages", "1" if data else "0")]
@@ -446,7 +371,7 @@ def create_refund(ctx: RestContext, request: RestRequest) -> RestResponse:
     args.done()
     store = ctx.store
     with store.lock:
-        order_id = _order_for_notes(ctx, request, "create")
+        order_id = _parent_order(ctx, request, "create")
         record = store.orders[order_id]
         if api_refund and record.data.get("payment_method") not in REFUNDABLE_GATEWAYS:
             raise RestError(
@@ -459,17 +384,11 @@ def create_refund(ctx: RestContext, request: RestRequest) -> RestResponse:
         refund["refunded_payment"] = bool(api_refund)
         store.emit("order", "updated", order_id)
         data = refund_response(ctx, order_id, refund)
-    location = rest_url(ctx.site, f"/wc/v3/orders/{order_id}/refunds/{refund['id']}")
-    return RestResponse(201, data, [("Location", location)])
+    return created(ctx, f"/wc/v3/orders/{order_id}/refunds/{refund['id']}", data)
 
 
 def register(router: Router) -> None:
-    router.add("/wc/v3/orders", "GET", list_orders)
-    router.add("/wc/v3/orders", "POST", create_order)
-    router.add("/wc/v3/orders/(?P<id>[\\d]+)", "GET", get_order)
-    router.add("/wc/v3/orders/(?P<id>[\\d]+)", "POST,PUT,PATCH", update_order)
-    router.add("/wc/v3/orders/(?P<id>[\\d]+)", "DELETE", delete_order)
-    router.add("/wc/v3/orders/batch", "POST,PUT,PATCH", batch_orders)
+    CRUD.register(router, list_items=list_orders, get_item=get_order)
     notes = "/wc/v3/orders/(?P<order_id>[\\d]+)/notes"
     router.add(notes, "GET", list_notes)
     router.add(notes, "POST", create_note)

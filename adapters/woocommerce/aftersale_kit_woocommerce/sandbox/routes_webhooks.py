@@ -14,20 +14,19 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import RestError, invalid_id
+from .errors import RestError, already_exists, trash_not_supported
 from .rest import (
     Args,
     CollectionArgs,
+    Crud,
     RestContext,
     RestRequest,
     RestResponse,
     Router,
     collection_response,
     links,
+    lookup,
     require_key,
-    rest_url,
-    run_batch,
-    sort_records,
 )
 from .state import WebhookRecord
 from .webhooks import hooks_for, is_valid_topic
@@ -45,13 +44,23 @@ SCHEMA: dict[str, dict[str, Any]] = {
 }
 
 
-def _body(request: RestRequest) -> dict[str, Any]:
-    return request.json if isinstance(request.json, dict) else dict(request.form)
+def _checked_topic(value: Any, message: str) -> str:
+    topic = str(value).strip().lower()
+    if not topic or not is_valid_topic(topic):
+        raise RestError(f"woocommerce_rest_{POST_TYPE}_invalid_topic", message, 400)
+    return topic
 
 
-def _valid_url(url: str) -> bool:
+def _checked_url(value: Any) -> str:
+    url = str(value)
     parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise RestError(
+            f"woocommerce_rest_{POST_TYPE}_invalid_delivery_url",
+            "Webhook delivery URL must be a valid URL starting with http:// or https://.",
+            400,
+        )
+    return url
 
 
 def webhook_response(ctx: RestContext, webhook: WebhookRecord) -> dict[str, Any]:
@@ -83,25 +92,11 @@ def _random_secret() -> str:
 def create_webhook_record(
     ctx: RestContext, body: dict[str, Any], *, default_secret: str | None, webhook_id: int = 0
 ) -> WebhookRecord:
-    """Validate and store a webhook (no ping; see :func:`create_webhook`)."""
+    """Validate and store a webhook (no ping; the REST create adds it)."""
     if body.get("id"):
-        raise RestError(
-            f"woocommerce_rest_{POST_TYPE}_exists", f"Cannot create existing {POST_TYPE}.", 400
-        )
-    topic = str(body.get("topic") or "").strip().lower()
-    if not topic or not is_valid_topic(topic):
-        raise RestError(
-            f"woocommerce_rest_{POST_TYPE}_invalid_topic",
-            "Webhook topic is required and must be valid.",
-            400,
-        )
-    url = str(body.get("delivery_url") or "")
-    if not _valid_url(url):
-        raise RestError(
-            f"woocommerce_rest_{POST_TYPE}_invalid_delivery_url",
-            "Webhook delivery URL must be a valid URL starting with http:// or https://.",
-            400,
-        )
+        raise already_exists(POST_TYPE)
+    topic = _checked_topic(body.get("topic") or "", "Webhook topic is required and must be valid.")
+    url = _checked_url(body.get("delivery_url") or "")
     store = ctx.store
     with store.lock:
         stamps = store.clock.stamps()
@@ -133,26 +128,18 @@ def list_webhooks(ctx: RestContext, request: RestRequest) -> RestResponse:
         hooks = list(ctx.store.webhooks.values())
         if status != "all":
             hooks = [w for w in hooks if w.status == status]
-        rows = [webhook_response(ctx, w) for w in hooks]
-        if params.include:
-            rows = [r for r in rows if r["id"] in params.include]
-        if params.exclude:
-            rows = [r for r in rows if r["id"] not in params.exclude]
+        rows = params.select([webhook_response(ctx, w) for w in hooks], lambda r: r["id"])
         if params.search:
             rows = [r for r in rows if params.search.lower() in r["name"].lower()]
-        rows = sort_records(
+        page = params.page_of(
             rows,
-            orderby=params.orderby or "date",
-            order=params.order or "desc",
-            include=params.include,
-            keys={
+            {
                 "date": lambda r: r["date_created_gmt"],
                 "id": lambda r: r["id"],
                 "title": lambda r: r["name"],
                 "slug": lambda r: r["name"],
             },
         )
-        page = params.paginate(rows)
     return collection_response(ctx, request, page, page.items)
 
 
@@ -164,22 +151,9 @@ def _create(ctx: RestContext, body: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def create_webhook(ctx: RestContext, request: RestRequest) -> RestResponse:
-    args = Args(request)
-    args.required("topic", "delivery_url")
-    args.schema(SCHEMA)
-    args.done()
-    require_key(request, "create")
-    data = _create(ctx, _body(request))
-    location = rest_url(ctx.site, f"/wc/v3/webhooks/{data['id']}")
-    return RestResponse(201, data, [("Location", location)])
-
-
 def get_webhook(ctx: RestContext, request: RestRequest) -> RestResponse:
     with ctx.store.lock:
-        webhook = ctx.store.webhooks.get(request.url_id())
-        if webhook is None:
-            raise invalid_id(POST_TYPE)
+        webhook = lookup(ctx.store.webhooks, request.url_id(), POST_TYPE)
         require_key(request, "read")
         return RestResponse(200, webhook_response(ctx, webhook))
 
@@ -187,26 +161,11 @@ def get_webhook(ctx: RestContext, request: RestRequest) -> RestResponse:
 def _update(ctx: RestContext, webhook_id: int, body: dict[str, Any]) -> dict[str, Any]:
     store = ctx.store
     with store.lock:
-        webhook = store.webhooks.get(webhook_id)
-        if webhook is None:
-            raise invalid_id(POST_TYPE, 400)
+        webhook = lookup(store.webhooks, webhook_id, POST_TYPE, 400)
         if body.get("topic") is not None:
-            topic = str(body["topic"]).strip().lower()
-            if not is_valid_topic(topic):
-                raise RestError(
-                    f"woocommerce_rest_{POST_TYPE}_invalid_topic",
-                    "Webhook topic must be valid.",
-                    400,
-                )
-            webhook.topic = topic
+            webhook.topic = _checked_topic(body["topic"], "Webhook topic must be valid.")
         if body.get("delivery_url") is not None:
-            if not _valid_url(str(body["delivery_url"])):
-                raise RestError(
-                    f"woocommerce_rest_{POST_TYPE}_invalid_delivery_url",
-                    "Webhook delivery URL must be a valid URL starting with http:// or https://.",
-                    400,
-                )
-            webhook.delivery_url = str(body["delivery_url"])
+            webhook.delivery_url = _checked_url(body["delivery_url"])
         if body.get("secret") is not None:
             webhook.secret = str(body["secret"])
         if body.get("name") is not None:
@@ -218,60 +177,27 @@ def _update(ctx: RestContext, webhook_id: int, body: dict[str, Any]) -> dict[str
         return webhook_response(ctx, webhook)
 
 
-def update_webhook(ctx: RestContext, request: RestRequest) -> RestResponse:
-    args = Args(request)
-    args.schema(SCHEMA)
-    args.done()
-    webhook_id = request.url_id()
-    if webhook_id in ctx.store.webhooks:
-        require_key(request, "edit")
-    return RestResponse(200, _update(ctx, webhook_id, _body(request)))
-
-
 def _delete(ctx: RestContext, webhook_id: int, force: bool) -> dict[str, Any]:
     if not force:
-        raise RestError(
-            "woocommerce_rest_trash_not_supported", "Webhooks do not support trashing.", 501
-        )
+        raise trash_not_supported()
     with ctx.store.lock:
-        webhook = ctx.store.webhooks.get(webhook_id)
-        if webhook is None:
-            raise invalid_id(POST_TYPE)
+        webhook = lookup(ctx.store.webhooks, webhook_id, POST_TYPE)
         data = webhook_response(ctx, webhook)
         del ctx.store.webhooks[webhook_id]
         return data
 
 
-def delete_webhook(ctx: RestContext, request: RestRequest) -> RestResponse:
-    args = Args(request)
-    force = args.boolean("force", default=False)
-    args.done()
-    require_key(request, "delete")
-    return RestResponse(200, _delete(ctx, request.url_id(), bool(force)))
-
-
-def batch_webhooks(ctx: RestContext, request: RestRequest) -> RestResponse:
-    require_key(request, "batch")
-
-    def update(body: dict[str, Any]) -> dict[str, Any]:
-        try:
-            webhook_id = int(body.get("id") or 0)
-        except (TypeError, ValueError):
-            webhook_id = 0
-        return _update(ctx, webhook_id, body)
-
-    return run_batch(
-        request,
-        create=lambda body: _create(ctx, body),
-        update=update,
-        delete=lambda webhook_id: _delete(ctx, webhook_id, True),
-    )
+CRUD = Crud(
+    base="/wc/v3/webhooks",
+    schema=SCHEMA,
+    required=("topic", "delivery_url"),
+    exists=lambda ctx, webhook_id: webhook_id in ctx.store.webhooks,
+    create=_create,
+    update=_update,
+    delete=_delete,
+    delete_checks_key_first=True,
+)
 
 
 def register(router: Router) -> None:
-    router.add("/wc/v3/webhooks", "GET", list_webhooks)
-    router.add("/wc/v3/webhooks", "POST", create_webhook)
-    router.add("/wc/v3/webhooks/(?P<id>[\\d]+)", "GET", get_webhook)
-    router.add("/wc/v3/webhooks/(?P<id>[\\d]+)", "POST,PUT,PATCH", update_webhook)
-    router.add("/wc/v3/webhooks/(?P<id>[\\d]+)", "DELETE", delete_webhook)
-    router.add("/wc/v3/webhooks/batch", "POST,PUT,PATCH", batch_webhooks)
+    CRUD.register(router, list_items=list_webhooks, get_item=get_webhook)
