@@ -98,18 +98,18 @@ class RestApp:
     def __call__(self, request: Request) -> Response:
         if request.path.startswith(CONTROL_PREFIX):
             return self.control(request)
-        started = time.time()
+        query = parse_str(request.query_string)
         entry: dict[str, Any] = {
-            "at": started,
+            "at": time.time(),
             "method": request.method,
             "path": request.path,
-            "query": parse_str(request.query_string),
+            "query": query,
             "status": None,
             "auth": None,
             "body": None,
         }
         try:
-            response = self._serve(request, entry)
+            response = self._serve(request, query, entry)
         finally:
             with self._log_lock:
                 self.request_log.append(entry)
@@ -117,22 +117,20 @@ class RestApp:
         entry["status"] = response.status
         return response
 
-    def _serve(self, request: Request, entry: dict[str, Any]) -> Response:
+    def _serve(self, request: Request, query: dict[str, Any], entry: dict[str, Any]) -> Response:
         user_agent = request.headers.get("User-Agent", "") or ""
         if any(blocked in user_agent for blocked in self.blocked_user_agents):
             return Response(403, _WAF_PAGE.encode(), [("Content-Type", "text/html; charset=UTF-8")])
-        route = self._route_of(request)
+        route = self._route_of(request.path, query)
         if route is None:
             return Response(
                 404, _ERROR_PAGE.encode(), [("Content-Type", "text/html; charset=UTF-8")]
             )
-        query = parse_str(request.query_string)
         method = request.method
         override = query.get("_method") or request.headers.get("X-HTTP-Method-Override")
         if override:
             method = str(override).upper()
         headers = {k.lower(): v for k, v in request.headers.items()}
-        extra_headers: list[tuple[str, str]] = []
         key: ApiKey | None = None
         try:
             json_body, form = self._parse_body(request, headers)
@@ -160,8 +158,7 @@ class RestApp:
             )
         except RestError as error:
             result = RestResponse(error.status, error.body())
-        if key is not None:
-            extra_headers.extend(_NOCACHE)
+        extra_headers = _NOCACHE if key is not None else []
         return self._encode(result, query, extra_headers, head=method == "HEAD")
 
     def logged_requests(self) -> list[dict[str, Any]]:
@@ -188,15 +185,14 @@ class RestApp:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _route_of(self, request: Request) -> str | None:
+    def _route_of(self, path: str, query: dict[str, Any]) -> str | None:
         home_path = urlsplit(self.store.site.home_url).path.rstrip("/")
-        path = request.path
         if home_path and path.startswith(home_path):
             path = path[len(home_path) :]
         if path == "/wp-json" or path.startswith("/wp-json/"):
             return path[len("/wp-json") :] or "/"
         if path in ("", "/", "/index.php"):
-            rest_route = parse_str(request.query_string).get("rest_route")
+            rest_route = query.get("rest_route")
             if isinstance(rest_route, str):
                 return "/" + rest_route.lstrip("/")
         return None

@@ -40,6 +40,11 @@ def terms_of(store: Store, taxonomy: str) -> dict[int, dict[str, Any]]:
     return store.categories if taxonomy == "product_cat" else store.tags
 
 
+def product_field(taxonomy: str) -> str:
+    """The product's field holding its terms of ``taxonomy``."""
+    return "categories" if taxonomy == "product_cat" else "tags"
+
+
 def ensure_term(store: Store, taxonomy: str, name: str, *, parent: int = 0) -> dict[str, Any]:
     """The term with this name (case-insensitive), created when missing."""
     terms = terms_of(store, taxonomy)
@@ -89,7 +94,7 @@ def create_term(store: Store, taxonomy: str, body: dict[str, Any]) -> dict[str, 
 
 
 def _term_count(store: Store, taxonomy: str, term_id: int) -> int:
-    key = "categories" if taxonomy == "product_cat" else "tags"
+    key = product_field(taxonomy)
     return sum(
         1
         for product in store.products.values()

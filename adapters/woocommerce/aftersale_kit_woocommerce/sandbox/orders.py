@@ -21,7 +21,6 @@ from __future__ import annotations
 import copy
 import random
 import string
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -76,6 +75,8 @@ RECALCULATING_FIELDS = (
     "fee_lines",
     "coupon_lines",
 )
+#: The order's item groups (``WC_Order_Item`` types), in response order.
+ITEM_GROUPS = ("line_items", "tax_lines", "shipping_lines", "fee_lines", "coupon_lines")
 _ADDRESS_FIELDS = (
     "first_name",
     "last_name",
@@ -213,7 +214,7 @@ def order_response(
 def _max_nested_ids(data: dict[str, Any]) -> tuple[int, int]:
     item_ids = [0]
     meta_ids = [m.get("id", 0) for m in data.get("meta_data", []) if isinstance(m, dict)]
-    for group in ("line_items", "tax_lines", "shipping_lines", "fee_lines", "coupon_lines"):
+    for group in ITEM_GROUPS:
         for item in data.get(group, []) or []:
             item_ids.append(int(item.get("id") or 0))
             meta_ids.extend(int(m.get("id") or 0) for m in item.get("meta_data", []) or [])
@@ -274,7 +275,7 @@ def new_order(
         local, gmt = store.clock.stamps()
         _set_date(data, "date_created", (local, gmt))
         _set_date(data, "date_modified", (local, gmt))
-        for group in ("line_items", "tax_lines", "shipping_lines", "fee_lines", "coupon_lines"):
+        for group in ITEM_GROUPS:
             for item in data.get(group, []) or []:
                 item["id"] = store.new_item_id()
                 for meta in item.get("meta_data", []) or []:
@@ -627,7 +628,3 @@ def apply_order_write(
     touch(store, record)
     status = body.get("status")
     return str(status) if status else None
-
-
-def parse_stamp(text: str | None) -> datetime | None:
-    return datetime.strptime(text, DATE_FORMAT) if text else None

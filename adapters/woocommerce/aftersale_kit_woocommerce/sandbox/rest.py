@@ -22,6 +22,7 @@ from .auth import ApiKey
 from .errors import RestError, invalid_id, invalid_params, missing_params
 from .phpquery import build_query
 from .state import SiteSettings
+from .values import DATE_FORMAT
 
 if TYPE_CHECKING:
     from .state import Store
@@ -502,7 +503,7 @@ def date_matches(
     text = gmt_text if use_gmt else local_text
     if text is None:
         return after is None and before is None
-    value = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S")
+    value = datetime.strptime(text, DATE_FORMAT)
     for bound, is_after in ((after, True), (before, False)):
         if bound is None:
             continue

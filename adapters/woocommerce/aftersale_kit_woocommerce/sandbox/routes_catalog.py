@@ -9,6 +9,7 @@ from .catalog import (
     blank_product,
     category_response,
     create_term,
+    product_field,
     product_response,
     set_price,
     set_terms,
@@ -195,7 +196,7 @@ def _term_handlers(taxonomy: str, base: str) -> dict[str, Any]:
                 terms = [t for t in terms if params.search.lower() in t["name"].lower()]
             if product is not None:
                 owner = store.products.get(product)
-                key = "categories" if taxonomy == "product_cat" else "tags"
+                key = product_field(taxonomy)
                 ids = {t["id"] for t in owner[key]} if owner else set()
                 terms = [t for t in terms if t["id"] in ids]
             page = params.page_of(
@@ -256,7 +257,7 @@ def _term_handlers(taxonomy: str, base: str) -> dict[str, Any]:
                 raise trash_not_supported("Resource does not support trashing.")
             data = respond(ctx.store, term)
             del terms_of(ctx.store, taxonomy)[term["id"]]
-            key = "categories" if taxonomy == "product_cat" else "tags"
+            key = product_field(taxonomy)
             for product in ctx.store.products.values():
                 product[key] = [t for t in product[key] if t["id"] != term["id"]]
             return RestResponse(200, data)

@@ -29,6 +29,7 @@ from .rest import (
     require_key,
 )
 from .state import WebhookRecord
+from .values import DATE_FORMAT
 from .webhooks import hooks_for, is_valid_topic
 
 __all__ = ["create_webhook_record", "register", "webhook_response"]
@@ -101,7 +102,7 @@ def create_webhook_record(
     with store.lock:
         stamps = store.clock.stamps()
         name = body.get("name") or "Webhook created on " + datetime.strptime(
-            stamps[0], "%Y-%m-%dT%H:%M:%S"
+            stamps[0], DATE_FORMAT
         ).strftime("%b %d, %Y @ %I:%M %p")
         status = body.get("status") or "active"
         webhook = WebhookRecord(

@@ -29,10 +29,11 @@ from aftersale_kit.testing.httpserver import SandboxHTTPServer
 
 from .app import RestApp
 from .auth import ApiKey, Authenticator
-from .catalog import seed_catalog, set_terms
+from .catalog import product_response, seed_catalog, set_terms
 from .control import make_control
 from .coupons import coupon_response
 from .orders import (
+    ORDER_STATUSES,
     add_refund,
     load_order,
     new_order,
@@ -42,7 +43,7 @@ from .orders import (
     set_status,
 )
 from .routes_webhooks import create_webhook_record, webhook_response
-from .state import Clock, SiteSettings, Store
+from .state import Clock, OrderRecord, SiteSettings, Store
 from .webhooks import WebhookDispatcher, WebhookOptions
 
 __all__ = ["DEFAULT_CONSUMER_KEY", "DEFAULT_CONSUMER_SECRET", "WooCommerceSandbox"]
@@ -336,12 +337,10 @@ class WooCommerceSandbox:
                 store.emit("order", "updated", order_id)
             return order_response(store, record)
 
-    def _transition(self, order_id: int, change: Callable[[Any], Any]) -> dict[str, Any]:
+    def _transition(self, order_id: int, change: Callable[[OrderRecord], Any]) -> dict[str, Any]:
         store = self.store
         with store.lock, self.webhooks.request_scope():
-            record = store.orders.get(int(order_id))
-            if record is None:
-                raise KeyError(f"no order {order_id}")
+            record = self._order_record(order_id)
             change(record)
             store.emit("order", "updated", int(order_id))
             return order_response(store, record)
@@ -366,8 +365,6 @@ class WooCommerceSandbox:
         return self.set_status(order_id, "failed")
 
     def set_status(self, order_id: int, status: str) -> dict[str, Any]:
-        from .orders import ORDER_STATUSES
-
         if status not in ORDER_STATUSES:
             raise ValueError(f"unknown order status {status!r}; one of {ORDER_STATUSES}")
         return self._transition(order_id, lambda r: set_status(self.store, r, status))
@@ -376,12 +373,15 @@ class WooCommerceSandbox:
         """A refund (all that is left by default); a full refund sets status refunded."""
         return self._transition(order_id, lambda r: add_refund(self.store, r, amount, reason))
 
+    def _order_record(self, order_id: int) -> OrderRecord:
+        record = self.store.orders.get(int(order_id))
+        if record is None:
+            raise KeyError(f"no order {order_id}")
+        return record
+
     def order(self, order_id: int) -> dict[str, Any]:
         with self.store.lock:
-            record = self.store.orders.get(int(order_id))
-            if record is None:
-                raise KeyError(f"no order {order_id}")
-            return order_response(self.store, record)
+            return order_response(self.store, self._order_record(order_id))
 
     def order_meta(self, order_id: int) -> list[dict[str, Any]]:
         return list(self.order(order_id).get("meta_data", []))
@@ -424,8 +424,6 @@ class WooCommerceSandbox:
         self, product_id: int, *, categories: Any = None, tags: Any = None
     ) -> dict[str, Any]:
         """Categories/tags by name (created when missing) or id."""
-        from .catalog import product_response
-
         with self.store.lock:
             product = self.store.products.get(int(product_id))
             if product is None:

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-__all__ = ["Clock", "OrderRecord", "SiteSettings", "Store", "WebhookRecord"]
+from .values import DATE_FORMAT
 
-DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
+__all__ = ["Clock", "OrderRecord", "SiteSettings", "Store", "WebhookRecord"]
 
 
 class Clock:

@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 from aftersale_kit.testing.webhooks import Attempt, Delivery, WebhookSender
 
 from . import phpjson
-from .state import Store, WebhookRecord
+from .state import SiteSettings, Store, WebhookRecord
 
 __all__ = ["VALID_TOPICS", "WebhookDispatcher", "WebhookOptions", "signature"]
 
@@ -115,6 +115,10 @@ def signature(body: bytes, secret: str, algorithm: str = "sha256") -> str:
     """``X-WC-Webhook-Signature`` for ``body``."""
     key = _specialchars_decode(secret).encode("utf-8")
     return base64.b64encode(hmac.new(key, body, getattr(hashlib, algorithm)).digest()).decode()
+
+
+def _user_agent(site: SiteSettings) -> str:
+    return f"WooCommerce/{site.wc_version} Hookshot (WordPress/{site.wp_version})"
 
 
 @dataclass
@@ -213,8 +217,6 @@ class WebhookDispatcher:
             is_success=lambda status: 200 <= status < 303,
             on_result=self._on_result,
         )
-        #: Webhooks disabled for failures, in order (``woocommerce_webhook_disabled_due_...``).
-        self.disabled: list[int] = []
         #: Secret for webhooks created without one (WooCommerce would generate a random one).
         self.default_secret: str | None = None
 
@@ -243,7 +245,6 @@ class WebhookDispatcher:
             self._queue.clear()
             self._pings.clear()
             self._meta.clear()
-            self.disabled.clear()
         self.sender.reset()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
@@ -362,7 +363,7 @@ class WebhookDispatcher:
         body = phpjson.dumps(payload).strip()
         site = store.site
         headers = {
-            "User-Agent": f"WooCommerce/{site.wc_version} Hookshot (WordPress/{site.wp_version})",
+            "User-Agent": _user_agent(site),
             "Content-Type": "application/json",
             "X-WC-Webhook-Source": site.home_url.rstrip("/") + "/",
             "X-WC-Webhook-Topic": snapshot.topic,
@@ -396,9 +397,7 @@ class WebhookDispatcher:
             if ok:
                 webhook.failure_count = 0
             elif webhook.failure_count > self.options.max_failures:
-                if webhook.status != "disabled":
-                    webhook.status = "disabled"
-                    self.disabled.append(webhook.id)
+                webhook.status = "disabled"
             else:
                 webhook.failure_count += 1
 
@@ -409,7 +408,7 @@ class WebhookDispatcher:
         site = self.store.site
         body = f"webhook_id={webhook.id}".encode()
         headers = {
-            "User-Agent": f"WooCommerce/{site.wc_version} Hookshot (WordPress/{site.wp_version})",
+            "User-Agent": _user_agent(site),
             "Content-Type": "application/x-www-form-urlencoded",
         }
         delivery = Delivery(
