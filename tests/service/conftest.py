@@ -27,6 +27,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | Non
 
 
 @pytest.fixture
+def woocommerce_sandbox() -> Iterator[object]:
+    from aftersale_kit_woocommerce.sandbox import WooCommerceSandbox
+
+    with WooCommerceSandbox(webhook_secret="wcsec-" + secrets.token_hex(12), seed=7) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
 def shopify_sandbox() -> Iterator[object]:
     from aftersale_kit_shopify.sandbox.app import ShopifySandbox
 
@@ -56,6 +64,36 @@ def write_shopify_config(
             },
             usage_limit=usage_limit,
             budget=budget,
+        ),
+        encoding="utf-8",
+    )
+    return folder, env
+
+
+def write_woocommerce_config(folder: Path, sandbox: object) -> tuple[Path, dict[str, str]]:
+    """A shop file for the WooCommerce sandbox. Its domain is the sandbox's host (``127.0.0.1``):
+    that is what the sandbox's own deliveries name in ``X-WC-Webhook-Source``."""
+    from aftersale_kit_woocommerce.webhooks import normalize_store
+
+    env = {
+        "WOO_WEBHOOK_SECRET": sandbox.webhooks.default_secret,  # type: ignore[attr-defined]
+        "WOO_CONSUMER_KEY": sandbox.consumer_key,  # type: ignore[attr-defined]
+        "WOO_CONSUMER_SECRET": sandbox.consumer_secret,  # type: ignore[attr-defined]
+        "WOO_CODE_SECRET": "code-" + secrets.token_hex(12),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "shop.yaml"
+    path.write_text(
+        shop_yaml(
+            platform="woocommerce",
+            domain=normalize_store(sandbox.home_url),  # type: ignore[attr-defined]
+            base_url=sandbox.url,  # type: ignore[attr-defined]
+            secrets={
+                "webhook_secret": "WOO_WEBHOOK_SECRET",
+                "consumer_key": "WOO_CONSUMER_KEY",
+                "consumer_secret": "WOO_CONSUMER_SECRET",
+                "code_secret": "WOO_CODE_SECRET",
+            },
         ),
         encoding="utf-8",
     )

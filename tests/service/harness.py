@@ -18,6 +18,7 @@ from typing import Any
 import uvicorn
 
 from aftersale_kit.service.app import create_app
+from aftersale_kit.service.compliance import export_sink
 from aftersale_kit.service.effects import Processor
 from aftersale_kit.service.metrics import Metrics
 from aftersale_kit.service.shops import ShopRegistry, default_builder, load_shops
@@ -95,15 +96,19 @@ def running_service(
     lease_seconds: float = 30.0,
     shopify_api_key: str | None = None,
     max_body_bytes: int | None = None,
+    export_dir: Path | None = None,
 ) -> Iterator[Service]:
-    """The service on a loopback port (uvicorn in a thread), with or without its worker."""
+    """The service on a loopback port (uvicorn in a thread), with or without its worker.
+
+    ``export_dir``: where customer data exports go (the ``--export-dir`` of ``serve``)."""
     environment = dict(env)
     if shopify_api_key:
         environment["SHOPIFY_API_KEY"] = shopify_api_key
     registry = load_shops(config, env=environment, builder=default_builder(adapter_options or {}))
     store = Store.open(db_url, sqlite_path=sqlite_path or "service.db", migrate=True)
     metrics = Metrics()
-    processor = Processor(registry=registry, store=store)
+    sink = export_sink(export_dir) if export_dir is not None else None
+    processor = Processor(registry=registry, store=store, compliance_sink=sink)
     job_loop = (
         Worker(
             processor,
@@ -181,3 +186,37 @@ def wait_for(predicate: Any, *, timeout: float = 30.0, interval: float = 0.05) -
             return
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def woocommerce_delivery(
+    *,
+    body: Mapping[str, Any] | bytes,
+    source: str,
+    secret: str,
+    topic: str = "order.updated",
+    webhook_id: str = "1",
+) -> tuple[dict[str, str], bytes]:
+    """A delivery as WooCommerce sends it: a new ``X-WC-Webhook-Delivery-ID`` every time."""
+    from aftersale_kit_woocommerce.webhooks import sign_body
+
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    resource, _, event = topic.partition(".")
+    headers = {
+        "Content-Type": "application/json",
+        "X-WC-Webhook-Source": source,
+        "X-WC-Webhook-Topic": topic,
+        "X-WC-Webhook-Resource": resource,
+        "X-WC-Webhook-Event": event,
+        "X-WC-Webhook-Signature": sign_body(raw, secret),
+        "X-WC-Webhook-ID": webhook_id,
+        "X-WC-Webhook-Delivery-ID": str(uuid.uuid4()),
+    }
+    return headers, raw
+
+
+def drain(svc: Service, *, timeout: float = 30.0) -> Worker:
+    """Run every due job of an intake-only service in this thread; returns the worker (its
+    metrics count what it did)."""
+    worker = Worker(svc.processor, threads=1, retry_base=0.05, retry_cap=1.0)
+    worker.run_until_idle(timeout=timeout)
+    return worker
