@@ -34,15 +34,25 @@ from ..core.engine import decide, enrichment_fields
 from ..core.errors import AftersaleKitError, UnknownTopicError, WebhookError
 from ..core.model import EventKind, FinancialStatus, Order
 from ..core.platform import IncomingWebhook, WebhookKind, coupon_spec
-from ..storage import CouponStatus, DecisionRecord, Job, JobKind, ShopState, Store, customer_key_for
+from ..storage import (
+    Clawback,
+    CouponStatus,
+    DecisionRecord,
+    Job,
+    JobKind,
+    ShopState,
+    Store,
+    customer_key_for,
+)
 from .logs import log_event
 from .shops import ShopEntry, ShopRegistry
 
-__all__ = ["REVERSALS", "PermanentJobError", "Processor"]
+__all__ = ["PAID", "REVERSALS", "PermanentJobError", "Processor", "reversal_of"]
 
 #: Event kinds that take back what an order got.
 REVERSALS = (EventKind.ORDER_CANCELLED, EventKind.REFUND_CREATED)
-_CLOSED = (FinancialStatus.REFUNDED, FinancialStatus.VOIDED, FinancialStatus.CANCELLED)
+#: Financial states of an order that has been paid (and not taken back in full).
+PAID = (FinancialStatus.PAID, FinancialStatus.PARTIALLY_REFUNDED)
 _COMPLIANCE = (
     WebhookKind.CUSTOMERS_DATA_REQUEST,
     WebhookKind.CUSTOMERS_REDACT,
@@ -56,6 +66,19 @@ class PermanentJobError(AftersaleKitError):
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def reversal_of(order: Order) -> EventKind | None:
+    """The reversal the order's state stands for: cancelled (or voided), refunded in full, or
+    ``None`` for an order that stands."""
+    if order.cancelled_at is not None or order.financial_status in (
+        FinancialStatus.VOIDED,
+        FinancialStatus.CANCELLED,
+    ):
+        return EventKind.ORDER_CANCELLED
+    if order.financial_status is FinancialStatus.REFUNDED:
+        return EventKind.REFUND_CREATED
+    return None
 
 
 class Processor:
@@ -137,10 +160,10 @@ class Processor:
         if fields:
             order = entry.adapter.enrich(order, fields)
         self.remember(entry, order)
-        closed = order.cancelled_at is not None or order.financial_status in _CLOSED
+        closed = reversal_of(order) is not None
 
         def run(counters: Any) -> Decision:
-            if kind not in REVERSALS and (closed or self._reversed(entry.domain, order.id)):
+            if kind not in REVERSALS and (closed or self.is_reversed(entry.domain, order.id)):
                 return _empty(entry, order.id, kind, now)
             return decide(
                 config,
@@ -160,15 +183,17 @@ class Processor:
             now=now,
         )
 
-    def _reversed(self, shop: str, order_id: str) -> bool:
+    def is_reversed(self, shop: str, order_id: str) -> bool:
+        """Whether a cancellation or refund of the order has been recorded."""
         return any(
             self.store.decision(shop=shop, order_id=order_id, event_kind=k) is not None
             for k in REVERSALS
         )
 
-    def clawback(self, entry: ShopEntry, order_id: str, kind: EventKind) -> None:
+    def clawback(self, entry: ShopEntry, order_id: str, kind: EventKind) -> Clawback:
         """Mark the order reversed (so a late ``paid`` grants nothing), then take back what it
-        got: unused coupons revoked and deactivated, bookings reversed."""
+        got: unused coupons revoked and deactivated, bookings reversed. Idempotent: a repeat
+        takes back nothing more (the result says what this call took)."""
         now = self.clock()
         self.store.decide_once(
             shop=entry.domain,
@@ -190,6 +215,7 @@ class Processor:
             campaigns=list(back.campaigns),
             coupons=len(back.coupons),
         )
+        return back
 
     # -- jobs -----------------------------------------------------------------------------------
 

@@ -2,8 +2,13 @@
 
 Platforms lose deliveries (Shopify "isn't always guaranteed", WooCommerce never retries), so a
 sweep over ``adapter.orders_since(since)`` sends every order through the same idempotent path as
-its webhook: a paid order is decided once (an order already decided is left alone), a cancelled
-or fully refunded order that got something is clawed back. Running it twice changes nothing.
+its webhook: a paid order is decided once (an order already decided is left alone); a cancelled,
+voided or fully refunded order is marked reversed, so a late ``paid`` delivery grants nothing,
+and what it got is taken back. Running it twice changes nothing and reports nothing twice.
+
+One order's failure is reported and the sweep goes on; after :data:`MAX_CONSECUTIVE_ERRORS`
+failures in a row the shop's sweep stops (the platform is likely down), and the other shops are
+swept all the same.
 """
 
 from __future__ import annotations
@@ -12,14 +17,15 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..core.model import EventKind, FinancialStatus
-from .effects import Processor
+from ..core.model import EventKind, Order
+from .effects import PAID, Processor, reversal_of
 from .logs import log_event
+from .shops import ShopEntry
 
-__all__ = ["ReconcileReport", "reconcile"]
+__all__ = ["MAX_CONSECUTIVE_ERRORS", "ReconcileReport", "reconcile"]
 
-_PAID = (FinancialStatus.PAID, FinancialStatus.PARTIALLY_REFUNDED)
-_CLOSED = (FinancialStatus.REFUNDED, FinancialStatus.VOIDED, FinancialStatus.CANCELLED)
+#: Failed orders in a row after which a shop's sweep gives up.
+MAX_CONSECUTIVE_ERRORS = 3
 
 
 @dataclass
@@ -31,39 +37,61 @@ class ReconcileReport:
     errors: list[str] = field(default_factory=list)
 
 
+def _sweep_order(
+    processor: Processor, entry: ShopEntry, order: Order, report: ReconcileReport
+) -> None:
+    reversal = reversal_of(order)
+    if reversal is not None:
+        back = processor.clawback(entry, order.id, reversal)
+        if back.campaigns or back.coupons:
+            report.reversed += 1
+        return
+    if order.financial_status not in PAID:
+        return
+    _record, created = processor.decide_order(entry, order, EventKind.ORDER_PAID)
+    if created:
+        report.decided += 1
+    else:
+        report.already += 1
+
+
+def _failed(report: ReconcileReport, entry: ShopEntry, exc: Exception, order_id: str = "") -> None:
+    where = f"{entry.domain} order {order_id}" if order_id else entry.domain
+    report.errors.append(f"{where}: {type(exc).__name__}: {exc}")
+    log_event(
+        logging.ERROR,
+        "reconcile failed",
+        shop=entry.domain,
+        order_id=order_id or None,
+        error=f"{type(exc).__name__}: {exc}",
+    )
+
+
 def reconcile(processor: Processor, *, since: datetime) -> ReconcileReport:
-    """Sweep every configured shop's orders updated after ``since``."""
+    """Sweep every configured (and installed) shop's orders updated at or after ``since``.
+
+    Decides and takes back in the store; the effects (coupons, content, deactivations) are jobs
+    for the worker.
+    """
     report = ReconcileReport()
     for entry in processor.registry:
         if processor.uninstalled(entry.domain):
             continue
+        in_a_row = 0
         try:
             for order in entry.adapter.orders_since(since):
                 report.seen += 1
-                store = processor.store
-                if order.cancelled_at is not None or order.financial_status in _CLOSED:
-                    got = store.decision(
-                        shop=entry.domain, order_id=order.id, event_kind=EventKind.ORDER_PAID
-                    )
-                    if got is not None and got.decision.fired:
-                        kind = (
-                            EventKind.ORDER_CANCELLED
-                            if order.cancelled_at is not None
-                            else EventKind.REFUND_CREATED
-                        )
-                        processor.clawback(entry, order.id, kind)
-                        report.reversed += 1
-                    continue
-                if order.financial_status not in _PAID:
-                    continue
-                _record, created = processor.decide_order(entry, order, EventKind.ORDER_PAID)
-                if created:
-                    report.decided += 1
+                try:
+                    _sweep_order(processor, entry, order, report)
+                except Exception as exc:  # one order must not stop the sweep
+                    _failed(report, entry, exc, order.id)
+                    in_a_row += 1
+                    if in_a_row >= MAX_CONSECUTIVE_ERRORS:
+                        break
                 else:
-                    report.already += 1
-        except Exception as exc:  # one shop's outage must not stop the others
-            report.errors.append(f"{entry.domain}: {type(exc).__name__}: {exc}")
-            log_event(logging.ERROR, "reconcile failed", shop=entry.domain, error=str(exc))
+                    in_a_row = 0
+        except Exception as exc:  # listing failed: one shop's outage must not stop the others
+            _failed(report, entry, exc)
     log_event(
         logging.INFO,
         "reconciled",
@@ -71,5 +99,6 @@ def reconcile(processor: Processor, *, since: datetime) -> ReconcileReport:
         decided=report.decided,
         already=report.already,
         reversed=report.reversed,
+        errors=len(report.errors),
     )
     return report
