@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 import requests
 
 from aftersale_kit.testing.faults import FaultPlan
@@ -84,3 +85,44 @@ def test_sender_without_retries_gives_up_and_duplicates_on_request() -> None:
         sender.stop()
     states = sorted((d.id, d.state, len(d.attempts)) for d in sender.deliveries())
     assert states == [("d1", "failed", 1), ("d1-dup", "failed", 1)]
+
+
+def test_scripted_faults_come_first_in_order_then_the_shares_apply() -> None:
+    # given a plan without shares, and a script: a timeout, then two 429s
+    faults = FaultPlan(hang_seconds=0.1, retry_after=0.5)
+    faults.fail_next("timeout")
+    faults.fail_next("429", 2, retry_after=1.5)
+    # when five API requests are drawn for
+    draws = [faults.draw() for _ in range(5)]
+    # then the script plays out in order and the rest pass
+    assert draws[0].hang == 0.1 and draws[0].response is None
+    assert [d.response.status if d.response else None for d in draws[1:]] == [429, 429, None, None]
+    assert draws[1].response is not None
+    assert ("Retry-After", "1.5") in draws[1].response.headers
+    assert faults.requests == 5
+    assert faults.counts == {"5xx": 0, "429": 2, "timeout": 1}
+
+
+def test_a_fault_for_every_request_until_the_script_is_cleared() -> None:
+    faults = FaultPlan()
+    faults.fail_next("5xx", -1)
+    with SandboxHTTPServer(_echo, faults=faults) as server:
+        failed = [requests.get(server.url + "/api", timeout=5).status_code for _ in range(3)]
+        control = requests.get(server.url + "/_sandbox/state", timeout=5).status_code
+        faults.clear_script()
+        passed = requests.get(server.url + "/api", timeout=5).status_code
+    assert failed == [503, 503, 503]
+    assert control == 200
+    assert passed == 200
+    assert faults.requests == 4  # the control call is never drawn for
+    assert faults.as_dict()["scripted"] == {"next": [], "always": None}
+
+
+def test_unknown_fault_kinds_and_record_fields_are_refused() -> None:
+    faults = FaultPlan()
+    with pytest.raises(ValueError, match="unknown fault 'gateway'; expected one of 5xx, 429"):
+        faults.fail_next("gateway")
+    with pytest.raises(ValueError, match="unknown fault setting 'counts'"):
+        faults.update(counts={})
+    with pytest.raises(ValueError, match="unknown fault setting 'fail_next'"):
+        faults.update(fail_next=1)

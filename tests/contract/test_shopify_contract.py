@@ -9,7 +9,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -35,57 +35,12 @@ from aftersale_kit.core.platform import (
     WebhookKind,
     coupon_spec,
 )
-from aftersale_kit.testing.faults import FaultPlan, InjectedFault
+from aftersale_kit.testing.faults import FaultPlan
 from aftersale_kit.testing.httpserver import Request, Response, SandboxHTTPServer
 
 from .base import ContractHarness, Delivery, PlatformContract
 
 API_VERSION = "2026-01"
-
-
-@dataclass
-class ScriptedFaults(FaultPlan):
-    """The sandbox's fault plan plus a script of the next faults, and a count of API requests.
-
-    The sandbox draws once per API request (never for its control API), so the draws count the
-    requests the adapter made.
-    """
-
-    requests: int = 0
-    script: list[str] = field(default_factory=list)
-    always: str | None = None
-    script_retry_after: float = 0.2
-
-    def draw(self) -> InjectedFault:
-        with self._lock:
-            self.requests += 1
-            forced = self.script.pop(0) if self.script else self.always
-            retry_after = self.script_retry_after
-        if forced is None:
-            return super().draw()
-        if forced == "5xx":
-            body = json.dumps(self.error_body).encode()
-            return InjectedFault(Response(503, body, [("Content-Type", "application/json")]))
-        if forced == "429":
-            body = json.dumps(self.throttle_body).encode()
-            headers = [("Content-Type", "application/json"), ("Retry-After", f"{retry_after}")]
-            return InjectedFault(Response(429, body, headers))
-        return InjectedFault(hang=1.0)
-
-    def inject(self, fault: str, *, count: int, retry_after: float) -> None:
-        if fault not in ("5xx", "429", "timeout"):
-            raise ValueError(f"unknown fault {fault!r}")
-        with self._lock:
-            self.script_retry_after = retry_after
-            if count < 0:
-                self.always = fault
-            else:
-                self.script.extend([fault] * count)
-
-    def clear(self) -> None:
-        with self._lock:
-            self.script.clear()
-            self.always = None
 
 
 class _Receiver:
@@ -110,7 +65,7 @@ class ShopifyHarness:
     orders_page_size = q.ORDERS_PAGE
 
     def __init__(self, *, shop: str = "contract-shop") -> None:
-        self.faults = ScriptedFaults(hang_seconds=1.0)
+        self.faults = FaultPlan(hang_seconds=1.0)
         self.sandbox = ShopifySandbox(
             shop=shop, api_version=API_VERSION, currency="EUR", faults=self.faults
         )
@@ -245,11 +200,11 @@ class ShopifyHarness:
         }
 
     def inject(self, fault: str, *, count: int, retry_after: float = 0.2) -> None:
-        self.faults.inject(fault, count=count, retry_after=retry_after)
+        self.faults.fail_next(fault, count, retry_after=retry_after)
 
     def clear_faults(self) -> None:
         """No scripted faults, and a full bucket (so tests do not inherit each other's cost)."""
-        self.faults.clear()
+        self.faults.clear_script()
         self.sandbox.set_bucket(currently_available=2000, restore_rate=100)
 
     def api_requests(self) -> int:
