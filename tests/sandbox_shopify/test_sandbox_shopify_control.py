@@ -297,3 +297,57 @@ def test_session_tokens_carry_the_checkout_claims(sandbox: ShopifySandbox) -> No
     old = sandbox.session_token(issued_at=time.time() - 3600)
     with pytest.raises(jwt.ExpiredSignatureError):
         jwt.decode(old, sandbox.secret, algorithms=["HS256"], options={"verify_aud": False})
+
+
+def test_scripted_faults_fail_the_next_requests_and_the_log_keeps_the_answered_ones(
+    sandbox: ShopifySandbox, gql: GQL
+) -> None:
+    # given the next two API requests fail with a 5xx and a 429, set over the control API
+    scripted = control(sandbox, "POST", "/faults/next", kind="5xx", count=1).json()["faults"]
+    assert scripted["scripted"] == {"next": ["5xx"], "always": None}
+    sandbox.fail_next("429", 1, retry_after=3.0)
+    assert control(sandbox, "POST", "/faults/next", kind="gateway").status_code == 400
+    assert control(sandbox, "POST", "/faults/next", count=1).status_code == 400
+    # when ShopifyAPI calls three times
+    codes: list[int] = []
+    retry_after: list[str | None] = []
+    for _ in range(2):
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            gql("{ shop { name } }")
+        codes.append(caught.value.code)
+        retry_after.append(caught.value.headers.get("Retry-After"))
+    answered = gql("query Named($n: Int!) { orders(first: $n) { edges { cursor } } }", n=1)
+    # then the first two failed in script order, the third was answered
+    assert codes == [503, 429]
+    assert retry_after == [None, "3.0"]
+    assert answered["data"]["orders"]["edges"] == []
+    # and every API request is counted, while only the answered one is in the request log
+    faults = control(sandbox, "GET", "/faults").json()["faults"]
+    assert faults["requests"] == 3
+    assert faults["counts"] == {"5xx": 1, "429": 1, "timeout": 0}
+    assert control(sandbox, "GET", "/state").json()["api_requests"] == 3
+    (logged,) = control(sandbox, "GET", "/requests").json()["requests"]
+    assert logged["status"] == 200
+    assert logged["path"].endswith("/graphql.json")
+    assert logged["query"].startswith("query Named")
+    assert logged["variables"] == {"n": 1}
+
+
+def test_a_fault_for_every_request_holds_until_the_script_is_cleared(
+    sandbox: ShopifySandbox, gql: GQL
+) -> None:
+    # given every API request fails with a 5xx
+    sandbox.fail_next("5xx", -1)
+    # when ShopifyAPI calls twice, then the script is cleared and it calls again
+    for _ in range(2):
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            gql("{ shop { name } }")
+        assert caught.value.code == 503
+    cleared = control(sandbox, "POST", "/faults/clear").json()["faults"]
+    # then the call after clearing is answered, and the shares were never touched
+    assert cleared["scripted"] == {"next": [], "always": None}
+    assert cleared["error_5xx"] == 0.0
+    assert gql("{ shop { name } }")["data"]["shop"]["name"]
+    assert [r["status"] for r in sandbox.api_requests()] == [200]
+    with pytest.raises(ValueError, match="unknown fault setting 'requests'"):
+        sandbox.set_faults(requests=0)

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import json
 import re
 import secrets
 import ssl
 import threading
 import time
 import uuid
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,8 @@ UNAUTHORIZED_BODY = {
     "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"
 }
 _UNSET: Any = object()
+#: How many API requests :meth:`ShopifySandbox.api_requests` keeps (the oldest go first).
+REQUEST_LOG_SIZE = 1000
 #: Topics that are not order events and can only be triggered by hand.
 MANUAL_TOPICS = ("app/uninstalled", "customers/data_request", "customers/redact", "shop/redact")
 
@@ -152,6 +156,8 @@ class ShopifySandbox:
             ssl_context=webhook_ssl_context,
         )
         self.revoked = False
+        self._requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
+        self._requests_lock = threading.Lock()
         self._timers: list[threading.Timer] = []
         self._timers_lock = threading.Lock()
         self.server = SandboxHTTPServer(
@@ -183,6 +189,8 @@ class ShopifySandbox:
         self.state.clear()
         self.bucket.reset()
         self.revoked = False
+        with self._requests_lock:
+            self._requests.clear()
 
     def _cancel_timers(self) -> None:
         with self._timers_lock:
@@ -219,6 +227,38 @@ class ShopifySandbox:
             from .control import handle_control
 
             return handle_control(self, request)
+        response = self._handle_api(request)
+        self._log_request(request, response)
+        return response
+
+    def _log_request(self, request: Request, response: Response) -> None:
+        try:
+            payload = json.loads(request.body) if request.body else None
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            payload = {"query": request.body.decode("utf-8", errors="replace") or None}
+        entry = {
+            "method": request.method,
+            "path": request.path,
+            "status": response.status,
+            "query": payload.get("query"),
+            "variables": payload.get("variables"),
+            "operation_name": payload.get("operationName"),
+        }
+        with self._requests_lock:
+            self._requests.append(entry)
+
+    def api_requests(self) -> list[dict[str, Any]]:
+        """The API requests answered so far, oldest first (the last :data:`REQUEST_LOG_SIZE`):
+        ``method``, ``path``, ``status``, ``query``, ``variables``, ``operation_name``.
+
+        Requests failed by an injected fault never reach the shop, so they are not here;
+        ``faults.requests`` counts every API request, faulted or not."""
+        with self._requests_lock:
+            return copy.deepcopy(list(self._requests))
+
+    def _handle_api(self, request: Request) -> Response:
         match = _GRAPHQL_PATH.match(request.path)
         if match is None or not _VERSION.match(match.group(1)):
             return json_response(404, {"errors": "Not Found"})
@@ -670,6 +710,23 @@ class ShopifySandbox:
         self.faults.update(**settings)
         return self.faults.as_dict()
 
+    def fail_next(
+        self, kind: str, count: int = 1, *, retry_after: float | None = None
+    ) -> dict[str, Any]:
+        """The next ``count`` API requests fail with ``kind``: ``"5xx"``, ``"429"`` (with
+        ``Retry-After``) or ``"timeout"`` (held, then closed); ``count`` < 0: every request until
+        :meth:`clear_fault_script`."""
+        try:
+            self.faults.fail_next(kind, count, retry_after=retry_after)
+        except ValueError as exc:
+            raise SandboxError(str(exc)) from exc
+        return self.faults.as_dict()
+
+    def clear_fault_script(self) -> dict[str, Any]:
+        """Forget the faults scripted with :meth:`fail_next`."""
+        self.faults.clear_script()
+        return self.faults.as_dict()
+
     def set_bucket(
         self,
         *,
@@ -705,6 +762,7 @@ class ShopifySandbox:
                 "metafields": len(self.state.metafields),
                 "subscriptions": len(self.state.subscriptions),
                 "deliveries": len(self.webhooks.deliveries()),
+                "api_requests": self.faults.requests,
                 "bucket": {**self.bucket.status(), "throttleHttpStatus": self.throttle_status},
                 "faults": self.faults.as_dict(),
                 "webhooks": self.webhooks.settings(),

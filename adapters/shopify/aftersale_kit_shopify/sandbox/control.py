@@ -30,6 +30,10 @@ POST     /_sandbox/webhooks/trigger             ``topic`` (+ ``payload`` | ``cus
 POST     /_sandbox/webhooks/wait                ``timeout``: wait until nothing is queued
 POST     /_sandbox/uninstall                    app/uninstalled, token revoked
 GET|POST /_sandbox/faults                       fault plan
+POST     /_sandbox/faults/next                  ``kind``, ``count``, ``retry_after``: the next
+                                                ``count`` API requests fail (< 0: all)
+POST     /_sandbox/faults/clear                 forget the scripted faults
+GET      /_sandbox/requests                     API requests answered (query, variables, status)
 GET|POST /_sandbox/bucket                       leaky bucket, ``throttle_status``
 =======  =====================================  ===========================================
 """
@@ -183,6 +187,15 @@ def _route(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
             return 200, {"faults": sandbox.set_faults(**_body(request))}
         if get:
             return 200, {"faults": sandbox.faults.as_dict()}
+    if path == "/_sandbox/faults/next" and method == "POST":
+        data = _pick(_body(request), "kind", "count", "retry_after")
+        if "kind" not in data:
+            raise SandboxError("kind is required: 5xx, 429 or timeout")
+        return 200, {"faults": sandbox.fail_next(**data)}
+    if path == "/_sandbox/faults/clear" and method == "POST":
+        return 200, {"faults": sandbox.clear_fault_script()}
+    if path == "/_sandbox/requests" and get:
+        return 200, {"requests": sandbox.api_requests()}
     if path == "/_sandbox/bucket":
         if method == "POST":
             data = _pick(
