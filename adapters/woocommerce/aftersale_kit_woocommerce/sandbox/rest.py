@@ -1,28 +1,24 @@
-"""A small WordPress REST server: routes, parameters, validation messages, pagination headers.
+"""A small WordPress REST server: routes, parameters, validation messages, links, key checks.
 
 Behaviour follows ``WP_REST_Server`` / ``WP_REST_Request`` (wordpress-develop
 ``src/wp-includes/rest-api/``): routes match case-insensitively with the trailing slash removed;
 a route with no handler for the method is the same 404 ``rest_no_route`` as an unknown one;
 parameters are looked up in the order JSON body, form body, query string, URL; invalid arguments
-are collected into one 400 ``rest_invalid_param``; collections send ``X-WP-Total``,
-``X-WP-TotalPages`` and a ``Link`` header with ``prev``/``next`` only (``WC_REST_CRUD_Controller::
-get_items``), built from the request's own query string (OAuth parameters included, as on the
-platform).
+are collected into one 400 ``rest_invalid_param``. Collections are in :mod:`.collection`, the
+item routes shared by the resources in :mod:`.crud`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from .auth import ApiKey
-from .errors import RestError, invalid_id, invalid_params, missing_params
-from .phpquery import build_query
+from .errors import RestError, invalid_params, missing_params
 from .state import SiteSettings
-from .values import DATE_FORMAT
 
 if TYPE_CHECKING:
     from .state import Store
@@ -30,21 +26,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Args",
-    "CollectionArgs",
-    "Crud",
+    "Handler",
     "RestContext",
     "RestRequest",
     "RestResponse",
     "Router",
-    "collection_response",
-    "created",
     "links",
-    "lookup",
+    "parse_list",
     "require_key",
     "rest_url",
 ]
 
-T = TypeVar("T")
 _DATE_TIME = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?"
     r"(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$"
@@ -185,7 +177,7 @@ def _wp_list(values: Sequence[str]) -> str:
     return ", ".join(values[:-1]) + ", and " + values[-1]
 
 
-def _parse_list(value: Any) -> list[Any]:
+def parse_list(value: Any) -> list[Any]:
     """``wp_parse_list``: arrays as they are, strings split on commas and whitespace."""
     if isinstance(value, dict):
         return list(value.values())
@@ -237,7 +229,7 @@ def _check_value(name: str, value: Any, rules: dict[str, Any]) -> str | None:
     if enum is not None and value not in enum:
         return f"{name} is not one of {_wp_list([str(e) for e in enum])}."
     if kind == "array" and "items" in rules:
-        for index, item in enumerate(_parse_list(value)):
+        for index, item in enumerate(parse_list(value)):
             problem = _check_value(f"{name}[{index}]", item, rules["items"])
             if problem is not None:
                 return problem
@@ -337,7 +329,7 @@ class Args:
         raw = self._raw(name)
         if raw is None:
             return None
-        values = _parse_list(raw)
+        values = parse_list(raw)
         for index, item in enumerate(values):
             if not _is_integer(item):
                 self.problems[name] = f"{name}[{index}] is not of type integer."
@@ -350,7 +342,7 @@ class Args:
         raw = self._raw(name)
         if raw is None:
             return default
-        values = [str(item) for item in _parse_list(raw)]
+        values = [str(item) for item in parse_list(raw)]
         if enum is not None:
             for index, item in enumerate(values):
                 if item not in enum:
@@ -386,139 +378,6 @@ class Args:
             raise invalid_params(self.problems)
 
 
-@dataclass
-class Page:
-    items: list[Any]
-    total: int
-    pages: int
-    page: int
-
-
-class CollectionArgs:
-    """The arguments every ``WC_REST_CRUD_Controller`` collection takes, validated in order."""
-
-    def __init__(
-        self,
-        args: Args,
-        *,
-        orderby: Sequence[str] = ("date", "id", "include", "title", "slug", "modified"),
-        default_orderby: str = "date",
-        default_order: str = "desc",
-        dates: bool = True,
-    ) -> None:
-        self.context = args.string("context", default="view", enum=("view", "edit"))
-        self.page = args.integer("page", default=1, minimum=1) or 1
-        self.per_page = args.integer("per_page", default=10, minimum=1, maximum=100) or 10
-        self.search = args.string("search")
-        if dates:
-            self.after = args.date("after")
-            self.before = args.date("before")
-            self.modified_after = args.date("modified_after")
-            self.modified_before = args.date("modified_before")
-            self.dates_are_gmt = bool(args.boolean("dates_are_gmt", default=False))
-        self.exclude = args.int_list("exclude") or []
-        self.include = args.int_list("include") or []
-        self.offset = args.integer("offset")
-        self.order = args.string("order", default=default_order, enum=("asc", "desc")) or ""
-        self.orderby = args.string("orderby", default=default_orderby, enum=orderby) or ""
-
-    def select(self, rows: list[T], record_id: Callable[[T], int]) -> list[T]:
-        """``include`` and ``exclude`` applied to ``rows``."""
-        if self.include:
-            rows = [row for row in rows if record_id(row) in self.include]
-        if self.exclude:
-            rows = [row for row in rows if record_id(row) not in self.exclude]
-        return rows
-
-    def dated(
-        self,
-        created: tuple[str | None, str | None],
-        modified: tuple[str | None, str | None],
-        utc_offset: float,
-    ) -> bool:
-        """Whether a record's (local, GMT) dates pass ``after``/``before`` and the modified pair."""
-        return date_matches(
-            created,
-            after=self.after,
-            before=self.before,
-            use_gmt=self.dates_are_gmt,
-            utc_offset=utc_offset,
-        ) and date_matches(
-            modified,
-            after=self.modified_after,
-            before=self.modified_before,
-            use_gmt=self.dates_are_gmt,
-            utc_offset=utc_offset,
-        )
-
-    def page_of(
-        self, records: list[dict[str, Any]], keys: dict[str, Callable[[dict[str, Any]], Any]]
-    ) -> Page:
-        """``records`` sorted by ``orderby``/``order`` (see :func:`sort_records`), then paged."""
-        ordered = sort_records(
-            records, orderby=self.orderby, order=self.order, include=self.include, keys=keys
-        )
-        total = len(ordered)
-        start = self.offset if self.offset is not None else (self.page - 1) * self.per_page
-        pages = -(-total // self.per_page)
-        return Page(ordered[start : start + self.per_page], total, pages, self.page)
-
-
-def collection_response(
-    ctx: RestContext, request: RestRequest, page: Page, data: list[Any]
-) -> RestResponse:
-    """``X-WP-Total``, ``X-WP-TotalPages`` and the ``prev``/``next`` ``Link`` header."""
-    headers = [("X-WP-Total", str(page.total)), ("X-WP-TotalPages", str(page.pages))]
-    base_params = dict(request.query)
-    link_parts: list[str] = []
-
-    def page_link(number: int) -> str:
-        params = dict(base_params)
-        params["page"] = number
-        return rest_url(ctx.site, request.route.rstrip("/")) + "?" + build_query(params)
-
-    if page.page > 1:
-        link_parts.append(f'<{page_link(min(page.page - 1, page.pages))}>; rel="prev"')
-    if page.pages > page.page:
-        link_parts.append(f'<{page_link(page.page + 1)}>; rel="next"')
-    if link_parts:
-        headers.append(("Link", ", ".join(link_parts)))
-    return RestResponse(200, data, headers)
-
-
-def date_matches(
-    stamps: tuple[str | None, str | None],
-    *,
-    after: datetime | None,
-    before: datetime | None,
-    use_gmt: bool,
-    utc_offset: float,
-) -> bool:
-    """WP_Date_Query ``after``/``before`` (exclusive) against a record's (local, GMT) dates.
-
-    A value with an offset is compared as an instant; a naive one in the column's own time
-    (site-local, or GMT with ``dates_are_gmt``).
-    """
-    local_text, gmt_text = stamps
-    text = gmt_text if use_gmt else local_text
-    if text is None:
-        return after is None and before is None
-    value = datetime.strptime(text, DATE_FORMAT)
-    for bound, is_after in ((after, True), (before, False)):
-        if bound is None:
-            continue
-        if bound.tzinfo is not None:
-            utc = bound.astimezone(UTC).replace(tzinfo=None)
-            limit = utc if use_gmt else utc + timedelta(hours=utc_offset)
-        else:
-            limit = bound
-        if is_after and not value > limit:
-            return False
-        if not is_after and not value < limit:
-            return False
-    return True
-
-
 _DENIED = {
     "list": ("woocommerce_rest_cannot_view", "Sorry, you cannot list resources."),
     "create": ("woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources."),
@@ -540,168 +399,3 @@ def require_key(request: RestRequest, action: str) -> None:
     if request.key is None:
         code, message = _DENIED[action]
         raise RestError(code, message, 401)
-
-
-def sort_records(
-    records: list[dict[str, Any]],
-    *,
-    orderby: str,
-    order: str,
-    include: list[int],
-    keys: dict[str, Callable[[dict[str, Any]], Any]],
-) -> list[dict[str, Any]]:
-    """WP_Query ordering; ``date``/``modified`` break ties by ID as WooCommerce adds it."""
-    if orderby == "include" and include:
-        position = {rid: i for i, rid in enumerate(include)}
-        return sorted(records, key=lambda r: position.get(int(r["id"]), len(position)))
-    key = keys.get(orderby, keys.get("id", lambda r: r["id"]))
-    return sorted(
-        records,
-        key=lambda r: (key(r), int(r["id"])),
-        reverse=order == "desc",
-    )
-
-
-# -- the item routes of a WC_REST_CRUD_Controller ------------------------------------------------
-
-
-def created(ctx: RestContext, path: str, data: Any) -> RestResponse:
-    """201 with ``Location`` pointing at the new resource."""
-    return RestResponse(201, data, [("Location", rest_url(ctx.site, path))])
-
-
-def lookup(records: Mapping[int, T], record_id: int, post_type: str, status: int = 404) -> T:
-    """The record, or ``woocommerce_rest_{post_type}_invalid_id`` (404 on read/delete, 400 on
-    update, as the controllers answer)."""
-    record = records.get(record_id)
-    if record is None:
-        raise invalid_id(post_type, status)
-    return record
-
-
-Write = Callable[[RestContext, dict[str, Any]], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class Crud:
-    """Create, update, delete and batch of one resource, with its controller's argument and
-    permission checks; reading and listing stay with the resource (their arguments differ).
-
-    Update and delete check the key only when the record exists (``wc_rest_check_post_permissions``
-    runs on a found object; a missing one falls through to the callback's invalid-ID error);
-    ``delete_checks_key_first`` checks it first whatever the ID (the webhooks controller).
-    """
-
-    base: str
-    schema: dict[str, dict[str, Any]]
-    exists: Callable[[RestContext, int], bool]
-    create: Write
-    update: Callable[[RestContext, int, dict[str, Any]], dict[str, Any]]
-    delete: Callable[[RestContext, int, bool], dict[str, Any]]
-    required: tuple[str, ...] = ()
-    delete_checks_key_first: bool = False
-
-    def create_item(self, ctx: RestContext, request: RestRequest) -> RestResponse:
-        args = Args(request)
-        if self.required:
-            args.required(*self.required)
-        args.schema(self.schema)
-        args.done()
-        require_key(request, "create")
-        data = self.create(ctx, request.body())
-        return created(ctx, f"{self.base}/{data['id']}", data)
-
-    def update_item(self, ctx: RestContext, request: RestRequest) -> RestResponse:
-        args = Args(request)
-        args.schema(self.schema)
-        args.done()
-        record_id = request.url_id()
-        if self.exists(ctx, record_id):
-            require_key(request, "edit")
-        return RestResponse(200, self.update(ctx, record_id, request.body()))
-
-    def delete_item(self, ctx: RestContext, request: RestRequest) -> RestResponse:
-        args = Args(request)
-        force = args.boolean("force", default=False)
-        args.done()
-        record_id = request.url_id()
-        if self.delete_checks_key_first or self.exists(ctx, record_id):
-            require_key(request, "delete")
-        return RestResponse(200, self.delete(ctx, record_id, bool(force)))
-
-    def batch(self, ctx: RestContext, request: RestRequest) -> RestResponse:
-        require_key(request, "batch")
-        return run_batch(
-            request,
-            create=lambda body: self.create(ctx, body),
-            update=lambda record_id, body: self.update(ctx, record_id, body),
-            delete=lambda record_id: self.delete(ctx, record_id, True),
-        )
-
-    def register(self, router: Router, *, list_items: Handler, get_item: Handler) -> None:
-        item = self.base + "/(?P<id>[\\d]+)"
-        router.add(self.base, "GET", list_items)
-        router.add(self.base, "POST", self.create_item)
-        router.add(item, "GET", get_item)
-        router.add(item, "POST,PUT,PATCH", self.update_item)
-        router.add(item, "DELETE", self.delete_item)
-        router.add(self.base + "/batch", "POST,PUT,PATCH", self.batch)
-
-
-def _batch_id(body: dict[str, Any]) -> int:
-    try:
-        return int(body.get("id") or 0)
-    except (TypeError, ValueError):
-        return 0
-
-
-def run_batch(
-    request: RestRequest,
-    *,
-    create: Callable[[dict[str, Any]], Any],
-    update: Callable[[int, dict[str, Any]], Any],
-    delete: Callable[[int], Any],
-) -> RestResponse:
-    """``WC_REST_Controller::batch_items``: 100 items at most, errors per item inside a 200."""
-    params = request.params()
-    items = {k: params[k] for k in ("create", "update", "delete") if params.get(k)}
-    total = sum(len(v) for v in items.values() if isinstance(v, list | dict))
-    limit = 100
-    if total > limit:
-        raise RestError(
-            "woocommerce_rest_request_entity_too_large",
-            f"Unable to accept more than {limit} items for this request.",
-            413,
-        )
-
-    def error_entry(item_id: Any, error: RestError) -> dict[str, Any]:
-        return {
-            "id": item_id,
-            "error": {"code": error.code, "message": error.message, "data": error.as_data()},
-        }
-
-    response: dict[str, list[Any]] = {}
-    for item in _parse_list(items.get("create", [])):
-        try:
-            response.setdefault("create", []).append(create(item if isinstance(item, dict) else {}))
-        except RestError as error:
-            response.setdefault("create", []).append(error_entry(0, error))
-    for item in _parse_list(items.get("update", [])):
-        body = item if isinstance(item, dict) else {}
-        try:
-            response.setdefault("update", []).append(update(_batch_id(body), body))
-        except RestError as error:
-            response.setdefault("update", []).append(error_entry(body.get("id"), error))
-    for raw_id in _parse_list(items.get("delete", [])):
-        try:
-            item_id = int(float(str(raw_id)))
-        except ValueError:
-            item_id = 0
-        if item_id == 0:
-            continue
-        try:
-            response.setdefault("delete", []).append(delete(item_id))
-        except RestError as error:
-            response.setdefault("delete", []).append(error_entry(item_id, error))
-    # An empty PHP array encodes as [] (no batch keys at all).
-    return RestResponse(200, response)

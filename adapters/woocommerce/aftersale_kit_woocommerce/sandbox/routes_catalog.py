@@ -17,19 +17,10 @@ from .catalog import (
     tag_response,
     terms_of,
 )
+from .collection import CollectionArgs, collection_response
+from .crud import created, lookup
 from .errors import RestError, trash_not_supported
-from .rest import (
-    Args,
-    CollectionArgs,
-    RestContext,
-    RestRequest,
-    RestResponse,
-    Router,
-    collection_response,
-    created,
-    lookup,
-    require_key,
-)
+from .rest import Args, RestContext, RestRequest, RestResponse, Router, require_key
 from .values import apply_meta_writes
 
 __all__ = ["register"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from .collection import CollectionArgs, collection_response
 from .coupons import (
     DISCOUNT_TYPES,
     apply_coupon_fields,
@@ -12,19 +13,9 @@ from .coupons import (
     coupon_response,
     find_coupon_by_code,
 )
+from .crud import Crud, lookup
 from .errors import already_exists, already_trashed
-from .rest import (
-    Args,
-    CollectionArgs,
-    Crud,
-    RestContext,
-    RestRequest,
-    RestResponse,
-    Router,
-    collection_response,
-    lookup,
-    require_key,
-)
+from .rest import Args, RestContext, RestRequest, RestResponse, Router, require_key
 
 __all__ = ["register"]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from .collection import CollectionArgs, collection_response
+from .crud import Crud, created, lookup
 from .errors import RestError, already_exists, already_trashed, trash_not_supported
 from .orders import (
     ORDER_STATUSES,
@@ -17,20 +19,7 @@ from .orders import (
     payment_complete,
     set_status,
 )
-from .rest import (
-    Args,
-    CollectionArgs,
-    Crud,
-    RestContext,
-    RestRequest,
-    RestResponse,
-    Router,
-    collection_response,
-    created,
-    links,
-    lookup,
-    require_key,
-)
+from .rest import Args, RestContext, RestRequest, RestResponse, Router, links, require_key
 from .state import OrderRecord
 
 __all__ = ["register"]

@@ -14,20 +14,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from .collection import CollectionArgs, collection_response
+from .crud import Crud, lookup
 from .errors import RestError, already_exists, trash_not_supported
-from .rest import (
-    Args,
-    CollectionArgs,
-    Crud,
-    RestContext,
-    RestRequest,
-    RestResponse,
-    Router,
-    collection_response,
-    links,
-    lookup,
-    require_key,
-)
+from .rest import Args, RestContext, RestRequest, RestResponse, Router, links, require_key
 from .state import WebhookRecord
 from .values import DATE_FORMAT
 from .webhooks import hooks_for, is_valid_topic
