@@ -320,7 +320,7 @@ class Processor:
             shop=job.shop,
             order_id=record.order_id,
             campaign=planned.campaign_id,
-            created=ref.created,
+            new=ref.created,
         )
 
     def render(self, entry: ShopEntry, record: DecisionRecord, order: Order) -> dict[str, Any]:

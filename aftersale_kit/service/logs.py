@@ -114,5 +114,10 @@ def install_filter(secrets: Iterable[str]) -> RedactingFilter:
 
 
 def log_event(level: int, message: str, **fields: Any) -> None:
-    """Log ``message`` with structured ``fields`` (ids, topics, reasons; never personal data)."""
-    log.log(level, message, extra=fields)
+    """Log ``message`` with structured ``fields`` (ids, topics, reasons; never personal data).
+
+    A field named like a :class:`logging.LogRecord` attribute (``created``, ``name``, ...) gets a
+    trailing ``_``: ``logging`` refuses to overwrite those, and a log line must never fail the
+    work it reports on."""
+    extra = {f"{k}_" if k in _STANDARD else k: v for k, v in fields.items()}
+    log.log(level, message, extra=extra)
