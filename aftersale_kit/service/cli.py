@@ -108,9 +108,21 @@ def serve_main(argv: Sequence[str]) -> int:
         )
     except AftersaleKitError as exc:
         return _fail("aftersale-kit serve", exc)
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT (the lifespan stops the worker), then
+    # raises the signal again under the handlers it found: with the defaults the process would
+    # die by the signal (exit 143) before the store is closed. With these it returns here.
+    _ignore_stop_signals()
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     store.close()
     return 0
+
+
+def _ignore_stop_signals() -> None:
+    def stopped(_signum: int, _frame: object) -> None:
+        pass
+
+    signal.signal(signal.SIGTERM, stopped)
+    signal.signal(signal.SIGINT, stopped)
 
 
 def worker_main(argv: Sequence[str]) -> int:
