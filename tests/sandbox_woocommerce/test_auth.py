@@ -219,3 +219,23 @@ def test_the_base_string_is_the_one_php_computes(query: str, tmp_path: Path) -> 
     params = parse_str(query)
     params.pop("oauth_signature", None)
     assert string_to_sign("GET", uri, params) == php
+
+
+@pytest.mark.parametrize(
+    ("resource", "status", "code"),
+    [
+        ("coupons", 404, "woocommerce_rest_shop_coupon_invalid_id"),
+        ("orders", 404, "woocommerce_rest_shop_order_invalid_id"),
+        ("webhooks", 401, "woocommerce_rest_cannot_delete"),
+    ],
+)
+def test_deleting_a_missing_record_without_a_key(
+    shop: WooCommerceSandbox, resource: str, status: int, code: str
+) -> None:
+    # when a record that does not exist is deleted without credentials
+    response = requests.delete(
+        f"{shop.url}/wp-json/wc/v3/{resource}/999999", params={"force": "true"}, timeout=5
+    )
+    # then posts answer with the missing ID (their key check runs on a found object only),
+    # webhooks with the missing permission (their key check comes first)
+    assert (response.status_code, response.json()["code"]) == (status, code)

@@ -175,3 +175,25 @@ def test_the_docs_coupon_loads_and_reads_back(shop: WooCommerceSandbox) -> None:
     assert {k: v for k, v in coupon.items() if k not in ("status", "_links")} == {
         k: v for k, v in reference.items() if k != "_links"
     }
+
+
+def test_batch_updates_without_a_usable_id_fail_one_by_one(shop: WooCommerceSandbox) -> None:
+    # when a batch updates by an id that is not a number, is missing, or is not an object
+    result = shop.client().post(
+        "coupons/batch", {"update": [{"id": "x", "amount": "1"}, {"amount": "1"}, 5]}
+    )
+    # then each item carries its own 400 invalid-ID error, with the id as it was sent
+    assert result.status_code == 200
+    invalid = {
+        "code": "woocommerce_rest_shop_coupon_invalid_id",
+        "message": "Invalid ID.",
+        "data": {"status": 400},
+    }
+    assert result.json() == {
+        "update": [
+            {"id": "x", "error": invalid},
+            {"id": None, "error": invalid},
+            {"id": None, "error": invalid},
+        ]
+    }
+    assert shop.coupons() == []
