@@ -426,6 +426,39 @@ def test_coupon_is_stored_as_specified(harness: ShopifyHarness) -> None:
     assert open_coupon["context"] == {"all": True}
 
 
+def test_coupon_for_collections_names_them_by_id(harness: ShopifyHarness) -> None:
+    # given a shop with the collections "coffee" (from the order's product) and "tea"
+    adapter = harness.adapter()
+    order = adapter.fetch_order(harness.create_paid_order())
+    tea = harness.sandbox.set_product(title="Sencha", collections=["tea"])
+    coffee_id = harness.sandbox.set_product(title="Lungo", collections=["coffee"])[
+        "collection_ids"
+    ][0]
+    now = datetime.now(UTC).replace(microsecond=0)
+    # when a coupon is created for collections named by handle and by id
+    legacy_tea = tea["collection_ids"][0].rsplit("/", 1)[-1]
+    spec = coupon_spec(
+        _planned("AK-SHOP-COLL", collections=("coffee", legacy_tea)), order, harness.settings, now
+    )
+    adapter.create_coupon(spec)
+    # then the discount holds the collections' ids
+    (stored,) = harness.coupons(spec.code)
+    assert sorted(stored["items"]["collections"]) == sorted(
+        [int(coffee_id.rsplit("/", 1)[-1]), int(legacy_tea)]
+    )
+    # and a handle the shop does not have is refused before anything is created
+    missing = coupon_spec(
+        _planned("AK-SHOP-NOCOLL", collections=("coffee", "no-such-collection")),
+        order,
+        harness.settings,
+        now,
+    )
+    with pytest.raises(InvalidRequestError, match="no collection with handle no-such-coll") as err:
+        adapter.create_coupon(missing)
+    assert err.value.code == "UNKNOWN_COLLECTION"
+    assert harness.coupons(missing.code) == []
+
+
 def test_a_code_taken_by_another_discount_is_an_error(harness: ShopifyHarness) -> None:
     adapter = harness.adapter()
     order = adapter.fetch_order(harness.create_paid_order())

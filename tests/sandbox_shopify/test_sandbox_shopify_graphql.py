@@ -370,6 +370,35 @@ def test_guest_order_has_no_customer_and_unknown_ids_are_null(
     assert broken["errors"][0]["path"] == ["order"]
 
 
+def test_collections_are_found_by_handle_title_or_id(sandbox: ShopifySandbox, gql: GQL) -> None:
+    # given products in three collections
+    coffee = sandbox.set_product(title="Espresso", collections=["coffee", "summer-sale"])
+    sandbox.set_product(title="Sencha", collections=["tea"])
+    coffee_id, summer_id = coffee["collection_ids"]
+    document = "query ($q: String) { collections(first: 10, query: $q) { nodes { id handle } } }"
+
+    def handles(query: str | None) -> list[str]:
+        nodes = gql(document, q=query)["data"]["collections"]["nodes"]
+        return [n["handle"] for n in nodes]
+
+    # when they are searched for, then they are found as with Shopify's search syntax
+    found = gql(document, q="handle:coffee OR handle:tea OR handle:missing")
+    assert found["data"]["collections"]["nodes"][0] == {"id": coffee_id, "handle": "coffee"}
+    assert handles("handle:coffee OR handle:tea OR handle:missing") == ["coffee", "tea"]
+    assert handles(f"id:{summer_id.rsplit('/', 1)[-1]}") == ["summer-sale"]
+    assert handles("title:'Summer Sale'") == ["summer-sale"]
+    assert handles("-handle:tea") == ["coffee", "summer-sale"]
+    assert handles(None) == ["coffee", "summer-sale", "tea"]
+    # and an unknown field is ignored with a warning, as Shopify does
+    ignored = gql(document, q="vendor:acme")
+    assert [n["handle"] for n in ignored["data"]["collections"]["nodes"]] == [
+        "coffee",
+        "summer-sale",
+        "tea",
+    ]
+    assert ignored["extensions"]["search"][0]["warnings"][0]["field"] == "vendor"
+
+
 def test_order_is_invisible_during_its_creation_window(sandbox: ShopifySandbox, gql: GQL) -> None:
     # given an order that the API will only see after 0.4 s
     order = sandbox.create_order(visible_after=0.4)

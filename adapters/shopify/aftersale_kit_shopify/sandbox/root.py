@@ -29,6 +29,7 @@ from .views import (
     ProductView,
     ShopView,
     WebhookSubscriptionView,
+    collections_connection,
     invalid_id,
     lookup_gid,
     orders_connection,
@@ -156,6 +157,9 @@ class Root:
         id_ = lookup_gid(id, "Product")
         record = ctx.state.products.get(id_) if id_ is not None else None
         return ProductView(ctx, record) if record else None
+
+    def collections(self, info: Info, query: str | None = None, **page: Any) -> Any:
+        return collections_connection(_ctx(info), info, query=query, **page)
 
     def codeDiscountNode(self, info: Info, id: str) -> DiscountNodeView | None:
         ctx = _ctx(info)

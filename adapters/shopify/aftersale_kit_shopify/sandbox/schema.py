@@ -701,6 +701,7 @@ type QueryRoot {{
   ordersCount(query: String, limit: Int = 10000): Count
   customer(id: ID!): Customer
   product(id: ID!): Product
+  collections({_CONNECTION_ARGS}, query: String): CollectionConnection!
   codeDiscountNode(id: ID!): DiscountCodeNode
   codeDiscountNodeByCode(code: String!): DiscountCodeNode
   codeDiscountNodes({_CONNECTION_ARGS}, query: String): DiscountCodeNodeConnection!

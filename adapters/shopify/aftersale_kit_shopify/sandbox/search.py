@@ -1,10 +1,12 @@
-"""A subset of Shopify's search syntax for the ``query`` argument of ``orders``.
+"""A subset of Shopify's search syntax for the ``query`` argument of ``orders`` and
+``collections``.
 
 Supported (shopify.dev/docs/api/usage/search-syntax): ``field:value``, comparisons ``field:>v``,
 ``>=``, ``<``, ``<=``, quoted values (``'...'`` or ``"..."``), negation (``-field:v`` or ``NOT
 field:v``), ``AND`` (also implied by a space) and ``OR`` (``AND`` binds tighter). No parentheses.
-A term without a field matches the order name or email. A field the sandbox does not know is
-ignored and reported as a warning, as Shopify reports it in ``extensions.search``.
+A term without a field matches the order name or email (a collection: words of its title). A
+field the sandbox does not know is ignored and reported as a warning, as Shopify reports it in
+``extensions.search``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from typing import Any
 
 from .util import SandboxError, parse_time, to_decimal
 
-__all__ = ["ORDER_FIELDS", "Term", "compile_order_query"]
+__all__ = [
+    "COLLECTION_FIELDS",
+    "ORDER_FIELDS",
+    "Term",
+    "compile_collection_query",
+    "compile_order_query",
+    "compile_query",
+]
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -36,6 +45,10 @@ class Term:
     op: str
     value: str
     negated: bool = False
+
+
+#: Whether a record (a REST-shaped dict) matches a term.
+Matcher = Callable[[dict[str, Any], Term], bool]
 
 
 def _tokens(query: str) -> list[Term | str]:
@@ -89,7 +102,7 @@ def _compare(left: Any, op: str, right: Any) -> bool:
     return bool(left == right)
 
 
-def _time_matcher(key: str) -> Callable[[dict[str, Any], Term], bool]:
+def _time_matcher(key: str) -> Matcher:
     def match(order: dict[str, Any], term: Term) -> bool:
         wanted = parse_time(term.value)
         actual: datetime | None = parse_time(order.get(key))
@@ -100,7 +113,7 @@ def _time_matcher(key: str) -> Callable[[dict[str, Any], Term], bool]:
 
 def _text_matcher(
     getter: Callable[[dict[str, Any]], Any],
-) -> Callable[[dict[str, Any], Term], bool]:
+) -> Matcher:
     def match(order: dict[str, Any], term: Term) -> bool:
         actual = getter(order)
         if actual is None:
@@ -157,7 +170,7 @@ def _free_text(order: dict[str, Any], term: Term) -> bool:
     return needle == name or needle in email
 
 
-ORDER_FIELDS: dict[str, Callable[[dict[str, Any], Term], bool]] = {
+ORDER_FIELDS: dict[str, Matcher] = {
     "created_at": _time_matcher("created_at"),
     "updated_at": _time_matcher("updated_at"),
     "processed_at": _time_matcher("processed_at"),
@@ -176,12 +189,40 @@ ORDER_FIELDS: dict[str, Callable[[dict[str, Any], Term], bool]] = {
 }
 
 
+#: Fields of ``collections(query:)`` the sandbox knows
+#: (shopify.dev/docs/api/admin-graphql/latest/queries/collections).
+COLLECTION_FIELDS: dict[str, Matcher] = {
+    "handle": _text_matcher(lambda c: c.get("handle")),
+    "title": _text_matcher(lambda c: c.get("title")),
+    "id": _id,
+}
+
+
+def _title_words(collection: dict[str, Any], term: Term) -> bool:
+    return term.value.casefold() in str(collection.get("title") or "").casefold()
+
+
 def compile_order_query(
     query: str | None,
 ) -> tuple[Callable[[dict[str, Any]], bool], list[dict[str, str]]]:
     """A predicate over REST orders, and the warnings for fields that were ignored."""
+    return compile_query(query, fields=ORDER_FIELDS, free_text=_free_text)
+
+
+def compile_collection_query(
+    query: str | None,
+) -> tuple[Callable[[dict[str, Any]], bool], list[dict[str, str]]]:
+    """A predicate over collections (``id``, ``handle``, ``title``), and the ignored fields."""
+    return compile_query(query, fields=COLLECTION_FIELDS, free_text=_title_words)
+
+
+def compile_query(
+    query: str | None, *, fields: dict[str, Matcher], free_text: Matcher
+) -> tuple[Callable[[dict[str, Any]], bool], list[dict[str, str]]]:
+    """A predicate over records for ``query`` with these ``fields``; a term without a field goes
+    to ``free_text``. Also the warnings for fields that were ignored."""
     if not query or not query.strip():
-        return (lambda order: True), []
+        return (lambda record: True), []
     warnings: list[dict[str, str]] = []
     groups: list[list[Term]] = [[]]
     for token in _tokens(query):
@@ -190,22 +231,22 @@ def compile_order_query(
         elif token == "AND":
             continue
         elif isinstance(token, Term):
-            if token.field is not None and token.field not in ORDER_FIELDS:
+            if token.field is not None and token.field not in fields:
                 warnings.append(
                     {"field": token.field, "message": "Invalid search field for this query."}
                 )
                 continue
             groups[-1].append(token)
 
-    def term_matches(order: dict[str, Any], term: Term) -> bool:
+    def term_matches(record: dict[str, Any], term: Term) -> bool:
         try:
-            matcher = ORDER_FIELDS[term.field] if term.field else _free_text
-            result = matcher(order, term)
+            matcher = fields[term.field] if term.field else free_text
+            result = matcher(record, term)
         except (ValueError, TypeError, ArithmeticError, SandboxError):
             result = False
         return result != term.negated
 
-    def predicate(order: dict[str, Any]) -> bool:
-        return any(all(term_matches(order, t) for t in group) for group in groups)
+    def predicate(record: dict[str, Any]) -> bool:
+        return any(all(term_matches(record, t) for t in group) for group in groups)
 
     return predicate, warnings

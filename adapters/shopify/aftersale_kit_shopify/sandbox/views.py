@@ -326,8 +326,8 @@ class ProductView(_HasMetafields):
         self.updatedAt = iso_graphql(record.updated_at)
 
     def collections(self, info: Info, query: str | None = None, **page: Any) -> dict[str, Any]:
-        views = [CollectionView(self.ctx.state.collection(h)) for h in self.record.collections]
-        return paginate(views, key=lambda v: v.record.id, **page)
+        records = [self.ctx.state.collection(h) for h in self.record.collections]
+        return collections_connection(self.ctx, info, query=query, records=records, **page)
 
 
 class VariantView:
@@ -631,6 +631,30 @@ def orders_connection(
     else:
         records.sort(key=lambda r: (sort(r.rest), r.id))
     views = [OrderView(ctx, r) for r in records]
+    return paginate(views, key=lambda v: v.record.id, **page)
+
+
+def collections_connection(
+    ctx: Context,
+    info: Info,
+    *,
+    query: str | None = None,
+    records: Sequence[CollectionRecord] | None = None,
+    **page: Any,
+) -> dict[str, Any]:
+    """The shop's collections (or ``records``) that match ``query``, by id."""
+    from .search import compile_collection_query
+
+    predicate, warnings = compile_collection_query(query)
+    if warnings:
+        ctx.search.append({"path": list(info.path.as_list()), "query": query, "warnings": warnings})
+    if records is None:
+        records = list(ctx.state.collections.values())
+    views = [
+        CollectionView(r)
+        for r in records
+        if predicate({"id": r.id, "handle": r.handle, "title": r.title})
+    ]
     return paginate(views, key=lambda v: v.record.id, **page)
 
 
