@@ -52,6 +52,13 @@ def handle_compliance(processor: Processor, entry: ShopEntry, webhook: IncomingW
         log_event(logging.INFO, "shop redacted", shop=entry.domain, rows=counts)
         return
     customer_id, email = _customer(payload)
+    if customer_id is None and email is None:
+        from .effects import PermanentJobError
+
+        raise PermanentJobError(
+            f"{webhook.topic} from {entry.domain} names no customer (neither customer.id nor "
+            "customer.email): nothing to find"
+        )
     if webhook.kind is WebhookKind.CUSTOMERS_REDACT:
         counts = store.redact_customer(
             entry.domain,

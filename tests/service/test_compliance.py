@@ -155,3 +155,30 @@ def test_data_request_redact_uninstall_and_shop_redact(
     deliveries = sandbox.deliveries()
     assert {d["topic"] for d in deliveries} >= set(TOPICS)
     assert all(d["attempts"][-1]["status"] == 200 for d in deliveries)
+
+
+def test_privacy_request_naming_no_customer_goes_to_the_dead_letters_at_once(
+    shopify_sandbox: Any, tmp_path: Path
+) -> None:
+    sandbox = shopify_sandbox
+    config, env = write_shopify_config(tmp_path / "shops", sandbox)
+    with running_service(
+        config=config,
+        db_url=f"sqlite:///{tmp_path / 'c.db'}",
+        env=env,
+        worker=False,
+        export_dir=tmp_path / "exports",
+    ) as svc:
+        sandbox.subscribe("customers/redact", f"{svc.url}/webhooks/shopify")
+        # given a redact request without customer id or e-mail
+        sandbox.trigger(
+            "customers/redact",
+            payload={"shop_domain": sandbox.shop_domain, "customer": {}, "orders_to_redact": []},
+        )
+        _deliver(sandbox)
+        # when the worker takes it
+        drain(svc)
+        dead = svc.store.jobs(status=JobStatus.DEAD)
+    # then it is dead after one attempt, with a reason naming what is missing
+    assert [(j.kind, j.attempts) for j in dead] == [("process_event", 1)]
+    assert "names no customer" in (dead[0].last_error or "")
