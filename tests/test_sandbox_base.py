@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import requests
 
 from aftersale_kit.testing.faults import FaultPlan
 from aftersale_kit.testing.httpserver import Request, Response, SandboxHTTPServer, json_response
+from aftersale_kit.testing.serve import StopSignals
 from aftersale_kit.testing.tls import make_test_certificate
 from aftersale_kit.testing.webhooks import Delivery, WebhookSender
 
@@ -126,3 +129,19 @@ def test_unknown_fault_kinds_and_record_fields_are_refused() -> None:
         faults.update(counts={})
     with pytest.raises(ValueError, match="unknown fault setting 'fail_next'"):
         faults.update(fail_next=1)
+
+
+def test_stop_signals_end_the_wait_and_then_restore_the_handlers() -> None:
+    # given the previous SIGTERM handler
+    before = signal.getsignal(signal.SIGTERM)
+    with StopSignals(poll=0.01) as stop:
+        requested_before = stop.requested
+        # when SIGTERM arrives from another thread while the main thread waits
+        timer = threading.Timer(0.05, os.kill, args=(os.getpid(), signal.SIGTERM))
+        timer.start()
+        stop.wait()
+        timer.join()
+        # then the wait ends instead of the process
+        assert (requested_before, stop.requested) == (False, True)
+    # and the previous handler is back
+    assert signal.getsignal(signal.SIGTERM) == before

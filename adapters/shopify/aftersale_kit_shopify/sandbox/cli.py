@@ -7,13 +7,11 @@ admin URL, the access token and client secret to use, then serves until SIGINT o
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import tempfile
-import threading
 from pathlib import Path
-from types import FrameType
 
+from aftersale_kit.testing.serve import StopSignals
 from aftersale_kit.testing.tls import make_test_certificate
 
 from .app import DEFAULT_API_VERSION, ShopifySandbox
@@ -50,59 +48,48 @@ def main(argv: list[str]) -> int:
     if args[:2] == ["sandbox", "shopify"]:
         args = args[2:]
     options = build_parser().parse_args(args)
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        with tempfile.TemporaryDirectory(prefix="shopify-sandbox-") as folder:
-            tls = ca_file = None
-            if options.https:
-                cert = make_test_certificate(Path(folder))
-                tls, ca_file = cert.server_context, cert.ca_file
-            try:
-                sandbox = ShopifySandbox(
-                    shop=options.shop,
-                    token=options.token,
-                    secret=options.secret,
-                    api_version=options.api_version,
-                    port=options.port,
-                    tls=tls,
-                    ca_file=ca_file,
-                    time_scale=options.time_scale,
-                )
-            except ValueError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 2
-            try:
-                sandbox.start()
-            except OSError as exc:
-                print(f"error: cannot listen on port {options.port}: {exc}", file=sys.stderr)
-                return 1
-            try:
-                for fixture in options.seed:
-                    sandbox.create_order(fixture=fixture, new_id=True)
-                lines = [
-                    "Shopify sandbox running",
-                    f"  shop domain:   {sandbox.shop_domain}",
-                    f"  admin URL:     {sandbox.admin_url()}",
-                    f"  GraphQL URL:   {sandbox.graphql_url()}",
-                    f"  access token:  {sandbox.token}",
-                    f"  client secret: {sandbox.secret}",
-                    f"  control API:   {sandbox.control_url}/",
-                ]
-                if ca_file is not None:
-                    lines.append(f"  CA file:       {ca_file}  (export SSL_CERT_FILE to trust it)")
-                lines.append("Press Ctrl+C to stop.")
-                print("\n".join(lines), flush=True)
-                while not stop.wait(0.2):
-                    pass
-            finally:
-                sandbox.stop()
-        print("Shopify sandbox stopped.", flush=True)
-        return 0
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with StopSignals() as stop, tempfile.TemporaryDirectory(prefix="shopify-sandbox-") as folder:
+        tls = ca_file = None
+        if options.https:
+            cert = make_test_certificate(Path(folder))
+            tls, ca_file = cert.server_context, cert.ca_file
+        try:
+            sandbox = ShopifySandbox(
+                shop=options.shop,
+                token=options.token,
+                secret=options.secret,
+                api_version=options.api_version,
+                port=options.port,
+                tls=tls,
+                ca_file=ca_file,
+                time_scale=options.time_scale,
+            )
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        try:
+            sandbox.start()
+        except OSError as exc:
+            print(f"error: cannot listen on port {options.port}: {exc}", file=sys.stderr)
+            return 1
+        try:
+            for fixture in options.seed:
+                sandbox.create_order(fixture=fixture, new_id=True)
+            lines = [
+                "Shopify sandbox running",
+                f"  shop domain:   {sandbox.shop_domain}",
+                f"  admin URL:     {sandbox.admin_url()}",
+                f"  GraphQL URL:   {sandbox.graphql_url()}",
+                f"  access token:  {sandbox.token}",
+                f"  client secret: {sandbox.secret}",
+                f"  control API:   {sandbox.control_url}/",
+            ]
+            if ca_file is not None:
+                lines.append(f"  CA file:       {ca_file}  (export SSL_CERT_FILE to trust it)")
+            lines.append("Press Ctrl+C to stop.")
+            print("\n".join(lines), flush=True)
+            stop.wait()
+        finally:
+            sandbox.stop()
+    print("Shopify sandbox stopped.", flush=True)
+    return 0
