@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
+
+import pytest
+
+from aftersale_kit.core.errors import MissingExtraError
+from aftersale_kit.testing.pytest_plugin import _running
 
 
 def test_woocommerce_fixture_serves_the_rest_api(woocommerce_sandbox: Any) -> None:
@@ -36,3 +42,17 @@ def test_shopify_fixture_serves_graphql(shopify_sandbox: Any) -> None:
     assert "errors" not in body
     assert body["data"]["shop"]["name"]
     assert "cost" in body["extensions"]
+
+
+def test_a_missing_platform_extra_names_the_install_command(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    # given the Shopify package cannot be imported
+    monkeypatch.setitem(sys.modules, "aftersale_kit_shopify.sandbox.fixtures", None)
+    # when the fixture starts, then the error names the extra to install
+    with pytest.raises(MissingExtraError) as caught:
+        next(_running(request, "shopify"))
+    assert str(caught.value) == (
+        "the shopify_sandbox fixture needs an optional dependency: "
+        "pip install 'aftersale-kit[shopify]'"
+    )

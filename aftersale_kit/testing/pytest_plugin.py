@@ -18,6 +18,7 @@ Options can be passed through indirect parametrisation, e.g.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,23 +32,23 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
     return dict(param) if isinstance(param, dict) else {}
 
 
+def _running(request: pytest.FixtureRequest, platform: str) -> Iterator[Any]:
+    """Start ``aftersale_kit_<platform>``'s sandbox with the test's options; stop it after."""
+    try:
+        fixtures = importlib.import_module(f"aftersale_kit_{platform}.sandbox.fixtures")
+    except ImportError as exc:
+        raise MissingExtraError(f"the {platform}_sandbox fixture", platform) from exc
+    with fixtures.running_sandbox(**_options(request)) as sandbox:
+        yield sandbox
+
+
 @pytest.fixture
 def shopify_sandbox(request: pytest.FixtureRequest) -> Iterator[Any]:
     """A started Shopify sandbox (GraphQL Admin API, signed webhooks, faults, control API)."""
-    try:
-        from aftersale_kit_shopify.sandbox.fixtures import running_sandbox
-    except ImportError as exc:
-        raise MissingExtraError("the shopify_sandbox fixture", "shopify") from exc
-    with running_sandbox(**_options(request)) as sandbox:
-        yield sandbox
+    yield from _running(request, "shopify")
 
 
 @pytest.fixture
 def woocommerce_sandbox(request: pytest.FixtureRequest) -> Iterator[Any]:
     """A started WooCommerce sandbox (REST wc/v3, signed webhooks, faults, control API)."""
-    try:
-        from aftersale_kit_woocommerce.sandbox.fixtures import running_sandbox
-    except ImportError as exc:
-        raise MissingExtraError("the woocommerce_sandbox fixture", "woocommerce") from exc
-    with running_sandbox(**_options(request)) as sandbox:
-        yield sandbox
+    yield from _running(request, "woocommerce")
