@@ -9,7 +9,9 @@ before ``complete``) changes nothing the second time:
   booked in the same transaction). A cancellation or refund stores a marker decision and calls
   :meth:`Store.reverse_order` (clawback); a decision taken after the marker grants nothing;
 * ``create_coupon``: only while the coupon is still ``planned``; the platform call is idempotent by
-  the deterministic code (a second call finds the same coupon), then ``mark_issued``;
+  the deterministic code (a second call finds the same coupon), then ``mark_issued``. A retry
+  that finds the coupon revoked (order taken back meanwhile) switches off what an earlier
+  attempt may have created;
 * ``write_content``: renders the confirmation content, writes it to the order and stores the
   blocks for the thank-you endpoint (both replace what was there);
 * ``tag_order`` / ``add_gift_note``: tags are a set on the platform;
@@ -305,7 +307,15 @@ class Processor:
     def create_coupon(self, job: Job) -> None:
         planned = job.planned_action()
         coupon = self.store.coupon(job.shop, planned.idempotency_key)
-        if coupon is None or coupon.status != CouponStatus.PLANNED:
+        if coupon is None:
+            return
+        if coupon.status == CouponStatus.REVOKED and coupon.platform_id is None:
+            if job.attempts > 1:
+                # An earlier attempt may have created it and died before ``mark_issued``; the
+                # order was taken back since, so nobody will switch it off but this run.
+                self.entry(job.shop).adapter.deactivate_coupon(coupon.code)
+            return
+        if coupon.status != CouponStatus.PLANNED:
             return  # issued by an earlier run, or revoked before it existed: never create
         entry, record = self._decision(job)
         order = self.order(entry, record.order_id)
