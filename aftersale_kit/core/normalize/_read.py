@@ -13,9 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 from ..errors import PayloadError
+from ..model import Address
 from ..money import to_decimal
 
-__all__ = ["Obj", "describe", "split_tags", "unwrap"]
+__all__ = ["Obj", "address", "describe", "split_tags", "unwrap"]
 
 
 def describe(value: object) -> str:
@@ -228,3 +229,20 @@ def unwrap(payload: object, *, label: str) -> Obj:
     ):
         return Obj(payload["order"], label=label, path="order")
     return Obj(payload, label=label)
+
+
+def address(a: Obj | None, *, country: str, province: str, zip_code: str) -> Address | None:
+    """The address in ``a``, read under the platform's keys; ``None`` when it holds none of them.
+
+    Country and province codes are upper-cased (``de`` and ``DE`` are the same country)."""
+    if a is None:
+        return None
+    country_code = a.opt_str(country)
+    province_code = a.opt_str(province)
+    found = Address(
+        country_code=country_code.upper() if country_code else None,
+        province_code=province_code.upper() if province_code else None,
+        city=a.opt_str("city"),
+        zip=a.opt_str(zip_code),
+    )
+    return None if found == Address() else found

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 from ..model import Address, Customer, FinancialStatus, LineItem, Order
 from ..money import Money
-from ._read import Obj, split_tags, unwrap
+from ._read import Obj, address, split_tags, unwrap
 
 __all__ = ["normalize_shopify_order", "shopify_financial_status"]
 
@@ -181,17 +181,7 @@ def _note_attributes(o: Obj) -> tuple[tuple[str, str], ...]:
 
 
 def _address(a: Obj | None) -> Address | None:
-    if a is None:
-        return None
-    country = a.opt_str("country_code")
-    province = a.opt_str("province_code")
-    address = Address(
-        country_code=country.upper() if country else None,
-        province_code=province.upper() if province else None,
-        city=a.opt_str("city"),
-        zip=a.opt_str("zip"),
-    )
-    return None if address == Address() else address
+    return address(a, country="country_code", province="province_code", zip_code="zip")
 
 
 def _customer(o: Obj, *, currency: str) -> Customer | None:

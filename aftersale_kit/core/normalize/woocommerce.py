@@ -42,7 +42,7 @@ from typing import Any
 
 from ..model import Address, Customer, FinancialStatus, LineItem, Order
 from ..money import Money
-from ._read import Obj, unwrap
+from ._read import Obj, address, unwrap
 
 __all__ = ["normalize_woocommerce_order", "woocommerce_financial_status"]
 
@@ -179,17 +179,7 @@ def _line_item(li: Obj, currency: str) -> tuple[LineItem, Decimal]:
 
 
 def _address(a: Obj | None) -> Address | None:
-    if a is None:
-        return None
-    country = a.opt_str("country")
-    state = a.opt_str("state")
-    address = Address(
-        country_code=country.upper() if country else None,
-        province_code=state.upper() if state else None,
-        city=a.opt_str("city"),
-        zip=a.opt_str("postcode"),
-    )
-    return None if address == Address() else address
+    return address(a, country="country", province="state", zip_code="postcode")
 
 
 def _customer(customer_id: str | None, billing: Obj | None) -> Customer | None:
