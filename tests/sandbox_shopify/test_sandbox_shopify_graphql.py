@@ -222,6 +222,29 @@ def test_free_shipping_lookup_by_code_and_deactivation(sandbox: ShopifySandbox, 
     assert [d["status"] for d in sandbox.discounts()] == ["EXPIRED"]
 
 
+def test_discount_mutations_on_an_unknown_id_give_a_user_error(gql: GQL) -> None:
+    # given an id that names no discount
+    unknown = "gid://shopify/DiscountCodeNode/1"
+    error = {"field": ["id"], "message": "Discount does not exist", "code": "INVALID"}
+    # when it is deactivated, activated and deleted, then each answers with a user error
+    for mutation, field in (
+        ("discountCodeDeactivate", "codeDiscountNode { id }"),
+        ("discountCodeActivate", "codeDiscountNode { id }"),
+        ("discountCodeDelete", "deletedCodeDiscountId"),
+    ):
+        document = (
+            f"mutation ($id: ID!) {{ {mutation}(id: $id) {{ {field} "
+            "userErrors { field message code } } }"
+        )
+        payload = gql(document, id=unknown)["data"][mutation]
+        assert payload["userErrors"] == [error]
+        assert payload[field.split()[0]] is None
+    # and the query for it finds nothing
+    assert gql("query ($id: ID!) { codeDiscountNode(id: $id) { id } }", id=unknown)["data"] == {
+        "codeDiscountNode": None
+    }
+
+
 def test_context_is_not_in_versions_before_2025_10(sandbox: ShopifySandbox) -> None:
     # given a client on API version 2025-04
     with activate(sandbox, api_version="2025-04"):

@@ -84,6 +84,14 @@ def _user_error(path: list[str], message: str, code: str | None = None) -> dict[
     return {"field": path, "message": message, "code": code, "extraInfo": None}
 
 
+def _no_discount(payload_field: str) -> dict[str, Any]:
+    """The payload of a discount mutation given an id that names no discount."""
+    return {
+        payload_field: None,
+        "userErrors": [_user_error(["id"], "Discount does not exist", "INVALID")],
+    }
+
+
 def _ctx(info: Info) -> Context:
     context = info.context
     assert isinstance(context, Context)
@@ -162,10 +170,8 @@ class Root:
         return collections_connection(_ctx(info), info, query=query, **page)
 
     def codeDiscountNode(self, info: Info, id: str) -> DiscountNodeView | None:
-        ctx = _ctx(info)
-        id_ = lookup_gid(id, "DiscountCodeNode", "DiscountNode")
-        record = ctx.state.discounts.get(id_) if id_ is not None else None
-        return DiscountNodeView(ctx, record) if record else None
+        record = self._discount(info, id)
+        return DiscountNodeView(_ctx(info), record) if record else None
 
     def codeDiscountNodeByCode(self, info: Info, code: str) -> DiscountNodeView | None:
         ctx = _ctx(info)
@@ -247,10 +253,7 @@ class Root:
         ctx = _ctx(info)
         record = self._discount(info, id)
         if record is None:
-            return {
-                "codeDiscountNode": None,
-                "userErrors": [_user_error(["id"], "Discount does not exist", "INVALID")],
-            }
+            return _no_discount("codeDiscountNode")
         moment = now_utc()
         if record.ends_at is None or record.ends_at > moment:
             record.ends_at = moment
@@ -263,10 +266,7 @@ class Root:
         ctx = _ctx(info)
         record = self._discount(info, id)
         if record is None:
-            return {
-                "codeDiscountNode": None,
-                "userErrors": [_user_error(["id"], "Discount does not exist", "INVALID")],
-            }
+            return _no_discount("codeDiscountNode")
         moment = now_utc()
         if record.ends_at is not None and record.ends_at <= moment:
             record.ends_at = None
@@ -279,10 +279,7 @@ class Root:
         ctx = _ctx(info)
         record = self._discount(info, id)
         if record is None:
-            return {
-                "deletedCodeDiscountId": None,
-                "userErrors": [_user_error(["id"], "Discount does not exist", "INVALID")],
-            }
+            return _no_discount("deletedCodeDiscountId")
         del ctx.state.discounts[record.id]
         return {"deletedCodeDiscountId": record.gid, "userErrors": []}
 
