@@ -82,16 +82,12 @@ def configure_logging(
     *, secrets: Iterable[str] = (), level: int = logging.INFO, stream: TextIO | None = None
 ) -> RedactingFilter:
     """JSON lines on ``stream`` (stderr) for the service and adapter loggers, all redacted."""
-    flt = RedactingFilter(secrets)
+    flt = install_filter(secrets)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(flt)
     for name in LOGGER_NAMES:
         logger = logging.getLogger(name)
-        for old in list(logger.filters):
-            if isinstance(old, RedactingFilter):
-                logger.removeFilter(old)
-        logger.addFilter(flt)
         for old_handler in list(logger.handlers):
             if getattr(old_handler, "_aftersale_json", False):
                 logger.removeHandler(old_handler)
@@ -101,11 +97,20 @@ def configure_logging(
     return flt
 
 
+def _our_loggers() -> list[logging.Logger]:
+    """:data:`LOGGER_NAMES` and every logger below them that exists now: a logger's filters
+    see only the records logged on that logger, not those its children pass up."""
+    names = set(LOGGER_NAMES)
+    names.update(
+        n for n in logging.root.manager.loggerDict if n.startswith(tuple(f"{p}." for p in names))
+    )
+    return [logging.getLogger(n) for n in sorted(names)]
+
+
 def install_filter(secrets: Iterable[str]) -> RedactingFilter:
     """Only the redaction (no handler): for embedding applications with their own logging."""
     flt = RedactingFilter(secrets)
-    for name in LOGGER_NAMES:
-        logger = logging.getLogger(name)
+    for logger in _our_loggers():
         for old in list(logger.filters):
             if isinstance(old, RedactingFilter):
                 logger.removeFilter(old)

@@ -45,3 +45,24 @@ def test_json_line_carries_fields_and_redacts_secrets_and_emails() -> None:
     assert line["msg"] == "failed for [email]"
     assert line["error"] == "token [secret] refused"
     assert line["n"] == 2 and line["level"] == "warning"
+
+
+def test_install_filter_redacts_what_the_service_logger_passes_up(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # given an application with its own logging that only installs the redaction
+    from aftersale_kit.service import logs
+
+    caplog.set_level(logging.INFO)
+    flt = logs.install_filter(["hunter2-secret"])
+    try:
+        # when the service (a child logger of aftersale_kit) logs a secret and an e-mail
+        log_event(logging.WARNING, "refused hunter2-secret", error="for ada@example.com")
+    finally:
+        for name in logging.root.manager.loggerDict:
+            if name.startswith(logs.LOGGER_NAMES):
+                logging.getLogger(name).removeFilter(flt)
+    # then the application's handlers see neither
+    (record,) = [r for r in caplog.records if r.name == "aftersale_kit.service"]
+    assert record.getMessage() == "refused [secret]"
+    assert record.error == "for [email]"  # type: ignore[attr-defined]
