@@ -31,7 +31,6 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -122,6 +121,7 @@ def run_shop(config_path: Path, *, out: TextIO) -> tuple[int, set[str], set[str]
 SHOPIFY_SHOP = "kaffeeroesterei-shopify"
 WOOCOMMERCE_SHOP = "elektronik-woocommerce"
 LIVE_TIMEOUT = 45.0
+SHOPIFY_TOPICS = ("orders/paid", "orders/fulfilled", "orders/cancelled", "refunds/create")
 
 
 class LiveDemoError(Exception):
@@ -175,10 +175,13 @@ def _seed_shopify(sandbox: Any, payload: dict[str, Any], enrichment: dict[str, A
         customer = {**payload["customer"], **(enrichment.get("customer") or {})}
     existing = {str(o.get("id")) for o in sandbox.orders()}
     if str(payload.get("id")) in existing:
-        # A later state of an order already there (e.g. fulfilled): move it there.
+        # A later state of an order already there: move it there (fires its webhook).
         if payload.get("fulfillment_status") == "fulfilled":
             sandbox.fulfill(payload["id"])
+        if payload.get("cancelled_at"):
+            sandbox.cancel(payload["id"])
         return
+    # Fires orders/create and, for a paid order, orders/paid.
     sandbox.create_order(order=payload, customer=customer, products=products)
 
 
@@ -186,61 +189,34 @@ def _seed_woocommerce(
     sandbox: Any, payload: dict[str, Any], enrichment: dict[str, Any] | None
 ) -> None:
     """The order as it is, its customer, and its products with their categories and tags."""
-    from aftersale_kit_woocommerce.sandbox.catalog import blank_product
-
     by_sku = (enrichment or {}).get("products") or {}
-    with sandbox.store.lock:
-        for item in payload.get("line_items") or []:
-            product_id = int(item.get("product_id") or 0)
-            if product_id and product_id not in sandbox.store.products:
-                product = blank_product(sandbox.store, product_id, str(item.get("name") or ""))
-                product["sku"] = item.get("sku") or ""
-                sandbox.store.products[product_id] = product
     for item in payload.get("line_items") or []:
-        spec = by_sku.get(item.get("sku") or "")
-        if spec and item.get("product_id"):
-            sandbox.set_product_terms(
-                int(item["product_id"]),
-                categories=spec.get("categories") or [],
-                tags=spec.get("tags") or [],
-            )
+        if not item.get("product_id"):
+            continue
+        spec = by_sku.get(item.get("sku") or "") or {}
+        sandbox.add_product(
+            int(item["product_id"]),
+            name=str(item.get("name") or ""),
+            sku=str(item.get("sku") or ""),
+            categories=spec.get("categories") or [],
+            tags=spec.get("tags") or [],
+        )
     if payload.get("customer_id"):
         email = str((payload.get("billing") or {}).get("email") or "")
         sandbox.add_customer(int(payload["customer_id"]), email)
     sandbox.load_order(payload=payload)
 
 
-def _shopify_delivery(
-    payload: dict[str, Any], *, domain: str, secret: str
-) -> tuple[dict[str, str], bytes]:
-    from aftersale_kit_shopify.webhooks import sign_body
-
-    raw = json.dumps(payload).encode()
-    status = str(payload.get("financial_status") or "")
-    topic = "orders/paid" if status == "paid" else "orders/updated"
-    if payload.get("cancelled_at"):
-        topic = "orders/cancelled"
-    elif payload.get("fulfillment_status") == "fulfilled":
-        topic = "orders/fulfilled"
-    headers = {
-        "Content-Type": "application/json",
-        "X-Shopify-Topic": topic,
-        "X-Shopify-Hmac-Sha256": sign_body(raw, secret),
-        "X-Shopify-Shop-Domain": domain,
-        "X-Shopify-API-Version": "2026-01",
-        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
-        "X-Shopify-Event-Id": str(uuid.uuid4()),
-        "X-Shopify-Triggered-At": datetime.now(UTC).isoformat(),
-    }
-    return headers, raw
-
-
 def _woocommerce_delivery(
     payload: dict[str, Any], *, domain: str, secret: str
 ) -> tuple[dict[str, str], bytes]:
+    # Signed here rather than by the sandbox: WooCommerce names the shop by its home_url (the
+    # example's own domain), which a sandbox on loopback cannot have while it verifies OAuth
+    # signatures over its home_url. The bytes are PHP-encoded, as WooCommerce sends them.
+    from aftersale_kit_woocommerce.sandbox import php_json_dumps
     from aftersale_kit_woocommerce.webhooks import sign_body
 
-    raw = json.dumps(payload).encode()
+    raw = php_json_dumps(payload)
     headers = {
         "Content-Type": "application/json",
         "X-WC-Webhook-Source": f"https://{domain}/",
@@ -285,7 +261,9 @@ def run_live(examples: Path, *, out: TextIO, out_dir: Path) -> int:
     ports: list[int] = []
     with contextlib.ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="aftersale-demo-")))
-        shop_sb = stack.enter_context(shopify_sandbox(shop="bohnenglueck-kaffee", currency="EUR"))
+        shop_sb = stack.enter_context(
+            shopify_sandbox(shop="bohnenglueck-kaffee", currency="EUR", time_scale=0.001)
+        )
         woo_sb = stack.enter_context(woo_sandbox())
         for url in (shop_sb.url, woo_sb.url):
             ports.append(int(url.rsplit(":", 1)[1].split("/")[0]))
@@ -360,18 +338,17 @@ def run_live(examples: Path, *, out: TextIO, out_dir: Path) -> int:
         woo_domain = str(woo_settings["domain"])
         sent: list[tuple[str, str, Path, dict[str, Any]]] = []
         with httpx.Client(timeout=10) as client:
+            for topic in SHOPIFY_TOPICS:
+                shop_sb.subscribe(topic, f"{url}/webhooks/shopify")
             for order_path, payload, enrichment in _orders(shopify_dir):
                 _seed_shopify(shop_sb, payload, enrichment)
-                headers, raw = _shopify_delivery(
-                    payload, domain=shopify_domain, secret=shop_sb.secret
-                )
-                answer = client.post(f"{url}/webhooks/shopify", content=raw, headers=headers)
-                if answer.status_code >= 300:
-                    raise LiveDemoError(
-                        f"{_relative(order_path)}: the service answered {answer.status_code}: "
-                        f"{answer.text[:200]}"
-                    )
+                # One order at a time: the next file may be a later state of the same order.
+                if not shop_sb.wait_for_deliveries(LIVE_TIMEOUT):
+                    raise LiveDemoError(f"{_relative(order_path)}: webhooks still in flight")
                 sent.append((shopify_domain, str(payload["id"]), order_path, payload))
+            failed = [d for d in shop_sb.deliveries() if d.get("state") != "delivered"]
+            if failed:
+                raise LiveDemoError(f"the service refused Shopify webhooks: {failed[:2]}")
             for order_path, payload, enrichment in _orders(woo_dir):
                 _seed_woocommerce(woo_sb, payload, enrichment)
                 headers, raw = _woocommerce_delivery(payload, domain=woo_domain, secret=woo_secret)
@@ -410,8 +387,7 @@ def run_live(examples: Path, *, out: TextIO, out_dir: Path) -> int:
                 continue
             for record in records:
                 decision = record.decision
-                kind = getattr(record, "event_kind", None) or getattr(decision, "event", "")
-                print(f"   event {getattr(kind, 'value', kind)}", file=out)
+                print(f"   event {record.event_kind.value}", file=out)
                 for outcome in decision.outcomes:
                     mark = "FIRED" if outcome.fired else f"not fired ({outcome.reason.value})"
                     print(f"   {outcome.campaign_id}: {mark}: {outcome.detail}", file=out)
@@ -465,7 +441,7 @@ def run_live(examples: Path, *, out: TextIO, out_dir: Path) -> int:
         if dead:
             failures += len(dead)
             for job in dead:
-                print(f"dead job {job.id} ({job.kind}): {getattr(job, 'last_error', '')}", file=out)
+                print(f"dead job {job.id} ({job.kind}): {job.last_error or ''}", file=out)
     closed = all(_port_closed(p) for p in ports)
     print(f"\nstopped; ports closed: {closed}", file=out)
     print(f"live demo took {time.monotonic() - started:.1f} s", file=out)

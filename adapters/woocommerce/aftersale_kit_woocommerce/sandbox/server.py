@@ -29,7 +29,7 @@ from aftersale_kit.testing.httpserver import SandboxHTTPServer
 
 from .app import RestApp
 from .auth import ApiKey, Authenticator
-from .catalog import product_response, seed_catalog, set_terms
+from .catalog import blank_product, product_response, seed_catalog, set_terms
 from .control import make_control
 from .coupons import coupon_response
 from .orders import (
@@ -419,6 +419,27 @@ class WooCommerceSandbox:
                 for c in sorted(self.store.coupons.values(), key=lambda c: c["id"])
                 if include_trash or c["status"] != "trash"
             ]
+
+    def add_product(
+        self,
+        product_id: int,
+        *,
+        name: str,
+        sku: str = "",
+        categories: Any = None,
+        tags: Any = None,
+    ) -> dict[str, Any]:
+        """Add a simple product to the catalogue (no-op for an id that exists), then set its
+        categories/tags by name (created when missing) or id, as :meth:`set_product_terms`."""
+        with self.store.lock:
+            if int(product_id) not in self.store.products:
+                product = blank_product(self.store, int(product_id), name)
+                product["sku"] = sku
+                self.store.products[int(product_id)] = product
+        if categories is None and tags is None:
+            with self.store.lock:
+                return product_response(self.store, self.store.products[int(product_id)])
+        return self.set_product_terms(product_id, categories=categories, tags=tags)
 
     def set_product_terms(
         self, product_id: int, *, categories: Any = None, tags: Any = None
