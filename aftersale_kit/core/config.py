@@ -446,11 +446,13 @@ class _Loader:
 
     def _limits(self, node: yaml.Node) -> int | None:
         e = self.c.mapping(node, "shop.limits", allowed=object_keys("shop", "limits"))
-        if e is None or "max_offers_per_order" not in e:
+        if e is None:
             return None
-        return self.c.integer(
-            e["max_offers_per_order"].value,
-            "shop.limits.max_offers_per_order",
+        return self.c.optional_integer(
+            e,
+            "max_offers_per_order",
+            "shop.limits",
+            default=None,
             minimum=1,
             expected="a whole number of at least 1",
         )
@@ -541,9 +543,7 @@ class _Loader:
         elif "when" in e or "conditions" in e:
             key = "when" if "when" in e else "conditions"
             conditions = self._conditions(e[key].value, f"{path}.{key}")
-        priority = 0
-        if "priority" in e:
-            priority = c.integer(e["priority"].value, f"{path}.priority") or 0
+        priority = c.optional_integer(e, "priority", path, default=0)
         group = None
         if "exclusive_group" in e:
             group_node = e["exclusive_group"].value
@@ -569,14 +569,9 @@ class _Loader:
         per_customer = None
         if "per_customer" in e:
             per_customer = self._per_customer(e["per_customer"].value, f"{path}.per_customer")
-        usage_limit = None
-        if "usage_limit" in e:
-            usage_limit = c.integer(
-                e["usage_limit"].value,
-                f"{path}.usage_limit",
-                minimum=1,
-                expected="a whole number of at least 1",
-            )
+        usage_limit = c.optional_integer(
+            e, "usage_limit", path, default=None, minimum=1, expected="a whole number of at least 1"
+        )
         budget = self._budget(e["budget"].value, f"{path}.budget") if "budget" in e else None
         guard = None
         if "margin_guard" in e:
@@ -710,14 +705,14 @@ class _Loader:
                     minimum=1,
                     expected="a whole number of at least 1",
                 )
-        cooldown = None
-        if "cooldown_days" in e:
-            cooldown = self.c.integer(
-                e["cooldown_days"].value,
-                f"{path}.cooldown_days",
-                minimum=1,
-                expected="a whole number of days, at least 1",
-            )
+        cooldown = self.c.optional_integer(
+            e,
+            "cooldown_days",
+            path,
+            default=None,
+            minimum=1,
+            expected="a whole number of days, at least 1",
+        )
         return PerCustomerLimit(max_uses=max_uses, cooldown_days=cooldown)
 
     def _budget(self, node: yaml.Node, path: str) -> Budget | None:
@@ -909,18 +904,15 @@ class _Loader:
                 ) or Decimal(0)
             else:
                 amount = self._amount(e["value"].value, f"{path}.value") or Decimal(0)
-        valid_days = 30
-        if "valid_days" in e:
-            valid_days = (
-                c.integer(
-                    e["valid_days"].value,
-                    f"{path}.valid_days",
-                    minimum=1,
-                    maximum=3650,
-                    expected="a whole number of days from 1 to 3650",
-                )
-                or valid_days
-            )
+        valid_days = c.optional_integer(
+            e,
+            "valid_days",
+            path,
+            default=30,
+            minimum=1,
+            maximum=3650,
+            expected="a whole number of days from 1 to 3650",
+        )
         minimum = None
         if "minimum_order" in e:
             minimum = self._amount(e["minimum_order"].value, f"{path}.minimum_order")
@@ -942,18 +934,15 @@ class _Loader:
                 )
                 or ""
             )
-        length = 8
-        if "code_length" in e:
-            length = (
-                c.integer(
-                    e["code_length"].value,
-                    f"{path}.code_length",
-                    minimum=6,
-                    maximum=32,
-                    expected="a whole number from 6 to 32",
-                )
-                or length
-            )
+        length = c.optional_integer(
+            e,
+            "code_length",
+            path,
+            default=8,
+            minimum=6,
+            maximum=32,
+            expected="a whole number from 6 to 32",
+        )
         products = (
             self._names(e["products"].value, f"{path}.products", "a product id")
             if "products" in e

@@ -13,13 +13,15 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from yaml.constructor import SafeConstructor
 
 from .config_yaml import scalar_kind, text_position
 from .errors import ConfigProblem
+
+_D = TypeVar("_D", int, None)
 
 __all__ = ["Checker", "Entry", "did_you_mean", "join_path"]
 
@@ -213,6 +215,30 @@ class Checker:
             self.report(node, path, f"expected {expected}, got {value}")
             return None
         return value
+
+    def optional_integer(
+        self,
+        entries: Mapping[str, Entry],
+        key: str,
+        path: str,
+        *,
+        default: _D,
+        minimum: int | None = None,
+        maximum: int | None = None,
+        expected: str = "a whole number",
+    ) -> int | _D:
+        """``entries[key]`` read by :meth:`integer` at ``path.key``; ``default`` when it is not
+        there or is reported as wrong (so that checking carries on)."""
+        if key not in entries:
+            return default
+        value = self.integer(
+            entries[key].value,
+            f"{path}.{key}",
+            minimum=minimum,
+            maximum=maximum,
+            expected=expected,
+        )
+        return default if value is None else value
 
     def number(self, node: yaml.Node, path: str, *, expected: str) -> Decimal | None:
         """A decimal from a YAML number (through its text, never float) or a quoted number."""
