@@ -218,3 +218,22 @@ def test_deliveries_of_one_webhook_in_one_second_share_their_delivery_id(
         shop.wait_for_webhooks()
     ids = {d.headers["X-WC-Webhook-Delivery-ID"] for d in receiver.deliveries()}
     assert len(receiver.deliveries()) == 2 and len(ids) == 1
+
+
+@pytest.mark.parametrize(("set_paid", "paid"), [(True, True), ("True", True), ("0", False)])
+def test_rest_checkout_reads_set_paid_once_for_status_and_webhooks(
+    shop: WooCommerceSandbox, receiver: Receiver, set_paid: object, paid: bool
+) -> None:
+    # given webhooks for both order topics
+    for topic in ("order.created", "order.updated"):
+        shop.add_webhook(topic, receiver.url, secret=SECRET)
+    # when an order is created over REST with set_paid spelt in one of WordPress's ways
+    response = shop.client().post(
+        "orders", {"line_items": [{"product_id": 93, "quantity": 1}], "set_paid": set_paid}
+    )
+    assert response.status_code == 201
+    assert shop.wait_for_webhooks()
+    # then the status and the webhooks agree: a paid order also sends order.updated
+    topics = sorted(d.headers["X-WC-Webhook-Topic"] for d in receiver.deliveries())
+    assert response.json()["status"] == ("processing" if paid else "pending")
+    assert topics == (["order.created", "order.updated"] if paid else ["order.created"])

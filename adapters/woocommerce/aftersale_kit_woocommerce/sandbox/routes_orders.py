@@ -65,12 +65,20 @@ def _write(ctx: RestContext, record: OrderRecord, body: dict[str, Any], *, creat
     record.data = draft.data
     if new_status:
         set_status(store, record, new_status)
-    set_paid = body.get("set_paid")
-    if set_paid is True or str(set_paid).lower() in ("true", "1"):
+    if _set_paid(body):
         status = record.data.get("status")
         needs_payment = status in ("pending", "failed")
         if (creating or needs_payment) and status in PAYABLE_STATUSES:
             payment_complete(store, record, str(body.get("transaction_id") or ""))
+
+
+def _set_paid(body: dict[str, Any]) -> bool:
+    """``set_paid`` as WordPress reads a validated boolean (``rest_sanitize_boolean``): the
+    strings "false" and "0" (any case) and falsy values are false, anything else true."""
+    value = body.get("set_paid")
+    if isinstance(value, str):
+        return value.strip().lower() not in ("false", "0", "")
+    return bool(value)
 
 
 def _create(ctx: RestContext, body: dict[str, Any]) -> dict[str, Any]:
@@ -87,7 +95,7 @@ def _create(ctx: RestContext, body: dict[str, Any]) -> dict[str, Any]:
         record.data["created_via"] = "rest-api"
         order_id = int(record.data["id"])
         store.emit("order", "created", order_id)
-        if body.get("set_paid") in (True, "true", "1", 1):
+        if _set_paid(body):
             store.emit("order", "updated", order_id)
         return order_response(store, record)
 
