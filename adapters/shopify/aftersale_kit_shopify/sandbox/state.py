@@ -20,7 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from .util import gid, now_utc, parse_time, to_decimal
+from .util import gid, now_utc, to_decimal
 
 __all__ = [
     "FIRST_GENERATED_ID",
@@ -393,6 +393,3 @@ class ShopState:
             if kind == "Collection":
                 return self.collection_by_id(id_) is not None
             return False
-
-    def order_created_at(self, record: OrderRecord) -> datetime:
-        return parse_time(record.rest.get("created_at")) or now_utc()
