@@ -176,13 +176,19 @@ def _fenced(job: Job) -> Any:
     )
 
 
-def complete(conn: Connection, job: Job, *, now: datetime) -> bool:
+def _let_go(conn: Connection, job: Job, status: JobStatus, **values: Any) -> bool:
+    """End this claim of ``job``: the new ``status`` and ``values``, the lock cleared. False
+    when the claim no longer holds (the lease ran out and another worker took the job)."""
     result = conn.execute(
         update(jobs)
         .where(_fenced(job))
-        .values(status=JobStatus.DONE.value, locked_by=None, locked_until=None, finished_at=now)
+        .values(status=status.value, locked_by=None, locked_until=None, **values)
     )
     return bool(result.rowcount == 1)
+
+
+def complete(conn: Connection, job: Job, *, now: datetime) -> bool:
+    return _let_go(conn, job, JobStatus.DONE, finished_at=now)
 
 
 def retry(
@@ -194,50 +200,18 @@ def retry(
     """
     if job.exhausted:
         return JobStatus.DEAD if dead(conn, job, error=error, now=now) else None
-    result = conn.execute(
-        update(jobs)
-        .where(_fenced(job))
-        .values(
-            status=JobStatus.PENDING.value,
-            run_at=at,
-            locked_by=None,
-            locked_until=None,
-            last_error=error[:_ERROR_LIMIT],
-        )
-    )
-    return JobStatus.PENDING if result.rowcount == 1 else None
+    held = _let_go(conn, job, JobStatus.PENDING, run_at=at, last_error=error[:_ERROR_LIMIT])
+    return JobStatus.PENDING if held else None
 
 
 def dead(conn: Connection, job: Job, *, error: str, now: datetime) -> bool:
-    result = conn.execute(
-        update(jobs)
-        .where(_fenced(job))
-        .values(
-            status=JobStatus.DEAD.value,
-            locked_by=None,
-            locked_until=None,
-            last_error=error[:_ERROR_LIMIT],
-            finished_at=now,
-        )
-    )
-    return bool(result.rowcount == 1)
+    return _let_go(conn, job, JobStatus.DEAD, last_error=error[:_ERROR_LIMIT], finished_at=now)
 
 
 def release(conn: Connection, job: Job, *, at: datetime) -> bool:
     """Give the job back unprocessed (shutdown, rate limit): pending at ``at``, the attempt not
     counted."""
-    result = conn.execute(
-        update(jobs)
-        .where(_fenced(job))
-        .values(
-            status=JobStatus.PENDING.value,
-            run_at=at,
-            locked_by=None,
-            locked_until=None,
-            attempts=jobs.c.attempts - 1,
-        )
-    )
-    return bool(result.rowcount == 1)
+    return _let_go(conn, job, JobStatus.PENDING, run_at=at, attempts=jobs.c.attempts - 1)
 
 
 def requeue(conn: Connection, job_id: int, *, at: datetime) -> bool:
