@@ -21,7 +21,7 @@ from aftersale_kit_woocommerce.sandbox import WooCommerceSandbox, signature
 
 from aftersale_kit.core.campaign import SecretRef, ShopSettings
 from aftersale_kit.core.platform import LINE_ITEMS_CATEGORIES, LINE_ITEMS_PRODUCT_TYPE, Platform
-from aftersale_kit.testing.faults import FaultPlan, InjectedFault
+from aftersale_kit.testing.faults import FaultPlan
 from aftersale_kit.testing.httpserver import Request, Response, SandboxHTTPServer
 
 from .base import ContractHarness, Delivery, PlatformContract
@@ -30,50 +30,6 @@ WEBHOOK_SECRET = "contract-webhook-secret"
 WRONG_SECRET = "cs_" + "0" * 40
 #: A catalogue product of the sandbox (category "t-shirts", tag "bestseller").
 PRODUCT_ID = 93
-
-
-class CountedFaults(FaultPlan):
-    """The sandbox's fault plan, with faults for the next N requests instead of a share, and a
-    count of every API request (injected faults never reach the store's request log)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.kind: str | None = None
-        self.remaining = 0
-        self.drawn = 0
-
-    def arm(self, kind: str, count: int, retry_after: float) -> None:
-        with self._lock:
-            self.kind, self.remaining, self.retry_after = kind, count, retry_after
-            self.hang_seconds = 1.0
-
-    def disarm(self) -> None:
-        with self._lock:
-            self.kind, self.remaining = None, 0
-
-    def draw(self) -> InjectedFault:
-        with self._lock:
-            self.drawn += 1
-            if self.kind is None or self.remaining == 0:
-                return InjectedFault()
-            if self.remaining > 0:
-                self.remaining -= 1
-            kind = self.kind
-        # The parent draws with shares; a share of 1 for the armed kind makes it fire.
-        shares = {"timeout": 0.0, "error_5xx": 0.0, "rate_429": 0.0}
-        shares[{"5xx": "error_5xx", "429": "rate_429", "timeout": "timeout"}[kind]] = 1.0
-        with self._lock:
-            saved = (self.timeout, self.error_5xx, self.rate_429)
-            self.timeout, self.error_5xx, self.rate_429 = (
-                shares["timeout"],
-                shares["error_5xx"],
-                shares["rate_429"],
-            )
-        try:
-            return super().draw()
-        finally:
-            with self._lock:
-                self.timeout, self.error_5xx, self.rate_429 = saved
 
 
 class Receiver:
@@ -106,7 +62,7 @@ class WooCommerceHarness:
     orders_page_size = 5
 
     def __init__(self) -> None:
-        self.faults = CountedFaults()
+        self.faults = FaultPlan(hang_seconds=1.0)
         self.sandbox = WooCommerceSandbox(webhook_secret=WEBHOOK_SECRET, faults=self.faults)
         self.receiver = Receiver()
         self._receiver_server = SandboxHTTPServer(self.receiver)
@@ -237,13 +193,13 @@ class WooCommerceHarness:
     # -- faults and records -----------------------------------------------------------------
 
     def inject(self, fault: str, *, count: int, retry_after: float = 0.2) -> None:
-        self.faults.arm(fault, count, retry_after)
+        self.faults.fail_next(fault, count, retry_after=retry_after)
 
     def clear_faults(self) -> None:
-        self.faults.disarm()
+        self.faults.clear_script()
 
     def api_requests(self) -> int:
-        return self.faults.drawn
+        return self.faults.requests
 
     def coupons(self, code: str) -> list[Mapping[str, Any]]:
         wanted = code.strip().lower()

@@ -6,11 +6,10 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from pathlib import Path
-from types import FrameType
+
+from aftersale_kit.testing.serve import StopSignals
 
 from .server import DEFAULT_CONSUMER_KEY, DEFAULT_CONSUMER_SECRET, WooCommerceSandbox
 
@@ -66,19 +65,11 @@ def main(argv: list[str]) -> int:
     except OSError as exc:
         print(f"error: cannot listen on {options.host}:{options.port}: {exc}", file=sys.stderr)
         return 1
-    stop = threading.Event()
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        _announce(sandbox, options.https)
-        while not stop.wait(0.2):
-            pass
+        with StopSignals() as stop:
+            _announce(sandbox, options.https)
+            stop.wait()
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         sandbox.stop()
     print("WooCommerce sandbox stopped.", flush=True)
     return 0
