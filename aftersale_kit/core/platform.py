@@ -6,7 +6,8 @@ worker speak only to this port; the values passing through it are defined here:
 
 * :class:`IncomingWebhook` - a verified delivery: which :class:`WebhookKind`, which shop, a
   ``dedupe_key`` stable across redeliveries, and the neutral :class:`~.model.Order` if the body
-  carried one;
+  carried one; :class:`WebhookEnvelope` is the light version for the intake's request path
+  (signature checked, no order built);
 * :class:`CouponSpec` - everything an adapter needs to create one coupon, built by the pure
   :func:`coupon_spec` from the engine's :class:`~.decision.PlannedAction`; :class:`CouponRef`
   is the answer (``created`` is ``False`` when the coupon already existed: idempotent success);
@@ -53,6 +54,7 @@ __all__ = [
     "IncomingWebhook",
     "Platform",
     "PlatformFactory",
+    "WebhookEnvelope",
     "WebhookKind",
     "coupon_spec",
     "source_fields",
@@ -202,6 +204,32 @@ class IncomingWebhook:
             raise ValueError("the webhook carries no event time: pass now=")
         return OrderEvent(
             kind=kind, order=self.order, dedupe_key=self.dedupe_key, occurred_at=occurred
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEnvelope:
+    """What the intake needs to store a delivery: the signature was verified and the body is
+    the topic's JSON, but no :class:`~.model.Order` was built (the worker verifies the stored
+    raw body again with :meth:`Platform.verify_webhook` and works with that)."""
+
+    platform: str
+    topic: str
+    kind: WebhookKind
+    shop: str
+    dedupe_key: str
+    order_id: str | None = None
+
+    @classmethod
+    def of(cls, webhook: IncomingWebhook) -> WebhookEnvelope:
+        """The envelope of a fully verified webhook (for adapters without a cheaper way)."""
+        return cls(
+            platform=webhook.platform,
+            topic=webhook.topic,
+            kind=webhook.kind,
+            shop=webhook.shop,
+            dedupe_key=webhook.dedupe_key,
+            order_id=webhook.order_id,
         )
 
 
@@ -371,6 +399,14 @@ class Platform(Protocol):
         Raises SignatureError (missing/wrong signature, or another shop's delivery),
         MalformedWebhookError (body not JSON or not the shape of its topic),
         UnknownTopicError (a topic the product does not handle; the caller acknowledges it).
+        """
+        ...
+
+    def peek_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEnvelope:
+        """:meth:`verify_webhook` without building the order: the same signature, shop and
+        topic checks and errors, the same ``dedupe_key`` and ``order_id``; the body is only
+        checked to be the topic's JSON object (its fields are checked by ``verify_webhook``).
+        For the intake's request path. No network call.
         """
         ...
 

@@ -52,6 +52,7 @@ from aftersale_kit.core.platform import (
     CouponRef,
     CouponSpec,
     IncomingWebhook,
+    WebhookEnvelope,
     source_fields,
     unknown_fields,
 )
@@ -68,7 +69,7 @@ from .mapping import (
     gid,
     order_from_graphql,
 )
-from .webhooks import normalize_shop_domain, verify_shopify_webhook
+from .webhooks import normalize_shop_domain, peek_shopify_webhook, verify_shopify_webhook
 
 __all__ = [
     "DEFAULT_API_VERSION",
@@ -217,6 +218,9 @@ class ShopifyAdapter:
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> IncomingWebhook:
         return verify_shopify_webhook(headers, body, secrets=self._webhook_secrets, shop=self.shop)
+
+    def peek_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEnvelope:
+        return peek_shopify_webhook(headers, body, secrets=self._webhook_secrets, shop=self.shop)
 
     # -- orders -------------------------------------------------------------------------------
 

@@ -34,9 +34,15 @@ from aftersale_kit.core.errors import (
     UnknownTopicError,
 )
 from aftersale_kit.core.normalize.shopify import normalize_shopify_order
-from aftersale_kit.core.platform import IncomingWebhook, WebhookKind
+from aftersale_kit.core.platform import IncomingWebhook, WebhookEnvelope, WebhookKind
 
-__all__ = ["TOPICS", "normalize_shop_domain", "sign_body", "verify_shopify_webhook"]
+__all__ = [
+    "TOPICS",
+    "normalize_shop_domain",
+    "peek_shopify_webhook",
+    "sign_body",
+    "verify_shopify_webhook",
+]
 
 PLATFORM = "shopify"
 
@@ -124,18 +130,11 @@ def _parse_time(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def verify_shopify_webhook(
-    headers: Mapping[str, str],
-    body: bytes,
-    *,
-    secrets: Iterable[str],
-    shop: str | None = None,
-) -> IncomingWebhook:
-    """Verify and parse one delivery. ``secrets``: the current secret, then the previous one.
-
-    ``shop``: the myshopify domain this adapter serves; a delivery for another shop is refused
-    (``None``: any shop).
-    """
+def _checked(
+    headers: Mapping[str, str], body: bytes, secrets: Iterable[str], shop: str | None
+) -> tuple[dict[str, str], str, str, WebhookKind, dict[str, Any], str]:
+    """Signature, shop, topic and JSON checks shared by verify and peek: ``(normalised headers,
+    shop, topic, kind, payload, dedupe key)``."""
     h = _headers(headers)
     keys = [s for s in secrets if s]
     if not keys:
@@ -181,13 +180,29 @@ def verify_shopify_webhook(
     event_id = h.get("event-id") or h.get("webhook-id")
     if not event_id:
         event_id = "sha256-" + hashlib.sha256(body).hexdigest()[:32]
+    return h, sent_shop, topic, kind, payload, f"{PLATFORM}:{sent_shop}:{topic}:{event_id}"
+
+
+def verify_shopify_webhook(
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    secrets: Iterable[str],
+    shop: str | None = None,
+) -> IncomingWebhook:
+    """Verify and parse one delivery. ``secrets``: the current secret, then the previous one.
+
+    ``shop``: the myshopify domain this adapter serves; a delivery for another shop is refused
+    (``None``: any shop).
+    """
+    h, sent_shop, topic, kind, payload, dedupe_key = _checked(headers, body, secrets, shop)
     occurred_at = _parse_time(h.get("triggered-at"))
     base = IncomingWebhook(
         platform=PLATFORM,
         topic=topic,
         kind=kind,
         shop=sent_shop,
-        dedupe_key=f"{PLATFORM}:{sent_shop}:{topic}:{event_id}",
+        dedupe_key=dedupe_key,
         payload=payload,
         occurred_at=occurred_at,
         delivery_id=h.get("webhook-id"),
@@ -206,6 +221,43 @@ def verify_shopify_webhook(
     if kind is WebhookKind.REFUND_CREATED:
         return replace(base, order_id=_id_field(payload, "order_id", topic, sent_shop))
     return base
+
+
+def peek_shopify_webhook(
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    secrets: Iterable[str],
+    shop: str | None = None,
+) -> WebhookEnvelope:
+    """:func:`verify_shopify_webhook` without normalising the order (the intake's fast path):
+    the same checks and errors up to the JSON object, the same dedupe key and order id."""
+    _h, sent_shop, topic, kind, payload, dedupe_key = _checked(headers, body, secrets, shop)
+    order_id = None
+    if topic in _ORDER_TOPICS:
+        order_id = _order_id(payload, topic, sent_shop)
+    elif kind is WebhookKind.REFUND_CREATED:
+        order_id = _id_field(payload, "order_id", topic, sent_shop)
+    return WebhookEnvelope(
+        platform=PLATFORM,
+        topic=topic,
+        kind=kind,
+        shop=sent_shop,
+        dedupe_key=dedupe_key,
+        order_id=order_id,
+    )
+
+
+def _order_id(payload: Mapping[str, Any], topic: str, shop: str) -> str:
+    """The order's ``id`` as :func:`normalize_shopify_order` reads it (JSON integers exact)."""
+    value = payload.get("id")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise MalformedWebhookError(
+        f"{topic} webhook (shop {shop}): field 'id' must be an id, got {value!r}"[:200]
+    )
 
 
 def _id_field(payload: Mapping[str, Any], key: str, topic: str, shop: str) -> str:

@@ -60,12 +60,18 @@ from aftersale_kit.core.platform import (
     CouponRef,
     CouponSpec,
     IncomingWebhook,
+    WebhookEnvelope,
 )
 
 from . import coupons
 from .client import DEFAULT_USER_AGENT, WooClient
 from .enrich import ENRICHABLE, Enricher, TTLCache
-from .webhooks import ORDER_TOPICS, normalize_store, verify_woocommerce_webhook
+from .webhooks import (
+    ORDER_TOPICS,
+    normalize_store,
+    peek_woocommerce_webhook,
+    verify_woocommerce_webhook,
+)
 
 __all__ = [
     "CONTENT_META_KEYS",
@@ -246,6 +252,11 @@ class WooCommerceAdapter:
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> IncomingWebhook:
         return verify_woocommerce_webhook(
+            headers, body, secrets=self._webhook_secrets, shop=self.shop
+        )
+
+    def peek_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEnvelope:
+        return peek_woocommerce_webhook(
             headers, body, secrets=self._webhook_secrets, shop=self.shop
         )
 

@@ -58,13 +58,14 @@ from aftersale_kit.core.errors import (
     UnknownTopicError,
 )
 from aftersale_kit.core.normalize.woocommerce import normalize_woocommerce_order
-from aftersale_kit.core.platform import IncomingWebhook, WebhookKind
+from aftersale_kit.core.platform import IncomingWebhook, WebhookEnvelope, WebhookKind
 
 __all__ = [
     "ORDER_TOPICS",
     "SIMULTANEOUS",
     "kind_for_order",
     "normalize_store",
+    "peek_woocommerce_webhook",
     "sign_body",
     "verify_woocommerce_webhook",
 ]
@@ -216,20 +217,11 @@ def _ping(h: Mapping[str, str], body: bytes, *, shop: str | None) -> IncomingWeb
     )
 
 
-def verify_woocommerce_webhook(
-    headers: Mapping[str, str],
-    body: bytes,
-    *,
-    secrets: Iterable[str],
-    shop: str | None = None,
-) -> IncomingWebhook:
-    """Verify and parse one delivery to the webhook endpoint.
-
-    ``secrets``: the webhook secret(s) (a rotation may list the old one too). ``shop``: the
-    store's host name this adapter serves; a delivery from another store is refused (``None``:
-    any store). Checks run in this order, so that an unsigned request learns nothing:
-    ping, signature, store, topic, body.
-    """
+def _checked(
+    headers: Mapping[str, str], body: bytes, secrets: Iterable[str], shop: str | None
+) -> tuple[dict[str, str], str, str, dict[str, Any]] | IncomingWebhook:
+    """Ping, signature, store, topic and JSON checks shared by verify and peek:
+    ``(lower-case headers, store, topic, payload)``, or the ping."""
     h = _lower_headers(headers)
     ping = _ping(h, body, shop=normalize_store(shop) if shop else None)
     if ping is not None:
@@ -266,14 +258,39 @@ def verify_woocommerce_webhook(
             f"WooCommerce topic {topic or '(none)'!r} from {store} is not handled "
             f"(handled: {', '.join(ORDER_TOPICS)}); acknowledge it and ignore it"
         )
-    payload = _json_object(body, topic=topic, store=store)
+    return h, store, topic, _json_object(body, topic=topic, store=store)
+
+
+def _state(payload: Mapping[str, Any]) -> tuple[str, str]:
+    """``(status, date modified)`` as they enter the dedupe key."""
+    status = str(payload.get("status") or "").strip().lower()
+    modified_key = "date_modified_gmt" if "date_modified_gmt" in payload else "date_modified"
+    return status, str(payload.get(modified_key) or "")
+
+
+def verify_woocommerce_webhook(
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    secrets: Iterable[str],
+    shop: str | None = None,
+) -> IncomingWebhook:
+    """Verify and parse one delivery to the webhook endpoint.
+
+    ``secrets``: the webhook secret(s) (a rotation may list the old one too). ``shop``: the
+    store's host name this adapter serves; a delivery from another store is refused (``None``:
+    any store). Checks run in this order, so that an unsigned request learns nothing:
+    ping, signature, store, topic, body.
+    """
+    checked = _checked(headers, body, secrets, shop)
+    if isinstance(checked, IncomingWebhook):
+        return checked
+    h, store, topic, payload = checked
     try:
         order = normalize_woocommerce_order(payload, shop=store)
     except PayloadError as exc:
         raise MalformedWebhookError(f"{topic} from {store}: {exc}") from exc
-    status = str(payload.get("status") or "").strip().lower()
-    modified_key = "date_modified_gmt" if "date_modified_gmt" in payload else "date_modified"
-    modified = str(payload.get(modified_key) or "")
+    status, modified = _state(payload)
     return IncomingWebhook(
         platform=PLATFORM,
         topic=topic,
@@ -286,6 +303,44 @@ def verify_woocommerce_webhook(
         occurred_at=_gmt(modified),
         delivery_id=h.get("x-wc-webhook-delivery-id") or None,
         headers=tuple((k, h[k]) for k in _KEPT if k in h),
+    )
+
+
+def peek_woocommerce_webhook(
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    secrets: Iterable[str],
+    shop: str | None = None,
+) -> WebhookEnvelope:
+    """:func:`verify_woocommerce_webhook` without normalising the order (the intake's fast
+    path): the same checks and errors up to the JSON object, the same kind, dedupe key and
+    order id (read as the normaliser reads it; a missing or malformed id is refused here too)."""
+    checked = _checked(headers, body, secrets, shop)
+    if isinstance(checked, IncomingWebhook):
+        return WebhookEnvelope.of(checked)
+    _h, store, topic, payload = checked
+    order_id = _order_id(payload, topic=topic, store=store)
+    status, modified = _state(payload)
+    return WebhookEnvelope(
+        platform=PLATFORM,
+        topic=topic,
+        kind=kind_for_order(payload),
+        shop=store,
+        dedupe_key=f"{PLATFORM}:{store}:order:{order_id}:{status}:{modified}",
+        order_id=order_id,
+    )
+
+
+def _order_id(payload: Mapping[str, Any], *, topic: str, store: str) -> str:
+    """The order's ``id`` as :func:`normalize_woocommerce_order` reads it."""
+    value = payload.get("id")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise MalformedWebhookError(
+        f"{topic} from {store}: field 'id' must be an order id, got {value!r}"[:200]
     )
 
 
