@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select, update
 
-from .codec import dumps
 from .db import Database
 from .records import IncomingEvent, JobKind, JobStatus, StoredEvent
 from .tables import events
@@ -30,6 +29,9 @@ _JOB_SQL = (
     " max_attempts, run_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)"
 )
 _PYFORMAT = {"sqlite": (_EVENT_SQL, _JOB_SQL)}
+#: :func:`.codec.dumps` (compact, sorted keys) with one encoder for all calls: building an
+#: encoder per call was a fifth of the intake's time per event.
+_dumps = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode
 _PYFORMAT["postgresql"] = (_EVENT_SQL.replace("?", "%s"), _JOB_SQL.replace("?", "%s"))
 
 
@@ -39,46 +41,55 @@ def accept(db: Database, batch: Sequence[IncomingEvent], *, max_attempts: int) -
     Returns the new event ids, ``None`` where the dedupe key was seen before (also earlier in
     the same batch). The hot path of the service, so it runs on the driver's cursor: two
     prepared INSERTs per event and one commit (SQLAlchemy Core would triple the time per
-    webhook). The tests run these statements against the schema on both engines.
+    webhook). On PostgreSQL each of the two INSERTs goes to the server once for the whole batch
+    (psycopg's pipelined ``executemany``), so a batch costs a few round trips, not two per
+    event. The tests run these statements against the schema on both engines.
     """
     event_sql, job_sql = _PYFORMAT[db.dialect]
+    rows = [
+        (
+            item.shop,
+            item.platform,
+            item.topic,
+            item.dedupe_key,
+            db.datetime_param(item.received_at),
+            item.body,
+            _dumps(dict(item.headers)),
+            item.order_id,
+        )
+        for item in batch
+    ]
     ids: list[int | None] = []
     with db.raw_write() as cursor:
-        for item in batch:
-            at = db.datetime_param(item.received_at)
-            cursor.execute(
-                event_sql,
-                (
-                    item.shop,
-                    item.platform,
-                    item.topic,
-                    item.dedupe_key,
-                    at,
-                    item.body,
-                    dumps(dict(item.headers)),
-                    item.order_id,
-                ),
+        if db.dialect == "postgresql" and len(rows) > 1:
+            cursor.executemany(event_sql, rows, returning=True)
+            while True:
+                row = cursor.fetchone()
+                ids.append(None if row is None else int(row[0]))
+                if not cursor.nextset():
+                    break
+        else:
+            for values in rows:
+                cursor.execute(event_sql, values)
+                row = cursor.fetchone()
+                ids.append(None if row is None else int(row[0]))
+        jobs = [
+            (
+                item.shop,
+                JobKind.PROCESS_EVENT.value,
+                process_key(event_id),
+                _dumps({"event_id": event_id, "topic": item.topic}),
+                event_id,
+                JobStatus.PENDING.value,
+                max_attempts,
+                values[4],
+                values[4],
             )
-            row = cursor.fetchone()
-            if row is None:
-                ids.append(None)
-                continue
-            event_id = int(row[0])
-            cursor.execute(
-                job_sql,
-                (
-                    item.shop,
-                    JobKind.PROCESS_EVENT.value,
-                    process_key(event_id),
-                    dumps({"event_id": event_id, "topic": item.topic}),
-                    event_id,
-                    JobStatus.PENDING.value,
-                    max_attempts,
-                    at,
-                    at,
-                ),
-            )
-            ids.append(event_id)
+            for item, values, event_id in zip(batch, rows, ids, strict=True)
+            if event_id is not None
+        ]
+        if jobs:
+            cursor.executemany(job_sql, jobs)
     return ids
 
 
