@@ -90,6 +90,10 @@ def _safe(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
+def _refuse_when_closed(dialect: Dialect, record: Any, cargs: Any, cparams: Any) -> Any:
+    raise StorageError("this store is closed; open a new one with Store.open(...)")
+
+
 @dataclass(eq=False)
 class Database:
     """An engine plus the transaction discipline of its dialect. Thread-safe; one per process."""
@@ -209,9 +213,13 @@ class Database:
             )
 
     def dispose(self) -> None:
+        """Close every connection for good: a later use raises :class:`StorageError` instead of
+        quietly opening a new pool that nothing would close."""
         if self._checkpointer is not None:
             self._checkpointer.stop()
         self.engine.dispose()
+        if not event.contains(self.engine, "do_connect", _refuse_when_closed):
+            event.listen(self.engine, "do_connect", _refuse_when_closed)
 
     @contextlib.contextmanager
     def _translated(self) -> Iterator[None]:

@@ -89,6 +89,7 @@ def test_block_endpoint_tokens_isolation_and_page_before_webhook(
         wait_for(lambda: not svc.store.jobs(status=_pending()))
         again = get(mine["id"], _token(secret, shop))
         theirs = get(other["id"], _token(secret, shop))
+        code = svc.store.coupons_for_order(shop, str(mine["id"]))[0].code
     assert [r.status_code for r in (forged, expired, foreign, wrong_aud, missing)] == [401] * 5
     assert unknown_shop.status_code == 404
     assert preflight.status_code == 204
@@ -98,7 +99,6 @@ def test_block_endpoint_tokens_isolation_and_page_before_webhook(
     assert ok.headers["access-control-allow-origin"] == "*"
     payload = ok.json()
     assert payload["status"] == "ready" and payload["order_id"] == str(mine["id"])
-    code = svc.store.coupons_for_order(shop, str(mine["id"]))[0].code
     assert code in ok.text
     assert stranger.status_code == 404
     # one coupon for the order although page and webhook both asked

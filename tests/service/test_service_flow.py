@@ -45,10 +45,10 @@ def test_paid_webhook_issues_one_coupon_and_content(
         assert (r.status_code, again.status_code) == (200, 200)
         assert again.json() == {"status": "duplicate"}
         wait_for(lambda: not svc.store.jobs(status=_pending()))
+        records = svc.store.coupons_for_order(shop, str(order["id"]))
     # then exactly one coupon exists on the platform and it is recorded as issued
     coupons = _coupons(shopify_sandbox)
     assert len(coupons) == 1
-    records = svc.store.coupons_for_order(shop, str(order["id"]))
     assert [r.status.value for r in records] == ["issued"]
     assert coupons[0]["codes"] == [records[0].code]
 

@@ -90,3 +90,15 @@ def test_unreachable_database_is_a_storage_error_without_the_password() -> None:
         assert "hunter2" not in str(info.value)
     finally:
         store.close()
+
+
+def test_a_closed_store_refuses_instead_of_reconnecting(store_url: str) -> None:
+    # given a store that was used and closed
+    store = Store.open(store_url)
+    store.migrate()
+    store.close()
+    # when it is used again
+    with pytest.raises(StorageError, match="this store is closed"):
+        store.queue_stats()
+    # then it did not open a new pool behind the caller's back (closing again is harmless)
+    store.close()
