@@ -45,16 +45,15 @@ from typing import Any
 import jwt
 
 from ..core.errors import NotFoundError
-from ..core.model import EventKind, FinancialStatus, Order
+from ..core.model import EventKind, Order
 from ..storage.blocks_raw import load_blocks_json
-from .effects import Processor
+from .effects import PAID, Processor
 from .logs import log_event
 from .metrics import Metrics
 from .shops import ShopEntry, ShopRegistry
 
 __all__ = ["BlockResult", "BlockService", "woocommerce_block_token"]
 
-_PAID = (FinancialStatus.PAID, FinancialStatus.PARTIALLY_REFUNDED)
 _LEEWAY = 10
 
 
@@ -206,9 +205,9 @@ class BlockService:
         kind = self._kind(entry)
         record = self.store.decision(shop=entry.domain, order_id=order.id, event_kind=kind)
         if record is None:
-            if kind is EventKind.ORDER_PAID and order.financial_status not in _PAID:
+            if kind is EventKind.ORDER_PAID and order.financial_status not in PAID:
                 order = self.processor.order(entry, order.id, fresh=True)
-                if order.financial_status not in _PAID:
+                if order.financial_status not in PAID:
                     return BlockResult(202, {"status": "pending"})
             record, _created = self.processor.decide_order(entry, order, kind)
         return BlockResult(200, self.processor.render(entry, record, order))

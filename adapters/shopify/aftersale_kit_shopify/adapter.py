@@ -415,7 +415,7 @@ class ShopifyAdapter:
                         platform=PLATFORM,
                         status=200,
                     )
-                log.info("shopify %s: coupon %s created", self.shop, spec.code)
+                log.info("shopify %s: coupon %s created", self.shop, node["id"])
                 return CouponRef(platform_id=str(node["id"]), code=spec.code, created=True)
             if not any(e.get("code") == "TAKEN" for e in errors):
                 raise user_errors_error(root, errors, shop=self.shop, redact=self._redact)
@@ -424,7 +424,7 @@ class ShopifyAdapter:
                 continue  # taken, then gone (deleted meanwhile): create once more
             node_id, typename, title, _ = existing
             if typename == _TYPENAME[spec.kind] and title == spec.title:
-                log.info("shopify %s: coupon %s already exists", self.shop, spec.code)
+                log.info("shopify %s: coupon %s already exists", self.shop, node_id)
                 return CouponRef(platform_id=node_id, code=spec.code, created=False)
             raise InvalidRequestError(
                 f"Shopify {self.shop}: code {spec.code} is already used by another discount "
@@ -443,7 +443,7 @@ class ShopifyAdapter:
     def deactivate_coupon(self, code: str) -> None:
         existing = self._find_discount(code)
         if existing is None:
-            log.info("shopify %s: coupon %s not found, nothing to deactivate", self.shop, code)
+            log.info("shopify %s: no such coupon, nothing to deactivate", self.shop)
             return
         node_id, _, _, status = existing
         if status == "EXPIRED":
@@ -458,7 +458,7 @@ class ShopifyAdapter:
             raise user_errors_error(
                 "discountCodeDeactivate", errors, shop=self.shop, redact=self._redact
             )
-        log.info("shopify %s: coupon %s deactivated", self.shop, code)
+        log.info("shopify %s: coupon %s deactivated", self.shop, node_id)
 
     # -- order writes -------------------------------------------------------------------------
 
