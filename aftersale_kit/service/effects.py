@@ -165,7 +165,9 @@ class Processor:
         closed = reversal_of(order) is not None
 
         def run(counters: Any) -> Decision:
-            if kind not in REVERSALS and (closed or self.is_reversed(entry.domain, order.id)):
+            # Runs under the shop lock: no Store call here (a reversal recorded meanwhile is
+            # found by ``void_if_decided`` on the connection that holds the lock).
+            if kind not in REVERSALS and closed:
                 return _empty(entry, order.id, kind, now)
             return decide(
                 config,
@@ -183,6 +185,7 @@ class Processor:
             customer_key=customer_key_for(order),
             decide=run,
             now=now,
+            void_if_decided=() if kind in REVERSALS else REVERSALS,
         )
 
     def is_reversed(self, shop: str, order_id: str) -> bool:

@@ -66,8 +66,11 @@ Deciders of one shop are serialised; the first decision for ``(shop, order, even
 stored with its bookings, planned coupons and effect jobs in one transaction; later calls (a
 redelivered webhook, the thank-you page asking first) return it with ``created=False``.
 ``decide`` runs while the shop is locked: keep it pure and quick (the engine), make no platform
-call and no other Store call in it. ``shop`` is the config's ``settings.domain``, the key the
-engine counts under.
+call and no other Store call in it (that would take a second pooled connection while the
+deciders of the shop queue on theirs). What it would need to read goes through the arguments:
+``void_if_decided=(EventKind.ORDER_CANCELLED, EventKind.REFUND_CREATED)`` stores a decision
+that grants nothing, without calling ``decide``, when the order was already taken back.
+``shop`` is the config's ``settings.domain``, the key the engine counts under.
 
 **Coupons and clawback**: the ``create_coupon`` worker checks :meth:`Store.coupon` is still
 ``planned``, creates it on the platform and calls :meth:`Store.mark_issued`; redemptions are

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -50,13 +50,26 @@ def decide_once(
     decide: Callable[[Counters], Decision],
     now: datetime,
     max_attempts: int,
+    void_if_decided: Collection[EventKind] = (),
 ) -> tuple[DecisionRecord, bool]:
     with db.write() as conn:
         db.lock(conn, shop_lock_name(shop))
         existing = _find(conn, shop=shop, order_id=order_id, event_kind=event_kind)
         if existing is not None:
             return existing, False
-        decision = decide(ledger.LedgerCounters(conn))
+        if _decided_any(conn, shop=shop, order_id=order_id, kinds=void_if_decided):
+            # Read on the connection that holds the shop lock: a decider never takes a second
+            # pooled connection while other deciders of the shop wait for the lock.
+            decision = Decision(
+                shop=shop,
+                order_id=order_id,
+                event=event_kind,
+                decided_at=now,
+                outcomes=(),
+                actions=(),
+            )
+        else:
+            decision = decide(ledger.LedgerCounters(conn))
         _check(decision, shop=shop, order_id=order_id, event_kind=event_kind)
         decision_id = conn.execute(
             insert_ignore(conn, decisions, "shop", "order_id", "event_kind").returning(
@@ -116,6 +129,23 @@ def _check(decision: Decision, *, shop: str, order_id: str, event_kind: EventKin
     keys = [p.idempotency_key for p in decision.actions]
     if len(set(keys)) != len(keys):
         raise ValueError(f"decide() returned planned actions with repeated keys: {keys}")
+
+
+def _decided_any(
+    conn: Connection, *, shop: str, order_id: str, kinds: Collection[EventKind]
+) -> bool:
+    if not kinds:
+        return False
+    found = conn.execute(
+        select(decisions.c.id)
+        .where(
+            decisions.c.shop == shop,
+            decisions.c.order_id == order_id,
+            decisions.c.event_kind.in_([EventKind(k).value for k in kinds]),
+        )
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def _find(

@@ -6,7 +6,7 @@ process (after forking). Times are timezone-aware datetimes; ``now=None`` means 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -304,6 +304,7 @@ class Store:
         decide: Callable[[Counters], Decision],
         now: datetime | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        void_if_decided: Collection[EventKind] = (),
     ) -> tuple[DecisionRecord, bool]:
         """Return the decision for ``(shop, order_id, event_kind)``, making it if there is none.
 
@@ -312,7 +313,13 @@ class Store:
         ledger in that transaction. Its decision is stored, every fired campaign is booked
         (usage, customer usage, cost), coupons are recorded as planned and one effect job per
         planned action is enqueued, all atomically. ``decide`` must be quick and pure (the
-        engine); no platform calls in it. Returns ``(record, created)``.
+        engine); no platform calls and no other Store call in it (the shop lock is held on a
+        pooled connection; a second one taken meanwhile can exhaust the pool while the other
+        deciders wait). Returns ``(record, created)``.
+
+        ``void_if_decided``: event kinds (e.g. the cancellation and refund markers) whose
+        decision for the same order voids this one. When one exists, checked under the shop
+        lock, ``decide`` is not called and a decision that grants nothing is stored instead.
         """
         _require_text(shop=shop, order_id=order_id)
         return decisions.decide_once(
@@ -324,6 +331,7 @@ class Store:
             decide=decide,
             now=aware(now, "now"),
             max_attempts=max_attempts,
+            void_if_decided=tuple(EventKind(k) for k in void_if_decided),
         )
 
     def decision(self, *, shop: str, order_id: str, event_kind: EventKind) -> DecisionRecord | None:
