@@ -11,7 +11,8 @@ before ``complete``) changes nothing the second time:
 * ``create_coupon``: only while the coupon is still ``planned``; the platform call is idempotent by
   the deterministic code (a second call finds the same coupon), then ``mark_issued``. A retry
   that finds the coupon revoked (order taken back meanwhile) switches off what an earlier
-  attempt may have created;
+  attempt may have created; a retry still waiting when the order is taken back is cancelled by
+  :meth:`Store.reverse_order`, which queues a ``deactivate_coupon`` in its place;
 * ``write_content``: renders the confirmation content, writes it to the order and stores the
   blocks for the thank-you endpoint (both replace what was there);
 * ``tag_order`` / ``add_gift_note``: tags are a set on the platform;

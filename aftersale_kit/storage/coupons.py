@@ -10,6 +10,13 @@ Status transitions::
 created; an issued one gets a ``deactivate_coupon`` job. When the platform call that creates a
 coupon finishes after the coupon was revoked, :func:`mark_issued` records the platform id and
 enqueues the deactivation itself, so a coupon never stays live by accident.
+
+A planned coupon whose ``create_coupon`` job was already tried (it failed in a way that may
+have created the coupon on the platform: a timeout, a 5xx after sending, and now waits for its
+retry or went dead) gets a ``deactivate_coupon`` job too when it is revoked: the waiting job is
+cancelled, and deactivating a coupon the platform never created changes nothing. A job claimed
+at that moment needs none: its worker finds the coupon revoked (:func:`mark_issued` above, or
+the job's next attempt).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from ..core.campaign import IssueCoupon
 from ..core.decision import Decision
 from . import outbox
 from ._sql import insert_ignore
-from .records import CouponRecord, CouponStatus, JobKind
+from .records import CouponRecord, CouponStatus, JobKind, JobStatus
 from .tables import coupons
 
 __all__ = [
@@ -134,9 +141,8 @@ def revoke(conn: Connection, *, shop: str, order_id: str, reason: str, now: date
     for coupon in for_order(conn, shop=shop, order_id=order_id, lock=True):
         if coupon.status == CouponStatus.PLANNED:
             _set(conn, coupon, now=now, status=CouponStatus.REVOKED)
-            outbox.cancel_pending(
-                conn, shop=shop, idempotency_key=coupon.idempotency_key, reason=reason, now=now
-            )
+            if _create_was_tried(conn, coupon, reason=reason, now=now):
+                _enqueue_deactivation(conn, coupon, platform_id=None, now=now)
         elif coupon.status == CouponStatus.ISSUED:
             _set(conn, coupon, now=now, status=CouponStatus.REVOKED)
             assert coupon.platform_id is not None
@@ -147,8 +153,22 @@ def revoke(conn: Connection, *, shop: str, order_id: str, reason: str, now: date
     return revoked
 
 
+def _create_was_tried(
+    conn: Connection, coupon: CouponRecord, *, reason: str, now: datetime
+) -> bool:
+    """Cancel the coupon's create job if it is pending; whether it had reached the platform
+    before (a pending retry or a dead job), so the coupon may exist there."""
+    key = coupon.idempotency_key
+    job = outbox.cancel_pending(conn, shop=coupon.shop, idempotency_key=key, reason=reason, now=now)
+    if job is None:
+        job = outbox.by_key(conn, shop=coupon.shop, idempotency_key=key)
+        if job is None or job.status != JobStatus.DEAD:
+            return False  # none, or claimed right now: its worker sees the revocation
+    return job.attempts > 0
+
+
 def _enqueue_deactivation(
-    conn: Connection, coupon: CouponRecord, *, platform_id: str, now: datetime
+    conn: Connection, coupon: CouponRecord, *, platform_id: str | None, now: datetime
 ) -> None:
     outbox.enqueue(
         conn,

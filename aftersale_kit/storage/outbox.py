@@ -226,9 +226,11 @@ def requeue(conn: Connection, job_id: int, *, at: datetime) -> bool:
 
 def cancel_pending(
     conn: Connection, *, shop: str, idempotency_key: str, reason: str, now: datetime
-) -> bool:
-    """Finish a job that has not been claimed yet without running it."""
-    result = conn.execute(
+) -> Job | None:
+    """Finish a job that is not claimed now (never run, or waiting for its retry) without
+    running it. Returns the job as cancelled (its ``attempts`` say whether it was tried
+    before), or ``None`` when no such job was pending."""
+    row = conn.execute(
         update(jobs)
         .where(
             jobs.c.shop == shop,
@@ -236,8 +238,16 @@ def cancel_pending(
             jobs.c.status == JobStatus.PENDING.value,
         )
         .values(status=JobStatus.DONE.value, last_error=f"cancelled: {reason}", finished_at=now)
-    )
-    return bool(result.rowcount == 1)
+        .returning(*jobs.c)
+    ).first()
+    return None if row is None else job_from_row(row)
+
+
+def by_key(conn: Connection, *, shop: str, idempotency_key: str) -> Job | None:
+    row = conn.execute(
+        select(jobs).where(jobs.c.shop == shop, jobs.c.idempotency_key == idempotency_key)
+    ).first()
+    return None if row is None else job_from_row(row)
 
 
 def get(conn: Connection, job_id: int) -> Job | None:
