@@ -71,6 +71,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "aftersale_kit.service.cli:reconcile_main",
         "process orders the webhooks missed",
     ),
+    "shops": (
+        "aftersale_kit.service.shops_cli:shops_main",
+        "install state of the shops; activate one after a reinstall",
+    ),
 }
 
 #: Used for coupon codes when the config names no code secret or its variable is unset. Codes

@@ -20,6 +20,17 @@ before ``complete``) changes nothing the second time:
 
 Errors: :class:`PermanentJobError` (and NotAuthorized/InvalidRequest/Payload errors) send the job
 to the dead letters with the reason; everything else is retried by the worker.
+
+Shop lifecycle: ``app/uninstalled`` marks the shop uninstalled as of the platform's trigger time
+(``X-Shopify-Triggered-At``); from then on the intake answers its webhooks 401 (privacy webhooks
+excepted), its block requests 404, and the worker drops its queued jobs. A shop becomes active
+again only by an operator: ``aftersale-kit shops activate DOMAIN --config ... --db ...``, run
+when the merchant has reinstalled the app and the new access token is in the shop's secrets
+(a reinstall issues a new token, so the operator is in the loop anyway). A webhook does not
+reactivate a shop by itself: Shopify signs the body only, not ``X-Shopify-Triggered-At``, so a
+replayed body with a fresh header would pass for a delivery after a reinstall. An
+``app/uninstalled`` triggered before the shop's latest activation (processed late, behind a
+backlog) is stale and changes nothing.
 """
 
 from __future__ import annotations
@@ -126,6 +137,33 @@ class Processor:
 
     def forget_state(self, shop: str) -> None:
         self._states.pop(shop, None)
+
+    def uninstall(self, entry: ShopEntry, *, at: datetime | None) -> bool:
+        """Record that the app was uninstalled from the shop at ``at`` (the platform's trigger
+        time; ``None``: now). ``False`` when the shop was activated after ``at`` (a stale
+        uninstall, processed after the merchant reinstalled and an operator activated it)."""
+        when = at or self.clock()
+        record = self.store.shop_state(entry.domain)
+        if (
+            record is not None
+            and record.state == ShopState.ACTIVE
+            and record.installed_at is not None
+            and record.installed_at > when
+        ):
+            log_event(
+                logging.INFO,
+                "stale uninstall ignored",
+                shop=entry.domain,
+                triggered_at=when.isoformat(),
+                activated_at=record.installed_at.isoformat(),
+            )
+            return False
+        self.store.set_shop_state(
+            shop=entry.domain, platform=entry.platform, state=ShopState.UNINSTALLED, now=when
+        )
+        self.forget_state(entry.domain)
+        log_event(logging.INFO, "shop uninstalled", shop=entry.domain)
+        return True
 
     # -- orders ---------------------------------------------------------------------------------
 
@@ -265,11 +303,7 @@ class Processor:
             handle_compliance(self, entry, webhook)
             return
         if kind is WebhookKind.APP_UNINSTALLED:
-            self.store.set_shop_state(
-                shop=entry.domain, platform=entry.platform, state=ShopState.UNINSTALLED
-            )
-            self.forget_state(entry.domain)
-            log_event(logging.INFO, "shop uninstalled", shop=entry.domain)
+            self.uninstall(entry, at=webhook.occurred_at)
             return
         event_kind = webhook.event_kind
         if event_kind is None:
