@@ -227,13 +227,6 @@ class Processor:
             void_if_decided=() if kind in REVERSALS else REVERSALS,
         )
 
-    def is_reversed(self, shop: str, order_id: str) -> bool:
-        """Whether a cancellation or refund of the order has been recorded."""
-        return any(
-            self.store.decision(shop=shop, order_id=order_id, event_kind=k) is not None
-            for k in REVERSALS
-        )
-
     def clawback(self, entry: ShopEntry, order_id: str, kind: EventKind) -> Clawback:
         """Mark the order reversed (so a late ``paid`` grants nothing), then take back what it
         got: unused coupons revoked and deactivated, bookings reversed. Idempotent: a repeat

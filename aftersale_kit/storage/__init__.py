@@ -28,9 +28,10 @@ durable as the server is configured.
 
 ``(shop, dedupe_key)`` is unique; the adapter composes the key (e.g. topic and event id).
 :meth:`Store.accept_events` takes a batch of :class:`IncomingEvent` in one transaction (group
-commit, for an intake that buffers briefly under load). It runs on the driver's cursor, without
-SQLAlchemy's per-statement work. On SQLite, write transactions of one process queue on a lock;
-several threads add latency, not throughput, so hand intake to one or two threads.
+commit: the service's intake hands every screened webhook to writer threads that store what has
+queued up in one transaction and answer after the commit). It runs on the driver's cursor, without
+SQLAlchemy's per-statement work. On SQLite, write transactions of one process queue on a lock, so
+one writer is right there; on PostgreSQL several overlapping writers share the server's WAL flush.
 
 **Worker loop** (a job is leased; a worker that dies loses its lease, the job comes back)::
 
