@@ -7,6 +7,7 @@ expiry and the countdown.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -95,7 +96,16 @@ def _order_view(order: Order, fmt: Formatter) -> dict[str, Any]:
     }
 
 
-def _prepare(*, decision: Decision, order: Order, config: ShopConfig, now: datetime) -> _Prepared:
+def _prepare(
+    *,
+    decision: Decision,
+    order: Order,
+    config: ShopConfig,
+    now: datetime,
+    times: Mapping[str, datetime] | None = None,
+) -> _Prepared:
+    """``times``: per planned action (idempotency key), when its step was decided (a coupon's
+    expiry counts from there); actions not in it use ``now``."""
     _check_now(now)
     if decision.order_id != order.id:
         raise ContentError(
@@ -112,7 +122,7 @@ def _prepare(*, decision: Decision, order: Order, config: ShopConfig, now: datet
             decision=decision,
             order=order,
             config=config,
-            now=now,
+            now=times.get(planned.idempotency_key, now) if times else now,
             fmt=fmt,
         )
         data = build_block(ctx)
@@ -149,13 +159,14 @@ def render_blocks(
     config: ShopConfig,
     now: datetime,
     renderer: ContentRenderer,
+    times: Mapping[str, datetime] | None = None,
 ) -> list[RenderedBlock]:
     """The decision's blocks, rendered, in decision order.
 
     A ``coupon`` block appears only when its campaign issues a coupon with a code in this
     decision, a ``free_gift`` block only when its campaign puts a gift in the parcel.
     """
-    prepared = _prepare(decision=decision, order=order, config=config, now=now)
+    prepared = _prepare(decision=decision, order=order, config=config, now=now, times=times)
     return _render_prepared(prepared, renderer)
 
 
@@ -166,13 +177,14 @@ def blocks_payload(
     config: ShopConfig,
     now: datetime,
     renderer: ContentRenderer,
+    times: Mapping[str, datetime] | None = None,
 ) -> dict[str, Any]:
     """JSON for thank-you page clients (the Shopify extension polls it).
 
     ``{"status": "ready", "order_id": ..., "locale": "de_DE", "blocks": [{"block",
     "campaign_id", "html", "data"}, ...]}``
     """
-    prepared = _prepare(decision=decision, order=order, config=config, now=now)
+    prepared = _prepare(decision=decision, order=order, config=config, now=now, times=times)
     return {
         "status": "ready",
         "order_id": order.id,
@@ -188,10 +200,11 @@ def render_email(
     config: ShopConfig,
     now: datetime,
     renderer: ContentRenderer,
+    times: Mapping[str, datetime] | None = None,
 ) -> tuple[str, str]:
     """The blocks for an order e-mail: an HTML fragment (inline styles, no script) and the same
     content as plain text."""
-    prepared = _prepare(decision=decision, order=order, config=config, now=now)
+    prepared = _prepare(decision=decision, order=order, config=config, now=now, times=times)
     return _render_email(prepared, renderer)
 
 
@@ -215,13 +228,14 @@ def render_page(
     now: datetime,
     renderer: ContentRenderer,
     preview: bool = False,
+    times: Mapping[str, datetime] | None = None,
 ) -> str:
     """A standalone thank-you page: the order's number and summary, a thank-you, then the blocks.
 
     Self-contained (inline CSS and script, no external resource but images the shop configured).
     ``preview=True`` marks it as a preview.
     """
-    prepared = _prepare(decision=decision, order=order, config=config, now=now)
+    prepared = _prepare(decision=decision, order=order, config=config, now=now, times=times)
     rendered = _render_prepared(prepared, renderer)
     context = {
         **prepared.base,
@@ -242,6 +256,7 @@ def confirmation_content(
     config: ShopConfig,
     now: datetime,
     renderer: ContentRenderer,
+    times: Mapping[str, datetime] | None = None,
 ) -> ConfirmationContent:
     """What a platform adapter writes to the order (:meth:`Platform.write_content`).
 
@@ -250,7 +265,7 @@ def confirmation_content(
     styles and no script, so it looks right inside any shop theme and survives WooCommerce's
     ``wp_kses_post``; ``text`` is the same as plain text.
     """
-    prepared = _prepare(decision=decision, order=order, config=config, now=now)
+    prepared = _prepare(decision=decision, order=order, config=config, now=now, times=times)
     html, text = _render_email(prepared, renderer)
     return ConfirmationContent(
         blocks=tuple(

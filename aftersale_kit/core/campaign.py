@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Action",
     "Budget",
+    "BudgetBasis",
     "BudgetPeriod",
     "Campaign",
     "CouponKind",
@@ -29,6 +30,7 @@ __all__ = [
     "IssueCoupon",
     "MarginGuard",
     "PerCustomerLimit",
+    "RefundPolicy",
     "SecretRef",
     "ShopConfig",
     "ShopSettings",
@@ -65,6 +67,28 @@ class BudgetPeriod(StrEnum):
     QUARTER = "quarter"
     YEAR = "year"
     TOTAL = "total"
+
+
+class BudgetBasis(StrEnum):
+    """Which cost a budget limits: what was reserved when offers were made (the safe default),
+    or what customers actually redeemed."""
+
+    RESERVED = "reserved"
+    REDEEMED = "redeemed"
+
+
+class RefundPolicy(StrEnum):
+    """What a refund of the order does to what a campaign gave it.
+
+    ``reevaluate`` (default): decide the campaign's conditions again on the order net of all
+    refunds so far and take back what the remaining order no longer earns; ``revoke``: take it
+    back on any refund; ``keep``: a partial refund takes nothing back. A full refund or a
+    cancellation takes back everything not yet redeemed, whatever the policy.
+    """
+
+    REEVALUATE = "reevaluate"
+    REVOKE = "revoke"
+    KEEP = "keep"
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +174,7 @@ class Budget:
 
     amount: Money
     period: BudgetPeriod
+    basis: BudgetBasis = BudgetBasis.RESERVED
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +214,8 @@ class Campaign:
     budget: Budget | None = None
     margin_guard: MarginGuard | None = None
     split: Split | None = None
+    #: What a refund of the order takes back (see :class:`RefundPolicy`).
+    on_refund: RefundPolicy = RefundPolicy.REEVALUATE
     source: SourceSpan | None = None
 
 

@@ -30,6 +30,7 @@ from .blocks import BLOCKS, check_block
 from .campaign import (
     Action,
     Budget,
+    BudgetBasis,
     BudgetPeriod,
     Campaign,
     CouponKind,
@@ -37,6 +38,7 @@ from .campaign import (
     IssueCoupon,
     MarginGuard,
     PerCustomerLimit,
+    RefundPolicy,
     SecretRef,
     ShopConfig,
     ShopSettings,
@@ -111,6 +113,8 @@ _COUPON_TYPE_SYNONYMS = {k: v for k, v in _SYNONYMS.items() if v in {c.value for
 _ACTION_KINDS = ("issue_coupon", "show_block", "free_gift", "tag_order")
 _TRIGGERS = tuple(k.value for k in EventKind)
 _PERIODS = tuple(p.value for p in BudgetPeriod)
+_BASES = tuple(b.value for b in BudgetBasis)
+_REFUND_POLICIES = tuple(p.value for p in RefundPolicy)
 _COUPON_KINDS = tuple(k.value for k in CouponKind)
 
 #: Checks the *values* of one ``show_block``'s parameters: ``(param, message)`` per problem. The
@@ -577,6 +581,12 @@ class _Loader:
         if "margin_guard" in e:
             guard = self._margin_guard(e["margin_guard"].value, f"{path}.margin_guard")
         split = self._split(e["split"].value, f"{path}.split") if "split" in e else None
+        on_refund = RefundPolicy.REEVALUATE
+        if "on_refund" in e:
+            value = c.choice(
+                e["on_refund"].value, f"{path}.on_refund", _REFUND_POLICIES, what="refund policy"
+            )
+            on_refund = RefundPolicy(value) if value is not None else on_refund
         actions: tuple[Action, ...] = ()
         if "actions" in e:
             actions = self._actions(e["actions"].value, f"{path}.actions", split=split)
@@ -598,6 +608,7 @@ class _Loader:
             budget=budget,
             margin_guard=guard,
             split=split,
+            on_refund=on_refund,
             source=SourceSpan(self.c.file, mark.line + 1, mark.column + 1),
         )
 
@@ -733,9 +744,16 @@ class _Loader:
                     f"{path}.currency",
                     f"budgets are in the shop currency {self.currency}, got {currency}",
                 )
-        if amount is None or period is None:
+        basis: str | None = BudgetBasis.RESERVED.value
+        if "basis" in e:
+            basis = self.c.choice(e["basis"].value, f"{path}.basis", _BASES, what="budget basis")
+        if amount is None or period is None or basis is None:
             return None
-        return Budget(amount=Money(amount, self.currency or ""), period=BudgetPeriod(period))
+        return Budget(
+            amount=Money(amount, self.currency or ""),
+            period=BudgetPeriod(period),
+            basis=BudgetBasis(basis),
+        )
 
     def _margin_guard(self, node: yaml.Node, path: str) -> MarginGuard | None:
         e = self.c.mapping(

@@ -30,6 +30,7 @@ class InMemoryCounters:
         self._customers: dict[tuple[str, str, str], CustomerUsage] = {}
         self._spending: dict[tuple[str, str], list[tuple[datetime, Decimal]]] = defaultdict(list)
         self._booked: set[tuple[str, str, str]] = set()
+        self._redeemed: dict[tuple[str, str], list[tuple[datetime, Decimal]]] = defaultdict(list)
 
     # the port
 
@@ -48,7 +49,21 @@ class InMemoryCounters:
                 (amount for at, amount in entries if since is None or at >= since), Decimal(0)
             )
 
+    def redeemed(self, shop: str, campaign_id: str, since: datetime | None) -> Decimal:
+        with self._lock:
+            entries = self._redeemed.get((shop, campaign_id), [])
+            return sum(
+                (amount for at, amount in entries if since is None or at >= since), Decimal(0)
+            )
+
     # booking
+
+    def record_redemption(
+        self, *, shop: str, campaign_id: str, amount: Decimal, at: datetime
+    ) -> None:
+        """A customer redeemed one of the campaign's codes for ``amount`` at ``at``."""
+        with self._lock:
+            self._redeemed[(shop, campaign_id)].append((at, amount))
 
     def record(self, decision: Decision, order: Order) -> None:
         """Book every fired campaign of ``decision``: usage, the customer's usage, the cost."""

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from .campaign import (
     Action,
+    BudgetBasis,
     BudgetPeriod,
     Campaign,
     CouponKind,
@@ -249,6 +250,7 @@ class _Run:
     secret: bytes
     shop: str
     key: str | None
+    occurrence: str = ""
     granted: _Granted = field(default_factory=_Granted)
     _margin: Money | None = None
 
@@ -348,15 +350,21 @@ class _Run:
         if budget is None:
             return None
         since = budget_period_start(budget.period, self.now, self.settings.timezone)
-        spent = self.counters.spent(self.shop, campaign.id, since)
-        spent += self.granted.spent.get(campaign.id, Decimal(0))
+        if budget.basis is BudgetBasis.REDEEMED:
+            # Offers made in this decision are not redeemed yet: only what customers took.
+            spent = self.counters.redeemed(self.shop, campaign.id, since)
+            what = "redeemed"
+        else:
+            spent = self.counters.spent(self.shop, campaign.id, since)
+            spent += self.granted.spent.get(campaign.id, Decimal(0))
+            what = "spent"
         if spent + cost <= budget.amount.amount:
             return None
         per = "in total" if since is None else f"per {budget.period.value}"
         currency = budget.amount.currency
         return (
             Reason.BUDGET_EXHAUSTED,
-            f"budget {budget.amount} {per} exhausted: {_money(spent, currency)} spent, "
+            f"budget {budget.amount} {per} exhausted: {_money(spent, currency)} {what}, "
             f"this offer costs {_money(cost, currency)}",
         )
 
@@ -460,13 +468,17 @@ class _Run:
     ) -> list[PlannedAction]:
         planned: list[PlannedAction] = []
         coupons = 0
+        # A campaign can fire more than once on one order only on repeatable events (one per
+        # refund): the occurrence keeps those keys and codes apart.
+        suffix = f":{self.occurrence}" if self.occurrence else ""
+        code_order = f"{self.order.id}#{self.occurrence}" if self.occurrence else self.order.id
         for (index, action), cost in zip(indexed, costs, strict=True):
             code = None
             if isinstance(action, IssueCoupon):
                 code = coupon_code(
                     secret=self.secret,
                     shop=self.shop,
-                    order_id=self.order.id,
+                    order_id=code_order,
                     campaign_id=campaign.id,
                     prefix=action.code_prefix,
                     length=action.code_length,
@@ -477,7 +489,7 @@ class _Run:
                 PlannedAction(
                     campaign_id=campaign.id,
                     action=action,
-                    idempotency_key=f"{self.shop}:{self.order.id}:{campaign.id}:{index}",
+                    idempotency_key=f"{self.shop}:{self.order.id}:{campaign.id}:{index}{suffix}",
                     cost=cost,
                     coupon_code=code,
                 )
@@ -498,8 +510,13 @@ def decide(
     counters: Counters,
     now: datetime,
     code_secret: bytes,
+    occurrence: str = "",
 ) -> Decision:
-    """Decide every campaign of ``config`` for ``order`` on ``event``; see the module docstring."""
+    """Decide every campaign of ``config`` for ``order`` on ``event``; see the module docstring.
+
+    ``occurrence`` names one of several events of the same kind on one order (the refund id of
+    a ``refund_created``); it makes the planned actions' keys and coupon codes its own.
+    """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware, e.g. datetime.now(timezone.utc)")
     run = _Run(
@@ -511,6 +528,7 @@ def decide(
         secret=code_secret,
         shop=config.settings.domain,
         key=customer_key(order),
+        occurrence=occurrence,
     )
     campaigns = config.campaigns
     ranked = sorted(range(len(campaigns)), key=lambda i: (-campaigns[i].priority, i))

@@ -26,6 +26,8 @@ __all__ = [
     "LineItem",
     "Order",
     "OrderEvent",
+    "Refund",
+    "RefundLine",
 ]
 
 
@@ -104,6 +106,31 @@ class LineItem:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundLine:
+    """A refunded quantity of one line item (``subtotal``: its merchandise value, if known)."""
+
+    line_item_id: str
+    quantity: int
+    subtotal: Money | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    """Money (and possibly goods) given back on an order; one per platform refund id.
+
+    ``amount`` is the money refunded (shipping included); ``lines`` the refunded line items,
+    ``None`` when the platform did not say (WooCommerce's order ``refunds[]`` carries only the
+    total), ``()`` for a money-only refund; ``shipping`` the refunded shipping, if known.
+    """
+
+    id: str
+    amount: Money
+    created_at: datetime | None = None
+    lines: tuple[RefundLine, ...] | None = None
+    shipping: Money | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Order:
     """One order, as both platforms describe it, in neutral terms."""
 
@@ -134,6 +161,11 @@ class Order:
     tags: tuple[str, ...] = ()
     locale: str | None = None
     test: bool = False
+    #: The refunds the order carries (Shopify ``refunds[]``, WooCommerce ``refunds[]``).
+    refunds: tuple[Refund, ...] = ()
+    #: What each discount code took off this order, in the order currency (Shopify
+    #: ``discount_codes[].amount``, WooCommerce ``coupon_lines[].discount``).
+    code_discounts: tuple[tuple[str, Money], ...] = ()
     #: Platform-specific handles the adapters need (Shopify GID, WooCommerce ``order_key``, ...).
     platform_ref: tuple[tuple[str, str], ...] = field(default=())
 

@@ -37,7 +37,7 @@ from typing import Any, Protocol, runtime_checkable
 from .campaign import CouponKind, IssueCoupon, ShopSettings
 from .decision import PlannedAction
 from .fields import FIELDS
-from .model import EventKind, Order, OrderEvent
+from .model import EventKind, Order, OrderEvent, Refund
 from .money import Money
 
 __all__ = [
@@ -179,6 +179,8 @@ class IncomingWebhook:
     delivery_id: str | None = None
     #: The received headers that matter for the record (lower-case names, no signatures).
     headers: tuple[tuple[str, str], ...] = ()
+    #: The refund, when the body is one (Shopify ``refunds/create``) rather than the order.
+    refund: Refund | None = None
 
     @property
     def event_kind(self) -> EventKind | None:

@@ -38,3 +38,8 @@ class Counters(Protocol):
     def spent(self, shop: str, campaign_id: str, since: datetime | None) -> Decimal:
         """Offer cost booked for the campaign at or after ``since`` (``None``: ever)."""
         ...
+
+    def redeemed(self, shop: str, campaign_id: str, since: datetime | None) -> Decimal:
+        """Discounts customers took with the campaign's codes at or after ``since`` (by the
+        redeeming order's time), less those of redeeming orders taken back since."""
+        ...

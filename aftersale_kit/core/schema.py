@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .blocks import BLOCKS
-from .campaign import BudgetPeriod, CouponKind
+from .campaign import BudgetBasis, BudgetPeriod, CouponKind, RefundPolicy
 from .model import EventKind
 
 __all__ = [
@@ -383,8 +383,20 @@ def _campaign() -> dict[str, Any]:
                         [p.value for p in BudgetPeriod],
                     ),
                     "currency": _str("Optional; must be the shop currency.", pattern="^[A-Z]{3}$"),
+                    "basis": _enum(
+                        "Which cost the budget limits: reserved (default: the cost of every "
+                        "offer made) or redeemed (the discounts customers actually took).",
+                        [b.value for b in BudgetBasis],
+                    ),
                 },
                 required=("amount", "period"),
+            ),
+            "on_refund": _enum(
+                "What a partial refund of the order takes back: reevaluate (default: the "
+                "conditions are decided again on the order net of refunds), revoke (any refund "
+                "takes the offer back) or keep. A full refund or cancellation takes back "
+                "everything not yet redeemed.",
+                [p.value for p in RefundPolicy],
             ),
             "margin_guard": _obj(
                 "No offer that costs more than this share of the order's margin.",

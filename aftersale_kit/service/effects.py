@@ -38,16 +38,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ..core.campaign import FreeGift, TagOrder
+from ..core.campaign import FreeGift, RefundPolicy, TagOrder
 from ..core.decision import Decision
 from ..core.engine import decide, enrichment_fields
 from ..core.errors import AftersaleKitError, UnknownTopicError, WebhookError
-from ..core.model import EventKind, FinancialStatus, Order
+from ..core.fields import FIELDS
+from ..core.model import EventKind, FinancialStatus, Order, Refund
 from ..core.platform import IncomingWebhook, WebhookKind, coupon_spec
+from ..core.timeline import take_backs, timeline_decision
 from ..storage import (
     Clawback,
     CouponStatus,
@@ -55,6 +57,8 @@ from ..storage import (
     Job,
     JobKind,
     ShopState,
+    StepFacts,
+    StepResult,
     Store,
     customer_key_for,
 )
@@ -191,23 +195,55 @@ class Processor:
     def decide_order(
         self, entry: ShopEntry, order: Order, kind: EventKind, *, now: datetime | None = None
     ) -> tuple[DecisionRecord, bool]:
-        """Enrich what the campaigns need and decide once for ``(shop, order, kind)``."""
+        """Decide ``kind`` once for the order as one step of its timeline (:meth:`step`)."""
+        result = self.step(entry, order, kind, now=now)
+        return result.record, result.created
+
+    def steps_of(
+        self, order: Order, kind: EventKind, *, refund: Refund | None = None
+    ) -> list[tuple[EventKind, str]]:
+        """The timeline steps an event of ``kind`` on ``order`` stands for: the event itself
+        (a refund event: one step per refund it names) and one per refund the order carries."""
+        refunds = [refund] if refund is not None else list(order.refunds)
+        steps: list[tuple[EventKind, str]] = []
+        if kind is not EventKind.REFUND_CREATED:
+            steps.append((kind, ""))
+        elif not refunds:
+            steps.append((kind, "full"))  # refunded in full, no refund listed (a bare status)
+        steps += [(EventKind.REFUND_CREATED, r.id) for r in refunds]
+        return list(dict.fromkeys(steps))
+
+    def step(
+        self,
+        entry: ShopEntry,
+        order: Order,
+        kind: EventKind,
+        *,
+        ref: str = "",
+        refunds: Sequence[Refund] = (),
+        now: datetime | None = None,
+    ) -> StepResult:
+        """Decide one step of the order's timeline and settle what refunds and closure take back
+        (:meth:`Store.decide_step`), exactly as :func:`~aftersale_kit.core.engine.decide` and
+        :func:`~aftersale_kit.core.timeline.take_backs` say for the same facts."""
         now = now or self.clock()
-        existing = self.store.decision(shop=entry.domain, order_id=order.id, event_kind=kind)
-        if existing is not None:
-            return existing, False
         config = entry.config
-        fields = enrichment_fields(config.campaigns, event=kind)
+        known = list(refunds) or list(order.refunds)
+        existing = self.store.decision(
+            shop=entry.domain, order_id=order.id, event_kind=kind, ref=ref
+        )
+        fields = (
+            enrichment_fields(config.campaigns, event=kind) if existing is None else frozenset()
+        )
+        if known or self.store.refunds(entry.domain, order.id):
+            fields |= _reevaluated_fields(config)
         if fields:
             order = entry.adapter.enrich(order, fields)
         self.remember(entry, order)
-        closed = reversal_of(order) is not None
+        closing = reversal_of(order)
 
         def run(counters: Any) -> Decision:
-            # Runs under the shop lock: no Store call here (a reversal recorded meanwhile is
-            # found by ``void_if_decided`` on the connection that holds the lock).
-            if kind not in REVERSALS and closed:
-                return _empty(entry, order.id, kind, now)
+            # Runs under the shop lock: no Store call here.
             return decide(
                 config,
                 order,
@@ -215,34 +251,72 @@ class Processor:
                 counters=counters,
                 now=now,
                 code_secret=entry.code_secret,
+                occurrence=ref,
             )
 
-        return self.store.decide_once(
+        def settle(facts: StepFacts) -> dict[str, str]:
+            return take_backs(
+                config=config,
+                order=order,
+                refunds=facts.refunds,
+                open_campaigns=facts.open_campaigns,
+                closed=_CLOSED_TEXT.get(facts.closed or "", facts.closed),
+            )
+
+        result = self.store.decide_step(
             shop=entry.domain,
-            order_id=order.id,
+            order=order,
             event_kind=kind,
+            ref=ref,
             customer_key=customer_key_for(order),
             decide=run,
+            settle=settle,
+            refunds=known,
+            closing=closing.value if closing is not None else None,
             now=now,
-            void_if_decided=() if kind in REVERSALS else REVERSALS,
         )
+        if result.taken_back or result.redemptions:
+            log_event(
+                logging.INFO,
+                "timeline settled",
+                shop=entry.domain,
+                order_id=order.id,
+                kind=kind.value,
+                taken_back=sorted(result.taken_back),
+                redeemed=[r.campaign_id for r in result.redemptions],
+            )
+        return result
+
+    def process_order(
+        self, entry: ShopEntry, order: Order, kind: EventKind, *, refund: Refund | None = None
+    ) -> list[StepResult]:
+        """Every step an event of ``kind`` on ``order`` stands for (:meth:`steps_of`), in turn;
+        ``refund``: the refund a refund event carried (Shopify ``refunds/create``)."""
+        extra = [refund] if refund is not None else []
+        results = []
+        for step_kind, ref in self.steps_of(order, kind, refund=refund):
+            result = self.step(entry, order, step_kind, ref=ref, refunds=extra)
+            log_event(
+                logging.INFO,
+                "decided" if result.created else "already decided",
+                shop=entry.domain,
+                order_id=order.id,
+                kind=step_kind.value,
+                ref=ref or None,
+                fired=list(result.record.decision.fired),
+            )
+            results.append(result)
+        return results
 
     def clawback(self, entry: ShopEntry, order_id: str, kind: EventKind) -> Clawback:
-        """Mark the order reversed (so a late ``paid`` grants nothing), then take back what it
-        got: unused coupons revoked and deactivated, bookings reversed. Idempotent: a repeat
-        takes back nothing more (the result says what this call took)."""
+        """Take back everything the order got (cancelled or refunded in full) without deciding
+        anything: the order closed, unused coupons revoked and deactivated, bookings reversed
+        (less what was redeemed). Idempotent: a repeat takes back nothing more."""
         now = self.clock()
-        self.store.decide_once(
-            shop=entry.domain,
-            order_id=order_id,
-            event_kind=kind,
-            customer_key=None,
-            decide=lambda _counters: _empty(entry, order_id, kind, now),
-            now=now,
-        )
         back = self.store.reverse_order(
             shop=entry.domain, order_id=order_id, reason=kind.value, now=now
         )
+        self.store.close_order(shop=entry.domain, order_id=order_id, reason=kind.value, now=now)
         log_event(
             logging.INFO,
             "clawback",
@@ -304,24 +378,12 @@ class Processor:
         order_id = webhook.order_id or (webhook.order.id if webhook.order else None)
         if order_id is None:
             raise PermanentJobError(f"{webhook.topic} from {entry.domain} names no order")
-        if event_kind in REVERSALS:
-            self.clawback(entry, order_id, event_kind)
-            self.store.link_event(
-                int(job.payload["event_id"]), order_id=order_id, customer_key=None
-            )
-            return
-        order = webhook.order if webhook.order is not None else self.order(entry, order_id)
-        record, created = self.decide_order(entry, order, event_kind)
+        order = webhook.order
+        if order is None:
+            order = self.order(entry, order_id, fresh=True)
+        self.process_order(entry, order, event_kind, refund=webhook.refund)
         self.store.link_event(
             int(job.payload["event_id"]), order_id=order.id, customer_key=customer_key_for(order)
-        )
-        log_event(
-            logging.INFO,
-            "decided" if created else "already decided",
-            shop=entry.domain,
-            order_id=order.id,
-            kind=event_kind.value,
-            fired=list(record.decision.fired),
         )
 
     def _decision(self, job: Job) -> tuple[ShopEntry, DecisionRecord]:
@@ -364,34 +426,64 @@ class Processor:
             new=ref.created,
         )
 
-    def render(self, entry: ShopEntry, record: DecisionRecord, order: Order) -> dict[str, Any]:
-        """The thank-you blocks of a decision, stored for the block endpoint."""
+    def timeline(self, entry: ShopEntry, order_id: str) -> tuple[Decision, dict[str, datetime]]:
+        """The order's content as one decision: every step's actions, without the coupons and
+        gifts taken back (:func:`~aftersale_kit.core.timeline.timeline_decision`)."""
+        steps, taken = self.store.order_steps(entry.domain, order_id)
+        return timeline_decision(
+            config=entry.config,
+            shop=entry.domain,
+            order_id=order_id,
+            steps=steps,
+            taken_back=taken,
+        )
+
+    def render(
+        self, entry: ShopEntry, record: DecisionRecord | None, order: Order
+    ) -> dict[str, Any]:
+        """The thank-you blocks of the order (all its steps, not only ``record``'s), stored for
+        the block endpoint."""
         from ..content import blocks_payload
 
+        union, times = self.timeline(entry, order.id)
         payload = blocks_payload(
-            decision=record.decision,
+            decision=union,
             order=order,
             config=entry.config,
-            now=record.decided_at,
+            now=record.decided_at if record is not None else self.clock(),
             renderer=entry.renderer,
+            times=times,
         )
         self.store.save_blocks(entry.domain, order.id, payload)
         return payload
 
     def write_content(self, job: Job) -> None:
+        """Write the order's content (the union of its steps) to the platform and the store.
+
+        Content jobs of one order may run at once in several workers; each writes what the
+        timeline held when it read it, then reads again: when the timeline moved meanwhile it
+        writes again, so the last write on the platform is never older than the last change.
+        """
         from ..content import confirmation_content
 
-        entry, record = self._decision(job)
-        order = self.order(entry, record.order_id)
-        content = confirmation_content(
-            decision=record.decision,
-            order=order,
-            config=entry.config,
-            now=record.decided_at,
-            renderer=entry.renderer,
-        )
-        entry.adapter.write_content(order, content)
-        self.render(entry, record, order)
+        entry = self.entry(job.shop)
+        order_id = str(job.payload["order_id"])
+        order = self.order(entry, order_id)
+        for _ in range(5):
+            union, times = self.timeline(entry, order_id)
+            content = confirmation_content(
+                decision=union,
+                order=order,
+                config=entry.config,
+                now=union.decided_at,
+                renderer=entry.renderer,
+                times=times,
+            )
+            entry.adapter.write_content(order, content)
+            self.render(entry, None, order)
+            if self.timeline(entry, order_id)[0] == union:
+                return
+        raise RuntimeError(f"the timeline of order {order_id} kept changing; retrying later")
 
     def tag_order(self, job: Job) -> None:
         action = job.planned_action().action
@@ -414,8 +506,20 @@ class Processor:
         )
 
 
-def _empty(entry: ShopEntry, order_id: str, kind: EventKind, now: datetime) -> Decision:
-    """A decision that grants nothing (the order was cancelled or refunded)."""
-    return Decision(
-        shop=entry.domain, order_id=order_id, event=kind, decided_at=now, outcomes=(), actions=()
-    )
+#: How a closed order is named in a take-back's reason.
+_CLOSED_TEXT = {
+    EventKind.ORDER_CANCELLED.value: "the order was cancelled",
+    EventKind.REFUND_CREATED.value: "the order was refunded in full",
+}
+
+
+def _reevaluated_fields(config: Any) -> frozenset[str]:
+    """Fields to enrich so that refunds can decide ``reevaluate`` campaigns again."""
+    paths = {
+        path
+        for c in config.campaigns
+        if c.enabled and c.on_refund is RefundPolicy.REEVALUATE
+        for condition in c.conditions
+        for path in condition.fields
+    }
+    return frozenset(p for p in paths if FIELDS[p].needs_enrichment)

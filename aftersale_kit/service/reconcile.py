@@ -2,9 +2,10 @@
 
 Platforms lose deliveries (Shopify "isn't always guaranteed", WooCommerce never retries), so a
 sweep over ``adapter.orders_since(since)`` sends every order through the same idempotent path as
-its webhook: a paid order is decided once (an order already decided is left alone); a cancelled,
-voided or fully refunded order is marked reversed, so a late ``paid`` delivery grants nothing,
-and what it got is taken back. Running it twice changes nothing and reports nothing twice.
+its webhook: a paid order is decided once (an order already decided is left alone), with a step
+per refund it carries; a cancelled, voided or fully refunded order is closed, so a late
+``paid`` delivery's offers are taken back at once, and what it got is taken back. Running it
+twice changes nothing and reports nothing twice.
 
 One order's failure is reported and the sweep goes on; after :data:`MAX_CONSECUTIVE_ERRORS`
 failures in a row the shop's sweep stops (the platform is likely down), and the other shops are
@@ -42,14 +43,14 @@ def _sweep_order(
 ) -> None:
     reversal = reversal_of(order)
     if reversal is not None:
-        back = processor.clawback(entry, order.id, reversal)
-        if back.campaigns or back.coupons:
+        results = processor.process_order(entry, order, reversal)
+        if any(r.taken_back or r.revoked for r in results):
             report.reversed += 1
         return
     if order.financial_status not in PAID:
         return
-    _record, created = processor.decide_order(entry, order, EventKind.ORDER_PAID)
-    if created:
+    results = processor.process_order(entry, order, EventKind.ORDER_PAID)
+    if results[0].created:
         report.decided += 1
     else:
         report.already += 1

@@ -73,12 +73,19 @@ deciders of the shop queue on theirs). What it would need to read goes through t
 that grants nothing, without calling ``decide``, when the order was already taken back.
 ``shop`` is the config's ``settings.domain``, the key the engine counts under.
 
+**The order's timeline**: :meth:`Store.decide_step` decides one step of an order (paid,
+fulfilled, each refund, cancelled) and, in the same transaction, records its refunds, its
+closure and the redemptions of the shop's codes that the order used, then takes back what the
+order's refunds or closure no longer allow (the service's pure ``settle`` says which campaigns;
+:mod:`.timeline` does it). :meth:`Store.order_steps` gives the content of all steps.
+
 **Coupons and clawback**: the ``create_coupon`` worker checks :meth:`Store.coupon` is still
-``planned``, creates it on the platform and calls :meth:`Store.mark_issued`; redemptions are
-recorded by :meth:`Store.mark_used`. :meth:`Store.reverse_order` (order cancelled or refunded)
-revokes unused coupons, enqueues their deactivation and writes *reversal* rows in the ledger:
-the order's campaigns get their usage and budget back (a reversal is a new row, the booking is
-never deleted; a campaign whose coupon was used keeps its booking).
+``planned``, creates it on the platform and calls :meth:`Store.mark_issued`; a redemption
+(recorded by :meth:`Store.decide_step` for the redeeming order) marks it ``used``.
+:meth:`Store.reverse_order` (order cancelled or refunded) revokes unused coupons, enqueues
+their deactivation and writes *reversal* rows in the ledger: the order's campaigns get their
+usage and budget back, less the cost of coupons already redeemed (a reversal is a new row, the
+booking is never deleted).
 
 **Content and compliance**: :meth:`Store.save_blocks` / :meth:`Store.load_blocks` hold the
 rendered confirmation content per order; :meth:`Store.set_shop_state` records install and
@@ -112,11 +119,12 @@ from .records import (
     JobKind,
     JobStatus,
     LedgerEntry,
+    RedemptionRecord,
     ShopRecord,
     ShopState,
     StoredEvent,
 )
-from .store import Clawback, Store, customer_key_for
+from .store import Clawback, StepFacts, StepResult, Store, customer_key_for
 
 __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
@@ -132,8 +140,11 @@ __all__ = [
     "JobStatus",
     "LedgerCounters",
     "LedgerEntry",
+    "RedemptionRecord",
     "ShopRecord",
     "ShopState",
+    "StepFacts",
+    "StepResult",
     "Store",
     "StoredEvent",
     "backoff_delay",

@@ -42,6 +42,7 @@ __all__ = [
     "mark_used",
     "plan",
     "revoke",
+    "revoke_records",
 ]
 
 
@@ -58,6 +59,7 @@ def plan(conn: Connection, *, decision: Decision, customer_key: str | None, now:
             "campaign_id": p.campaign_id,
             "idempotency_key": p.idempotency_key,
             "code": p.coupon_code,
+            "code_key": (p.coupon_code or "").lower(),
             "platform_id": None,
             "status": CouponStatus.PLANNED.value,
             "customer_key": customer_key,
@@ -137,8 +139,16 @@ def mark_deactivated(
 
 def revoke(conn: Connection, *, shop: str, order_id: str, reason: str, now: datetime) -> list[str]:
     """Take back the order's unused coupons. Returns the idempotency keys revoked."""
+    records = for_order(conn, shop=shop, order_id=order_id, lock=True)
+    return revoke_records(conn, records, reason=reason, now=now)
+
+
+def revoke_records(
+    conn: Connection, records: list[CouponRecord], *, reason: str, now: datetime
+) -> list[str]:
+    """Take back these coupons (read under lock) where still unused; the keys revoked."""
     revoked = []
-    for coupon in for_order(conn, shop=shop, order_id=order_id, lock=True):
+    for coupon in records:
         if coupon.status == CouponStatus.PLANNED:
             _set(conn, coupon, now=now, status=CouponStatus.REVOKED)
             if _create_was_tried(conn, coupon, reason=reason, now=now):

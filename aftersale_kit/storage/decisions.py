@@ -19,7 +19,16 @@ from .db import Database
 from .records import DecisionRecord, JobKind
 from .tables import decisions
 
-__all__ = ["decide_once", "effect_kind", "for_order", "get", "shop_lock_name"]
+__all__ = [
+    "content_key",
+    "decide_locked",
+    "decide_once",
+    "effect_kind",
+    "enqueue_content",
+    "for_order",
+    "get",
+    "shop_lock_name",
+]
 
 
 def shop_lock_name(shop: str) -> str:
@@ -51,69 +60,131 @@ def decide_once(
     now: datetime,
     max_attempts: int,
     void_if_decided: Collection[EventKind] = (),
+    ref: str = "",
 ) -> tuple[DecisionRecord, bool]:
     with db.write() as conn:
         db.lock(conn, shop_lock_name(shop))
-        existing = _find(conn, shop=shop, order_id=order_id, event_kind=event_kind)
-        if existing is not None:
-            return existing, False
-        if _decided_any(conn, shop=shop, order_id=order_id, kinds=void_if_decided):
-            # Read on the connection that holds the shop lock: a decider never takes a second
-            # pooled connection while other deciders of the shop wait for the lock.
-            decision = Decision(
-                shop=shop,
-                order_id=order_id,
-                event=event_kind,
-                decided_at=now,
-                outcomes=(),
-                actions=(),
-            )
-        else:
-            decision = decide(ledger.LedgerCounters(conn))
-        _check(decision, shop=shop, order_id=order_id, event_kind=event_kind)
-        decision_id = conn.execute(
-            insert_ignore(conn, decisions, "shop", "order_id", "event_kind").returning(
-                decisions.c.id
-            ),
-            {
-                "shop": shop,
-                "order_id": order_id,
-                "event_kind": event_kind.value,
-                "customer_key": customer_key,
-                "decided_at": decision.decided_at,
-                "body": decision_to_json(decision),
-            },
-        ).scalar_one()
-        ledger.book(
-            conn, decision=decision, decision_id=decision_id, customer_key=customer_key, now=now
-        )
-        coupons.plan(conn, decision=decision, customer_key=customer_key, now=now)
-        for planned in decision.actions:
-            outbox.enqueue(
-                conn,
-                shop=shop,
-                kind=effect_kind(planned),
-                idempotency_key=planned.idempotency_key,
-                payload={
-                    "decision_id": decision_id,
-                    "order_id": order_id,
-                    "event_kind": event_kind.value,
-                    "action": planned_action_to_dict(planned),
-                },
-                run_at=now,
-                now=now,
-                max_attempts=max_attempts,
-            )
-        record = DecisionRecord(
-            id=int(decision_id),
+        return decide_locked(
+            conn,
             shop=shop,
             order_id=order_id,
             event_kind=event_kind,
             customer_key=customer_key,
-            decided_at=decision.decided_at,
-            decision=decision,
+            decide=decide,
+            now=now,
+            max_attempts=max_attempts,
+            void_if_decided=void_if_decided,
+            ref=ref,
         )
-        return record, True
+
+
+def decide_locked(
+    conn: Connection,
+    *,
+    shop: str,
+    order_id: str,
+    event_kind: EventKind,
+    customer_key: str | None,
+    decide: Callable[[Counters], Decision],
+    now: datetime,
+    max_attempts: int,
+    void_if_decided: Collection[EventKind] = (),
+    ref: str = "",
+) -> tuple[DecisionRecord, bool]:
+    """:func:`decide_once` on a connection that already holds the shop lock."""
+    existing = _find(conn, shop=shop, order_id=order_id, event_kind=event_kind, ref=ref)
+    if existing is not None:
+        return existing, False
+    if _decided_any(conn, shop=shop, order_id=order_id, kinds=void_if_decided):
+        # Read on the connection that holds the shop lock: a decider never takes a second
+        # pooled connection while other deciders of the shop wait for the lock.
+        decision = Decision(
+            shop=shop,
+            order_id=order_id,
+            event=event_kind,
+            decided_at=now,
+            outcomes=(),
+            actions=(),
+        )
+    else:
+        decision = decide(ledger.LedgerCounters(conn))
+    _check(decision, shop=shop, order_id=order_id, event_kind=event_kind)
+    decision_id = conn.execute(
+        insert_ignore(conn, decisions, "shop", "order_id", "event_kind", "ref").returning(
+            decisions.c.id
+        ),
+        {
+            "shop": shop,
+            "order_id": order_id,
+            "event_kind": event_kind.value,
+            "customer_key": customer_key,
+            "decided_at": decision.decided_at,
+            "body": decision_to_json(decision),
+            "ref": ref,
+        },
+    ).scalar_one()
+    ledger.book(
+        conn,
+        decision=decision,
+        decision_id=decision_id,
+        customer_key=customer_key,
+        now=now,
+        ref=ref,
+    )
+    coupons.plan(conn, decision=decision, customer_key=customer_key, now=now)
+    payload_base = {"decision_id": decision_id, "order_id": order_id}
+    for planned in decision.actions:
+        if isinstance(planned.action, ShowBlock):
+            continue  # the order's content is written as a whole: one job below
+        outbox.enqueue(
+            conn,
+            shop=shop,
+            kind=effect_kind(planned),
+            idempotency_key=planned.idempotency_key,
+            payload={
+                **payload_base,
+                "event_kind": event_kind.value,
+                "ref": ref,
+                "action": planned_action_to_dict(planned),
+            },
+            run_at=now,
+            now=now,
+            max_attempts=max_attempts,
+        )
+    if any(isinstance(p.action, ShowBlock) for p in decision.actions):
+        enqueue_content(conn, shop=shop, order_id=order_id, version=f"d{decision_id}", now=now)
+    record = DecisionRecord(
+        id=int(decision_id),
+        shop=shop,
+        order_id=order_id,
+        event_kind=event_kind,
+        customer_key=customer_key,
+        decided_at=decision.decided_at,
+        decision=decision,
+        ref=ref,
+    )
+    return record, True
+
+
+def content_key(shop: str, order_id: str, version: str) -> str:
+    return f"{shop}:{order_id}:content:{version}"
+
+
+def enqueue_content(
+    conn: Connection, *, shop: str, order_id: str, version: str, now: datetime
+) -> bool:
+    """Queue a rewrite of the order's content (the union of its steps' blocks); one job per
+    change of the order's timeline (``version``: what changed)."""
+    return outbox.enqueue(
+        conn,
+        shop=shop,
+        kind=JobKind.WRITE_CONTENT.value,
+        idempotency_key=content_key(shop, order_id, version),
+        payload={"order_id": order_id},
+        run_at=now,
+        now=now,
+        max_attempts=outbox.DEFAULT_MAX_ATTEMPTS,
+    )
 
 
 def _check(decision: Decision, *, shop: str, order_id: str, event_kind: EventKind) -> None:
@@ -149,22 +220,23 @@ def _decided_any(
 
 
 def _find(
-    conn: Connection, *, shop: str, order_id: str, event_kind: EventKind
+    conn: Connection, *, shop: str, order_id: str, event_kind: EventKind, ref: str = ""
 ) -> DecisionRecord | None:
     row = conn.execute(
         select(decisions).where(
             decisions.c.shop == shop,
             decisions.c.order_id == order_id,
             decisions.c.event_kind == event_kind.value,
+            decisions.c.ref == ref,
         )
     ).first()
     return None if row is None else record_from_row(row)
 
 
 def get(
-    conn: Connection, *, shop: str, order_id: str, event_kind: EventKind
+    conn: Connection, *, shop: str, order_id: str, event_kind: EventKind, ref: str = ""
 ) -> DecisionRecord | None:
-    return _find(conn, shop=shop, order_id=order_id, event_kind=event_kind)
+    return _find(conn, shop=shop, order_id=order_id, event_kind=event_kind, ref=ref)
 
 
 def for_order(conn: Connection, *, shop: str, order_id: str) -> list[DecisionRecord]:
@@ -186,4 +258,5 @@ def record_from_row(row: Row[Any]) -> DecisionRecord:
         customer_key=m["customer_key"],
         decided_at=m["decided_at"],
         decision=decision_from_json(m["body"]),
+        ref=m["ref"],
     )

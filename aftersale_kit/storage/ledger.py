@@ -65,6 +65,7 @@ class LedgerCounters:
             rev.c.order_id == ledger.c.order_id,
             rev.c.campaign_id == ledger.c.campaign_id,
             rev.c.entry == REVERSAL,
+            rev.c.ref == ledger.c.ref,
         )
         last_at = self.conn.execute(
             select(func.max(ledger.c.booked_at)).where(
@@ -81,6 +82,11 @@ class LedgerCounters:
             stmt = stmt.where(ledger.c.booked_at >= since)
         return from_micros(self.conn.execute(stmt).scalar_one())
 
+    def redeemed(self, shop: str, campaign_id: str, since: datetime | None) -> Decimal:
+        from .timeline import redeemed_cost
+
+        return redeemed_cost(self.conn, shop=shop, campaign_id=campaign_id, since=since)
+
 
 def book(
     conn: Connection,
@@ -89,8 +95,10 @@ def book(
     decision_id: int,
     customer_key: str | None,
     now: datetime,
+    ref: str = "",
 ) -> list[str]:
     """Book every fired campaign of ``decision`` once (uses +1, cost = its actions' cost).
+    ``ref`` is the decision's step (a refund id), so one campaign can be booked per step.
 
     Returns the campaign ids booked.
     """
@@ -115,11 +123,14 @@ def book(
             "booked_at": decision.decided_at,
             "recorded_at": now,
             "reason": None,
+            "ref": ref,
         }
         for campaign_id in campaign_ids
     ]
     if rows:
-        conn.execute(insert_ignore(conn, ledger, "shop", "order_id", "campaign_id", "entry"), rows)
+        conn.execute(
+            insert_ignore(conn, ledger, "shop", "order_id", "campaign_id", "entry", "ref"), rows
+        )
     return campaign_ids
 
 
@@ -149,6 +160,7 @@ def reverse(
                     rev.c.order_id == ledger.c.order_id,
                     rev.c.campaign_id == ledger.c.campaign_id,
                     rev.c.entry == REVERSAL,
+                    rev.c.ref == ledger.c.ref,
                 )
             ),
         )
@@ -172,10 +184,13 @@ def reverse(
                 "booked_at": m["booked_at"],
                 "recorded_at": now,
                 "reason": reason,
+                "ref": m["ref"],
             }
         )
     if rows:
-        conn.execute(insert_ignore(conn, ledger, "shop", "order_id", "campaign_id", "entry"), rows)
+        conn.execute(
+            insert_ignore(conn, ledger, "shop", "order_id", "campaign_id", "entry", "ref"), rows
+        )
     return [r["campaign_id"] for r in rows]
 
 
@@ -202,4 +217,5 @@ def entry_from_row(row: Row[Any]) -> LedgerEntry:
         booked_at=m["booked_at"],
         recorded_at=m["recorded_at"],
         reason=m["reason"],
+        ref=m["ref"],
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..core.decision import Decision, PlannedAction
 from ..core.model import EventKind
+from ..core.money import Money
 
 __all__ = [
     "CouponRecord",
@@ -21,6 +22,7 @@ __all__ = [
     "JobKind",
     "JobStatus",
     "LedgerEntry",
+    "RedemptionRecord",
     "ShopRecord",
     "ShopState",
     "StoredEvent",
@@ -150,6 +152,8 @@ class DecisionRecord:
     customer_key: str | None
     decided_at: datetime
     decision: Decision
+    #: Which of several events of one kind (a refund id), else "".
+    ref: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,3 +188,25 @@ class LedgerEntry:
     booked_at: datetime
     recorded_at: datetime
     reason: str | None
+    #: The booking's step, a reversal's booking ref, or a rebooking's coupon key.
+    ref: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RedemptionRecord:
+    """A later order used a code the shop issued (once per code and redeeming order)."""
+
+    id: int
+    shop: str
+    code: str
+    coupon_key: str
+    campaign_id: str
+    issuing_order_id: str
+    issuing_customer_key: str | None
+    redeeming_order_id: str
+    redeeming_customer_key: str | None
+    #: The discount the code gave the redeeming order.
+    amount: Money
+    redeemed_at: datetime
+    #: When the redeeming order was cancelled or refunded in full (cost given back).
+    reversed_at: datetime | None

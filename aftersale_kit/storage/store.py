@@ -13,13 +13,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import delete, exists
+from sqlalchemy import delete, exists, func, select
 
+from ..core.campaign import FreeGift, ShowBlock
 from ..core.decision import Decision
 from ..core.engine import customer_key as engine_customer_key
-from ..core.model import EventKind, Order
+from ..core.model import EventKind, Order, Refund
 from ..core.ports import Counters, CustomerUsage
-from . import compliance, coupons, decisions, events, ledger, migrate, outbox, shops
+from ..core.timeline import Step
+from . import compliance, coupons, decisions, events, ledger, migrate, outbox, shops, timeline
 from ._sql import aware
 from .db import DEFAULT_SQLITE_PATH, Database, create_database
 from .outbox import DEFAULT_MAX_ATTEMPTS, backoff_delay
@@ -31,14 +33,16 @@ from .records import (
     Job,
     JobStatus,
     LedgerEntry,
+    RedemptionRecord,
     ShopRecord,
     ShopState,
     StoredEvent,
 )
 from .tables import events as events_table
 from .tables import jobs as jobs_table
+from .tables import ledger as ledger_table
 
-__all__ = ["Clawback", "Store", "customer_key_for"]
+__all__ = ["Clawback", "StepFacts", "StepResult", "Store", "customer_key_for"]
 
 
 def customer_key_for(order: Order) -> str | None:
@@ -56,6 +60,32 @@ class Clawback:
     campaigns: tuple[str, ...]
     #: Idempotency keys of the coupons revoked.
     coupons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StepFacts:
+    """What the store knows of an order's timeline when a step has been decided."""
+
+    #: Every refund recorded for the order, oldest first.
+    refunds: tuple[Refund, ...]
+    #: Why the order is closed (``order_cancelled``, ``refunded``), or ``None``.
+    closed: str | None
+    #: Campaigns booked on the order and not taken back yet.
+    open_campaigns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """What :meth:`Store.decide_step` did."""
+
+    record: DecisionRecord
+    created: bool
+    #: Campaign id -> why it was taken back by this step.
+    taken_back: Mapping[str, str]
+    #: Idempotency keys of the coupons revoked by this step.
+    revoked: tuple[str, ...]
+    #: Redemptions of the shop's codes first seen in this step's order.
+    redemptions: tuple[RedemptionRecord, ...]
 
 
 class Store:
@@ -334,9 +364,150 @@ class Store:
             void_if_decided=tuple(EventKind(k) for k in void_if_decided),
         )
 
-    def decision(self, *, shop: str, order_id: str, event_kind: EventKind) -> DecisionRecord | None:
+    def decide_step(
+        self,
+        *,
+        shop: str,
+        order: Order,
+        event_kind: EventKind,
+        ref: str = "",
+        customer_key: str | None,
+        decide: Callable[[Counters], Decision],
+        settle: Callable[[StepFacts], Mapping[str, str]],
+        refunds: Sequence[Refund] = (),
+        closing: str | None = None,
+        now: datetime | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    ) -> StepResult:
+        """One step of the order's timeline, atomically under the shop lock.
+
+        Records ``refunds`` (once per refund id) and the closure (``closing``: the order is
+        cancelled or refunded in full), records the redemptions of the shop's codes that
+        ``order`` used, decides ``(event_kind, ref)`` once (:meth:`decide_once`), then asks
+        ``settle`` (pure, quick, no Store call) which campaigns the order's refunds or closure
+        take back now, and takes them back (:func:`~aftersale_kit.storage.timeline.take_back`).
+        A change to what the order shows queues one rewrite of its content.
+        """
+        _require_text(shop=shop, order_id=order.id)
+        now = aware(now, "now")
+        with self.db.write() as conn:
+            self.db.lock(conn, decisions.shop_lock_name(shop))
+            timeline.record_refunds(conn, shop=shop, order_id=order.id, items=refunds, now=now)
+            if closing is not None:
+                timeline.close(conn, shop=shop, order_id=order.id, reason=closing, now=now)
+            used = self._record_redemptions(conn, shop=shop, order=order, now=now)
+            record, created = decisions.decide_locked(
+                conn,
+                shop=shop,
+                order_id=order.id,
+                event_kind=EventKind(event_kind),
+                customer_key=customer_key,
+                decide=decide,
+                now=now,
+                max_attempts=max_attempts,
+                ref=ref,
+            )
+            facts = StepFacts(
+                refunds=tuple(timeline.refunds_for(conn, shop=shop, order_id=order.id)),
+                closed=timeline.closure(conn, shop=shop, order_id=order.id),
+                open_campaigns=tuple(timeline.open_campaigns(conn, shop=shop, order_id=order.id)),
+            )
+            if facts.closed is not None:
+                timeline.reverse_redemptions(conn, shop=shop, order_id=order.id, now=now)
+            plan = dict(settle(facts))
+            revoked: list[str] = []
+            for campaign_id, reason in plan.items():
+                revoked += timeline.take_back(
+                    conn,
+                    shop=shop,
+                    order_id=order.id,
+                    campaign_id=campaign_id,
+                    reason=reason,
+                    now=now,
+                )[0]
+            if plan and _shows_blocks(conn, shop=shop, order_id=order.id):
+                decisions.enqueue_content(
+                    conn, shop=shop, order_id=order.id, version=_ledger_version(conn, shop), now=now
+                )
+        return StepResult(
+            record=record,
+            created=created,
+            taken_back=plan,
+            revoked=tuple(revoked),
+            redemptions=tuple(used),
+        )
+
+    @staticmethod
+    def _record_redemptions(
+        conn: Any, *, shop: str, order: Order, now: datetime
+    ) -> list[RedemptionRecord]:
+        at = order.paid_at or order.created_at
+        found = []
+        for code, amount in order.code_discounts:
+            record = timeline.record_redemption(
+                conn,
+                shop=shop,
+                code=code,
+                amount=amount,
+                order=order,
+                redeeming_customer_key=engine_customer_key(order),
+                at=at,
+                now=now,
+            )
+            if record is not None:
+                found.append(record)
+        return found
+
+    def order_steps(self, shop: str, order_id: str) -> tuple[list[Step], dict[str, bool]]:
+        """The order's decided steps and which coupon and gift actions were taken back (by
+        idempotency key): the input of :func:`~aftersale_kit.core.timeline.timeline_decision`."""
         with self.db.read() as conn:
-            return decisions.get(conn, shop=shop, order_id=order_id, event_kind=event_kind)
+            records = decisions.for_order(conn, shop=shop, order_id=order_id)
+            gone = {
+                c.idempotency_key
+                for c in coupons.for_order(conn, shop=shop, order_id=order_id)
+                if c.status in (CouponStatus.REVOKED, CouponStatus.DEACTIVATED)
+            }
+            reversed_ = {
+                (e.campaign_id, e.ref)
+                for e in ledger.entries(conn, shop=shop, order_id=order_id)
+                if e.entry == ledger.REVERSAL
+            }
+        taken: dict[str, bool] = {key: True for key in gone}
+        for r in records:
+            for p in r.decision.actions:
+                if isinstance(p.action, FreeGift) and (p.campaign_id, r.ref) in reversed_:
+                    taken[p.idempotency_key] = True
+        steps = [Step(decision=r.decision, decided_at=r.decided_at) for r in records]
+        return steps, taken
+
+    def close_order(
+        self, *, shop: str, order_id: str, reason: str, now: datetime | None = None
+    ) -> None:
+        """Mark the order closed (cancelled, refunded in full): later steps take back what they
+        give (the first reason stays)."""
+        with self.db.write() as conn:
+            timeline.close(conn, shop=shop, order_id=order_id, reason=reason, now=aware(now, "now"))
+
+    def refunds(self, shop: str, order_id: str) -> list[Refund]:
+        with self.db.read() as conn:
+            return timeline.refunds_for(conn, shop=shop, order_id=order_id)
+
+    def closure(self, shop: str, order_id: str) -> str | None:
+        with self.db.read() as conn:
+            return timeline.closure(conn, shop=shop, order_id=order_id)
+
+    def redemptions(
+        self, shop: str, *, issuing_order_id: str | None = None
+    ) -> list[RedemptionRecord]:
+        with self.db.read() as conn:
+            return timeline.order_redemptions(conn, shop=shop, issuing_order_id=issuing_order_id)
+
+    def decision(
+        self, *, shop: str, order_id: str, event_kind: EventKind, ref: str = ""
+    ) -> DecisionRecord | None:
+        with self.db.read() as conn:
+            return decisions.get(conn, shop=shop, order_id=order_id, event_kind=event_kind, ref=ref)
 
     def decisions_for_order(self, shop: str, order_id: str) -> list[DecisionRecord]:
         with self.db.read() as conn:
@@ -393,25 +564,29 @@ class Store:
     def reverse_order(
         self, *, shop: str, order_id: str, reason: str, now: datetime | None = None
     ) -> Clawback:
-        """Take back what the order got (cancelled, fully refunded), in one transaction.
+        """Take back everything the order got (cancelled, fully refunded), in one transaction.
 
         Unused coupons are revoked (issued ones get a ``deactivate_coupon`` job, planned ones
-        are never created) and the bookings of the order's campaigns are reversed, releasing
-        their usage and cost. A campaign whose coupon was already used keeps its booking.
+        are never created) and every open booking of the order is reversed, releasing its
+        usage and its cost less what was redeemed (a redeemed coupon's cost stays booked).
         Calling it again takes back nothing more.
         """
         now = aware(now, "now")
         with self.db.write() as conn:
             self.db.lock(conn, decisions.shop_lock_name(shop))
             revoked = coupons.revoke(conn, shop=shop, order_id=order_id, reason=reason, now=now)
-            used = {
-                c.campaign_id
-                for c in coupons.for_order(conn, shop=shop, order_id=order_id)
-                if c.status == CouponStatus.USED
-            }
-            reversed_ = ledger.reverse(
-                conn, shop=shop, order_id=order_id, reason=reason, now=now, keep=used
-            )
+            reversed_ = [
+                campaign_id
+                for campaign_id in timeline.open_campaigns(conn, shop=shop, order_id=order_id)
+                if timeline.take_back(
+                    conn,
+                    shop=shop,
+                    order_id=order_id,
+                    campaign_id=campaign_id,
+                    reason=reason,
+                    now=now,
+                )[1]
+            ]
         return Clawback(campaigns=tuple(reversed_), coupons=tuple(revoked))
 
     # -- shops, content, compliance ---------------------------------------------------------
@@ -497,6 +672,27 @@ class _ReadCounters:
     def spent(self, shop: str, campaign_id: str, since: datetime | None) -> Decimal:
         with self._db.read() as conn:
             return ledger.LedgerCounters(conn).spent(shop, campaign_id, since)
+
+    def redeemed(self, shop: str, campaign_id: str, since: datetime | None) -> Decimal:
+        with self._db.read() as conn:
+            return ledger.LedgerCounters(conn).redeemed(shop, campaign_id, since)
+
+
+def _shows_blocks(conn: Any, *, shop: str, order_id: str) -> bool:
+    """Whether any step of the order shows a block (its content must follow a take-back)."""
+    return any(
+        isinstance(p.action, ShowBlock)
+        for r in decisions.for_order(conn, shop=shop, order_id=order_id)
+        for p in r.decision.actions
+    )
+
+
+def _ledger_version(conn: Any, shop: str) -> str:
+    """A token that changes with every ledger row of the shop (names a content rewrite)."""
+    latest = conn.execute(
+        select(func.max(ledger_table.c.id)).where(ledger_table.c.shop == shop)
+    ).scalar()
+    return f"l{int(latest or 0)}"
 
 
 def _checked_event(item: IncomingEvent) -> IncomingEvent:

@@ -31,12 +31,15 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "blocks",
+    "closures",
     "coupons",
     "decisions",
     "events",
     "jobs",
     "ledger",
     "metadata",
+    "redemptions",
+    "refunds",
     "shops",
 ]
 
@@ -146,7 +149,9 @@ decisions = Table(
     Column("decided_at", UtcDateTime(), nullable=False),
     #: The :class:`~aftersale_kit.core.decision.Decision` as JSON.
     Column("body", Text(), nullable=False),
-    UniqueConstraint("shop", "order_id", "event_kind"),
+    #: Which of several events of one kind (the refund id of a ``refund_created``), else "".
+    Column("ref", String(64), nullable=False, server_default=""),
+    UniqueConstraint("shop", "order_id", "event_kind", "ref"),
     Index(None, "shop", "customer_key"),
 )
 
@@ -169,7 +174,10 @@ ledger = Table(
     Column("booked_at", UtcDateTime(), nullable=False),
     Column("recorded_at", UtcDateTime(), nullable=False),
     Column("reason", Text(), nullable=True),
-    UniqueConstraint("shop", "order_id", "campaign_id", "entry"),
+    #: A booking's step (its decision's ``ref``), a reversal's booking ref, a rebooking's
+    #: coupon key.
+    Column("ref", String(512), nullable=False, server_default=""),
+    UniqueConstraint("shop", "order_id", "campaign_id", "entry", "ref"),
     Index(None, "shop", "campaign_id", "booked_at"),
     Index(None, "shop", "campaign_id", "customer_key"),
 )
@@ -184,6 +192,8 @@ coupons = Table(
     #: The planned action's key (``shop:order:campaign:index``).
     Column("idempotency_key", String(512), nullable=False),
     Column("code", String(255), nullable=False),
+    #: ``code`` in lower case: how redemptions find it (WooCommerce lower-cases codes).
+    Column("code_key", String(255), nullable=False, server_default=""),
     Column("platform_id", String(255), nullable=True),
     #: ``planned``, ``issued``, ``used`` or ``deactivated``.
     Column("status", String(16), nullable=False),
@@ -193,6 +203,59 @@ coupons = Table(
     UniqueConstraint("shop", "idempotency_key"),
     Index(None, "shop", "order_id"),
     Index(None, "shop", "code"),
+    Index(None, "shop", "code_key"),
+)
+
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("shop", String(255), nullable=False),
+    Column("order_id", String(64), nullable=False),
+    Column("refund_id", String(64), nullable=False),
+    Column("amount_micros", BigInteger(), nullable=False),
+    Column("currency", String(3), nullable=False),
+    #: JSON list of ``[line_item_id, quantity, subtotal or null]``; NULL: lines unknown.
+    Column("lines", Text(), nullable=True),
+    Column("shipping_micros", BigInteger(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=True),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("shop", "order_id", "refund_id"),
+)
+
+closures = Table(
+    "closures",
+    metadata,
+    Column("shop", String(255), nullable=False),
+    Column("order_id", String(64), nullable=False),
+    #: Why: ``order_cancelled`` or ``refunded``.
+    Column("reason", String(32), nullable=False),
+    Column("closed_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("shop", "order_id"),
+)
+
+redemptions = Table(
+    "redemptions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("shop", String(255), nullable=False),
+    Column("code", String(255), nullable=False),
+    #: The issued coupon's key (``coupons.idempotency_key``).
+    Column("coupon_key", String(512), nullable=False),
+    Column("campaign_id", String(128), nullable=False),
+    Column("issuing_order_id", String(64), nullable=False),
+    Column("issuing_customer_key", String(320), nullable=True),
+    Column("redeeming_order_id", String(64), nullable=False),
+    Column("redeeming_customer_key", String(320), nullable=True),
+    Column("amount_micros", BigInteger(), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("redeemed_at", UtcDateTime(), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    #: Set when the redeeming order was cancelled or refunded in full (cost given back).
+    Column("reversed_at", UtcDateTime(), nullable=True),
+    UniqueConstraint("shop", "coupon_key", "redeeming_order_id"),
+    Index(None, "shop", "campaign_id", "redeemed_at"),
+    Index(None, "shop", "redeeming_order_id"),
 )
 
 blocks = Table(

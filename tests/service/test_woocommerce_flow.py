@@ -57,6 +57,7 @@ def test_paid_order_gets_one_coupon_and_meta_refund_and_cancel_take_it_back(
         wait_for(lambda: _meta(sandbox, one, HTML_META_KEY) is not None)
         wait_for(lambda: _idle(svc))
         code = svc.store.coupons_for_order(shop, one)[0].code
+        content_before_reversal = _meta(sandbox, one, HTML_META_KEY)
         # and the paid state arrives again: the store resends it (new Delivery-ID), and a copy
         paid_body = json.dumps(sandbox.order(int(one))).encode()
         sandbox.trigger_webhook(hook["id"], int(one))
@@ -80,6 +81,7 @@ def test_paid_order_gets_one_coupon_and_meta_refund_and_cancel_take_it_back(
         wait_for(lambda: _statuses(svc, shop, two) == [CouponStatus.DEACTIVATED])
         wait_for(lambda: _idle(svc))
         metrics = httpx.get(f"{svc.url}/metrics").text
+        content_after_reversal = _meta(sandbox, one, HTML_META_KEY)
         issued = sorted(
             c.code.upper() for oid in (one, two) for c in svc.store.coupons_for_order(shop, oid)
         )
@@ -94,8 +96,10 @@ def test_paid_order_gets_one_coupon_and_meta_refund_and_cancel_take_it_back(
     assert copies == [{"status": "duplicate"}] * 3
     assert len(coupons_before_reversal) == 2
     assert sorted(c["code"].upper() for c in coupons_before_reversal) == issued
-    # the confirmation content is in the order meta, with the order's own code
-    assert code in _meta(sandbox, one, HTML_META_KEY)
+    # the confirmation content is in the order meta, with the order's own code, until the
+    # refund takes the coupon back: then its block disappears from the order
+    assert code in content_before_reversal
+    assert content_after_reversal is not None and code not in content_after_reversal
     # refund and cancel expired the coupons on the store
     now = datetime.now(UTC)
     for coupon in _our_coupons(sandbox):

@@ -142,19 +142,22 @@ def test_a_decision_is_made_once_and_returned_afterwards(store: Store) -> None:
     assert len(calls) == 1
     assert second == first
     assert second.decision == decider(shop_config, the_order)(store.counters())
-    # one booking, one planned coupon, one job per planned action
+    # one booking, one planned coupon, one job for the coupon and one for the order's content
     [booking] = store.ledger(SHOP)
     assert (booking.campaign_id, booking.uses, booking.cost) == ("welcome-back", 1, Decimal(5))
     [coupon] = store.coupons_for_order(SHOP, "1001")
     assert coupon.status == CouponStatus.PLANNED
     assert coupon.code == first.decision.actions[0].coupon_code
-    jobs = store.jobs()
-    assert sorted(j.kind for j in jobs) == [JobKind.CREATE_COUPON, JobKind.WRITE_CONTENT]
-    for job in jobs:
-        planned = job.planned_action()
-        assert planned in first.decision.actions
-        assert job.idempotency_key == planned.idempotency_key
-        assert job.payload["decision_id"] == first.id
+    jobs = {j.kind: j for j in store.jobs()}
+    assert sorted(jobs) == [JobKind.CREATE_COUPON, JobKind.WRITE_CONTENT]
+    planned = jobs[JobKind.CREATE_COUPON].planned_action()
+    assert planned == first.decision.actions[0]
+    assert jobs[JobKind.CREATE_COUPON].idempotency_key == planned.idempotency_key
+    assert jobs[JobKind.CREATE_COUPON].payload["decision_id"] == first.id
+    # the content job rewrites the whole order (all its steps), named after this decision
+    content = jobs[JobKind.WRITE_CONTENT]
+    assert content.payload == {"order_id": "1001"}
+    assert content.idempotency_key == f"{SHOP}:1001:content:d{first.id}"
 
 
 def test_a_failing_decider_leaves_nothing_behind(store: Store) -> None:

@@ -16,7 +16,18 @@ from aftersale_kit.storage import Store, normalize_url
 from aftersale_kit.storage.migrate import head_revision
 from aftersale_kit.storage.tables import metadata
 
-TABLES = {"shops", "events", "jobs", "decisions", "ledger", "coupons", "blocks"}
+TABLES = {
+    "shops",
+    "events",
+    "jobs",
+    "decisions",
+    "ledger",
+    "coupons",
+    "blocks",
+    "refunds",
+    "closures",
+    "redemptions",
+}
 
 
 def test_upgrade_of_an_empty_database_twice(open_store: Callable[[], Store]) -> None:

@@ -33,7 +33,7 @@ from aftersale_kit.core.errors import (
     SignatureError,
     UnknownTopicError,
 )
-from aftersale_kit.core.normalize.shopify import normalize_shopify_order
+from aftersale_kit.core.normalize.shopify import normalize_shopify_order, normalize_shopify_refund
 from aftersale_kit.core.platform import IncomingWebhook, WebhookEnvelope, WebhookKind
 
 __all__ = [
@@ -219,8 +219,30 @@ def verify_shopify_webhook(
             order = replace(order, paid_at=occurred_at)
         return replace(base, order=order, order_id=order.id)
     if kind is WebhookKind.REFUND_CREATED:
-        return replace(base, order_id=_id_field(payload, "order_id", topic, sent_shop))
+        try:
+            refund = normalize_shopify_refund(payload, currency=_refund_currency(payload))
+        except PayloadError as exc:
+            raise MalformedWebhookError(f"{topic} webhook (shop {sent_shop}): {exc}") from exc
+        return replace(
+            base, order_id=_id_field(payload, "order_id", topic, sent_shop), refund=refund
+        )
     return base
+
+
+def _refund_currency(payload: Mapping[str, Any]) -> str:
+    """The shop currency of a refund body: a ``*_set.shop_money.currency_code`` of its lines,
+    else its transactions' ``currency``, else ``XXX`` (no currency: an empty refund)."""
+    for line in payload.get("refund_line_items") or ():
+        bag = line.get("subtotal_set") if isinstance(line, dict) else None
+        shop_money = bag.get("shop_money") if isinstance(bag, dict) else None
+        code = shop_money.get("currency_code") if isinstance(shop_money, dict) else None
+        if isinstance(code, str) and len(code) == 3:
+            return code.upper()
+    for tx in payload.get("transactions") or ():
+        code = tx.get("currency") if isinstance(tx, dict) else None
+        if isinstance(code, str) and len(code) == 3:
+            return code.upper()
+    return "XXX"
 
 
 def peek_shopify_webhook(

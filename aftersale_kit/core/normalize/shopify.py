@@ -33,11 +33,12 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..model import Address, Customer, FinancialStatus, LineItem, Order
+from ..errors import PayloadError
+from ..model import Address, Customer, FinancialStatus, LineItem, Order, Refund, RefundLine
 from ..money import Money
 from ._read import Obj, address, split_tags, unwrap
 
-__all__ = ["normalize_shopify_order", "shopify_financial_status"]
+__all__ = ["normalize_shopify_order", "normalize_shopify_refund", "shopify_financial_status"]
 
 PLATFORM = "shopify"
 _LABEL = "Shopify order payload"
@@ -120,8 +121,75 @@ def normalize_shopify_order(payload: Mapping[str, Any], *, shop: str | None = No
         tags=_tags(o, "tags") or (),
         locale=o.opt_str("customer_locale"),
         test=o.opt_bool("test") or False,
+        refunds=tuple(_refund(r, currency) for r in o.objects("refunds")),
+        code_discounts=tuple(
+            (code, Money(d.opt_money("amount") or Decimal(0), currency))
+            for d in o.objects("discount_codes")
+            if (code := d.opt_str("code"))
+        ),
         platform_ref=_platform_ref(o, status_url),
     )
+
+
+def normalize_shopify_refund(payload: Mapping[str, Any], *, currency: str) -> Refund:
+    """The ``refunds/create`` webhook body (the bare REST ``Refund``) as a neutral refund.
+
+    ``currency`` is the shop currency the amounts are read in (``*_set.shop_money`` where the
+    body has it). Raises :class:`~aftersale_kit.core.errors.PayloadError` naming the field.
+    """
+    return _refund(unwrap(payload, label="Shopify refund payload"), currency.upper())
+
+
+def _refund(r: Obj, currency: str) -> Refund:
+    """One refund: the money is the sum of its successful ``refund`` transactions; the goods are
+    ``refund_line_items`` (quantity and merchandise subtotal); shipping from
+    ``refund_shipping_lines`` (since 2024-10) or the ``shipping_refund`` order adjustments
+    before it (https://shopify.dev/docs/api/admin-rest/latest/resources/refund)."""
+    amount = sum(
+        (
+            t.opt_money("amount") or Decimal(0)
+            for t in r.objects("transactions")
+            if (t.opt_str("kind") or "").lower() == "refund"
+            and (t.opt_str("status") or "success").lower() == "success"
+        ),
+        Decimal(0),
+    )
+    lines = tuple(
+        RefundLine(
+            line_item_id=line.req_id("line_item_id"),
+            quantity=line.req_int("quantity"),
+            subtotal=_shop_amount(line, "subtotal", currency),
+        )
+        for line in r.objects("refund_line_items")
+    )
+    shipping = sum(
+        (_shop_amount(s, "subtotal_amount", currency) or Money.zero(currency)).amount
+        for s in r.objects("refund_shipping_lines")
+    ) - sum(
+        (a.opt_money("amount") or Decimal(0))
+        for a in r.objects("order_adjustments")
+        if (a.opt_str("kind") or "") == "shipping_refund"
+    )
+    return Refund(
+        id=r.req_id("id"),
+        amount=Money(amount, currency),
+        created_at=r.opt_datetime("created_at", naive_is_utc=False),
+        lines=lines,
+        shipping=Money(Decimal(shipping), currency),
+    )
+
+
+def _shop_amount(o: Obj, key: str, currency: str) -> Money | None:
+    """``<key>_set.shop_money.amount`` if present, else the bare ``<key>`` (shop currency)."""
+    money_set = o.child(f"{key}_set")
+    shop_money = money_set.child("shop_money") if money_set else None
+    if shop_money is not None and shop_money.has("amount"):
+        return Money(shop_money.req_money("amount"), currency)
+    try:
+        bare = o.opt_money(key)
+    except PayloadError:
+        return None
+    return Money(bare, currency) if bare is not None else None
 
 
 def _currency(o: Obj) -> str:

@@ -1,0 +1,194 @@
+"""The order's timeline: what refunds and cancellations take back, and the content of all steps.
+
+An order goes through steps (created, paid, fulfilled, refunds, cancelled), each decided once
+against the campaigns it triggers. This module holds the pure rules that tie the steps together:
+
+* :func:`net_of_refunds` - the order as it stands after its refunds (quantities and amounts);
+* :func:`take_backs` - which fired campaigns an order's refunds or closure take back, and why;
+* :func:`timeline_decision` - one decision made of all the steps' actions, in a stable order
+  (campaign priority, then the step's time), without what was taken back: the content of the
+  order's confirmation page.
+
+Rules where the platforms leave room (see docs/timeline.md):
+
+* What a reversal triggers is never taken back by it: a campaign whose trigger is
+  ``order_cancelled`` or ``refund_created`` keeps what it gave.
+* A cancellation or a full refund (the order *closed*) takes back every other campaign, except
+  coupons already redeemed (the storage keeps their cost booked).
+* A partial refund takes back per the campaign's :class:`~.campaign.RefundPolicy`. ``reevaluate``
+  decides the campaign's conditions on :func:`net_of_refunds`; a condition that is now *false*
+  takes the campaign back, an *unknown* one keeps it (nothing is taken back on a guess).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from .campaign import Campaign, FreeGift, IssueCoupon, RefundPolicy, ShopConfig
+from .decision import Decision, Outcome, PlannedAction
+from .model import EventKind, LineItem, Order, Refund
+from .money import Money
+
+__all__ = [
+    "REVERSAL_TRIGGERS",
+    "Step",
+    "net_of_refunds",
+    "refunded_amount",
+    "take_backs",
+    "timeline_decision",
+]
+
+#: Triggers of campaigns that react to a reversal (never taken back by it).
+REVERSAL_TRIGGERS = (EventKind.ORDER_CANCELLED, EventKind.REFUND_CREATED)
+
+
+def refunded_amount(refunds: Iterable[Refund], currency: str) -> Money:
+    """The money of all refunds, in ``currency``."""
+    return Money(sum((r.amount.amount for r in refunds), Decimal(0)), currency)
+
+
+def _merchandise(refund: Refund, order: Order) -> Decimal:
+    """What the refund took off the goods: its lines' subtotals (a line without one at the
+    line's unit price), else its money less refunded shipping."""
+    if refund.lines:
+        prices = {li.id: li.unit_price.amount for li in order.line_items}
+        return sum(
+            (
+                line.subtotal.amount
+                if line.subtotal is not None
+                else prices.get(line.line_item_id, Decimal(0)) * line.quantity
+                for line in refund.lines
+            ),
+            Decimal(0),
+        )
+    shipping = refund.shipping.amount if refund.shipping is not None else Decimal(0)
+    return max(refund.amount.amount - shipping, Decimal(0))
+
+
+def net_of_refunds(order: Order, refunds: Sequence[Refund]) -> Order:
+    """The order net of ``refunds``: refunded quantities removed from its lines, the refunded
+    goods off its subtotal, the refunded money off its total (never below zero)."""
+    if not refunds:
+        return order
+    currency = order.currency
+    returned: dict[str, int] = {}
+    for refund in refunds:
+        for line in refund.lines or ():
+            returned[line.line_item_id] = returned.get(line.line_item_id, 0) + line.quantity
+    lines: list[LineItem] = []
+    for item in order.line_items:
+        left = item.quantity - returned.get(item.id, 0)
+        if left > 0:
+            lines.append(item if left == item.quantity else replace(item, quantity=left))
+    goods = sum((_merchandise(r, order) for r in refunds), Decimal(0))
+    money = refunded_amount(refunds, currency).amount
+    shipping = sum((r.shipping.amount for r in refunds if r.shipping is not None), Decimal(0))
+    zero = Decimal(0)
+    return replace(
+        order,
+        line_items=tuple(lines),
+        subtotal=Money(max(order.subtotal.amount - goods, zero), currency),
+        total=Money(max(order.total.amount - money, zero), currency),
+        shipping=Money(max(order.shipping.amount - shipping, zero), currency),
+    )
+
+
+def _reevaluate(campaign: Campaign, net: Order) -> str | None:
+    """Why the net order no longer earns the campaign, or ``None`` if it still does."""
+    for number, condition in enumerate(campaign.conditions, start=1):
+        if condition.evaluate(net).value is False:
+            return (
+                f"condition {number} `{condition.source}` no longer holds on the order net of "
+                f"refunds (subtotal {net.subtotal}, total {net.total})"
+            )
+    return None
+
+
+def take_backs(
+    *,
+    config: ShopConfig,
+    order: Order,
+    refunds: Sequence[Refund],
+    open_campaigns: Iterable[str],
+    closed: str | None,
+) -> dict[str, str]:
+    """The campaigns (of ``open_campaigns``: fired on this order and not taken back yet) that
+    must be taken back now, each with the reason in a shop owner's words.
+
+    ``closed`` is the reason the order is closed (cancelled, refunded in full) or ``None``;
+    ``order`` is the order as first decided (its refunds are applied here).
+    """
+    by_id = {c.id: c for c in config.campaigns}
+    ids = ", ".join(r.id for r in refunds)
+    net: Order | None = None
+    out: dict[str, str] = {}
+    for cid in open_campaigns:
+        campaign = by_id.get(cid)
+        if campaign is not None and campaign.trigger in REVERSAL_TRIGGERS:
+            continue
+        if closed is not None:
+            out[cid] = closed
+        elif not refunds or campaign is None or campaign.on_refund is RefundPolicy.KEEP:
+            continue
+        elif campaign.on_refund is RefundPolicy.REVOKE:
+            out[cid] = f"refund {ids}: the campaign takes its offer back on any refund"
+        else:
+            net = net if net is not None else net_of_refunds(order, refunds)
+            why = _reevaluate(campaign, net)
+            if why is not None:
+                out[cid] = f"refund {ids}: {why}"
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One decided step of the order's timeline, as stored."""
+
+    decision: Decision
+    decided_at: datetime
+
+
+def timeline_decision(
+    *,
+    config: ShopConfig,
+    shop: str,
+    order_id: str,
+    steps: Sequence[Step],
+    taken_back: Mapping[str, bool],
+) -> tuple[Decision, dict[str, datetime]]:
+    """All steps' actions as one decision, for the order's content, and each action's time.
+
+    Actions are ordered by their campaign's priority (higher first), then by the step's time,
+    then as decided. ``taken_back`` maps an action's idempotency key to ``True`` when its
+    coupon or gift was taken back: those actions are left out, so the coupon and gift blocks
+    that show them disappear while every other block stays.
+    """
+    priority = {c.id: c.priority for c in config.campaigns}
+    ordered = sorted(steps, key=lambda s: s.decided_at)
+    ranked: list[tuple[int, datetime, int, int, PlannedAction]] = []
+    outcomes: list[Outcome] = []
+    times: dict[str, datetime] = {}
+    for position, step in enumerate(ordered):
+        outcomes.extend(o for o in step.decision.outcomes if o.fired)
+        for index, planned in enumerate(step.decision.actions):
+            if isinstance(planned.action, IssueCoupon | FreeGift) and taken_back.get(
+                planned.idempotency_key
+            ):
+                continue
+            times[planned.idempotency_key] = step.decided_at
+            rank = -priority.get(planned.campaign_id, 0)
+            ranked.append((rank, step.decided_at, position, index, planned))
+    ranked.sort(key=lambda r: r[:4])
+    last = ordered[-1] if ordered else None
+    decision = Decision(
+        shop=shop,
+        order_id=order_id,
+        event=last.decision.event if last else EventKind.ORDER_PAID,
+        decided_at=last.decided_at if last else datetime.min.replace(tzinfo=UTC),
+        outcomes=tuple(outcomes),
+        actions=tuple(r[4] for r in ranked),
+    )
+    return decision, times
