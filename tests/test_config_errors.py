@@ -371,6 +371,22 @@ def test_did_you_mean_on_keys_synonyms_and_values() -> None:
     ]
 
 
+def test_trigger_the_platform_never_delivers_is_an_error_with_what_to_write() -> None:
+    # given a WooCommerce shop with a campaign on order_created, which no WooCommerce webhook
+    # reports (an order is reported by its status, first when it is paid)
+    body = "  - id: a\n    trigger: order_created\n    actions: [tag_order: x]\n"
+    # when it is loaded, then the trigger is the one problem, with what to write instead
+    assert problems(WOO + "campaigns:\n" + body) == [
+        "shop.yaml:7:14: campaigns[0].trigger: trigger 'order_created' is never delivered on "
+        "woocommerce (WooCommerce reports an order by its status, first when it is paid; did "
+        "you mean 'order_paid'?); expected one of order_paid, order_fulfilled, order_cancelled, "
+        "refund_created"
+    ]
+    # and on Shopify (orders/create) the same campaign loads
+    config = load_config_text(SHOPIFY + "campaigns:\n" + body, filename="shop.yaml")
+    assert [c.trigger.value for c in config.campaigns] == ["order_created"]
+
+
 def test_misspelt_field_in_conditions_points_into_the_text() -> None:
     # given the same mistake in plain, single-quoted, escaped double-quoted and folded scalars
     text = campaign(

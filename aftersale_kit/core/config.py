@@ -112,6 +112,20 @@ _SYNONYMS = {
 _COUPON_TYPE_SYNONYMS = {k: v for k, v in _SYNONYMS.items() if v in {c.value for c in CouponKind}}
 _ACTION_KINDS = ("issue_coupon", "show_block", "free_gift", "tag_order")
 _TRIGGERS = tuple(k.value for k in EventKind)
+#: The triggers each platform's webhooks deliver (the adapters' topic maps are the source:
+#: Shopify orders/create, orders/paid, orders/fulfilled, orders/cancelled and refunds/create;
+#: WooCommerce reports an order by its status, first when it is paid, so never "created"). For
+#: a trigger a platform lacks: what to write instead, and why.
+_PLATFORM_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "shopify": _TRIGGERS,
+    "woocommerce": tuple(t for t in _TRIGGERS if t != EventKind.ORDER_CREATED.value),
+}
+_TRIGGER_INSTEAD = {
+    ("woocommerce", EventKind.ORDER_CREATED.value): (
+        EventKind.ORDER_PAID.value,
+        "WooCommerce reports an order by its status, first when it is paid",
+    ),
+}
 _PERIODS = tuple(p.value for p in BudgetPeriod)
 _BASES = tuple(b.value for b in BudgetBasis)
 _REFUND_POLICIES = tuple(p.value for p in RefundPolicy)
@@ -540,7 +554,8 @@ class _Loader:
             value = c.choice(
                 e["trigger"].value, f"{path}.trigger", _TRIGGERS, what="trigger", synonyms=_SYNONYMS
             )
-            trigger = EventKind(value) if value is not None else trigger
+            if value is not None and self._delivered(e["trigger"].value, f"{path}.trigger", value):
+                trigger = EventKind(value)
         conditions: tuple[Condition, ...] = ()
         if "when" in e and "conditions" in e:
             c.report(e["conditions"].key, path, "write the conditions under when: only, not twice")
@@ -611,6 +626,21 @@ class _Loader:
             on_refund=on_refund,
             source=SourceSpan(self.c.file, mark.line + 1, mark.column + 1),
         )
+
+    def _delivered(self, node: yaml.Node, path: str, trigger: str) -> bool:
+        """Whether the shop's platform delivers ``trigger`` at all (reported when not)."""
+        known = _PLATFORM_TRIGGERS.get(self.platform or "")
+        if known is None or trigger in known:
+            return True
+        instead, why = _TRIGGER_INSTEAD.get((self.platform or "", trigger), (known[0], ""))
+        self.c.report(
+            node,
+            path,
+            f"trigger {trigger!r} is never delivered on {self.platform} "
+            f"({why + '; ' if why else ''}did you mean {instead!r}?); "
+            f"expected one of {', '.join(known)}",
+        )
+        return False
 
     def _conditions(self, node: yaml.Node, path: str) -> tuple[Condition, ...]:
         if isinstance(node, yaml.SequenceNode):

@@ -12,7 +12,9 @@ worker speak only to this port; the values passing through it are defined here:
   :func:`coupon_spec` from the engine's :class:`~.decision.PlannedAction`; :class:`CouponRef`
   is the answer (``created`` is ``False`` when the coupon already existed: idempotent success);
 * :class:`ConfirmationContent` - the blocks (JSON), HTML and text stored on an order for the
-  thank-you / order-status page.
+  thank-you / order-status page;
+* :func:`staff_note` - the line an adapter writes for the shop's staff (a free gift to pack),
+  ending in :func:`note_marker`, by which a repeat recognises the note it already wrote.
 
 Every method of an adapter raises only :mod:`aftersale_kit.core.errors` types:
 :class:`~.errors.SignatureError`, :class:`~.errors.MalformedWebhookError`,
@@ -26,6 +28,7 @@ Pure: standard library only, no I/O.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,7 +60,9 @@ __all__ = [
     "WebhookEnvelope",
     "WebhookKind",
     "coupon_spec",
+    "note_marker",
     "source_fields",
+    "staff_note",
     "unknown_fields",
 ]
 
@@ -378,6 +383,27 @@ class ConfirmationContent:
         )
 
 
+# -- staff notes ------------------------------------------------------------------------------
+
+
+def note_marker(key: str) -> str:
+    """The mark that ends a staff note written for ``key`` (an action's idempotency key): short
+    and stable, so a retry finds the note it wrote and never writes it twice. The key itself
+    (shop, order, campaign) would be noise for whoever packs the parcel; ten hex digits of its
+    SHA-256 keep notes of one order apart."""
+    if not key.strip():
+        raise ValueError("a staff note needs its idempotency key")
+    return f"[aftersale-kit {hashlib.sha256(key.encode('utf-8')).hexdigest()[:10]}]"
+
+
+def staff_note(text: str, key: str) -> str:
+    """The line written for the staff: ``text`` (one line) and its :func:`note_marker`."""
+    line = " ".join(text.split())
+    if not line:
+        raise ValueError("a staff note needs a text")
+    return f"{line} {note_marker(key)}"
+
+
 # -- the port ---------------------------------------------------------------------------------
 
 
@@ -437,6 +463,14 @@ class Platform(Protocol):
 
     def tag_order(self, order: Order, tags: Sequence[str]) -> None:
         """Add tags to the order (idempotent; existing tags stay)."""
+        ...
+
+    def add_order_note(self, order: Order, *, text: str, key: str) -> bool:
+        """Leave ``text`` where the shop's staff see it when they pack the order (Shopify: the
+        order note, appended; WooCommerce: a private order note), once per ``key``: the note is
+        :func:`staff_note` and a repeat that finds its :func:`note_marker` writes nothing.
+        Notes by others (the customer's, the staff's) stay as they are. ``True`` when this
+        call wrote the note, ``False`` when it was there already."""
         ...
 
     def register_webhooks(self, address: str) -> list[str]:

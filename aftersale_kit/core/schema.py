@@ -339,7 +339,8 @@ def _campaign() -> dict[str, Any]:
             "description": _str("What the campaign is for, in your own words."),
             "enabled": _bool("false switches the campaign off (default true)."),
             "trigger": _enum(
-                "The order event the campaign reacts to (default order_paid).",
+                "The order event the campaign reacts to (default order_paid; WooCommerce never "
+                "reports order_created).",
                 [k.value for k in EventKind],
             ),
             "when": condition_list,

@@ -15,7 +15,9 @@ before ``complete``) changes nothing the second time:
   :meth:`Store.reverse_order`, which queues a ``deactivate_coupon`` in its place;
 * ``write_content``: renders the confirmation content, writes it to the order and stores the
   blocks for the thank-you endpoint (both replace what was there);
-* ``tag_order`` / ``add_gift_note``: tags are a set on the platform;
+* ``tag_order`` / ``add_gift_note``: tags are a set on the platform; a free gift's note for the
+  staff (written before the tag) ends in a marker of the action's idempotency key, and the
+  adapter writes nothing when it finds that marker on the order;
 * ``deactivate_coupon``: deactivation is idempotent on the platform, then ``mark_deactivated``.
 
 Errors: :class:`PermanentJobError` (and NotAuthorized/InvalidRequest/Payload errors) send the job
@@ -486,11 +488,23 @@ class Processor:
         raise RuntimeError(f"the timeline of order {order_id} kept changing; retrying later")
 
     def tag_order(self, job: Job) -> None:
-        action = job.planned_action().action
+        planned = job.planned_action()
+        action = planned.action
         if not isinstance(action, TagOrder | FreeGift):
             raise PermanentJobError(f"job {job.id}: {type(action).__name__} is not a tag")
         entry = self.entry(job.shop)
         order = self.order(entry, str(job.payload["order_id"]))
+        if isinstance(action, FreeGift):
+            wrote = entry.adapter.add_order_note(
+                order, text=action.note, key=planned.idempotency_key
+            )
+            log_event(
+                logging.INFO,
+                "gift note written" if wrote else "gift note already there",
+                shop=job.shop,
+                order_id=order.id,
+                campaign=planned.campaign_id,
+            )
         entry.adapter.tag_order(order, [action.tag])
 
     def deactivate_coupon(self, job: Job) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
@@ -50,6 +51,7 @@ from aftersale_kit.core.platform import (
     Platform,
     WebhookKind,
     coupon_spec,
+    note_marker,
 )
 
 __all__ = ["ContractHarness", "Delivery", "PlatformContract"]
@@ -119,9 +121,11 @@ class ContractHarness(Protocol):
         product_type: str = "Kaffee",
         guest: bool = False,
         email: str | None = None,
+        customer_note: str | None = None,
     ) -> str:
         """A paid order whose customer has ``customer_orders`` orders (this one included) and
-        whose line item's product has ``product_type``; returns the order id."""
+        whose line item's product has ``product_type``, with the ``customer_note`` the customer
+        wrote at checkout; returns the order id."""
         ...
 
     def order_webhook(self, order_id: str, *, delivery: int = 0) -> Delivery:
@@ -153,6 +157,16 @@ class ContractHarness(Protocol):
         ...
 
     def order_tags(self, order_id: str) -> set[str]: ...
+
+    def staff_notes(self, order_id: str) -> list[str]:
+        """What the shop's staff read as the order's notes, one entry per line or note (Shopify:
+        the lines of the order note; WooCommerce: the private order notes)."""
+        ...
+
+    def customer_note(self, order_id: str) -> str:
+        """Where the customer's checkout note is kept (Shopify: the order note, which staff
+        notes are appended to; WooCommerce: the order's ``customer_note``)."""
+        ...
 
 
 def _planned(code: str, *, kind: CouponKind = CouponKind.PERCENTAGE) -> PlannedAction:
@@ -330,6 +344,51 @@ class PlatformContract:
         adapter.tag_order(order, ["vip", "free-gift"])
         adapter.tag_order(order, ["vip"])
         assert {"vip", "free-gift"} <= harness.order_tags(order_id)
+
+    def test_staff_note_is_written_once_per_key_and_keeps_the_customers_note(
+        self, harness: ContractHarness, adapter: Platform
+    ) -> None:
+        # given a paid order on which the customer left a note at checkout
+        customer = "Bitte beim Nachbarn (Nr. 12) abgeben"
+        order_id = harness.create_paid_order(customer_note=customer)
+        order = adapter.fetch_order(order_id)
+        gift = "Probierpäckchen Espresso Crema (50 g) beilegen"
+        # when the gift's note is written, then again, and again by another adapter (a retry in
+        # another worker), and a second gift's note follows under another key
+        written = [
+            adapter.add_order_note(order, text=gift, key="contract:order:gift:0"),
+            adapter.add_order_note(order, text=gift, key="contract:order:gift:0"),
+            harness.adapter().add_order_note(order, text=gift, key="contract:order:gift:0"),
+            adapter.add_order_note(order, text="Kopfhörer beilegen", key="contract:order:gift:1"),
+        ]
+        notes = harness.staff_notes(order_id)
+        # then the first call wrote, the repeats found it, the second key wrote its own
+        assert written == [True, False, False, True]
+        ours = [n for n in notes if gift in n]
+        assert ours == [f"{gift} {note_marker('contract:order:gift:0')}"]
+        assert len([n for n in notes if "Kopfhörer beilegen" in n]) == 1
+        # and the customer's note is still there, first, as written
+        assert harness.customer_note(order_id).startswith(customer)
+
+    def test_staff_note_on_a_missing_order_is_not_found(
+        self, harness: ContractHarness, adapter: Platform
+    ) -> None:
+        order = adapter.fetch_order(harness.create_paid_order())
+        ghost = replace(order, id="987654321", platform_ref=())
+        with pytest.raises(NotFoundError):
+            adapter.add_order_note(ghost, text="Geschenk beilegen", key="contract:ghost:0")
+
+    def test_staff_note_outage_is_unavailable(self, harness: ContractHarness) -> None:
+        order = harness.adapter().fetch_order(harness.create_paid_order())
+        harness.inject("5xx", count=-1)
+        with pytest.raises(PlatformUnavailableError):
+            harness.adapter(max_attempts=2).add_order_note(
+                order, text="Geschenk beilegen", key="contract:outage:0"
+            )
+        harness.clear_faults()
+        assert harness.adapter().add_order_note(
+            order, text="Geschenk beilegen", key="contract:outage:0"
+        )
 
     # -- reads --------------------------------------------------------------------------------
 

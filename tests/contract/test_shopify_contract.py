@@ -137,6 +137,7 @@ class ShopifyHarness:
         product_type: str = "Kaffee",
         guest: bool = False,
         email: str | None = None,
+        customer_note: str | None = None,
     ) -> str:
         customer: Any = None
         if not guest:
@@ -161,6 +162,8 @@ class ShopifyHarness:
         spec: dict[str, Any] = {"line_items": [line], "financial_status": "paid"}
         if email:
             spec["email"] = email
+        if customer_note is not None:
+            spec["note"] = customer_note
         order = self.sandbox.create_order(customer=customer, **spec)
         return str(order["id"])
 
@@ -229,6 +232,12 @@ class ShopifyHarness:
 
     def order_tags(self, order_id: str) -> set[str]:
         return set(self.sandbox.tags().get(f"gid://shopify/Order/{order_id}", []))
+
+    def customer_note(self, order_id: str) -> str:
+        return str(self.sandbox.order(order_id).get("note") or "")
+
+    def staff_notes(self, order_id: str) -> list[str]:
+        return [line for line in self.customer_note(order_id).splitlines() if line.strip()]
 
 
 @pytest.fixture(scope="module")

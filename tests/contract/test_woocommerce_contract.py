@@ -20,7 +20,12 @@ from aftersale_kit_woocommerce.adapter import CONTENT_META_KEYS, TAGS_META_KEY, 
 from aftersale_kit_woocommerce.sandbox import WooCommerceSandbox, signature
 
 from aftersale_kit.core.campaign import SecretRef, ShopSettings
-from aftersale_kit.core.platform import LINE_ITEMS_CATEGORIES, LINE_ITEMS_PRODUCT_TYPE, Platform
+from aftersale_kit.core.platform import (
+    LINE_ITEMS_CATEGORIES,
+    LINE_ITEMS_PRODUCT_TYPE,
+    Platform,
+    note_marker,
+)
 from aftersale_kit.testing.faults import FaultPlan
 from aftersale_kit.testing.httpserver import Request, Response, SandboxHTTPServer
 
@@ -148,6 +153,7 @@ class WooCommerceHarness:
         product_type: str = "Kaffee",
         guest: bool = False,
         email: str | None = None,
+        customer_note: str | None = None,
     ) -> str:
         # WooCommerce has no product types: product_type cannot be stored (see the override
         # of test_fetch_and_enrich below).
@@ -159,6 +165,7 @@ class WooCommerceHarness:
                 customer_id=customer,
                 email=address,
                 line_items=[{"product_id": PRODUCT_ID, "quantity": 2}],
+                customer_note=customer_note,
             )
             self.sandbox.pay(order["id"])
             order_id = str(order["id"])
@@ -229,6 +236,13 @@ class WooCommerceHarness:
         value = self._meta(order_id).get(TAGS_META_KEY) or ""
         return {t.strip() for t in str(value).split(",") if t.strip()}
 
+    def customer_note(self, order_id: str) -> str:
+        return str(self.sandbox.order(int(order_id)).get("customer_note") or "")
+
+    def staff_notes(self, order_id: str) -> list[str]:
+        notes = self.sandbox.notes(int(order_id))
+        return [str(n["note"]) for n in notes if not n["customer_note"]]
+
 
 @pytest.fixture(scope="module")
 def harness() -> Iterator[WooCommerceHarness]:
@@ -262,3 +276,21 @@ class TestWooCommerceContract(PlatformContract):
         enriched = harness.adapter().enrich(plain, fields)
         assert enriched.customer is not None and enriched.customer.orders_count == count
         assert [li.categories for li in enriched.line_items] == [("t-shirts",)]
+
+
+def test_staff_note_is_one_private_note_never_mailed(harness: WooCommerceHarness) -> None:
+    # given a paid order with the customer's checkout note
+    order_id = harness.create_paid_order(customer_note="Bitte nicht knicken")
+    adapter = harness.adapter()
+    order = adapter.fetch_order(order_id)
+    mails = len(harness.sandbox.customer_emails())
+    # when the gift's note is written three times
+    for _ in range(3):
+        adapter.add_order_note(order, text="USB-C-Kabel beilegen", key="woo:gift:0")
+    # then the order has exactly one note of ours, private, and nobody was e-mailed
+    ours = [n for n in harness.sandbox.notes(int(order_id)) if "USB-C-Kabel" in n["note"]]
+    assert [(n["note"], n["customer_note"]) for n in ours] == [
+        (f"USB-C-Kabel beilegen {note_marker('woo:gift:0')}", False)
+    ]
+    assert len(harness.sandbox.customer_emails()) == mails
+    assert harness.customer_note(order_id) == "Bitte nicht knicken"

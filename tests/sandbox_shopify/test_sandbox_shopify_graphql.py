@@ -13,6 +13,7 @@ import pytest
 import requests
 import shopify
 from aftersale_kit_shopify.sandbox import ShopifySandbox, activate, running_sandbox
+from shopify_receiver import Receiver
 
 GQL = Callable[..., dict[str, Any]]
 
@@ -527,6 +528,52 @@ def test_metafields_and_tags(sandbox: ShopifySandbox, gql: GQL) -> None:
     # then they are on the order
     assert tagged["node"]["tags"] == ["aftersale-coupon", "vip", "loyal"]
     assert sandbox.tags()[order_gid] == ["aftersale-coupon", "vip", "loyal"]
+
+
+ORDER_UPDATE = """mutation($input: OrderInput!) { orderUpdate(input: $input) {
+    order { id note customAttributes { key value } tags } userErrors { field message } } }"""
+
+
+def test_order_update_overwrites_note_and_attributes_and_fires_orders_updated(
+    sandbox: ShopifySandbox, receiver: Receiver, gql: GQL
+) -> None:
+    # given an order with the customer's note and an attribute, and a receiver of orders/updated
+    order = sandbox.create_order(
+        note="Bitte klingeln", note_attributes=[{"name": "gift_wrap", "value": "yes"}]
+    )
+    order_gid = order["admin_graphql_api_id"]
+    sandbox.subscribe("orders/updated", receiver.url)
+    # when the note and the attributes are written
+    result = gql(
+        ORDER_UPDATE,
+        input={
+            "id": order_gid,
+            "note": "Bitte klingeln\nGeschenk beilegen",
+            "customAttributes": [{"key": "packer", "value": "Ana"}],
+        },
+    )["data"]["orderUpdate"]
+    # then each replaced what was there (as on Shopify: read, merge and write back), tags stay
+    assert result == {
+        "order": {
+            "id": order_gid,
+            "note": "Bitte klingeln\nGeschenk beilegen",
+            "customAttributes": [{"key": "packer", "value": "Ana"}],
+            "tags": [],
+        },
+        "userErrors": [],
+    }
+    assert sandbox.order(order["id"])["note"] == "Bitte klingeln\nGeschenk beilegen"
+    # and the change went out as orders/updated with the new note
+    (hook,) = receiver.wait_for(1)
+    assert hook.topic == "orders/updated" and hook.json()["note"].endswith("Geschenk beilegen")
+
+
+def test_order_update_of_an_unknown_order_is_a_user_error(gql: GQL) -> None:
+    result = gql(ORDER_UPDATE, input={"id": "gid://shopify/Order/424242", "note": "x"})
+    assert result["data"]["orderUpdate"] == {
+        "order": None,
+        "userErrors": [{"field": ["id"], "message": "Order does not exist"}],
+    }
 
 
 def test_webhook_subscriptions_are_created_and_listed(sandbox: ShopifySandbox, gql: GQL) -> None:

@@ -19,6 +19,8 @@ What each method sends:
 * content: ``metafieldsSet`` of an app-owned JSON metafield ``$app:aftersale.blocks`` on the
   order, which the order-status page extension reads;
 * tags: ``tagsAdd``;
+* staff notes: the order note (what the packing slip prints as ``order.note``), read, appended
+  to and written back with ``orderUpdate`` (see :meth:`ShopifyAdapter.add_order_note`);
 * enrichment: one query for exactly the requested fields, cached for ``enrich_ttl`` seconds per
   (shop, order); no call when nothing requested is unknown;
 * webhooks: ``webhookSubscriptionCreate`` for :data:`WEBHOOK_TOPICS`, skipping existing ones (the
@@ -53,7 +55,9 @@ from aftersale_kit.core.platform import (
     CouponSpec,
     IncomingWebhook,
     WebhookEnvelope,
+    note_marker,
     source_fields,
+    staff_note,
     unknown_fields,
 )
 
@@ -492,6 +496,45 @@ class ShopifyAdapter:
         errors = [e for e in payload.get("userErrors") or [] if isinstance(e, Mapping)]
         if errors:
             raise user_errors_error("tagsAdd", errors, shop=self.shop, redact=self._redact)
+
+    def add_order_note(self, order: Order, *, text: str, key: str) -> bool:
+        """Append the staff note to the order note, once per ``key``.
+
+        Why the note and not a note attribute: the order note is what staff read on the order
+        page and what the packing slip prints (``order.note``,
+        https://help.shopify.com/en/manual/orders/printing-orders/packing-slips-variable-list);
+        note attributes show only under "Additional details". ``orderUpdate`` overwrites the
+        note (OrderInput, https://shopify.dev/docs/api/admin-graphql/2025-10/input-objects/OrderInput),
+        so the note is read, our line appended under what is there (the customer's note stays
+        first and untouched) and the whole written back.
+
+        The race: Shopify has no compare-and-set for the note. An edit saved between our read
+        and our write (one round trip) is overwritten, and a save from an admin page loaded
+        before our write drops our line. Both windows are narrow (the note is written seconds
+        after payment, before anyone packs), the read and the write follow each other with no
+        other call between, and the order tag (``tagsAdd`` merges on Shopify's side) marks the
+        gift even when the line is lost.
+        """
+        line = staff_note(text, key)
+        marker = note_marker(key)
+        order_gid = self._order_gid(order)
+        data = self._execute(q.ORDER_NOTE, {"id": order_gid}, operation="order note")
+        node = data.get("order")
+        if not isinstance(node, Mapping):
+            raise self._not_found(f"order {order.id}")
+        current = str(node.get("note") or "")
+        if marker in current:
+            return False
+        note = f"{current.rstrip()}\n{line}" if current.strip() else line
+        data = self._execute(
+            q.ORDER_NOTE_UPDATE, {"input": {"id": order_gid, "note": note}}, operation="orderUpdate"
+        )
+        payload = data.get("orderUpdate") or {}
+        errors = [e for e in payload.get("userErrors") or [] if isinstance(e, Mapping)]
+        if errors:
+            raise user_errors_error("orderUpdate", errors, shop=self.shop, redact=self._redact)
+        log.info("shopify %s: staff note added to order %s", self.shop, order.id)
+        return True
 
     # -- webhook subscriptions ----------------------------------------------------------------
 

@@ -34,6 +34,8 @@ __all__ = [
     "DISCOUNT_FREE_SHIPPING_CREATE",
     "METAFIELDS_SET",
     "ORDER_LINES_PAGE",
+    "ORDER_NOTE",
+    "ORDER_NOTE_UPDATE",
     "TAGS_ADD",
     "WEBHOOK_SUBSCRIPTIONS",
     "WEBHOOK_SUBSCRIPTION_CREATE",
@@ -235,6 +237,13 @@ METAFIELDS_SET = (
     "mutation AftersaleMetafieldsSet($metafields: [MetafieldsSetInput!]!) { "
     "metafieldsSet(metafields: $metafields) { metafields { id key namespace } "
     "userErrors { field message code } } }"
+)
+
+ORDER_NOTE = "query AftersaleOrderNote($id: ID!) { order(id: $id) { id note } }"
+
+ORDER_NOTE_UPDATE = (
+    "mutation AftersaleOrderNoteUpdate($input: OrderInput!) { "
+    "orderUpdate(input: $input) { order { id note } userErrors { field message } } }"
 )
 
 TAGS_ADD = (

@@ -25,6 +25,10 @@ What each method sends (details in the modules beside this one):
 * tags: WooCommerce orders have no tags. They are kept in the order meta ``aftersale_kit_tags``
   (comma-separated; no leading underscore, so the merchant sees it under "Custom Fields"),
   merged with the tags already there;
+* staff notes: a private order note (``POST orders/<id>/notes`` with ``customer_note`` false:
+  shown to staff on the order page, never e-mailed), once per key: the order's private notes
+  are listed first and a note carrying the key's marker is not posted again (notes cannot be
+  updated, so there is nothing to merge and no read-merge-write race);
 * enrichment (:mod:`.enrich`): only the requested unknown fields, cached briefly;
 * ``register_webhooks``: ``order.created`` and ``order.updated`` to the address with the webhook
   secret; existing subscriptions (same topic and address) are kept, given the configured secret
@@ -61,6 +65,8 @@ from aftersale_kit.core.platform import (
     CouponSpec,
     IncomingWebhook,
     WebhookEnvelope,
+    note_marker,
+    staff_note,
 )
 
 from . import coupons
@@ -402,6 +408,20 @@ class WooCommerceAdapter:
         else:
             self.client.post(f"orders/{oid}/notes", {"note": text, "customer_note": True})
         self.client.put(f"orders/{oid}", {"meta_data": [{"key": NOTE_META_KEY, "value": digest}]})
+
+    def add_order_note(self, order: Order, *, text: str, key: str) -> bool:
+        oid = _numeric_id(order.id, "order")
+        line = staff_note(text, key)
+        marker = note_marker(key)
+        # The notes endpoint answers every note of the order at once (no paging parameters,
+        # https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-order-notes).
+        notes = self.client.get(f"orders/{oid}/notes", params={"type": "internal"}).data
+        for note in notes if isinstance(notes, list) else ():
+            if isinstance(note, Mapping) and marker in _plain(str(note.get("note", ""))):
+                return False
+        self.client.post(f"orders/{oid}/notes", {"note": line, "customer_note": False})
+        log.info("woocommerce %s: staff note added to order %s", self.shop, oid)
+        return True
 
     def tag_order(self, order: Order, tags: Sequence[str]) -> None:
         oid = _numeric_id(order.id, "order")

@@ -342,6 +342,17 @@ type MetafieldsSetUserError {{
 type MetafieldsSetPayload {{ metafields: [Metafield!] userErrors: [MetafieldsSetUserError!]! }}
 
 type TagsAddPayload {{ node: Node userErrors: [UserError!]! }}
+input AttributeInput {{ key: String! value: String! }}
+input OrderInput {{
+  id: ID!
+  note: String
+  tags: [String!]
+  customAttributes: [AttributeInput!]
+  email: String
+  phone: String
+  poNumber: String
+}}
+type OrderUpdatePayload {{ order: Order userErrors: [UserError!]! }}
 type TagsRemovePayload {{ node: Node userErrors: [UserError!]! }}
 
 # -- discounts ---------------------------------------------------------------------------------
@@ -732,6 +743,7 @@ type Mutation {{
     codes: [DiscountRedeemCodeInput!]!
   ): DiscountRedeemCodeBulkAddPayload
   metafieldsSet(metafields: [MetafieldsSetInput!]!): MetafieldsSetPayload
+  orderUpdate(input: OrderInput!): OrderUpdatePayload
   tagsAdd(id: ID!, tags: [String!]!): TagsAddPayload
   tagsRemove(id: ID!, tags: [String!]!): TagsRemovePayload
   webhookSubscriptionCreate(

@@ -7,7 +7,8 @@ GET     /_sandbox/state                          URLs, keys, counts, options
 POST    /_sandbox/reset                          back to the seeded state
 GET     /_sandbox/fixtures                       names of the shipped vendor payloads
 POST    /_sandbox/orders                         checkout: ``{fixture|payload, id, customer_id,
-                                                 email, status, line_items}`` (fires webhooks)
+                                                 email, status, line_items, customer_note}``
+                                                 (fires webhooks)
 POST    /_sandbox/orders/load                    store a vendor order verbatim ``{fixture|payload}``
 GET     /_sandbox/orders/<id>                    the order as the REST API returns it
 POST    /_sandbox/orders/<id>/<action>           ``pay`` ``{transaction_id}``, ``complete``,
@@ -99,6 +100,7 @@ def _create_order(
         email=body.get("email"),
         status=body.get("status", "pending"),
         line_items=body.get("line_items"),
+        customer_note=body.get("customer_note"),
     )
     return 201, order
 

@@ -301,11 +301,13 @@ class WooCommerceSandbox:
         email: str | None = None,
         status: str = "pending",
         line_items: list[dict[str, Any]] | None = None,
+        customer_note: str | None = None,
     ) -> dict[str, Any]:
         """A checkout: a new order (from a vendor payload or from ``line_items``).
 
         It gets a new id (unless ``order_id``), order key and dates, starts in ``status`` and
         fires ``order.created`` (and ``order.updated`` with ``created_also_updated``).
+        ``customer_note`` is what the customer wrote at checkout ("Notes about your order").
         """
         template = self._payload(fixture_name, payload)
         store = self.store
@@ -323,6 +325,8 @@ class WooCommerceSandbox:
                 data["customer_id"] = int(customer_id)
             if email is not None:
                 data.setdefault("billing", {})["email"] = email
+            if customer_note is not None:
+                data["customer_note"] = customer_note
             data["status"] = status
             if status not in ("processing", "completed"):
                 for key in ("date_paid", "date_completed"):
