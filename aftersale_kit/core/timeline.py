@@ -43,6 +43,14 @@ __all__ = [
 
 #: Triggers of campaigns that react to a reversal (never taken back by it).
 REVERSAL_TRIGGERS = (EventKind.ORDER_CANCELLED, EventKind.REFUND_CREATED)
+#: The order of the steps in an order's life.
+_LIFE = (
+    EventKind.ORDER_CREATED,
+    EventKind.ORDER_PAID,
+    EventKind.ORDER_FULFILLED,
+    EventKind.REFUND_CREATED,
+    EventKind.ORDER_CANCELLED,
+)
 
 
 def refunded_amount(refunds: Iterable[Refund], currency: str) -> Money:
@@ -161,14 +169,15 @@ def timeline_decision(
 ) -> tuple[Decision, dict[str, datetime]]:
     """All steps' actions as one decision, for the order's content, and each action's time.
 
-    Actions are ordered by their campaign's priority (higher first), then by the step's time,
-    then as decided. ``taken_back`` maps an action's idempotency key to ``True`` when its
+    Actions are ordered by their campaign's priority (higher first), then by the step's place
+    in the order's life (created, paid, fulfilled, refunds, cancelled: the platforms' event
+    order, which holds however late or shuffled the deliveries came), then as decided. ``taken_back`` maps an action's idempotency key to ``True`` when its
     coupon or gift was taken back: those actions are left out, so the coupon and gift blocks
     that show them disappear while every other block stays.
     """
     priority = {c.id: c.priority for c in config.campaigns}
-    ordered = sorted(steps, key=lambda s: s.decided_at)
-    ranked: list[tuple[int, datetime, int, int, PlannedAction]] = []
+    ordered = sorted(steps, key=lambda s: (_LIFE.index(s.decision.event), s.decided_at))
+    ranked: list[tuple[int, int, int, PlannedAction]] = []
     outcomes: list[Outcome] = []
     times: dict[str, datetime] = {}
     for position, step in enumerate(ordered):
@@ -180,8 +189,8 @@ def timeline_decision(
                 continue
             times[planned.idempotency_key] = step.decided_at
             rank = -priority.get(planned.campaign_id, 0)
-            ranked.append((rank, step.decided_at, position, index, planned))
-    ranked.sort(key=lambda r: r[:4])
+            ranked.append((rank, position, index, planned))
+    ranked.sort(key=lambda r: r[:3])
     last = ordered[-1] if ordered else None
     decision = Decision(
         shop=shop,
@@ -189,6 +198,6 @@ def timeline_decision(
         event=last.decision.event if last else EventKind.ORDER_PAID,
         decided_at=last.decided_at if last else datetime.min.replace(tzinfo=UTC),
         outcomes=tuple(outcomes),
-        actions=tuple(r[4] for r in ranked),
+        actions=tuple(r[3] for r in ranked),
     )
     return decision, times

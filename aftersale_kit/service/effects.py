@@ -443,8 +443,8 @@ class Processor:
     def render(
         self, entry: ShopEntry, record: DecisionRecord | None, order: Order
     ) -> dict[str, Any]:
-        """The thank-you blocks of the order (all its steps, not only ``record``'s), stored for
-        the block endpoint."""
+        """The thank-you blocks of the order (all its steps, not only ``record``'s: it is only
+        the step that asked), stored for the block endpoint."""
         from ..content import blocks_payload
 
         union, times = self.timeline(entry, order.id)
@@ -452,12 +452,28 @@ class Processor:
             decision=union,
             order=order,
             config=entry.config,
-            now=record.decided_at if record is not None else self.clock(),
+            now=union.decided_at,
             renderer=entry.renderer,
             times=times,
         )
         self.store.save_blocks(entry.domain, order.id, payload)
         return payload
+
+    def page(self, entry: ShopEntry, order: Order) -> str:
+        """The order's thank-you page as a standalone preview: the same blocks, in the same
+        order and with the same data, as the block endpoint serves."""
+        from ..content import render_page
+
+        union, times = self.timeline(entry, order.id)
+        return render_page(
+            decision=union,
+            order=order,
+            config=entry.config,
+            now=union.decided_at,
+            renderer=entry.renderer,
+            preview=True,
+            times=times,
+        )
 
     def write_content(self, job: Job) -> None:
         """Write the order's content (the union of its steps) to the platform and the store.

@@ -456,6 +456,15 @@ class Store:
             )
             if record is not None:
                 found.append(record)
+                # A coupon taken back before its use was known shows again: used, not revoked.
+                if _shows_blocks(conn, shop=shop, order_id=record.issuing_order_id):
+                    decisions.enqueue_content(
+                        conn,
+                        shop=shop,
+                        order_id=record.issuing_order_id,
+                        version=f"r{record.id}",
+                        now=now,
+                    )
         return found
 
     def order_steps(self, shop: str, order_id: str) -> tuple[list[Step], dict[str, bool]]:

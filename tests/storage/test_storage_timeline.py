@@ -6,11 +6,12 @@ from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
+from storage_builders import NOW, SECRET, SHOP, config, coupon_campaign, order
+
 from aftersale_kit.core.campaign import (
     Budget,
     BudgetBasis,
     BudgetPeriod,
-    Campaign,
     FreeGift,
     ShopConfig,
 )
@@ -21,8 +22,6 @@ from aftersale_kit.core.model import EventKind, Order, Refund
 from aftersale_kit.core.money import Money
 from aftersale_kit.core.timeline import take_backs
 from aftersale_kit.storage import CouponStatus, JobKind, JobStatus, StepResult, Store
-
-from storage_builders import NOW, SECRET, SHOP, config, coupon_campaign, order
 
 
 def step(
@@ -196,9 +195,7 @@ def test_a_redeemed_budget_limits_on_what_customers_took_not_on_what_was_offered
     # given a budget of 10.00 on what is redeemed, and 5.00 coupons
     campaign = replace(
         coupon_campaign("danke", value="5.00"),
-        budget=Budget(
-            amount=eur("10.00"), period=BudgetPeriod.TOTAL, basis=BudgetBasis.REDEEMED
-        ),
+        budget=Budget(amount=eur("10.00"), period=BudgetPeriod.TOTAL, basis=BudgetBasis.REDEEMED),
     )
     shop = config(campaign)
     # when five orders get offers (25.00 offered, nothing redeemed yet)
@@ -206,9 +203,11 @@ def test_a_redeemed_budget_limits_on_what_customers_took_not_on_what_was_offered
     codes = [issue(store, str(i)) for i in (1, 2)]
     # and two codes are redeemed (10.00)
     for n, code in enumerate(codes, start=10):
-        step(store, replace(shop, campaigns=()), replace(
-            order(str(n)), code_discounts=((code, eur("5.00")),)
-        ))
+        step(
+            store,
+            replace(shop, campaigns=()),
+            replace(order(str(n)), code_discounts=((code, eur("5.00")),)),
+        )
     refused = step(store, shop, order("20")).record.decision
     # then all five offers were made, and the sixth is refused naming the redeemed cost
     assert offered == [("danke",)] * 5
