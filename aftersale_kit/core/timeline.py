@@ -171,9 +171,10 @@ def timeline_decision(
 
     Actions are ordered by their campaign's priority (higher first), then by the step's place
     in the order's life (created, paid, fulfilled, refunds, cancelled: the platforms' event
-    order, which holds however late or shuffled the deliveries came), then as decided. ``taken_back`` maps an action's idempotency key to ``True`` when its
-    coupon or gift was taken back: those actions are left out, so the coupon and gift blocks
-    that show them disappear while every other block stays.
+    order, which holds however late or shuffled the deliveries came), then as decided.
+    ``taken_back`` maps an action's idempotency key to ``True`` when its coupon or gift was
+    taken back: those actions are left out, so the coupon and gift blocks that show them
+    disappear while every other block stays.
     """
     priority = {c.id: c.priority for c in config.campaigns}
     ordered = sorted(steps, key=lambda s: (_LIFE.index(s.decision.event), s.decided_at))
