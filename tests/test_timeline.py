@@ -216,9 +216,7 @@ def test_an_unknown_condition_keeps_the_offer() -> None:
 # -- the content of all steps -------------------------------------------------------------------
 
 
-def test_the_content_is_the_union_of_all_steps_by_priority_then_time_without_what_was_taken_back() -> (
-    None
-):
+def test_the_content_is_all_steps_by_priority_then_life_without_what_was_taken_back() -> None:
     paid = campaign("danke", priority=1)
     gift = campaign(
         "geschenk",
