@@ -25,7 +25,7 @@ from .campaign import ShopSettings
 from .model import Order
 from .money import Money
 
-__all__ = ["Pricing", "convert_money", "price_order"]
+__all__ = ["Pricing", "buyer_rate", "convert_money", "price_order"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +94,26 @@ def price_order(order: Order, settings: ShopSettings) -> Pricing:
     # The buyer's presentment amounts are for the content and are never converted.
     converted = dataclasses.replace(converted, presentment=order.presentment)
     return Pricing(order=converted, shop=shop, rate=rate)
+
+
+def buyer_rate(order: Order, settings: ShopSettings) -> tuple[str, Decimal] | None:
+    """The buyer's currency and its units per unit of the shop currency, when they differ.
+
+    Shopify: the order's own rate, its presentment total over its shop-money total (the rate of
+    that checkout; a later checkout converts at the rate of its day, so this is an estimate).
+    Another order currency: the inverse of ``shop.exchange_rates``. ``None`` when the buyer pays
+    in the shop currency or no rate is known.
+    """
+    shop = settings.currency.upper()
+    p = order.presentment
+    if p is not None and p.currency != shop and order.currency.upper() == shop:
+        for theirs, ours in ((p.total, order.total), (p.subtotal, order.subtotal)):
+            if ours.amount > 0 and theirs.amount > 0:
+                return p.currency, theirs.amount / ours.amount
+        return None
+    buyer = order.currency.upper()
+    if p is None and buyer != shop:
+        rate = settings.exchange_rate(buyer)
+        if rate is not None and rate > 0:
+            return buyer, Decimal(1) / rate
+    return None

@@ -56,6 +56,8 @@ ORDERS_PAGE = 10
 ORDERS_PAGE_LINES = 5
 
 _MONEY = "{ shopMoney { amount currencyCode } }"
+#: Shop money for rules, budgets and margins; presentment money (the buyer's) for the content.
+_MONEY_BOTH = "{ shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } }"
 _ADDRESS = "{ countryCodeV2 provinceCode city zip }"
 
 
@@ -128,7 +130,8 @@ def _line_node(sel: Selection, *, full: bool) -> str:
         return f"id {product}"
     return (
         "id title name quantity sku vendor isGiftCard variant { id } "
-        f"originalUnitPriceSet {_MONEY} {product}"
+        f"originalUnitPriceSet {_MONEY_BOTH} discountAllocations {{ allocatedAmountSet {_MONEY} }} "
+        f"{product}"
     )
 
 
@@ -140,10 +143,12 @@ def _order_fields(sel: Selection, *, lines_first: str) -> str:
     )
     return (
         "id legacyResourceId name createdAt processedAt cancelledAt test email currencyCode "
+        "presentmentCurrencyCode "
         "displayFinancialStatus tags discountCodes customerLocale sourceName paymentGatewayNames "
         "customAttributes { key value } "
-        f"subtotalPriceSet {_MONEY} totalPriceSet {_MONEY} totalDiscountsSet {_MONEY} "
-        f"totalShippingPriceSet {_MONEY} totalTaxSet {_MONEY} "
+        f"subtotalPriceSet {_MONEY_BOTH} totalPriceSet {_MONEY_BOTH} "
+        f"totalDiscountsSet {_MONEY_BOTH} totalShippingPriceSet {_MONEY_BOTH} "
+        f"totalTaxSet {_MONEY_BOTH} "
         "shippingLine { title code } "
         f"billingAddress {_ADDRESS} shippingAddress {_ADDRESS} "
         f"{customer} "
