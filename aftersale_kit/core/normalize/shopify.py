@@ -226,11 +226,17 @@ def _host(url: str | None) -> str | None:
     return urlsplit(url).hostname or None
 
 
-def _bag_amount(o: Obj, set_key: str, side: str) -> Decimal | None:
-    """``<set_key>.<side>.amount`` (``side``: ``shop_money`` or ``presentment_money``)."""
+def _bag_amount(o: Obj, set_key: str, side: str, *, currency: str | None = None) -> Decimal | None:
+    """``<set_key>.<side>.amount`` (``side``: ``shop_money`` or ``presentment_money``); with
+    ``currency``, ``None`` when the bag names another ``currency_code``."""
     price_set = o.child(set_key)
     money = price_set.child(side) if price_set else None
-    return money.opt_money("amount") if money is not None else None
+    if money is None:
+        return None
+    code = money.opt_str("currency_code")
+    if currency is not None and code is not None and code.upper() != currency:
+        return None
+    return money.opt_money("amount")
 
 
 def _shop_amount(o: Obj, key: str) -> Decimal | None:
@@ -274,17 +280,17 @@ def _presentment(o: Obj, items: list[Obj], currency: str) -> Presentment | None:
     if code == currency:
         return None
     side = "presentment_money"
-    subtotal = _bag_amount(o, "subtotal_price_set", side)
-    total = _bag_amount(o, "total_price_set", side)
+    subtotal = _bag_amount(o, "subtotal_price_set", side, currency=code)
+    total = _bag_amount(o, "total_price_set", side, currency=code)
     if subtotal is None or total is None:
         return None
 
     def money(set_key: str) -> Money:
-        return Money(_bag_amount(o, set_key, side) or Decimal(0), code)
+        return Money(_bag_amount(o, set_key, side, currency=code) or Decimal(0), code)
 
     prices = []
     for li in items:
-        price = _bag_amount(li, "price_set", side)
+        price = _bag_amount(li, "price_set", side, currency=code)
         line_id = li.opt_id("id")
         if price is not None and line_id is not None:
             prices.append((line_id, Money(price, code)))
