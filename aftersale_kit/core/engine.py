@@ -11,16 +11,25 @@ fails is the reason it does not fire:
 1. disabled; 2. trigger (the event it runs on); 3. window (``now`` inside ``[starts_at,
 ends_at)``); 4. conditions (all must be true; an unknown field means "does not fire", naming the
 field); 5. split (holdout group, then the A/B variant; actions of other variants are dropped);
-6. per-customer limit and cooldown; 7. usage limit; 8. margin guard; 9. budget; 10. exclusive
-group (the first campaign of the group to get here, i.e. the highest priority, wins); 11. contact
-limit (``settings.max_offers_per_order`` counts firing campaigns with a coupon or a free gift).
+6. amounts in the shop currency (see below); 7. per-customer limit and cooldown; 8. usage limit;
+9. margin guard (on :func:`margin_basis`: the margin net of discounts; an order without margin
+funds no offer); 10. budget; 11. exclusive group (the first campaign of the group to get here,
+i.e. the highest priority, wins); 12. contact limit (``settings.max_offers_per_order`` counts
+firing campaigns with a coupon or a free gift).
+
+Currencies (:mod:`aftersale_kit.core.currency`): an order in another currency than the shop's is
+converted at ``settings.exchange_rates`` (the explanation then ends with the rate); without a rate
+a condition that reads an amount is unknown, and a campaign with a margin guard or whose cost is
+a share of the order (percentage coupon, free shipping without ``estimated_value``) does not fire,
+each naming the reason.
 
 Limits and budgets count what the counters hold plus what this decision has already granted.
 
 Conventions
     The shop key (counters, idempotency keys, coupon codes, split) is ``settings.domain``. The
     customer key is the customer id, or ``email:<lower-case e-mail>`` for guests
-    (:func:`customer_key`). Costs are in the shop currency and assume the order's amounts are too.
+    (:func:`customer_key`). Costs are in the shop currency, computed from the order's amounts in
+    the shop currency.
 """
 
 from __future__ import annotations

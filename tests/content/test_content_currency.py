@@ -119,3 +119,21 @@ def test_the_page_summary_shows_what_the_buyer_paid_in_chf(renderer: ContentRend
     # the shop-currency amounts of the order are not shown to this buyer
     for hidden in ("229,00 €", "249,00 €", "253,90 €"):
         assert hidden not in page
+
+
+def test_an_order_saved_in_the_buyers_currency_gets_the_estimate_from_the_shop_rate(
+    renderer: ContentRenderer,
+) -> None:
+    # given a WooCommerce order saved in JPY by a multi-currency plugin, 1 JPY = 0.0061 EUR
+    jpy = replace(order(), platform="woocommerce", currency="JPY")
+    config, the_order, decision = setup(jpy, locale="de_DE")
+    config = replace(
+        config, settings=replace(config.settings, exchange_rates=(("JPY", Decimal("0.0061")),))
+    )
+    (block,) = render_blocks(
+        decision=decision, order=the_order, config=config, now=NOW, renderer=renderer
+    )
+    # 5 EUR / 0.0061 = 819.67 JPY, which has no minor unit: 820 ¥
+    assert (
+        plain(block.data["estimate"]) == "5,00 € sind etwa 820 ¥ (geschätzt; der Code gilt in EUR)"
+    )
