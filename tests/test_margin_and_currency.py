@@ -31,6 +31,7 @@ from aftersale_kit.core.counters import InMemoryCounters
 from aftersale_kit.core.currency import buyer_rate, price_order
 from aftersale_kit.core.decision import Decision, Outcome, Reason
 from aftersale_kit.core.engine import decide, margin_basis, order_margin
+from aftersale_kit.core.errors import PayloadError
 from aftersale_kit.core.model import (
     Customer,
     EventKind,
@@ -121,6 +122,17 @@ def test_shopify_presentment_amounts_are_kept_for_the_buyer() -> None:
         tax=money("0", "CHF"),
         # likewise the other lines' price_set (USD): only the sunglasses have a CHF price
         unit_prices=(("487817672276298554", money("82.79", "CHF")),),
+    )
+
+
+def test_shopify_presentment_currency_must_be_a_currency_code() -> None:
+    payload = load("shopify", "shopify_sample_webhook_order_2025.json")
+    payload["presentment_currency"] = "Franken"
+    with pytest.raises(PayloadError) as caught:
+        normalize_shopify_order(payload)
+    assert str(caught.value) == (
+        "Shopify order payload field 'presentment_currency' must be an ISO 4217 code like "
+        "'CHF', got a string 'Franken'"
     )
 
 

@@ -279,6 +279,10 @@ def _presentment(o: Obj, items: list[Obj], currency: str) -> Presentment | None:
     code = (o.opt_str("presentment_currency") or currency).upper()
     if code == currency:
         return None
+    if len(code) != 3 or not code.isalpha():
+        raise o.wrong(
+            "presentment_currency", "an ISO 4217 code like 'CHF'", o.raw("presentment_currency")
+        )
     side = "presentment_money"
     subtotal = _bag_amount(o, "subtotal_price_set", side, currency=code)
     total = _bag_amount(o, "total_price_set", side, currency=code)
