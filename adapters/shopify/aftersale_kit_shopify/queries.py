@@ -7,10 +7,12 @@ Page sizes keep the requested query cost low: Shopify charges the *requested* co
 shop's leaky bucket before it runs a query (and refunds the difference to the actual cost
 afterwards), and a connection costs about ``first`` times its node
 (https://shopify.dev/docs/api/usage/rate-limits, single-query maximum 1000 points). So an order
-is read with its first 25 line items (about 130 points), enrichment asks for as many line items
-as the order has (at most 25, or 10 with collections), and the reconciliation sweep reads 10
-orders with their first 5 line items per page; longer orders get their remaining line items
-from follow-up pages.
+is read with its first 25 line items (about 250 points as the sandbox counts them, of which
+about 100 are the lines' ``discountAllocations`` and the buyer's ``presentmentMoney``, which the
+margin guard and the content need), enrichment asks for as many line items as the order has (at
+most 25, or 10 with collections), and the reconciliation sweep reads 10 orders with their first
+5 line items per page (about 680 points); longer orders get their remaining line items from
+follow-up pages.
 """
 
 from __future__ import annotations
