@@ -113,11 +113,11 @@ def normalize_shopify_order(payload: Mapping[str, Any], *, shop: str | None = No
         financial_status=shopify_financial_status(
             o.opt_str("financial_status"), cancelled=cancelled_at is not None
         ),
-        subtotal=money(_req_shop_amount(o, "subtotal_price")),
-        total=money(_req_shop_amount(o, "total_price")),
-        discounts=money(_shop_amount(o, "total_discounts")),
+        subtotal=money(_req_shop_decimal(o, "subtotal_price")),
+        total=money(_req_shop_decimal(o, "total_price")),
+        discounts=money(_shop_decimal(o, "total_discounts")),
         shipping=money(_shipping(o, shipping_lines)),
-        tax=money(_shop_amount(o, "total_tax")),
+        tax=money(_shop_decimal(o, "total_tax")),
         line_items=tuple(_line_item(li, currency) for li in items),
         customer=customer,
         email=o.opt_str("email")
@@ -239,7 +239,7 @@ def _bag_amount(o: Obj, set_key: str, side: str, *, currency: str | None = None)
     return money.opt_money("amount")
 
 
-def _shop_amount(o: Obj, key: str) -> Decimal | None:
+def _shop_decimal(o: Obj, key: str) -> Decimal | None:
     """``<key>_set.shop_money.amount`` where given, else the bare ``<key>`` (shop currency too).
 
     The bare value is read (and checked) either way."""
@@ -248,7 +248,7 @@ def _shop_amount(o: Obj, key: str) -> Decimal | None:
     return found if found is not None else bare
 
 
-def _req_shop_amount(o: Obj, key: str) -> Decimal:
+def _req_shop_decimal(o: Obj, key: str) -> Decimal:
     bare = o.req_money(key)
     found = _bag_amount(o, f"{key}_set", "shop_money")
     return found if found is not None else bare
@@ -386,7 +386,7 @@ def _line_item(li: Obj, currency: str) -> LineItem:
         id=li.req_id("id"),
         title=title,
         quantity=li.req_int("quantity"),
-        unit_price=Money(_req_shop_amount(li, "price"), currency),
+        unit_price=Money(_req_shop_decimal(li, "price"), currency),
         product_id=li.opt_id("product_id"),
         variant_id=li.opt_id("variant_id"),
         sku=li.opt_str("sku"),
