@@ -430,9 +430,15 @@ def evaluate_payload(
         )
     order = normalize_order(payload, platform=platform, shop=settings.domain)
     if order.currency != settings.currency and warn is not None:
+        rate = settings.exchange_rate(order.currency)
+        how = (
+            f"its amounts are converted at 1 {order.currency} = {rate} {settings.currency}"
+            if rate is not None
+            else f"the shop file gives no exchange rate for {order.currency}, so conditions on "
+            "amounts, margin guards and costs that depend on them are unknown"
+        )
         print(
-            f"warning: the order is in {order.currency}, the shop in {settings.currency}; "
-            f"the order's amounts are compared as if they were {settings.currency}",
+            f"warning: the order is in {order.currency}, the shop in {settings.currency}; {how}",
             file=warn,
         )
     if enrichment is not None:

@@ -374,8 +374,13 @@ def test_evaluate_warns_when_order_and_shop_currency_differ() -> None:
     )
     assert result.returncode == 0
     assert result.stderr.splitlines()[0] == (
-        "warning: the order is in USD, the shop in EUR; the order's amounts are compared as if "
-        "they were EUR"
+        "warning: the order is in USD, the shop in EUR; the shop file gives no exchange rate for "
+        "USD, so conditions on amounts, margin guards and costs that depend on them are unknown"
     )
-    # costs are the shop's, in the shop currency
-    assert result.stdout.splitlines()[-1] == "  total cost: 1.80 EUR"
+    # the USD amounts are not compared as if they were EUR: `subtotal >= 40` is unknown, so the
+    # sample pack (1.80 EUR) does not fire and only the content campaign costs anything
+    assert (
+        "probierpaeckchen      field_unknown: condition 1 `subtotal >= 40`: amounts unknown in "
+        "EUR: the order is in USD"
+    ) in result.stdout
+    assert result.stdout.splitlines()[-1] == "  total cost: 0.00 EUR"

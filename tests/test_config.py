@@ -299,3 +299,16 @@ def test_text_position_maps_value_offsets_through_quotes(line: str) -> None:
     # then it points at "3x" in the source
     assert row == 1
     assert line[column - 1 : column + 1] == "3x"
+
+
+def test_exchange_rates_are_read_as_decimals_per_upper_case_currency() -> None:
+    # given rates written as a quoted text and as a YAML number
+    text = (
+        "shop:\n  platform: woocommerce\n  domain: shop.example.de\n  currency: EUR\n"
+        '  exchange_rates: {JPY: "0.0061", usd: 0.92}\ncampaigns: []\n'
+    )
+    settings = load_config_text(text, filename="shop.yaml").settings
+    # then both are exact decimals (never float), keyed by the upper-case code
+    assert settings.exchange_rates == (("JPY", Decimal("0.0061")), ("USD", Decimal("0.92")))
+    assert settings.exchange_rate("usd") == Decimal("0.92")
+    assert settings.exchange_rate("CHF") is None

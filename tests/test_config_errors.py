@@ -634,3 +634,30 @@ def test_a_mangled_file_gives_problems_never_a_traceback(
         lines = text.count("\n") + 2
         assert exc.problems
         assert all(1 <= p.line <= lines and p.column >= 1 for p in exc.problems)
+
+
+# -- exchange rates -----------------------------------------------------------------------------
+
+
+def test_bad_exchange_rates_are_named_one_by_one() -> None:
+    text = WOO + '  exchange_rates: {JPY: 0, "¥": "0.0061", EUR: 1, usd: "1,08", CHF: abc}\n'
+    assert problems(text + "campaigns: []\n") == [
+        "shop.yaml:5:25: shop.exchange_rates.JPY: expected a rate above 0: how many EUR one JPY "
+        'is worth (e.g. "0.0061"), got 0',
+        "shop.yaml:5:28: shop.exchange_rates: expected a currency code such as JPY, got '¥'",
+        "shop.yaml:5:43: shop.exchange_rates.EUR: EUR is the shop currency and needs no rate; "
+        "remove this line",
+        "shop.yaml:5:56: shop.exchange_rates.usd: expected a rate above 0: how many EUR one USD "
+        "is worth (e.g. \"0.0061\"), got '1,08' (write a decimal point: 1.08)",
+        "shop.yaml:5:69: shop.exchange_rates.CHF: expected a rate above 0: how many EUR one CHF "
+        "is worth (e.g. \"0.0061\"), got 'abc'",
+    ]
+
+
+def test_exchange_rates_must_be_a_mapping_and_name_each_currency_once() -> None:
+    assert problems(WOO + "  exchange_rates: 0.0061\ncampaigns: []\n") == [
+        "shop.yaml:5:19: shop.exchange_rates: expected a mapping of currency: rate, e.g. "
+        '{JPY: "0.0061"} (1 JPY = 0.0061 EUR), got 0.0061',
+    ]
+    twice = WOO + '  exchange_rates:\n    JPY: "0.0061"\n    jpy: "0.007"\ncampaigns: []\n'
+    assert problems(twice) == ["shop.yaml:7:5: shop.exchange_rates.jpy: JPY is given twice"]

@@ -64,6 +64,34 @@ def _check_now(now: datetime) -> None:
         raise ContentError("now must be time-zone aware, e.g. datetime.now(UTC)")
 
 
+def _amounts(order: Order, fmt: Formatter) -> dict[str, Any]:
+    """The order's amounts as the buyer saw them: in the presentment currency where the buyer
+    paid in another currency than the shop's (Shopify ``presentment_money``)."""
+    p = order.presentment
+    lines = []
+    for item in order.line_items:
+        unit = p.unit_price(item.id) if p is not None else None
+        total = unit * item.quantity if unit is not None else item.total
+        lines.append(
+            {
+                "title": item.title,
+                "quantity": item.quantity,
+                "quantity_text": fmt.text("quantity", quantity=item.quantity),
+                "total": fmt.money(total),
+            }
+        )
+    src = p if p is not None else order
+    return {
+        "currency": src.subtotal.currency,
+        "lines": lines,
+        "subtotal": fmt.money(src.subtotal),
+        "shipping": fmt.money(src.shipping),
+        "discounts": fmt.money(src.discounts) if src.discounts.amount else None,
+        "tax": fmt.money(src.tax) if src.tax.amount else None,
+        "total": fmt.money(src.total),
+    }
+
+
 def _order_view(order: Order, fmt: Formatter) -> dict[str, Any]:
     first_name = order.customer.first_name if order.customer else None
     email = order.email or (order.customer.email if order.customer else None)
@@ -79,20 +107,7 @@ def _order_view(order: Order, fmt: Formatter) -> dict[str, Any]:
         "received": fmt.text("order_received"),
         "confirmation_to": fmt.text("order_confirmation_to", email=email) if email else None,
         "placed_on": fmt.medium_date(fmt.local(order.created_at).date()),
-        "lines": [
-            {
-                "title": item.title,
-                "quantity": item.quantity,
-                "quantity_text": fmt.text("quantity", quantity=item.quantity),
-                "total": fmt.money(item.total),
-            }
-            for item in order.line_items
-        ],
-        "subtotal": fmt.money(order.subtotal),
-        "shipping": fmt.money(order.shipping),
-        "discounts": fmt.money(order.discounts) if order.discounts.amount else None,
-        "tax": fmt.money(order.tax) if order.tax.amount else None,
-        "total": fmt.money(order.total),
+        **_amounts(order, fmt),
     }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -22,6 +23,7 @@ from aftersale_kit.core.campaign import (
     ShopConfig,
     ShowBlock,
 )
+from aftersale_kit.core.currency import buyer_rate
 from aftersale_kit.core.decision import Decision, PlannedAction
 from aftersale_kit.core.model import EventKind, Order
 
@@ -179,7 +181,12 @@ def _coupon(ctx: BlockContext) -> dict[str, Any] | None:
     expires_at = ctx.now + timedelta(days=action.valid_days)
     expires_on = fmt.local(expires_at).date()
     minimum = fmt.money(action.minimum_order) if action.minimum_order else None
+    estimate, approx = _in_buyer_currency(ctx, action, value)
+    if minimum and action.minimum_order and approx is not None:
+        minimum = f"{minimum} (≈ {approx(action.minimum_order)})"
     terms = [fmt.text("coupon_valid_until", date=fmt.medium_date(expires_on))]
+    if estimate:
+        terms.append(estimate)
     if minimum:
         terms.append(fmt.text("coupon_minimum", amount=minimum))
     if action.single_use:
@@ -203,6 +210,7 @@ def _coupon(ctx: BlockContext) -> dict[str, Any] | None:
         "text": ctx.text("text", "coupon_text"),
         "code_label": fmt.text("coupon_code_label"),
         "minimum_order": minimum,
+        "estimate": estimate,
         "minimum_order_amount": str(action.minimum_order) if action.minimum_order else None,
         "single_use": action.single_use,
         "expires_on": expires_on.isoformat(),
@@ -215,6 +223,30 @@ def _coupon(ctx: BlockContext) -> dict[str, Any] | None:
         else None,
         "rendered_at_iso": iso_utc(ctx.now),
     }
+
+
+def _in_buyer_currency(
+    ctx: BlockContext, action: IssueCoupon, value: str
+) -> tuple[str | None, Callable[[Decimal], str] | None]:
+    """Where the buyer pays in another currency than the shop's: the estimate of a fixed-amount
+    code in the buyer's currency (the code itself is in the shop currency: Shopify converts it
+    at checkout at the rate of that day, https://help.shopify.com/en/manual/international/pricing/discounts),
+    and a formatter of shop amounts as estimates in the buyer's currency."""
+    found = buyer_rate(ctx.order, ctx.config.settings)
+    if found is None:
+        return None, None
+    buyer, per_unit = found
+    fmt = ctx.fmt
+
+    def approx(amount: Decimal) -> str:
+        return fmt.money(amount * per_unit, buyer)
+
+    estimate = None
+    if action.kind is CouponKind.FIXED_AMOUNT:
+        estimate = fmt.text(
+            "coupon_estimate", value=value, estimate=approx(action.value), currency=fmt.currency
+        )
+    return estimate, approx
 
 
 def _initials(name: str) -> str:

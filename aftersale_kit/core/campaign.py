@@ -245,6 +245,20 @@ class ShopSettings:
     #: Contact limit: at most this many offers (campaigns firing with a coupon or gift) per order.
     max_offers_per_order: int | None = None
     templates_dir: str | None = None
+    #: ``(currency, rate)``: 1 unit of ``currency`` is ``rate`` units of the shop currency. Orders
+    #: in such a currency (WooCommerce multi-currency plugins) are converted for rules, budgets
+    #: and margins; orders in another currency without a rate leave money conditions unknown.
+    exchange_rates: tuple[tuple[str, Decimal], ...] = ()
+
+    def exchange_rate(self, currency: str) -> Decimal | None:
+        """Shop-currency units per unit of ``currency`` (1 for the shop currency itself)."""
+        code = currency.upper()
+        if code == self.currency.upper():
+            return Decimal(1)
+        for k, v in self.exchange_rates:
+            if k == code:
+                return v
+        return None
 
     def secret(self, name: str) -> SecretRef | None:
         for ref in self.secrets:

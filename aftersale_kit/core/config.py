@@ -272,6 +272,7 @@ class _Loader:
             default_margin, costs = self._margin(e["margin"].value, default_margin)
         max_offers = self._limits(e["limits"].value) if "limits" in e else None
         templates = self._templates_dir(e["templates_dir"].value) if "templates_dir" in e else None
+        rates = self._exchange_rates(e["exchange_rates"].value) if "exchange_rates" in e else ()
         if not c.clean_since(start) or self.platform is None or domain is None:
             return None
         return ShopSettings(
@@ -287,6 +288,7 @@ class _Loader:
             product_costs=costs,
             max_offers_per_order=max_offers,
             templates_dir=templates,
+            exchange_rates=rates,
         )
 
     def _domain(self, node: yaml.Node) -> str | None:
@@ -461,6 +463,45 @@ class _Loader:
                 if cost is not None:
                     costs.append((sku, cost))
         return share, tuple(costs)
+
+    def _exchange_rates(self, node: yaml.Node) -> tuple[tuple[str, Decimal], ...]:
+        """``{JPY: "0.0061"}``: 1 JPY is 0.0061 in the shop currency."""
+        path = "shop.exchange_rates"
+        shop = self.currency or "EUR"
+        items = self.c.mapping(
+            node,
+            path,
+            allowed=None,
+            expected=f'a mapping of currency: rate, e.g. {{JPY: "0.0061"}} (1 JPY = 0.0061 {shop})',
+        )
+        rates: dict[str, Decimal] = {}
+        for code, entry in (items or {}).items():
+            upper = code.upper()
+            if not re.fullmatch(r"[A-Za-z]{3}", code):
+                self.c.report(
+                    entry.key, path, f"expected a currency code such as JPY, got {code!r}"
+                )
+                continue
+            if upper == self.currency:
+                self.c.report(
+                    entry.key,
+                    join_path(path, code),
+                    f"{upper} is the shop currency and needs no rate; remove this line",
+                )
+                continue
+            if upper in rates:
+                self.c.report(entry.key, join_path(path, code), f"{upper} is given twice")
+                continue
+            rate = self.c.bounded(
+                entry.value,
+                join_path(path, code),
+                expected=f'a rate above 0: how many {shop} one {upper} is worth (e.g. "0.0061")',
+                low=Decimal(0),
+                low_inclusive=False,
+            )
+            if rate is not None:
+                rates[upper] = rate
+        return tuple(sorted(rates.items()))
 
     def _limits(self, node: yaml.Node) -> int | None:
         e = self.c.mapping(node, "shop.limits", allowed=object_keys("shop", "limits"))

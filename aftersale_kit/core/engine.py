@@ -11,23 +11,32 @@ fails is the reason it does not fire:
 1. disabled; 2. trigger (the event it runs on); 3. window (``now`` inside ``[starts_at,
 ends_at)``); 4. conditions (all must be true; an unknown field means "does not fire", naming the
 field); 5. split (holdout group, then the A/B variant; actions of other variants are dropped);
-6. per-customer limit and cooldown; 7. usage limit; 8. margin guard; 9. budget; 10. exclusive
-group (the first campaign of the group to get here, i.e. the highest priority, wins); 11. contact
-limit (``settings.max_offers_per_order`` counts firing campaigns with a coupon or a free gift).
+6. amounts in the shop currency (see below); 7. per-customer limit and cooldown; 8. usage limit;
+9. margin guard (on :func:`margin_basis`: the margin net of discounts; an order without margin
+funds no offer); 10. budget; 11. exclusive group (the first campaign of the group to get here,
+i.e. the highest priority, wins); 12. contact limit (``settings.max_offers_per_order`` counts
+firing campaigns with a coupon or a free gift).
+
+Currencies (:mod:`aftersale_kit.core.currency`): an order in another currency than the shop's is
+converted at ``settings.exchange_rates`` (the explanation then ends with the rate); without a rate
+a condition that reads an amount is unknown, and a campaign with a margin guard or whose cost is
+a share of the order (percentage coupon, free shipping without ``estimated_value``) does not fire,
+each naming the reason.
 
 Limits and budgets count what the counters hold plus what this decision has already granted.
 
 Conventions
     The shop key (counters, idempotency keys, coupon codes, split) is ``settings.domain``. The
     customer key is the customer id, or ``email:<lower-case e-mail>`` for guests
-    (:func:`customer_key`). Costs are in the shop currency and assume the order's amounts are too.
+    (:func:`customer_key`). Costs are in the shop currency, computed from the order's amounts in
+    the shop currency.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -47,19 +56,23 @@ from .campaign import (
     TagOrder,
 )
 from .codes import coupon_code
+from .currency import Pricing, price_order
 from .decision import Decision, Outcome, PlannedAction, Reason
-from .fields import FIELDS
-from .model import EventKind, Order
+from .fields import FIELDS, FieldType
+from .model import EventKind, LineItem, Order
 from .money import Money
 from .ports import Counters
 
 __all__ = [
+    "MarginBasis",
     "action_cost",
     "assign_variant",
     "budget_period_start",
     "customer_key",
     "decide",
+    "depends_on_order_amounts",
     "enrichment_fields",
+    "margin_basis",
     "order_margin",
     "required_fields",
 ]
@@ -104,22 +117,85 @@ def action_cost(action: Action, order: Order, settings: ShopSettings) -> Money:
     return Money.zero(currency)
 
 
-def order_margin(order: Order, settings: ShopSettings) -> Money:
-    """Sum over line items of (unit price - unit cost) * quantity, in the shop currency.
+@dataclass(frozen=True, slots=True)
+class MarginBasis:
+    """The margin the guard uses, and what it was computed from (all in the shop currency)."""
 
-    The unit cost is ``settings.product_costs[sku]``, else ``price * (1 - default_margin)``.
-    Gift cards carry no margin (their unit cost is their face value).
+    #: Net merchandise value minus the cost of the goods; never below zero.
+    margin: Money
+    #: What the goods were sold for: line prices minus their discounts, gift cards excluded.
+    net: Money
+    #: The discounts taken off those lines.
+    discounts: Money
+    #: The platform gave no per-line discounts: the order's discounts were spread over the
+    #: lines by their share of the value.
+    spread: bool = False
+
+    def describe(self) -> str:
+        """``this order's margin 12.00 EUR`` plus ``(net of 20.00 EUR discounts)`` if any."""
+        text = f"this order's margin {self.margin.rounded()}"
+        if self.discounts.amount:
+            how = ", spread over the lines by value" if self.spread else ""
+            text += f" (net of {self.discounts.rounded()} discounts{how})"
+        return text
+
+
+def _line_discounts(order: Order, lines: list[LineItem]) -> tuple[list[Decimal], bool]:
+    """Each line's discount: the platform's allocation, else the order's discounts by share."""
+    if any(li.discount is not None for li in order.line_items):
+        zero = Decimal(0)
+        return [li.discount.amount if li.discount is not None else zero for li in lines], False
+    gross = [li.unit_price.amount * li.quantity for li in lines]
+    whole = sum(gross, Decimal(0))
+    if whole <= 0 or order.discounts.amount <= 0:
+        return [Decimal(0)] * len(lines), False
+    return [order.discounts.amount * g / whole for g in gross], True
+
+
+def margin_basis(order: Order, settings: ShopSettings) -> MarginBasis:
+    """The margin on what was paid for the goods, in the shop currency.
+
+    Per line (gift cards excluded: they are money, not merchandise): the net value is
+    ``unit price * quantity - discount`` (the line's share of line and order-level discounts, as
+    the platform allocated them; without allocations the order's ``discounts`` are spread over
+    the lines by their value), never below zero; the cost of the goods is
+    ``settings.product_costs[sku] * quantity``, else ``price * quantity * (1 - default_margin)``.
+    The margin is the sum of net minus cost, never below zero: a fully discounted order has no
+    margin.
     """
-    total = Decimal(0)
+    currency = settings.currency
+    lines = [li for li in order.line_items if not li.gift_card]
+    discounts, spread = _line_discounts(order, lines)
     keep = Decimal(1) - settings.default_margin
-    for item in order.line_items:
-        price = item.unit_price.amount
-        if item.gift_card:
-            continue
-        cost = settings.product_cost(item.sku)
-        unit_cost = price * keep if cost is None else cost
-        total += (price - unit_cost) * item.quantity
-    return Money(total, settings.currency)
+    margin = net_total = taken = Decimal(0)
+    for item, discount in zip(lines, discounts, strict=True):
+        gross = item.unit_price.amount * item.quantity
+        discount = min(max(discount, Decimal(0)), max(gross, Decimal(0)))
+        unit_cost = settings.product_cost(item.sku)
+        cost = gross * keep if unit_cost is None else unit_cost * item.quantity
+        net = gross - discount
+        margin += net - cost
+        net_total += net
+        taken += discount
+    return MarginBasis(
+        margin=Money(max(margin, Decimal(0)), currency),
+        net=Money(net_total, currency),
+        discounts=Money(taken, currency),
+        spread=spread and taken > 0,
+    )
+
+
+def order_margin(order: Order, settings: ShopSettings) -> Money:
+    """The margin the guard uses (see :func:`margin_basis`), in the shop currency."""
+    return margin_basis(order, settings).margin
+
+
+def depends_on_order_amounts(action: Action) -> bool:
+    """The action's cost is a share of this order's amounts (see :func:`action_cost`)."""
+    return isinstance(action, IssueCoupon) and (
+        action.kind is CouponKind.PERCENTAGE
+        or (action.kind is CouponKind.FREE_SHIPPING and action.estimated_value is None)
+    )
 
 
 def budget_period_start(period: BudgetPeriod, now: datetime, tz_name: str) -> datetime | None:
@@ -250,17 +326,28 @@ class _Run:
     secret: bytes
     shop: str
     key: str | None
+    pricing: Pricing
     occurrence: str = ""
     granted: _Granted = field(default_factory=_Granted)
-    _margin: Money | None = None
+    _margin: MarginBasis | None = None
 
-    def margin(self) -> Money:
+    def margin(self) -> MarginBasis:
         if self._margin is None:
-            self._margin = order_margin(self.order, self.settings)
+            self._margin = margin_basis(self.order, self.settings)
         return self._margin
 
     def decide(self, campaign: Campaign) -> tuple[Outcome, list[PlannedAction]]:
-        """The outcome of one campaign, and its planned actions if it fires."""
+        """The outcome of one campaign, and its planned actions if it fires.
+
+        When the order's amounts were converted to the shop currency and the campaign read
+        them, the explanation ends with the rate."""
+        outcome, planned = self._decide(campaign)
+        note = self.pricing.note
+        if note is None or outcome.reason in _BEFORE_AMOUNTS or not _reads_amounts(campaign):
+            return outcome, planned
+        return replace(outcome, detail=f"{outcome.detail} ({note})"), planned
+
+    def _decide(self, campaign: Campaign) -> tuple[Outcome, list[PlannedAction]]:
         stop = self._gate(campaign) or self._conditions(campaign)
         if stop is not None:
             return Outcome(campaign.id, False, *stop), []
@@ -277,12 +364,16 @@ class _Run:
             detail = f"the campaign has no actions{where}"
             return Outcome(campaign.id, False, Reason.NO_ACTIONS, detail, variant), []
         costs: list[Money] | None = None
-        stop = self._customer_limit(campaign) or self._usage_limit(campaign)
+        is_offer = any(isinstance(a, _OFFERS) for _, a in indexed)
+        stop = (
+            self._unpriced(campaign, indexed)
+            or self._customer_limit(campaign)
+            or self._usage_limit(campaign)
+        )
         if stop is None and (campaign.margin_guard is not None or campaign.budget is not None):
             costs = [action_cost(a, self.order, self.settings) for _, a in indexed]
             cost = sum((c.amount for c in costs), Decimal(0))
-            stop = self._margin_guard(campaign, cost) or self._budget(campaign, cost)
-        is_offer = any(isinstance(a, _OFFERS) for _, a in indexed)
+            stop = self._margin_guard(campaign, cost, is_offer) or self._budget(campaign, cost)
         stop = stop or self._exclusive_group(campaign) or self._contact_limit(is_offer)
         if stop is not None:
             return Outcome(campaign.id, False, *stop, variant), []
@@ -329,11 +420,37 @@ class _Run:
             return Reason.USAGE_LIMIT, f"usage limit reached: fired {used} of {limit} times"
         return None
 
-    def _margin_guard(self, campaign: Campaign, cost: Decimal) -> tuple[Reason, str] | None:
+    def _unpriced(
+        self, campaign: Campaign, indexed: list[tuple[int, Action]]
+    ) -> tuple[Reason, str] | None:
+        """The campaign needs the order's amounts in the shop currency, which are unknown."""
+        why = self.pricing.unknown
+        if why is None:
+            return None
+        if campaign.margin_guard is not None:
+            return Reason.FIELD_UNKNOWN, f"the margin guard cannot be checked: {why}"
+        if any(depends_on_order_amounts(a) for _, a in indexed):
+            return (
+                Reason.FIELD_UNKNOWN,
+                f"the offer's cost is a share of this order's amounts, unknown in "
+                f"{self.pricing.shop}: {why}",
+            )
+        return None
+
+    def _margin_guard(
+        self, campaign: Campaign, cost: Decimal, is_offer: bool
+    ) -> tuple[Reason, str] | None:
         guard = campaign.margin_guard
         if guard is None:
             return None
-        margin = self.margin().amount
+        basis = self.margin()
+        margin = basis.margin.amount
+        if margin <= 0 and is_offer:
+            return (
+                Reason.MARGIN_GUARD,
+                f"{basis.describe()} leaves nothing to fund an offer "
+                f"(the offer costs {_money(cost, self.settings.currency)})",
+            )
         allowed = guard.max_share * margin
         if cost <= allowed:
             return None
@@ -341,8 +458,7 @@ class _Run:
         return (
             Reason.MARGIN_GUARD,
             f"the offer costs {_money(cost, currency)}, more than {_pct(guard.max_share)} of "
-            f"this order's margin {_money(margin, currency)} "
-            f"(at most {_money(allowed, currency)})",
+            f"{basis.describe()} (at most {_money(allowed, currency)})",
         )
 
     def _budget(self, campaign: Campaign, cost: Decimal) -> tuple[Reason, str] | None:
@@ -411,11 +527,23 @@ class _Run:
         parts = "; ".join(_describe_action(p.action, p, currency) for p in planned)
         in_variant = f" (variant {variant!r})" if variant else ""
         detail = f"fired{in_variant}: {parts}; offer cost {_money(cost, currency)}"
+        if campaign.margin_guard is not None and self.margin().discounts.amount:
+            detail += f"; within the margin guard on {self.margin().describe()}"
         return Outcome(cid, True, Reason.FIRED, detail, variant), planned
 
     def _conditions(self, campaign: Campaign) -> tuple[Reason, str] | None:
         unknown: tuple[Reason, str] | None = None
+        unpriced = self.pricing.unknown
         for number, condition in enumerate(campaign.conditions, start=1):
+            if unpriced is not None and _reads_money(condition.fields):
+                # Never compare amounts in another currency as if they were the shop's.
+                if unknown is None:
+                    unknown = (
+                        Reason.FIELD_UNKNOWN,
+                        f"condition {number} `{condition.source}`: amounts unknown in "
+                        f"{self.pricing.shop}: {unpriced}",
+                    )
+                continue
             verdict = condition.evaluate(self.order)
             if verdict.value is False:
                 detail = f"condition {number} `{condition.source}` is false"
@@ -497,6 +625,23 @@ class _Run:
         return planned
 
 
+#: Reasons decided before any amount of the order is read.
+_BEFORE_AMOUNTS = frozenset({Reason.DISABLED, Reason.OTHER_TRIGGER, Reason.OUTSIDE_WINDOW})
+
+
+def _reads_money(paths: Iterable[str]) -> bool:
+    return any(FIELDS[p].type is FieldType.MONEY for p in paths if p in FIELDS)
+
+
+def _reads_amounts(campaign: Campaign) -> bool:
+    """The campaign reads the order's amounts: a money condition, the margin guard or a cost."""
+    return (
+        campaign.margin_guard is not None
+        or any(_reads_money(c.fields) for c in campaign.conditions)
+        or any(depends_on_order_amounts(a) for a in campaign.actions)
+    )
+
+
 def _aware(moment: datetime) -> datetime:
     """A naive datetime is taken as UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
@@ -519,9 +664,11 @@ def decide(
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware, e.g. datetime.now(timezone.utc)")
+    pricing = price_order(order, config.settings)
     run = _Run(
         settings=config.settings,
-        order=order,
+        order=pricing.order,
+        pricing=pricing,
         event=event,
         counters=counters,
         now=now,

@@ -26,6 +26,7 @@ __all__ = [
     "LineItem",
     "Order",
     "OrderEvent",
+    "Presentment",
     "Refund",
     "RefundLine",
 ]
@@ -99,6 +100,10 @@ class LineItem:
     #: Shopify collection handles or WooCommerce category slugs; ``None``: unknown.
     categories: tuple[str, ...] | None = None
     gift_card: bool = False
+    #: The discount allocated to this line (line and order-level discounts together, as the
+    #: platform spread them: Shopify ``discount_allocations``, WooCommerce ``subtotal - total``),
+    #: in the order currency; ``None``: the platform did not say.
+    discount: Money | None = None
 
     @property
     def total(self) -> Money:
@@ -128,6 +133,28 @@ class Refund:
     created_at: datetime | None = None
     lines: tuple[RefundLine, ...] | None = None
     shipping: Money | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Presentment:
+    """The order's amounts in the currency the buyer saw and paid in, where that differs from
+    the order currency (Shopify ``presentment_currency`` and the ``*_set.presentment_money``
+    amounts). Content shows these; rules, budgets and margins never read them."""
+
+    currency: str
+    subtotal: Money
+    total: Money
+    discounts: Money
+    shipping: Money
+    tax: Money
+    #: ``(line item id, unit price)`` in the presentment currency.
+    unit_prices: tuple[tuple[str, Money], ...] = ()
+
+    def unit_price(self, line_id: str) -> Money | None:
+        for k, v in self.unit_prices:
+            if k == line_id:
+                return v
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +195,8 @@ class Order:
     code_discounts: tuple[tuple[str, Money], ...] = ()
     #: Platform-specific handles the adapters need (Shopify GID, WooCommerce ``order_key``, ...).
     platform_ref: tuple[tuple[str, str], ...] = field(default=())
+    #: The buyer's currency and amounts when they differ from ``currency`` (Shopify only).
+    presentment: Presentment | None = None
 
     @property
     def is_guest(self) -> bool:

@@ -179,6 +179,21 @@ def _shop() -> dict[str, Any]:
             "templates_dir": _str(
                 "Optional folder with your own block templates (relative to this file)."
             ),
+            "exchange_rates": {
+                "type": "object",
+                "description": "Optional: what one unit of another currency is worth in the "
+                'shop currency, e.g. {JPY: "0.0061"}. Orders in such a currency (WooCommerce '
+                "multi-currency plugins) are converted for conditions, budgets and margin "
+                "guards; without a rate their money conditions are unknown.",
+                "propertyNames": {"pattern": "^[A-Za-z]{3}$"},
+                "additionalProperties": {
+                    "description": "The rate: shop-currency units per unit of this currency.",
+                    "anyOf": [
+                        {"type": "number", "exclusiveMinimum": 0},
+                        {"type": "string", "pattern": _MONEY_TEXT},
+                    ],
+                },
+            },
         },
         required=("platform", "domain", "currency"),
     )

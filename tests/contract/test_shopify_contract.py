@@ -612,3 +612,127 @@ def test_two_shops_from_many_threads_without_cross_talk() -> None:
             own, other = (north, south) if name == "north" else (south, north)
             assert len(own.coupons(code)) == 1 and other.coupons(code) == []
         assert len(results) == 24
+
+
+# -- margin and currency through the sandbox ----------------------------------------------------
+
+
+def _discounted_chf_order(harness: ShopifyHarness, code_amount: str) -> str:
+    """2 x 40.00 + 1 x 20.00 = 100.00 EUR with one code, paid in CHF at 0.95 CHF per EUR."""
+    rest = harness.sandbox.create_order(
+        customer={"first_name": "Anna", "last_name": "Muster", "orders_count": 1},
+        line_items=[
+            {"title": "Espresso 1kg", "price": "40.00", "quantity": 2, "sku": "ESP-1KG"},
+            {"title": "Tasse", "price": "20.00", "quantity": 1, "sku": "TASSE"},
+        ],
+        discount_codes=[{"code": "WELCOME", "amount": code_amount}],
+        financial_status="paid",
+        presentment_currency="CHF",
+        presentment_rate="0.95",
+        customer_locale="de",
+    )
+    return str(rest["id"])
+
+
+def _decide(order: Any, *campaigns: Any) -> Any:
+    from aftersale_kit.core.campaign import ShopConfig
+    from aftersale_kit.core.counters import InMemoryCounters
+    from aftersale_kit.core.engine import decide
+    from aftersale_kit.core.model import EventKind
+
+    settings = ShopSettings(platform="shopify", domain=order.shop, currency="EUR", locale="de_DE")
+    config = ShopConfig(settings=settings, campaigns=campaigns)
+    decision = decide(
+        config,
+        order,
+        event=EventKind.ORDER_PAID,
+        counters=InMemoryCounters(),
+        now=datetime.now(UTC),
+        code_secret=b"contract",
+    )
+    return config, decision
+
+
+def test_line_discounts_and_presentment_agree_in_webhook_and_fetch(
+    harness: ShopifyHarness,
+) -> None:
+    # given the 20.00 code spread over the lines by value: 80/100 -> 16.00, the rest 4.00
+    order_id = _discounted_chf_order(harness, "20.00")
+    headers, body = harness.order_webhook(order_id)
+    adapter = harness.adapter()
+    hooked = adapter.verify_webhook(headers, body).order
+    fetched = adapter.fetch_order(order_id)
+    assert hooked is not None
+    for order in (hooked, fetched):
+        assert [li.discount for li in order.line_items] == [
+            Money(Decimal("16.00"), "EUR"),
+            Money(Decimal("4.00"), "EUR"),
+        ]
+        # shop money for rules: 100.00 - 20.00; the buyer's CHF at 0.95 for the content
+        assert order.currency == "EUR" and order.subtotal == Money(Decimal("80.00"), "EUR")
+        p = order.presentment
+        assert p is not None and p.currency == "CHF"
+        assert (p.subtotal, p.total, p.discounts) == (
+            Money(Decimal("76.00"), "CHF"),
+            Money(Decimal("76.00"), "CHF"),
+            Money(Decimal("19.00"), "CHF"),
+        )
+        assert [p.unit_price(li.id) for li in order.line_items] == [
+            Money(Decimal("38.00"), "CHF"),
+            Money(Decimal("19.00"), "CHF"),
+        ]
+
+
+@pytest.mark.parametrize(
+    ("code_amount", "detail"),
+    [
+        # net 80.00, goods' cost 70.00 (default margin 30 %): margin 10.00, 30 % of it 3.00
+        (
+            "20.00",
+            "the offer costs 3.50 EUR, more than 30% of this order's margin 10.00 EUR (net of "
+            "20.00 EUR discounts) (at most 3.00 EUR)",
+        ),
+        # 100 % off: net 0.00, no margin at all
+        (
+            "100.00",
+            "this order's margin 0.00 EUR (net of 100.00 EUR discounts) leaves nothing to fund "
+            "an offer (the offer costs 3.50 EUR)",
+        ),
+    ],
+)
+def test_a_discounted_sandbox_order_funds_no_gift_beyond_its_net_margin(
+    harness: ShopifyHarness, code_amount: str, detail: str
+) -> None:
+    from aftersale_kit.core.campaign import Campaign, FreeGift, MarginGuard
+
+    order = harness.adapter().fetch_order(_discounted_chf_order(harness, code_amount))
+    gift = Campaign(
+        id="gift",
+        actions=(FreeGift(note="Probe", cost=Decimal("3.50")),),
+        margin_guard=MarginGuard(max_share=Decimal("0.3")),
+    )
+    _, decision = _decide(order, gift)
+    outcome = decision.outcome("gift")
+    assert outcome is not None and not outcome.fired
+    assert outcome.detail == detail
+
+
+def test_a_chf_buyer_sees_chf_on_the_content_of_a_fetched_order(harness: ShopifyHarness) -> None:
+    from aftersale_kit.content import ContentRenderer, render_blocks
+    from aftersale_kit.core.campaign import Campaign, ShowBlock
+
+    order = harness.adapter().fetch_order(_discounted_chf_order(harness, "20.00"))
+    coupon = IssueCoupon(kind=CouponKind.FIXED_AMOUNT, value=Decimal(5), valid_days=30)
+    thanks = Campaign(id="danke", actions=(coupon, ShowBlock(block="coupon")))
+    config, decision = _decide(order, thanks)
+    (block,) = render_blocks(
+        decision=decision,
+        order=order,
+        config=config,
+        now=datetime.now(UTC),
+        renderer=ContentRenderer.load(),
+    )
+    # this checkout's rate: 76.00 CHF / 80.00 EUR = 0.95; 5.00 EUR ~ 4.75 CHF
+    assert block.data["estimate"].replace("\xa0", " ") == (
+        "5,00 € sind etwa 4,75 CHF (geschätzt; der Code gilt in EUR)"
+    )

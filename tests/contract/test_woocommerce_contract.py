@@ -294,3 +294,56 @@ def test_staff_note_is_one_private_note_never_mailed(harness: WooCommerceHarness
     ]
     assert len(harness.sandbox.customer_emails()) == mails
     assert harness.customer_note(order_id) == "Bitte nicht knicken"
+
+
+# -- an order saved in the buyer's currency -------------------------------------------------------
+
+
+def test_an_order_saved_in_yen_is_never_compared_as_euros(harness: WooCommerceHarness) -> None:
+    from dataclasses import replace
+    from decimal import Decimal
+    from pathlib import Path
+
+    from aftersale_kit.core.campaign import Campaign, CouponKind, IssueCoupon, ShopConfig
+    from aftersale_kit.core.conditions import compile_condition
+    from aftersale_kit.core.counters import InMemoryCounters
+    from aftersale_kit.core.decision import Reason
+    from aftersale_kit.core.engine import decide
+    from aftersale_kit.core.model import EventKind
+
+    # given the docs order as a multi-currency plugin saves it: 600 + 1,200 = 1,800 JPY
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures" / "woocommerce"
+    payload = json.loads((fixtures / "wc_v3_order_727.json").read_bytes())
+    payload["currency"] = "JPY"
+    payload["line_items"][0].update(subtotal="600", total="600", price=300)
+    payload["line_items"][1].update(subtotal="1200", total="1200", price=1200)
+    created = harness.sandbox.create_order(payload=payload, status="processing")
+    order = harness.adapter().fetch_order(str(created["id"]))
+    assert order.currency == "JPY"
+    campaign = Campaign(
+        id="ab-10",
+        conditions=(compile_condition("subtotal >= 10"),),
+        actions=(IssueCoupon(kind=CouponKind.FIXED_AMOUNT, value=Decimal(5), valid_days=30),),
+    )
+    settings = replace(harness.settings, currency="EUR")
+
+    def run(rates: tuple[tuple[str, Decimal], ...]) -> Any:
+        config = ShopConfig(settings=replace(settings, exchange_rates=rates), campaigns=(campaign,))
+        decision = decide(
+            config,
+            order,
+            event=EventKind.ORDER_PAID,
+            counters=InMemoryCounters(),
+            now=datetime.now(UTC),
+            code_secret=b"contract",
+        )
+        return decision.outcome("ab-10")
+
+    # when the shop file has no rate: 1,800 JPY is not "1,800 EUR >= 10", it is unknown
+    unknown = run(())
+    assert (unknown.fired, unknown.reason) == (False, Reason.FIELD_UNKNOWN)
+    assert "the order is in JPY, the shop in EUR" in unknown.detail
+    # with 1 JPY = 0.0061 EUR: 1,800 JPY = 10.98 EUR, so it fires and names the rate
+    converted = run((("JPY", Decimal("0.0061")),))
+    assert converted.fired
+    assert converted.detail.endswith("(order amounts converted at 1 JPY = 0.0061 EUR)")

@@ -4,7 +4,10 @@ Consistent with the webhook normaliser (:func:`aftersale_kit.core.normalize.shop
 normalize_shopify_order`), so that an order read through the API equals the one a webhook
 carried: ids are the legacy numeric ids as strings (``gid://shopify/Order/123`` -> ``"123"``),
 the GIDs go to ``platform_ref`` (``gid``, ``customer_gid``), amounts are the original ones in
-shop money, ``number`` is ``name``, the financial status maps through the same table.
+shop money, a line's ``discount`` is the sum of its ``discountAllocations`` (order-level
+discounts included; ``discountedUnitPriceSet`` would miss them), the buyer's amounts go to
+``presentment`` when ``presentmentCurrencyCode`` differs, ``number`` is ``name``, the financial
+status maps through the same table.
 
 Enrichment fields (customer ``numberOfOrders``/``amountSpent``/``tags``; product
 ``productType``/``tags``/``collections``) are set only when the query selected them; otherwise
@@ -21,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from aftersale_kit.core.errors import PayloadError
-from aftersale_kit.core.model import Address, Customer, LineItem, Order
+from aftersale_kit.core.model import Address, Customer, LineItem, Order, Presentment
 from aftersale_kit.core.money import Money, to_decimal
 from aftersale_kit.core.normalize.shopify import shopify_financial_status
 
@@ -96,20 +99,23 @@ def _time(data: Mapping[str, Any], key: str, path: str) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def _money_set(data: Mapping[str, Any], key: str, path: str) -> Money | None:
+def _money_set(
+    data: Mapping[str, Any], key: str, path: str, *, side: str = "shopMoney"
+) -> Money | None:
+    """One side of a ``MoneyBag`` (``shopMoney`` or ``presentmentMoney``); ``None`` if absent."""
     money_set = _obj(data, key, path)
     if money_set is None:
         return None
-    shop = _obj(money_set, "shopMoney", f"{path}{key}.")
+    shop = _obj(money_set, side, f"{path}{key}.")
     if shop is None:
         return None
     try:
         amount = to_decimal(shop.get("amount"))
     except ValueError as exc:
-        raise _bad(f"{path}{key}.shopMoney.amount", "a decimal amount", shop.get("amount")) from exc
+        raise _bad(f"{path}{key}.{side}.amount", "a decimal amount", shop.get("amount")) from exc
     currency = _str(shop, "currencyCode")
     if currency is None:
-        raise _bad(f"{path}{key}.shopMoney.currencyCode", "an ISO 4217 code", None)
+        raise _bad(f"{path}{key}.{side}.currencyCode", "an ISO 4217 code", None)
     return Money(amount, currency.upper())
 
 
@@ -328,6 +334,7 @@ def line_items_from_graphql(
             raise _bad(f"{path}title", "a non-empty string", line.get("title"))
         product = _obj(line, "product", path)
         variant = _obj(line, "variant", path)
+        discount = _line_discount(line, path, currency)
         items.append(
             LineItem(
                 id=legacy_id(line_id),
@@ -339,9 +346,59 @@ def line_items_from_graphql(
                 sku=_str(line, "sku"),
                 vendor=_str(line, "vendor"),
                 gift_card=bool(line.get("isGiftCard")),
+                discount=discount,
             )
         )
     return tuple(items)
+
+
+def _line_discount(line: Mapping[str, Any], path: str, currency: str) -> Money | None:
+    """The sum of ``discountAllocations`` (line and order-level discounts as Shopify allocated
+    them, like the webhook's ``discount_allocations``); ``None`` when not selected."""
+    allocations = line.get("discountAllocations")
+    if allocations is None:
+        return None
+    if not isinstance(allocations, list):
+        raise _bad(f"{path}discountAllocations", "a list", allocations)
+    total = Money(Decimal(0), currency)
+    for i, allocation in enumerate(allocations):
+        if not isinstance(allocation, Mapping):
+            raise _bad(f"{path}discountAllocations[{i}]", "an object", allocation)
+        amount = _money_set(allocation, "allocatedAmountSet", f"{path}discountAllocations[{i}].")
+        if amount is not None:
+            total = total + amount
+    return total
+
+
+def _presentment(node: Mapping[str, Any], currency: str) -> Presentment | None:
+    """The buyer's amounts when ``presentmentCurrencyCode`` is not the shop's ``currencyCode``."""
+    code = (_str(node, "presentmentCurrencyCode") or currency).upper()
+    if code == currency:
+        return None
+
+    def money(key: str) -> Money | None:
+        return _money_set(node, key, "order.", side="presentmentMoney")
+
+    subtotal, total = money("subtotalPriceSet"), money("totalPriceSet")
+    if subtotal is None or total is None:
+        return None
+    zero = Money(Decimal(0), code)
+    prices = []
+    for i, line in enumerate(_nodes(node.get("lineItems"), "order.lineItems")):
+        price = _money_set(
+            line, "originalUnitPriceSet", f"order.lineItems[{i}].", side="presentmentMoney"
+        )
+        if price is not None and line.get("id"):
+            prices.append((legacy_id(line["id"]), price))
+    return Presentment(
+        currency=code,
+        subtotal=subtotal,
+        total=total,
+        discounts=money("totalDiscountsSet") or zero,
+        shipping=money("totalShippingPriceSet") or zero,
+        tax=money("totalTaxSet") or zero,
+        unit_prices=tuple(prices),
+    )
 
 
 def _customer(node: Mapping[str, Any], *, locale: str | None) -> Customer | None:
@@ -444,6 +501,7 @@ def order_from_graphql(
             )
             if v
         ),
+        presentment=_presentment(node, currency),
     )
     if fields:
         facts = enrichment_from_graphql(node, Selection.of(fields), fields, currency=currency)

@@ -7,10 +7,12 @@ Page sizes keep the requested query cost low: Shopify charges the *requested* co
 shop's leaky bucket before it runs a query (and refunds the difference to the actual cost
 afterwards), and a connection costs about ``first`` times its node
 (https://shopify.dev/docs/api/usage/rate-limits, single-query maximum 1000 points). So an order
-is read with its first 25 line items (about 130 points), enrichment asks for as many line items
-as the order has (at most 25, or 10 with collections), and the reconciliation sweep reads 10
-orders with their first 5 line items per page; longer orders get their remaining line items
-from follow-up pages.
+is read with its first 25 line items (about 250 points as the sandbox counts them, of which
+about 100 are the lines' ``discountAllocations`` and the buyer's ``presentmentMoney``, which the
+margin guard and the content need), enrichment asks for as many line items as the order has (at
+most 25, or 10 with collections), and the reconciliation sweep reads 10 orders with their first
+5 line items per page (about 680 points); longer orders get their remaining line items from
+follow-up pages.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ ORDERS_PAGE = 10
 ORDERS_PAGE_LINES = 5
 
 _MONEY = "{ shopMoney { amount currencyCode } }"
+#: Shop money for rules, budgets and margins; presentment money (the buyer's) for the content.
+_MONEY_BOTH = "{ shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } }"
 _ADDRESS = "{ countryCodeV2 provinceCode city zip }"
 
 
@@ -128,7 +132,8 @@ def _line_node(sel: Selection, *, full: bool) -> str:
         return f"id {product}"
     return (
         "id title name quantity sku vendor isGiftCard variant { id } "
-        f"originalUnitPriceSet {_MONEY} {product}"
+        f"originalUnitPriceSet {_MONEY_BOTH} discountAllocations {{ allocatedAmountSet {_MONEY} }} "
+        f"{product}"
     )
 
 
@@ -140,10 +145,12 @@ def _order_fields(sel: Selection, *, lines_first: str) -> str:
     )
     return (
         "id legacyResourceId name createdAt processedAt cancelledAt test email currencyCode "
+        "presentmentCurrencyCode "
         "displayFinancialStatus tags discountCodes customerLocale sourceName paymentGatewayNames "
         "customAttributes { key value } "
-        f"subtotalPriceSet {_MONEY} totalPriceSet {_MONEY} totalDiscountsSet {_MONEY} "
-        f"totalShippingPriceSet {_MONEY} totalTaxSet {_MONEY} "
+        f"subtotalPriceSet {_MONEY_BOTH} totalPriceSet {_MONEY_BOTH} "
+        f"totalDiscountsSet {_MONEY_BOTH} totalShippingPriceSet {_MONEY_BOTH} "
+        f"totalTaxSet {_MONEY_BOTH} "
         "shippingLine { title code } "
         f"billingAddress {_ADDRESS} shippingAddress {_ADDRESS} "
         f"{customer} "

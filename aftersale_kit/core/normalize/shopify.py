@@ -7,8 +7,15 @@ one (``admin_graphql_api_id``, ``current_*``, no customer history).
 Choices where the platform leaves room:
 
 - Amounts are the *original* ones in the shop currency (``subtotal_price``, ``total_price``,
-  ``total_discounts``, ``total_tax``), not the ``current_*`` ones after edits and refunds.
+  ``total_discounts``, ``total_tax``), not the ``current_*`` ones after edits and refunds; where a
+  ``*_set`` is given its ``shop_money`` is read (REST ``currency`` is the shop currency,
+  ``presentment_currency`` the buyer's; https://shopify.dev/docs/api/admin-rest/latest/resources/order).
   ``subtotal`` is Shopify's ``subtotal_price``: after discounts, before shipping and tax.
+- A line's ``discount`` is the sum of its ``discount_allocations`` (line and order-level discounts
+  as Shopify spread them; Shopify recommends them over ``total_discount``); ``None`` when the
+  payload has no ``discount_allocations`` (the 2019 REST shape).
+- When ``presentment_currency`` differs from ``currency``, ``presentment`` holds the buyer's
+  amounts from the ``*_set.presentment_money`` (for the content only).
 - ``shipping`` is ``total_shipping_price_set.shop_money.amount``, else the sum of the prices of the
   ``shipping_lines`` not marked ``is_removed``. Absent discounts, tax or shipping count as zero.
 - ``financial_status`` maps one to one; a cancelled order (``cancelled_at`` set) is
@@ -34,7 +41,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import PayloadError
-from ..model import Address, Customer, FinancialStatus, LineItem, Order, Refund, RefundLine
+from ..model import (
+    Address,
+    Customer,
+    FinancialStatus,
+    LineItem,
+    Order,
+    Presentment,
+    Refund,
+    RefundLine,
+)
 from ..money import Money
 from ._read import Obj, address, split_tags, unwrap
 
@@ -97,11 +113,11 @@ def normalize_shopify_order(payload: Mapping[str, Any], *, shop: str | None = No
         financial_status=shopify_financial_status(
             o.opt_str("financial_status"), cancelled=cancelled_at is not None
         ),
-        subtotal=money(o.req_money("subtotal_price")),
-        total=money(o.req_money("total_price")),
-        discounts=money(o.opt_money("total_discounts")),
+        subtotal=money(_req_shop_decimal(o, "subtotal_price")),
+        total=money(_req_shop_decimal(o, "total_price")),
+        discounts=money(_shop_decimal(o, "total_discounts")),
         shipping=money(_shipping(o, shipping_lines)),
-        tax=money(o.opt_money("total_tax")),
+        tax=money(_shop_decimal(o, "total_tax")),
         line_items=tuple(_line_item(li, currency) for li in items),
         customer=customer,
         email=o.opt_str("email")
@@ -128,6 +144,7 @@ def normalize_shopify_order(payload: Mapping[str, Any], *, shop: str | None = No
             if (code := d.opt_str("code"))
         ),
         platform_ref=_platform_ref(o, status_url),
+        presentment=_presentment(o, items, currency),
     )
 
 
@@ -209,12 +226,87 @@ def _host(url: str | None) -> str | None:
     return urlsplit(url).hostname or None
 
 
+def _bag_amount(o: Obj, set_key: str, side: str, *, currency: str | None = None) -> Decimal | None:
+    """``<set_key>.<side>.amount`` (``side``: ``shop_money`` or ``presentment_money``); with
+    ``currency``, ``None`` when the bag names another ``currency_code``."""
+    price_set = o.child(set_key)
+    money = price_set.child(side) if price_set else None
+    if money is None:
+        return None
+    code = money.opt_str("currency_code")
+    if currency is not None and code is not None and code.upper() != currency:
+        return None
+    return money.opt_money("amount")
+
+
+def _shop_decimal(o: Obj, key: str) -> Decimal | None:
+    """``<key>_set.shop_money.amount`` where given, else the bare ``<key>`` (shop currency too).
+
+    The bare value is read (and checked) either way."""
+    bare = o.opt_money(key)
+    found = _bag_amount(o, f"{key}_set", "shop_money")
+    return found if found is not None else bare
+
+
+def _req_shop_decimal(o: Obj, key: str) -> Decimal:
+    bare = o.req_money(key)
+    found = _bag_amount(o, f"{key}_set", "shop_money")
+    return found if found is not None else bare
+
+
 def _shipping(o: Obj, lines: list[Obj]) -> Decimal:
-    price_set = o.child("total_shipping_price_set")
-    shop_money = price_set.child("shop_money") if price_set else None
-    if shop_money is not None and shop_money.has("amount"):
-        return shop_money.req_money("amount")
+    found = _bag_amount(o, "total_shipping_price_set", "shop_money")
+    if found is not None:
+        return found
     return sum((line.opt_money("price") or Decimal(0) for line in lines), Decimal(0))
+
+
+def _line_discount(li: Obj) -> Decimal | None:
+    """The sum of ``discount_allocations`` in shop money; ``None`` without that key."""
+    if li.raw("discount_allocations") is None:
+        return None
+    total = Decimal(0)
+    for allocation in li.objects("discount_allocations"):
+        amount = _bag_amount(allocation, "amount_set", "shop_money")
+        total += amount if amount is not None else allocation.req_money("amount")
+    return total
+
+
+def _presentment(o: Obj, items: list[Obj], currency: str) -> Presentment | None:
+    """The buyer's amounts when ``presentment_currency`` differs from the shop's ``currency``.
+
+    ``None`` when the currencies agree or the payload lacks the presentment totals."""
+    code = (o.opt_str("presentment_currency") or currency).upper()
+    if code == currency:
+        return None
+    if len(code) != 3 or not code.isalpha():
+        raise o.wrong(
+            "presentment_currency", "an ISO 4217 code like 'CHF'", o.raw("presentment_currency")
+        )
+    side = "presentment_money"
+    subtotal = _bag_amount(o, "subtotal_price_set", side, currency=code)
+    total = _bag_amount(o, "total_price_set", side, currency=code)
+    if subtotal is None or total is None:
+        return None
+
+    def money(set_key: str) -> Money:
+        return Money(_bag_amount(o, set_key, side, currency=code) or Decimal(0), code)
+
+    prices = []
+    for li in items:
+        price = _bag_amount(li, "price_set", side, currency=code)
+        line_id = li.opt_id("id")
+        if price is not None and line_id is not None:
+            prices.append((line_id, Money(price, code)))
+    return Presentment(
+        currency=code,
+        subtotal=Money(subtotal, code),
+        total=Money(total, code),
+        discounts=money("total_discounts_set"),
+        shipping=money("total_shipping_price_set"),
+        tax=money("total_tax_set"),
+        unit_prices=tuple(prices),
+    )
 
 
 def _tags(o: Obj, key: str) -> tuple[str, ...] | None:
@@ -289,11 +381,12 @@ def _line_item(li: Obj, currency: str) -> LineItem:
     title = li.opt_str("title") or li.opt_str("name")
     if title is None:
         raise li.missing("title", "a non-empty string")
+    discount = _line_discount(li)
     return LineItem(
         id=li.req_id("id"),
         title=title,
         quantity=li.req_int("quantity"),
-        unit_price=Money(li.req_money("price"), currency),
+        unit_price=Money(_req_shop_decimal(li, "price"), currency),
         product_id=li.opt_id("product_id"),
         variant_id=li.opt_id("variant_id"),
         sku=li.opt_str("sku"),
@@ -303,6 +396,7 @@ def _line_item(li: Obj, currency: str) -> LineItem:
         tags=None,
         categories=None,
         gift_card=li.opt_bool("gift_card") or False,
+        discount=Money(discount, currency) if discount is not None else None,
     )
 
 

@@ -15,6 +15,12 @@ Choices where the platform leaves room:
 - A line's ``unit_price`` is its ``subtotal / quantity`` (before discounts, like Shopify's line
   ``price``), computed from the exact decimal string. The ``price`` field (a float, and after
   discounts) is used only when ``subtotal`` is missing or the quantity is zero.
+- A line's ``discount`` is ``subtotal - total``: WooCommerce spreads each coupon over the lines
+  it applies to and stores the line before (``subtotal``) and after (``total``) coupons
+  (https://woocommerce.github.io/woocommerce-rest-api-docs/#order-line-items-properties);
+  ``None`` when either is missing.
+- Amounts are in the order's ``currency``, which multi-currency plugins set to the buyer's
+  currency (not converted back to the store currency); the engine handles the difference.
 - Status: ``processing`` and ``completed`` are paid, ``pending``, ``on-hold`` and
   ``checkout-draft`` pending, ``trash`` counts as cancelled (a trashed order must not earn
   anything), an unknown (plugin) status is ``UNKNOWN``.
@@ -180,6 +186,11 @@ def _line_item(li: Obj, currency: str) -> tuple[LineItem, Decimal]:
         tags=None,
         categories=None,
         gift_card=False,
+        discount=(
+            Money(subtotal - after_discounts, currency)
+            if subtotal is not None and after_discounts is not None
+            else None
+        ),
     )
     return item, after_discounts if after_discounts is not None else unit * quantity
 

@@ -19,6 +19,8 @@ from typing import Any
 from .state import CustomerRecord, OrderRecord, ProductRecord, ShopState
 from .util import SandboxError, gid, iso_rest, money_bag, now_utc, rest_money, to_decimal
 
+_CENT = Decimal("0.01")
+
 __all__ = [
     "ORDER_FIXTURES",
     "Event",
@@ -251,7 +253,13 @@ def build_order(state: ShopState, spec: dict[str, Any]) -> tuple[dict[str, Any],
     (absent: a new customer; ``None``: a guest), ``financial_status`` (default ``paid``),
     ``shipping_price``, ``shipping_title``, ``total_tax``, ``discount_codes`` (``code, amount,
     type``), ``tags``, ``note_attributes``, ``source_name``, ``shipping_address``,
-    ``billing_address``, ``test``, ``created_at``, ``processed_at``, ``note``.
+    ``billing_address``, ``test``, ``created_at``, ``processed_at``, ``note``,
+    ``presentment_currency`` with ``presentment_rate`` (the buyer pays in that currency: every
+    ``presentment_money`` is the shop amount times the rate, rounded to cents).
+
+    Discount codes other than ``shipping`` are allocated over the non-gift-card lines by their
+    share of the value (Shopify's ``across`` allocation), as ``discount_allocations`` pointing
+    into ``discount_applications``; the last line takes the rounding cent.
     """
     currency = str(spec.get("currency") or state.currency)
     lines_spec = spec.get("line_items") or [{"title": "Sandbox item", "price": "50.00"}]
@@ -317,6 +325,7 @@ def build_order(state: ShopState, spec: dict[str, Any]) -> tuple[dict[str, Any],
         discounts += amount
         c["amount"] = rest_money(amount)
         c.setdefault("type", "fixed_amount")
+    applications = _allocate_codes(codes, line_items, currency)
     shipping = to_decimal(spec.get("shipping_price", "0"), what="shipping_price")
     tax = to_decimal(spec.get("total_tax", "0"), what="total_tax")
     subtotal = subtotal_lines - discounts
@@ -408,7 +417,7 @@ def build_order(state: ShopState, spec: dict[str, Any]) -> tuple[dict[str, Any],
         "updated_at": created,
         "user_id": None,
         "billing_address": spec.get("billing_address", address),
-        "discount_applications": [],
+        "discount_applications": applications,
         "fulfillments": [],
         "line_items": line_items,
         "payment_terms": None,
@@ -436,7 +445,64 @@ def build_order(state: ShopState, spec: dict[str, Any]) -> tuple[dict[str, Any],
         "returns": [],
         "line_item_groups": [],
     }
+    if spec.get("presentment_currency"):
+        _present(order, str(spec["presentment_currency"]).upper(), spec.get("presentment_rate"))
     return order, products
+
+
+def _allocate_codes(
+    codes: list[dict[str, Any]], line_items: list[dict[str, Any]], currency: str
+) -> list[dict[str, Any]]:
+    """``discount_applications`` for the codes, and their allocations on the line items."""
+    applications: list[dict[str, Any]] = []
+    lines = [li for li in line_items if not li["gift_card"]]
+    values = [to_decimal(li["price"], what="price") * li["quantity"] for li in lines]
+    whole = sum(values, Decimal("0"))
+    for c in codes:
+        index = len(applications)
+        applications.append(
+            {
+                "target_type": "shipping_line" if c["type"] == "shipping" else "line_item",
+                "type": "discount_code",
+                "value": c["amount"],
+                "value_type": "fixed_amount",
+                "allocation_method": "across",
+                "target_selection": "all",
+                "code": c.get("code"),
+            }
+        )
+        amount = to_decimal(c["amount"], what="discount_codes[].amount")
+        if c["type"] == "shipping" or whole <= 0 or amount <= 0:
+            continue
+        left = amount
+        for n, (line, value) in enumerate(zip(lines, values, strict=True)):
+            part = left if n == len(lines) - 1 else (amount * value / whole).quantize(_CENT)
+            left -= part
+            line["discount_allocations"].append(
+                {
+                    "amount": rest_money(part),
+                    "amount_set": money_bag(part, currency),
+                    "discount_application_index": index,
+                }
+            )
+    return applications
+
+
+def _present(order: Any, code: str, rate: Any) -> None:
+    """Every ``presentment_money`` in ``code`` at ``rate`` (buyer units per shop unit)."""
+    factor = to_decimal(rate if rate is not None else "1", what="presentment_rate")
+    if isinstance(order, dict):
+        if "presentment_currency" in order:
+            order["presentment_currency"] = code
+        shop = order.get("shop_money")
+        if isinstance(shop, dict) and "presentment_money" in order:
+            amount = (to_decimal(shop["amount"], what="amount") * factor).quantize(_CENT)
+            order["presentment_money"] = {"amount": rest_money(amount), "currency_code": code}
+        for value in order.values():
+            _present(value, code, rate)
+    elif isinstance(order, list):
+        for value in order:
+            _present(value, code, rate)
 
 
 # -- transitions ----------------------------------------------------------------------------

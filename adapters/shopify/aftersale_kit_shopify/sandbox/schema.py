@@ -200,11 +200,13 @@ type LineItem implements Node {{
   originalTotalSet: MoneyBag!
   discountedTotalSet: MoneyBag!
   totalDiscountSet: MoneyBag!
+  discountAllocations: [DiscountAllocation!]!
   isGiftCard: Boolean!
   requiresShipping: Boolean!
   taxable: Boolean!
   customAttributes: [Attribute!]!
 }}
+type DiscountAllocation {{ allocatedAmountSet: MoneyBag! }}
 type LineItemEdge {{ cursor: String! node: LineItem! }}
 type LineItemConnection {{ edges: [LineItemEdge!]! nodes: [LineItem!]! pageInfo: PageInfo! }}
 

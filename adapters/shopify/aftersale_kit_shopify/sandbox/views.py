@@ -398,6 +398,10 @@ class LineItemView:
         self.originalTotalSet = bag_from_rest(None, price * quantity, currency)
         self.discountedTotalSet = bag_from_rest(None, price * quantity - discount, currency)
         self.totalDiscountSet = bag_from_rest(item.get("total_discount_set"), discount, currency)
+        self.discountAllocations = [
+            {"allocatedAmountSet": bag_from_rest(a.get("amount_set"), a.get("amount"), currency)}
+            for a in item.get("discount_allocations") or []
+        ]
 
     def _product(self) -> ProductRecord | None:
         product_id = self.item.get("product_id")
