@@ -164,11 +164,6 @@ class LiveDemo:
             platform = run.config.settings.platform
             secret = self._write_shop(run, shops_dir / f"{platform}.yaml", env)
             self._examples[platform] = _Example(run=run, folder=folder, secret=secret)
-        shopify = self.sandboxes.get("shopify")
-        if shopify is not None:
-            (shops_dir / "service.yaml").write_text(
-                f"shopify_api_key: {shopify.client_id}\n", encoding="utf-8"
-            )
         self._start_service(tmp, shops_dir, env)
 
     def _start_sandbox(self, config: ShopConfig) -> None:
@@ -272,11 +267,11 @@ class LiveDemo:
 
     def run_shop(self, offline: ShopRun) -> ShopRun:
         """Every order of one example through its sandbox and the service, in file order."""
-        import httpx
+        import requests
 
         example = self._examples[offline.config.settings.platform]
         runs: list[OrderRun] = []
-        with httpx.Client(timeout=10) as client:
+        with requests.Session() as client:
             for planned in offline.orders:
                 runs.append(self._run_order(client, example, planned))
         return ShopRun(config_path=offline.config_path, config=offline.config, orders=tuple(runs))
@@ -320,7 +315,9 @@ class LiveDemo:
         headers, raw = _woocommerce_delivery(
             payload, domain=example.run.config.settings.domain, secret=example.secret
         )
-        answer = client.post(f"{self.url}/webhooks/woocommerce", content=raw, headers=headers)
+        answer = client.post(
+            f"{self.url}/webhooks/woocommerce", data=raw, headers=headers, timeout=10
+        )
         if answer.status_code >= 300:
             raise LiveDemoError(
                 f"{label}: the service answered {answer.status_code}: {answer.text[:200]}"
@@ -394,6 +391,24 @@ class LiveDemo:
         for platform, sandbox in self.sandboxes.items():
             codes = ", ".join(sorted(_codes_in(platform, sandbox)))
             yield f"coupons in the {platform} sandbox: {codes}"
+        yield from self._content_lines()
+
+    def _content_lines(self) -> Iterator[str]:
+        """The content the platforms hold per order (Shopify metafield, WooCommerce meta)."""
+        shopify = self.sandboxes.get("shopify")
+        for field in shopify.metafields() if shopify is not None else []:
+            owner = str(field.get("owner_id") or field.get("ownerId") or field.get("owner") or "")
+            types = ", ".join(_block_types(field.get("value"))) or "(none)"
+            yield f"shopify {owner} {field.get('namespace')}.{field.get('key')}: {types}"
+        woo = self.sandboxes.get("woocommerce")
+        example = self._examples.get("woocommerce")
+        if woo is None or example is None:
+            return
+        for order_id in dict.fromkeys(run.order.id for run in example.run.orders):
+            for meta in woo.order_meta(int(order_id)):
+                if meta.get("key") == "_aftersale_kit_blocks":
+                    types = ", ".join(_block_types(meta.get("value"))) or "(none)"
+                    yield f"woocommerce order {order_id} _aftersale_kit_blocks: {types}"
 
     def dead_jobs(self) -> int:
         from .storage import JobStatus
@@ -513,6 +528,18 @@ def _woocommerce_delivery(
         "X-WC-Webhook-Delivery-ID": str(uuid.uuid4()),
     }
     return headers, raw
+
+
+def _block_types(value: Any) -> list[str]:
+    """``type`` of every block of a stored blocks document (``{"blocks": [{"type": ...}]}``)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    if not isinstance(value, dict) or not isinstance(value.get("blocks"), list):
+        return []
+    return [str(b.get("type")) for b in value["blocks"] if isinstance(b, dict)]
 
 
 def _codes_in(platform: str, sandbox: Any) -> set[str]:
