@@ -17,9 +17,9 @@ Per order, in file order (one at a time, so limits and budgets carry over as off
    webhooks itself. WooCommerce: the demo signs the order body and posts it (the sandbox on
    loopback cannot carry the example shop's ``home_url``, which the service checks).
 4. **Result.** Once the worker is idle: the decision the service stored for the order's event,
-   the coupons it created (looked up in the sandbox), and the blocks the service stored for the
-   order (what its block endpoint serves the thank-you page); the preview page is rendered
-   from exactly those blocks.
+   the coupons it created (looked up in the sandbox), the blocks the service stored for the
+   order (what its block endpoint serves the thank-you page) and the preview page as the
+   service renders it (:meth:`Processor.page`: the same blocks, all the order's steps).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,12 +40,8 @@ from types import TracebackType
 from typing import Any
 
 import yaml
-from markupsafe import Markup
 
-from .content import ContentRenderer, render_page
-from .content.environment import PAGE
 from .core.campaign import ShopConfig
-from .core.decision import Decision
 from .core.model import Order
 from .demo_report import OrderRun, ShopRun, coupon_lines
 
@@ -82,30 +78,6 @@ class _Example:
     folder: Path
     #: The webhook secret (WooCommerce: the demo signs deliveries and block tokens with it).
     secret: str
-
-
-class _StoredBlocks(ContentRenderer):
-    """A renderer that puts the blocks the service stored into the page template and otherwise
-    renders as the shop's own renderer does."""
-
-    def __init__(self, inner: ContentRenderer, blocks: list[dict[str, Any]]) -> None:
-        # Not the parent's __init__: everything is delegated to ``inner``.
-        self.search_path = inner.search_path
-        self._inner = inner
-        self._blocks = [
-            {
-                "block": b.get("block"),
-                "campaign_id": b.get("campaign_id"),
-                "html": Markup(b["html"]),
-            }
-            for b in blocks
-            if isinstance(b, dict) and isinstance(b.get("html"), str)
-        ]
-
-    def render(self, name: str, context: Mapping[str, Any]) -> str:
-        if name == PAGE:
-            context = {**context, "blocks": self._blocks}
-        return self._inner.render(name, context)
 
 
 class LiveDemo:
@@ -228,9 +200,9 @@ class LiveDemo:
         self.registry = load_shops(shops_dir, env=env, builder=default_builder({}))
         self.store = Store.open(f"sqlite:///{tmp / 'service.db'}", migrate=True)
         self._stack.callback(self.store.close)
-        processor = Processor(registry=self.registry, store=self.store, clock=self.clock)
+        self.processor = Processor(registry=self.registry, store=self.store, clock=self.clock)
         self.worker = Worker(
-            processor,
+            self.processor,
             metrics=Metrics(),
             threads=2,
             poll_interval=0.02,
@@ -295,7 +267,7 @@ class LiveDemo:
         )
         decision = record.decision if record is not None else None
         blocks = self._blocks(example, offline.order)
-        preview = self._preview(example, offline, blocks, decision)
+        preview = self._preview(example, offline)
         codes = _codes_in(platform, sandbox)
         return OrderRun(
             file=offline.file,
@@ -342,35 +314,14 @@ class LiveDemo:
         blocks = (stored or {}).get("blocks")
         return [b for b in blocks if isinstance(b, dict)] if isinstance(blocks, list) else []
 
-    def _preview(
-        self,
-        example: _Example,
-        run: OrderRun,
-        blocks: list[dict[str, Any]],
-        decision: Decision | None,
-    ) -> str:
-        """The preview page of the order with the blocks the endpoint served; returns its path."""
+    def _preview(self, example: _Example, run: OrderRun) -> str:
+        """The order's preview page as the service renders it (the same blocks as its block
+        endpoint serves, all the order's steps so far); returns its path."""
         config = example.run.config
         entry = self.registry.by_domain(config.settings.domain)
         if entry is None:
             raise LiveDemoError(f"the service has no shop {config.settings.domain}")
-        now = decision.decided_at if decision is not None else self.clock()
-        frame = Decision(
-            shop=config.settings.domain,
-            order_id=run.order.id,
-            event=run.event,
-            decided_at=now,
-            outcomes=(),
-            actions=(),
-        )
-        page = render_page(
-            decision=frame,
-            order=run.order,
-            config=config,
-            now=now,
-            renderer=_StoredBlocks(entry.renderer, blocks),
-            preview=True,
-        )
+        page = self.processor.page(entry, self.processor.order(entry, run.order.id))
         target = self.out_dir / config.settings.platform / f"{Path(run.file).stem}.html"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(page, encoding="utf-8")
