@@ -1127,6 +1127,41 @@ def test_enrichment_reads_history_and_taxonomy_once_and_caches_it(
     assert again == enriched and len(shop.requests()) - before == calls
 
 
+def test_seeded_customer_history_is_what_the_enrichment_counts(shop: WooCommerceSandbox) -> None:
+    # given: one real purchase of customer 81, then history seeded up to 4 purchases / 250.00
+    _paid_order(shop, customer=81, quantity=1)  # 3.00
+    before = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    added = shop.set_customer_history(81, orders_count=4, total_spent="250.00", before=before)
+    again = shop.set_customer_history(81, orders_count=4, total_spent="250.00")
+    oid = _paid_order(shop, customer=81, quantity=1)  # this order: 3.00 more
+    # when
+    enriched = _adapter(shop).enrich(
+        _adapter(shop).fetch_order(oid),
+        frozenset({"customer.orders_count", "customer.total_spent"}),
+    )
+    # then: three orders added (82.33 + 82.33 + 82.34 = 247.00), the second call added none
+    assert len(added) == 3 and again == []
+    assert [shop.order(i)["total"] for i in added] == ["82.33", "82.33", "82.34"]
+    assert [shop.order(i)["date_paid_gmt"] for i in added] == [
+        "2026-08-03T12:00:00",
+        "2026-09-02T12:00:00",
+        "2026-10-02T12:00:00",
+    ]
+    assert {shop.order(i)["status"] for i in added} == {"completed"}
+    assert enriched.customer is not None
+    assert enriched.customer.orders_count == 5
+    assert enriched.customer.total_spent == Money(Decimal("253.00"), "USD")
+
+
+def test_seeding_history_below_what_a_customer_has_is_refused(shop: WooCommerceSandbox) -> None:
+    _paid_order(shop, customer=82)
+    _paid_order(shop, customer=82)
+    with pytest.raises(ValueError, match="customer 82 already has 2 purchases"):
+        shop.set_customer_history(82, orders_count=1)
+    with pytest.raises(ValueError, match="cannot be reached by adding 1 orders"):
+        shop.set_customer_history(82, orders_count=3, total_spent="5.00")
+
+
 def test_enrichment_fetches_only_what_is_requested(shop: WooCommerceSandbox) -> None:
     oid = _paid_order(shop, customer=78)
     adapter = _adapter(shop)

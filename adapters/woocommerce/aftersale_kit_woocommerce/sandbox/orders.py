@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import random
 import string
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,13 +32,17 @@ from .values import DATE_FORMAT, apply_meta_writes, format_decimal
 
 __all__ = [
     "ORDER_STATUSES",
+    "PURCHASE_STATUSES",
     "add_note",
     "add_refund",
     "apply_order_write",
     "load_order",
+    "net_total",
     "new_order",
     "order_response",
+    "past_order",
     "payment_complete",
+    "purchases_of",
     "set_status",
 ]
 
@@ -287,6 +292,54 @@ def new_order(
     store.orders[new_id] = record
     if fields:
         apply_order_write(store, record, fields, creating=True, record_recalculation=False)
+    refresh_derived(store, data)
+    return record
+
+
+#: Statuses of an order that is a purchase (what ``GET orders?customer=&status=`` is asked for
+#: when a customer's history is counted).
+PURCHASE_STATUSES = ("processing", "completed", "refunded")
+
+
+def purchases_of(store: Store, customer_id: int) -> list[OrderRecord]:
+    """The customer's orders that count as purchases, by id."""
+    return [
+        record
+        for _, record in sorted(store.orders.items())
+        if int(record.data.get("customer_id") or 0) == customer_id
+        and record.data.get("status") in PURCHASE_STATUSES
+    ]
+
+
+def net_total(record: OrderRecord) -> Decimal:
+    """The order's total less its refunds."""
+    refunded = sum((_money(r["amount"]) for r in record.refunds), Decimal(0))
+    return _money(record.data.get("total")) - refunded
+
+
+def past_order(
+    store: Store,
+    rng: random.Random,
+    *,
+    customer_id: int,
+    email: str,
+    currency: str,
+    total: Decimal,
+    paid_gmt: datetime,
+) -> OrderRecord:
+    """A completed order of the customer, paid (and completed) at ``paid_gmt`` (naive GMT)."""
+    record = new_order(store, rng, template=None)
+    data = record.data
+    stamps = (store.clock.local(paid_gmt).strftime(DATE_FORMAT), paid_gmt.strftime(DATE_FORMAT))
+    data.update(
+        status="completed",
+        customer_id=customer_id,
+        currency=currency,
+        total=format_decimal(total),
+    )
+    data["billing"]["email"] = email
+    for key in ("date_created", "date_modified", "date_paid", "date_completed"):
+        _set_date(data, key, stamps)
     refresh_derived(store, data)
     return record
 

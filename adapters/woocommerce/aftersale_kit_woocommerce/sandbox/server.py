@@ -20,6 +20,8 @@ import ssl
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -36,9 +38,12 @@ from .orders import (
     ORDER_STATUSES,
     add_refund,
     load_order,
+    net_total,
     new_order,
     order_response,
+    past_order,
     payment_complete,
+    purchases_of,
     refresh_derived,
     set_status,
 )
@@ -398,6 +403,53 @@ class WooCommerceSandbox:
         with self.store.lock:
             self.store.customers[int(customer_id)] = email
 
+    def set_customer_history(
+        self,
+        customer_id: int,
+        *,
+        orders_count: int,
+        total_spent: Any = None,
+        email: str = "",
+        currency: str | None = None,
+        before: datetime | None = None,
+    ) -> list[int]:
+        """Give a customer ``orders_count`` purchases in all: orders in processing, completed or
+        refunded, which is what a client counts with ``GET orders?customer=<id>&status=...``.
+
+        Adds completed orders (30 days apart, the newest 30 days before ``before``, default
+        now) while the customer has fewer; removes none. With ``total_spent``, the added
+        orders' totals (in ``currency``, default the site's) bring the sum of the customer's
+        purchases less refunds to it. Fires no webhooks. Returns the ids of the added orders;
+        ``ValueError`` when the customer already has more purchases or spent more.
+        """
+        cid = int(customer_id)
+        with self.store.lock:
+            self.store.customers.setdefault(cid, email)
+            existing = purchases_of(self.store, cid)
+            missing = int(orders_count) - len(existing)
+            if missing < 0:
+                raise ValueError(
+                    f"customer {cid} already has {len(existing)} purchases, more than "
+                    f"orders_count={orders_count}"
+                )
+            totals = _split_total(
+                total_spent, sum((net_total(r) for r in existing), Decimal(0)), missing, cid
+            )
+            newest = (before or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+            added = [
+                past_order(
+                    self.store,
+                    self.store.rng,
+                    customer_id=cid,
+                    email=email or self.store.customers.get(cid, ""),
+                    currency=currency or self.site.currency,
+                    total=total,
+                    paid_gmt=newest - timedelta(days=30 * (missing - index)),
+                )
+                for index, total in enumerate(totals)
+            ]
+            return [int(record.data["id"]) for record in added]
+
     # -- coupons and products ---------------------------------------------------------------
 
     def load_coupon(
@@ -532,3 +584,19 @@ class WooCommerceSandbox:
     def requests(self) -> list[dict[str, Any]]:
         """Every API request so far: method, path, query, body, auth method, status."""
         return self.app.logged_requests()
+
+
+def _split_total(total_spent: Any, spent: Decimal, count: int, customer_id: int) -> list[Decimal]:
+    """``count`` amounts that add ``total_spent - spent`` (0.00 each without ``total_spent``)."""
+    if total_spent is None:
+        return [Decimal("0.00")] * count
+    rest = Decimal(str(total_spent)) - spent
+    if rest < 0 or (count == 0 and rest != 0):
+        raise ValueError(
+            f"customer {customer_id} has already spent {spent}; total_spent={total_spent} "
+            f"cannot be reached by adding {count} orders"
+        )
+    if count == 0:
+        return []
+    share = (rest / count).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    return [share] * (count - 1) + [rest - share * (count - 1)]
