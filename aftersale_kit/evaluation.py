@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .core.model import EventKind, Order
 
 __all__ = [
+    "CODE_SECRET_ENV",
     "DEMO_CODE_SECRET",
     "EvaluationError",
     "apply_enrichment",
@@ -34,11 +35,14 @@ __all__ = [
     "load_shop_config",
     "parse_now",
     "read_json_file",
+    "trial_code_secret",
 ]
 
 #: Used for coupon codes when the config names no code secret or its variable is unset. Codes
 #: made with it are guessable: fine for trying a config out, never for a live shop.
 DEMO_CODE_SECRET = b"aftersale-kit-demo-code-secret"
+#: A code secret for all configs tried out here, when the shop's own variable is not set.
+CODE_SECRET_ENV = "AFTERSALE_KIT_CODE_SECRET"
 
 
 class EvaluationError(AftersaleKitError):
@@ -214,11 +218,14 @@ def parse_now(text: str, config: ShopConfig) -> datetime:
     return moment
 
 
-def _code_secret(config: ShopConfig, *, warn: TextIO | None) -> bytes:
+def trial_code_secret(config: ShopConfig, *, warn: TextIO | None = None) -> bytes:
+    """The key for coupon codes when trying a config out: the shop's ``code_secret`` variable,
+    else :data:`CODE_SECRET_ENV`, else :data:`DEMO_CODE_SECRET` (said on ``warn``)."""
     ref = config.settings.secret("code_secret")
-    value = os.environ.get(ref.env) if ref is not None else None
-    if value:
-        return value.encode("utf-8")
+    for name in (ref.env if ref is not None else None, CODE_SECRET_ENV):
+        value = os.environ.get(name) if name else None
+        if value:
+            return value.encode("utf-8")
     if warn is not None:
         why = (
             f"environment variable {ref.env} is not set"
@@ -256,16 +263,23 @@ def evaluate_payload(
     from .core.normalize import guess_platform, normalize_order
 
     settings = config.settings
+    unrecognised: PayloadError | None = None
     if platform is None:
         try:
             platform = guess_platform(payload)
-        except PayloadError:
-            platform = settings.platform
+        except PayloadError as exc:
+            platform, unrecognised = settings.platform, exc
     if platform != settings.platform:
         raise EvaluationError(
             f"this is a {platform} order, but {config.source} is for a {settings.platform} shop"
         )
-    order = normalize_order(payload, platform=platform, shop=settings.domain)
+    try:
+        order = normalize_order(payload, platform=platform, shop=settings.domain)
+    except PayloadError:
+        # read as the shop's platform for want of a better guess: the guess's reason is clearer
+        if unrecognised is not None:
+            raise unrecognised from None
+        raise
     if order.currency != settings.currency and warn is not None:
         print(
             f"warning: the order is in {order.currency}, the shop in {settings.currency}; "
@@ -278,7 +292,7 @@ def evaluate_payload(
         event = default_event(order, payload)
     if now is None:
         now = order.paid_at or order.created_at
-    secret = code_secret if code_secret is not None else _code_secret(config, warn=warn)
+    secret = code_secret if code_secret is not None else trial_code_secret(config, warn=warn)
     decision = decide(
         config,
         order,
