@@ -143,7 +143,7 @@ def _missing_module(name: str, exc: ModuleNotFoundError) -> str:
             "brings it, e.g. pip install 'aftersale-kit[all]'"
         )
     return (
-        f"{_PROG} {name} needs an optional dependency (module {module!r} is not installed): "
+        f"{_PROG} {name}: needs an optional dependency (module {module!r} is not installed): "
         f"pip install 'aftersale-kit[{extra}]'"
     )
 
