@@ -104,6 +104,8 @@ def _read_order(path: Path) -> object:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(list(argv) if argv is not None else None)
     try:
+        if args.screenshot is not None:
+            _chromium()  # before any work: its absence is the one thing to say
         decision, written = _preview(args)
         if args.screenshot is not None:
             written.append(screenshot(written[0], args.screenshot))
@@ -164,18 +166,23 @@ def _preview(args: argparse.Namespace) -> tuple[Decision, list[Path]]:
     return decision, written
 
 
-def screenshot(page: Path, png: Path, *, size: tuple[int, int] = SCREENSHOT_SIZE) -> Path:
-    """Photograph ``page`` (an HTML file) in headless Chromium into ``png``.
-
-    Scripts run for a second of virtual time first (the countdown and the copy button are
-    ready). ``ValueError`` when no Chromium is installed or it fails.
-    """
+def _chromium() -> str:
     binary = next((found for name in _CHROMIUM if (found := shutil.which(name))), None)
     if binary is None:
         raise ValueError(
             "--screenshot needs headless Chromium (chromium, chromium-browser or "
             "google-chrome on the PATH), e.g. apt-get install chromium"
         )
+    return binary
+
+
+def screenshot(page: Path, png: Path, *, size: tuple[int, int] = SCREENSHOT_SIZE) -> Path:
+    """Photograph ``page`` (an HTML file) in headless Chromium into ``png``.
+
+    Scripts run for a second of virtual time first (the countdown and the copy button are
+    ready). ``ValueError`` when no Chromium is installed or it fails.
+    """
+    binary = _chromium()
     png = png.resolve()
     png.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as profile:
