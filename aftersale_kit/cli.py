@@ -5,8 +5,10 @@ the remaining arguments and returns the exit code. More subcommands are plugged 
 entry; an entry whose module is not installed is not offered. Nothing heavy is imported until a
 subcommand runs.
 
-Exit codes: 0 success, 1 a problem with the input (every problem is printed, no traceback),
-2 wrong usage.
+Exit codes: 0 success, 1 a problem with the input or a missing optional dependency (every
+problem is printed, no traceback), 2 wrong usage, 70 an internal error (one line; with
+``AFTERSALE_KIT_TRACEBACK=1`` the traceback), 130 interrupted. A closed output pipe ends quietly.
+The library side of ``evaluate`` (loading, enrichment, deciding) is :mod:`aftersale_kit.evaluation`.
 """
 
 from __future__ import annotations
