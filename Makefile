@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv sysdeps demo test lint typecheck unit bench clean
+.PHONY: venv sysdeps demo test lint typecheck unit bench clean preview-png
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,13 @@ sysdeps:
 
 demo: venv
 	$(BIN)/python -m aftersale_kit.demo
+
+# docs/preview.png: the German thank-you page of the shipped first order (needs chromium)
+EXAMPLE := examples/kaffeeroesterei-shopify
+preview-png: venv
+	$(BIN)/aftersale-kit preview $(EXAMPLE)/shop.yaml $(EXAMPLE)/orders/01-erstbestellung.json \
+	    --enrich $(EXAMPLE)/enrichment/01-erstbestellung.json --out demo-out/preview \
+	    --screenshot docs/preview.png
 
 lint: venv
 	$(BIN)/ruff check .

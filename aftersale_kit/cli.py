@@ -5,8 +5,10 @@ the remaining arguments and returns the exit code. More subcommands are plugged 
 entry; an entry whose module is not installed is not offered. Nothing heavy is imported until a
 subcommand runs.
 
-Exit codes: 0 success, 1 a problem with the input (every problem is printed, no traceback),
-2 wrong usage.
+Exit codes: 0 success, 1 a problem with the input or a missing optional dependency (every
+problem is printed, no traceback), 2 wrong usage, 70 an internal error (one line; with
+``AFTERSALE_KIT_TRACEBACK=1`` the traceback), 130 interrupted. A closed output pipe ends quietly.
+The library side of ``evaluate`` (loading, enrichment, deciding) is :mod:`aftersale_kit.evaluation`.
 """
 
 from __future__ import annotations
@@ -23,21 +25,31 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from . import __version__
-from .core.errors import AftersaleKitError, ConfigError, PayloadError
+from .core.errors import AftersaleKitError, ConfigError, MissingExtraError, PayloadError
+from .evaluation import (
+    DEMO_CODE_SECRET,
+    EvaluationError,
+    apply_enrichment,
+    default_event,
+    evaluate_payload,
+    load_shop_config,
+    parse_now,
+    read_json_file,
+)
 
 if TYPE_CHECKING:
-    from .core.campaign import Action, ShopConfig
+    from .core.campaign import Action
     from .core.decision import Decision
-    from .core.model import EventKind, Order
+    from .core.model import Order
 
 __all__ = [
     "COMMANDS",
     "DEMO_CODE_SECRET",
+    "EXTRA_OF_MODULE",
     "EvaluationError",
     "apply_enrichment",
     "available_commands",
@@ -45,6 +57,7 @@ __all__ = [
     "default_event",
     "evaluate_payload",
     "format_decision",
+    "load_shop_config",
     "main",
     "read_json_file",
 ]
@@ -77,15 +90,25 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
 }
 
-#: Used for coupon codes when the config names no code secret or its variable is unset. Codes
-#: made with it are guessable: fine for trying a config out, never for a live shop.
-DEMO_CODE_SECRET = b"aftersale-kit-demo-code-secret"
+#: Top-level modules of optional dependencies -> the extra that brings them (for the one-line
+#: message when a command needs one that is not installed).
+EXTRA_OF_MODULE: dict[str, str] = {
+    "shopify": "shopify",
+    "graphql": "shopify",
+    "pyactiveresource": "shopify",
+    "woocommerce": "woocommerce",
+    "psycopg": "postgres",
+    "starlette": "server",
+    "uvicorn": "server",
+    "sqlalchemy": "server",
+    "alembic": "server",
+    "prometheus_client": "server",
+    "jwt": "server",
+    "httpx": "demo",
+    "trustme": "testing",
+}
 
 _PROG = "aftersale-kit"
-
-
-class EvaluationError(AftersaleKitError):
-    """An input of ``evaluate`` is unusable (order file, enrichment file, options)."""
 
 
 # -- dispatch ---------------------------------------------------------------------------------
@@ -112,6 +135,31 @@ def _resolve(target: str) -> Callable[[list[str]], int]:
     return function
 
 
+def _missing_module(name: str, exc: ModuleNotFoundError) -> str:
+    """One line for a command that needs a module that is not installed."""
+    module = (exc.name or "").partition(".")[0]
+    extra = EXTRA_OF_MODULE.get(module)
+    if extra is None:
+        return (
+            f"{_PROG} {name}: module {exc.name!r} is not installed; install the extra that "
+            "brings it, e.g. pip install 'aftersale-kit[all]'"
+        )
+    return (
+        f"{_PROG} {name}: needs an optional dependency (module {module!r} is not installed): "
+        f"pip install 'aftersale-kit[{extra}]'"
+    )
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe (``aftersale-kit schema | head -1``): send what is still buffered
+    nowhere, so that the interpreter's final flush does not complain either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover - stdout without a file descriptor
+        pass
+
+
 def _usage(commands: Mapping[str, tuple[str, str]]) -> str:
     width = max(len(name) for name in commands)
     lines = [
@@ -128,8 +176,21 @@ def _usage(commands: Mapping[str, tuple[str, str]]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit code."""
+    """Entry point of the console script; returns the exit code.
+
+    No traceback reaches the user: a missing optional dependency is one line naming the extra
+    and its ``pip install``; a closed output pipe ends quietly; anything unexpected is one line
+    (``AFTERSALE_KIT_TRACEBACK=1`` shows the traceback, for a bug report).
+    """
     args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _dispatch(args)
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 1
+
+
+def _dispatch(args: list[str]) -> int:
     commands = available_commands()
     if not args or args[0] in ("-h", "--help", "help"):
         print(_usage(commands), file=sys.stdout if args else sys.stderr)
@@ -146,39 +207,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         command = _resolve(commands[name][0])
-    except ModuleNotFoundError as exc:
-        # the command's module imports an optional dependency that is not installed
-        print(
-            f"{_PROG} {name}: module {exc.name!r} is not installed; install the extra that "
-            "brings it, e.g. pip install 'aftersale-kit[all]'",
-            file=sys.stderr,
-        )
-        return 1
-    try:
         return command(rest)
     except KeyboardInterrupt:
         return 130
+    except MissingExtraError as exc:
+        print(f"{_PROG} {name}: {exc}", file=sys.stderr)
+        return 1
+    except ModuleNotFoundError as exc:
+        # the command imports an optional dependency that is not installed
+        print(_missing_module(name, exc), file=sys.stderr)
+        return 1
     except AftersaleKitError as exc:
         print(f"{_PROG} {name}: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        raise
+    except Exception as exc:
+        if os.environ.get("AFTERSALE_KIT_TRACEBACK"):
+            raise
+        print(
+            f"{_PROG} {name}: internal error ({type(exc).__name__}: {exc}); please report it "
+            "(AFTERSALE_KIT_TRACEBACK=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return 70
 
 
 # -- validate ---------------------------------------------------------------------------------
-
-
-def load_shop_config(path: str | os.PathLike[str]) -> ShopConfig:
-    """:func:`~aftersale_kit.core.config.load_config`, also checking the values of block
-    parameters with the content layer's checks (when the content layer is installed)."""
-    from .core.config import ParamCheck, load_config
-
-    param_check: ParamCheck | None
-    try:
-        from .content.params import param_problems
-    except ImportError:  # pragma: no cover - the content layer ships with the core
-        param_check = None
-    else:
-        param_check = param_problems
-    return load_config(path, param_check=param_check)
 
 
 def validate_main(argv: list[str]) -> int:
@@ -232,231 +287,6 @@ def schema_main(argv: list[str]) -> int:
 
 
 # -- evaluate ---------------------------------------------------------------------------------
-
-
-def read_json_file(path: str | os.PathLike[str]) -> Any:
-    """A JSON file's content; :class:`EvaluationError` with file:line:col when it is not JSON."""
-    name = os.fspath(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise EvaluationError(f"{name}: cannot read the file: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise EvaluationError(f"{name}: not UTF-8 text") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise EvaluationError(
-            f"{name}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}"
-        ) from None
-
-
-def default_event(order: Order, payload: Any = None) -> EventKind:
-    """The event an order's state implies: cancelled, refunded, fulfilled, paid, else created.
-
-    Fulfilled is read from the raw ``payload``: Shopify ``fulfillment_status: fulfilled``,
-    WooCommerce ``status: completed``.
-    """
-    from .core.model import EventKind, FinancialStatus
-
-    status = order.financial_status
-    if order.cancelled_at is not None or status in (
-        FinancialStatus.VOIDED,
-        FinancialStatus.CANCELLED,
-    ):
-        return EventKind.ORDER_CANCELLED
-    if status in (FinancialStatus.REFUNDED, FinancialStatus.PARTIALLY_REFUNDED):
-        return EventKind.REFUND_CREATED
-    body = payload.get("order", payload) if isinstance(payload, dict) else None
-    if isinstance(body, dict) and (
-        (order.platform == "shopify" and body.get("fulfillment_status") == "fulfilled")
-        or (order.platform == "woocommerce" and body.get("status") == "completed")
-    ):
-        return EventKind.ORDER_FULFILLED
-    if status in (FinancialStatus.PAID, FinancialStatus.PARTIALLY_PAID):
-        return EventKind.ORDER_PAID
-    return EventKind.ORDER_CREATED
-
-
-_ENRICH_CUSTOMER = ("orders_count", "total_spent", "tags")
-_ENRICH_PRODUCT = ("product_type", "tags", "categories")
-
-
-def _str_tuple(value: Any, where: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise EvaluationError(f"{where}: expected a list of texts, got {value!r}")
-    return tuple(value)
-
-
-def apply_enrichment(order: Order, data: Any, *, source: str = "enrichment") -> Order:
-    """``order`` with what an adapter would fetch from the platform filled in.
-
-    ``data`` is a JSON object::
-
-        {"customer": {"orders_count": 3, "total_spent": "412.50", "tags": ["vip"]},
-         "products": {"KAF-ESP-500": {"product_type": "Kaffee", "tags": [], "categories": []}}}
-
-    ``products`` keys are SKUs or product ids. Offline, this file stands in for the platform's
-    customer and product data that webhooks do not carry.
-    """
-    from .core.model import LineItem
-    from .core.money import Money
-
-    if not isinstance(data, dict):
-        raise EvaluationError(f"{source}: expected a JSON object")
-    unknown = sorted(set(data) - {"customer", "products"})
-    if unknown:
-        raise EvaluationError(f"{source}: unknown key {unknown[0]!r}; expected customer, products")
-    customer = order.customer
-    if "customer" in data:
-        facts = data["customer"]
-        if not isinstance(facts, dict):
-            raise EvaluationError(f"{source}: customer: expected a JSON object")
-        if customer is None:
-            raise EvaluationError(f"{source}: the order is a guest order; remove customer")
-        changes: dict[str, Any] = {}
-        for key, value in facts.items():
-            where = f"{source}: customer.{key}"
-            if key not in _ENRICH_CUSTOMER:
-                raise EvaluationError(f"{where}: unknown; expected one of {_ENRICH_CUSTOMER}")
-            if key == "orders_count":
-                if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                    raise EvaluationError(f"{where}: expected a whole number of at least 1")
-                changes[key] = value
-            elif key == "total_spent":
-                try:
-                    changes[key] = Money.of(value, order.currency)
-                except ValueError as exc:
-                    raise EvaluationError(f"{where}: {exc}") from None
-            else:
-                changes[key] = _str_tuple(value, where)
-        customer = dataclasses.replace(customer, **changes)
-    items: tuple[LineItem, ...] = order.line_items
-    if "products" in data:
-        products = data["products"]
-        if not isinstance(products, dict):
-            raise EvaluationError(f"{source}: products: expected a JSON object")
-        for ref, facts in products.items():
-            where = f"{source}: products.{ref}"
-            if not isinstance(facts, dict):
-                raise EvaluationError(f"{where}: expected a JSON object")
-            for key in facts:
-                if key not in _ENRICH_PRODUCT:
-                    raise EvaluationError(
-                        f"{where}.{key}: unknown; expected one of {_ENRICH_PRODUCT}"
-                    )
-        enriched = []
-        for item in items:
-            facts = products.get(item.sku or "") or products.get(item.product_id or "")
-            if facts is None:
-                enriched.append(item)
-                continue
-            changes = {}
-            for key, value in facts.items():
-                where = f"{source}: products: {key}"
-                if key == "product_type":
-                    if not isinstance(value, str):
-                        raise EvaluationError(f"{where}: expected a text")
-                    changes[key] = value
-                else:
-                    changes[key] = _str_tuple(value, where)
-            enriched.append(dataclasses.replace(item, **changes))
-        items = tuple(enriched)
-    return dataclasses.replace(order, customer=customer, line_items=items)
-
-
-def _parse_now(text: str, config: ShopConfig) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise EvaluationError(
-            f"--now: expected an ISO time such as 2026-11-28T10:00:00+01:00, got {text!r}"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(config.settings.timezone))
-    return moment
-
-
-def _code_secret(config: ShopConfig, *, warn: TextIO | None) -> bytes:
-    ref = config.settings.secret("code_secret")
-    value = os.environ.get(ref.env) if ref is not None else None
-    if value:
-        return value.encode("utf-8")
-    if warn is not None:
-        why = (
-            f"environment variable {ref.env} is not set"
-            if ref is not None
-            else "the config names no secrets.code_secret"
-        )
-        print(
-            f"warning: {why}; coupon codes are made with a fixed demo secret (guessable, "
-            "for trying out only)",
-            file=warn,
-        )
-    return DEMO_CODE_SECRET
-
-
-def evaluate_payload(
-    config: ShopConfig,
-    payload: Any,
-    *,
-    platform: str | None = None,
-    event: EventKind | None = None,
-    now: datetime | None = None,
-    enrichment: Any = None,
-    enrichment_source: str = "enrichment",
-    code_secret: bytes | None = None,
-    counters: Any = None,
-    warn: TextIO | None = None,
-) -> tuple[Order, Decision]:
-    """Normalize a raw platform order, fill in ``enrichment``, and decide on it.
-
-    ``platform`` defaults to a guess from the payload (the config's platform if no guess);
-    ``event`` to :func:`default_event`; ``now`` to when the order was paid (else created).
-    """
-    from .core.counters import InMemoryCounters
-    from .core.engine import decide
-    from .core.normalize import guess_platform, normalize_order
-
-    settings = config.settings
-    if platform is None:
-        try:
-            platform = guess_platform(payload)
-        except PayloadError:
-            platform = settings.platform
-    if platform != settings.platform:
-        raise EvaluationError(
-            f"this is a {platform} order, but {config.source} is for a {settings.platform} shop"
-        )
-    order = normalize_order(payload, platform=platform, shop=settings.domain)
-    if order.currency != settings.currency and warn is not None:
-        rate = settings.exchange_rate(order.currency)
-        how = (
-            f"its amounts are converted at 1 {order.currency} = {rate} {settings.currency}"
-            if rate is not None
-            else f"the shop file gives no exchange rate for {order.currency}, so conditions on "
-            "amounts, margin guards and costs that depend on them are unknown"
-        )
-        print(
-            f"warning: the order is in {order.currency}, the shop in {settings.currency}; {how}",
-            file=warn,
-        )
-    if enrichment is not None:
-        order = apply_enrichment(order, enrichment, source=enrichment_source)
-    if event is None:
-        event = default_event(order, payload)
-    if now is None:
-        now = order.paid_at or order.created_at
-    secret = code_secret if code_secret is not None else _code_secret(config, warn=warn)
-    decision = decide(
-        config,
-        order,
-        event=event,
-        counters=counters if counters is not None else InMemoryCounters(),
-        now=now,
-        code_secret=secret,
-    )
-    return order, decision
 
 
 def _plain(value: Any) -> Any:
@@ -633,7 +463,7 @@ def evaluate_main(argv: list[str]) -> int:
     try:
         payload = read_json_file(args.order)
         enrichment = read_json_file(args.enrich) if args.enrich else None
-        now = _parse_now(args.now, config) if args.now else None
+        now = parse_now(args.now, config) if args.now else None
         order, decision = evaluate_payload(
             config,
             payload,

@@ -54,8 +54,11 @@ __all__ = [
 
 
 def default_examples_dir() -> Path:
-    """``examples/`` of a source checkout (next to the package)."""
-    return Path(__file__).resolve().parent.parent / "examples"
+    """The example shops: ``aftersale_kit/_examples`` in an installed wheel, else ``examples/``
+    of the source checkout (next to the package)."""
+    package = Path(__file__).resolve().parent
+    shipped = package / "_examples"
+    return shipped if shipped.is_dir() else package.parent / "examples"
 
 
 def _relative(path: Path) -> str:

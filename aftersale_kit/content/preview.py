@@ -1,30 +1,40 @@
 """``aftersale-kit preview CONFIG ORDER.json --out DIR``: see the confirmation content of an order.
 
-Loads the config, normalizes the order, decides with fresh in-memory counters and writes
-``DIR/index.html`` (a thank-you page with the blocks), ``DIR/email.html`` and ``DIR/email.txt``
-(the order e-mail fragment). Coupon codes are made with a demo secret unless the
-shop's ``code_secret`` variable (or ``AFTERSALE_KIT_CODE_SECRET``) is set.
+Decides exactly as ``aftersale-kit evaluate`` does, with the same options and defaults
+(``--enrich``, ``--now``: when the order was paid, ``--event``: the one its state implies), then
+writes ``DIR/index.html`` (a thank-you page with the blocks), ``DIR/email.html`` and
+``DIR/email.txt`` (the order e-mail fragment), rendered at that same moment. ``--screenshot
+FILE.png`` also photographs the page in headless Chromium (``docs/preview.png`` is made so).
+Coupon codes are made with a demo secret unless the shop's ``code_secret`` variable (or
+``AFTERSALE_KIT_CODE_SECRET``) is set.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
+import shutil
+import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from aftersale_kit.core.campaign import SecretRef
-from aftersale_kit.core.errors import AftersaleKitError
+from aftersale_kit.core.errors import AftersaleKitError, PayloadError
 from aftersale_kit.core.model import EventKind
 
-__all__ = ["CODE_SECRET_ENV", "DEMO_CODE_SECRET", "main"]
+if TYPE_CHECKING:
+    from aftersale_kit.core.decision import Decision
+from aftersale_kit.evaluation import CODE_SECRET_ENV, DEMO_CODE_SECRET, read_json_file
 
-CODE_SECRET_ENV = "AFTERSALE_KIT_CODE_SECRET"
-DEMO_CODE_SECRET = "aftersale-kit-preview-demo-secret"
+__all__ = ["CODE_SECRET_ENV", "DEMO_CODE_SECRET", "main", "screenshot"]
+
+#: Browser window of ``--screenshot`` (CSS pixels): wide enough for the two-column layout.
+SCREENSHOT_SIZE = (1200, 1272)
+_CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,22 +51,34 @@ def _parser() -> argparse.ArgumentParser:
         help="the order's platform (default: recognised from the JSON)",
     )
     parser.add_argument(
-        "--now",
-        help="the moment to decide and render at, ISO 8601 (default: now; without a time zone "
-        "the shop's)",
-    )
-    parser.add_argument(
         "--event",
         choices=[kind.value for kind in EventKind],
-        default=EventKind.ORDER_PAID.value,
-        help="the event to decide for (default: order_paid)",
+        help="the order event (default: from the order's state: paid, cancelled, ...)",
+    )
+    parser.add_argument(
+        "--now",
+        metavar="ISO",
+        help="decide and render as of this time (default: when the order was paid, else "
+        "created; without a time zone the shop's)",
+    )
+    parser.add_argument(
+        "--enrich",
+        metavar="FILE.json",
+        help="customer and product data the webhook lacks (what the adapter would fetch)",
+    )
+    parser.add_argument(
+        "--screenshot",
+        metavar="FILE.png",
+        type=Path,
+        help="also photograph the page in headless Chromium "
+        f"({SCREENSHOT_SIZE[0]}x{SCREENSHOT_SIZE[1]})",
     )
     return parser
 
 
-def _now(text: str | None, timezone: str) -> datetime:
+def _now(text: str | None, timezone: str) -> datetime | None:
     if text is None:
-        return datetime.now(UTC)
+        return None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
@@ -75,64 +97,18 @@ def _read_order(path: Path) -> object:
         raise ValueError(f"{path}: cannot read the order: {exc.strerror}") from exc
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from exc
-
-
-def _code_secret(ref: SecretRef | None) -> str:
-    """The shop's code secret when its variable is set, else :data:`CODE_SECRET_ENV`, else the
-    demo secret (the codes then differ from live ones, which is what a preview wants)."""
-    for name in (ref.env if ref else None, CODE_SECRET_ENV):
-        if name and os.environ.get(name):
-            return os.environ[name]
-    return DEMO_CODE_SECRET
+    except RecursionError:
+        raise ValueError(f"{path}: JSON nested too deeply to be an order") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(list(argv) if argv is not None else None)
-    # Imported here: the engine and loader are only needed when the command runs.
-    from aftersale_kit.core.config import load_config
-    from aftersale_kit.core.counters import InMemoryCounters
-    from aftersale_kit.core.engine import decide
-    from aftersale_kit.core.normalize import normalize_order
-
-    from .environment import ContentRenderer
-    from .params import param_problems
-    from .render import render_email, render_page
-
     try:
-        config = load_config(args.config, param_check=param_problems)
-        payload = _read_order(args.order)
-        if not isinstance(payload, dict):
-            raise ValueError(f"{args.order}: an order must be a JSON object")
-        order = normalize_order(payload, platform=args.platform, shop=config.settings.domain)
-        now = _now(args.now, config.settings.timezone)
-        renderer = ContentRenderer.for_config(config, base_dir=args.config.resolve().parent)
-        renderer.check(config)
-        secret = _code_secret(config.settings.secret("code_secret"))
-        decision = decide(
-            config,
-            order,
-            event=EventKind(args.event),
-            counters=InMemoryCounters(),
-            now=now,
-            code_secret=secret.encode("utf-8"),
-        )
-        page = render_page(
-            decision=decision,
-            order=order,
-            config=config,
-            now=now,
-            renderer=renderer,
-            preview=True,
-        )
-        html, text = render_email(
-            decision=decision, order=order, config=config, now=now, renderer=renderer
-        )
-        args.out.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name, content in (("index.html", page), ("email.html", html), ("email.txt", text)):
-            path = args.out / name
-            path.write_text(content, encoding="utf-8")
-            written.append(path)
+        if args.screenshot is not None:
+            _chromium()  # before any work: its absence is the one thing to say
+        decision, written = _preview(args)
+        if args.screenshot is not None:
+            written.append(screenshot(written[0], args.screenshot))
     except (AftersaleKitError, ValueError, OSError) as exc:
         print(f"aftersale-kit preview: {exc}", file=sys.stderr)
         return 2
@@ -142,6 +118,99 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path in written:
         print(path)
     return 0
+
+
+def _preview(args: argparse.Namespace) -> tuple[Decision, list[Path]]:
+    """Decide as ``evaluate`` does, render at the decision's moment, write the files."""
+    # Imported here: the engine and loader are only needed when the command runs.
+    from aftersale_kit.core.config import load_config
+    from aftersale_kit.evaluation import evaluate_payload
+
+    from .environment import ContentRenderer
+    from .params import param_problems
+    from .render import render_email, render_page
+
+    config = load_config(args.config, param_check=param_problems)
+    payload = _read_order(args.order)
+    if not isinstance(payload, dict):
+        raise ValueError(f"{args.order}: an order must be a JSON object")
+    renderer = ContentRenderer.for_config(config, base_dir=args.config.resolve().parent)
+    renderer.check(config)
+    try:
+        order, decision = evaluate_payload(
+            config,
+            payload,
+            platform=args.platform,
+            event=EventKind(args.event) if args.event else None,
+            now=_now(args.now, config.settings.timezone),
+            enrichment=read_json_file(args.enrich) if args.enrich else None,
+            enrichment_source=args.enrich or "enrichment",
+            warn=sys.stderr,
+        )
+    except PayloadError as exc:
+        field = f" (field {exc.field})" if exc.field else ""
+        raise ValueError(f"{args.order}: not a usable order{field}: {exc}") from None
+    now = decision.decided_at
+    page = render_page(
+        decision=decision, order=order, config=config, now=now, renderer=renderer, preview=True
+    )
+    html, text = render_email(
+        decision=decision, order=order, config=config, now=now, renderer=renderer
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in (("index.html", page), ("email.html", html), ("email.txt", text)):
+        path = args.out / name
+        path.write_text(content, encoding="utf-8")
+        written.append(path)
+    return decision, written
+
+
+def _chromium() -> str:
+    binary = next((found for name in _CHROMIUM if (found := shutil.which(name))), None)
+    if binary is None:
+        raise ValueError(
+            "--screenshot needs headless Chromium (chromium, chromium-browser or "
+            "google-chrome on the PATH), e.g. apt-get install chromium"
+        )
+    return binary
+
+
+def screenshot(page: Path, png: Path, *, size: tuple[int, int] = SCREENSHOT_SIZE) -> Path:
+    """Photograph ``page`` (an HTML file) in headless Chromium into ``png``.
+
+    Scripts run for a second of virtual time first (the countdown and the copy button are
+    ready). ``ValueError`` when no Chromium is installed or it fails.
+    """
+    binary = _chromium()
+    png = png.resolve()
+    png.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as profile:
+        command = [
+            binary,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--force-color-profile=srgb",
+            f"--user-data-dir={profile}",
+            f"--window-size={size[0]},{size[1]}",
+            "--virtual-time-budget=1000",
+            f"--screenshot={png}",
+            page.resolve().as_uri(),
+        ]
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=90)
+        except subprocess.TimeoutExpired:
+            raise ValueError(f"{binary} took longer than 90 s for the screenshot") from None
+    if result.returncode != 0 or not png.is_file():
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ValueError(f"{binary} made no screenshot: {last}")
+    return png
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -59,6 +59,7 @@ __all__ = [
     "PlatformFactory",
     "WebhookEnvelope",
     "WebhookKind",
+    "WebhookSubscription",
     "coupon_spec",
     "note_marker",
     "source_fields",
@@ -243,6 +244,18 @@ class WebhookEnvelope:
 # -- coupons ----------------------------------------------------------------------------------
 
 _TITLE_MAX = 255
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSubscription:
+    """One webhook subscription on the platform: its platform id, the topic as the platform
+    names it (``ORDERS_PAID``, ``order.updated``), where it delivers, and whether it does
+    (WooCommerce disables a subscription after repeated failures)."""
+
+    id: str
+    topic: str
+    address: str
+    active: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,6 +489,11 @@ class Platform(Protocol):
     def register_webhooks(self, address: str) -> list[str]:
         """Subscribe ``address`` to the topics the product needs, skipping existing
         subscriptions; returns the platform ids of all subscriptions for those topics there."""
+        ...
+
+    def list_webhooks(self) -> list[WebhookSubscription]:
+        """The shop's subscriptions to the topics the product needs, to any address (those
+        this app can see: Shopify lists the ones made through the API, not the app's TOML)."""
         ...
 
     def orders_since(self, since: datetime) -> Iterator[Order]:

@@ -11,6 +11,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -112,9 +113,48 @@ def serve_main(argv: Sequence[str]) -> int:
     # raises the signal again under the handlers it found: with the defaults the process would
     # die by the signal (exit 143) before the store is closed. With these it returns here.
     _ignore_stop_signals()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    )
+    announce = threading.Thread(
+        target=_log_start,
+        args=(server, args, registry, store),
+        kwargs={"worker": not args.no_worker},
+        daemon=True,
+    )
+    announce.start()
+    server.run()
     store.close()
+    if not server.started:  # uvicorn has said why (e.g. the port is taken)
+        return 1
     return 0
+
+
+def _log_start(
+    server: Any, args: argparse.Namespace, registry: Any, store: Any, *, worker: bool
+) -> None:
+    """One line once the socket is bound: where the service listens, which shops and which
+    database it serves (the URL without its password)."""
+    from .logs import log_event
+
+    while not server.started:
+        if server.should_exit:
+            return
+        time.sleep(0.02)
+
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    url = f"http://{host}:{args.port}"
+    shops = [f"{entry.domain} ({entry.platform})" for entry in registry]
+    log_event(
+        logging.INFO,
+        f"aftersale-kit serve: listening on {url} (webhooks at {url}/webhooks/<platform>); "
+        f"{len(shops)} shop(s): {', '.join(shops)}; database {store.db.url}; "
+        + (f"worker with {args.threads} threads" if worker else "no worker (--no-worker)"),
+        url=url,
+        shops=shops,
+        database=store.db.url,
+        worker_threads=args.threads if worker else 0,
+    )
 
 
 def _ignore_stop_signals() -> None:

@@ -24,7 +24,8 @@ What each method sends:
 * enrichment: one query for exactly the requested fields, cached for ``enrich_ttl`` seconds per
   (shop, order); no call when nothing requested is unknown;
 * webhooks: ``webhookSubscriptionCreate`` for :data:`WEBHOOK_TOPICS`, skipping existing ones (the
-  compliance topics are declared in the app's TOML and cannot be subscribed through the API).
+  compliance topics are declared in the app's TOML and cannot be subscribed through the API);
+  ``list_webhooks`` reads ``webhookSubscriptions`` of those topics, page by page.
   Subscriptions declared in ``shopify.app.toml`` are not listed by the API: an app that declares
   its topics there should not call :meth:`ShopifyAdapter.register_webhooks` as well, or every
   event arrives twice.
@@ -55,6 +56,7 @@ from aftersale_kit.core.platform import (
     CouponSpec,
     IncomingWebhook,
     WebhookEnvelope,
+    WebhookSubscription,
     note_marker,
     source_fields,
     staff_note,
@@ -553,6 +555,13 @@ class ShopifyAdapter:
             if not (page.get("hasNextPage") and page.get("endCursor")):
                 return found
             after = str(page["endCursor"])
+
+    def list_webhooks(self) -> list[WebhookSubscription]:
+        return [
+            WebhookSubscription(id=str(s["id"]), topic=str(s["topic"]), address=str(s["uri"]))
+            for s in self._subscriptions()
+            if s.get("id") and s.get("topic") and s.get("uri")
+        ]
 
     def register_webhooks(self, address: str) -> list[str]:
         existing = self._subscriptions()

@@ -33,7 +33,7 @@ What each method sends (details in the modules beside this one):
 * ``register_webhooks``: ``order.created`` and ``order.updated`` to the address with the webhook
   secret; existing subscriptions (same topic and address) are kept, given the configured secret
   (WooCommerce never shows a webhook's secret) and re-activated if WooCommerce disabled them
-  after failed deliveries;
+  after failed deliveries; ``list_webhooks``: ``GET webhooks`` page by page, the order topics;
 * ``orders_since``: ``GET orders?modified_after=...&dates_are_gmt=true`` page by page.
 """
 
@@ -65,6 +65,7 @@ from aftersale_kit.core.platform import (
     CouponSpec,
     IncomingWebhook,
     WebhookEnvelope,
+    WebhookSubscription,
     note_marker,
     staff_note,
 )
@@ -454,6 +455,18 @@ class WooCommerceAdapter:
             if answer.last_page(page, len(items), _PAGE):
                 return hooks
             page += 1
+
+    def list_webhooks(self) -> list[WebhookSubscription]:
+        return [
+            WebhookSubscription(
+                id=str(w["id"]),
+                topic=str(w.get("topic", "")).lower(),
+                address=str(w.get("delivery_url", "")),
+                active=w.get("status") == "active",
+            )
+            for w in self._webhooks()
+            if "id" in w and str(w.get("topic", "")).lower() in ORDER_TOPICS
+        ]
 
     def register_webhooks(self, address: str) -> list[str]:
         if not self._webhook_secrets:

@@ -1,0 +1,310 @@
+"""Trying a config on an order, offline: the library side of ``aftersale-kit evaluate``.
+
+Everything here is importable without the command line (and re-exported from
+:mod:`aftersale_kit`): load a shop's config with every check, read an order file, fill in what the
+platform would have added (:func:`apply_enrichment`, :func:`load_enrichment`), and decide
+(:func:`evaluate_payload`) with the same defaults the commands use: the event the order's state
+implies and the moment it was paid. Nothing is sent to a platform.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+from zoneinfo import ZoneInfo
+
+from .core.errors import AftersaleKitError, PayloadError
+
+if TYPE_CHECKING:
+    from .core.campaign import ShopConfig
+    from .core.decision import Decision
+    from .core.model import EventKind, Order
+
+__all__ = [
+    "CODE_SECRET_ENV",
+    "DEMO_CODE_SECRET",
+    "EvaluationError",
+    "apply_enrichment",
+    "default_event",
+    "evaluate_payload",
+    "load_enrichment",
+    "load_shop_config",
+    "parse_now",
+    "read_json_file",
+    "trial_code_secret",
+]
+
+#: Used for coupon codes when the config names no code secret or its variable is unset. Codes
+#: made with it are guessable: fine for trying a config out, never for a live shop.
+DEMO_CODE_SECRET = b"aftersale-kit-demo-code-secret"
+#: A code secret for all configs tried out here, when the shop's own variable is not set.
+CODE_SECRET_ENV = "AFTERSALE_KIT_CODE_SECRET"
+
+
+class EvaluationError(AftersaleKitError):
+    """An input of ``evaluate`` is unusable (order file, enrichment file, options)."""
+
+
+def load_shop_config(path: str | os.PathLike[str]) -> ShopConfig:
+    """:func:`~aftersale_kit.core.config.load_config`, also checking the values of block
+    parameters with the content layer's checks (when the content layer is installed)."""
+    from .core.config import ParamCheck, load_config
+
+    param_check: ParamCheck | None
+    try:
+        from .content.params import param_problems
+    except ImportError:  # pragma: no cover - the content layer ships with the core
+        param_check = None
+    else:
+        param_check = param_problems
+    return load_config(path, param_check=param_check)
+
+
+def read_json_file(path: str | os.PathLike[str]) -> Any:
+    """A JSON file's content; :class:`EvaluationError` with file:line:col when it is not JSON."""
+    name = os.fspath(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise EvaluationError(f"{name}: cannot read the file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise EvaluationError(f"{name}: not UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise EvaluationError(
+            f"{name}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}"
+        ) from None
+    except RecursionError:
+        raise EvaluationError(
+            f"{name}: JSON nested too deeply to be an order or an enrichment file"
+        ) from None
+
+
+def default_event(order: Order, payload: Any = None) -> EventKind:
+    """The event an order's state implies: cancelled, refunded, fulfilled, paid, else created.
+
+    Fulfilled is read from the raw ``payload``: Shopify ``fulfillment_status: fulfilled``,
+    WooCommerce ``status: completed``.
+    """
+    from .core.model import EventKind, FinancialStatus
+
+    status = order.financial_status
+    if order.cancelled_at is not None or status in (
+        FinancialStatus.VOIDED,
+        FinancialStatus.CANCELLED,
+    ):
+        return EventKind.ORDER_CANCELLED
+    if status in (FinancialStatus.REFUNDED, FinancialStatus.PARTIALLY_REFUNDED):
+        return EventKind.REFUND_CREATED
+    body = payload.get("order", payload) if isinstance(payload, dict) else None
+    if isinstance(body, dict) and (
+        (order.platform == "shopify" and body.get("fulfillment_status") == "fulfilled")
+        or (order.platform == "woocommerce" and body.get("status") == "completed")
+    ):
+        return EventKind.ORDER_FULFILLED
+    if status in (FinancialStatus.PAID, FinancialStatus.PARTIALLY_PAID):
+        return EventKind.ORDER_PAID
+    return EventKind.ORDER_CREATED
+
+
+_ENRICH_CUSTOMER = ("orders_count", "total_spent", "tags")
+_ENRICH_PRODUCT = ("product_type", "tags", "categories")
+
+
+def _str_tuple(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise EvaluationError(f"{where}: expected a list of texts, got {value!r}")
+    return tuple(value)
+
+
+def apply_enrichment(order: Order, data: Any, *, source: str = "enrichment") -> Order:
+    """``order`` with what an adapter would fetch from the platform filled in.
+
+    ``data`` is a JSON object::
+
+        {"customer": {"orders_count": 3, "total_spent": "412.50", "tags": ["vip"]},
+         "products": {"KAF-ESP-500": {"product_type": "Kaffee", "tags": [], "categories": []}}}
+
+    ``products`` keys are SKUs or product ids. Offline, this file stands in for the platform's
+    customer and product data that webhooks do not carry.
+    """
+    from .core.model import LineItem
+    from .core.money import Money
+
+    if not isinstance(data, dict):
+        raise EvaluationError(f"{source}: expected a JSON object")
+    unknown = sorted(set(data) - {"customer", "products"})
+    if unknown:
+        raise EvaluationError(f"{source}: unknown key {unknown[0]!r}; expected customer, products")
+    customer = order.customer
+    if "customer" in data:
+        facts = data["customer"]
+        if not isinstance(facts, dict):
+            raise EvaluationError(f"{source}: customer: expected a JSON object")
+        if customer is None:
+            raise EvaluationError(f"{source}: the order is a guest order; remove customer")
+        changes: dict[str, Any] = {}
+        for key, value in facts.items():
+            where = f"{source}: customer.{key}"
+            if key not in _ENRICH_CUSTOMER:
+                raise EvaluationError(f"{where}: unknown; expected one of {_ENRICH_CUSTOMER}")
+            if key == "orders_count":
+                if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                    raise EvaluationError(f"{where}: expected a whole number of at least 1")
+                changes[key] = value
+            elif key == "total_spent":
+                try:
+                    changes[key] = Money.of(value, order.currency)
+                except ValueError as exc:
+                    raise EvaluationError(f"{where}: {exc}") from None
+            else:
+                changes[key] = _str_tuple(value, where)
+        customer = dataclasses.replace(customer, **changes)
+    items: tuple[LineItem, ...] = order.line_items
+    if "products" in data:
+        products = data["products"]
+        if not isinstance(products, dict):
+            raise EvaluationError(f"{source}: products: expected a JSON object")
+        for ref, facts in products.items():
+            where = f"{source}: products.{ref}"
+            if not isinstance(facts, dict):
+                raise EvaluationError(f"{where}: expected a JSON object")
+            for key in facts:
+                if key not in _ENRICH_PRODUCT:
+                    raise EvaluationError(
+                        f"{where}.{key}: unknown; expected one of {_ENRICH_PRODUCT}"
+                    )
+        enriched = []
+        for item in items:
+            facts = products.get(item.sku or "") or products.get(item.product_id or "")
+            if facts is None:
+                enriched.append(item)
+                continue
+            changes = {}
+            for key, value in facts.items():
+                where = f"{source}: products: {key}"
+                if key == "product_type":
+                    if not isinstance(value, str):
+                        raise EvaluationError(f"{where}: expected a text")
+                    changes[key] = value
+                else:
+                    changes[key] = _str_tuple(value, where)
+            enriched.append(dataclasses.replace(item, **changes))
+        items = tuple(enriched)
+    return dataclasses.replace(order, customer=customer, line_items=items)
+
+
+def load_enrichment(order: Order, path: str | os.PathLike[str]) -> Order:
+    """``order`` with the customer and product data of an enrichment file filled in (the format
+    of :func:`apply_enrichment`); :class:`EvaluationError` names the file and the field."""
+    return apply_enrichment(order, read_json_file(path), source=os.fspath(path))
+
+
+def parse_now(text: str, config: ShopConfig) -> datetime:
+    """``--now``: an ISO time; without a zone, the shop's."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise EvaluationError(
+            f"--now: expected an ISO time such as 2026-11-28T10:00:00+01:00, got {text!r}"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(config.settings.timezone))
+    return moment
+
+
+def trial_code_secret(config: ShopConfig, *, warn: TextIO | None = None) -> bytes:
+    """The key for coupon codes when trying a config out: the shop's ``code_secret`` variable,
+    else :data:`CODE_SECRET_ENV`, else :data:`DEMO_CODE_SECRET` (said on ``warn``)."""
+    ref = config.settings.secret("code_secret")
+    for name in (ref.env if ref is not None else None, CODE_SECRET_ENV):
+        value = os.environ.get(name) if name else None
+        if value:
+            return value.encode("utf-8")
+    if warn is not None:
+        why = (
+            f"environment variable {ref.env} is not set"
+            if ref is not None
+            else "the config names no secrets.code_secret"
+        )
+        print(
+            f"warning: {why}; coupon codes are made with a fixed demo secret (guessable, "
+            "for trying out only)",
+            file=warn,
+        )
+    return DEMO_CODE_SECRET
+
+
+def evaluate_payload(
+    config: ShopConfig,
+    payload: Any,
+    *,
+    platform: str | None = None,
+    event: EventKind | None = None,
+    now: datetime | None = None,
+    enrichment: Any = None,
+    enrichment_source: str = "enrichment",
+    code_secret: bytes | None = None,
+    counters: Any = None,
+    warn: TextIO | None = None,
+) -> tuple[Order, Decision]:
+    """Normalize a raw platform order, fill in ``enrichment``, and decide on it.
+
+    ``platform`` defaults to a guess from the payload (the config's platform if no guess);
+    ``event`` to :func:`default_event`; ``now`` to when the order was paid (else created).
+    """
+    from .core.counters import InMemoryCounters
+    from .core.engine import decide
+    from .core.normalize import guess_platform, normalize_order
+
+    settings = config.settings
+    unrecognised: PayloadError | None = None
+    if platform is None:
+        try:
+            platform = guess_platform(payload)
+        except PayloadError as exc:
+            platform, unrecognised = settings.platform, exc
+    if platform != settings.platform:
+        raise EvaluationError(
+            f"this is a {platform} order, but {config.source} is for a {settings.platform} shop"
+        )
+    try:
+        order = normalize_order(payload, platform=platform, shop=settings.domain)
+    except PayloadError:
+        # read as the shop's platform for want of a better guess: the guess's reason is clearer
+        if unrecognised is not None:
+            raise unrecognised from None
+        raise
+    if order.currency != settings.currency and warn is not None:
+        rate = settings.exchange_rate(order.currency)
+        how = (
+            f"its amounts are converted at 1 {order.currency} = {rate} {settings.currency}"
+            if rate is not None
+            else f"the shop file gives no exchange rate for {order.currency}, so conditions on "
+            "amounts, margin guards and costs that depend on them are unknown"
+        )
+        print(
+            f"warning: the order is in {order.currency}, the shop in {settings.currency}; {how}",
+            file=warn,
+        )
+    if enrichment is not None:
+        order = apply_enrichment(order, enrichment, source=enrichment_source)
+    if event is None:
+        event = default_event(order, payload)
+    if now is None:
+        now = order.paid_at or order.created_at
+    secret = code_secret if code_secret is not None else trial_code_secret(config, warn=warn)
+    decision = decide(
+        config,
+        order,
+        event=event,
+        counters=counters if counters is not None else InMemoryCounters(),
+        now=now,
+        code_secret=secret,
+    )
+    return order, decision
