@@ -9,6 +9,16 @@ bodies and headers are emptied (the row stays, so a redelivery is still recognis
 duplicate), stored content is deleted, and the customer key on decisions, ledger rows and coupons
 is replaced by a random pseudonym. Consequence: per-customer limits and cooldowns start afresh for
 a redacted customer; usage limits and budgets are unchanged.
+
+Finding the customer: by the keys they are counted under (the customer id, ``email:<address>``
+for guests), the order ids the caller names, and, for an e-mail address, the events whose body
+still held (:mod:`.retention`) has it in an order's e-mail field, which links a registered
+customer's id to their address. After the bodies are pruned, name the customer id or the orders
+as well (the WordPress plugin passes the user id and the customer's orders).
+
+Exactly once: a row is erased once. A second request for the same customer (a retried call,
+the CLI after the plugin) finds nothing left and returns zero counts; it draws no new pseudonym
+over rows already pseudonymised.
 """
 
 from __future__ import annotations
@@ -19,7 +29,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, or_, select, update
+from sqlalchemy import Connection, delete, func, or_, select, update
 
 from .codec import decision_to_dict
 from .coupons import coupon_from_row
@@ -51,8 +61,70 @@ def customer_keys(*, customer_id: str | None, email: str | None) -> list[str]:
     return keys
 
 
-def _orders(conn: Connection, *, shop: str, keys: list[str], order_ids: Iterable[str]) -> set[str]:
+def _body_emails(body: bytes) -> set[str]:
+    """The customer's e-mail fields of an order webhook body (Shopify: ``email``,
+    ``contact_email``, ``customer.email``; WooCommerce: ``billing.email``), lower case. Only
+    these fields: an address quoted elsewhere (a note, a gift message) does not make the order
+    the customer's."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return set()
+    if not isinstance(data, dict):
+        return set()
+    found = [data.get("email"), data.get("contact_email")]
+    for nested in ("customer", "billing"):
+        part = data.get(nested)
+        if isinstance(part, dict):
+            found.append(part.get("email"))
+    return {f.strip().lower() for f in found if isinstance(f, str) and f.strip()}
+
+
+def _linked_by_body(
+    conn: Connection, *, shop: str, email: str, batch: int = 500
+) -> tuple[set[str], set[str]]:
+    """Orders and customer keys of the events whose body names ``email`` (bodies still held,
+    see :mod:`.retention`). Links a registered customer's id to their e-mail address."""
+    wanted = email.strip().lower()
+    orders: set[str] = set()
+    keys: set[str] = set()
+    last = 0
+    while True:
+        rows = conn.execute(
+            select(events.c.id, events.c.order_id, events.c.customer_key, events.c.body)
+            .where(
+                events.c.shop == shop,
+                events.c.id > last,
+                events.c.redacted_at.is_(None),
+                func.length(events.c.body) > 0,
+            )
+            .order_by(events.c.id)
+            .limit(batch)
+        ).all()
+        for row in rows:
+            if wanted in _body_emails(bytes(row.body)):
+                orders.update([row.order_id] if row.order_id else [])
+                keys.update([row.customer_key] if row.customer_key else [])
+        if len(rows) < batch:
+            return orders, keys
+        last = rows[-1].id
+
+
+def _scope(
+    conn: Connection,
+    *,
+    shop: str,
+    customer_id: str | None,
+    email: str | None,
+    order_ids: Iterable[str],
+) -> tuple[list[str], list[str]]:
+    """``(keys, orders)``: every key the customer is stored under and every order of theirs."""
+    keys = customer_keys(customer_id=customer_id, email=email)
     found = set(order_ids)
+    if email and email.strip():
+        linked_orders, linked_keys = _linked_by_body(conn, shop=shop, email=email)
+        found |= linked_orders
+        keys += sorted(k for k in linked_keys - set(keys) if not k.startswith("redacted:"))
     for table in (decisions, coupons, events, ledger):
         rows = conn.execute(
             select(table.c.order_id)
@@ -60,7 +132,7 @@ def _orders(conn: Connection, *, shop: str, keys: list[str], order_ids: Iterable
             .distinct()
         ).scalars()
         found.update(r for r in rows if r is not None)
-    return found
+    return keys, sorted(found)
 
 
 def export_customer(
@@ -71,8 +143,9 @@ def export_customer(
     email: str | None,
     order_ids: Iterable[str] = (),
 ) -> dict[str, Any]:
-    keys = customer_keys(customer_id=customer_id, email=email)
-    orders = sorted(_orders(conn, shop=shop, keys=keys, order_ids=order_ids))
+    keys, orders = _scope(
+        conn, shop=shop, customer_id=customer_id, email=email, order_ids=order_ids
+    )
 
     def mine(table: Any) -> Any:
         return table.c.shop == shop, or_(
@@ -144,14 +217,16 @@ def redact_customer(
     order_ids: Iterable[str] = (),
     now: datetime,
 ) -> dict[str, int]:
-    keys = customer_keys(customer_id=customer_id, email=email)
-    orders = sorted(_orders(conn, shop=shop, keys=keys, order_ids=order_ids))
+    keys, orders = _scope(
+        conn, shop=shop, customer_id=customer_id, email=email, order_ids=order_ids
+    )
     pseudonym = f"redacted:{uuid.uuid4().hex}"
     counts: dict[str, int] = {}
     counts["events"] = conn.execute(
         update(events)
         .where(
             events.c.shop == shop,
+            events.c.redacted_at.is_(None),
             or_(events.c.customer_key.in_(keys), events.c.order_id.in_(orders)),
         )
         .values(body=b"", headers="{}", customer_key=None, redacted_at=now)

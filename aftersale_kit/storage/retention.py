@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, exists, func, select, text, update
+from sqlalchemy import Connection, Exists, delete, exists, func, select, text, update
 
 from .db import Database
 from .records import JobStatus
@@ -32,7 +32,7 @@ _OPEN_JOBS = (JobStatus.PENDING.value, JobStatus.CLAIMED.value)
 _FINISHED_JOBS = (JobStatus.DONE.value, JobStatus.DEAD.value)
 
 
-def _unfinished() -> exists:
+def _unfinished() -> Exists:
     return exists().where(jobs.c.event_id == events.c.id, jobs.c.status.in_(_OPEN_JOBS))
 
 
