@@ -25,6 +25,8 @@ require __DIR__ . '/wordpress.php';
 $scenario = json_decode( file_get_contents( $argv[1] ), true );
 $GLOBALS['harness']['home']    = $scenario['home'] ?? 'https://shop.example';
 $GLOBALS['harness']['options'] = $scenario['options'] ?? array();
+$GLOBALS['harness']['users']       = $scenario['users'] ?? array();
+$GLOBALS['harness']['by_customer'] = $scenario['by_customer'] ?? array();
 if ( isset( $scenario['order'] ) ) {
 	$GLOBALS['harness']['orders'][ (string) $scenario['order']['id'] ] = $scenario['order'];
 }
@@ -45,6 +47,22 @@ switch ( $scenario['run'] ) {
 			(bool) $scenario['email']['sent_to_admin'],
 			(bool) $scenario['email']['plain_text'],
 			$email
+		);
+		break;
+	case 'privacy_export':
+	case 'privacy_erase':
+		// As WordPress's privacy tools do: the registered callbacks, in order, page 1.
+		$export     = 'privacy_export' === $scenario['run'];
+		$registered = apply_filters( $export ? 'wp_privacy_personal_data_exporters' : 'wp_privacy_personal_data_erasers', array() );
+		$response   = call_user_func( $registered['aftersale-kit']['callback'], $scenario['email'], 1 );
+		echo json_encode(
+			array(
+				'keys'     => array_keys( $registered ),
+				'name'     => $registered['aftersale-kit'][ $export ? 'exporter_friendly_name' : 'eraser_friendly_name' ],
+				'response' => is_wp_error( $response )
+					? array( 'wp_error' => $response->get_error_code(), 'message' => $response->get_error_message() )
+					: $response,
+			)
 		);
 		break;
 	case 'token':

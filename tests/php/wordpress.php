@@ -14,6 +14,9 @@ $GLOBALS['harness'] = array(
 	'orders'  => array(),
 	'log'     => array(),
 	'http'    => array(),
+	'users'   => array(),
+	'by_customer' => array(),
+	'scripts' => array(),
 );
 
 function add_action( $hook, $callback, $priority = 10, $accepted_args = 1 ) {
@@ -103,6 +106,9 @@ class WP_Error {
 	public function get_error_message() {
 		return $this->message;
 	}
+	public function get_error_code() {
+		return $this->code;
+	}
 }
 
 function is_wp_error( $thing ) {
@@ -111,6 +117,40 @@ function is_wp_error( $thing ) {
 
 /** Real HTTP through PHP streams; errors come back as WP_Error, like WordPress. */
 function wp_remote_get( $url, $args = array() ) {
+	return wp_remote_request( $url, array_merge( $args, array( 'method' => 'GET' ) ) );
+}
+
+function wp_remote_post( $url, $args = array() ) {
+	return wp_remote_request( $url, array_merge( $args, array( 'method' => 'POST' ) ) );
+}
+
+function wp_json_encode( $data, $options = 0, $depth = 512 ) {
+	return json_encode( $data, $options, $depth );
+}
+
+/** Users by e-mail address: the scenario's "users" ({"ada@example.com": 5}). */
+function get_user_by( $field, $value ) {
+	$id = 'email' === $field ? ( $GLOBALS['harness']['users'][ strtolower( $value ) ] ?? null ) : null;
+	if ( null === $id ) {
+		return false;
+	}
+	$user     = new stdClass();
+	$user->ID = (int) $id;
+	return $user;
+}
+
+/**
+ * The subset of wc_get_orders the plugin uses: 'customer' (billing e-mail) or 'customer_id',
+ * 'return' => 'ids'; answers from the scenario's "by_customer" ({"ada@example.com": [12],
+ * "user:5": [12, 13]}).
+ */
+function wc_get_orders( $args ) {
+	$by  = $GLOBALS['harness']['by_customer'];
+	$key = isset( $args['customer_id'] ) ? 'user:' . $args['customer_id'] : strtolower( (string) ( $args['customer'] ?? '' ) );
+	return $by[ $key ] ?? array();
+}
+
+function wp_remote_request( $url, $args = array() ) {
 	$timeout = (float) ( $args['timeout'] ?? 5 );
 	$headers = '';
 	foreach ( $args['headers'] ?? array() as $name => $value ) {
@@ -119,7 +159,8 @@ function wp_remote_get( $url, $args = array() ) {
 	$context = stream_context_create(
 		array(
 			'http' => array(
-				'method'          => 'GET',
+				'method'          => $args['method'] ?? 'GET',
+				'content'         => (string) ( $args['body'] ?? '' ),
 				'timeout'         => $timeout,
 				'header'          => $headers,
 				'ignore_errors'   => true,

@@ -22,6 +22,7 @@ defined( 'ABSPATH' ) || exit;
 require_once __DIR__ . '/includes/settings.php';
 require_once __DIR__ . '/includes/service.php';
 require_once __DIR__ . '/includes/hooks.php';
+require_once __DIR__ . '/includes/privacy.php';
 
 // WooCommerce's HPOS (custom order tables): this plugin only uses $order->get_meta().
 add_action(
@@ -35,3 +36,5 @@ add_action(
 
 add_action( 'woocommerce_thankyou', 'aftersale_kit_thankyou', 20, 1 );
 add_action( 'woocommerce_email_after_order_table', 'aftersale_kit_email_after_order_table', 20, 4 );
+add_filter( 'wp_privacy_personal_data_exporters', 'aftersale_kit_register_exporter', 10 );
+add_filter( 'wp_privacy_personal_data_erasers', 'aftersale_kit_register_eraser', 5 );
