@@ -54,7 +54,8 @@ def _plugin(tmp_path: Path, sandbox: Any, url: str, secret: str, run: str, **ext
 
 
 def _post(url: str, shop: str, action: str, body: bytes, headers: dict[str, str]) -> Any:
-    return httpx.post(f"{url}/v1/privacy/woocommerce/{shop}/{action}", content=body, headers=headers)
+    endpoint = f"{url}/v1/privacy/woocommerce/{shop}/{action}"
+    return httpx.post(endpoint, content=body, headers=headers)
 
 
 def test_plugin_and_cli_export_and_erase_once(
@@ -79,8 +80,10 @@ def test_plugin_and_cli_export_and_erase_once(
         sandbox.pay(int(bob_order))
         for order_id in (ada_order, bob_order):
             wait_for(
-                lambda o=order_id: [c.status for c in svc.store.coupons_for_order(shop, o)]
-                == [CouponStatus.ISSUED]
+                lambda o=order_id: (
+                    [c.status for c in svc.store.coupons_for_order(shop, o)]
+                    == [CouponStatus.ISSUED]
+                )
             )
         ada_code = svc.store.coupons_for_order(shop, ada_order)[0].code
         bob_code = svc.store.coupons_for_order(shop, bob_order)[0].code
@@ -186,8 +189,6 @@ def test_the_plugin_reports_an_unreachable_service_as_an_error(
     # given no service at the configured URL
     for run in ("privacy_export", "privacy_erase"):
         # when WordPress runs the callback
-        result = _plugin(
-            tmp_path, woocommerce_sandbox, closed_port_url(), "s", run, email=ADA
-        )
+        result = _plugin(tmp_path, woocommerce_sandbox, closed_port_url(), "s", run, email=ADA)
         # then it is an error WordPress shows, not an empty "nothing found"
         assert result["response"]["wp_error"] == "aftersale_kit_unreachable"
