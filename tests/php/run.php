@@ -49,6 +49,16 @@ switch ( $scenario['run'] ) {
 			$email
 		);
 		break;
+	case 'page':
+		// The order-received page as a theme prints it: the hook's output in the content, the
+		// footer scripts before </body>; extra head tags from the scenario ("head").
+		echo "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">" . ( $scenario['head'] ?? '' ) . "</head><body>\n";
+		echo "<h1>Order received</h1>\n";
+		do_action( 'woocommerce_thankyou', $scenario['order']['id'] );
+		echo "\n";
+		wp_print_footer_scripts();
+		echo "</body></html>\n";
+		break;
 	case 'privacy_export':
 	case 'privacy_erase':
 		// As WordPress's privacy tools do: the registered callbacks, in order, page 1.
@@ -74,5 +84,6 @@ $report = array(
 	'seconds' => microtime( true ) - $started,
 	'log'     => $GLOBALS['harness']['log'],
 	'http'    => $GLOBALS['harness']['http'],
+	'scripts' => $GLOBALS['harness']['scripts'],
 );
 file_put_contents( $argv[2], json_encode( $report ) );

@@ -54,6 +54,28 @@ function get_option( $name, $default = false ) {
 	return array_key_exists( $name, $GLOBALS['harness']['options'] ) ? $GLOBALS['harness']['options'][ $name ] : $default;
 }
 
+/** Like WordPress: the URL of a file in the plugin's folder. */
+function plugins_url( $path = '', $plugin = '' ) {
+	return home_url( 'wp-content/plugins/' . basename( dirname( $plugin ) ) . '/' . ltrim( $path, '/' ) );
+}
+
+function wp_enqueue_script( $handle, $src = '', $deps = array(), $ver = false, $in_footer = false ) {
+	$GLOBALS['harness']['scripts'][ $handle ] = array(
+		'src'       => $src,
+		'deps'      => $deps,
+		'ver'       => $ver,
+		'in_footer' => $in_footer,
+	);
+}
+
+/** As WP_Scripts prints an enqueued script: <script src="...?ver=..." id="handle-js">. */
+function wp_print_footer_scripts() {
+	foreach ( $GLOBALS['harness']['scripts'] as $handle => $script ) {
+		$src = $script['src'] . ( $script['ver'] ? '?ver=' . rawurlencode( $script['ver'] ) : '' );
+		echo '<script src="' . htmlspecialchars( $src, ENT_QUOTES ) . '" id="' . htmlspecialchars( $handle, ENT_QUOTES ) . "-js\"></script>\n";
+	}
+}
+
 function home_url( $path = '' ) {
 	return rtrim( $GLOBALS['harness']['home'], '/' ) . '/' . ltrim( $path, '/' );
 }
