@@ -192,3 +192,44 @@ def test_the_plugin_reports_an_unreachable_service_as_an_error(
         result = _plugin(tmp_path, woocommerce_sandbox, closed_port_url(), "s", run, email=ADA)
         # then it is an error WordPress shows, not an empty "nothing found"
         assert result["response"]["wp_error"] == "aftersale_kit_unreachable"
+
+
+def test_signed_but_unusable_bodies_are_400_with_the_reason(
+    woocommerce_sandbox: Any, tmp_path: Path
+) -> None:
+    config, env = write_woocommerce_config(tmp_path / "shops", woocommerce_sandbox)
+    secret = env["WOO_WEBHOOK_SECRET"]
+    with running_service(
+        config=config, db_url=f"sqlite:///{tmp_path / 'p.db'}", env=env, worker=False
+    ) as svc:
+        (entry,) = list(svc.registry)
+        shop = entry.domain
+
+        def signed(action: str, body: bytes) -> Any:
+            now = str(int(time.time()))
+            signature = sign_privacy_request(
+                secret=secret, timestamp=now, shop=shop, action=action, body=body
+            )
+            headers = {"X-Aftersale-Kit-Timestamp": now, "X-Aftersale-Kit-Signature": signature}
+            return _post(svc.url, shop, action, body, headers)
+
+        answers = {
+            "truncated": signed("export", b'{"email": "ada@exa'),
+            "deep": signed("export", b"[" * 50_000),
+            "not an object": signed("erase", b'["ada@example.com"]'),
+            "no address": signed("erase", b'{"email": "nobody"}'),
+            "bad orders": signed("export", b'{"email": "a@b.example", "order_ids": "12"}'),
+            "too large": signed("export", b'{"email": "a@b.example", "x": "' + b"y" * 70_000),
+        }
+        unknown = _post(svc.url, "other.example", "export", b"{}", {})
+    assert {k: r.status_code for k, r in answers.items()} == {
+        "truncated": 400,
+        "deep": 400,
+        "not an object": 400,
+        "no address": 400,
+        "bad orders": 400,
+        "too large": 413,
+    }
+    assert answers["no address"].json()["error"] == "email: expected the customer's e-mail address"
+    assert answers["bad orders"].json()["error"] == "order_ids: expected a list of order ids"
+    assert unknown.status_code == 404

@@ -110,3 +110,36 @@ def test_retention_settings_are_read_and_checked(tmp_path: Path, shopify_sandbox
     )
     with pytest.raises(ServiceConfigError, match=r"service.yaml:2:28: dedupe_key_retention_days"):
         load_shops(config, env=env)
+
+
+def test_storage_stats_prints_rows_and_bytes_per_table(
+    tmp_path: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime
+
+    from aftersale_kit.cli import main
+    from aftersale_kit.storage import Store
+
+    # given a database without the schema
+    assert main(["storage", "stats", "--db", db_url]) == 1
+    assert capsys.readouterr().err == "aftersale-kit storage: the database has no schema yet\n"
+    # and then with it and two webhooks
+    with Store.open(db_url, migrate=True) as store:
+        for key in ("a", "b"):
+            store.accept_event(
+                shop="s.example",
+                platform="woocommerce",
+                topic="order.updated",
+                dedupe_key=key,
+                received_at=datetime.now(UTC),
+                body=b"x" * 5000,
+            )
+    # when
+    assert main(["storage", "stats", "--db", db_url]) == 0
+    out = capsys.readouterr().out.splitlines()
+    # then one line per table with rows and a size, and a total
+    rows = {line.split()[0]: line.split()[1:] for line in out[1:]}
+    assert out[0].split() == ["table", "rows", "bytes"]
+    assert rows["events"][0] == "2" and rows["jobs"][0] == "2" and rows["decisions"][0] == "0"
+    assert rows["events"][2] in ("KiB", "MiB")
+    assert rows["total"][0] == "4"
