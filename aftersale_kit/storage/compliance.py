@@ -31,11 +31,23 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, or_, select, update
 
+from ._sql import from_micros
 from .codec import decision_to_dict
 from .coupons import coupon_from_row
 from .decisions import record_from_row
 from .ledger import entry_from_row
-from .tables import blocks, coupons, decisions, events, jobs, ledger, shops
+from .tables import (
+    blocks,
+    closures,
+    coupons,
+    decisions,
+    events,
+    jobs,
+    ledger,
+    redemptions,
+    refunds,
+    shops,
+)
 
 __all__ = ["customer_key", "customer_keys", "export_customer", "redact_customer", "redact_shop"]
 
@@ -205,7 +217,39 @@ def export_customer(
             for m in (r._mapping for r in event_rows)
         ],
         "blocks": {order_id: json.loads(payload) for order_id, payload in block_rows},
+        "redemptions": _redemptions(conn, shop=shop, keys=keys, orders=orders),
     }
+
+
+def _mine_redeemed(shop: str, keys: list[str], orders: list[str]) -> Any:
+    """Redemptions where the customer issued or redeemed the coupon (by key or order)."""
+    r = redemptions.c
+    return (r.shop == shop) & or_(
+        r.issuing_customer_key.in_(keys),
+        r.redeeming_customer_key.in_(keys),
+        r.issuing_order_id.in_(orders),
+        r.redeeming_order_id.in_(orders),
+    )
+
+
+def _redemptions(
+    conn: Connection, *, shop: str, keys: list[str], orders: list[str]
+) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(redemptions).where(_mine_redeemed(shop, keys, orders)).order_by(redemptions.c.id)
+    )
+    return [
+        {
+            "code": m["code"],
+            "campaign_id": m["campaign_id"],
+            "issuing_order_id": m["issuing_order_id"],
+            "redeeming_order_id": m["redeeming_order_id"],
+            "amount": str(from_micros(m["amount_micros"])),
+            "currency": m["currency"],
+            "redeemed_at": m["redeemed_at"].isoformat(),
+        }
+        for m in (row._mapping for row in rows)
+    ]
 
 
 def redact_customer(
@@ -240,6 +284,15 @@ def redact_customer(
             .where(table.c.shop == shop, table.c.customer_key.in_(keys))
             .values(customer_key=pseudonym)
         ).rowcount
+    for column in ("issuing_customer_key", "redeeming_customer_key"):
+        counts[f"redemptions.{column}"] = conn.execute(
+            update(redemptions)
+            .where(redemptions.c.shop == shop, redemptions.c[column].in_(keys))
+            .values({column: pseudonym})
+        ).rowcount
+    counts["redemptions"] = counts.pop("redemptions.issuing_customer_key") + counts.pop(
+        "redemptions.redeeming_customer_key"
+    )
     counts["orders"] = len(orders)
     return counts
 
@@ -247,6 +300,8 @@ def redact_customer(
 def redact_shop(conn: Connection, *, shop: str) -> dict[str, int]:
     """Delete every row of the shop (after uninstall; Shopify's ``shop/redact``)."""
     counts: dict[str, int] = {}
-    for table in (events, jobs, decisions, ledger, coupons, blocks, shops):
+    for table in (events, jobs, decisions, ledger, coupons, refunds, closures, redemptions):
+        counts[table.name] = conn.execute(delete(table).where(table.c.shop == shop)).rowcount
+    for table in (blocks, shops):
         counts[table.name] = conn.execute(delete(table).where(table.c.shop == shop)).rowcount
     return counts

@@ -173,3 +173,43 @@ def test_erasing_twice_erases_once_and_keeps_the_amounts(store: Store) -> None:
     assert (after_second.cost, after_second.currency) == (booked.cost, booked.currency)
     assert booked.cost == Decimal("5.00")
     assert after_second.customer_key == after_first.customer_key != booked.customer_key
+
+
+def test_redemptions_are_exported_erased_to_a_pseudonym_and_deleted_with_the_shop(
+    store: Store,
+) -> None:
+    from sqlalchemy import select
+
+    from aftersale_kit.core.money import Money
+    from aftersale_kit.storage import timeline
+    from aftersale_kit.storage.tables import redemptions
+
+    # given Anna's coupon, redeemed by Bob (customer c2) on his order 2
+    seed(store)
+    [coupon] = store.coupons_for_order(SHOP, "1")
+    with store.db.write() as conn:
+        recorded = timeline.record_redemption(
+            conn,
+            shop=SHOP,
+            code=coupon.code,
+            amount=Money.of("5.00", "EUR"),
+            order=order("2", customer_id="c2", email="bob@example.org"),
+            redeeming_customer_key="c2",
+            at=NOW,
+            now=NOW,
+        )
+    assert recorded is not None
+    # when Bob asks for his data, then the redemption is in it, with its amount
+    [redeemed] = store.export_customer(SHOP, customer_id="c2")["redemptions"]
+    assert (redeemed["redeeming_order_id"], redeemed["currency"]) == ("2", "EUR")
+    assert Decimal(redeemed["amount"]) == Decimal("5.00")
+    # when Bob is erased, then his key is gone from the redemption, the amount stays
+    counts = store.redact_customer(SHOP, customer_id="c2")
+    assert counts["redemptions"] == 1
+    with store.db.read() as conn:
+        row = conn.execute(select(redemptions)).one()._mapping
+    assert row["redeeming_customer_key"].startswith("redacted:")
+    assert row["issuing_customer_key"] == "c1" and row["amount_micros"] == 5_000_000
+    assert store.export_customer(SHOP, customer_id="c2")["redemptions"] == []
+    # when the shop is redacted, then the redemption goes with it
+    assert store.redact_shop(SHOP)["redemptions"] == 1
