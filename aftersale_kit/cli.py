@@ -88,6 +88,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "aftersale_kit.service.shops_cli:shops_main",
         "install state of the shops; activate one after a reinstall",
     ),
+    "privacy": (
+        "aftersale_kit.service.privacy_cli:privacy_main",
+        "export or erase what the service holds about a customer",
+    ),
+    "storage": ("aftersale_kit.service.privacy_cli:storage_main", "rows and bytes per table"),
 }
 
 #: Top-level modules of optional dependencies -> the extra that brings them (for the one-line

@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, str] = {
     "p1": "bench.p1_rules",
     "p2": "bench.p2_intake",
     "p3": "bench.p3_blocks",
+    "s1": "bench.s1_storage",
 }
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"

@@ -146,7 +146,14 @@ campaigns:
 
 
 @contextmanager
-def running_service(tmp_path: Path, *, sandbox: Any, block_secret: str) -> Iterator[str]:
+def running_service(
+    tmp_path: Path,
+    *,
+    sandbox: Any,
+    block_secret: str,
+    domain: str = SHOP,
+    shop_file: str = SHOP_FILE,
+) -> Iterator[str]:
     """The aftersale-kit service (uvicorn on a loopback port) for one WooCommerce shop."""
     from aftersale_kit.service.app import create_app
     from aftersale_kit.service.effects import Processor
@@ -155,7 +162,7 @@ def running_service(tmp_path: Path, *, sandbox: Any, block_secret: str) -> Itera
 
     config = tmp_path / "shops"
     config.mkdir()
-    (config / "shop.yaml").write_text(SHOP_FILE.format(domain=SHOP, base_url=sandbox.url))
+    (config / "shop.yaml").write_text(shop_file.format(domain=domain, base_url=sandbox.url))
     env = {
         "WOO_WEBHOOK_SECRET": block_secret,
         "WOO_CONSUMER_KEY": sandbox.consumer_key,

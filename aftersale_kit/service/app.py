@@ -4,6 +4,7 @@
 POST     /webhooks/shopify, /webhooks/woocommerce  intake (:mod:`.intake`)
 GET      /v1/blocks/{platform}/{shop}/{order_id}   thank-you blocks (:mod:`.blocks`), with CORS
 OPTIONS  /v1/blocks/...                            CORS preflight
+POST     /v1/privacy/woocommerce/{shop}/{action}   the plugin's export/erase (:mod:`.privacy`)
 GET      /healthz                                  200 when the database answers, else 503
 GET      /metrics                                  Prometheus text format
 =======  ======================================  ===========================================
@@ -34,6 +35,7 @@ from .effects import Processor
 from .intake import GroupCommit, Intake, IntakeResult, Screened
 from .logs import log_event
 from .metrics import CONTENT_TYPE_LATEST, Metrics
+from .privacy import privacy_route
 from .shops import ShopRegistry
 from .worker import Worker
 
@@ -179,6 +181,7 @@ def create_app(
             Route(
                 "/v1/blocks/{platform}/{shop}/{order_id:path}", block, methods=["GET", "OPTIONS"]
             ),
+            privacy_route(registry=registry, store=store),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],

@@ -96,7 +96,11 @@ def serve_main(argv: Sequence[str]) -> int:
             None
             if args.no_worker
             else Worker(
-                processor, metrics=metrics, threads=args.threads, lease_seconds=args.lease_seconds
+                processor,
+                metrics=metrics,
+                threads=args.threads,
+                lease_seconds=args.lease_seconds,
+                retention=registry.settings.retention,
             )
         )
         app = create_app(
@@ -175,8 +179,13 @@ def worker_main(argv: Sequence[str]) -> int:
     try:
         from .worker import Worker
 
-        _registry, store, processor = _open(args)
-        worker = Worker(processor, threads=args.threads, lease_seconds=args.lease_seconds)
+        registry, store, processor = _open(args)
+        worker = Worker(
+            processor,
+            threads=args.threads,
+            lease_seconds=args.lease_seconds,
+            retention=registry.settings.retention,
+        )
     except AftersaleKitError as exc:
         return _fail("aftersale-kit worker", exc)
     done = threading.Event()

@@ -19,6 +19,7 @@ service for WooCommerce shops never imports the Shopify SDK.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -32,6 +33,7 @@ import yaml
 from ..core.campaign import ShopConfig
 from ..core.errors import AftersaleKitError, ConfigError
 from ..core.platform import Platform
+from .retention import Retention, retention_from
 
 if TYPE_CHECKING:
     from ..content import ContentRenderer
@@ -47,7 +49,13 @@ __all__ = [
 ]
 
 SERVICE_FILE = "service.yaml"
-_SERVICE_KEYS = ("shopify_api_key", "max_body_bytes")
+_SERVICE_KEYS = (
+    "shopify_api_key",
+    "max_body_bytes",
+    "raw_body_retention_days",
+    "dedupe_key_retention_days",
+    "prune_interval_minutes",
+)
 _DEFAULT_MAX_BODY = 1024 * 1024
 
 
@@ -61,6 +69,8 @@ class ServiceSettings:
     shopify_api_key: str | None = None
     #: Largest webhook body accepted (413 above).
     max_body_bytes: int = _DEFAULT_MAX_BODY
+    #: How long raw webhook bodies and dedupe keys are kept (:mod:`.retention`).
+    retention: Retention = field(default_factory=Retention)
 
 
 def normalize_domain(platform: str, value: str) -> str:
@@ -222,8 +232,17 @@ def _load_service_file(path: Path) -> ServiceSettings:
         raise ServiceConfigError(f"{path}: max_body_bytes must be an integer >= 1024, got {size!r}")
     key = data.get("shopify_api_key")
     return ServiceSettings(
-        shopify_api_key=str(key) if key is not None else None, max_body_bytes=size
+        shopify_api_key=str(key) if key is not None else None,
+        max_body_bytes=size,
+        retention=_retention(path, data),
     )
+
+
+def _retention(path: Path, data: Mapping[str, Any]) -> Retention:
+    try:
+        return retention_from(path, data)
+    except ValueError as exc:
+        raise ServiceConfigError(str(exc)) from None
 
 
 def load_shops(
@@ -266,7 +285,5 @@ def load_shops(
     if problems:
         raise ConfigError(problems)
     if settings.shopify_api_key is None and environ.get("SHOPIFY_API_KEY"):
-        settings = ServiceSettings(
-            shopify_api_key=environ["SHOPIFY_API_KEY"], max_body_bytes=settings.max_body_bytes
-        )
+        settings = dataclasses.replace(settings, shopify_api_key=environ["SHOPIFY_API_KEY"])
     return ShopRegistry(entries, settings=settings, builder=builder)

@@ -35,8 +35,12 @@ from ..storage import Job, JobKind, JobStatus, backoff_delay
 from .effects import PermanentJobError, Processor
 from .logs import log_event
 from .metrics import Metrics
+from .retention import Pruner, Retention
 
 __all__ = ["Worker"]
+
+#: 30 days of raw bodies, a year of dedupe keys, pruned hourly (:mod:`.retention`).
+DEFAULT_RETENTION = Retention()
 
 _PERMANENT = (PermanentJobError, NotAuthorizedError, InvalidRequestError, PayloadError, ConfigError)
 _COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
@@ -57,6 +61,7 @@ class Worker:
         retry_base: float = 2.0,
         retry_cap: float = 3600.0,
         name: str | None = None,
+        retention: Retention | None = DEFAULT_RETENTION,
     ) -> None:
         self.processor = processor
         self.store = processor.store
@@ -70,6 +75,12 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        #: Prunes old webhook bodies and keys on its own schedule (``None``: never).
+        self.pruner = (
+            None
+            if retention is None
+            else Pruner(self.store, retention, clock=lambda: self.processor.clock())
+        )
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -82,10 +93,14 @@ class Worker:
             t.daemon = True
             t.start()
             self._threads.append(t)
+        if self.pruner is not None:
+            self.pruner.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
+        if self.pruner is not None:
+            self.pruner.stop(timeout)
         for t in self._threads:
             t.join(timeout)
         self._threads.clear()

@@ -124,6 +124,7 @@ from .records import (
     ShopState,
     StoredEvent,
 )
+from .retention import TableStats
 from .store import Clawback, StepFacts, StepResult, Store, customer_key_for
 
 __all__ = [
@@ -147,6 +148,7 @@ __all__ = [
     "StepResult",
     "Store",
     "StoredEvent",
+    "TableStats",
     "backoff_delay",
     "create_database",
     "customer_key_for",

@@ -9,6 +9,16 @@ bodies and headers are emptied (the row stays, so a redelivery is still recognis
 duplicate), stored content is deleted, and the customer key on decisions, ledger rows and coupons
 is replaced by a random pseudonym. Consequence: per-customer limits and cooldowns start afresh for
 a redacted customer; usage limits and budgets are unchanged.
+
+Finding the customer: by the keys they are counted under (the customer id, ``email:<address>``
+for guests), the order ids the caller names, and, for an e-mail address, the events whose body
+still held (:mod:`.retention`) has it in an order's e-mail field, which links a registered
+customer's id to their address. After the bodies are pruned, name the customer id or the orders
+as well (the WordPress plugin passes the user id and the customer's orders).
+
+Exactly once: a row is erased once. A second request for the same customer (a retried call,
+the CLI after the plugin) finds nothing left and returns zero counts; it draws no new pseudonym
+over rows already pseudonymised.
 """
 
 from __future__ import annotations
@@ -19,13 +29,25 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, or_, select, update
+from sqlalchemy import Connection, delete, func, or_, select, update
 
+from ._sql import from_micros
 from .codec import decision_to_dict
 from .coupons import coupon_from_row
 from .decisions import record_from_row
 from .ledger import entry_from_row
-from .tables import blocks, coupons, decisions, events, jobs, ledger, shops
+from .tables import (
+    blocks,
+    closures,
+    coupons,
+    decisions,
+    events,
+    jobs,
+    ledger,
+    redemptions,
+    refunds,
+    shops,
+)
 
 __all__ = ["customer_key", "customer_keys", "export_customer", "redact_customer", "redact_shop"]
 
@@ -51,8 +73,70 @@ def customer_keys(*, customer_id: str | None, email: str | None) -> list[str]:
     return keys
 
 
-def _orders(conn: Connection, *, shop: str, keys: list[str], order_ids: Iterable[str]) -> set[str]:
+def _body_emails(body: bytes) -> set[str]:
+    """The customer's e-mail fields of an order webhook body (Shopify: ``email``,
+    ``contact_email``, ``customer.email``; WooCommerce: ``billing.email``), lower case. Only
+    these fields: an address quoted elsewhere (a note, a gift message) does not make the order
+    the customer's."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return set()
+    if not isinstance(data, dict):
+        return set()
+    found = [data.get("email"), data.get("contact_email")]
+    for nested in ("customer", "billing"):
+        part = data.get(nested)
+        if isinstance(part, dict):
+            found.append(part.get("email"))
+    return {f.strip().lower() for f in found if isinstance(f, str) and f.strip()}
+
+
+def _linked_by_body(
+    conn: Connection, *, shop: str, email: str, batch: int = 500
+) -> tuple[set[str], set[str]]:
+    """Orders and customer keys of the events whose body names ``email`` (bodies still held,
+    see :mod:`.retention`). Links a registered customer's id to their e-mail address."""
+    wanted = email.strip().lower()
+    orders: set[str] = set()
+    keys: set[str] = set()
+    last = 0
+    while True:
+        rows = conn.execute(
+            select(events.c.id, events.c.order_id, events.c.customer_key, events.c.body)
+            .where(
+                events.c.shop == shop,
+                events.c.id > last,
+                events.c.redacted_at.is_(None),
+                func.length(events.c.body) > 0,
+            )
+            .order_by(events.c.id)
+            .limit(batch)
+        ).all()
+        for row in rows:
+            if wanted in _body_emails(bytes(row.body)):
+                orders.update([row.order_id] if row.order_id else [])
+                keys.update([row.customer_key] if row.customer_key else [])
+        if len(rows) < batch:
+            return orders, keys
+        last = rows[-1].id
+
+
+def _scope(
+    conn: Connection,
+    *,
+    shop: str,
+    customer_id: str | None,
+    email: str | None,
+    order_ids: Iterable[str],
+) -> tuple[list[str], list[str]]:
+    """``(keys, orders)``: every key the customer is stored under and every order of theirs."""
+    keys = customer_keys(customer_id=customer_id, email=email)
     found = set(order_ids)
+    if email and email.strip():
+        linked_orders, linked_keys = _linked_by_body(conn, shop=shop, email=email)
+        found |= linked_orders
+        keys += sorted(k for k in linked_keys - set(keys) if not k.startswith("redacted:"))
     for table in (decisions, coupons, events, ledger):
         rows = conn.execute(
             select(table.c.order_id)
@@ -60,7 +144,7 @@ def _orders(conn: Connection, *, shop: str, keys: list[str], order_ids: Iterable
             .distinct()
         ).scalars()
         found.update(r for r in rows if r is not None)
-    return found
+    return keys, sorted(found)
 
 
 def export_customer(
@@ -71,8 +155,9 @@ def export_customer(
     email: str | None,
     order_ids: Iterable[str] = (),
 ) -> dict[str, Any]:
-    keys = customer_keys(customer_id=customer_id, email=email)
-    orders = sorted(_orders(conn, shop=shop, keys=keys, order_ids=order_ids))
+    keys, orders = _scope(
+        conn, shop=shop, customer_id=customer_id, email=email, order_ids=order_ids
+    )
 
     def mine(table: Any) -> Any:
         return table.c.shop == shop, or_(
@@ -132,7 +217,39 @@ def export_customer(
             for m in (r._mapping for r in event_rows)
         ],
         "blocks": {order_id: json.loads(payload) for order_id, payload in block_rows},
+        "redemptions": _redemptions(conn, shop=shop, keys=keys, orders=orders),
     }
+
+
+def _mine_redeemed(shop: str, keys: list[str], orders: list[str]) -> Any:
+    """Redemptions where the customer issued or redeemed the coupon (by key or order)."""
+    r = redemptions.c
+    return (r.shop == shop) & or_(
+        r.issuing_customer_key.in_(keys),
+        r.redeeming_customer_key.in_(keys),
+        r.issuing_order_id.in_(orders),
+        r.redeeming_order_id.in_(orders),
+    )
+
+
+def _redemptions(
+    conn: Connection, *, shop: str, keys: list[str], orders: list[str]
+) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(redemptions).where(_mine_redeemed(shop, keys, orders)).order_by(redemptions.c.id)
+    )
+    return [
+        {
+            "code": m["code"],
+            "campaign_id": m["campaign_id"],
+            "issuing_order_id": m["issuing_order_id"],
+            "redeeming_order_id": m["redeeming_order_id"],
+            "amount": str(from_micros(m["amount_micros"])),
+            "currency": m["currency"],
+            "redeemed_at": m["redeemed_at"].isoformat(),
+        }
+        for m in (row._mapping for row in rows)
+    ]
 
 
 def redact_customer(
@@ -144,14 +261,16 @@ def redact_customer(
     order_ids: Iterable[str] = (),
     now: datetime,
 ) -> dict[str, int]:
-    keys = customer_keys(customer_id=customer_id, email=email)
-    orders = sorted(_orders(conn, shop=shop, keys=keys, order_ids=order_ids))
+    keys, orders = _scope(
+        conn, shop=shop, customer_id=customer_id, email=email, order_ids=order_ids
+    )
     pseudonym = f"redacted:{uuid.uuid4().hex}"
     counts: dict[str, int] = {}
     counts["events"] = conn.execute(
         update(events)
         .where(
             events.c.shop == shop,
+            events.c.redacted_at.is_(None),
             or_(events.c.customer_key.in_(keys), events.c.order_id.in_(orders)),
         )
         .values(body=b"", headers="{}", customer_key=None, redacted_at=now)
@@ -165,6 +284,15 @@ def redact_customer(
             .where(table.c.shop == shop, table.c.customer_key.in_(keys))
             .values(customer_key=pseudonym)
         ).rowcount
+    for column in ("issuing_customer_key", "redeeming_customer_key"):
+        counts[f"redemptions.{column}"] = conn.execute(
+            update(redemptions)
+            .where(redemptions.c.shop == shop, redemptions.c[column].in_(keys))
+            .values({column: pseudonym})
+        ).rowcount
+    counts["redemptions"] = counts.pop("redemptions.issuing_customer_key") + counts.pop(
+        "redemptions.redeeming_customer_key"
+    )
     counts["orders"] = len(orders)
     return counts
 
@@ -172,6 +300,8 @@ def redact_customer(
 def redact_shop(conn: Connection, *, shop: str) -> dict[str, int]:
     """Delete every row of the shop (after uninstall; Shopify's ``shop/redact``)."""
     counts: dict[str, int] = {}
-    for table in (events, jobs, decisions, ledger, coupons, blocks, shops):
+    for table in (events, jobs, decisions, ledger, coupons, refunds, closures, redemptions):
+        counts[table.name] = conn.execute(delete(table).where(table.c.shop == shop)).rowcount
+    for table in (blocks, shops):
         counts[table.name] = conn.execute(delete(table).where(table.c.shop == shop)).rowcount
     return counts

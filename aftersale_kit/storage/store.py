@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import func, select
 
 from ..core.campaign import FreeGift, ShowBlock
 from ..core.decision import Decision
@@ -21,7 +21,18 @@ from ..core.engine import customer_key as engine_customer_key
 from ..core.model import EventKind, Order, Refund
 from ..core.ports import Counters, CustomerUsage
 from ..core.timeline import Step
-from . import compliance, coupons, decisions, events, ledger, migrate, outbox, shops, timeline
+from . import (
+    compliance,
+    coupons,
+    decisions,
+    events,
+    ledger,
+    migrate,
+    outbox,
+    retention,
+    shops,
+    timeline,
+)
 from ._sql import aware
 from .db import DEFAULT_SQLITE_PATH, Database, create_database
 from .outbox import DEFAULT_MAX_ATTEMPTS, backoff_delay
@@ -38,8 +49,6 @@ from .records import (
     ShopState,
     StoredEvent,
 )
-from .tables import events as events_table
-from .tables import jobs as jobs_table
 from .tables import ledger as ledger_table
 
 __all__ = ["Clawback", "StepFacts", "StepResult", "Store", "customer_key_for"]
@@ -306,21 +315,31 @@ class Store:
         with self.db.read() as conn:
             return outbox.stats(conn)
 
-    def prune(self, *, before: datetime) -> dict[str, int]:
-        """Delete finished jobs finished before ``before`` and events received before it whose
-        processing finished. Keep ``before`` well behind the platforms' redelivery window
-        (Shopify retries for 4 hours): a pruned event is no longer recognised as a duplicate."""
-        before = aware(before, "before")
-        with self.db.write() as conn:
-            job_count = outbox.prune(conn, finished_before=before)
-            unfinished = exists().where(
-                jobs_table.c.event_id == events_table.c.id,
-                jobs_table.c.status.in_([JobStatus.PENDING.value, JobStatus.CLAIMED.value]),
-            )
-            event_count = conn.execute(
-                delete(events_table).where(events_table.c.received_at < before, ~unfinished)
-            ).rowcount
-        return {"jobs": job_count, "events": int(event_count)}
+    def prune(
+        self,
+        *,
+        bodies_before: datetime,
+        keys_before: datetime | None = None,
+        batch: int = 2000,
+    ) -> dict[str, int]:
+        """Bounded storage (:mod:`.retention`): empty the bodies and headers of events received
+        before ``bodies_before`` and delete jobs finished before it; with ``keys_before`` also
+        delete the event rows received before that (their dedupe keys). Events still being
+        processed are kept whole. Decisions, ledger, coupons and content are never pruned.
+
+        Keep ``bodies_before`` behind the platforms' redelivery window (Shopify retries for 4
+        hours): a delivery whose event row is gone is no longer recognised as a duplicate, one
+        whose body was emptied still is. Returns ``{"bodies", "jobs", "events"}`` counts."""
+        return retention.prune(
+            self.db,
+            bodies_before=aware(bodies_before, "bodies_before"),
+            keys_before=aware(keys_before, "keys_before") if keys_before is not None else None,
+            batch=batch,
+        )
+
+    def table_stats(self) -> list[retention.TableStats]:
+        """Rows and bytes per table (``aftersale-kit storage stats``)."""
+        return retention.table_stats(self.db)
 
     # -- decisions and limits ---------------------------------------------------------------
 

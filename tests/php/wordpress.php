@@ -14,6 +14,9 @@ $GLOBALS['harness'] = array(
 	'orders'  => array(),
 	'log'     => array(),
 	'http'    => array(),
+	'users'   => array(),
+	'by_customer' => array(),
+	'scripts' => array(),
 );
 
 function add_action( $hook, $callback, $priority = 10, $accepted_args = 1 ) {
@@ -49,6 +52,28 @@ function apply_filters( $hook, $value, ...$args ) {
 
 function get_option( $name, $default = false ) {
 	return array_key_exists( $name, $GLOBALS['harness']['options'] ) ? $GLOBALS['harness']['options'][ $name ] : $default;
+}
+
+/** Like WordPress: the URL of a file in the plugin's folder. */
+function plugins_url( $path = '', $plugin = '' ) {
+	return home_url( 'wp-content/plugins/' . basename( dirname( $plugin ) ) . '/' . ltrim( $path, '/' ) );
+}
+
+function wp_enqueue_script( $handle, $src = '', $deps = array(), $ver = false, $in_footer = false ) {
+	$GLOBALS['harness']['scripts'][ $handle ] = array(
+		'src'       => $src,
+		'deps'      => $deps,
+		'ver'       => $ver,
+		'in_footer' => $in_footer,
+	);
+}
+
+/** As WP_Scripts prints an enqueued script: <script src="...?ver=..." id="handle-js">. */
+function wp_print_footer_scripts() {
+	foreach ( $GLOBALS['harness']['scripts'] as $handle => $script ) {
+		$src = $script['src'] . ( $script['ver'] ? '?ver=' . rawurlencode( $script['ver'] ) : '' );
+		echo '<script src="' . htmlspecialchars( $src, ENT_QUOTES ) . '" id="' . htmlspecialchars( $handle, ENT_QUOTES ) . "-js\"></script>\n";
+	}
 }
 
 function home_url( $path = '' ) {
@@ -103,6 +128,9 @@ class WP_Error {
 	public function get_error_message() {
 		return $this->message;
 	}
+	public function get_error_code() {
+		return $this->code;
+	}
 }
 
 function is_wp_error( $thing ) {
@@ -111,6 +139,40 @@ function is_wp_error( $thing ) {
 
 /** Real HTTP through PHP streams; errors come back as WP_Error, like WordPress. */
 function wp_remote_get( $url, $args = array() ) {
+	return wp_remote_request( $url, array_merge( $args, array( 'method' => 'GET' ) ) );
+}
+
+function wp_remote_post( $url, $args = array() ) {
+	return wp_remote_request( $url, array_merge( $args, array( 'method' => 'POST' ) ) );
+}
+
+function wp_json_encode( $data, $options = 0, $depth = 512 ) {
+	return json_encode( $data, $options, $depth );
+}
+
+/** Users by e-mail address: the scenario's "users" ({"ada@example.com": 5}). */
+function get_user_by( $field, $value ) {
+	$id = 'email' === $field ? ( $GLOBALS['harness']['users'][ strtolower( $value ) ] ?? null ) : null;
+	if ( null === $id ) {
+		return false;
+	}
+	$user     = new stdClass();
+	$user->ID = (int) $id;
+	return $user;
+}
+
+/**
+ * The subset of wc_get_orders the plugin uses: 'customer' (billing e-mail) or 'customer_id',
+ * 'return' => 'ids'; answers from the scenario's "by_customer" ({"ada@example.com": [12],
+ * "user:5": [12, 13]}).
+ */
+function wc_get_orders( $args ) {
+	$by  = $GLOBALS['harness']['by_customer'];
+	$key = isset( $args['customer_id'] ) ? 'user:' . $args['customer_id'] : strtolower( (string) ( $args['customer'] ?? '' ) );
+	return $by[ $key ] ?? array();
+}
+
+function wp_remote_request( $url, $args = array() ) {
 	$timeout = (float) ( $args['timeout'] ?? 5 );
 	$headers = '';
 	foreach ( $args['headers'] ?? array() as $name => $value ) {
@@ -119,7 +181,8 @@ function wp_remote_get( $url, $args = array() ) {
 	$context = stream_context_create(
 		array(
 			'http' => array(
-				'method'          => 'GET',
+				'method'          => $args['method'] ?? 'GET',
+				'content'         => (string) ( $args['body'] ?? '' ),
 				'timeout'         => $timeout,
 				'header'          => $headers,
 				'ignore_errors'   => true,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from storage_builders import NOW, SHOP, config, coupon_campaign, decider, order
@@ -129,3 +130,86 @@ def test_redacting_a_shop_deletes_only_that_shop(store: Store) -> None:
     assert store.jobs(shop=SHOP) == [] and store.ledger(SHOP) == []
     assert store.export_customer(SHOP, customer_id="c1")["orders"] == []
     assert store.export_customer(OTHER, customer_id="c1")["orders"] == ["1"]
+
+
+def test_an_email_finds_a_registered_customer_through_the_bodies_still_held(store: Store) -> None:
+    # given Anna's order, stored under her customer id c1; her address is in the body only
+    seed(store)
+    # and another order that quotes her address in a note, not as the buyer's e-mail
+    store.accept_event(
+        shop=SHOP,
+        platform="shopify",
+        topic="orders/paid",
+        dedupe_key="orders/paid:2",
+        received_at=NOW,
+        body=json.dumps({"id": 2, "email": "bob@example.org", "note": "anna@example.org"}).encode(),
+    )
+    # when she asks by e-mail alone (other case)
+    exported = store.export_customer(SHOP, email="Anna@Example.org")
+    # then her order and decision are found, the note's order is not
+    assert exported["orders"] == ["1"]
+    assert [d["order_id"] for d in exported["decisions"]] == ["1"]
+    assert "c1" in exported["customer"]["keys"]
+
+
+def test_erasing_twice_erases_once_and_keeps_the_amounts(store: Store) -> None:
+    # given Anna's order with its booking of 5.00
+    seed(store)
+    [booked] = store.ledger(SHOP)
+    # when she is erased by e-mail (and the order id), then the same request comes again
+    first = store.redact_customer(SHOP, email="anna@example.org", order_ids=["1"])
+    [after_first] = store.ledger(SHOP)
+    second = store.redact_customer(SHOP, email="anna@example.org", order_ids=["1"])
+    # then the first erased her rows, the second found nothing left
+    assert (first["events"], first["blocks"], first["decisions"], first["ledger"]) == (1, 1, 1, 1)
+    assert (second["events"], second["blocks"], second["decisions"], second["ledger"]) == (
+        0,
+        0,
+        0,
+        0,
+    )
+    # and the booking keeps its amount; its pseudonym did not change on the second request
+    [after_second] = store.ledger(SHOP)
+    assert (after_second.cost, after_second.currency) == (booked.cost, booked.currency)
+    assert booked.cost == Decimal("5.00")
+    assert after_second.customer_key == after_first.customer_key != booked.customer_key
+
+
+def test_redemptions_are_exported_erased_to_a_pseudonym_and_deleted_with_the_shop(
+    store: Store,
+) -> None:
+    from sqlalchemy import select
+
+    from aftersale_kit.core.money import Money
+    from aftersale_kit.storage import timeline
+    from aftersale_kit.storage.tables import redemptions
+
+    # given Anna's coupon, redeemed by Bob (customer c2) on his order 2
+    seed(store)
+    [coupon] = store.coupons_for_order(SHOP, "1")
+    with store.db.write() as conn:
+        recorded = timeline.record_redemption(
+            conn,
+            shop=SHOP,
+            code=coupon.code,
+            amount=Money.of("5.00", "EUR"),
+            order=order("2", customer_id="c2", email="bob@example.org"),
+            redeeming_customer_key="c2",
+            at=NOW,
+            now=NOW,
+        )
+    assert recorded is not None
+    # when Bob asks for his data, then the redemption is in it, with its amount
+    [redeemed] = store.export_customer(SHOP, customer_id="c2")["redemptions"]
+    assert (redeemed["redeeming_order_id"], redeemed["currency"]) == ("2", "EUR")
+    assert Decimal(redeemed["amount"]) == Decimal("5.00")
+    # when Bob is erased, then his key is gone from the redemption, the amount stays
+    counts = store.redact_customer(SHOP, customer_id="c2")
+    assert counts["redemptions"] == 1
+    with store.db.read() as conn:
+        row = conn.execute(select(redemptions)).one()._mapping
+    assert row["redeeming_customer_key"].startswith("redacted:")
+    assert row["issuing_customer_key"] == "c1" and row["amount_micros"] == 5_000_000
+    assert store.export_customer(SHOP, customer_id="c2")["redemptions"] == []
+    # when the shop is redacted, then the redemption goes with it
+    assert store.redact_shop(SHOP)["redemptions"] == 1

@@ -117,16 +117,20 @@ def test_bad_arguments_name_the_argument(store: Store) -> None:
 
 def test_prune_keeps_unprocessed_events_and_forgets_old_finished_ones(store: Store) -> None:
     # given two events, one processed
-    accept(store, "old-done")
-    accept(store, "old-pending")
+    accept(store, "old-done", body=b'{"email": "ada@example.com"}')
+    accept(store, "old-pending", body=b'{"email": "bob@example.com"}')
     done, _pending = store.claim(worker_id="w", limit=2, now=NOW)
     assert store.complete(done, now=NOW)
-    # when pruning everything before tomorrow
-    removed = store.prune(before=NOW + timedelta(days=1))
-    # then the processed event and its job are gone, the unprocessed one stays
-    assert removed == {"jobs": 1, "events": 1}
+    # when pruning bodies and keys before tomorrow
+    tomorrow = NOW + timedelta(days=1)
+    removed = store.prune(bodies_before=tomorrow, keys_before=tomorrow)
+    # then the processed event and its job are gone, the unprocessed one stays whole
+    assert removed == {"jobs": 1, "bodies": 1, "events": 1}
     assert [j.idempotency_key for j in store.jobs()] == [_pending.idempotency_key]
-    # and the pruned key is accepted again as new
+    assert _pending.event_id is not None
+    kept = store.event(_pending.event_id)
+    assert kept is not None and kept.body == b'{"email": "bob@example.com"}'
+    # and the key whose row was deleted is accepted again as new
     assert accept(store, "old-done")
 
 

@@ -13,15 +13,23 @@
  *   AFTERSALE_KIT_BLOCK_SECRET  the shop's webhook secret in the service's shop file (signs the page token)
  *   AFTERSALE_KIT_TIMEOUT       seconds to wait for the service on the thank-you page (default 2)
  *
+ * The blocks' behaviour (the coupon's copy button and countdown) is the static file
+ * assets/aftersale-kit-blocks.js, enqueued on the order-received page when a block needs it: the
+ * service's inline scripts are stripped, nothing inline is printed.
+ *
  * Nothing here may break a checkout: every failure is caught and the page falls back to the content
  * the service wrote into the order's meta data.
  */
 
 defined( 'ABSPATH' ) || exit;
 
+define( 'AFTERSALE_KIT_FILE', __FILE__ );
+define( 'AFTERSALE_KIT_VERSION', '0.1.0' );
+
 require_once __DIR__ . '/includes/settings.php';
 require_once __DIR__ . '/includes/service.php';
 require_once __DIR__ . '/includes/hooks.php';
+require_once __DIR__ . '/includes/privacy.php';
 
 // WooCommerce's HPOS (custom order tables): this plugin only uses $order->get_meta().
 add_action(
@@ -35,3 +43,5 @@ add_action(
 
 add_action( 'woocommerce_thankyou', 'aftersale_kit_thankyou', 20, 1 );
 add_action( 'woocommerce_email_after_order_table', 'aftersale_kit_email_after_order_table', 20, 4 );
+add_filter( 'wp_privacy_personal_data_exporters', 'aftersale_kit_register_exporter', 10 );
+add_filter( 'wp_privacy_personal_data_erasers', 'aftersale_kit_register_eraser', 5 );

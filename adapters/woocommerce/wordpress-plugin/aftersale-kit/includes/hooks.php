@@ -32,9 +32,27 @@ function aftersale_kit_thankyou( $order_id ) {
 			return;
 		}
 		echo '<section class="aftersale-kit">' . $html . '</section>'; // phpcs:ignore WordPress.Security.EscapeOutput -- passed through wp_kses_post.
+		if ( false !== strpos( $html, 'data-ak-block="coupon"' ) ) {
+			aftersale_kit_enqueue_blocks_script();
+		}
 	} catch ( \Throwable $error ) {
 		aftersale_kit_log( 'thank-you content failed: ' . $error->getMessage() );
 	}
+}
+
+/**
+ * The blocks' behaviour as a static script in the footer (no inline code; its data is in the
+ * blocks' data- attributes). Enqueued from the thank-you hook, after wp_head: WordPress prints
+ * footer scripts enqueued that late (in_footer = true).
+ */
+function aftersale_kit_enqueue_blocks_script() {
+	wp_enqueue_script(
+		'aftersale-kit-blocks',
+		plugins_url( 'assets/aftersale-kit-blocks.js', AFTERSALE_KIT_FILE ),
+		array(),
+		AFTERSALE_KIT_VERSION,
+		true
+	);
 }
 
 /**
