@@ -260,3 +260,61 @@ def test_the_content_is_all_steps_by_priority_then_life_without_what_was_taken_b
     assert times[f"{SHOP}:1001:umfrage:0"] == later
     assert times[f"{SHOP}:1001:danke:1"] == NOW
     assert union.event is EventKind.ORDER_FULFILLED
+
+
+def yen_order() -> Order:
+    def jpy(amount: str) -> Money:
+        return Money.of(amount, "JPY")
+
+    return order(
+        currency="JPY",
+        subtotal=jpy("10000"),
+        total=jpy("10000"),
+        discounts=jpy("0"),
+        shipping=jpy("0"),
+        tax=jpy("0"),
+        line_items=(LineItem(id="l1", title="Espresso", quantity=1, unit_price=jpy("10000")),),
+    )
+
+
+def test_a_refund_of_an_order_in_another_currency_is_reevaluated_in_the_shop_currency() -> None:
+    # given 10,000 JPY (61.00 EUR at 0.0061) refunded 4,000 JPY: 6,000 JPY = 36.60 EUR left
+    from dataclasses import replace
+
+    refund = Refund(id="r1", amount=Money.of("4000", "JPY"), lines=())
+    shop = config(campaign("ab-50", when=FROM_50))
+    with_rate = replace(
+        shop, settings=replace(shop.settings, exchange_rates=(("JPY", Decimal("0.0061")),))
+    )
+    # without a rate the amounts say nothing in EUR: the coupon is kept, not taken on a guess
+    kept = take_backs(
+        config=shop, order=yen_order(), refunds=[refund], open_campaigns=["ab-50"], closed=None
+    )
+    # with the rate, 36.60 EUR is below 50: taken back
+    lost = take_backs(
+        config=with_rate,
+        order=yen_order(),
+        refunds=[refund],
+        open_campaigns=["ab-50"],
+        closed=None,
+    )
+    assert kept == {}
+    assert list(lost) == ["ab-50"]
+    assert "subtotal 36.60 EUR" in lost["ab-50"]
+
+
+def test_a_partly_returned_line_keeps_its_share_of_the_discount() -> None:
+    discounted = order(
+        line_items=(
+            LineItem(
+                id="l1", title="Espresso", quantity=4, unit_price=eur("10.00"), discount=eur("8.00")
+            ),
+        )
+    )
+    refund = Refund(
+        id="r1",
+        amount=eur("8.00"),
+        lines=(RefundLine(line_item_id="l1", quantity=1, subtotal=eur("8.00")),),
+    )
+    [line] = net_of_refunds(discounted, [refund]).line_items
+    assert (line.quantity, line.discount) == (3, eur("6.00"))

@@ -16,8 +16,10 @@ Rules where the platforms leave room (see docs/timeline.md):
 * A cancellation or a full refund (the order *closed*) takes back every other campaign, except
   coupons already redeemed (the storage keeps their cost booked).
 * A partial refund takes back per the campaign's :class:`~.campaign.RefundPolicy`. ``reevaluate``
-  decides the campaign's conditions on :func:`net_of_refunds`; a condition that is now *false*
-  takes the campaign back, an *unknown* one keeps it (nothing is taken back on a guess).
+  decides the campaign's conditions on :func:`net_of_refunds` in the shop currency
+  (:func:`~.currency.price_order`); a condition that is now *false* takes the campaign back, an
+  *unknown* one (or amounts without an exchange rate) keeps it: nothing is taken back on a
+  guess.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from .campaign import Campaign, FreeGift, IssueCoupon, RefundPolicy, ShopConfig
+from .currency import price_order
 from .decision import Decision, Outcome, PlannedAction
 from .model import EventKind, LineItem, Order, Refund
 from .money import Money
@@ -89,8 +92,13 @@ def net_of_refunds(order: Order, refunds: Sequence[Refund]) -> Order:
     lines: list[LineItem] = []
     for item in order.line_items:
         left = item.quantity - returned.get(item.id, 0)
-        if left > 0:
-            lines.append(item if left == item.quantity else replace(item, quantity=left))
+        if left <= 0:
+            continue
+        if left != item.quantity:
+            share = Decimal(left) / Decimal(item.quantity)
+            discount = item.discount * share if item.discount is not None else None
+            item = replace(item, quantity=left, discount=discount)
+        lines.append(item)
     goods = sum((_merchandise(r, order) for r in refunds), Decimal(0))
     money = refunded_amount(refunds, currency).amount
     shipping = sum((r.shipping.amount for r in refunds if r.shipping is not None), Decimal(0))
@@ -105,7 +113,8 @@ def net_of_refunds(order: Order, refunds: Sequence[Refund]) -> Order:
 
 
 def _reevaluate(campaign: Campaign, net: Order) -> str | None:
-    """Why the net order no longer earns the campaign, or ``None`` if it still does."""
+    """Why the net order (its amounts in the shop currency) no longer earns the campaign, or
+    ``None`` if it still does."""
     for number, condition in enumerate(campaign.conditions, start=1):
         if condition.evaluate(net).value is False:
             return (
@@ -132,6 +141,7 @@ def take_backs(
     by_id = {c.id: c for c in config.campaigns}
     ids = ", ".join(r.id for r in refunds)
     net: Order | None = None
+    unpriced = False
     out: dict[str, str] = {}
     for cid in open_campaigns:
         campaign = by_id.get(cid)
@@ -144,8 +154,12 @@ def take_backs(
         elif campaign.on_refund is RefundPolicy.REVOKE:
             out[cid] = f"refund {ids}: the campaign takes its offer back on any refund"
         else:
-            net = net if net is not None else net_of_refunds(order, refunds)
-            why = _reevaluate(campaign, net)
+            if net is None:
+                priced = price_order(net_of_refunds(order, refunds), config.settings)
+                # amounts that cannot be brought to the shop currency decide nothing: keep
+                net = priced.order if priced.unknown is None else order
+                unpriced = priced.unknown is not None
+            why = None if unpriced else _reevaluate(campaign, net)
             if why is not None:
                 out[cid] = f"refund {ids}: {why}"
     return out
