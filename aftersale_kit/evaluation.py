@@ -35,6 +35,7 @@ __all__ = [
     "load_shop_config",
     "parse_now",
     "read_json_file",
+    "read_payload",
     "trial_code_secret",
 ]
 
@@ -240,26 +241,19 @@ def trial_code_secret(config: ShopConfig, *, warn: TextIO | None = None) -> byte
     return DEMO_CODE_SECRET
 
 
-def evaluate_payload(
+def read_payload(
     config: ShopConfig,
     payload: Any,
     *,
     platform: str | None = None,
-    event: EventKind | None = None,
-    now: datetime | None = None,
     enrichment: Any = None,
     enrichment_source: str = "enrichment",
-    code_secret: bytes | None = None,
-    counters: Any = None,
     warn: TextIO | None = None,
-) -> tuple[Order, Decision]:
-    """Normalize a raw platform order, fill in ``enrichment``, and decide on it.
+) -> Order:
+    """Normalize a raw platform order for ``config``'s shop and fill in ``enrichment``.
 
-    ``platform`` defaults to a guess from the payload (the config's platform if no guess);
-    ``event`` to :func:`default_event`; ``now`` to when the order was paid (else created).
+    ``platform`` defaults to a guess from the payload (the config's platform if no guess).
     """
-    from .core.counters import InMemoryCounters
-    from .core.engine import decide
     from .core.normalize import guess_platform, normalize_order
 
     settings = config.settings
@@ -294,6 +288,38 @@ def evaluate_payload(
         )
     if enrichment is not None:
         order = apply_enrichment(order, enrichment, source=enrichment_source)
+    return order
+
+
+def evaluate_payload(
+    config: ShopConfig,
+    payload: Any,
+    *,
+    platform: str | None = None,
+    event: EventKind | None = None,
+    now: datetime | None = None,
+    enrichment: Any = None,
+    enrichment_source: str = "enrichment",
+    code_secret: bytes | None = None,
+    counters: Any = None,
+    warn: TextIO | None = None,
+) -> tuple[Order, Decision]:
+    """Normalize a raw platform order, fill in ``enrichment``, and decide on it.
+
+    ``platform`` defaults to a guess from the payload (the config's platform if no guess);
+    ``event`` to :func:`default_event`; ``now`` to when the order was paid (else created).
+    """
+    from .core.counters import InMemoryCounters
+    from .core.engine import decide
+
+    order = read_payload(
+        config,
+        payload,
+        platform=platform,
+        enrichment=enrichment,
+        enrichment_source=enrichment_source,
+        warn=warn,
+    )
     if event is None:
         event = default_event(order, payload)
     if now is None:

@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from aftersale_kit.core.errors import AftersaleKitError, PayloadError
@@ -28,6 +28,7 @@ from aftersale_kit.core.model import EventKind
 
 if TYPE_CHECKING:
     from aftersale_kit.core.decision import Decision
+    from aftersale_kit.core.model import Order
 from aftersale_kit.evaluation import CODE_SECRET_ENV, DEMO_CODE_SECRET, read_json_file
 
 __all__ = ["CODE_SECRET_ENV", "DEMO_CODE_SECRET", "main", "screenshot"]
@@ -65,6 +66,15 @@ def _parser() -> argparse.ArgumentParser:
         "--enrich",
         metavar="FILE.json",
         help="customer and product data the webhook lacks (what the adapter would fetch)",
+    )
+    parser.add_argument(
+        "--then",
+        metavar="LATER.json",
+        type=Path,
+        action="append",
+        default=[],
+        help="a later state of the same order (fulfilled, refunded, cancelled; repeatable): "
+        "the page shows the content of all the order's steps, as the service does",
     )
     parser.add_argument(
         "--screenshot",
@@ -106,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.screenshot is not None:
             _chromium()  # before any work: its absence is the one thing to say
-        decision, written = _preview(args)
+        decision, later, written = _preview(args)
         if args.screenshot is not None:
             written.append(screenshot(written[0], args.screenshot))
     except (AftersaleKitError, ValueError, OSError) as exc:
@@ -115,13 +125,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     for outcome in decision.outcomes:
         mark = "" if outcome.fired else f"not fired ({outcome.reason.value}): "
         print(f"campaign {outcome.campaign_id}: {mark}{outcome.detail}")
+    for steps, taken in later:
+        for step in steps:
+            fired = ", ".join(step.fired) or "nothing"
+            print(f"then {step.event.value} at {step.decided_at.isoformat()}: fired {fired}")
+        for campaign_id, why in taken.items():
+            print(f"  taken back: {campaign_id}: {why}")
     for path in written:
         print(path)
     return 0
 
 
-def _preview(args: argparse.Namespace) -> tuple[Decision, list[Path]]:
-    """Decide as ``evaluate`` does, render at the decision's moment, write the files."""
+def _preview(
+    args: argparse.Namespace,
+) -> tuple[Decision, list[tuple[list[Decision], dict[str, str]]], list[Path]]:
+    """Decide as ``evaluate`` does, render at the decision's moment, write the files; with
+    ``--then``, decide the later states as steps of the order's timeline and render them all."""
     # Imported here: the engine and loader are only needed when the command runs.
     from aftersale_kit.core.config import load_config
     from aftersale_kit.evaluation import evaluate_payload
@@ -150,12 +169,22 @@ def _preview(args: argparse.Namespace) -> tuple[Decision, list[Path]]:
     except PayloadError as exc:
         field = f" (field {exc.field})" if exc.field else ""
         raise ValueError(f"{args.order}: not a usable order{field}: {exc}") from None
-    now = decision.decided_at
+    later: list[tuple[list[Decision], dict[str, str]]] = []
+    shown, times, now = decision, None, decision.decided_at
+    if args.then:
+        order, later, shown, times = _timeline(args, config, order, decision)
+        now = shown.decided_at
     page = render_page(
-        decision=decision, order=order, config=config, now=now, renderer=renderer, preview=True
+        decision=shown,
+        order=order,
+        config=config,
+        now=now,
+        renderer=renderer,
+        preview=True,
+        times=times,
     )
     html, text = render_email(
-        decision=decision, order=order, config=config, now=now, renderer=renderer
+        decision=shown, order=order, config=config, now=now, renderer=renderer, times=times
     )
     args.out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -163,7 +192,53 @@ def _preview(args: argparse.Namespace) -> tuple[Decision, list[Path]]:
         path = args.out / name
         path.write_text(content, encoding="utf-8")
         written.append(path)
-    return decision, written
+    return decision, later, written
+
+
+def _timeline(
+    args: argparse.Namespace, config: Any, first: Any, decision: Decision
+) -> tuple[Any, list[tuple[list[Decision], dict[str, str]]], Decision, dict[str, Any]]:
+    """The first decision and each ``--then`` state as steps of one order's timeline
+    (:class:`~aftersale_kit.core.timeline.OrderTimeline`): the latest order, what each later
+    state decided and took back, and the content of all steps with its actions' times."""
+    from aftersale_kit.core.counters import InMemoryCounters
+    from aftersale_kit.core.timeline import OrderTimeline
+    from aftersale_kit.evaluation import default_event, read_payload, trial_code_secret
+
+    timeline = OrderTimeline(
+        config=config, code_secret=trial_code_secret(config), counters=InMemoryCounters()
+    )
+    timeline.apply(first, decision.event, now=decision.decided_at)
+    order, now = first, decision.decided_at
+    later: list[tuple[list[Decision], dict[str, str]]] = []
+    for path in args.then:
+        payload = _read_order(path)
+        try:
+            order = read_payload(
+                config,
+                payload,
+                platform=args.platform,
+                enrichment=read_json_file(args.enrich) if args.enrich else None,
+                enrichment_source=args.enrich or "enrichment",
+            )
+        except PayloadError as exc:
+            raise ValueError(f"{path}: not a usable order: {exc}") from None
+        if order.id != first.id:
+            raise ValueError(f"{path}: order {order.id} is not order {first.id} of {args.order}")
+        now = max(now, _state_time(order))
+        before = set(timeline.taken_back)
+        made = timeline.apply(order, default_event(order, payload), now=now)
+        taken = {k: v for k, v in timeline.taken_back.items() if k not in before}
+        later.append((made, taken))
+    union, times = timeline.content()
+    return order, later, union, times
+
+
+def _state_time(order: Order) -> datetime:
+    """When the order reached its state: cancelled, else its latest refund, else paid/created."""
+    moments = [order.cancelled_at, *(r.created_at for r in order.refunds)]
+    known = [m for m in moments if m is not None]
+    return max(known) if known else (order.paid_at or order.created_at)
 
 
 def _chromium() -> str:

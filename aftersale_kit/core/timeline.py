@@ -25,21 +25,29 @@ Rules where the platforms leave room (see docs/timeline.md):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from .campaign import Campaign, FreeGift, IssueCoupon, RefundPolicy, ShopConfig
 from .currency import price_order
 from .decision import Decision, Outcome, PlannedAction
-from .model import EventKind, LineItem, Order, Refund
+from .model import EventKind, FinancialStatus, LineItem, Order, Refund
 from .money import Money
+
+if TYPE_CHECKING:
+    from .counters import InMemoryCounters
 
 __all__ = [
     "REVERSAL_TRIGGERS",
+    "OrderTimeline",
     "Step",
+    "closed_reason",
     "net_of_refunds",
     "refunded_amount",
+    "reversal_of",
+    "steps_of",
     "take_backs",
     "timeline_decision",
 ]
@@ -54,6 +62,46 @@ _LIFE = (
     EventKind.REFUND_CREATED,
     EventKind.ORDER_CANCELLED,
 )
+
+
+def reversal_of(order: Order) -> EventKind | None:
+    """The reversal the order's state stands for: cancelled (or voided), refunded in full, or
+    ``None`` for an order that stands."""
+    if order.cancelled_at is not None or order.financial_status in (
+        FinancialStatus.VOIDED,
+        FinancialStatus.CANCELLED,
+    ):
+        return EventKind.ORDER_CANCELLED
+    if order.financial_status is FinancialStatus.REFUNDED:
+        return EventKind.REFUND_CREATED
+    return None
+
+
+#: How a closed order is named in a take-back's reason.
+_CLOSED_TEXT = {
+    EventKind.ORDER_CANCELLED.value: "the order was cancelled",
+    EventKind.REFUND_CREATED.value: "the order was refunded in full",
+}
+
+
+def closed_reason(closure: str | None) -> str | None:
+    """A recorded closure (``order_cancelled``, ``refund_created``) in a shop owner's words."""
+    return None if closure is None else _CLOSED_TEXT.get(closure, closure)
+
+
+def steps_of(
+    order: Order, kind: EventKind, *, refund: Refund | None = None
+) -> list[tuple[EventKind, str]]:
+    """The timeline steps an event of ``kind`` on ``order`` stands for: the event itself (a
+    refund event: one step per refund it names) and one per refund the order carries."""
+    refunds = [refund] if refund is not None else list(order.refunds)
+    steps: list[tuple[EventKind, str]] = []
+    if kind is not EventKind.REFUND_CREATED:
+        steps.append((kind, ""))
+    elif not refunds:
+        steps.append((kind, "full"))  # refunded in full, no refund listed (a bare status)
+    steps += [(EventKind.REFUND_CREATED, r.id) for r in refunds]
+    return list(dict.fromkeys(steps))
 
 
 def refunded_amount(refunds: Iterable[Refund], currency: str) -> Money:
@@ -216,3 +264,84 @@ def timeline_decision(
         actions=tuple(r[3] for r in ranked),
     )
     return decision, times
+
+
+@dataclass
+class OrderTimeline:
+    """One order's timeline in memory: the service's steps without a database.
+
+    For previews and trials: each :meth:`apply` decides the steps an event stands for (once
+    each), records the order's refunds and closure, and takes back what they no longer allow,
+    with the same rules as the service (:func:`steps_of`, :func:`take_backs`).
+    :meth:`content` is the order's content (:func:`timeline_decision`). Counters are the
+    caller's (bookings are recorded in them; take-backs do not release them).
+    """
+
+    config: ShopConfig
+    code_secret: bytes
+    counters: InMemoryCounters
+    steps: dict[tuple[EventKind, str], Step] = field(default_factory=dict)
+    refunds: dict[str, Refund] = field(default_factory=dict)
+    closed: str | None = None
+    #: Campaign id -> why it was taken back.
+    taken_back: dict[str, str] = field(default_factory=dict)
+    first: Order | None = None
+
+    def apply(
+        self, order: Order, kind: EventKind, *, now: datetime, refund: Refund | None = None
+    ) -> list[Decision]:
+        """Decide the event's new steps (as of ``now``) and settle; the decisions made."""
+        from .engine import decide
+
+        self.first = self.first or order
+        made = []
+        for step_kind, ref in steps_of(order, kind, refund=refund):
+            if (step_kind, ref) in self.steps:
+                continue
+            decision = decide(
+                self.config,
+                order,
+                event=step_kind,
+                counters=self.counters,
+                now=now,
+                code_secret=self.code_secret,
+                occurrence=ref,
+            )
+            self.counters.record(decision, order)
+            self.steps[(step_kind, ref)] = Step(decision=decision, decided_at=now)
+            made.append(decision)
+        for r in ([refund] if refund is not None else []) + list(order.refunds):
+            self.refunds.setdefault(r.id, r)
+        reversal = reversal_of(order)
+        if reversal is not None and self.closed is None:
+            self.closed = reversal.value
+        fired = [o.campaign_id for s in self.steps.values() for o in s.decision.outcomes if o.fired]
+        open_ = [c for c in dict.fromkeys(fired) if c not in self.taken_back]
+        self.taken_back.update(
+            take_backs(
+                config=self.config,
+                order=self.first,
+                refunds=list(self.refunds.values()),
+                open_campaigns=open_,
+                closed=closed_reason(self.closed),
+            )
+        )
+        return made
+
+    def content(self) -> tuple[Decision, dict[str, datetime]]:
+        """The order's content: every step's actions without what was taken back."""
+        taken = {
+            p.idempotency_key: True
+            for s in self.steps.values()
+            for p in s.decision.actions
+            if p.campaign_id in self.taken_back
+        }
+        shop = self.config.settings.domain
+        order_id = self.first.id if self.first is not None else ""
+        return timeline_decision(
+            config=self.config,
+            shop=shop,
+            order_id=order_id,
+            steps=list(self.steps.values()),
+            taken_back=taken,
+        )

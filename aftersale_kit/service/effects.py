@@ -51,7 +51,13 @@ from ..core.errors import AftersaleKitError, UnknownTopicError, WebhookError
 from ..core.fields import FIELDS
 from ..core.model import EventKind, FinancialStatus, Order, Refund
 from ..core.platform import IncomingWebhook, WebhookKind, coupon_spec
-from ..core.timeline import take_backs, timeline_decision
+from ..core.timeline import (
+    closed_reason,
+    reversal_of,
+    steps_of,
+    take_backs,
+    timeline_decision,
+)
 from ..storage import (
     Clawback,
     CouponStatus,
@@ -86,19 +92,6 @@ class PermanentJobError(AftersaleKitError):
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def reversal_of(order: Order) -> EventKind | None:
-    """The reversal the order's state stands for: cancelled (or voided), refunded in full, or
-    ``None`` for an order that stands."""
-    if order.cancelled_at is not None or order.financial_status in (
-        FinancialStatus.VOIDED,
-        FinancialStatus.CANCELLED,
-    ):
-        return EventKind.ORDER_CANCELLED
-    if order.financial_status is FinancialStatus.REFUNDED:
-        return EventKind.REFUND_CREATED
-    return None
 
 
 class Processor:
@@ -204,16 +197,8 @@ class Processor:
     def steps_of(
         self, order: Order, kind: EventKind, *, refund: Refund | None = None
     ) -> list[tuple[EventKind, str]]:
-        """The timeline steps an event of ``kind`` on ``order`` stands for: the event itself
-        (a refund event: one step per refund it names) and one per refund the order carries."""
-        refunds = [refund] if refund is not None else list(order.refunds)
-        steps: list[tuple[EventKind, str]] = []
-        if kind is not EventKind.REFUND_CREATED:
-            steps.append((kind, ""))
-        elif not refunds:
-            steps.append((kind, "full"))  # refunded in full, no refund listed (a bare status)
-        steps += [(EventKind.REFUND_CREATED, r.id) for r in refunds]
-        return list(dict.fromkeys(steps))
+        """:func:`~aftersale_kit.core.timeline.steps_of`."""
+        return steps_of(order, kind, refund=refund)
 
     def step(
         self,
@@ -262,7 +247,7 @@ class Processor:
                 order=order,
                 refunds=facts.refunds,
                 open_campaigns=facts.open_campaigns,
-                closed=_CLOSED_TEXT.get(facts.closed or "", facts.closed),
+                closed=closed_reason(facts.closed),
             )
 
         result = self.store.decide_step(
@@ -534,13 +519,6 @@ class Processor:
             order_id=str(job.payload.get("order_id")),
             campaign=str(job.payload.get("campaign_id")),
         )
-
-
-#: How a closed order is named in a take-back's reason.
-_CLOSED_TEXT = {
-    EventKind.ORDER_CANCELLED.value: "the order was cancelled",
-    EventKind.REFUND_CREATED.value: "the order was refunded in full",
-}
 
 
 def _reevaluated_fields(config: Any) -> frozenset[str]:
