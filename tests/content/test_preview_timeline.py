@@ -58,7 +58,7 @@ def test_a_later_state_adds_its_blocks_and_a_cancellation_takes_the_offers_back(
     out = capsys.readouterr().out
     # then the fulfilled page adds the survey to what paid showed, in the campaigns' order
     assert _blocks(paid_page) == ["coupon", "gift", "shipping", "contact", "faq"]
-    assert _blocks(fulfilled_page) == _blocks(paid_page) + ["survey"]
+    assert _blocks(fulfilled_page) == [*_blocks(paid_page), "survey"]
     assert CODE.search(fulfilled_page) is not None
     # and the cancellation takes the coupon and the gift back; the other blocks stay
     assert _blocks(cancelled_page) == ["shipping", "contact", "faq", "survey"]
