@@ -379,6 +379,7 @@ class Processor:
             shop=job.shop,
             order_id=str(job.payload["order_id"]),
             event_kind=EventKind(job.payload["event_kind"]),
+            ref=str(job.payload.get("ref") or ""),
         )
         if record is None:
             raise PermanentJobError(f"job {job.id}: its decision is gone (shop redacted?)")

@@ -19,6 +19,7 @@ from ..core.campaign import FreeGift, ShowBlock
 from ..core.decision import Decision
 from ..core.engine import customer_key as engine_customer_key
 from ..core.model import EventKind, Order, Refund
+from ..core.money import Money
 from ..core.ports import Counters, CustomerUsage
 from ..core.timeline import Step
 from . import (
@@ -461,8 +462,10 @@ class Store:
         conn: Any, *, shop: str, order: Order, now: datetime
     ) -> list[RedemptionRecord]:
         at = order.paid_at or order.created_at
+        amounts: dict[str, Money | None] = {code: None for code in order.discount_codes}
+        amounts.update(order.code_discounts)
         found = []
-        for code, amount in order.code_discounts:
+        for code, amount in amounts.items():
             record = timeline.record_redemption(
                 conn,
                 shop=shop,

@@ -26,7 +26,6 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import aliased
 
-from ..core.campaign import IssueCoupon
 from ..core.model import Order, Refund, RefundLine
 from ..core.money import Money
 from . import coupons, ledger, outbox
@@ -237,17 +236,21 @@ def record_redemption(
     *,
     shop: str,
     code: str,
-    amount: Money,
+    amount: Money | None,
     order: Order,
     redeeming_customer_key: str | None,
     at: datetime,
     now: datetime,
 ) -> RedemptionRecord | None:
     """Record that ``order`` used ``code``, once. ``None`` when the code is not one of ours or
-    this use was recorded before."""
+    this use was recorded before. ``amount``: the discount the code gave the order; ``None``
+    when the platform did not say (an order read through Shopify's GraphQL lists its codes
+    only): then the coupon's own cost stands for it."""
     coupon = _coupon_by_code(conn, shop=shop, code=code)
     if coupon is None or coupon.order_id == order.id:
         return None
+    if amount is None:
+        amount = Money(_coupon_cost(conn, coupon), order.currency)
     inserted = conn.execute(
         insert_ignore(conn, redemptions, "shop", "coupon_key", "redeeming_order_id").returning(
             redemptions.c.id
@@ -330,6 +333,20 @@ def _mark_used(conn: Connection, coupon: CouponRecord, *, now: datetime) -> None
     )
 
 
+def _coupon_cost(conn: Connection, coupon: CouponRecord) -> Decimal:
+    """What the coupon's planned action was costed at when it was issued."""
+    rows = conn.execute(
+        select(decisions.c.id).where(
+            decisions.c.shop == coupon.shop, decisions.c.order_id == coupon.order_id
+        )
+    )
+    for (decision_id,) in rows:
+        cost = _action_costs(conn, int(decision_id)).get(coupon.idempotency_key)
+        if cost is not None:
+            return cost
+    return Decimal(0)
+
+
 def reverse_redemptions(conn: Connection, *, shop: str, order_id: str, now: datetime) -> int:
     """The redeeming order was taken back: its redemptions no longer count as redeemed cost."""
     result = conn.execute(
@@ -387,16 +404,3 @@ def _from_row(m: Any) -> RedemptionRecord:
         redeemed_at=m["redeemed_at"],
         reversed_at=m["reversed_at"],
     )
-
-
-def coupon_actions(conn: Connection, *, shop: str, order_id: str) -> set[str]:
-    """Idempotency keys of the order's coupon actions (for content)."""
-    rows = conn.execute(
-        select(decisions.c.body).where(decisions.c.shop == shop, decisions.c.order_id == order_id)
-    )
-    return {
-        p.idempotency_key
-        for (body,) in rows
-        for p in decision_from_json(body).actions
-        if isinstance(p.action, IssueCoupon)
-    }

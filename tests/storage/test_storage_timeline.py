@@ -237,3 +237,16 @@ def test_a_late_paid_after_the_cancellation_gives_nothing_that_lasts(store: Stor
     assert kinds == [(EventKind.ORDER_CANCELLED, 0), (EventKind.ORDER_PAID, 2)]
     assert taken == {f"{SHOP}:1:danke:0": True}
     assert NOW + timedelta(0) == steps[1].decided_at
+
+
+def test_a_code_listed_without_its_amount_is_redeemed_at_the_coupons_cost(store: Store) -> None:
+    # given an issued 5.00 coupon
+    shop = config(coupon_campaign("danke", value="5.00"))
+    step(store, shop, order("1", customer_id="c1"))
+    code = issue(store, "1")
+    # when an order read through Shopify's GraphQL (codes only, no amounts) used it
+    step(store, config(), replace(order("2", customer_id="c2"), discount_codes=(code,)))
+    # then the use is recorded at what the coupon was costed at
+    [redemption] = store.redemptions(SHOP)
+    assert (redemption.campaign_id, redemption.amount) == ("danke", eur("5.00"))
+    assert redemption.redeeming_customer_key == "c2"
