@@ -158,13 +158,15 @@ def normalize_shopify_refund(payload: Mapping[str, Any], *, currency: str) -> Re
 
 
 def _refund(r: Obj, currency: str) -> Refund:
-    """One refund: the money is the sum of its successful ``refund`` transactions; the goods are
-    ``refund_line_items`` (quantity and merchandise subtotal); shipping from
-    ``refund_shipping_lines`` (since 2024-10) or the ``shipping_refund`` order adjustments
-    before it (https://shopify.dev/docs/api/admin-rest/latest/resources/refund)."""
+    """One refund: the money is the sum of its successful ``refund`` transactions (their
+    ``amount_set.shop_money`` where given: a transaction's bare ``amount`` is in its own
+    ``currency``, the buyer's); the goods are ``refund_line_items`` (quantity and merchandise
+    subtotal); shipping from ``refund_shipping_lines`` (since 2024-10) or the
+    ``shipping_refund`` order adjustments before it
+    (https://shopify.dev/docs/api/admin-rest/latest/resources/refund)."""
     amount = sum(
         (
-            t.opt_money("amount") or Decimal(0)
+            (_shop_amount(t, "amount", currency) or Money.zero(currency)).amount
             for t in r.objects("transactions")
             if (t.opt_str("kind") or "").lower() == "refund"
             and (t.opt_str("status") or "success").lower() == "success"
