@@ -426,6 +426,18 @@ class Processor:
             taken_back=taken,
         )
 
+    def _content(self, entry: ShopEntry, order: Order) -> dict[str, Any]:
+        """The arguments of the content functions for the order as its timeline stands."""
+        union, times = self.timeline(entry, order.id)
+        return {
+            "decision": union,
+            "order": order,
+            "config": entry.config,
+            "now": union.decided_at,
+            "renderer": entry.renderer,
+            "times": times,
+        }
+
     def render(
         self, entry: ShopEntry, record: DecisionRecord | None, order: Order
     ) -> dict[str, Any]:
@@ -433,15 +445,7 @@ class Processor:
         the step that asked), stored for the block endpoint."""
         from ..content import blocks_payload
 
-        union, times = self.timeline(entry, order.id)
-        payload = blocks_payload(
-            decision=union,
-            order=order,
-            config=entry.config,
-            now=union.decided_at,
-            renderer=entry.renderer,
-            times=times,
-        )
+        payload = blocks_payload(**self._content(entry, order))
         self.store.save_blocks(entry.domain, order.id, payload)
         return payload
 
@@ -450,16 +454,7 @@ class Processor:
         order and with the same data, as the block endpoint serves."""
         from ..content import render_page
 
-        union, times = self.timeline(entry, order.id)
-        return render_page(
-            decision=union,
-            order=order,
-            config=entry.config,
-            now=union.decided_at,
-            renderer=entry.renderer,
-            preview=True,
-            times=times,
-        )
+        return render_page(**self._content(entry, order), preview=True)
 
     def write_content(self, job: Job) -> None:
         """Write the order's content (the union of its steps) to the platform and the store.
@@ -468,24 +463,16 @@ class Processor:
         timeline held when it read it, then reads again: when the timeline moved meanwhile it
         writes again, so the last write on the platform is never older than the last change.
         """
-        from ..content import confirmation_content
+        from ..content import blocks_payload, confirmation_content
 
         entry = self.entry(job.shop)
         order_id = str(job.payload["order_id"])
         order = self.order(entry, order_id)
         for _ in range(5):
-            union, times = self.timeline(entry, order_id)
-            content = confirmation_content(
-                decision=union,
-                order=order,
-                config=entry.config,
-                now=union.decided_at,
-                renderer=entry.renderer,
-                times=times,
-            )
-            entry.adapter.write_content(order, content)
-            self.render(entry, None, order)
-            if self.timeline(entry, order_id)[0] == union:
+            content = self._content(entry, order)
+            entry.adapter.write_content(order, confirmation_content(**content))
+            self.store.save_blocks(entry.domain, order_id, blocks_payload(**content))
+            if self.timeline(entry, order_id)[0] == content["decision"]:
                 return
         raise RuntimeError(f"the timeline of order {order_id} kept changing; retrying later")
 
