@@ -47,6 +47,7 @@ __all__ = [
     "SignatureError",
     "StorageError",
     "UnknownTopicError",
+    "UnusableOrderError",
     "WebhookError",
 ]
 
@@ -115,6 +116,13 @@ class SignatureError(WebhookError):
 
 class MalformedWebhookError(WebhookError):
     pass
+
+
+class UnusableOrderError(MalformedWebhookError):
+    """A correctly signed delivery on an order topic whose body is JSON but not an order this
+    version can read (a field missing or of another type). The service quarantines it (answered
+    200, kept with this message, replayable) instead of refusing it: the platform would retry
+    and finally drop the subscription, and a newer version may read the shape."""
 
 
 class UnknownTopicError(WebhookError):

@@ -21,7 +21,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -32,7 +31,9 @@ from aftersale_kit.core.errors import (
     PayloadError,
     SignatureError,
     UnknownTopicError,
+    UnusableOrderError,
 )
+from aftersale_kit.core.jsonread import JSONInputError, read_json
 from aftersale_kit.core.normalize.shopify import normalize_shopify_order, normalize_shopify_refund
 from aftersale_kit.core.platform import IncomingWebhook, WebhookEnvelope, WebhookKind
 
@@ -64,6 +65,20 @@ _ORDER_TOPICS = {
     "orders/paid",
     "orders/fulfilled",
     "orders/cancelled",
+}
+
+#: Topics whose body names an order: a signed body there that is not one is quarantined
+#: (:class:`UnusableOrderError`), not refused.
+_CARRY_ORDER = _ORDER_TOPICS | {"refunds/create"}
+
+#: What :func:`normalize_shopify_order` needs at the top level of an order (checked by the
+#: intake's fast path, which does not normalise): name -> accepted JSON types.
+_ORDER_SHAPE: Mapping[str, tuple[type, ...]] = {
+    "line_items": (list,),
+    "currency": (str,),
+    "created_at": (str,),
+    "subtotal_price": (str, int, float),
+    "total_price": (str, int, float),
 }
 
 #: Headers kept on the IncomingWebhook (never the signature).
@@ -166,13 +181,12 @@ def _checked(
         raise UnknownTopicError(f"Shopify topic {topic!r} is not handled (shop {sent_shop})")
 
     try:
-        payload: Any = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedWebhookError(
-            f"{topic} webhook body is not JSON (shop {sent_shop}): {type(exc).__name__}"
-        ) from exc
+        payload: Any = read_json(body, what=f"the {topic} webhook body (shop {sent_shop})")
+    except JSONInputError as exc:
+        raise MalformedWebhookError(str(exc)) from exc
     if not isinstance(payload, dict):
-        raise MalformedWebhookError(
+        error = UnusableOrderError if topic in _CARRY_ORDER else MalformedWebhookError
+        raise error(
             f"{topic} webhook body must be a JSON object (shop {sent_shop}), "
             f"got {type(payload).__name__}"
         )
@@ -213,7 +227,7 @@ def verify_shopify_webhook(
         try:
             order = normalize_shopify_order(payload, shop=sent_shop)
         except PayloadError as exc:
-            raise MalformedWebhookError(f"{topic} webhook (shop {sent_shop}): {exc}") from exc
+            raise UnusableOrderError(f"{topic} webhook (shop {sent_shop}): {exc}") from exc
         if kind is WebhookKind.ORDER_PAID and order.paid_at is None and occurred_at is not None:
             # The order body has no payment time; orders/paid fires when it was paid.
             order = replace(order, paid_at=occurred_at)
@@ -258,6 +272,7 @@ def peek_shopify_webhook(
     order_id = None
     if topic in _ORDER_TOPICS:
         order_id = _order_id(payload, topic, sent_shop)
+        _check_shape(payload, topic, sent_shop)
     elif kind is WebhookKind.REFUND_CREATED:
         order_id = _id_field(payload, "order_id", topic, sent_shop)
     return WebhookEnvelope(
@@ -277,15 +292,27 @@ def _order_id(payload: Mapping[str, Any], topic: str, shop: str) -> str:
         return str(value)
     if isinstance(value, str) and value.strip():
         return value.strip()
-    raise MalformedWebhookError(
+    raise UnusableOrderError(
         f"{topic} webhook (shop {shop}): field 'id' must be an id, got {value!r}"[:200]
     )
+
+
+def _check_shape(payload: Mapping[str, Any], topic: str, shop: str) -> None:
+    """The top-level fields an order must have (:data:`_ORDER_SHAPE`), without normalising."""
+    for key, types in _ORDER_SHAPE.items():
+        value = payload.get(key)
+        if not isinstance(value, types) or isinstance(value, bool):
+            found = "nothing" if value is None else type(value).__name__
+            raise UnusableOrderError(
+                f"{topic} webhook (shop {shop}) is not an order: field {key!r} must be "
+                f"{' or '.join(t.__name__ for t in types)}, got {found}"
+            )
 
 
 def _id_field(payload: Mapping[str, Any], key: str, topic: str, shop: str) -> str:
     value = payload.get(key)
     if isinstance(value, bool) or not isinstance(value, int | str) or str(value).strip() == "":
-        raise MalformedWebhookError(
+        raise UnusableOrderError(
             f"{topic} webhook (shop {shop}): field {key!r} must be an id, got {value!r}"[:200]
         )
     text = str(value).strip()

@@ -76,6 +76,7 @@ from .enrich import ENRICHABLE, Enricher, TTLCache
 from .webhooks import (
     ORDER_TOPICS,
     normalize_store,
+    peek_woocommerce_delivery,
     peek_woocommerce_webhook,
     verify_woocommerce_webhook,
 )
@@ -264,6 +265,14 @@ class WooCommerceAdapter:
 
     def peek_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEnvelope:
         return peek_woocommerce_webhook(
+            headers, body, secrets=self._webhook_secrets, shop=self.shop
+        )
+
+    def peek_webhook_token_ref(
+        self, headers: Mapping[str, str], body: bytes
+    ) -> tuple[WebhookEnvelope, str | None]:
+        """:meth:`peek_webhook` and the order key the thank-you page token is made from."""
+        return peek_woocommerce_delivery(
             headers, body, secrets=self._webhook_secrets, shop=self.shop
         )
 

@@ -44,7 +44,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -56,7 +55,9 @@ from aftersale_kit.core.errors import (
     PayloadError,
     SignatureError,
     UnknownTopicError,
+    UnusableOrderError,
 )
+from aftersale_kit.core.jsonread import JSONInputError, read_json
 from aftersale_kit.core.normalize.woocommerce import normalize_woocommerce_order
 from aftersale_kit.core.platform import IncomingWebhook, WebhookEnvelope, WebhookKind
 
@@ -65,6 +66,8 @@ __all__ = [
     "SIMULTANEOUS",
     "kind_for_order",
     "normalize_store",
+    "order_key_of",
+    "peek_woocommerce_delivery",
     "peek_woocommerce_webhook",
     "sign_body",
     "verify_woocommerce_webhook",
@@ -90,6 +93,14 @@ _KEPT = (
     "x-wc-webhook-delivery-id",
     "user-agent",
 )
+
+#: What :func:`normalize_woocommerce_order` needs at the top level of an order (checked by the
+#: intake's fast path, which does not normalise): name -> accepted JSON types.
+_ORDER_SHAPE: Mapping[str, tuple[type, ...]] = {
+    "line_items": (list,),
+    "currency": (str,),
+}
+_ORDER_KEY = re.compile(r"[A-Za-z0-9_\-]{1,128}")
 
 _PAID = frozenset({"processing", "completed"})
 _CANCELLED = frozenset({"cancelled", "trash"})
@@ -289,7 +300,7 @@ def verify_woocommerce_webhook(
     try:
         order = normalize_woocommerce_order(payload, shop=store)
     except PayloadError as exc:
-        raise MalformedWebhookError(f"{topic} from {store}: {exc}") from exc
+        raise UnusableOrderError(f"{topic} from {store}: {exc}") from exc
     status, modified = _state(payload)
     return IncomingWebhook(
         platform=PLATFORM,
@@ -315,14 +326,40 @@ def peek_woocommerce_webhook(
 ) -> WebhookEnvelope:
     """:func:`verify_woocommerce_webhook` without normalising the order (the intake's fast
     path): the same checks and errors up to the JSON object, the same kind, dedupe key and
-    order id (read as the normaliser reads it; a missing or malformed id is refused here too)."""
+    order id (read as the normaliser reads it; a missing or malformed id, or a body without the
+    fields of an order, is an :class:`UnusableOrderError` here too)."""
+    return _peek(headers, body, secrets=secrets, shop=shop)[0]
+
+
+def peek_woocommerce_delivery(
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    secrets: Iterable[str],
+    shop: str | None = None,
+) -> tuple[WebhookEnvelope, str | None]:
+    """:func:`peek_woocommerce_webhook` and the order's ``order_key`` (``None`` when the body
+    has none): the service keeps it to check thank-you page tokens without asking the shop."""
+    return _peek(headers, body, secrets=secrets, shop=shop)
+
+
+def order_key_of(payload: Mapping[str, Any]) -> str | None:
+    """The order's ``order_key`` (``wc_order_...``), if the payload has a plausible one."""
+    key = payload.get("order_key")
+    return key if isinstance(key, str) and _ORDER_KEY.fullmatch(key) else None
+
+
+def _peek(
+    headers: Mapping[str, str], body: bytes, *, secrets: Iterable[str], shop: str | None
+) -> tuple[WebhookEnvelope, str | None]:
     checked = _checked(headers, body, secrets, shop)
     if isinstance(checked, IncomingWebhook):
-        return WebhookEnvelope.of(checked)
+        return WebhookEnvelope.of(checked), None
     _h, store, topic, payload = checked
     order_id = _order_id(payload, topic=topic, store=store)
+    _check_shape(payload, topic=topic, store=store)
     status, modified = _state(payload)
-    return WebhookEnvelope(
+    envelope = WebhookEnvelope(
         platform=PLATFORM,
         topic=topic,
         kind=kind_for_order(payload),
@@ -330,6 +367,23 @@ def peek_woocommerce_webhook(
         dedupe_key=f"{PLATFORM}:{store}:order:{order_id}:{status}:{modified}",
         order_id=order_id,
     )
+    return envelope, order_key_of(payload)
+
+
+def _check_shape(payload: Mapping[str, Any], *, topic: str, store: str) -> None:
+    """The top-level fields an order must have (:data:`_ORDER_SHAPE`), without normalising."""
+    for key, types in _ORDER_SHAPE.items():
+        value = payload.get(key)
+        if not isinstance(value, types):
+            found = "nothing" if value is None else type(value).__name__
+            raise UnusableOrderError(
+                f"{topic} from {store} is not an order: field {key!r} must be "
+                f"{' or '.join(t.__name__ for t in types)}, got {found}"
+            )
+    if not isinstance(payload.get("date_created_gmt") or payload.get("date_created"), str):
+        raise UnusableOrderError(
+            f"{topic} from {store} is not an order: field 'date_created_gmt' must be a date-time"
+        )
 
 
 def _order_id(payload: Mapping[str, Any], *, topic: str, store: str) -> str:
@@ -339,20 +393,18 @@ def _order_id(payload: Mapping[str, Any], *, topic: str, store: str) -> str:
         return str(value)
     if isinstance(value, str) and value.strip():
         return value.strip()
-    raise MalformedWebhookError(
+    raise UnusableOrderError(
         f"{topic} from {store}: field 'id' must be an order id, got {value!r}"[:200]
     )
 
 
 def _json_object(body: bytes, *, topic: str, store: str) -> dict[str, Any]:
     try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedWebhookError(
-            f"{topic} from {store}: the body is not JSON ({exc.__class__.__name__}: {exc})"
-        ) from exc
+        payload = read_json(body, what=f"the {topic} body from {store}")
+    except JSONInputError as exc:
+        raise MalformedWebhookError(str(exc)) from exc
     if not isinstance(payload, dict):
-        raise MalformedWebhookError(
+        raise UnusableOrderError(
             f"{topic} from {store}: the body must be a JSON object (an order), "
             f"got {type(payload).__name__}"
         )
