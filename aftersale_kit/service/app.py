@@ -9,6 +9,12 @@ GET      /healthz                                  200 when the database answers
 GET      /metrics                                  Prometheus text format
 =======  ======================================  ===========================================
 
+Bad input never reaches a 5xx: a body larger than the limit is a 413, one that does not arrive
+in full within ``body_timeout_seconds`` (service settings) a 408, JSON too deep or not JSON a 400
+naming the reason (``{"status": "rejected", "reason": ..., "error": ...}`` once the signature
+is verified); a client that goes away mid-body is one log line. 503 (with ``Retry-After``)
+means "try again": the database or the platform did not answer.
+
 The event loop does no database work and waits on no lock: a webhook is screened on the loop
 (signature and JSON, pure CPU; bodies above 64 KiB in a thread) and stored by the intake's
 group-commit writer thread, which answers it once its batch is committed; the block endpoint
@@ -18,6 +24,7 @@ its lifespan; the writer thread stops with it too.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -25,7 +32,7 @@ from collections.abc import AsyncIterator
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -49,6 +56,8 @@ _CORS = {
     "Access-Control-Max-Age": "600",
 }
 _BLOCK_HEADERS = {**_CORS, "Cache-Control": "no-store"}
+#: Seconds a 503 asks the sender to wait before retrying.
+_RETRY_AFTER = "5"
 _OK = Response(b'{"status":"ok"}', 200, media_type="application/json")
 #: Bodies up to this size are screened on the event loop (HMAC and ``json.loads`` of 64 KiB
 #: take well under a millisecond); larger ones in the thread pool.
@@ -59,14 +68,17 @@ class _TooLarge(Exception):
     pass
 
 
-async def _read_limited(request: Request, limit: int) -> bytes:
+async def _read_limited(request: Request, limit: int, timeout: float) -> bytes:
+    """The body, at most ``limit`` bytes (:class:`_TooLarge`), in full within ``timeout``
+    seconds (:class:`TimeoutError`)."""
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
+    async with asyncio.timeout(timeout):
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _TooLarge
+            chunks.append(chunk)
     return b"".join(chunks)
 
 
@@ -79,10 +91,22 @@ def _status(code: int, result: str) -> Response:
     response = _STATUS.get((code, result))
     if response is None:
         body = f'{{"status":"{result}"}}'.encode()
+        headers = {"Retry-After": _RETRY_AFTER} if code == 503 else None
         response = _STATUS.setdefault(
-            (code, result), Response(body, code, media_type="application/json")
+            (code, result), Response(body, code, headers, media_type="application/json")
         )
     return response
+
+
+def _answer(result: IntakeResult) -> Response:
+    """The intake's answer: ``{"status": ...}``, with ``reason`` and ``error`` for a refused
+    signed delivery (a 400) and the reason of a quarantine."""
+    if result.status == 400 or result.result == "quarantined":
+        body = {"status": result.result, "reason": result.reason}
+        if result.detail:
+            body["error"] = result.detail
+        return JSONResponse(body, result.status)
+    return _status(result.status, result.result)
 
 
 def create_app(
@@ -100,6 +124,7 @@ def create_app(
     intake = Intake(registry=registry, store=store, processor=processor, metrics=metrics)
     blocks = BlockService(registry=registry, processor=processor, metrics=metrics)
     limit = max_body_bytes or registry.settings.max_body_bytes
+    body_timeout = registry.settings.body_timeout_seconds
     writer: GroupCommit[Screened, IntakeResult] = GroupCommit(
         intake.commit, writers=4 if store.dialect == "postgresql" else 1, name="intake-writer"
     )
@@ -119,17 +144,32 @@ def create_app(
                 metrics.rejected(platform, "too_large")
                 return _status(413, "too large")
         try:
-            body = await _read_limited(request, limit)
+            body = await _read_limited(request, limit, body_timeout)
         except _TooLarge:
             metrics.rejected(platform, "too_large")
             return _status(413, "too large")
+        except TimeoutError:
+            metrics.rejected(platform, "body_timeout")
+            log_event(logging.WARNING, "webhook body too slow", platform=platform)
+            return _status(408, "body not received in time")
+        except ClientDisconnect:
+            metrics.rejected(platform, "client_gone")
+            log_event(logging.INFO, "client went away before its body arrived", platform=platform)
+            return _status(400, "client went away")
         headers = dict(request.headers)
         if len(body) <= _INLINE_BODY:
             screened = intake.screen(platform, headers, body)
         else:
             screened = await run_in_threadpool(intake.screen, platform, headers, body)
-        result = screened if isinstance(screened, IntakeResult) else await writer.submit(screened)
-        return _status(result.status, result.result)
+        if isinstance(screened, IntakeResult):
+            return _answer(screened)
+        try:
+            result = await writer.submit(screened)
+        except Exception as exc:  # not stored: the platform retries on a 503
+            log_event(logging.ERROR, "webhook not stored", platform=platform, error=repr(exc))
+            metrics.rejected(platform, "storage")
+            return _status(503, "not stored, retry")
+        return _answer(result)
 
     async def block(request: Request) -> Response:
         if request.method == "OPTIONS":
@@ -145,7 +185,10 @@ def create_app(
         )
         if result.raw is not None:  # the stored JSON, passed on as stored
             return Response(result.raw, result.status, _BLOCK_HEADERS, "application/json")
-        return JSONResponse(dict(result.body), result.status, _BLOCK_HEADERS)
+        headers = _BLOCK_HEADERS
+        if result.retry_after is not None:
+            headers = {**_BLOCK_HEADERS, "Retry-After": str(result.retry_after)}
+        return JSONResponse(dict(result.body), result.status, headers)
 
     def _db_ok() -> bool:
         try:
@@ -161,7 +204,17 @@ def create_app(
             return _OK
         return _status(503, "database unreachable")
 
+    def _count_quarantined() -> None:
+        try:
+            counts = store.quarantined_open()
+        except Exception as exc:  # the metrics still answer; the gauge keeps its last value
+            log_event(logging.WARNING, "quarantine not counted", error=type(exc).__name__)
+            return
+        for platform in _PLATFORMS:
+            metrics.quarantined.labels(platform).set(counts.get(platform, 0))
+
     async def metrics_endpoint(request: Request) -> Response:
+        await run_in_threadpool(_count_quarantined)
         return Response(metrics.render(), 200, media_type=CONTENT_TYPE_LATEST)
 
     @contextlib.asynccontextmanager

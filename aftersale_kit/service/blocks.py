@@ -20,12 +20,22 @@ Authentication
     order id, ``order_key`` WooCommerce's ``wc_order_...`` key, UTF-8, hex in lower case. In PHP:
     ``hash_hmac('sha256', "$shop|$order_id|" . $order->get_order_key(), $secret)``.
 
+    The token is checked against the order key the intake kept from the order's webhook
+    (:meth:`Store.order_key`), never against an order fetched for the purpose: a request with a
+    bad token costs no call to the shop. Before the first webhook of the order arrived there is
+    no key to check against: the answer is 202 ``pending`` (with ``Retry-After``).
+
+Authentication comes first: no request causes a platform call before its token is verified,
+and an order id that cannot be one (Shopify and WooCommerce ids are decimal numbers; Shopify's
+``gid://shopify/Order/<n>`` is accepted) is a 404 before anything is looked up.
+
 Answers
     200 with :func:`aftersale_kit.content.blocks_payload` (``{"status": "ready", "blocks": [...]}``
     with HTML and structured data per block); 202 ``{"status": "pending"}`` while nothing can be
-    decided yet (the order is not visible yet or not paid); 401 for a missing, forged or expired
-    token or one for another shop; 404 for an unknown shop, an unknown order, and another
-    customer's order (indistinguishable on purpose).
+    decided yet (the order is not visible yet or not paid); 401 for a missing, malformed, forged
+    or expired token or one for another shop; 404 for an unknown shop, an unknown order, and
+    another customer's order (indistinguishable on purpose); 503 with ``Retry-After`` when the
+    platform did not answer (or refused the service's credentials).
 
 Race with the webhook
     The page often renders before ``orders/paid`` arrives. Then the order is fetched through the
@@ -38,13 +48,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
 
-from ..core.errors import NotFoundError
+from ..core.errors import NotFoundError, PlatformError, RateLimitedError
 from ..core.model import EventKind, Order
 from ..storage.blocks_raw import load_blocks_json
 from .effects import PAID, Processor
@@ -55,6 +66,15 @@ from .shops import ShopEntry, ShopRegistry
 __all__ = ["BlockResult", "BlockService", "woocommerce_block_token"]
 
 _LEEWAY = 10
+#: An order id as both platforms write it: a decimal number.
+_ORDER_ID = re.compile(r"[0-9]{1,20}")
+_SHOPIFY_GID = "gid://shopify/Order/"
+#: A WooCommerce token: HMAC-SHA256 in hex.
+_WOO_TOKEN = re.compile(r"[0-9a-fA-F]{64}")
+#: Longer session tokens are refused before they are decoded (Shopify's are about 500 bytes).
+_MAX_JWT = 4096
+_RETRY_PENDING = 3
+_RETRY_PLATFORM = 5
 
 
 def woocommerce_block_token(*, secret: str, shop: str, order_id: str, order_key: str) -> str:
@@ -69,15 +89,26 @@ class BlockResult:
     body: Mapping[str, Any] = field(default_factory=dict)
     #: The answer as JSON bytes when it was read as stored (``body`` is then empty).
     raw: bytes | None = None
+    #: Seconds for the ``Retry-After`` header (202 and 503).
+    retry_after: int | None = None
 
 
 def _error(status: int, message: str) -> BlockResult:
     return BlockResult(status, {"status": "error", "error": message})
 
 
+_PENDING = BlockResult(202, {"status": "pending"}, retry_after=_RETRY_PENDING)
+
+
 def _numeric_id(order_id: str) -> str:
     """``gid://shopify/Order/123`` (or OrderIdentity) -> ``123``."""
     return order_id.rsplit("/", 1)[-1].split("?", 1)[0]
+
+
+def _order_id(platform: str, raw: str) -> str | None:
+    """The decimal order id of the path, or ``None`` for anything else (path tricks, names)."""
+    text = raw.removeprefix(_SHOPIFY_GID) if platform == "shopify" else raw
+    return text if _ORDER_ID.fullmatch(text) else None
 
 
 class BlockService:
@@ -96,9 +127,30 @@ class BlockService:
         authorization: str | None,
         token: str | None,
     ) -> BlockResult:
-        result = self._get(platform, shop, order_id, authorization=authorization, token=token)
+        try:
+            result = self._get(platform, shop, order_id, authorization=authorization, token=token)
+        except RateLimitedError as exc:
+            result = self._unavailable(shop, exc, retry_after=max(1, round(exc.retry_after)))
+        except NotFoundError:
+            result = _error(404, "unknown order")
+        except PlatformError as exc:
+            result = self._unavailable(shop, exc, retry_after=_RETRY_PLATFORM)
         self.metrics.blocks.labels(platform, str(result.status)).inc()
         return result
+
+    @staticmethod
+    def _unavailable(shop: str, exc: PlatformError, *, retry_after: int) -> BlockResult:
+        log_event(
+            logging.WARNING,
+            "block request: platform did not answer",
+            shop=shop[:200],
+            error=str(exc),
+        )
+        return BlockResult(
+            503,
+            {"status": "error", "error": "the shop's platform did not answer; retry shortly"},
+            retry_after=retry_after,
+        )
 
     def _get(
         self,
@@ -109,30 +161,41 @@ class BlockService:
         authorization: str | None,
         token: str | None,
     ) -> BlockResult:
-        entry = self.registry.get(platform, shop)
+        entry = self.registry.get(platform, shop) if len(shop) <= 255 else None
         if entry is None or self.processor.uninstalled(entry.domain):
             return _error(404, "unknown shop")
+        number = _order_id(platform, order_id)
         if platform == "shopify":
-            order_id = _numeric_id(order_id)
             claims = self._shopify_claims(entry, authorization)
             if isinstance(claims, BlockResult):
                 return claims
+            if number is None:
+                return _error(404, "unknown order")
             if not claims.get("sub"):
                 # No customer to match: the stored blocks are the answer, the order is not
                 # needed (blocks are stored only for an order that was fetched and decided).
-                stored = self._stored(entry, order_id)
+                stored = self._stored(entry, number)
                 if stored is not None:
                     return stored
-            order = self._order(entry, order_id)
+            order = self._order(entry, number)
             if order is None:
-                return BlockResult(202, {"status": "pending"})
+                return _PENDING
             if not _customer_matches(claims, order):
                 return _error(404, "unknown order")
         else:
             if not token:
                 return _error(401, "missing ?token=")
-            order = self._order(entry, order_id)
-            if order is None or not self._woo_token_ok(entry, order, token):
+            if not _WOO_TOKEN.fullmatch(token.strip()):
+                return _error(401, "malformed ?token= (64 hex digits expected)")
+            if number is None:
+                return _error(404, "unknown order")
+            key = self.store.order_key(entry.domain, number)
+            if key is None:
+                return _PENDING  # no webhook of this order yet: nothing to check the token by
+            if not self._woo_token_ok(entry, number, key, token):
+                return _error(404, "unknown order")
+            order = self._order(entry, number)
+            if order is None:
                 return _error(404, "unknown order")
         return self._blocks(entry, order)
 
@@ -144,6 +207,8 @@ class BlockService:
         scheme, _, raw = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
             return _error(401, "missing Authorization: Bearer <session token>")
+        if len(raw) > _MAX_JWT:
+            return _error(401, "invalid session token")
         audience = self.registry.settings.shopify_api_key
         if not audience:
             log_event(logging.ERROR, "shopify_api_key is not configured; block tokens refused")
@@ -157,7 +222,7 @@ class BlockService:
                 leeway=_LEEWAY,
                 options={"require": ["exp", "nbf", "aud", "dest"]},
             )
-        except jwt.PyJWTError as exc:
+        except (jwt.PyJWTError, ValueError, RecursionError) as exc:
             log_event(
                 logging.INFO, "block token refused", shop=entry.domain, why=type(exc).__name__
             )
@@ -167,12 +232,10 @@ class BlockService:
             return _error(401, "session token is for another shop")
         return claims
 
-    def _woo_token_ok(self, entry: ShopEntry, order: Order, token: str) -> bool:
-        key = dict(order.platform_ref).get("order_key")
-        if not key:
-            return False
+    @staticmethod
+    def _woo_token_ok(entry: ShopEntry, order_id: str, key: str, token: str) -> bool:
         expected = woocommerce_block_token(
-            secret=entry.token_secret, shop=entry.domain, order_id=order.id, order_key=key
+            secret=entry.token_secret, shop=entry.domain, order_id=order_id, order_key=key
         )
         return hmac.compare_digest(expected, token.strip().lower())
 

@@ -10,8 +10,14 @@ worker; the request does only this:
 3. signature: the adapter's ``peek_webhook`` over the raw bytes (:meth:`Intake.screen`, pure
    CPU: signature, shop, topic, JSON, dedupe key and order id; the order is not normalised
    here, the worker verifies the stored body again and parses it); a bad or missing signature
-   is a 401 and nothing is stored, a body that is not the topic's JSON a 400, a topic the
-   product does not handle a 200 (acknowledged, not stored, so the platform stops retrying);
+   is a 401 and nothing is stored, a body that is not the topic's JSON a 400 naming the reason
+   (``not_json``, ``too_deep``: JSON is read with a nesting limit, see
+   :mod:`aftersale_kit.core.jsonread`), a topic the product does not handle a 200
+   (acknowledged, not stored, so the platform stops retrying);
+   a signed body on an order topic that is JSON but not a usable order is *quarantined*:
+   answered 200 (so the platform keeps the subscription), kept with the reason outside the job
+   queue (:meth:`Store.quarantine`), counted and listed (``aftersale-kit shops status``), and
+   replayable (``aftersale-kit shops replay``) once a version that reads it is installed;
 4. one short transaction (:meth:`Store.accept_events`): the event and its ``process_event`` job,
    or nothing for a duplicate. Either way 200, sent only after the commit. A database failure
    is a 503: the platform retries.
@@ -29,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import re
 import threading
@@ -42,7 +49,9 @@ from ..core.errors import (
     SignatureError,
     StorageError,
     UnknownTopicError,
+    UnusableOrderError,
 )
+from ..core.jsonread import JSONInputError
 from ..core.platform import WebhookEnvelope, WebhookKind
 from ..storage import IncomingEvent, Store
 from .effects import Processor
@@ -62,15 +71,21 @@ class IntakeResult:
     status: int
     result: str
     reason: str = ""
+    #: What to fix, for a refused signed delivery (sent in the answer's ``error``).
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Screened:
-    """A delivery that passed the checks and is to be stored (see :meth:`Intake.commit`)."""
+    """A delivery that passed the checks and is to be stored (see :meth:`Intake.commit`):
+    as an event, or, with ``quarantine`` (the reason), in the quarantine."""
 
     platform: str
-    envelope: WebhookEnvelope
+    envelope: WebhookEnvelope | None
     event: IncomingEvent
+    quarantine: str | None = None
+    #: WooCommerce: the order key (thank-you page tokens are checked against it).
+    order_key: str | None = None
 
 
 class Intake:
@@ -100,10 +115,12 @@ class Intake:
             child = self._counters[key] = self.metrics.webhooks.labels(*key)
         child.inc()
 
-    def _reject(self, platform: str, status: int, reason: str, **fields: str) -> IntakeResult:
+    def _reject(
+        self, platform: str, status: int, reason: str, detail: str = "", **fields: str
+    ) -> IntakeResult:
         self._count(platform, "rejected", reason)
         log_event(logging.WARNING, "webhook rejected", platform=platform, reason=reason, **fields)
-        return IntakeResult(status, "rejected", reason)
+        return IntakeResult(status, "rejected", reason, detail)
 
     def receive(self, platform: str, headers: Mapping[str, str], body: bytes) -> IntakeResult:
         """Screen and store one delivery (synchronous; ``headers`` with lower-case names)."""
@@ -136,23 +153,31 @@ class Intake:
         entry = self.registry.get(platform, shop_header)
         if entry is None:
             return self._reject(platform, 401, "unknown_shop", shop=shop_header[:200])
+        kept = {k: v for k, v in headers.items() if k.startswith(_KEPT_PREFIXES)}
+        order_key = None
         try:
+            keyed = getattr(entry.adapter, "peek_webhook_token_ref", None)
             peek = getattr(entry.adapter, "peek_webhook", None)
-            if peek is not None:
-                envelope: WebhookEnvelope = peek(headers, body)
+            if keyed is not None:
+                envelope, order_key = keyed(headers, body)
+            elif peek is not None:
+                envelope = peek(headers, body)
             else:  # an adapter written before peek_webhook joined the port
                 envelope = WebhookEnvelope.of(entry.adapter.verify_webhook(headers, body))
         except SignatureError:
             return self._reject(platform, 401, "signature", shop=entry.domain)
-        except MalformedWebhookError:
-            return self._reject(platform, 400, "malformed", shop=entry.domain, topic=topic)
+        except UnusableOrderError as exc:
+            return self._quarantined(platform, entry.domain, topic, body, kept, str(exc))
+        except MalformedWebhookError as exc:
+            cause = exc.__cause__
+            reason = cause.reason if isinstance(cause, JSONInputError) else "malformed"
+            return self._reject(platform, 400, reason, str(exc), shop=entry.domain, topic=topic)
         except UnknownTopicError:
             self._count(platform, "ignored", "topic")
             return IntakeResult(200, "ignored", "topic")
         if envelope.kind is WebhookKind.PING:
             self._count(platform, "ping")
             return IntakeResult(200, "ping")
-        kept = {k: v for k, v in headers.items() if k.startswith(_KEPT_PREFIXES)}
         event = IncomingEvent(
             shop=entry.domain,
             platform=platform,
@@ -163,7 +188,29 @@ class Intake:
             headers=kept,
             order_id=envelope.order_id,
         )
-        return Screened(platform=platform, envelope=envelope, event=event)
+        return Screened(platform=platform, envelope=envelope, event=event, order_key=order_key)
+
+    def _quarantined(
+        self,
+        platform: str,
+        shop: str,
+        topic: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        reason: str,
+    ) -> Screened:
+        """A signed order-topic delivery that is not a usable order, to be kept aside (one
+        row per body: a redelivery of the same bytes is the same row)."""
+        event = IncomingEvent(
+            shop=shop,
+            platform=platform,
+            topic=topic.lower()[:128] or "unknown",
+            dedupe_key="sha256:" + hashlib.sha256(body).hexdigest(),
+            received_at=datetime.now(UTC),
+            body=body,
+            headers=headers,
+        )
+        return Screened(platform=platform, envelope=None, event=event, quarantine=reason[:2000])
 
     def commit(self, batch: Sequence[Screened]) -> list[IntakeResult]:
         """Store the screened deliveries in one transaction; one answer per delivery, in order.
@@ -176,6 +223,8 @@ class Intake:
             shop = item.event.shop
             if item.event.topic not in _COMPLIANCE_TOPICS and self.processor.uninstalled(shop):
                 results[i] = self._reject(item.platform, 401, "uninstalled", shop=shop)
+            elif item.quarantine is not None:
+                results[i] = self._keep_aside(item, item.quarantine)
             else:
                 todo.append(i)
         if todo:
@@ -194,7 +243,40 @@ class Intake:
                     result = "accepted" if new else "duplicate"
                     self._count(batch[i].platform, result)
                     results[i] = IntakeResult(200, result)
+                self._keep_order_keys([batch[i] for i in todo])
         return [r for r in results if r is not None]
+
+    def _keep_aside(self, item: Screened, reason: str) -> IntakeResult:
+        event = item.event
+        try:
+            new = self.store.quarantine(event, reason=reason)
+        except StorageError as exc:
+            log_event(logging.ERROR, "webhook not stored", platform=item.platform, error=str(exc))
+            self._count(item.platform, "rejected", "storage")
+            return IntakeResult(503, "rejected", "storage")
+        self._count(item.platform, "quarantined", "unusable_order")
+        log_event(
+            logging.WARNING,
+            "webhook quarantined" if new else "quarantined webhook redelivered",
+            platform=item.platform,
+            shop=event.shop,
+            topic=event.topic,
+            reason=reason[:300],
+        )
+        return IntakeResult(200, "quarantined", "unusable_order")
+
+    def _keep_order_keys(self, items: Sequence[Screened]) -> None:
+        rows = [
+            (item.event.shop, item.event.order_id, item.order_key)
+            for item in items
+            if item.order_key and item.event.order_id
+        ]
+        if not rows:
+            return
+        try:
+            self.store.save_order_keys(rows)
+        except StorageError as exc:  # the event is stored: the page waits for the next delivery
+            log_event(logging.ERROR, "order keys not stored", error=str(exc))
 
 
 T = TypeVar("T")

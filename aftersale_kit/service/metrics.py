@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
@@ -39,6 +39,14 @@ class Metrics:
             "aftersale_block_requests",
             "Thank-you block requests by result",
             ["platform", "result"],
+            registry=r,
+        )
+
+        self.quarantined = Gauge(
+            "aftersale_quarantined_deliveries",
+            "Signed deliveries kept aside as not a usable order, not replayed yet (read from the "
+            "database when scraped)",
+            ["platform"],
             registry=r,
         )
 

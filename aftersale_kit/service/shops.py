@@ -55,8 +55,10 @@ _SERVICE_KEYS = (
     "raw_body_retention_days",
     "dedupe_key_retention_days",
     "prune_interval_minutes",
+    "body_timeout_seconds",
 )
 _DEFAULT_MAX_BODY = 1024 * 1024
+_DEFAULT_BODY_TIMEOUT = 10.0
 
 
 class ServiceConfigError(AftersaleKitError):
@@ -71,6 +73,9 @@ class ServiceSettings:
     max_body_bytes: int = _DEFAULT_MAX_BODY
     #: How long raw webhook bodies and dedupe keys are kept (:mod:`.retention`).
     retention: Retention = field(default_factory=Retention)
+    #: How long a webhook body may take to arrive in full (408 after that): a client sending
+    #: a byte every few seconds holds a connection no longer than this.
+    body_timeout_seconds: float = _DEFAULT_BODY_TIMEOUT
 
 
 def normalize_domain(platform: str, value: str) -> str:
@@ -230,11 +235,18 @@ def _load_service_file(path: Path) -> ServiceSettings:
     size = data.get("max_body_bytes", _DEFAULT_MAX_BODY)
     if not isinstance(size, int) or size < 1024:
         raise ServiceConfigError(f"{path}: max_body_bytes must be an integer >= 1024, got {size!r}")
+    timeout = data.get("body_timeout_seconds", _DEFAULT_BODY_TIMEOUT)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 300:
+        raise ServiceConfigError(
+            f"{path}: body_timeout_seconds must be a number of seconds above 0 and at most 300, "
+            f"got {timeout!r}"
+        )
     key = data.get("shopify_api_key")
     return ServiceSettings(
         shopify_api_key=str(key) if key is not None else None,
         max_body_bytes=size,
         retention=_retention(path, data),
+        body_timeout_seconds=float(timeout),
     )
 
 

@@ -110,6 +110,7 @@ from .codec import decision_from_json, decision_to_json
 from .db import DEFAULT_SQLITE_PATH, Database, create_database, normalize_url
 from .ledger import LedgerCounters
 from .outbox import DEFAULT_MAX_ATTEMPTS, backoff_delay
+from .quarantine import QuarantinedDelivery
 from .records import (
     CouponRecord,
     CouponStatus,
@@ -141,6 +142,7 @@ __all__ = [
     "JobStatus",
     "LedgerCounters",
     "LedgerEntry",
+    "QuarantinedDelivery",
     "RedemptionRecord",
     "ShopRecord",
     "ShopState",

@@ -30,6 +30,7 @@ from . import (
     ledger,
     migrate,
     outbox,
+    quarantine,
     retention,
     shops,
     timeline,
@@ -37,6 +38,7 @@ from . import (
 from ._sql import aware
 from .db import DEFAULT_SQLITE_PATH, Database, create_database
 from .outbox import DEFAULT_MAX_ATTEMPTS, backoff_delay
+from .quarantine import QuarantinedDelivery
 from .records import (
     CouponRecord,
     CouponStatus,
@@ -646,6 +648,52 @@ class Store:
     def load_blocks(self, shop: str, order_id: str) -> dict[str, Any] | None:
         with self.db.read() as conn:
             return shops.load_blocks(conn, shop=shop, order_id=order_id)
+
+    # -- quarantine and order keys (see :mod:`.quarantine`) -----------------------------------
+
+    def quarantine(self, item: IncomingEvent, *, reason: str) -> bool:
+        """Keep a delivery that is not a usable order, outside the job queue; ``False`` when
+        the same ``(shop, dedupe_key)`` is kept already."""
+        with self.db.write() as conn:
+            return quarantine.add(
+                conn,
+                shop=item.shop,
+                platform=item.platform,
+                topic=item.topic,
+                dedupe_key=item.dedupe_key,
+                received_at=aware(item.received_at, "received_at"),
+                reason=reason,
+                body=item.body,
+                headers=item.headers,
+            )
+
+    def quarantined(
+        self, shop: str | None = None, *, include_replayed: bool = False
+    ) -> list[QuarantinedDelivery]:
+        with self.db.read() as conn:
+            return quarantine.listing(conn, shop=shop, include_replayed=include_replayed)
+
+    def quarantined_open(self) -> dict[str, int]:
+        """Open quarantined deliveries per platform (for ``/metrics``)."""
+        with self.db.read() as conn:
+            return quarantine.count_open(conn)
+
+    def mark_replayed(self, item_id: int, *, now: datetime | None = None) -> bool:
+        with self.db.write() as conn:
+            return quarantine.mark_replayed(conn, item_id, now=aware(now, "now"))
+
+    def save_order_keys(
+        self, rows: Iterable[tuple[str, str, str]], *, now: datetime | None = None
+    ) -> None:
+        """Keep ``(shop, order_id, order_key)`` (WooCommerce) for the thank-you page tokens."""
+        rows = list(rows)
+        if rows:
+            with self.db.write() as conn:
+                quarantine.save_order_keys(conn, rows, now=aware(now, "now"))
+
+    def order_key(self, shop: str, order_id: str) -> str | None:
+        with self.db.read() as conn:
+            return quarantine.get_order_key(conn, shop, order_id)
 
     def export_customer(
         self,

@@ -38,6 +38,8 @@ __all__ = [
     "jobs",
     "ledger",
     "metadata",
+    "order_keys",
+    "quarantine",
     "redemptions",
     "refunds",
     "shops",
@@ -265,5 +267,36 @@ blocks = Table(
     Column("order_id", String(64), nullable=False),
     Column("payload", Text(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("shop", "order_id"),
+)
+
+#: Signed deliveries on order topics whose body is not a usable order (see
+#: :mod:`aftersale_kit.storage.quarantine`): kept outside the job queue until replayed.
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("shop", String(255), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("topic", String(128), nullable=False),
+    #: A digest of the body: a redelivery of the same body is the same row.
+    Column("dedupe_key", String(512), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("reason", Text(), nullable=False),
+    Column("body", LargeBinary(), nullable=False),
+    #: JSON object of the platform headers (the signature too: a replay verifies again).
+    Column("headers", Text(), nullable=False),
+    Column("replayed_at", UtcDateTime(), nullable=True),
+    UniqueConstraint("shop", "dedupe_key"),
+)
+
+#: WooCommerce order keys from the webhooks: thank-you page tokens are checked against these.
+order_keys = Table(
+    "order_keys",
+    metadata,
+    Column("shop", String(255), nullable=False),
+    Column("order_id", String(64), nullable=False),
+    Column("order_key", String(128), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("shop", "order_id"),
 )
