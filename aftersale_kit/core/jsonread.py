@@ -41,9 +41,21 @@ class JSONInputError(AftersaleKitError, ValueError):
     """The input is not JSON, or exceeds a limit. ``reason``: ``too_large``, ``too_deep``,
     ``not_utf8`` or ``not_json``; the message names what was read and what to fix."""
 
-    def __init__(self, message: str, *, reason: str) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        parser_message: str = "",
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.reason = reason
+        #: What the parser said and where it stopped, 1-based (``not_json`` only).
+        self.parser_message = parser_message
+        self.line = line
+        self.column = column
 
 
 def read_json(
@@ -79,6 +91,9 @@ def read_json(
         raise JSONInputError(
             f"{what} is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
             reason="not_json",
+            parser_message=exc.msg,
+            line=exc.lineno,
+            column=exc.colno,
         ) from None
 
 

@@ -1,7 +1,14 @@
-"""``aftersale-kit shops``: the install state of the configured shops.
+"""``aftersale-kit shops``: the install state of the configured shops, and their quarantine.
 
 ``aftersale-kit shops status --config PATH [--db URL]`` lists every configured shop with its
-state. ``aftersale-kit shops register-webhooks DOMAIN --config PATH --public-url URL`` subscribes
+state and the deliveries it has in quarantine (signed, on an order topic, but not an order this
+version can read: see :mod:`aftersale_kit.storage.quarantine`).
+``aftersale-kit shops replay DOMAIN [--id N] --config PATH [--db URL]`` verifies the shop's
+quarantined deliveries again with the installed version and stores those it now reads as events
+(their jobs run as for any webhook; a delivery already stored is not stored twice); the others
+stay in quarantine with their reason printed.
+
+``aftersale-kit shops register-webhooks DOMAIN --config PATH --public-url URL`` subscribes
 the service's webhook route to the topics the shop's platform sends (idempotent; see
 :func:`_register_webhooks`). ``aftersale-kit shops activate DOMAIN --config PATH [--db URL]``
 marks a shop active again after the merchant reinstalled the app: run it once the new access
@@ -23,10 +30,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..core.errors import AftersaleKitError
-from ..storage import ShopRecord, ShopState, Store
+from ..core.errors import AftersaleKitError, UnknownTopicError, WebhookError
+from ..storage import IncomingEvent, QuarantinedDelivery, ShopRecord, ShopState, Store
 from .cli import _fail
-from .shops import load_shops
+from .shops import ShopEntry, ShopRegistry, load_shops
 
 __all__ = ["shops_main"]
 
@@ -44,7 +51,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     activate.add_argument("domain", metavar="DOMAIN", help="the shop's domain, as configured")
     _add_register_webhooks(commands)
-    for sub in (status, activate):
+    replay = commands.add_parser(
+        "replay", help="store a shop's quarantined deliveries that this version can read"
+    )
+    replay.add_argument("domain", metavar="DOMAIN", help="the shop's domain, as configured")
+    replay.add_argument(
+        "--id", type=int, default=None, help="only this quarantined delivery (see 'status')"
+    )
+    for sub in (status, activate, replay):
         sub.add_argument(
             "--config",
             required=True,
@@ -66,25 +80,16 @@ def shops_main(argv: Sequence[str]) -> int:
     try:
         registry = load_shops(args.config)
         entry = None
-        if args.command == "activate":
-            entry = registry.by_domain(args.domain.strip().lower())
+        if args.command in ("activate", "replay"):
+            entry = _configured(registry, args.domain, args.config, args.command)
             if entry is None:
-                known = ", ".join(sorted(e.domain for e in registry))
-                print(
-                    f"{_PROG} activate: shop {args.domain!r} is not in {args.config} "
-                    f"(configured: {known})",
-                    file=sys.stderr,
-                )
                 return 1
         with Store.open(args.db, migrate=True) as store:
             if entry is None:
-                for shop in registry:
-                    record = store.shop_state(shop.domain)
-                    state = (
-                        "active (no uninstall recorded)" if record is None else _describe(record)
-                    )
-                    print(f"{shop.domain} ({shop.platform}): {state}")
+                _status(registry, store)
                 return 0
+            if args.command == "replay":
+                return _replay(entry, store, only=args.id)
             before = store.shop_state(entry.domain)
             after = store.set_shop_state(
                 shop=entry.domain,
@@ -97,6 +102,70 @@ def shops_main(argv: Sequence[str]) -> int:
     was = "no state recorded" if before is None else _describe(before)
     print(f"{entry.domain} ({entry.platform}): {_describe(after)}; before: {was}")
     return 0
+
+
+def _configured(registry: ShopRegistry, domain: str, config: str, command: str) -> ShopEntry | None:
+    entry = registry.by_domain(domain.strip().lower())
+    if entry is None:
+        known = ", ".join(sorted(e.domain for e in registry))
+        print(
+            f"{_PROG} {command}: shop {domain!r} is not in {config} (configured: {known})",
+            file=sys.stderr,
+        )
+    return entry
+
+
+def _status(registry: ShopRegistry, store: Store) -> None:
+    for shop in registry:
+        record = store.shop_state(shop.domain)
+        state = "active (no uninstall recorded)" if record is None else _describe(record)
+        print(f"{shop.domain} ({shop.platform}): {state}")
+        held = store.quarantined(shop.domain)
+        if held:
+            print(f"  {len(held)} delivery(ies) in quarantine (replay: {_PROG} replay DOMAIN):")
+        for item in held:
+            print(f"  #{item.id} {item.received_at.isoformat()} {item.topic}: {item.reason}")
+
+
+def _replay(entry: ShopEntry, store: Store, *, only: int | None) -> int:
+    """Verify each quarantined delivery again; store those that now read as events."""
+    held = [i for i in store.quarantined(entry.domain) if only is None or i.id == only]
+    if only is not None and not held:
+        print(f"{_PROG} replay: no open quarantined delivery #{only} for {entry.domain}")
+        return 1
+    still = 0
+    for item in held:
+        outcome = _replay_one(entry, store, item)
+        if outcome.startswith("still"):
+            still += 1
+        print(f"#{item.id} {item.topic}: {outcome}")
+    print(f"{entry.domain}: {len(held) - still} replayed, {still} still in quarantine")
+    return 0
+
+
+def _replay_one(entry: ShopEntry, store: Store, item: QuarantinedDelivery) -> str:
+    try:
+        webhook = entry.adapter.verify_webhook(dict(item.headers), item.body)
+    except UnknownTopicError as exc:
+        return f"still in quarantine: {exc}"
+    except WebhookError as exc:
+        return f"still in quarantine: {exc}"
+    event = IncomingEvent(
+        shop=entry.domain,
+        platform=entry.platform,
+        topic=webhook.topic,
+        dedupe_key=webhook.dedupe_key,
+        received_at=item.received_at,
+        body=item.body,
+        headers=item.headers,
+        order_id=webhook.order_id,
+    )
+    [new] = store.accept_events([event])
+    key = dict(webhook.order.platform_ref).get("order_key") if webhook.order else None
+    if key and webhook.order_id:
+        store.save_order_keys([(entry.domain, webhook.order_id, key)])
+    store.mark_replayed(item.id, now=datetime.now(UTC))
+    return "stored as an event, queued" if new else "already stored (duplicate), released"
 
 
 def _describe(record: ShopRecord) -> str:
