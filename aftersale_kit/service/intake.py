@@ -200,12 +200,12 @@ class Intake:
         reason: str,
     ) -> Screened:
         """A signed order-topic delivery that is not a usable order, to be kept aside (one
-        row per body: a redelivery of the same bytes is the same row)."""
+        row per topic and body: a redelivery of the same bytes is the same row)."""
         event = IncomingEvent(
             shop=shop,
             platform=platform,
             topic=topic.lower()[:128] or "unknown",
-            dedupe_key="sha256:" + hashlib.sha256(body).hexdigest(),
+            dedupe_key=f"{topic.lower()[:100]}:sha256:{hashlib.sha256(body).hexdigest()}",
             received_at=datetime.now(UTC),
             body=body,
             headers=headers,

@@ -4,8 +4,8 @@
 version can read is answered 200 (the platform keeps the subscription) and kept here with the
 reason, outside the job queue: nothing processes it until an operator replays it
 (``aftersale-kit shops replay DOMAIN``) once the cause is fixed, e.g. after an upgrade that reads
-the new shape. One row per ``(shop, dedupe_key)`` (the key is a digest of the body, so a
-redelivery of the same body is one row); ``replayed_at`` is set when a replay stored it as an
+the new shape. One row per ``(shop, dedupe_key)`` (the key is the topic and a digest of the
+body, so a redelivery of the same body is one row); ``replayed_at`` is set when a replay stored it as an
 event.
 
 **Order keys.** WooCommerce's thank-you page token is made from the order key
