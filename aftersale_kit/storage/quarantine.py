@@ -5,8 +5,8 @@ version can read is answered 200 (the platform keeps the subscription) and kept 
 reason, outside the job queue: nothing processes it until an operator replays it
 (``aftersale-kit shops replay DOMAIN``) once the cause is fixed, e.g. after an upgrade that reads
 the new shape. One row per ``(shop, dedupe_key)`` (the key is the topic and a digest of the
-body, so a redelivery of the same body is one row); ``replayed_at`` is set when a replay stored it as an
-event.
+body, so a redelivery of the same body is one row); ``replayed_at`` is set when a replay stored
+it as an event.
 
 **Order keys.** WooCommerce's thank-you page token is made from the order key
 (:mod:`aftersale_kit.service.blocks`); the intake keeps each order's key from its webhook, so a

@@ -320,7 +320,10 @@ def test_bad_input_battery_against_serve(
         "-1",
     ):
         assert bat.get(f"trick {trick}", f"{base}/{trick}", headers=bearer).status_code == 404
-    dotted = f"GET {base}/1/../../../etc/passwd HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {good_jwt}\r\nConnection: close\r\n\r\n"
+    dotted = (
+        f"GET {base}/1/../../../etc/passwd HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {good_jwt}\r\nConnection: close\r\n\r\n"
+    )
     assert bat.raw("dot segments", dotted.encode()) == 404
     deep_header = base64.urlsafe_b64encode(
         b'{"alg":"HS256","x":' + b"[" * 1500 + b"]" * 1500 + b"}"

@@ -236,7 +236,7 @@ def verify_shopify_webhook(
         try:
             refund = normalize_shopify_refund(payload, currency=_refund_currency(payload))
         except PayloadError as exc:
-            raise MalformedWebhookError(f"{topic} webhook (shop {sent_shop}): {exc}") from exc
+            raise UnusableOrderError(f"{topic} webhook (shop {sent_shop}): {exc}") from exc
         return replace(
             base, order_id=_id_field(payload, "order_id", topic, sent_shop), refund=refund
         )
