@@ -47,7 +47,12 @@ from typing import Any
 from ..core.campaign import FreeGift, RefundPolicy, TagOrder
 from ..core.decision import Decision
 from ..core.engine import decide, enrichment_fields
-from ..core.errors import AftersaleKitError, UnknownTopicError, WebhookError
+from ..core.errors import (
+    AftersaleKitError,
+    UnknownTopicError,
+    UnusableOrderError,
+    WebhookError,
+)
 from ..core.fields import FIELDS
 from ..core.model import EventKind, FinancialStatus, Order, Refund
 from ..core.platform import IncomingWebhook, WebhookKind, coupon_spec
@@ -62,12 +67,14 @@ from ..storage import (
     Clawback,
     CouponStatus,
     DecisionRecord,
+    IncomingEvent,
     Job,
     JobKind,
     ShopState,
     StepFacts,
     StepResult,
     Store,
+    StoredEvent,
     customer_key_for,
 )
 from .logs import log_event
@@ -341,9 +348,35 @@ class Processor:
             webhook = entry.adapter.verify_webhook(dict(event.headers), event.body)
         except UnknownTopicError:
             return None
+        except UnusableOrderError as exc:  # signed, but not an order this version reads
+            self.quarantine(event, str(exc))
+            return None
         except WebhookError as exc:
             raise PermanentJobError(f"stored event {event.id} no longer verifies: {exc}") from exc
         return entry, webhook
+
+    def quarantine(self, event: StoredEvent, reason: str) -> None:
+        """Keep a stored delivery aside that the intake's quick check let through but that is
+        not a usable order (``aftersale-kit shops replay`` processes it again later)."""
+        item = IncomingEvent(
+            shop=event.shop,
+            platform=event.platform,
+            topic=event.topic,
+            dedupe_key=event.dedupe_key,
+            received_at=event.received_at,
+            body=event.body,
+            headers=event.headers,
+            order_id=event.order_id,
+        )
+        self.store.quarantine(item, reason=reason[:2000])
+        log_event(
+            logging.WARNING,
+            "webhook quarantined",
+            shop=event.shop,
+            topic=event.topic,
+            event_id=str(event.id),
+            reason=reason[:300],
+        )
 
     def process_event(self, job: Job) -> None:
         found = self.webhook_of(job)

@@ -5,8 +5,9 @@ state and the deliveries it has in quarantine (signed, on an order topic, but no
 version can read: see :mod:`aftersale_kit.storage.quarantine`).
 ``aftersale-kit shops replay DOMAIN [--id N] --config PATH [--db URL]`` verifies the shop's
 quarantined deliveries again with the installed version and stores those it now reads as events
-(their jobs run as for any webhook; a delivery already stored is not stored twice); the others
-stay in quarantine with their reason printed.
+(their jobs run as for any webhook; a delivery already stored is not stored twice, and one the
+worker quarantined after storing it has its event processed again); the others stay in
+quarantine with their reason printed.
 
 ``aftersale-kit shops register-webhooks DOMAIN --config PATH --public-url URL`` subscribes
 the service's webhook route to the topics the shop's platform sends (idempotent; see
@@ -164,8 +165,14 @@ def _replay_one(entry: ShopEntry, store: Store, item: QuarantinedDelivery) -> st
     key = dict(webhook.order.platform_ref).get("order_key") if webhook.order else None
     if key and webhook.order_id:
         store.save_order_keys([(entry.domain, webhook.order_id, key)])
+    if new:
+        outcome = "stored as an event, queued"
+    elif store.requeue_event(shop=entry.domain, dedupe_key=item.dedupe_key, tag=f"replay{item.id}"):
+        outcome = "its stored event is queued again"  # quarantined by the worker
+    else:
+        outcome = "already stored (a duplicate), released"
     store.mark_replayed(item.id, now=datetime.now(UTC))
-    return "stored as an event, queued" if new else "already stored (duplicate), released"
+    return outcome
 
 
 def _describe(record: ShopRecord) -> str:

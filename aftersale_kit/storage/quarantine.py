@@ -23,8 +23,11 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
+from . import outbox
 from ._sql import insert_ignore
-from .tables import order_keys, quarantine
+from .events import process_key
+from .records import JobKind
+from .tables import events, order_keys, quarantine
 
 __all__ = [
     "QuarantinedDelivery",
@@ -33,6 +36,7 @@ __all__ = [
     "get_order_key",
     "listing",
     "mark_replayed",
+    "requeue_event",
     "save_order_keys",
 ]
 
@@ -110,6 +114,28 @@ def mark_replayed(conn: Connection, item_id: int, *, now: datetime) -> bool:
         .values(replayed_at=now)
     )
     return bool(result.rowcount)
+
+
+def requeue_event(conn: Connection, *, shop: str, dedupe_key: str, tag: str, now: datetime) -> bool:
+    """Queue the ``process_event`` job of the stored event ``(shop, dedupe_key)`` once more
+    (a delivery the worker quarantined: its event is stored, its first job is done). ``tag``
+    makes the job's key unique per replay. ``False`` when there is no such event, or this
+    replay queued it already."""
+    event_id = conn.execute(
+        select(events.c.id).where(events.c.shop == shop, events.c.dedupe_key == dedupe_key)
+    ).scalar()
+    if event_id is None:
+        return False
+    return outbox.enqueue(
+        conn,
+        shop=shop,
+        kind=JobKind.PROCESS_EVENT.value,
+        idempotency_key=f"{process_key(int(event_id))}:{tag}",
+        payload={"event_id": int(event_id)},
+        run_at=now,
+        now=now,
+        event_id=int(event_id),
+    )
 
 
 def save_order_keys(

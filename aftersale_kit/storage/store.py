@@ -678,6 +678,16 @@ class Store:
         with self.db.read() as conn:
             return quarantine.count_open(conn)
 
+    def requeue_event(
+        self, *, shop: str, dedupe_key: str, tag: str, now: datetime | None = None
+    ) -> bool:
+        """Process the stored event ``(shop, dedupe_key)`` again (see
+        :func:`.quarantine.requeue_event`)."""
+        with self.db.write() as conn:
+            return quarantine.requeue_event(
+                conn, shop=shop, dedupe_key=dedupe_key, tag=tag, now=aware(now, "now")
+            )
+
     def mark_replayed(self, item_id: int, *, now: datetime | None = None) -> bool:
         with self.db.write() as conn:
             return quarantine.mark_replayed(conn, item_id, now=aware(now, "now"))
