@@ -182,6 +182,7 @@ def create_app(
             p["order_id"],
             authorization=request.headers.get("authorization"),
             token=request.query_params.get("token"),
+            order_key=request.query_params.get("key"),
         )
         if result.raw is not None:  # the stored JSON, passed on as stored
             return Response(result.raw, result.status, _BLOCK_HEADERS, "application/json")

@@ -23,7 +23,10 @@ Authentication
     The token is checked against the order key the intake kept from the order's webhook
     (:meth:`Store.order_key`), never against an order fetched for the purpose: a request with a
     bad token costs no call to the shop. Before the first webhook of the order arrived there is
-    no key to check against: the answer is 202 ``pending`` (with ``Retry-After``).
+    no stored key: a request may then name the key itself (``&key=wc_order_...``, as the
+    order-received URL does); the token is checked against that (only the secret's holder can
+    make a token for it), and only then is the order fetched, and its key must be the one named.
+    Without a stored or a named key the answer is 202 ``pending`` (with ``Retry-After``).
 
 Authentication comes first: no request causes a platform call before its token is verified,
 and an order id that cannot be one (Shopify and WooCommerce ids are decimal numbers; Shopify's
@@ -69,8 +72,9 @@ _LEEWAY = 10
 #: An order id as both platforms write it: a decimal number.
 _ORDER_ID = re.compile(r"[0-9]{1,20}")
 _SHOPIFY_GID = "gid://shopify/Order/"
-#: A WooCommerce token: HMAC-SHA256 in hex.
+#: A WooCommerce token: HMAC-SHA256 in hex; an order key as WooCommerce makes them.
 _WOO_TOKEN = re.compile(r"[0-9a-fA-F]{64}")
+_WOO_KEY = re.compile(r"wc_[A-Za-z0-9_]{1,120}")
 #: Longer session tokens are refused before they are decoded (Shopify's are about 500 bytes).
 _MAX_JWT = 4096
 _RETRY_PENDING = 3
@@ -126,9 +130,17 @@ class BlockService:
         *,
         authorization: str | None,
         token: str | None,
+        order_key: str | None = None,
     ) -> BlockResult:
         try:
-            result = self._get(platform, shop, order_id, authorization=authorization, token=token)
+            result = self._get(
+                platform,
+                shop,
+                order_id,
+                authorization=authorization,
+                token=token,
+                order_key=order_key,
+            )
         except RateLimitedError as exc:
             result = self._unavailable(shop, exc, retry_after=max(1, round(exc.retry_after)))
         except NotFoundError:
@@ -160,6 +172,7 @@ class BlockService:
         *,
         authorization: str | None,
         token: str | None,
+        order_key: str | None,
     ) -> BlockResult:
         entry = self.registry.get(platform, shop) if len(shop) <= 255 else None
         if entry is None or self.processor.uninstalled(entry.domain):
@@ -189,15 +202,30 @@ class BlockService:
                 return _error(401, "malformed ?token= (64 hex digits expected)")
             if number is None:
                 return _error(404, "unknown order")
-            key = self.store.order_key(entry.domain, number)
-            if key is None:
-                return _PENDING  # no webhook of this order yet: nothing to check the token by
-            if not self._woo_token_ok(entry, number, key, token):
-                return _error(404, "unknown order")
-            order = self._order(entry, number)
-            if order is None:
-                return _error(404, "unknown order")
+            found = self._woo_order(entry, number, token, order_key)
+            if isinstance(found, BlockResult):
+                return found
+            order = found
         return self._blocks(entry, order)
+
+    def _woo_order(
+        self, entry: ShopEntry, number: str, token: str, named: str | None
+    ) -> Order | BlockResult:
+        """The order once the token is verified: against the stored key, else against the key
+        the request names (then the fetched order must have that key)."""
+        key = self.store.order_key(entry.domain, number)
+        named = (named or "").strip()
+        if key is None and not _WOO_KEY.fullmatch(named):
+            return _PENDING  # no webhook of this order yet: nothing to check the token by
+        if not self._woo_token_ok(entry, number, key or named, token):
+            return _error(404, "unknown order")
+        order = self._order(entry, number)
+        if order is None:
+            return _error(404, "unknown order")
+        actual = dict(order.platform_ref).get("order_key")
+        if key is None and (not actual or not hmac.compare_digest(actual, named)):
+            return _error(404, "unknown order")
+        return order
 
     # -- authentication -------------------------------------------------------------------------
 
