@@ -10,7 +10,6 @@ implies and the moment it was paid. Nothing is sent to a platform.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from datetime import datetime
 from pathlib import Path
@@ -67,23 +66,25 @@ def load_shop_config(path: str | os.PathLike[str]) -> ShopConfig:
 
 def read_json_file(path: str | os.PathLike[str]) -> Any:
     """A JSON file's content; :class:`EvaluationError` with file:line:col when it is not JSON."""
+    from .core.jsonread import DEFAULT_MAX_BYTES, JSONInputError, read_json
+
     name = os.fspath(path)
     try:
+        if Path(path).stat().st_size > DEFAULT_MAX_BYTES:
+            raise EvaluationError(f"{name}: larger than {DEFAULT_MAX_BYTES:,} bytes, not an order")
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise EvaluationError(f"{name}: cannot read the file: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise EvaluationError(f"{name}: not UTF-8 text") from None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise EvaluationError(
-            f"{name}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}"
-        ) from None
-    except RecursionError:
-        raise EvaluationError(
-            f"{name}: JSON nested too deeply to be an order or an enrichment file"
-        ) from None
+        return read_json(text, what=name)
+    except JSONInputError as exc:
+        if exc.reason == "not_json":
+            raise EvaluationError(
+                f"{name}:{exc.line}:{exc.column}: not valid JSON: {exc.parser_message}"
+            ) from None
+        raise EvaluationError(str(exc)) from None
 
 
 def default_event(order: Order, payload: Any = None) -> EventKind:

@@ -66,7 +66,8 @@ def test_limits_and_reasons_are_named() -> None:
         assert refused.value.reason == reason
         messages[reason] = str(refused.value)
     assert messages == {
-        "too_deep": "order.json nests arrays/objects more than 64 levels deep (the limit)",
+        "too_deep": "order.json is JSON nested too deeply: more than 64 levels of arrays and "
+        "objects (the limit)",
         "too_large": "order.json is 2,002 bytes, more than the limit of 1,000",
         "not_json": "order.json is not JSON: Expecting property name enclosed in double quotes "
         "at line 1 column 10",
@@ -103,5 +104,5 @@ def test_evaluate_on_a_100000_deep_file_prints_one_line(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr.splitlines() == [
-        f"{deep} nests arrays/objects more than 64 levels deep (the limit)"
+        f"{deep} is JSON nested too deeply: more than 64 levels of arrays and objects (the limit)"
     ]

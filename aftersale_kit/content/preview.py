@@ -12,7 +12,6 @@ Coupon codes are made with a demo secret unless the shop's ``code_secret`` varia
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from aftersale_kit.core.errors import AftersaleKitError, PayloadError
+from aftersale_kit.core.jsonread import JSONInputError, read_json
 from aftersale_kit.core.model import EventKind
 
 if TYPE_CHECKING:
@@ -102,13 +102,14 @@ def _now(text: str | None, timezone: str) -> datetime | None:
 
 def _read_order(path: Path) -> object:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return read_json(path.read_bytes(), what=str(path))
     except OSError as exc:
         raise ValueError(f"{path}: cannot read the order: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from exc
-    except RecursionError:
-        raise ValueError(f"{path}: JSON nested too deeply to be an order") from None
+    except JSONInputError as exc:
+        if exc.reason == "not_json":
+            where = f"{path}:{exc.line}:{exc.column}"
+            raise ValueError(f"{where}: not JSON: {exc.parser_message}") from None
+        raise ValueError(str(exc)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -74,7 +74,8 @@ def read_json(
         )
     if _deeper_than(raw, max_depth):
         raise JSONInputError(
-            f"{what} nests arrays/objects more than {max_depth} levels deep (the limit)",
+            f"{what} is JSON nested too deeply: more than {max_depth} levels of arrays and "
+            "objects (the limit)",
             reason="too_deep",
         )
     try:
