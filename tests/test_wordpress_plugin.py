@@ -218,7 +218,10 @@ def test_thank_you_page_shows_the_coupon_from_the_running_service(tmp_path: Path
             token = woocommerce_block_token(
                 secret=block_secret, shop=SHOP, order_id=order_id, order_key=order_key
             )
-            direct = httpx.get(f"{url}/v1/blocks/woocommerce/{SHOP}/{order_id}?token={token}")
+            direct = httpx.get(
+                f"{url}/v1/blocks/woocommerce/{SHOP}/{order_id}",
+                params={"token": token, "key": order_key},
+            )
     # then
     assert direct.status_code == 200, direct.text
     codes = [b["data"]["code"] for b in direct.json()["blocks"] if b["block"] == "coupon"]

@@ -8,6 +8,8 @@ defined( 'ABSPATH' ) || exit;
 /**
  * The page token: hex HMAC-SHA256(key = block secret, msg = "{shop}|{order_id}|{order_key}").
  * The order key is only known to the customer's order-received page, so the token proves it.
+ * The key is sent too (&key=): before the order's first webhook reached the service, the service
+ * checks the token against it, then fetches the order and compares its key.
  */
 function aftersale_kit_block_token( $shop, $order_id, $order_key, $secret ) {
 	return hash_hmac( 'sha256', $shop . '|' . $order_id . '|' . $order_key, $secret );
@@ -32,7 +34,8 @@ function aftersale_kit_fetch_html( $order ) {
 	$shop     = aftersale_kit_shop();
 	$order_id = (string) $order->get_id();
 	$url      = $base . '/v1/blocks/woocommerce/' . rawurlencode( $shop ) . '/' . rawurlencode( $order_id )
-		. '?token=' . aftersale_kit_block_token( $shop, $order_id, $key, $secret );
+		. '?token=' . aftersale_kit_block_token( $shop, $order_id, $key, $secret )
+		. '&key=' . rawurlencode( $key );
 
 	$response = wp_remote_get(
 		$url,
