@@ -44,6 +44,8 @@ from .tables import (
     events,
     jobs,
     ledger,
+    order_keys,
+    quarantine,
     redemptions,
     refunds,
     shops,
@@ -218,7 +220,28 @@ def export_customer(
         ],
         "blocks": {order_id: json.loads(payload) for order_id, payload in block_rows},
         "redemptions": _redemptions(conn, shop=shop, keys=keys, orders=orders),
+        "quarantined": [
+            {
+                "topic": m["topic"],
+                "received_at": m["received_at"].isoformat(),
+                "reason": m["reason"],
+                "body": bytes(m["body"]).decode("utf-8", errors="replace"),
+            }
+            for m in _quarantined(conn, shop=shop, email=email)
+        ],
     }
+
+
+def _quarantined(conn: Connection, *, shop: str, email: str | None) -> list[Any]:
+    """Quarantined deliveries whose body names the customer's e-mail (in the order's e-mail
+    fields; they are not usable orders, so nothing else links them to a customer)."""
+    if not email:
+        return []
+    wanted = email.strip().lower()
+    rows = conn.execute(
+        select(quarantine).where(quarantine.c.shop == shop).order_by(quarantine.c.id)
+    )
+    return [r._mapping for r in rows if wanted in _body_emails(bytes(r.body))]
 
 
 def _mine_redeemed(shop: str, keys: list[str], orders: list[str]) -> Any:
@@ -293,6 +316,10 @@ def redact_customer(
     counts["redemptions"] = counts.pop("redemptions.issuing_customer_key") + counts.pop(
         "redemptions.redeeming_customer_key"
     )
+    gone = [m["id"] for m in _quarantined(conn, shop=shop, email=email)]
+    counts["quarantine"] = (
+        conn.execute(delete(quarantine).where(quarantine.c.id.in_(gone))).rowcount if gone else 0
+    )
     counts["orders"] = len(orders)
     return counts
 
@@ -300,7 +327,18 @@ def redact_customer(
 def redact_shop(conn: Connection, *, shop: str) -> dict[str, int]:
     """Delete every row of the shop (after uninstall; Shopify's ``shop/redact``)."""
     counts: dict[str, int] = {}
-    for table in (events, jobs, decisions, ledger, coupons, refunds, closures, redemptions):
+    for table in (
+        events,
+        jobs,
+        decisions,
+        ledger,
+        coupons,
+        refunds,
+        closures,
+        redemptions,
+        quarantine,
+        order_keys,
+    ):
         counts[table.name] = conn.execute(delete(table).where(table.c.shop == shop)).rowcount
     for table in (blocks, shops):
         counts[table.name] = conn.execute(delete(table).where(table.c.shop == shop)).rowcount

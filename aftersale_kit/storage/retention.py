@@ -8,6 +8,10 @@ Two horizons, both measured from when a webhook was received:
   Finished jobs (done or dead) go at the same horizon: their payloads repeat order details.
 * **dedupe keys** (``keys_before``, later): the event rows themselves are deleted.
 
+Quarantined deliveries (signed bodies that were not usable orders) are personal data too: one
+that was replayed is deleted at the raw-body horizon; one still waiting for its fix and replay
+is kept until the dedupe-key horizon, then deleted (``aftersale-kit shops status`` lists them).
+
 Never pruned here: an event whose ``process_event`` job is still pending or claimed (its body
 is needed to process it), decisions, ledger rows (bookings and reversals: budgets and reports
 read them), coupons (redemptions) and the stored thank-you content. Each step runs in batches of
@@ -24,7 +28,7 @@ from sqlalchemy import Connection, Exists, delete, exists, func, select, text, u
 
 from .db import Database
 from .records import JobStatus
-from .tables import events, jobs, metadata
+from .tables import events, jobs, metadata, quarantine
 
 __all__ = ["TableStats", "prune", "table_stats"]
 
@@ -85,20 +89,48 @@ def _delete_events(conn: Connection, *, before: datetime, batch: int) -> int:
     return len(ids)
 
 
+def _delete_quarantine(conn: Connection, *, before: datetime, batch: int) -> int:
+    """Replayed quarantined deliveries received before ``before``."""
+    return _delete_quarantined(conn, before=before, batch=batch, replayed_only=True)
+
+
+def _delete_old_quarantine(conn: Connection, *, before: datetime, batch: int) -> int:
+    """Every quarantined delivery received before ``before`` (the dedupe-key horizon)."""
+    return _delete_quarantined(conn, before=before, batch=batch, replayed_only=False)
+
+
+def _delete_quarantined(
+    conn: Connection, *, before: datetime, batch: int, replayed_only: bool
+) -> int:
+    stmt = select(quarantine.c.id).where(quarantine.c.received_at < before)
+    if replayed_only:
+        stmt = stmt.where(quarantine.c.replayed_at.is_not(None))
+    ids = conn.execute(stmt.order_by(quarantine.c.id).limit(batch)).scalars().all()
+    if ids:
+        conn.execute(delete(quarantine).where(quarantine.c.id.in_(ids)))
+    return len(ids)
+
+
 def prune(
     db: Database, *, bodies_before: datetime, keys_before: datetime | None, batch: int
 ) -> dict[str, int]:
     """Empty old bodies, delete old finished jobs and (with ``keys_before``) old event rows.
 
-    Returns the rows touched: ``{"bodies": ..., "jobs": ..., "events": ...}``."""
+    Returns the rows touched: ``{"bodies": ..., "jobs": ..., "events": ..., "quarantine": ...}``.
+    """
     if keys_before is not None and keys_before > bodies_before:
         raise ValueError("keys_before must not be later than bodies_before (keys outlive bodies)")
     if batch < 1:
         raise ValueError(f"batch must be >= 1, got {batch}")
-    counts = {"bodies": 0, "jobs": 0, "events": 0}
-    steps = [("jobs", _delete_jobs, bodies_before), ("bodies", _empty_bodies, bodies_before)]
+    counts = {"bodies": 0, "jobs": 0, "events": 0, "quarantine": 0}
+    steps = [
+        ("jobs", _delete_jobs, bodies_before),
+        ("bodies", _empty_bodies, bodies_before),
+        ("quarantine", _delete_quarantine, bodies_before),
+    ]
     if keys_before is not None:
         steps.append(("events", _delete_events, keys_before))
+        steps.append(("quarantine", _delete_old_quarantine, keys_before))
     for name, step, before in steps:
         while True:
             with db.write() as conn:

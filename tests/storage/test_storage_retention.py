@@ -88,6 +88,7 @@ def test_old_bodies_are_emptied_keys_stay_and_the_books_are_unchanged(store: Sto
         "bodies": 0,
         "jobs": 0,
         "events": 0,
+        "quarantine": 0,
     }
 
 
@@ -98,7 +99,7 @@ def test_pruning_runs_in_batches_until_done(store: Store) -> None:
     # when pruned 3 rows per transaction
     counts = store.prune(bodies_before=NOW - timedelta(days=30), batch=3)
     # then all 7 bodies are empty and their 7 finished jobs deleted
-    assert counts == {"bodies": 7, "jobs": 7, "events": 0}
+    assert counts == {"bodies": 7, "jobs": 7, "events": 0, "quarantine": 0}
     assert all(store.event(i).body == b"" for i in ids)  # type: ignore[union-attr]
 
 
@@ -133,3 +134,47 @@ def test_table_stats_count_rows_and_measure_bytes(store: Store) -> None:
     # and the events table holds at least its three bodies
     events_bytes = stats["events"].bytes
     assert events_bytes is not None and events_bytes >= 3 * 13_000
+
+
+def _quarantine(store: Store, key: str, *, days_ago: int, email: str) -> int:
+    from aftersale_kit.storage import IncomingEvent
+
+    item = IncomingEvent(
+        shop=SHOP,
+        platform="shopify",
+        topic="orders/paid",
+        dedupe_key=key,
+        received_at=NOW - timedelta(days=days_ago),
+        body=json.dumps({"id": 5, "email": email, "name": "not an order"}).encode(),
+        headers={"x-shopify-topic": "orders/paid"},
+    )
+    assert store.quarantine(item, reason="not an order")
+    [kept] = [q for q in store.quarantined(SHOP, include_replayed=True) if q.dedupe_key == key]
+    return kept.id
+
+
+def test_quarantined_bodies_are_personal_data_with_a_horizon_too(store: Store) -> None:
+    # given three old quarantined deliveries: one replayed, one still waiting, one very old
+    replayed = _quarantine(store, "q-replayed", days_ago=40, email="ada@example.com")
+    _waiting = _quarantine(store, "q-waiting", days_ago=40, email="bob@example.com")
+    _ancient = _quarantine(store, "q-ancient", days_ago=400, email="cy@example.com")
+    assert store.mark_replayed(replayed, now=NOW)
+    # when pruned at 30 days for bodies and 365 for keys
+    counts = store.prune(
+        bodies_before=NOW - timedelta(days=30), keys_before=NOW - timedelta(days=365)
+    )
+    # then the replayed one and the one past the key horizon are gone; the waiting one stays
+    left = [q.dedupe_key for q in store.quarantined(SHOP, include_replayed=True)]
+    assert left == ["q-waiting"]
+    assert counts["quarantine"] == 2
+
+
+def test_a_customers_quarantined_delivery_is_exported_and_erased(store: Store) -> None:
+    _quarantine(store, "q-ada", days_ago=1, email="Ada@Example.com")
+    _quarantine(store, "q-bob", days_ago=1, email="bob@example.com")
+    exported = store.export_customer(SHOP, email="ada@example.com")
+    assert [json.loads(q["body"])["email"] for q in exported["quarantined"]] == ["Ada@Example.com"]
+    erased = store.redact_customer(SHOP, email="ada@example.com", now=NOW)
+    assert erased["quarantine"] == 1
+    left = [q.dedupe_key for q in store.quarantined(SHOP, include_replayed=True)]
+    assert left == ["q-bob"]
