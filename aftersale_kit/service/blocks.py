@@ -5,7 +5,10 @@ Authentication
     HS256-signed with the app's client secret (the shop's ``client_secret``, else its
     ``webhook_secret``). Checked: signature, ``aud`` = the app's client id
     (``shopify_api_key`` in ``service.yaml`` or ``$SHOPIFY_API_KEY``), ``exp`` and ``nbf``
-    (10 s leeway), ``dest`` = ``https://{shop}``; when the token has a ``sub`` (a logged-in
+    (10 s leeway), ``dest`` = the shop (checkout UI extensions send the bare domain,
+    ``store-name.myshopify.com``, per Shopify's session-token example in Shopify/ui-extensions;
+    App Bridge tokens ``https://store-name.myshopify.com``: both are accepted); when the token
+    has a ``sub`` (a logged-in
     customer, ``gid://shopify/Customer/<id>``) it must be the order's customer. These tokens have
     no ``iss``/``sid``, so PyJWT checks them directly.
     (https://shopify.dev/docs/api/checkout-ui-extensions/latest/apis/session-token)
@@ -255,7 +258,8 @@ class BlockService:
                 logging.INFO, "block token refused", shop=entry.domain, why=type(exc).__name__
             )
             return _error(401, "invalid session token")
-        if str(claims.get("dest", "")).rstrip("/").lower() != f"https://{entry.domain}":
+        dest = str(claims.get("dest", "")).strip().rstrip("/").lower().removeprefix("https://")
+        if dest != entry.domain.lower():
             log_event(logging.INFO, "block token for another shop", shop=entry.domain)
             return _error(401, "session token is for another shop")
         return claims
