@@ -178,8 +178,12 @@ class LiveDemo:
             "api_token": getattr(sandbox, "token", None),
             "consumer_key": getattr(sandbox, "consumer_key", None),
             "consumer_secret": getattr(sandbox, "consumer_secret", None),
+            "client_id": getattr(sandbox, "client_id", None),
+            "client_secret": webhook_secret if platform == "shopify" else None,
         }
-        for name, variable in (shop.get("secrets") or {}).items():
+        named = {**(shop.get("secrets") or {}), **(shop.get("auth") or {})}
+        named.pop("method", None)
+        for name, variable in named.items():
             value = values.get(name)
             if value is None:
                 raise LiveDemoError(f"the demo has no value for secret {name!r} of {platform}")
@@ -191,15 +195,19 @@ class LiveDemo:
         import uvicorn
 
         from .service.app import create_app
+        from .service.connect import attach_credentials
         from .service.effects import Processor
         from .service.metrics import Metrics
         from .service.shops import default_builder, load_shops
         from .service.worker import Worker
         from .storage import Store
+        from .storage.credentials import KEY_ENV
 
         self.registry = load_shops(shops_dir, env=env, builder=default_builder({}))
         self.store = Store.open(f"sqlite:///{tmp / 'service.db'}", migrate=True)
         self._stack.callback(self.store.close)
+        env.setdefault(KEY_ENV, _fernet_key())
+        attach_credentials(self.registry, self.store, env=env)
         self.processor = Processor(registry=self.registry, store=self.store, clock=self.clock)
         self.worker = Worker(
             self.processor,
@@ -529,3 +537,10 @@ def _listening(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.5)
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _fernet_key() -> str:
+    """A throw-away key for the demo's encrypted credentials."""
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()

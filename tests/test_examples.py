@@ -32,6 +32,7 @@ ORDERS = sorted(EXAMPLES.glob("*/orders/*.json"))
 UNUSED_KEYS = {
     "conditions": "another name for when",
     "api_base_url": "a sandbox override; shown commented out in elektronik-woocommerce",
+    "api_token": "the legacy static token (auth method token); the README's legacy-apps note",
 }
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .conditions import Condition
 
 __all__ = [
+    "DEFAULT_AUTH_METHOD",
     "Action",
     "Budget",
     "BudgetBasis",
@@ -32,6 +33,7 @@ __all__ = [
     "PerCustomerLimit",
     "RefundPolicy",
     "SecretRef",
+    "ShopAuth",
     "ShopConfig",
     "ShopSettings",
     "ShowBlock",
@@ -228,6 +230,25 @@ class SecretRef:
 
 
 @dataclass(frozen=True, slots=True)
+class ShopAuth:
+    """How the service gets the shop's API credentials (``shop.auth``).
+
+    ``method``: Shopify ``token`` (a legacy admin-created app's static token),
+    ``client_credentials`` (client id and secret, the token fetched and refreshed by the
+    adapter) or ``oauth`` (installed through the service's install link); WooCommerce ``keys``
+    (REST keys from the environment) or ``approve`` (keys created through WooCommerce's approval
+    page). ``refs``: the environment variables the method reads.
+    """
+
+    method: str
+    refs: tuple[SecretRef, ...] = ()
+
+
+#: The method a shop without ``auth:`` uses: what every shop file did before ``auth:`` existed.
+DEFAULT_AUTH_METHOD = {"shopify": "token", "woocommerce": "keys"}
+
+
+@dataclass(frozen=True, slots=True)
 class ShopSettings:
     platform: str
     domain: str
@@ -249,6 +270,14 @@ class ShopSettings:
     #: in such a currency (WooCommerce multi-currency plugins) are converted for rules, budgets
     #: and margins; orders in another currency without a rate leave money conditions unknown.
     exchange_rates: tuple[tuple[str, Decimal], ...] = ()
+    #: ``shop.auth``; ``None``: the platform's default method (:data:`DEFAULT_AUTH_METHOD`).
+    auth: ShopAuth | None = None
+
+    @property
+    def auth_method(self) -> str:
+        if self.auth is not None:
+            return self.auth.method
+        return DEFAULT_AUTH_METHOD.get(self.platform, "token")
 
     def exchange_rate(self, currency: str) -> Decimal | None:
         """Shop-currency units per unit of ``currency`` (1 for the shop currency itself)."""

@@ -49,6 +49,7 @@ from .campaign import (
     Window,
 )
 from .conditions import Condition, compile_condition
+from .config_auth import parse_auth
 from .config_check import Checker, Entry, did_you_mean, found, join_path
 from .config_yaml import YamlSyntaxError, compose
 from .errors import ConditionError, ConfigError, ConfigProblem
@@ -266,6 +267,7 @@ class _Loader:
         api_base_url = self._base_url(e["api_base_url"].value) if "api_base_url" in e else None
         api_version = self._api_version(e["api_version"].value) if "api_version" in e else None
         secrets = self._secrets(e["secrets"].value) if "secrets" in e else ()
+        auth = parse_auth(c, e["auth"].value, self.platform) if "auth" in e else None
         default_margin = Decimal("0.30")
         costs: tuple[tuple[str, Decimal], ...] = ()
         if "margin" in e:
@@ -289,6 +291,7 @@ class _Loader:
             max_offers_per_order=max_offers,
             templates_dir=templates,
             exchange_rates=rates,
+            auth=auth,
         )
 
     def _domain(self, node: yaml.Node) -> str | None:

@@ -21,6 +21,7 @@ from .campaign import BudgetBasis, BudgetPeriod, CouponKind, RefundPolicy
 from .model import EventKind
 
 __all__ = [
+    "AUTH_METHODS",
     "ENV_VAR_PATTERN",
     "ID_PATTERN",
     "PLATFORMS",
@@ -46,6 +47,38 @@ SECRET_NAMES: Mapping[str, Mapping[str, str]] = {
         "consumer_key": "the REST API consumer key (starts with ck_)",
         "consumer_secret": "the REST API consumer secret (starts with cs_)",
         "code_secret": "the key from which coupon codes are derived",
+    },
+}
+
+#: ``shop.auth.method`` per platform: the environment variables each method reads (by the
+#: secret name the adapter knows them under) and what the method is. The first method is
+#: the default of a shop without ``auth:`` (what every shop file did before).
+AUTH_METHODS: Mapping[str, Mapping[str, tuple[tuple[str, ...], str]]] = {
+    "shopify": {
+        "token": (
+            ("api_token",),
+            "a legacy app created in the Shopify admin: its static Admin API access token",
+        ),
+        "client_credentials": (
+            ("client_id", "client_secret"),
+            "a Dev Dashboard app installed on your own organisation's store: the service "
+            "fetches and refreshes its token with the client id and secret",
+        ),
+        "oauth": (
+            ("client_id", "client_secret"),
+            "an app installed on other merchants' stores through the service's install link "
+            "(/auth/shopify/install?shop=...)",
+        ),
+    },
+    "woocommerce": {
+        "keys": (
+            ("consumer_key", "consumer_secret"),
+            "REST API keys created by hand (WooCommerce > Settings > Advanced > REST API)",
+        ),
+        "approve": (
+            (),
+            "keys created by WooCommerce's approval page (aftersale-kit shops connect)",
+        ),
     },
 }
 
@@ -109,6 +142,30 @@ _VARIANT = _str(
 )
 
 
+def _auth() -> dict[str, Any]:
+    methods = sorted({m for by in AUTH_METHODS.values() for m in by})
+    fields = sorted({f for by in AUTH_METHODS.values() for fs, _ in by.values() for f in fs})
+    help_text = "; ".join(
+        f"{platform} {method}: {what}"
+        for platform, by in AUTH_METHODS.items()
+        for method, (_, what) in by.items()
+    )
+    env = {
+        "type": "string",
+        "pattern": ENV_VAR_PATTERN,
+        "description": "Name of the environment variable that holds it.",
+    }
+    return _obj(
+        "How the service gets the shop's API credentials (default: Shopify token, "
+        f"WooCommerce keys). Methods: {help_text}.",
+        {
+            "method": _enum("The method.", methods),
+            **{name: dict(env) for name in fields},
+        },
+        required=("method",),
+    )
+
+
 def _shop() -> dict[str, Any]:
     all_secret_names = sorted({n for names in SECRET_NAMES.values() for n in names})
     secret_help = "; ".join(
@@ -151,6 +208,7 @@ def _shop() -> dict[str, Any]:
                     "description": "Name of an environment variable, e.g. SHOPIFY_ACCESS_TOKEN.",
                 },
             },
+            "auth": _auth(),
             "margin": _obj(
                 "What the shop earns on a sale, for margin guards.",
                 {

@@ -48,6 +48,7 @@ def _worker_options(parser: argparse.ArgumentParser) -> None:
 def _open(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     from ..storage import Store
     from .compliance import export_sink
+    from .connect import attach_credentials
     from .effects import Processor
     from .logs import configure_logging
     from .shops import load_shops
@@ -58,6 +59,7 @@ def _open(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         level=getattr(logging, args.log_level.upper()),
     )
     store = Store.open(args.db, migrate=True)
+    attach_credentials(registry, store)
     sink = export_sink(args.export_dir) if getattr(args, "export_dir", None) else None
     processor = Processor(registry=registry, store=store, compliance_sink=sink)
     return registry, store, processor

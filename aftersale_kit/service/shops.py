@@ -49,6 +49,8 @@ __all__ = [
 ]
 
 SERVICE_FILE = "service.yaml"
+#: Auth methods of a Shopify app whose client secret also signs its webhooks.
+APP_METHODS = ("client_credentials", "oauth")
 _SERVICE_KEYS = (
     "shopify_api_key",
     "max_body_bytes",
@@ -98,6 +100,9 @@ class ShopEntry:
     config: ShopConfig
     secrets: Mapping[str, str] = field(repr=False)
     builder: AdapterBuilder | None = field(default=None, repr=False)
+    #: The encrypted credential store, for shops whose tokens or keys are stored
+    #: (:func:`aftersale_kit.service.connect.attach_credentials`).
+    credentials: Any = field(default=None, repr=False)
     _adapter: Platform | None = field(default=None, repr=False)
     _renderer: ContentRenderer | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -150,7 +155,10 @@ def default_builder(options: Mapping[str, Any] | None = None) -> AdapterBuilder:
         from ..platforms import load_platform
 
         cls: Any = load_platform(entry.platform)
-        adapter: Platform = cls.from_settings(entry.config.settings, secrets=entry.secrets, **extra)
+        stored = {"credentials": entry.credentials} if entry.credentials is not None else {}
+        adapter: Platform = cls.from_settings(
+            entry.config.settings, secrets=entry.secrets, **stored, **extra
+        )
         return adapter
 
     return build
@@ -198,11 +206,13 @@ class ShopRegistry:
 
 def _resolve_secrets(config: ShopConfig, env: Mapping[str, str]) -> dict[str, str]:
     out: dict[str, str] = {}
-    for ref in config.settings.secrets:
+    auth = config.settings.auth
+    for ref in (*config.settings.secrets, *(auth.refs if auth is not None else ())):
         value = env.get(ref.env, "")
         if not value:
+            section = "auth" if auth is not None and ref in auth.refs else "secrets"
             raise ServiceConfigError(
-                f"{config.source}: shop.secrets.{ref.name}: environment variable {ref.env} is "
+                f"{config.source}: shop.{section}.{ref.name}: environment variable {ref.env} is "
                 f"not set (export {ref.env}=... before starting the service)"
             )
         out[ref.name] = value
@@ -212,6 +222,9 @@ def _resolve_secrets(config: ShopConfig, env: Mapping[str, str]) -> dict[str, st
             "that holds the key coupon codes are made from, e.g. code_secret: "
             "AFTERSALE_CODE_SECRET"
         )
+    if "webhook_secret" not in out and config.settings.auth_method in APP_METHODS:
+        # A Dev Dashboard app signs its webhooks with its client secret.
+        out["webhook_secret"] = out["client_secret"]
     if "webhook_secret" not in out:
         raise ServiceConfigError(
             f"{config.source}: shop.secrets.webhook_secret is missing: the service cannot verify "

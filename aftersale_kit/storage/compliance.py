@@ -37,9 +37,11 @@ from .coupons import coupon_from_row
 from .decisions import record_from_row
 from .ledger import entry_from_row
 from .tables import (
+    auth_requests,
     blocks,
     closures,
     coupons,
+    credentials,
     decisions,
     events,
     jobs,
@@ -340,6 +342,6 @@ def redact_shop(conn: Connection, *, shop: str) -> dict[str, int]:
         order_keys,
     ):
         counts[table.name] = conn.execute(delete(table).where(table.c.shop == shop)).rowcount
-    for table in (blocks, shops):
+    for table in (blocks, credentials, auth_requests, shops):
         counts[table.name] = conn.execute(delete(table).where(table.c.shop == shop)).rowcount
     return counts

@@ -30,9 +30,11 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "auth_requests",
     "blocks",
     "closures",
     "coupons",
+    "credentials",
     "decisions",
     "events",
     "jobs",
@@ -299,4 +301,31 @@ order_keys = Table(
     Column("order_key", String(128), nullable=False),
     Column("recorded_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("shop", "order_id"),
+)
+
+#: API credentials a shop's connection produced (tokens, keys), each a Fernet token (text) that
+#: only the service's key opens (:mod:`aftersale_kit.storage.credentials`); never plaintext.
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("shop", String(255), nullable=False),
+    #: What it is: ``access_token`` (Shopify) or ``rest_keys`` (WooCommerce).
+    Column("kind", String(32), nullable=False),
+    Column("ciphertext", Text(), nullable=False),
+    #: When the platform stops accepting it; ``None``: until revoked.
+    Column("expires_at", UtcDateTime(), nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("shop", "kind"),
+)
+
+#: Pending connection requests (OAuth ``state``, WooCommerce ``user_id``): single use.
+auth_requests = Table(
+    "auth_requests",
+    metadata,
+    Column("nonce", String(64), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("shop", String(255), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("used_at", UtcDateTime(), nullable=True),
+    PrimaryKeyConstraint("nonce"),
 )

@@ -19,6 +19,7 @@ import uvicorn
 
 from aftersale_kit.service.app import create_app
 from aftersale_kit.service.compliance import export_sink
+from aftersale_kit.service.connect import attach_credentials
 from aftersale_kit.service.effects import Processor
 from aftersale_kit.service.metrics import Metrics
 from aftersale_kit.service.shops import ShopRegistry, default_builder, load_shops
@@ -106,6 +107,7 @@ def running_service(
         environment["SHOPIFY_API_KEY"] = shopify_api_key
     registry = load_shops(config, env=environment, builder=default_builder(adapter_options or {}))
     store = Store.open(db_url, sqlite_path=sqlite_path or "service.db", migrate=True)
+    attach_credentials(registry, store, env=environment)
     metrics = Metrics()
     sink = export_sink(export_dir) if export_dir is not None else None
     processor = Processor(registry=registry, store=store, compliance_sink=sink)

@@ -75,6 +75,7 @@ from .mapping import (
     gid,
     order_from_graphql,
 )
+from .tokens import ClientCredentialsTokens, SharedTokens
 from .webhooks import normalize_shop_domain, peek_shopify_webhook, verify_shopify_webhook
 
 __all__ = [
@@ -125,7 +126,7 @@ class ShopifyAdapter:
         self,
         *,
         shop: str,
-        api_token: str,
+        api_token: str | ClientCredentialsTokens,
         webhook_secret: str,
         previous_webhook_secret: str | None = None,
         api_version: str = DEFAULT_API_VERSION,
@@ -146,14 +147,19 @@ class ShopifyAdapter:
             raise _settings_problem(
                 "shop.api_version", f"expected a version like '2026-01', got {api_version!r}"
             )
-        if not api_token:
+        if isinstance(api_token, str) and not api_token:
             raise _settings_problem("shop.secrets.api_token", "the Admin API token is empty")
         if not webhook_secret:
             raise _settings_problem("shop.secrets.webhook_secret", "the webhook secret is empty")
         self.shop = domain
         self.api_version = api_version
         self._webhook_secrets = tuple(s for s in (webhook_secret, previous_webhook_secret) if s)
-        self._redact = Redactor([api_token, *self._webhook_secrets])
+        if isinstance(api_token, str):
+            self._redact = Redactor([api_token, *self._webhook_secrets])
+        else:
+            self._redact = api_token.redactor
+            for secret in self._webhook_secrets:
+                self._redact.add(secret)
         self._client = GraphQLClient(
             shop=domain,
             token=api_token,
@@ -175,18 +181,26 @@ class ShopifyAdapter:
         retry: RetryPolicy | None = None,
         ssl_context: ssl.SSLContext | None = None,
         enrich_ttl: float = 60.0,
+        credentials: SharedTokens | None = None,
     ) -> ShopifyAdapter:
         """The adapter for a shop's settings and its resolved secrets.
 
         ``secrets``: ``api_token`` and ``webhook_secret`` (the app's client secret), optionally
-        ``previous_webhook_secret`` (accepted during a rotation).
+        ``previous_webhook_secret`` (accepted during a rotation). With ``shop.auth.method:
+        client_credentials``: ``client_id`` and ``client_secret`` instead of ``api_token``; the
+        token is fetched and refreshed through ``credentials`` (shared by processes; default:
+        this process only). See :mod:`.tokens`.
         """
         if settings.platform != PLATFORM:
             raise _settings_problem(
                 "shop.platform",
                 f"the Shopify adapter serves platform 'shopify', not {settings.platform!r}",
             )
-        for required in ("api_token", "webhook_secret"):
+        method = settings.auth_method
+        needed = (
+            ("client_id", "client_secret") if method == "client_credentials" else ("api_token",)
+        )
+        for required in (*needed, "webhook_secret"):
             if not secrets.get(required):
                 ref = settings.secret(required)
                 where = f"environment variable {ref.env}" if ref else f"secret {required!r}"
@@ -194,9 +208,19 @@ class ShopifyAdapter:
                     f"shop.secrets.{required}",
                     f"{where} is not set (the Shopify adapter needs {required})",
                 )
+        token: str | ClientCredentialsTokens = secrets.get("api_token", "")
+        if method == "client_credentials":
+            token = ClientCredentialsTokens(
+                shop=normalize_shop_domain(settings.domain),
+                client_id=secrets["client_id"],
+                client_secret=secrets["client_secret"],
+                base_url=settings.api_base_url,
+                shared=credentials,
+                ssl_context=ssl_context,
+            )
         return cls(
             shop=settings.domain,
-            api_token=secrets["api_token"],
+            api_token=token,
             webhook_secret=secrets["webhook_secret"],
             previous_webhook_secret=secrets.get("previous_webhook_secret") or None,
             api_version=settings.api_version or DEFAULT_API_VERSION,

@@ -52,6 +52,7 @@ from aftersale_kit.core.errors import (
 )
 
 from .errors import Redactor, error_codes, platform_message
+from .tokens import StaticToken, TokenSource
 
 __all__ = ["GraphQLClient", "RetryPolicy", "ThrottleStatus"]
 
@@ -102,7 +103,7 @@ class GraphQLClient:
         self,
         *,
         shop: str,
-        token: str,
+        token: str | TokenSource,
         api_version: str,
         base_url: str | None = None,
         retry: RetryPolicy | None = None,
@@ -111,11 +112,11 @@ class GraphQLClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.shop = shop
-        self._token = token
+        self._tokens: TokenSource = StaticToken(token) if isinstance(token, str) else token
         self.api_version = api_version
         self.base_url = base_url.rstrip("/") if base_url else None
         self.retry = retry or RetryPolicy()
-        self._redact = redact or Redactor([token])
+        self._redact = redact or Redactor([token] if isinstance(token, str) else [])
         self._sleep = sleep
         handlers: list[urllib.request.BaseHandler] = []
         if ssl_context is not None:
@@ -136,7 +137,7 @@ class GraphQLClient:
 
     # -- ShopifyAPI session -------------------------------------------------------------------
 
-    def _endpoint_and_headers(self) -> tuple[str, dict[str, str]]:
+    def _endpoint_and_headers(self, token: str) -> tuple[str, dict[str, str]]:
         """Endpoint and headers from a fresh ``shopify.GraphQL()`` under our session."""
         try:
             import shopify
@@ -154,7 +155,7 @@ class GraphQLClient:
                 resource.get_headers().get("X-Shopify-Access-Token"),
             )
             try:
-                session = shopify.Session(self.shop, self.api_version, self._token)
+                session = shopify.Session(self.shop, self.api_version, token)
                 resource.activate_session(session)
                 if self.base_url is not None:
                     resource.site = session.api_version.api_path(self.base_url)
@@ -181,7 +182,18 @@ class GraphQLClient:
         payload = json.dumps(
             {"query": query, "variables": dict(variables or {}), "operationName": None}
         ).encode("utf-8")
-        endpoint, session_headers = self._endpoint_and_headers()
+        token = self._tokens.current()
+        try:
+            return self._execute(token, payload, operation=operation)
+        except NotAuthorizedError as exc:
+            # A token that expired or was replaced: once with a fresh one (client credentials).
+            if exc.status != 401 or not self._tokens.refused(token):
+                raise
+            log.info("shopify %s %s: token refused (401); retrying once", self.shop, operation)
+        return self._execute(self._tokens.current(), payload, operation=operation)
+
+    def _execute(self, token: str, payload: bytes, *, operation: str) -> dict[str, Any]:
+        endpoint, session_headers = self._endpoint_and_headers(token)
         headers = {
             "Accept": "application/json",
             "Content-Type": "application/json",

@@ -33,6 +33,7 @@ from .bucket import LeakyBucket
 from .graphql_api import THROTTLE_DOCS, run_graphql
 from .orders import Event
 from .state import DiscountRecord, OrderRecord, RedeemCode, ShopState, SubscriptionRecord
+from .tokens import DAY_SECONDS, TokenIssuer
 from .util import SandboxError, now_utc, parse_gid, parse_time, to_decimal
 from .views import Context
 from .webhooks import ShopifyWebhooks
@@ -75,7 +76,9 @@ class ShopifySandbox:
     ``duplicate`` / ``reorder_window`` / ``drop`` / ``delay`` (webhook misbehaviour), ``seed``,
     ``app_id`` (the ``$app`` metafield namespace is ``app--<app_id>``), ``currency``,
     ``bulk_job_seconds`` (how long a bulk code job runs), ``webhook_ssl_context`` (to trust an
-    HTTPS receiver's test CA), ``client_id`` (the app's API key, ``aud`` of session tokens).
+    HTTPS receiver's test CA), ``client_id`` (the app's API key, ``aud`` of session tokens;
+    with ``secret`` it gets tokens from ``/admin/oauth/access_token``, see :mod:`.tokens`),
+    ``token_lifetime`` (seconds such a token lives; default a day times ``time_scale``).
     """
 
     def __init__(
@@ -107,6 +110,7 @@ class ShopifySandbox:
         bulk_job_seconds: float = 0.2,
         webhook_ssl_context: ssl.SSLContext | None = None,
         client_id: str | None = None,
+        token_lifetime: float | None = None,
     ) -> None:
         if not re.match(r"^[a-z0-9][a-z0-9-]*$", shop):
             raise ValueError(
@@ -124,6 +128,12 @@ class ShopifySandbox:
         self.token = token or "shpat_" + secrets.token_hex(16)
         self.secret = secret or secrets.token_hex(16)
         self.client_id = client_id or secrets.token_hex(16)
+        # Client credentials grant: tokens expire on the scaled clock (a day * time_scale).
+        self.tokens = TokenIssuer(
+            client_id=self.client_id,
+            client_secret=self.secret,
+            lifetime=token_lifetime if token_lifetime is not None else DAY_SECONDS * time_scale,
+        )
         self.api_version = api_version
         self.app_id = app_id
         self.ca_file = Path(ca_file) if ca_file is not None else None
@@ -259,6 +269,8 @@ class ShopifySandbox:
             return copy.deepcopy(list(self._requests))
 
     def _handle_api(self, request: Request) -> Response:
+        if request.path == "/admin/oauth/access_token":
+            return self.tokens.handle(request)
         match = _GRAPHQL_PATH.match(request.path)
         if match is None or not _VERSION.match(match.group(1)):
             return json_response(404, {"errors": "Not Found"})
@@ -266,7 +278,7 @@ class ShopifySandbox:
         if request.method != "POST":
             return json_response(405, {"errors": "Method Not Allowed"})
         token = request.headers.get("X-Shopify-Access-Token")
-        if self.revoked or token is None or not secrets.compare_digest(token, self.token):
+        if self.revoked or token is None or not self._authorized(token):
             return json_response(401, UNAUTHORIZED_BODY)
         context = Context(
             state=self.state,
@@ -288,6 +300,10 @@ class ShopifySandbox:
             *outcome.headers,
         ]
         return json_response(outcome.status, outcome.body, headers)
+
+    def _authorized(self, token: str) -> bool:
+        """The static token, or an issued one that has not expired."""
+        return secrets.compare_digest(token, self.token) or self.tokens.valid(token)
 
     # -- webhooks -------------------------------------------------------------------------------
 
