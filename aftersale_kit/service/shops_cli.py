@@ -1,5 +1,7 @@
 """``aftersale-kit shops``: the install state of the configured shops, and their quarantine.
 
+``aftersale-kit shops rotate-key [--db URL]`` re-encrypts the stored shop credentials with
+the first key in ``AFTERSALE_CREDENTIALS_KEY`` (:mod:`.connect_cli`).
 ``aftersale-kit shops status --config PATH [--db URL]`` lists every configured shop with its
 state and the deliveries it has in quarantine (signed, on an order topic, but not an order this
 version can read: see :mod:`aftersale_kit.storage.quarantine`).
@@ -34,6 +36,7 @@ from urllib.parse import urlsplit
 from ..core.errors import AftersaleKitError, UnknownTopicError, WebhookError
 from ..storage import IncomingEvent, QuarantinedDelivery, ShopRecord, ShopState, Store
 from .cli import _fail
+from .connect_cli import add_connect_commands, rotate_key
 from .shops import ShopEntry, ShopRegistry, load_shops
 
 __all__ = ["shops_main"]
@@ -59,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--id", type=int, default=None, help="only this quarantined delivery (see 'status')"
     )
+    add_connect_commands(commands)
     for sub in (status, activate, replay):
         sub.add_argument(
             "--config",
@@ -78,6 +82,8 @@ def shops_main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(list(argv))
     if args.command == "register-webhooks":
         return _register_webhooks(args)
+    if args.command == "rotate-key":
+        return rotate_key(args)
     try:
         registry = load_shops(args.config)
         entry = None

@@ -97,6 +97,11 @@ class TokenIssuer:
                 self._tokens[token] = now
         return len(live)
 
+    def issued(self) -> list[str]:
+        """Every token issued so far."""
+        with self._lock:
+            return list(self._tokens)
+
     def granted(self) -> list[float]:
         with self._lock:
             return [r.at for r in self.requests if r.granted]
