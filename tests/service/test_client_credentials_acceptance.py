@@ -5,6 +5,7 @@ and no coupon job fails for an expired token. The key rotation keeps the shop wo
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import secrets
@@ -142,9 +143,9 @@ def test_three_days_of_client_credentials_with_one_serve_and_three_workers(
                 assert client.post(f"{url}/webhooks/shopify", headers=headers, content=body)
                 order_ids.append(str(order["id"]))
                 elapsed = time.monotonic() - start
-                if len(injected) < 2 and elapsed > DAY * (0.5 + len(injected)):
-                    if sandbox.tokens.expire_all():
-                        injected.append(time.monotonic())
+                due = len(injected) < 2 and elapsed > DAY * (0.5 + len(injected))
+                if due and sandbox.tokens.expire_all():
+                    injected.append(time.monotonic())
                 time.sleep(0.15)
         with Store.open(db_url, migrate=False) as store:
             wait_for(lambda: _issued(store, shop, order_ids), timeout=60, interval=0.2)
@@ -162,7 +163,7 @@ def test_three_days_of_client_credentials_with_one_serve_and_three_workers(
     after_401 = [g for g in granted if any(0 <= g - i < 1.0 for i in injected)]
     assert len(after_401) == len(injected), (granted, injected)
     # every other fetch came a refresh period (0.9 of a day) after the token it replaced
-    for previous, fetched in zip(granted, granted[1:], strict=False):
+    for previous, fetched in itertools.pairwise(granted):
         if fetched not in after_401:
             assert fetched - previous >= 0.85 * DAY, (granted, injected)
     # and the Admin API never answered 401 but to the two injected refusals
