@@ -37,6 +37,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..storage import Store
+from .auth_routes import auth_routes
 from .blocks import BlockService
 from .effects import Processor
 from .intake import GroupCommit, Intake, IntakeResult, Screened
@@ -236,6 +237,7 @@ def create_app(
                 "/v1/blocks/{platform}/{shop}/{order_id:path}", block, methods=["GET", "OPTIONS"]
             ),
             privacy_route(registry=registry, store=store),
+            *auth_routes(registry=registry, store=store, processor=processor),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],

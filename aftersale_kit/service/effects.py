@@ -167,6 +167,9 @@ class Processor:
         self.store.set_shop_state(
             shop=entry.domain, platform=entry.platform, state=ShopState.UNINSTALLED, now=when
         )
+        if entry.credentials is not None:
+            # The platform revoked the token with the app; a reinstall brings a new one.
+            entry.credentials.delete(entry.key)
         self.forget_state(entry.domain)
         log_event(logging.INFO, "shop uninstalled", shop=entry.domain)
         return True

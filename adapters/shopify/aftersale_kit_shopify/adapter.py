@@ -75,7 +75,7 @@ from .mapping import (
     gid,
     order_from_graphql,
 )
-from .tokens import ClientCredentialsTokens, SharedTokens
+from .tokens import ClientCredentialsTokens, InstalledToken
 from .webhooks import normalize_shop_domain, peek_shopify_webhook, verify_shopify_webhook
 
 __all__ = [
@@ -126,7 +126,7 @@ class ShopifyAdapter:
         self,
         *,
         shop: str,
-        api_token: str | ClientCredentialsTokens,
+        api_token: str | ClientCredentialsTokens | InstalledToken,
         webhook_secret: str,
         previous_webhook_secret: str | None = None,
         api_version: str = DEFAULT_API_VERSION,
@@ -181,7 +181,7 @@ class ShopifyAdapter:
         retry: RetryPolicy | None = None,
         ssl_context: ssl.SSLContext | None = None,
         enrich_ttl: float = 60.0,
-        credentials: SharedTokens | None = None,
+        credentials: Any = None,
     ) -> ShopifyAdapter:
         """The adapter for a shop's settings and its resolved secrets.
 
@@ -197,9 +197,8 @@ class ShopifyAdapter:
                 f"the Shopify adapter serves platform 'shopify', not {settings.platform!r}",
             )
         method = settings.auth_method
-        needed = (
-            ("client_id", "client_secret") if method == "client_credentials" else ("api_token",)
-        )
+        app = method in ("client_credentials", "oauth")
+        needed = ("client_id", "client_secret") if app else ("api_token",)
         for required in (*needed, "webhook_secret"):
             if not secrets.get(required):
                 ref = settings.secret(required)
@@ -208,8 +207,16 @@ class ShopifyAdapter:
                     f"shop.secrets.{required}",
                     f"{where} is not set (the Shopify adapter needs {required})",
                 )
-        token: str | ClientCredentialsTokens = secrets.get("api_token", "")
-        if method == "client_credentials":
+        token: str | ClientCredentialsTokens | InstalledToken = secrets.get("api_token", "")
+        if method == "oauth":
+            if credentials is None:
+                raise _settings_problem(
+                    "shop.auth.method",
+                    "oauth keeps the installed token in the service's credential store; build "
+                    "the adapter with credentials=",
+                )
+            token = InstalledToken(shop=normalize_shop_domain(settings.domain), store=credentials)
+        elif method == "client_credentials":
             token = ClientCredentialsTokens(
                 shop=normalize_shop_domain(settings.domain),
                 client_id=secrets["client_id"],

@@ -44,7 +44,9 @@ from aftersale_kit.core.errors import NotAuthorizedError, PlatformUnavailableErr
 from .errors import Redactor
 
 __all__ = [
+    "SCOPES",
     "ClientCredentialsTokens",
+    "InstalledToken",
     "MemoryTokens",
     "SharedTokens",
     "StaticToken",
@@ -59,6 +61,12 @@ MARGIN_SHARE = 0.1
 MAX_MARGIN = timedelta(minutes=5)
 
 Fetched = tuple[Mapping[str, str], datetime | None]
+
+#: The access scopes the features need, in one place (the install link asks for these; a Dev
+#: Dashboard app selects them on its version): coupons (discounts), orders (read, tags, notes
+#: and the confirmation-page metafield), customers (first order, order count), products
+#: (categories and costs of line items). https://shopify.dev/docs/api/usage/access-scopes
+SCOPES = ("write_discounts", "write_orders", "read_customers", "read_products")
 
 
 class TokenSource(Protocol):
@@ -285,3 +293,125 @@ class ClientCredentialsTokens:
             platform=PLATFORM,
             status=status,
         )
+
+
+class StoredTokens(Protocol):
+    def get(self, shop: str, kind: str) -> Stored | None: ...
+
+
+class InstalledToken:
+    """``auth: oauth``: the offline token the install flow stored (it does not expire). A 401
+    re-reads the store: after a reinstall another process may have stored a new token."""
+
+    def __init__(self, *, shop: str, store: StoredTokens, redact: Redactor | None = None) -> None:
+        self.shop = shop
+        self._store = store
+        self.redactor = redact or Redactor([])
+        self._token: str | None = None
+
+    def __repr__(self) -> str:
+        return f"InstalledToken(shop={self.shop!r})"
+
+    def _load(self) -> str | None:
+        stored = self._store.get(self.shop, KIND)
+        token = stored.value.get(KIND) if stored is not None else None
+        if token:
+            self.redactor.add(token)
+        self._token = token or None
+        return self._token
+
+    def current(self) -> str:
+        token = self._token or self._load()
+        if token is None:
+            raise NotAuthorizedError(
+                f"Shopify {self.shop} is not installed yet (no stored token): open the service's "
+                f"/auth/shopify/install?shop={self.shop} and approve the app",
+                platform=PLATFORM,
+                status=None,
+            )
+        return token
+
+    def refused(self, token: str) -> bool:
+        fresh = self._load()
+        return fresh is not None and fresh != token
+
+
+def install_session(*, client_id: str, client_secret: str) -> type[Any]:
+    """ShopifyAPI's :class:`shopify.Session` for one app: ``create_permission_url`` and
+    ``validate_hmac`` read the app's key and secret from the class, so each app gets its own
+    subclass (the base class keeps no state of ours, and apps do not see each other's secret)."""
+    try:
+        import shopify
+    except ImportError as exc:  # pragma: no cover - the extra is installed with the adapter
+        from aftersale_kit.core.errors import MissingExtraError
+
+        raise MissingExtraError("the Shopify install flow", "shopify") from exc
+    return type("AppSession", (shopify.Session,), {"api_key": client_id, "secret": client_secret})
+
+
+def permission_url(
+    *,
+    shop: str,
+    client_id: str,
+    client_secret: str,
+    redirect_uri: str,
+    state: str,
+    base_url: str | None = None,
+) -> str:
+    """The authorize URL of the install flow (``/admin/oauth/authorize?client_id=&scope=
+    &redirect_uri=&state=``, offline access: no ``grant_options[]``), from ShopifyAPI's
+    ``create_permission_url``; ``base_url`` (a sandbox) replaces ``https://<shop>``."""
+    # The API version plays no part in the URL; the Session wants a valid one.
+    session = install_session(client_id=client_id, client_secret=client_secret)(shop, "2026-01")
+    url = str(session.create_permission_url(list(SCOPES), redirect_uri, state=state))
+    if base_url:
+        url = base_url.rstrip("/") + url.removeprefix(f"https://{session.url}")
+    return url
+
+
+def valid_callback_hmac(params: Mapping[str, str], *, client_id: str, client_secret: str) -> bool:
+    """ShopifyAPI's check of the callback's ``hmac`` (hex HMAC-SHA256 of the other parameters)."""
+    session = install_session(client_id=client_id, client_secret=client_secret)
+    return bool(session.validate_hmac(dict(params)))
+
+
+def exchange_code(
+    *,
+    shop: str,
+    client_id: str,
+    client_secret: str,
+    code: str,
+    base_url: str | None = None,
+    timeout: float = 10.0,
+    ssl_context: ssl.SSLContext | None = None,
+) -> tuple[str, str]:
+    """The offline token for an install's ``code``: ``POST /admin/oauth/access_token`` with
+    ``client_id``, ``client_secret`` and ``code`` (form-encoded, as ShopifyAPI's
+    ``request_token`` sends them), answered ``{"access_token", "scope"}``. Returns
+    ``(token, scope)``; a refusal raises :class:`NotAuthorizedError` naming no secret.
+
+    Not ``Session.request_token`` itself: it always calls ``https://<shop>`` (no sandbox) and
+    ``urlopen`` without a timeout."""
+    root = base_url.rstrip("/") if base_url else f"https://{shop}"
+    request = urllib.request.Request(
+        f"{root}/admin/oauth/access_token",
+        data=urllib.parse.urlencode(
+            {"client_id": client_id, "client_secret": client_secret, "code": code}
+        ).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
+        method="POST",
+    )
+    tokens = ClientCredentialsTokens(
+        shop=shop,
+        client_id=client_id,
+        client_secret=client_secret,
+        base_url=base_url,
+        ssl_context=ssl_context,
+        timeout=timeout,
+    )
+    tokens.redactor.add(code)
+    status, payload = tokens._post(request)
+    token = payload.get(KIND)
+    if status != 200 or not isinstance(token, str) or not token:
+        raise tokens._refusal(status, payload)
+    return token, str(payload.get("scope", ""))

@@ -271,6 +271,11 @@ class ShopifySandbox:
     def _handle_api(self, request: Request) -> Response:
         if request.path == "/admin/oauth/access_token":
             return self.tokens.handle(request)
+        if request.path == "/admin/oauth/authorize" and request.method == "GET":
+            response = self.tokens.authorize(request, shop=self.shop_domain)
+            if response.status == 302:
+                self.revoked = False  # installed (again)
+            return response
         match = _GRAPHQL_PATH.match(request.path)
         if match is None or not _VERSION.match(match.group(1)):
             return json_response(404, {"errors": "Not Found"})
@@ -381,6 +386,7 @@ class ShopifySandbox:
         """The merchant uninstalls the app: ``app/uninstalled`` goes out, the token stops
         working and the API-created subscriptions are gone."""
         count = self.trigger("app/uninstalled")
+        self.tokens.expire_all()
         with self.state.lock:
             self.revoked = True
             for key in [k for k, s in self.state.subscriptions.items() if s.source == "api"]:
