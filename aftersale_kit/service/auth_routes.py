@@ -180,9 +180,11 @@ def _respond(outcome: Outcome) -> Response:
 def auth_routes(
     *, registry: ShopRegistry, store: Store, processor: Processor | None = None
 ) -> list[Route]:
-    """The routes of the install flow (none when no shop is configured with ``auth: oauth``)."""
-    if not any(e.config.settings.auth_method == "oauth" for e in registry):
-        return []
+    """The routes of the install and approval flows (only for the methods some shop uses)."""
+    methods = {e.config.settings.auth_method for e in registry}
+    routes = _woocommerce_routes(registry, store) if "approve" in methods else []
+    if "oauth" not in methods:
+        return routes
     flow = ShopifyInstall(registry=registry, store=store, processor=processor)
 
     async def install(request: Request) -> Response:
@@ -198,6 +200,36 @@ def auth_routes(
         )
 
     return [
+        *routes,
         Route("/auth/shopify/install", install, methods=["GET"]),
         Route("/auth/shopify/callback", callback, methods=["GET"]),
+    ]
+
+
+def _woocommerce_routes(registry: ShopRegistry, store: Store) -> list[Route]:
+    from .woo_connect import WooConnect
+
+    flow = WooConnect(registry=registry, store=store)
+
+    async def connect(request: Request) -> Response:
+        entry = flow.entry(request.query_params.get("shop", "").strip().lower())
+        if isinstance(entry, str):
+            return PlainTextResponse(entry + "\n", status_code=400)
+        url = await run_in_threadpool(flow.authorize_url, entry, public_url=_public_url(request))
+        return RedirectResponse(url, status_code=302)
+
+    async def callback(request: Request) -> Response:
+        body = await request.body()
+        status, text = await run_in_threadpool(flow.callback, body, public_url=_public_url(request))
+        return PlainTextResponse(text + "\n", status_code=status)
+
+    async def returned(request: Request) -> Response:
+        if request.query_params.get("success") == "1":
+            return PlainTextResponse("connected: aftersale-kit serves the store from now on\n")
+        return PlainTextResponse("not approved: nothing was connected\n")
+
+    return [
+        Route("/auth/woocommerce/connect", connect, methods=["GET"]),
+        Route("/auth/woocommerce/callback", callback, methods=["POST"]),
+        Route("/auth/woocommerce/return", returned, methods=["GET"]),
     ]

@@ -137,6 +137,11 @@ class ShopEntry:
                 self._adapter = (self.builder or default_builder())(self)
             return self._adapter
 
+    def forget_adapter(self) -> None:
+        """Build the adapter anew on next use (its credentials changed)."""
+        with self._lock:
+            self._adapter = None
+
     @property
     def renderer(self) -> ContentRenderer:
         with self._lock:

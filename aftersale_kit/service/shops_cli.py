@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from ..core.errors import AftersaleKitError, UnknownTopicError, WebhookError
 from ..storage import IncomingEvent, QuarantinedDelivery, ShopRecord, ShopState, Store
 from .cli import _fail
-from .connect_cli import add_connect_commands, rotate_key
+from .connect_cli import add_connect_commands, connect, rotate_key
 from .shops import ShopEntry, ShopRegistry, load_shops
 
 __all__ = ["shops_main"]
@@ -84,6 +84,8 @@ def shops_main(argv: Sequence[str]) -> int:
         return _register_webhooks(args)
     if args.command == "rotate-key":
         return rotate_key(args)
+    if args.command == "connect":
+        return connect(args)
     try:
         registry = load_shops(args.config)
         entry = None

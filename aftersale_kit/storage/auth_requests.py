@@ -10,12 +10,12 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 
 from .db import Database
 from .tables import auth_requests
 
-__all__ = ["MAX_AGE", "consume", "create"]
+__all__ = ["MAX_AGE", "consume", "consume_for", "create"]
 
 #: How long a request may wait for its callback.
 MAX_AGE = timedelta(minutes=15)
@@ -51,3 +51,28 @@ def consume(db: Database, *, nonce: str, platform: str, shop: str, now: datetime
             .values(used_at=now)
         )
         return bool(result.rowcount == 1)
+
+
+def consume_for(db: Database, *, nonce: str, platform: str, now: datetime) -> str | None:
+    """The shop of a pending request ``nonce`` on ``platform`` (used up now), or ``None`` when
+    it is unknown, used, expired or of another platform (WooCommerce's callback names no shop:
+    the request it answers does)."""
+    if not nonce or len(nonce) > 64:
+        return None
+    with db.write() as conn:
+        row = conn.execute(
+            select(auth_requests.c.shop).where(
+                auth_requests.c.nonce == nonce,
+                auth_requests.c.platform == platform,
+                auth_requests.c.used_at.is_(None),
+                auth_requests.c.created_at > now - MAX_AGE,
+            )
+        ).first()
+        if row is None:
+            return None
+        done = conn.execute(
+            update(auth_requests)
+            .where(auth_requests.c.nonce == nonce, auth_requests.c.used_at.is_(None))
+            .values(used_at=now)
+        )
+        return str(row.shop) if done.rowcount == 1 else None

@@ -223,6 +223,10 @@ class WooCommerceAdapter:
                 "shop.platform",
                 f"the WooCommerce adapter serves platform 'woocommerce', not {settings.platform!r}",
             )
+        if settings.auth_method == "approve":
+            secrets = {**secrets, **_approved_keys(settings, options.pop("credentials", None))}
+        else:
+            options.pop("credentials", None)
         for required in ("consumer_key", "consumer_secret", "webhook_secret"):
             if not secrets.get(required):
                 ref = settings.secret(required)
@@ -521,3 +525,20 @@ class WooCommerceAdapter:
                     )
                 ids.append(str(created["id"]))
         return ids
+
+
+#: What the stored keys of an ``auth: approve`` store are kept as (the service's credential
+#: store, filled by the approval callback).
+KEYS_KIND = "rest_keys"
+
+
+def _approved_keys(settings: ShopSettings, credentials: Any) -> dict[str, str]:
+    """The REST keys WooCommerce's approval created for the store (``auth: approve``)."""
+    stored = credentials.get(settings.domain, KEYS_KIND) if credentials is not None else None
+    if stored is None:
+        raise _settings_problem(
+            "shop.auth.method",
+            f"{settings.domain} is not connected yet: run 'aftersale-kit shops connect "
+            f"woocommerce {settings.domain}' and approve the link in the WordPress admin",
+        )
+    return {k: stored.value[k] for k in ("consumer_key", "consumer_secret")}

@@ -168,6 +168,11 @@ class Authenticator:
             self._keys[consumer_key] = key
             return key
 
+    def remove_key(self, consumer_key: str) -> bool:
+        """Delete a key (WooCommerce deletes a created key its callback did not accept)."""
+        with self._lock:
+            return self._keys.pop(consumer_key, None) is not None
+
     def keys(self) -> list[ApiKey]:
         with self._lock:
             return list(self._keys.values())

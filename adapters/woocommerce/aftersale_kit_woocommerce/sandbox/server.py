@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from aftersale_kit.testing.faults import FaultPlan
-from aftersale_kit.testing.httpserver import SandboxHTTPServer
+from aftersale_kit.testing.httpserver import Request, Response, SandboxHTTPServer
 
 from .app import RestApp
 from .auth import ApiKey, Authenticator
@@ -49,6 +49,8 @@ from .orders import (
 )
 from .routes_webhooks import create_webhook_record, webhook_response
 from .state import Clock, OrderRecord, SiteSettings, Store
+from .wc_auth import PREFIX as WC_AUTH_PREFIX
+from .wc_auth import WcAuth
 from .webhooks import WebhookDispatcher, WebhookOptions
 
 __all__ = ["DEFAULT_CONSUMER_KEY", "DEFAULT_CONSUMER_SECRET", "WooCommerceSandbox"]
@@ -138,6 +140,7 @@ class WooCommerceSandbox:
         seed_orders: bool = False,
         blocked_user_agents: tuple[str, ...] = (),
         clock: Callable[[], float] = time.time,
+        allow_http_callback: bool = False,
     ) -> None:
         self.ca_file: Path | None = None
         self._tls = tls
@@ -187,11 +190,22 @@ class WooCommerceSandbox:
             blocked_user_agents=blocked_user_agents,
             is_ssl=self._tls is not None,
         )
+        #: ``/wc-auth/v1/``: WooCommerce's key approval (see :mod:`.wc_auth`).
+        self.wc_auth = WcAuth(
+            self.auth,
+            home_url=lambda: self.site.home_url,
+            allow_http_callback=allow_http_callback,
+        )
         self._server = SandboxHTTPServer(
-            self.app, host=host, port=port, faults=self.faults, tls=self._tls
+            self._dispatch, host=host, port=port, faults=self.faults, tls=self._tls
         )
         self._host = host
         self._seed()
+
+    def _dispatch(self, request: Request) -> Response:
+        if request.path.startswith(WC_AUTH_PREFIX):
+            return self.wc_auth(request)
+        return self.app(request)
 
     # -- lifecycle --------------------------------------------------------------------------
 
