@@ -27,6 +27,7 @@ or the database (printed without a traceback), 2 wrong usage.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ from urllib.parse import urlsplit
 from ..core.errors import AftersaleKitError, UnknownTopicError, WebhookError
 from ..storage import IncomingEvent, QuarantinedDelivery, ShopRecord, ShopState, Store
 from .cli import _fail
+from .connect import STORED_METHODS, attach_credentials
 from .connect_cli import add_connect_commands, connect, rotate_key
 from .shops import ShopEntry, ShopRegistry, load_shops
 
@@ -225,6 +227,12 @@ def _add_register_webhooks(commands: Any) -> None:
         metavar="URL",
         help="where the platform reaches 'aftersale-kit serve', e.g. https://aftersale.example.com",
     )
+    sub.add_argument(
+        "--db",
+        default=None,
+        help="the service's database, for a shop whose token or keys the service stores "
+        "(auth: client_credentials, oauth, approve); default: ./aftersale.db",
+    )
 
 
 def _register_webhooks(args: argparse.Namespace) -> int:
@@ -246,10 +254,14 @@ def _register_webhooks(args: argparse.Namespace) -> int:
             )
             return 1
         address = f"{args.public_url}/webhooks/{entry.platform}"
-        adapter = entry.adapter
-        before = {s.id: s for s in adapter.list_webhooks()}
-        ids = adapter.register_webhooks(address)
-        after = {s.id: s for s in adapter.list_webhooks()}
+        with contextlib.ExitStack() as stack:
+            if entry.config.settings.auth_method in STORED_METHODS:
+                store = stack.enter_context(Store.open(args.db, migrate=True))
+                attach_credentials(registry, store)
+            adapter = entry.adapter
+            before = {s.id: s for s in adapter.list_webhooks()}
+            ids = adapter.register_webhooks(address)
+            after = {s.id: s for s in adapter.list_webhooks()}
     except AftersaleKitError as exc:
         return _fail(prog, exc)
     created = 0

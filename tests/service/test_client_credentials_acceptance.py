@@ -206,3 +206,20 @@ def test_rotating_the_key_keeps_the_shop_working(
         only_new = CredentialStore(store.db, CredentialCipher([new_key]))
         [cipher] = only_new.raw_ciphertexts()
         assert Fernet(new_key.encode()).decrypt(cipher.encode())
+
+
+def test_register_webhooks_fetches_the_token_into_the_services_store(
+    sandbox: ShopifySandbox, tmp_path: Path, db_url: str, monkeypatch: Any
+) -> None:
+    config, env = _setup(tmp_path, sandbox)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    args = ["register-webhooks", sandbox.shop_domain, "--config", str(config), "--db", db_url]
+    assert shops_main([*args, "--public-url", "https://aftersale.example.com"]) == 0
+    with Store.open(db_url, migrate=False) as store:
+        cipher = CredentialCipher([env["AFTERSALE_CREDENTIALS_KEY"]])
+        stored = CredentialStore(store.db, cipher).get(sandbox.shop_domain, "access_token")
+    [token] = sandbox.tokens.issued()
+    assert stored is not None and stored.value["access_token"] == token
+    uris = {s["uri"] for s in sandbox.subscriptions() if s["source"] == "api"}
+    assert uris == {"https://aftersale.example.com/webhooks/shopify"}
