@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv sysdeps demo test lint typecheck unit bench clean preview-png
+.PHONY: venv sysdeps demo test lint typecheck contracts unit bench clean preview-png
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,10 +34,14 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
+# the layers and what the core may import: [tool.importlinter] in pyproject.toml
+contracts: venv
+	$(BIN)/lint-imports --no-cache
+
 unit: venv sysdeps
 	$(BIN)/pytest
 
-test: lint typecheck unit
+test: lint typecheck contracts unit
 
 bench: venv
 	bash .ci/system-deps --bench

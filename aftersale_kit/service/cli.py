@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..core.errors import AftersaleKitError, ConfigError
+from ..core.errors import AftersaleKitError
+from .failures import report_failure as _fail
 
 __all__ = ["reconcile_main", "serve_main", "worker_main"]
 
@@ -63,15 +64,6 @@ def _open(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     sink = export_sink(args.export_dir) if getattr(args, "export_dir", None) else None
     processor = Processor(registry=registry, store=store, compliance_sink=sink)
     return registry, store, processor
-
-
-def _fail(prog: str, exc: AftersaleKitError) -> int:
-    if isinstance(exc, ConfigError):
-        for problem in exc.problems:
-            print(f"{prog}: {problem}", file=sys.stderr)
-    else:
-        print(f"{prog}: {exc}", file=sys.stderr)
-    return 1
 
 
 def serve_main(argv: Sequence[str]) -> int:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import AftersaleKitError
-from .cli import _fail
+from .failures import report_failure as _fail
 
 __all__ = ["privacy_main", "storage_main"]
 

@@ -286,7 +286,7 @@ def load_shops(
     Raises :class:`~aftersale_kit.core.errors.ConfigError` (every mistake of a shop file) or
     :class:`ServiceConfigError` (missing variable, duplicate shop, empty folder).
     """
-    from ..cli import load_shop_config
+    from ..evaluation import load_shop_config
 
     environ = os.environ if env is None else env
     root = Path(path)

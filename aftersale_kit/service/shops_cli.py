@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 from ..core.errors import AftersaleKitError, UnknownTopicError, WebhookError
 from ..storage import IncomingEvent, QuarantinedDelivery, ShopRecord, ShopState, Store
-from .cli import _fail
+from .failures import report_failure as _fail
 from .connect import STORED_METHODS, attach_credentials
 from .connect_cli import add_connect_commands, connect, rotate_key
 from .shops import ShopEntry, ShopRegistry, load_shops
