@@ -8,8 +8,8 @@ STAMP  := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	$(BIN)/python -m pip install -q --upgrade pip  # 25.1 or later installs dependency groups
+	$(BIN)/python -m pip install -q -e '.[all,sandbox,bench]' --group dev
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -99,7 +99,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 #: message when a command needs one that is not installed).
 EXTRA_OF_MODULE: dict[str, str] = {
     "shopify": "shopify",
-    "graphql": "shopify",
+    "graphql": "sandbox",
     "pyactiveresource": "shopify",
     "woocommerce": "woocommerce",
     "psycopg": "postgres",
@@ -110,7 +110,7 @@ EXTRA_OF_MODULE: dict[str, str] = {
     "prometheus_client": "server",
     "jwt": "server",
     "httpx": "demo",
-    "trustme": "testing",
+    "trustme": "sandbox",
 }
 
 _PROG = "aftersale-kit"

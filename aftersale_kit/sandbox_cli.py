@@ -15,8 +15,8 @@ from typing import cast
 __all__ = ["main"]
 
 _TARGETS = {
-    "shopify": ("aftersale_kit_shopify.sandbox.cli", "shopify"),
-    "woocommerce": ("aftersale_kit_woocommerce.sandbox.cli", "woocommerce"),
+    "shopify": ("aftersale_kit_shopify.sandbox.cli", "sandbox"),
+    "woocommerce": ("aftersale_kit_woocommerce.sandbox.cli", "sandbox"),
 }
 
 

@@ -43,7 +43,13 @@ def test_closed_pipe_ends_quietly() -> None:
 
 @pytest.mark.parametrize(
     ("module", "extra"),
-    [("uvicorn", "server"), ("sqlalchemy", "server"), ("shopify", "shopify"), ("httpx", "demo")],
+    [
+        ("uvicorn", "server"),
+        ("sqlalchemy", "server"),
+        ("shopify", "shopify"),
+        ("graphql", "sandbox"),
+        ("httpx", "demo"),
+    ],
 )
 def test_a_missing_module_of_a_known_extra_is_one_line_with_the_pip_command(
     tmp_path: Path,

@@ -1,14 +1,19 @@
-"""The built wheel in fresh virtual environments, as a user installs it: the core alone and
-``[all]``. Every subcommand's ``--help`` and one typical misuse each answer without a traceback;
-on the core alone, a command that needs an extra says which in one line with the ``pip install``;
-``python -m aftersale_kit.demo`` runs from the ``[all]`` install with its packaged examples.
+"""The built wheel in fresh virtual environments, as a user installs it: the core alone,
+``[shopify]`` and ``[all]``. Every subcommand's ``--help`` and one typical misuse each answer
+without a traceback; on the core alone, a command that needs an extra says which in one line with
+the ``pip install``; ``python -m aftersale_kit.demo`` runs from the ``[all]`` install with its
+packaged examples.
 
-Slow (a wheel build and two installs from the package index, about a minute). Pip needs an index
+``[shopify]`` is the production install of the Shopify adapter: it brings neither graphql-core
+nor loads a sandbox module (those are the ``[sandbox]`` extra).
+
+Slow (a wheel build and three installs from the package index, about a minute). Pip needs an index
 that holds the dependencies; without one the installs fail and so do these tests.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -114,7 +119,7 @@ SUBCOMMANDS = [
 #: Commands that need an extra the core does not have, and which (the WooCommerce sandbox is
 #: plain Python: only the adapter needs the WooCommerce client library).
 NEEDS_EXTRA = {
-    ("sandbox", "shopify"): "shopify",
+    ("sandbox", "shopify"): "sandbox",
     ("serve",): "server",
     ("worker",): "server",
     ("reconcile",): "server",
@@ -213,3 +218,42 @@ def test_the_demo_runs_from_the_installed_wheel(install: Install, tmp_path: Path
         result = install.run("python", "-m", "aftersale_kit.demo", cwd=tmp_path, timeout=300)
     _no_traceback(result)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+#: What the production import path of the Shopify adapter prints: the adapter class the entry point
+#: names, whether graphql-core is installed at all, and every module then loaded.
+_SHOPIFY_IMPORT = """
+import importlib.util, json, sys
+from aftersale_kit.platforms import load_platform
+adapter = load_platform("shopify")
+import shopify  # the extra's SDK is there
+print(json.dumps({
+    "adapter": f"{adapter.__module__}.{adapter.__qualname__}",
+    "graphql_installed": importlib.util.find_spec("graphql") is not None,
+    "modules": sorted(sys.modules),
+}))
+"""
+
+
+def test_the_shopify_extra_brings_no_sandbox_and_no_graphql_core(
+    tmp_path_factory: pytest.TempPathFactory, wheel: Path, tmp_path: Path
+) -> None:
+    # given the wheel installed with the Shopify extra only, in a fresh venv
+    shop = _install(tmp_path_factory, wheel, "shopify", "[shopify]")
+    # when the adapter is loaded the way the service finds it, by its entry point
+    result = shop.run("python", "-c", _SHOPIFY_IMPORT, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    seen = json.loads(result.stdout)
+    # then it is the Shopify adapter, graphql-core was never installed, and no sandbox or test
+    # helper module was imported on the way
+    assert seen["adapter"] == "aftersale_kit_shopify.adapter.ShopifyAdapter"
+    assert seen["graphql_installed"] is False
+    assert "shopify" in seen["modules"]
+    loaded = [
+        name
+        for name in seen["modules"]
+        if name.split(".")[0] == "graphql"
+        or ".sandbox" in name
+        or name.startswith("aftersale_kit.testing")
+    ]
+    assert loaded == []

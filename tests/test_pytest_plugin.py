@@ -54,5 +54,5 @@ def test_a_missing_platform_extra_names_the_install_command(
         next(_running(request, "shopify"))
     assert str(caught.value) == (
         "the shopify_sandbox fixture needs an optional dependency: "
-        "pip install 'aftersale-kit[shopify]'"
+        "pip install 'aftersale-kit[sandbox]'"
     )

@@ -7,10 +7,10 @@ Fixtures (function scope; each test gets a fresh, started sandbox that is stoppe
 
 ``shopify_sandbox``
     a :class:`aftersale_kit_shopify.sandbox.ShopifySandbox` over plain HTTP
-    (needs ``pip install 'aftersale-kit[shopify]'``).
+    (needs ``pip install 'aftersale-kit[sandbox]'``; ``[shopify]`` too to drive it with ShopifyAPI).
 ``woocommerce_sandbox``
     a :class:`aftersale_kit_woocommerce.sandbox.WooCommerceSandbox` over plain HTTP, OAuth 1.0a
-    (needs ``pip install 'aftersale-kit[woocommerce]'``).
+    (the official client for it comes with ``pip install 'aftersale-kit[woocommerce]'``).
 
 Options can be passed through indirect parametrisation, e.g.
 ``@pytest.mark.parametrize("shopify_sandbox", [{"https": True}], indirect=True)``.
@@ -37,7 +37,7 @@ def _running(request: pytest.FixtureRequest, platform: str) -> Iterator[Any]:
     try:
         fixtures = importlib.import_module(f"aftersale_kit_{platform}.sandbox.fixtures")
     except ImportError as exc:
-        raise MissingExtraError(f"the {platform}_sandbox fixture", platform) from exc
+        raise MissingExtraError(f"the {platform}_sandbox fixture", "sandbox") from exc
     with fixtures.running_sandbox(**_options(request)) as sandbox:
         yield sandbox
 

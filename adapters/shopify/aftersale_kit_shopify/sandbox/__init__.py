@@ -15,11 +15,11 @@ Nothing is started or read at import time.
 from __future__ import annotations
 
 try:
-    import graphql as _graphql  # noqa: F401 - the sandbox's GraphQL engine (the shopify extra)
+    import graphql as _graphql  # noqa: F401 - the sandbox's GraphQL engine (the sandbox extra)
 except ImportError as _exc:  # pragma: no cover - depends on the installation
     from aftersale_kit.core.errors import MissingExtraError
 
-    raise MissingExtraError("running the Shopify sandbox", "shopify") from _exc
+    raise MissingExtraError("running the Shopify sandbox", "sandbox") from _exc
 
 from .app import DEFAULT_API_VERSION, ShopifySandbox
 from .client import activate, point_session_at, trusting_opener

@@ -454,8 +454,8 @@ class ShopifySandbox:
         """
         try:
             import jwt
-        except ImportError as exc:  # pragma: no cover - PyJWT comes with the shopify extra
-            raise MissingExtraError("minting sandbox session tokens", "shopify") from exc
+        except ImportError as exc:  # pragma: no cover - PyJWT comes with the sandbox extra
+            raise MissingExtraError("minting sandbox session tokens", "sandbox") from exc
         now = int(issued_at if issued_at is not None else time.time())
         claims: dict[str, Any] = {
             "dest": self.shop_domain,
