@@ -144,6 +144,8 @@ _ORDER = Order(
     customer=Customer(id="c"),
 )
 
+_KLEENE_NOT: dict[bool | None, bool | None] = {True: False, False: True, None: None}
+
 _WORDS = [
     "subtotal", "first_order", "customer.tags", "line_items.sku", "any", "all", "not", "and", "or",
     "in", "is", "empty", "contains", "true", "false", "==", "!=", ">=", "<", "(", ")", "[", "]",
@@ -168,5 +170,12 @@ def test_any_text_compiles_or_fails_with_a_condition_error(text: str) -> None:
     except ConditionError as exc:
         assert 0 <= exc.column <= max(len(text), MAX_LENGTH)
         return
-    # a condition that compiles evaluates to a verdict, never an exception
-    assert condition.evaluate(_ORDER).value in (True, False, None)
+    # a condition that compiles evaluates, never raising, to the Kleene complement of its
+    # negation (unless wrapping it in `not (...)` passes a limit)
+    verdict = condition.evaluate(_ORDER).value
+    try:
+        negation = compile_condition(f"not ({text})")
+    except ConditionError as exc:
+        assert "more than" in str(exc), str(exc)
+        return
+    assert negation.evaluate(_ORDER).value is _KLEENE_NOT[verdict]

@@ -412,6 +412,8 @@ def test_aliases_resolve_to_order_fields() -> None:
     assert canonical_name("nonsense") is None
 
 
+_KLEENE_NOT: dict[bool | None, bool | None] = {True: False, False: True, None: None}
+
 _SAMPLE = {
     FieldType.MONEY: ("{f} >= 10", "{f} < 10"),
     FieldType.NUMBER: ("{f} >= 1", "{f} == 0"),
@@ -429,14 +431,21 @@ def test_every_field_compiles_and_evaluates_on_every_kind_of_order(path: str) ->
     texts = [t.format(f=path) for t in _SAMPLE[spec.type]]
     if spec.per_item:
         texts = [f"any ({t})" for t in texts] + [f"all ({t})" for t in texts]
-    orders = [order(), GUEST, UNENRICHED, order(line_items=(), shipping_address=None)]
+    known = order()
+    orders = [known, GUEST, UNENRICHED, order(line_items=(), shipping_address=None)]
     for text in texts:
         condition = compile_condition(text)
+        negation = compile_condition(f"not ({text})")
         assert path in condition.fields
         for o in orders:
-            # when evaluated, then the result is a verdict (never an exception)
+            # when evaluated (never an exception)
             result = condition.evaluate(o)
-            assert result.value in (True, False, None)
+            # then the condition and its negation are Kleene complements: true and false swap,
+            # unknown stays unknown
+            assert negation.evaluate(o).value is _KLEENE_NOT[result.value]
+            # an order that knows every field gets a decisive verdict
+            if o is known:
+                assert result.value is not None, text
             if result.value is None:
                 assert result.unknown_field in FIELDS
                 assert spec.may_be_unknown

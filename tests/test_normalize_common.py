@@ -170,8 +170,19 @@ def test_wrong_explicit_platform_fails_on_a_named_field() -> None:
     assert caught.value.field == "created_at"
 
 
-def test_payload_errors_belong_to_the_project_error_tree() -> None:
-    assert issubclass(PayloadError, AftersaleKitError)
+def test_a_payload_of_no_platform_is_caught_by_the_projects_root_error() -> None:
+    # given JSON that is no order of either platform
+    payload = {"id": 1, "currency": "EUR"}
+    # when it is normalised, the one handler that callers write (the CLI and the service catch
+    # AftersaleKitError) catches it, with a message that says what was looked for and found
+    try:
+        normalize_order(payload)
+    except AftersaleKitError as exc:
+        message = str(exc)
+    else:
+        pytest.fail("no error for a payload of no platform")
+    assert message.startswith("not an order of Shopify or WooCommerce: looked for Shopify's")
+    assert message.endswith("found keys: currency, id")
 
 
 def test_messages_clip_long_values() -> None:

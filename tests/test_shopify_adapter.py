@@ -346,11 +346,12 @@ def test_confirmation_content_json_is_compact_and_stable() -> None:
     }
 
 
-def test_the_adapter_satisfies_the_port() -> None:
-    adapter = _adapter()
-    assert isinstance(adapter, Platform)
-    assert adapter.supported_fields >= ENRICHABLE_FIELDS
-    assert "order.total" in adapter.supported_fields
+def test_through_the_port_the_adapter_names_its_platform_and_the_fields_it_supplies() -> None:
+    # (that it implements every method of the port: the contract suite, tests/contract)
+    port: Platform = _adapter()
+    assert port.name == "shopify"
+    assert port.supported_fields >= ENRICHABLE_FIELDS
+    assert "order.total" in port.supported_fields
 
 
 # -- construction -------------------------------------------------------------------------------

@@ -250,9 +250,16 @@ def harness() -> Iterator[WooCommerceHarness]:
         yield h
 
 
-def test_the_harness_is_a_contract_harness(harness: WooCommerceHarness) -> None:
-    assert isinstance(harness.adapter(), Platform)
-    _: ContractHarness = harness  # type-checks the harness against the protocol
+def test_the_harness_builds_an_adapter_for_its_sandbox_store(harness: WooCommerceHarness) -> None:
+    checked: ContractHarness = harness  # mypy checks the structure
+    # given an order the harness created in the sandbox store
+    order_id = checked.create_paid_order(email="harness@example.com")
+    # when the adapter the harness builds fetches it
+    order = checked.adapter().fetch_order(order_id)
+    # then it is that order, read by the WooCommerce adapter
+    assert checked.platform == "woocommerce"
+    assert order.id == order_id
+    assert order.customer is not None and order.customer.email == "harness@example.com"
 
 
 class TestWooCommerceContract(PlatformContract):

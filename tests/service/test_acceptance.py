@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from aftersale_kit.storage import CouponStatus, JobStatus
+from aftersale_kit.storage import CouponStatus, JobKind, JobStatus
 
 from .conftest import write_shopify_config
 from .harness import running_service, shopify_delivery, wait_for
@@ -138,17 +138,26 @@ def test_budget_of_10_coupons_with_50_concurrent_orders_gives_exactly_10(
         statuses = _send_all(
             f"{svc.url}/webhooks/shopify", _redeliveries(shopify_sandbox, orders, 2), 8
         )
-        wait_for(
-            lambda: len(svc.store.jobs(status=JobStatus.DONE, limit=1000)) >= 50 + 2 * 10,
-            timeout=60,
-        )
-        wait_for(lambda: not svc.store.jobs(status=JobStatus.PENDING))
-        time.sleep(0.3)  # give an eleventh coupon, if one were planned, the time to appear
+        # and the queue has settled: every order's event decided, nothing pending or claimed
+        wait_for(lambda: _settled(svc, decided=50), timeout=60)
+        decided = svc.store.jobs(kind=JobKind.PROCESS_EVENT, limit=1000)
+        coupon_jobs = svc.store.jobs(kind=JobKind.CREATE_COUPON, limit=1000)
         planned = svc.store.counters().usage_count(shopify_sandbox.shop_domain, "danke")
-    # then exactly ten coupons exist
+    # then each of the 50 orders was decided once, and only ten coupons were ever planned (a
+    # coupon is planned only while an order is decided, and no decision is left to run)
+    assert [job.status for job in decided] == [JobStatus.DONE] * 50
+    assert [job.status for job in coupon_jobs] == [JobStatus.DONE] * 10
     assert planned == 10
     assert set(statuses) == {200}
     assert len(_coupons(shopify_sandbox)) == 10
+
+
+def _settled(svc: Any, *, decided: int) -> bool:
+    """No job pending or claimed, and ``decided`` orders' events done."""
+    stats = svc.store.queue_stats()
+    done = svc.store.jobs(status=JobStatus.DONE, kind=JobKind.PROCESS_EVENT, limit=1000)
+    busy = stats.get(JobStatus.PENDING, 0) + stats.get(JobStatus.CLAIMED, 0)
+    return busy == 0 and len(done) >= decided
 
 
 def test_worker_killed_mid_run_loses_and_doubles_nothing(
