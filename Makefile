@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv sysdeps demo test lint typecheck contracts unit bench clean preview-png
+.PHONY: venv sysdeps demo test lint typecheck contracts unit unit-fast bench clean preview-png
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ contracts: venv
 
 unit: venv sysdeps
 	$(BIN)/pytest
+
+# the edit-test loop (under a minute): what is not marked slow, on SQLite; `make test` runs it all
+unit-fast: venv
+	$(BIN)/pytest -q -m "not slow and not postgres"
 
 test: lint typecheck contracts unit
 

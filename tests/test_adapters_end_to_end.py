@@ -585,6 +585,7 @@ def test_woocommerce_sample_delivery_byte_for_byte_thanks_a_guest_without_coupon
 # -- 2. replays ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_five_deliveries_of_one_webhook_create_one_coupon(
     shop: Shop, renderer: ContentRenderer
 ) -> None:

@@ -151,8 +151,11 @@ def _copy_of_the_tree(target: Path) -> list[Path]:
     return roots
 
 
-def _plant(path: Path, line: str) -> None:
-    path.write_text(path.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
+@pytest.fixture(scope="module")
+def tree_copy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
+    """One copy of the package tree for the planting tests (each restores what it changed)."""
+    target = tmp_path_factory.mktemp("tree")
+    return target, _copy_of_the_tree(target)
 
 
 @needs_import_linter
@@ -187,13 +190,18 @@ def _plant(path: Path, line: str) -> None:
     ],
 )
 def test_a_planted_violation_breaks_the_contracts(
-    tmp_path: Path, file: str, planted: str, broken: str
+    tree_copy: tuple[Path, list[Path]], file: str, planted: str, broken: str
 ) -> None:
     # given a copy of the package tree with one import that crosses a layer
-    roots = _copy_of_the_tree(tmp_path)
-    _plant(tmp_path / file, planted)
-    # when the contracts are checked against the copy
-    result = _lint_imports(cwd=tmp_path, pythonpath=roots)
+    root, roots = tree_copy
+    path = root / file
+    original = path.read_text(encoding="utf-8")
+    path.write_text(f"{original}\n{planted}\n", encoding="utf-8")
+    try:
+        # when the contracts are checked against the copy
+        result = _lint_imports(cwd=root, pythonpath=roots)
+    finally:
+        path.write_text(original, encoding="utf-8")
     # then they fail, naming the import
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
     assert broken in result.stdout, result.stdout[-3000:]

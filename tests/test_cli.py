@@ -171,6 +171,7 @@ def test_evaluate_json_for_both_examples() -> None:
     }
 
 
+@pytest.mark.slow
 def test_evaluate_options_now_event_and_code_secret() -> None:
     args = (KAFFEE / "shop.yaml", KAFFEE / "orders" / "01-erstbestellung.json")
     before = evaluate_json(*args)
@@ -202,6 +203,7 @@ def test_evaluate_options_now_event_and_code_secret() -> None:
     assert codes(plain.stdout) != codes(keyed.stdout)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("fixture", "event", "fired"),
     [
@@ -217,6 +219,7 @@ def test_evaluate_shopify_vendor_fixtures(fixture: str, event: str, fired: list[
     assert decision["fired"] == fired
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("fixture", "event", "fired"),
     [
@@ -248,6 +251,7 @@ def test_evaluate_a_vendor_order_as_paid_issues_a_coupon() -> None:
     assert block["details"]["block"] == "coupon"
 
 
+@pytest.mark.slow
 def test_evaluate_refuses_unusable_input(tmp_path: Path) -> None:
     (tmp_path / "kaputt.json").write_text('{"id": 1,\n  "x" 2}\n', encoding="utf-8")
     cases: list[tuple[list[str | Path], str | None]] = [
@@ -317,6 +321,7 @@ def test_schema_command_prints_the_schema() -> None:
     assert json.loads(result.stdout) == config_json_schema()
 
 
+@pytest.mark.slow
 def test_usage_version_and_unknown_commands() -> None:
     usage = run("--help")
     assert usage.returncode == 0

@@ -155,6 +155,7 @@ def _outcomes_of_preview(
     return dict(found)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("order", ORDERS, ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
 @pytest.mark.usefixtures("no_code_secret")
 def test_preview_and_evaluate_agree_on_every_example_order(

@@ -609,6 +609,7 @@ PIECES = [
 ]
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(
     seed=st.sampled_from(SEEDS),

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -212,6 +213,7 @@ def test_the_decision_is_deterministic(cfg: ShopConfig, order: Order) -> None:
     assert _decide(cfg, order, InMemoryCounters()) == _decide(cfg, order, InMemoryCounters())
 
 
+@pytest.mark.slow
 @PROPERTY_SETTINGS
 @given(configs(), orders())
 def test_one_outcome_per_campaign_and_fired_means_every_check_passed(

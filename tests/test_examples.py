@@ -182,6 +182,7 @@ def test_together_the_examples_use_every_key_of_the_format() -> None:
     assert {k for k in missing if ".params." not in k} == set()
 
 
+@pytest.mark.slow
 def test_the_demo_decides_everything_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert demo_main([str(EXAMPLES)]) == 0
     out = capsys.readouterr().out

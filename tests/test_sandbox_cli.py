@@ -32,6 +32,7 @@ def _read_until(process: subprocess.Popen[str], marker: str) -> list[str]:
     raise AssertionError(f"no {marker!r} in {lines}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("platform", "marker", "probe"),
     [

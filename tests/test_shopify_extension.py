@@ -64,6 +64,7 @@ def test_lock_file_pins_what_package_json_names() -> None:
             assert lock["packages"][f"node_modules/{name}"]["version"] == version
 
 
+@pytest.mark.slow
 def test_bundles_are_under_the_compressed_limit(bundle: dict[str, bytes]) -> None:
     for name, raw in bundle.items():
         compressed = len(gzip.compress(raw, compresslevel=9))

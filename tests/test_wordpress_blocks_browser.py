@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cdp_pipe import Browser
 from test_wordpress_plugin import PLUGIN, SHOP_FILE, options, run_plugin, running_service
 
@@ -26,6 +27,8 @@ HERE = Path(__file__).resolve().parent
 # the content tests' Chromium runner (it skips without chromium, fails under CI=true)
 sys.path.insert(0, str(HERE / "content"))
 from test_content_browser import _chromium  # noqa: E402
+
+pytestmark = pytest.mark.slow  # headless Chromium
 
 PLUGIN_DIR = PLUGIN.parent
 TEMPLATE = HERE.parent / "templates" / "blocks" / "coupon.html.j2"

@@ -193,6 +193,7 @@ def running_service(
         store.close()
 
 
+@pytest.mark.slow
 def test_thank_you_page_shows_the_coupon_from_the_running_service(tmp_path: Path) -> None:
     from aftersale_kit_woocommerce.sandbox import WooCommerceSandbox
 
@@ -246,6 +247,7 @@ def test_service_down_falls_back_to_the_order_meta(tmp_path: Path) -> None:
     assert report["log"] and "unreachable" in report["log"][0]
 
 
+@pytest.mark.slow
 def test_slow_service_falls_back_within_the_timeout(tmp_path: Path) -> None:
     ready = {
         "status": "ready",
@@ -269,6 +271,7 @@ def test_slow_service_falls_back_within_the_timeout(tmp_path: Path) -> None:
     assert elapsed < 3.0
 
 
+@pytest.mark.slow
 def test_pending_answer_uses_the_meta_and_an_empty_order_prints_nothing(tmp_path: Path) -> None:
     with json_server({"status": "pending"}) as url:
         # a pending payload with status 200 is not a ready payload either
@@ -287,6 +290,7 @@ def test_pending_answer_uses_the_meta_and_an_empty_order_prints_nothing(tmp_path
     assert empty == ""
 
 
+@pytest.mark.slow
 def test_script_in_service_content_and_meta_is_not_output(tmp_path: Path) -> None:
     hostile = (
         '<div onclick="steal()"><p>CODE-42</p><script>alert("x")</script>'

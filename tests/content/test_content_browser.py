@@ -21,6 +21,8 @@ from png_pixels import read_png
 
 from aftersale_kit.content import preview
 
+pytestmark = pytest.mark.slow  # headless Chromium
+
 DATA = Path(__file__).resolve().parent / "data"
 NOW = "2025-11-21T10:05:00"  # five minutes after the order, Berlin time
 COUPON_BG = (0xFF, 0xF7, 0xE0)  # --ak-coupon-bg in page/style.css

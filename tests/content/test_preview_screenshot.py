@@ -15,6 +15,8 @@ from png_pixels import read_png
 
 from aftersale_kit.content import preview
 
+pytestmark = pytest.mark.slow  # headless Chromium
+
 ROOT = Path(__file__).resolve().parents[2]
 KAFFEE = ROOT / "examples" / "kaffeeroesterei-shopify"
 COUPON_BG = (0xFF, 0xF7, 0xE0)  # --ak-coupon-bg in page/style.css

@@ -270,6 +270,7 @@ class PlatformContract:
         order = harness.adapter().fetch_order(order_id)
         assert order.id == order_id
 
+    @pytest.mark.slow
     def test_timeout_is_unavailable_quickly_and_recovers(self, harness: ContractHarness) -> None:
         order_id = harness.create_paid_order()
         harness.inject("timeout", count=-1)
@@ -416,6 +417,7 @@ class PlatformContract:
         assert adapter.enrich(order, frozenset({"order.total", "customer.email"})) == order
         assert harness.api_requests() == before
 
+    @pytest.mark.slow
     def test_orders_since_pages_through_every_order(self, harness: ContractHarness) -> None:
         since = datetime.now(UTC) - timedelta(seconds=5)
         created = {harness.create_paid_order() for _ in range(harness.orders_page_size + 2)}

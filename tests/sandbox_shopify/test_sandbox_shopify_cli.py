@@ -48,6 +48,7 @@ def stop(process: subprocess.Popen[str], sig: signal.Signals) -> tuple[int, str]
     return process.returncode, out
 
 
+@pytest.mark.slow
 def test_serves_until_sigterm_then_exits_cleanly() -> None:
     # given the CLI started with a known token and secret
     process, printed = start("--port", "0", "--shop", "demo", "--token", "tok", "--secret", "sec")
@@ -74,6 +75,7 @@ def test_serves_until_sigterm_then_exits_cleanly() -> None:
     assert "Shopify sandbox stopped." in out
 
 
+@pytest.mark.slow
 def test_https_prints_the_ca_to_trust_and_stops_on_ctrl_c() -> None:
     process, printed = start("--https", "--token", "tok")
     try:

@@ -251,6 +251,7 @@ def test_injected_429_carries_a_float_retry_after(
     assert "THROTTLED" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_injected_timeout_and_latency(sandbox: ShopifySandbox) -> None:
     # given the server holds a call 0.5 s, then hangs up without answering
     sandbox.set_faults(timeout=1.0, hang_seconds=0.5)

@@ -423,6 +423,7 @@ def test_collections_are_found_by_handle_title_or_id(sandbox: ShopifySandbox, gq
     assert ignored["extensions"]["search"][0]["warnings"][0]["field"] == "vendor"
 
 
+@pytest.mark.slow
 def test_order_is_invisible_during_its_creation_window(sandbox: ShopifySandbox, gql: GQL) -> None:
     # given an order that the API will only see after 0.4 s
     order = sandbox.create_order(visible_after=0.4)

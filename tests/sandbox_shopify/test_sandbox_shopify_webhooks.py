@@ -123,6 +123,7 @@ def test_a_re_encoded_body_fails_verification(
     assert b'"id":820982911946154508' in delivery.body
 
 
+@pytest.mark.slow
 def test_retries_resend_the_same_bytes_with_back_off(
     sandbox: ShopifySandbox, receiver: Receiver, gql: GQL
 ) -> None:
@@ -155,6 +156,7 @@ def test_the_schedule_is_eight_tries_over_four_hours() -> None:
     assert all(b == pytest.approx(2 * a) for a, b in itertools.pairwise(RETRY_SCHEDULE))
 
 
+@pytest.mark.slow
 def test_subscription_is_deleted_after_eight_consecutive_failures(
     sandbox: ShopifySandbox, receiver: Receiver, gql: GQL
 ) -> None:
@@ -187,6 +189,7 @@ def test_subscription_is_deleted_after_eight_consecutive_failures(
     assert sandbox.deliveries()[-1]["url"].endswith("?toml=1")
 
 
+@pytest.mark.slow
 def test_a_success_resets_the_failure_count(
     sandbox: ShopifySandbox, receiver: Receiver, gql: GQL
 ) -> None:
@@ -260,6 +263,7 @@ def test_reordering_lets_later_events_overtake(
     assert arrived != created
 
 
+@pytest.mark.slow
 def test_drop_and_delay(sandbox: ShopifySandbox, receiver: Receiver, gql: GQL) -> None:
     subscribe_all(gql, receiver.url, ("ORDERS_CREATE",))
     # given every delivery is lost

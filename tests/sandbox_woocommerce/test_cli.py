@@ -41,6 +41,7 @@ def _value(lines: list[str], label: str) -> str:
     raise AssertionError(f"{label} not printed: {lines}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_serves_until_interrupted(stop_signal: signal.Signals) -> None:
     key, secret = "ck_" + "1" * 40, "cs_" + "2" * 40

@@ -20,6 +20,7 @@ ERRORS = fixture_json("wc_v3_errors.json")
 SECRET = "receiver-secret"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("transport", ["http-oauth1", "https-basic"])
 def test_walk_through(transport: str, tmp_path: Path, receiver: Receiver) -> None:
     https = transport.startswith("https")

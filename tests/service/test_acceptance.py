@@ -17,12 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from aftersale_kit.storage import CouponStatus, JobKind, JobStatus
 
 from .conftest import write_shopify_config
 from .harness import running_service, shopify_delivery, wait_for
 from .test_service_flow import FAST_RETRY, _coupons
+
+pytestmark = pytest.mark.slow  # hundreds of orders through the service, a killed worker
 
 ROOT = Path(__file__).resolve().parents[2]
 

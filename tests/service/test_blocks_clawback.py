@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import jwt
+import pytest
 
 from aftersale_kit.storage import CouponStatus
 
@@ -32,6 +33,7 @@ def _token(secret: str, shop: str, **over: Any) -> str:
     return jwt.encode({k: v for k, v in claims.items() if v is not None}, secret, "HS256")
 
 
+@pytest.mark.slow
 def test_block_endpoint_tokens_isolation_and_page_before_webhook(
     shopify_sandbox: Any, tmp_path: Path, db_url: str
 ) -> None:
@@ -108,6 +110,7 @@ def test_block_endpoint_tokens_isolation_and_page_before_webhook(
     assert theirs.status_code == 200 and code not in theirs.text
 
 
+@pytest.mark.slow
 def test_refund_deactivates_the_unused_coupon(
     shopify_sandbox: Any, tmp_path: Path, db_url: str
 ) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from aftersale_kit.storage import CouponStatus, JobStatus
@@ -48,6 +49,7 @@ def _order_events(svc: Any, shop: str, order_id: str) -> list[Any]:
         return [svc.store.event(int(i)) for i in ids]
 
 
+@pytest.mark.slow
 def test_data_request_redact_uninstall_and_shop_redact(
     shopify_sandbox: Any, tmp_path: Path, db_url: str
 ) -> None:

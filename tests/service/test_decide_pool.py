@@ -8,6 +8,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from aftersale_kit.core.model import Customer, EventKind, FinancialStatus, Order
 from aftersale_kit.core.money import Money
 from aftersale_kit.service.effects import Processor
@@ -56,6 +58,7 @@ def _order(order_id: str) -> Order:
     )
 
 
+@pytest.mark.slow
 def test_thirty_concurrent_deciders_of_one_shop_on_a_pool_of_four(
     tmp_path: Path, db_url: str
 ) -> None:

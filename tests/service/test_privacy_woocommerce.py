@@ -58,6 +58,7 @@ def _post(url: str, shop: str, action: str, body: bytes, headers: dict[str, str]
     return httpx.post(endpoint, content=body, headers=headers)
 
 
+@pytest.mark.slow
 def test_plugin_and_cli_export_and_erase_once(
     woocommerce_sandbox: Any,
     tmp_path: Path,

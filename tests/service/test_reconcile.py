@@ -25,6 +25,8 @@ from .conftest import write_shopify_config, write_woocommerce_config
 from .harness import running_service, wait_for
 from .test_service_flow import FAST_RETRY, _coupons
 
+pytestmark = pytest.mark.slow  # missed webhooks made good, through the command line
+
 ROOT = Path(__file__).resolve().parents[2]
 _SUMMARY = re.compile(
     r"seen (\d+) orders: (\d+) decided now, (\d+) already decided, (\d+) clawed back, (\d+) errors"

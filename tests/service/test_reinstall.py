@@ -19,6 +19,8 @@ from aftersale_kit.storage import ShopState, Store
 from .conftest import write_shopify_config
 from .harness import drain, running_service, shop_yaml, shopify_delivery, wait_for
 
+pytestmark = pytest.mark.slow  # an uninstall and reinstall through the service and the CLI
+
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 

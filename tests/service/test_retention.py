@@ -29,6 +29,7 @@ def _bodies(svc: Any, shop: str) -> list[bytes]:
         return [bytes(r[0]) for r in rows]
 
 
+@pytest.mark.slow
 def test_after_the_retention_bodies_are_gone_and_books_unchanged(
     shopify_sandbox: Any, tmp_path: Path, db_url: str
 ) -> None:

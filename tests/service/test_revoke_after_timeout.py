@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aftersale_kit_shopify.graphql_client import RetryPolicy
 
 from aftersale_kit.core.model import EventKind
@@ -17,6 +18,8 @@ from aftersale_kit.storage import CouponStatus, JobKind, JobStatus, Store
 from .conftest import write_shopify_config
 from .harness import wait_for
 from .test_service_flow import _coupons
+
+pytestmark = pytest.mark.slow  # waits for the retry of a timed-out coupon
 
 #: One attempt per call, and a client that gives up after 0.5 s.
 SHORT_TIMEOUT = {"retry": RetryPolicy(max_attempts=1, base_delay=0.01, max_delay=0.05, timeout=0.5)}

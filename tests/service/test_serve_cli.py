@@ -11,11 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from aftersale_kit.storage import CouponStatus, JobStatus, Store
 
 from .conftest import write_shopify_config
 from .harness import free_port, shopify_delivery, wait_for
+
+pytestmark = pytest.mark.slow  # `serve` as a process, stopped by a signal
 
 ROOT = Path(__file__).resolve().parents[2]
 

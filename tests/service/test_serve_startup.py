@@ -11,9 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from .conftest import write_shopify_config, write_woocommerce_config
 from .harness import free_port, wait_for
+
+pytestmark = pytest.mark.slow  # `serve` as a process
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from aftersale_kit_shopify.graphql_client import RetryPolicy
 
 from .conftest import write_shopify_config
@@ -24,6 +25,7 @@ def _coupons(sandbox: Any) -> list[dict[str, Any]]:
     return [d for d in sandbox.discounts() if str(d.get("title", "")).startswith("aftersale-kit")]
 
 
+@pytest.mark.slow
 def test_paid_webhook_issues_one_coupon_and_content(
     shopify_sandbox: Any, tmp_path: Path, db_url: str
 ) -> None:

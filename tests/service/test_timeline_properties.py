@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -35,6 +36,8 @@ from aftersale_kit.core.money import Money
 from aftersale_kit.service.effects import Processor
 from aftersale_kit.service.shops import ShopEntry, load_shops
 from aftersale_kit.storage import CouponStatus, JobKind, Store
+
+pytestmark = pytest.mark.slow  # property scenarios of whole order timelines
 
 DOMAIN = "prop-shop.myshopify.com"
 ENV = {"PROP_WEBHOOK_SECRET": "whsec-prop", "PROP_CODE_SECRET": "code-prop"}

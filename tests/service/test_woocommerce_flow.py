@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from aftersale_kit_woocommerce.adapter import HTML_META_KEY
 from aftersale_kit_woocommerce.coupons import DEACTIVATED_META
 
@@ -36,6 +37,7 @@ def _idle(svc: Any) -> bool:
     )
 
 
+@pytest.mark.slow
 def test_paid_order_gets_one_coupon_and_meta_refund_and_cancel_take_it_back(
     woocommerce_sandbox: Any, tmp_path: Path, db_url: str
 ) -> None:

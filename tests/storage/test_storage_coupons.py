@@ -91,6 +91,7 @@ def test_a_planned_coupon_is_never_created_once_revoked(store: Store) -> None:
     assert store.coupon(SHOP, planned.idempotency_key) == only_coupon(store, "1")
 
 
+@pytest.mark.slow
 def test_a_coupon_created_after_it_was_revoked_is_switched_off(store: Store) -> None:
     # given a worker creating the coupon on the platform while the order gets cancelled
     decide(store, config(coupon_campaign()), order("1", customer_id="c1"))

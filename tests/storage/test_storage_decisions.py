@@ -190,6 +190,7 @@ def test_a_decision_for_another_order_is_refused(store: Store) -> None:
     assert store.jobs() == []
 
 
+@pytest.mark.slow
 def test_a_decider_killed_mid_transaction_books_nothing(store: Store, store_url: str) -> None:
     # given a process killed (SIGKILL) while inside decide_once for order 7
     child = subprocess.Popen(

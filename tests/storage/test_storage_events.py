@@ -134,6 +134,7 @@ def test_prune_keeps_unprocessed_events_and_forgets_old_finished_ones(store: Sto
     assert accept(store, "old-done")
 
 
+@pytest.mark.slow
 def test_a_batch_is_accepted_in_one_transaction_with_duplicates_recognised(store: Store) -> None:
     # given one event already accepted
     accept(store, "a")

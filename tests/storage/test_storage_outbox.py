@@ -148,6 +148,7 @@ def test_backoff_delay_grows_and_is_capped() -> None:
         backoff_delay(0)
 
 
+@pytest.mark.slow
 def test_concurrent_thread_workers_never_share_a_job(store: Store) -> None:
     # given 300 jobs and 6 workers claiming at once
     fill(store, 300)
@@ -174,6 +175,7 @@ def test_concurrent_thread_workers_never_share_a_job(store: Store) -> None:
     assert store.queue_stats()[JobStatus.DONE] == 300
 
 
+@pytest.mark.slow
 def test_concurrent_worker_processes_never_share_a_job(store: Store, store_url: str) -> None:
     # given 120 jobs and three worker processes, started and then released together
     fill(store, 120)
@@ -198,6 +200,7 @@ def test_concurrent_worker_processes_never_share_a_job(store: Store, store_url: 
     assert store.queue_stats()[JobStatus.DONE] == 120
 
 
+@pytest.mark.slow
 def test_a_killed_worker_loses_no_job(store: Store, store_url: str) -> None:
     # given a worker process that claimed every job and was killed before finishing
     fill(store, 5)
@@ -214,6 +217,7 @@ def test_a_killed_worker_loses_no_job(store: Store, store_url: str) -> None:
     assert {j.attempts for j in jobs} == {2}
 
 
+@pytest.mark.slow
 def test_events_survive_a_killed_intake_process_and_nothing_doubles(
     store: Store, store_url: str
 ) -> None:
