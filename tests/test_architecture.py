@@ -158,6 +158,7 @@ def tree_copy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path
     return target, _copy_of_the_tree(target)
 
 
+@pytest.mark.slow
 @needs_import_linter
 @pytest.mark.parametrize(
     ("file", "planted", "broken"),

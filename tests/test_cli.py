@@ -48,6 +48,7 @@ def evaluate_json(*args: str | Path) -> dict[str, Any]:
 # -- validate -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_validate_five_mistakes_prints_five_positions_and_exits_1() -> None:
     # when the console script validates the config with five mistakes
     result = run("validate", "five_mistakes.yaml", cwd=CONFIGS)
@@ -108,6 +109,7 @@ def test_validate_bad_files_without_traceback(tmp_path: Path) -> None:
 # -- evaluate -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_evaluate_an_example_in_words() -> None:
     result = run(
         "evaluate",
@@ -133,6 +135,7 @@ def test_evaluate_an_example_in_words() -> None:
     )
 
 
+@pytest.mark.slow
 def test_evaluate_json_for_both_examples() -> None:
     kaffee = evaluate_json(
         KAFFEE / "shop.yaml",

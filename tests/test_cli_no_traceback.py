@@ -107,6 +107,7 @@ def test_an_unexpected_error_is_one_line_and_its_traceback_on_request(
         main(["buggy"])
 
 
+@pytest.mark.slow
 def test_an_order_nested_too_deeply_is_one_line(tmp_path: Path) -> None:
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")

@@ -375,6 +375,7 @@ def test_verbose_adds_the_explanation_and_the_technical_lines(tmp_path: Path) ->
             assert s.connect_ex(("127.0.0.1", int(port))) != 0
 
 
+@pytest.mark.slow
 def test_offline_demo_reports_without_sandboxes() -> None:
     result = _run_demo("--offline")
     assert result.returncode == 0, result.stderr

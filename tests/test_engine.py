@@ -259,6 +259,7 @@ def _customers(n: int) -> list[Order]:
     return [make_order(f"o{i}", customer=Customer(id=f"c{i}")) for i in range(n)]
 
 
+@pytest.mark.slow
 def test_holdout_share_gets_nothing() -> None:
     cfg = config(campaign("ab", split=Split(holdout=Decimal("0.1"))))
     reasons = Counter(run(cfg, o).outcomes[0].reason for o in _customers(2000))

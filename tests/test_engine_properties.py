@@ -207,6 +207,7 @@ def _is_offer(campaign: Campaign, variant: str | None) -> bool:
     )
 
 
+@pytest.mark.slow
 @PROPERTY_SETTINGS
 @given(configs(), orders())
 def test_the_decision_is_deterministic(cfg: ShopConfig, order: Order) -> None:

@@ -36,6 +36,7 @@ _JSON = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(value=_JSON, ascii_only=st.booleans())
 def test_the_depth_limit_is_exact_whatever_the_strings_hold(value: Any, ascii_only: bool) -> None:
@@ -89,6 +90,7 @@ def test_a_deep_input_is_refused_quickly() -> None:
     assert time.perf_counter() - started < 1.0
 
 
+@pytest.mark.slow
 def test_evaluate_on_a_100000_deep_file_prints_one_line(tmp_path: Path) -> None:
     # given an order file nesting arrays 100,000 deep
     deep = tmp_path / "deep.json"

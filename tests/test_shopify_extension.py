@@ -71,6 +71,7 @@ def test_bundles_are_under_the_compressed_limit(bundle: dict[str, bytes]) -> Non
         assert 0 < compressed < LIMIT, f"{name}: {compressed} bytes gzip (limit {LIMIT})"
 
 
+@pytest.mark.slow
 def test_each_bundle_registers_its_target(bundle: dict[str, bytes]) -> None:
     for name, target in TARGETS.items():
         assert target.encode() in bundle[name], f"{name} does not register {target}"

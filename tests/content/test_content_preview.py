@@ -41,6 +41,7 @@ def test_preview_writes_page_and_email(tmp_path: Path, capsys: pytest.CaptureFix
     assert "Di., 25.11. – Mi., 26.11." in text
 
 
+@pytest.mark.slow
 def test_demo_secret_gives_stable_codes_and_the_shop_secret_others(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -17,6 +17,7 @@ from .harness import drain, running_service, shopify_delivery, wait_for
 from .test_service_flow import FAST_RETRY
 
 
+@pytest.mark.slow
 def test_the_worker_quarantines_a_body_that_is_no_order_and_replay_keeps_it(
     shopify_sandbox: Any,
     tmp_path: Path,
@@ -57,6 +58,7 @@ def test_the_worker_quarantines_a_body_that_is_no_order_and_replay_keeps_it(
         assert len(svc.store.quarantined(shop)) == 1
 
 
+@pytest.mark.slow
 def test_replay_processes_a_stored_event_again_once(
     shopify_sandbox: Any,
     tmp_path: Path,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from aftersale_kit.storage import CouponStatus, JobStatus
 
@@ -33,6 +34,7 @@ campaigns:
 """
 
 
+@pytest.mark.slow
 def test_each_refund_gets_its_own_apology_coupon_once(
     shopify_sandbox: Any, tmp_path: Path, db_url: str
 ) -> None:

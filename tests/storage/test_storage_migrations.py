@@ -45,6 +45,7 @@ def test_upgrade_of_an_empty_database_twice(open_store: Callable[[], Store]) -> 
         assert compare_metadata(context, metadata) == []
 
 
+@pytest.mark.slow
 def test_concurrent_migrations_from_separate_engines(open_store: Callable[[], Store]) -> None:
     # given four independent stores (own engines, as four processes would have)
     stores = [open_store() for _ in range(4)]
