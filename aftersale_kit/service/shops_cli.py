@@ -36,9 +36,9 @@ from urllib.parse import urlsplit
 
 from ..core.errors import AftersaleKitError, UnknownTopicError, WebhookError
 from ..storage import IncomingEvent, QuarantinedDelivery, ShopRecord, ShopState, Store
-from .failures import report_failure as _fail
 from .connect import STORED_METHODS, attach_credentials
 from .connect_cli import add_connect_commands, connect, rotate_key
+from .failures import report_failure as _fail
 from .shops import ShopEntry, ShopRegistry, load_shops
 
 __all__ = ["shops_main"]
