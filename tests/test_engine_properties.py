@@ -245,6 +245,7 @@ def test_one_outcome_per_campaign_and_fired_means_every_check_passed(
     assert cap is None or len(offers) <= cap
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     configs(),

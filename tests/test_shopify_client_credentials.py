@@ -90,6 +90,7 @@ def test_an_expired_token_gets_shopifys_401(sandbox: ShopifySandbox) -> None:
         assert (error.code, json.loads(error.read())) == (401, UNAUTHORIZED_BODY)
 
 
+@pytest.mark.slow
 def test_one_token_serves_many_calls_and_is_replaced_before_it_expires(
     sandbox: ShopifySandbox,
 ) -> None:
