@@ -11,6 +11,7 @@ Two horizons, both measured from when a webhook was received:
 Quarantined deliveries (signed bodies that were not usable orders) are personal data too: one
 that was replayed is deleted at the raw-body horizon; one still waiting for its fix and replay
 is kept until the dedupe-key horizon, then deleted (``aftersale-kit shops status`` lists them).
+Connection requests (install and approval nonces, valid 15 minutes) go at the raw-body horizon.
 
 Never pruned here: an event whose ``process_event`` job is still pending or claimed (its body
 is needed to process it), decisions, ledger rows (bookings and reversals: budgets and reports
@@ -28,7 +29,7 @@ from sqlalchemy import Connection, Exists, delete, exists, func, select, text, u
 
 from .db import Database
 from .records import JobStatus
-from .tables import events, jobs, metadata, quarantine
+from .tables import auth_requests, events, jobs, metadata, quarantine
 
 __all__ = ["TableStats", "prune", "table_stats"]
 
@@ -111,22 +112,42 @@ def _delete_quarantined(
     return len(ids)
 
 
+def _delete_auth_requests(conn: Connection, *, before: datetime, batch: int) -> int:
+    """Connection requests (install and approval nonces) created before ``before``: used or
+    not, they are worthless after their 15 minutes (:data:`.auth_requests.MAX_AGE`)."""
+    ids = (
+        conn.execute(
+            select(auth_requests.c.nonce)
+            .where(auth_requests.c.created_at < before)
+            .order_by(auth_requests.c.created_at)
+            .limit(batch)
+        )
+        .scalars()
+        .all()
+    )
+    if ids:
+        conn.execute(delete(auth_requests).where(auth_requests.c.nonce.in_(ids)))
+    return len(ids)
+
+
 def prune(
     db: Database, *, bodies_before: datetime, keys_before: datetime | None, batch: int
 ) -> dict[str, int]:
     """Empty old bodies, delete old finished jobs and (with ``keys_before``) old event rows.
 
-    Returns the rows touched: ``{"bodies": ..., "jobs": ..., "events": ..., "quarantine": ...}``.
+    Returns the rows touched per kind: ``bodies``, ``jobs``, ``events``, ``quarantine``,
+    ``auth_requests``.
     """
     if keys_before is not None and keys_before > bodies_before:
         raise ValueError("keys_before must not be later than bodies_before (keys outlive bodies)")
     if batch < 1:
         raise ValueError(f"batch must be >= 1, got {batch}")
-    counts = {"bodies": 0, "jobs": 0, "events": 0, "quarantine": 0}
+    counts = {"bodies": 0, "jobs": 0, "events": 0, "quarantine": 0, "auth_requests": 0}
     steps = [
         ("jobs", _delete_jobs, bodies_before),
         ("bodies", _empty_bodies, bodies_before),
         ("quarantine", _delete_quarantine, bodies_before),
+        ("auth_requests", _delete_auth_requests, bodies_before),
     ]
     if keys_before is not None:
         steps.append(("events", _delete_events, keys_before))

@@ -125,7 +125,7 @@ def test_prune_keeps_unprocessed_events_and_forgets_old_finished_ones(store: Sto
     tomorrow = NOW + timedelta(days=1)
     removed = store.prune(bodies_before=tomorrow, keys_before=tomorrow)
     # then the processed event and its job are gone, the unprocessed one stays whole
-    assert removed == {"jobs": 1, "bodies": 1, "events": 1, "quarantine": 0}
+    assert removed == {"jobs": 1, "bodies": 1, "events": 1, "quarantine": 0, "auth_requests": 0}
     assert [j.idempotency_key for j in store.jobs()] == [_pending.idempotency_key]
     assert _pending.event_id is not None
     kept = store.event(_pending.event_id)

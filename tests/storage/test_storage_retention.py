@@ -89,6 +89,7 @@ def test_old_bodies_are_emptied_keys_stay_and_the_books_are_unchanged(store: Sto
         "jobs": 0,
         "events": 0,
         "quarantine": 0,
+        "auth_requests": 0,
     }
 
 
@@ -99,7 +100,7 @@ def test_pruning_runs_in_batches_until_done(store: Store) -> None:
     # when pruned 3 rows per transaction
     counts = store.prune(bodies_before=NOW - timedelta(days=30), batch=3)
     # then all 7 bodies are empty and their 7 finished jobs deleted
-    assert counts == {"bodies": 7, "jobs": 7, "events": 0, "quarantine": 0}
+    assert counts == {"bodies": 7, "jobs": 7, "events": 0, "quarantine": 0, "auth_requests": 0}
     assert all(store.event(i).body == b"" for i in ids)  # type: ignore[union-attr]
 
 
@@ -178,3 +179,15 @@ def test_a_customers_quarantined_delivery_is_exported_and_erased(store: Store) -
     assert erased["quarantine"] == 1
     left = [q.dedupe_key for q in store.quarantined(SHOP, include_replayed=True)]
     assert left == ["q-bob"]
+
+
+def test_old_connection_requests_are_pruned(store: Store) -> None:
+    from aftersale_kit.storage import auth_requests
+
+    old = auth_requests.create(store.db, platform="shopify", shop=SHOP, now=NOW - timedelta(days=2))
+    fresh = auth_requests.create(store.db, platform="shopify", shop=SHOP, now=NOW)
+    counts = store.prune(bodies_before=NOW - timedelta(days=1))
+    assert counts["auth_requests"] == 1
+    # the fresh one still works once, the old one is gone
+    assert auth_requests.consume(store.db, nonce=fresh, platform="shopify", shop=SHOP, now=NOW)
+    assert not auth_requests.consume(store.db, nonce=old, platform="shopify", shop=SHOP, now=NOW)
