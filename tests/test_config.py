@@ -27,7 +27,7 @@ from aftersale_kit.core.campaign import (
     Window,
 )
 from aftersale_kit.core.config import load_config, load_config_text
-from aftersale_kit.core.config_yaml import compose, text_position
+from aftersale_kit.core.config.source import compose, text_position
 from aftersale_kit.core.errors import ConfigError
 from aftersale_kit.core.model import EventKind
 from aftersale_kit.core.money import Money

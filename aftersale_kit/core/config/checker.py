@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 import yaml
 from yaml.constructor import SafeConstructor
 
-from .config_yaml import scalar_kind, text_position
-from .errors import ConfigProblem
+from ..errors import ConfigProblem
+from .source import scalar_kind, text_position
 
 _D = TypeVar("_D", int, None)
 

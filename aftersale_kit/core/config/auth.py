@@ -21,9 +21,9 @@ import re
 
 import yaml
 
-from .campaign import SecretRef, ShopAuth
-from .config_check import Checker, did_you_mean, join_path
-from .schema import AUTH_METHODS, ENV_VAR_PATTERN
+from ..campaign import SecretRef, ShopAuth
+from ..schema import AUTH_METHODS, ENV_VAR_PATTERN
+from .checker import Checker, did_you_mean, join_path
 
 __all__ = ["check_env_name", "looks_like_secret", "parse_auth"]
 
