@@ -194,31 +194,23 @@ class LiveDemo:
     def _start_service(self, tmp: Path, shops_dir: Path, env: dict[str, str]) -> None:
         import uvicorn
 
-        from .service.app import create_app
-        from .service.connect import attach_credentials
-        from .service.effects import Processor
-        from .service.metrics import Metrics
-        from .service.shops import default_builder, load_shops
-        from .service.worker import Worker
-        from .storage import Store
+        from .service.bootstrap import bootstrap
         from .storage.credentials import KEY_ENV
 
-        self.registry = load_shops(shops_dir, env=env, builder=default_builder({}))
-        self.store = Store.open(f"sqlite:///{tmp / 'service.db'}", migrate=True)
-        self._stack.callback(self.store.close)
         env.setdefault(KEY_ENV, _fernet_key())
-        attach_credentials(self.registry, self.store, env=env)
-        self.processor = Processor(registry=self.registry, store=self.store, clock=self.clock)
-        self.worker = Worker(
-            self.processor,
-            metrics=Metrics(),
-            threads=2,
-            poll_interval=0.02,
-            retry_base=0.05,
-            retry_cap=1.0,
-            lease_seconds=30.0,
+        wiring = bootstrap(
+            config=shops_dir,
+            db_url=f"sqlite:///{tmp / 'service.db'}",
+            env=env,
+            adapter_options={},
+            clock=self.clock,
         )
-        app = create_app(registry=self.registry, store=self.store, worker=self.worker)
+        self._stack.callback(wiring.close)
+        self.registry, self.store, self.processor = wiring.registry, wiring.store, wiring.processor
+        self.worker = wiring.worker(
+            threads=2, poll_interval=0.02, retry_base=0.05, retry_cap=1.0, lease_seconds=30.0
+        )
+        app = wiring.app(worker=self.worker)
         port = _free_port()
         self.ports.append(port)
         server = uvicorn.Server(

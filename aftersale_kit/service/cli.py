@@ -14,10 +14,13 @@ import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import AftersaleKitError
 from .failures import report_failure as _fail
+
+if TYPE_CHECKING:
+    from .bootstrap import Wiring
 
 __all__ = ["reconcile_main", "serve_main", "worker_main"]
 
@@ -46,11 +49,10 @@ def _worker_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--export-dir", default=None, help="folder for customer data exports")
 
 
-def _open(args: argparse.Namespace) -> tuple[Any, Any, Any]:
-    from ..storage import Store
-    from .compliance import export_sink
-    from .connect import attach_credentials
-    from .effects import Processor
+def _open(args: argparse.Namespace) -> Wiring:
+    """The service's parts for a command: the shops, logging that masks their secrets, then
+    the store and the rest (:func:`~aftersale_kit.service.bootstrap.bootstrap`)."""
+    from .bootstrap import bootstrap
     from .logs import configure_logging
     from .shops import load_shops
 
@@ -59,11 +61,9 @@ def _open(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         secrets=[v for entry in registry for v in entry.secrets.values()],
         level=getattr(logging, args.log_level.upper()),
     )
-    store = Store.open(args.db, migrate=True)
-    attach_credentials(registry, store)
-    sink = export_sink(args.export_dir) if getattr(args, "export_dir", None) else None
-    processor = Processor(registry=registry, store=store, compliance_sink=sink)
-    return registry, store, processor
+    return bootstrap(
+        registry=registry, db_url=args.db, export_dir=getattr(args, "export_dir", None) or None
+    )
 
 
 def serve_main(argv: Sequence[str]) -> int:
@@ -80,31 +80,18 @@ def serve_main(argv: Sequence[str]) -> int:
     try:
         import uvicorn
 
-        from .app import create_app
-        from .metrics import Metrics
-        from .worker import Worker
-
-        registry, store, processor = _open(args)
-        metrics = Metrics()
+        wiring = _open(args)
+        registry, store = wiring.registry, wiring.store
         worker = (
             None
             if args.no_worker
-            else Worker(
-                processor,
-                metrics=metrics,
+            else wiring.worker(
                 threads=args.threads,
                 lease_seconds=args.lease_seconds,
                 retention=registry.settings.retention,
             )
         )
-        app = create_app(
-            registry=registry,
-            store=store,
-            processor=processor,
-            metrics=metrics,
-            worker=worker,
-            max_body_bytes=args.max_body_bytes,
-        )
+        app = wiring.app(worker=worker, max_body_bytes=args.max_body_bytes)
     except AftersaleKitError as exc:
         return _fail("aftersale-kit serve", exc)
     # uvicorn shuts down gracefully on SIGTERM/SIGINT (the lifespan stops the worker), then
@@ -171,14 +158,12 @@ def worker_main(argv: Sequence[str]) -> int:
     _worker_options(parser)
     args = parser.parse_args(list(argv))
     try:
-        from .worker import Worker
-
-        registry, store, processor = _open(args)
-        worker = Worker(
-            processor,
+        wiring = _open(args)
+        store = wiring.store
+        worker = wiring.worker(
             threads=args.threads,
             lease_seconds=args.lease_seconds,
-            retention=registry.settings.retention,
+            retention=wiring.registry.settings.retention,
         )
     except AftersaleKitError as exc:
         return _fail("aftersale-kit worker", exc)
@@ -224,12 +209,12 @@ def reconcile_main(argv: Sequence[str]) -> int:
     args = parser.parse_args(list(argv))
     try:
         from .reconcile import reconcile
-        from .worker import Worker
 
-        _registry, store, processor = _open(args)
-        report = reconcile(processor, since=args.since)
+        wiring = _open(args)
+        store = wiring.store
+        report = reconcile(wiring.processor, since=args.since)
         if not args.no_jobs:
-            Worker(processor, threads=1).run_until_idle(timeout=600)
+            wiring.worker(threads=1).run_until_idle(timeout=600)
     except AftersaleKitError as exc:
         return _fail("aftersale-kit reconcile", exc)
     print(

@@ -67,16 +67,13 @@ def _add_connect(commands: Any) -> None:
 
 
 def connect(args: argparse.Namespace) -> int:
-    from .connect import attach_credentials
-    from .shops import load_shops
+    from .bootstrap import bootstrap
     from .woo_connect import WooConnect
 
     prog = "aftersale-kit shops connect"
     try:
-        registry = load_shops(args.config)
-        with Store.open(args.db, migrate=True) as store:
-            attach_credentials(registry, store)
-            flow = WooConnect(registry=registry, store=store)
+        with bootstrap(config=args.config, db_url=args.db) as wiring:
+            flow = WooConnect(registry=wiring.registry, store=wiring.store)
             entry = flow.entry(args.domain.strip().lower())
             if isinstance(entry, str):
                 print(f"{prog}: {entry}", file=sys.stderr)

@@ -17,12 +17,9 @@ from typing import Any
 
 import uvicorn
 
-from aftersale_kit.service.app import create_app
-from aftersale_kit.service.compliance import export_sink
-from aftersale_kit.service.connect import attach_credentials
+from aftersale_kit.service.bootstrap import bootstrap
 from aftersale_kit.service.effects import Processor
-from aftersale_kit.service.metrics import Metrics
-from aftersale_kit.service.shops import ShopRegistry, default_builder, load_shops
+from aftersale_kit.service.shops import ShopRegistry
 from aftersale_kit.service.worker import Worker
 from aftersale_kit.storage import Store
 
@@ -105,16 +102,17 @@ def running_service(
     environment = dict(env)
     if shopify_api_key:
         environment["SHOPIFY_API_KEY"] = shopify_api_key
-    registry = load_shops(config, env=environment, builder=default_builder(adapter_options or {}))
-    store = Store.open(db_url, sqlite_path=sqlite_path or "service.db", migrate=True)
-    attach_credentials(registry, store, env=environment)
-    metrics = Metrics()
-    sink = export_sink(export_dir) if export_dir is not None else None
-    processor = Processor(registry=registry, store=store, compliance_sink=sink)
+    wiring = bootstrap(
+        config=config,
+        db_url=db_url,
+        sqlite_path=sqlite_path or "service.db",
+        env=environment,
+        adapter_options=adapter_options or {},
+        export_dir=export_dir,
+    )
+    registry, store, processor = wiring.registry, wiring.store, wiring.processor
     job_loop = (
-        Worker(
-            processor,
-            metrics=metrics,
+        wiring.worker(
             threads=threads,
             poll_interval=0.02,
             retry_base=retry_base,
@@ -124,14 +122,7 @@ def running_service(
         if worker
         else None
     )
-    app = create_app(
-        registry=registry,
-        store=store,
-        processor=processor,
-        metrics=metrics,
-        worker=job_loop,
-        max_body_bytes=max_body_bytes,
-    )
+    app = wiring.app(worker=job_loop, max_body_bytes=max_body_bytes)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
