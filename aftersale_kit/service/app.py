@@ -1,4 +1,5 @@
-"""The Starlette application of the service (the composition root is :func:`create_app`).
+"""The Starlette application of the service, :func:`create_app` (built by
+:meth:`aftersale_kit.service.bootstrap.Wiring.app`).
 
 =======  ======================================  ===========================================
 POST     /webhooks/shopify, /webhooks/woocommerce  intake (:mod:`.intake`)

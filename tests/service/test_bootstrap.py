@@ -87,12 +87,9 @@ def test_bootstrap_wires_one_shop_file_into_a_processor_that_decides_on_sqlite(
 
 def test_bootstrap_takes_a_loaded_registry_and_refuses_both_or_neither(tmp_path: Path) -> None:
     registry = load_shops(_shop_file(tmp_path), env=ENV)
-    wiring = bootstrap(registry=registry, sqlite_path=tmp_path / "r.db")
-    try:
+    with bootstrap(registry=registry, sqlite_path=tmp_path / "r.db") as wiring:
         assert wiring.registry is registry
         assert wiring.processor.registry is registry
-    finally:
-        wiring.close()
     with pytest.raises(TypeError, match="exactly one of config= and registry="):
         bootstrap(registry=registry, config=tmp_path / "shop.yaml")
     with pytest.raises(TypeError, match="exactly one of config= and registry="):
