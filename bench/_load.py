@@ -28,6 +28,31 @@ ROOT = Path(__file__).resolve().parent.parent
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
 
 
+#: The example shop the HTTP benchmarks serve.
+EXAMPLE_SHOP = ROOT / "examples" / "kaffeeroesterei-shopify" / "shop.yaml"
+
+
+def token_auth_shop(*, api_base_url: str | None = None) -> str:
+    """The example shop file with a static Admin API token instead of its ``auth:`` block (the
+    benchmarks measure intake and the block endpoint, not fetching tokens): secrets
+    ``SHOPIFY_WEBHOOK_SECRET`` and ``SHOPIFY_ACCESS_TOKEN``; optionally an ``api_base_url``."""
+    out: list[str] = []
+    skipping = False
+    for line in EXAMPLE_SHOP.read_text(encoding="utf-8").splitlines(keepends=True):
+        if skipping and line.startswith("    "):
+            continue
+        skipping = line.rstrip() == "  auth:"
+        if skipping:
+            continue
+        out.append(line)
+        if line.rstrip() == "  secrets:":
+            out.append("    webhook_secret: SHOPIFY_WEBHOOK_SECRET\n")
+            out.append("    api_token: SHOPIFY_ACCESS_TOKEN\n")
+        if api_base_url is not None and line.startswith("  domain:"):
+            out.append(f"  api_base_url: {api_base_url}\n")
+    return "".join(out)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

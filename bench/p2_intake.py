@@ -31,12 +31,13 @@ from ._load import (
     python,
     run_wrk,
     serving,
+    token_auth_shop,
     uvicorn_stack,
 )
 
 TITLE = "## P2: webhook intake"
 BODY = ROOT / "tests" / "fixtures" / "shopify" / "shopify_sample_webhook_order_2025.json"
-CONFIG = ROOT / "examples" / "kaffeeroesterei-shopify" / "shop.yaml"
+CONFIG = Path(tempfile.gettempdir()) / f"bench-p2-shop-{os.getpid()}.yaml"
 SHOP = "bohnenglueck-kaffee.myshopify.com"
 SECRET = "bench-webhook-secret-0123456789abcdef"
 ENV = {
@@ -109,6 +110,7 @@ def _reference(tmp: Path, hmac: str) -> Row:
 
 
 def _service(url: str, port: int) -> list[str]:
+    CONFIG.write_text(token_auth_shop(), encoding="utf-8")
     return [
         python(),
         "-m",

@@ -27,8 +27,17 @@ from typing import Any
 
 import jwt
 
-from ._load import OpenLoopResult, free_port, machine, open_loop, python, serving, uvicorn_stack
-from .p2_intake import CONFIG, ENV, SECRET, SHOP
+from ._load import (
+    OpenLoopResult,
+    free_port,
+    machine,
+    open_loop,
+    python,
+    serving,
+    token_auth_shop,
+    uvicorn_stack,
+)
+from .p2_intake import ENV, SECRET, SHOP
 
 TITLE = "## P3: block endpoint"
 RATE = float(os.environ.get("BENCH_RATE", "1000"))
@@ -76,11 +85,8 @@ def session_token(*, lifetime: float = 300) -> str:
 
 
 def _config(tmp: Path, sandbox_url: str) -> Path:
-    lines = CONFIG.read_text(encoding="utf-8").splitlines(keepends=True)
-    at = next(i for i, line in enumerate(lines) if line.startswith("  domain:"))
-    lines.insert(at + 1, f"  api_base_url: {sandbox_url}\n")
     path = tmp / "shop.yaml"
-    path.write_text("".join(lines), encoding="utf-8")
+    path.write_text(token_auth_shop(api_base_url=sandbox_url), encoding="utf-8")
     return path
 
 
