@@ -53,7 +53,6 @@ from ..core.errors import (
     UnusableOrderError,
     WebhookError,
 )
-from ..core.fields import FIELDS
 from ..core.model import EventKind, FinancialStatus, Order, Refund
 from ..core.platform import IncomingWebhook, WebhookKind, coupon_spec
 from ..core.timeline import (
@@ -80,10 +79,8 @@ from ..storage import (
 from .logs import log_event
 from .shops import ShopEntry, ShopRegistry
 
-__all__ = ["PAID", "REVERSALS", "PermanentJobError", "Processor", "reversal_of"]
+__all__ = ["PAID", "PermanentJobError", "Processor", "reversal_of"]
 
-#: Event kinds that take back what an order got.
-REVERSALS = (EventKind.ORDER_CANCELLED, EventKind.REFUND_CREATED)
 #: Financial states of an order that has been paid (and not taken back in full).
 PAID = (FinancialStatus.PAID, FinancialStatus.PARTIALLY_REFUNDED)
 _COMPLIANCE = (
@@ -547,11 +544,6 @@ class Processor:
 
 def _reevaluated_fields(config: Any) -> frozenset[str]:
     """Fields to enrich so that refunds can decide ``reevaluate`` campaigns again."""
-    paths = {
-        path
-        for c in config.campaigns
-        if c.enabled and c.on_refund is RefundPolicy.REEVALUATE
-        for condition in c.conditions
-        for path in condition.fields
-    }
-    return frozenset(p for p in paths if FIELDS[p].needs_enrichment)
+    return enrichment_fields(
+        c for c in config.campaigns if c.enabled and c.on_refund is RefundPolicy.REEVALUATE
+    )

@@ -70,7 +70,9 @@ redelivered webhook, the thank-you page asking first) return it with ``created=F
 call and no other Store call in it (that would take a second pooled connection while the
 deciders of the shop queue on theirs). What it would need to read goes through the arguments:
 ``void_if_decided=(EventKind.ORDER_CANCELLED, EventKind.REFUND_CREATED)`` stores a decision
-that grants nothing, without calling ``decide``, when the order was already taken back.
+that grants nothing, without calling ``decide``, when the order was already taken back (the
+service no longer uses it: its steps go through :meth:`Store.decide_step`, which decides and
+then takes back, so the outcome does not depend on delivery order).
 ``shop`` is the config's ``settings.domain``, the key the engine counts under.
 
 **The order's timeline**: :meth:`Store.decide_step` decides one step of an order (paid,
