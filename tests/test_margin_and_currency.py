@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aftersale_kit_shopify.normalize import normalize_shopify_order
+from aftersale_kit_woocommerce.normalize import normalize_woocommerce_order
 
 from aftersale_kit.core.campaign import (
     Action,
@@ -41,7 +43,6 @@ from aftersale_kit.core.model import (
     Presentment,
 )
 from aftersale_kit.core.money import Money
-from aftersale_kit.core.normalize import normalize_shopify_order, normalize_woocommerce_order
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)

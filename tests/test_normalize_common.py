@@ -8,17 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aftersale_kit_shopify.normalize import normalize_shopify_order
+from aftersale_kit_woocommerce.normalize import normalize_woocommerce_order
 
 from aftersale_kit.core.errors import AftersaleKitError, PayloadError
 from aftersale_kit.core.model import Order
-from aftersale_kit.core.normalize import (
-    PLATFORMS,
-    guess_platform,
-    normalize_order,
-    normalize_shopify_order,
-    normalize_woocommerce_order,
-)
-from aftersale_kit.core.normalize._read import describe, split_tags
+from aftersale_kit.core.normalize import guess_platform, normalize_order
+from aftersale_kit.core.normalize.reading import describe, split_tags
+from aftersale_kit.core.registry import names as platform_names
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -160,7 +157,7 @@ def test_unknown_platform_name() -> None:
     with pytest.raises(PayloadError, match="unknown platform 'magento'") as caught:
         normalize_order(payload, platform="magento")
     assert caught.value.field == "platform"
-    assert PLATFORMS == ("shopify", "woocommerce")
+    assert platform_names() == ("shopify", "woocommerce")
 
 
 def test_wrong_explicit_platform_fails_on_a_named_field() -> None:

@@ -7,10 +7,11 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+from aftersale_kit_shopify.normalize import normalize_shopify_order, normalize_shopify_refund
+from aftersale_kit_woocommerce.normalize import normalize_woocommerce_order
+
 from aftersale_kit.core.model import RefundLine
 from aftersale_kit.core.money import Money
-from aftersale_kit.core.normalize.shopify import normalize_shopify_order, normalize_shopify_refund
-from aftersale_kit.core.normalize.woocommerce import normalize_woocommerce_order
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

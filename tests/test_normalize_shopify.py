@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aftersale_kit_shopify.normalize import normalize_shopify_order, shopify_financial_status
 
 from aftersale_kit.core.errors import PayloadError
 from aftersale_kit.core.model import Address, FinancialStatus
 from aftersale_kit.core.money import Money
-from aftersale_kit.core.normalize import normalize_shopify_order, shopify_financial_status
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "shopify"
 EDT = timezone(timedelta(hours=-4))

@@ -10,11 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aftersale_kit_woocommerce.normalize import (
+    normalize_woocommerce_order,
+    woocommerce_financial_status,
+)
 
 from aftersale_kit.core.errors import PayloadError
 from aftersale_kit.core.model import Address, FinancialStatus
 from aftersale_kit.core.money import Money
-from aftersale_kit.core.normalize import normalize_woocommerce_order, woocommerce_financial_status
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "woocommerce"
 

@@ -29,6 +29,7 @@ from aftersale_kit_shopify.mapping import (
     apply_enrichment,
     order_from_graphql,
 )
+from aftersale_kit_shopify.normalize import normalize_shopify_order
 
 from aftersale_kit.core.campaign import CouponKind, IssueCoupon, SecretRef, ShopSettings, TagOrder
 from aftersale_kit.core.decision import PlannedAction
@@ -45,7 +46,6 @@ from aftersale_kit.core.errors import (
 )
 from aftersale_kit.core.model import EventKind, FinancialStatus
 from aftersale_kit.core.money import Money
-from aftersale_kit.core.normalize.shopify import normalize_shopify_order
 from aftersale_kit.core.platform import (
     ENRICHABLE_FIELDS,
     ConfirmationContent,

@@ -22,6 +22,7 @@ import pytest
 from aftersale_kit_woocommerce.adapter import CONTENT_META_KEYS, TAGS_META_KEY, WooCommerceAdapter
 from aftersale_kit_woocommerce.client import WooClient
 from aftersale_kit_woocommerce.coupons import coupon_body, same_coupon
+from aftersale_kit_woocommerce.normalize import normalize_woocommerce_order
 from aftersale_kit_woocommerce.sandbox import WooCommerceSandbox, running_sandbox
 from aftersale_kit_woocommerce.webhooks import (
     kind_for_order,
@@ -46,7 +47,6 @@ from aftersale_kit.core.errors import (
 )
 from aftersale_kit.core.model import EventKind
 from aftersale_kit.core.money import Money
-from aftersale_kit.core.normalize.woocommerce import normalize_woocommerce_order
 from aftersale_kit.core.platform import (
     ConfirmationContent,
     CouponSpec,

@@ -196,8 +196,7 @@ def running_service(
 @pytest.mark.slow
 def test_thank_you_page_shows_the_coupon_from_the_running_service(tmp_path: Path) -> None:
     from aftersale_kit_woocommerce.sandbox import WooCommerceSandbox
-
-    from aftersale_kit.service.blocks import woocommerce_block_token
+    from aftersale_kit_woocommerce.tokens import block_token as woocommerce_block_token
 
     _php()
     block_secret = "whsec-" + secrets.token_hex(8)
@@ -353,7 +352,7 @@ def test_email_content_only_for_customer_emails(
 
 
 def test_token_matches_the_service(tmp_path: Path) -> None:
-    from aftersale_kit.service.blocks import woocommerce_block_token
+    from aftersale_kit_woocommerce.tokens import block_token as woocommerce_block_token
 
     cases = [
         ("shop.example", "4711", ORDER_KEY, "block-secret"),

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from .conditions import Condition
 
 __all__ = [
-    "DEFAULT_AUTH_METHOD",
     "Action",
     "Budget",
     "BudgetBasis",
@@ -244,10 +243,6 @@ class ShopAuth:
     refs: tuple[SecretRef, ...] = ()
 
 
-#: The method a shop without ``auth:`` uses: what every shop file did before ``auth:`` existed.
-DEFAULT_AUTH_METHOD = {"shopify": "token", "woocommerce": "keys"}
-
-
 @dataclass(frozen=True, slots=True)
 class ShopSettings:
     platform: str
@@ -270,14 +265,19 @@ class ShopSettings:
     #: in such a currency (WooCommerce multi-currency plugins) are converted for rules, budgets
     #: and margins; orders in another currency without a rate leave money conditions unknown.
     exchange_rates: tuple[tuple[str, Decimal], ...] = ()
-    #: ``shop.auth``; ``None``: the platform's default method (:data:`DEFAULT_AUTH_METHOD`).
+    #: ``shop.auth``; ``None``: the platform's first method (its static credentials).
     auth: ShopAuth | None = None
 
     @property
     def auth_method(self) -> str:
+        """The configured ``shop.auth.method``; without ``auth:``, the platform's first method
+        (its static credentials from ``shop.secrets``; ``""`` for an unknown platform)."""
         if self.auth is not None:
             return self.auth.method
-        return DEFAULT_AUTH_METHOD.get(self.platform, "token")
+        from .registry import find
+
+        spec = find(self.platform)
+        return spec.default_auth if spec is not None else ""
 
     def exchange_rate(self, currency: str) -> Decimal | None:
         """Shop-currency units per unit of ``currency`` (1 for the shop currency itself)."""

@@ -2,7 +2,8 @@
 
 Every name a shop owner writes in a condition must be one of :data:`FIELDS` (or an alias of one).
 A field has a type, a description, whether it needs *enrichment* (an extra read from the platform,
-because the webhook does not carry it) and the platforms that can provide it at all.
+because the webhook does not carry it) and how to read it. Which platform supplies which field
+each platform declares (:attr:`~.platform_spec.PlatformSpec.fields`).
 
 Names
     Canonical paths have a scope prefix: ``order.``, ``customer.``, ``line_items.``; ``first_order``
@@ -54,11 +55,6 @@ __all__ = [
     "suggest_field",
 ]
 
-SHOPIFY: Final = "shopify"
-WOOCOMMERCE: Final = "woocommerce"
-_BOTH = frozenset({SHOPIFY, WOOCOMMERCE})
-_SHOPIFY_ONLY = frozenset({SHOPIFY})
-
 
 class FieldType(StrEnum):
     MONEY = "money"
@@ -97,8 +93,6 @@ class FieldSpec:
     description: str
     #: Not in the webhook payload: an adapter must fetch it before the field is known.
     needs_enrichment: bool
-    #: Platforms that can provide the field at all.
-    platforms: frozenset[str]
     #: Reads the value from an Order (or a LineItem for ``line_items.*``). Money is returned as its
     #: amount (Decimal); ``None`` means unknown, :data:`ABSENT` means absent.
     getter: Getter = field(default=lambda _: None, repr=False, compare=False)
@@ -220,90 +214,89 @@ _M, _N, _T, _B, _L, _D = (
 _SPECS: tuple[FieldSpec, ...] = (
     # order
     FieldSpec("order.subtotal", _M, "Sum of the line items after line discounts, before shipping "
-              "and tax.", False, _BOTH, attrgetter("subtotal.amount")),
-    FieldSpec("order.total", _M, "What the customer paid, with shipping and tax.", False, _BOTH,
+              "and tax.", False, attrgetter("subtotal.amount")),
+    FieldSpec("order.total", _M, "What the customer paid, with shipping and tax.", False,
               attrgetter("total.amount")),
-    FieldSpec("order.discounts", _M, "Total discount granted on the order.", False, _BOTH,
+    FieldSpec("order.discounts", _M, "Total discount granted on the order.", False,
               attrgetter("discounts.amount")),
-    FieldSpec("order.shipping", _M, "Shipping charged.", False, _BOTH,
+    FieldSpec("order.shipping", _M, "Shipping charged.", False,
               attrgetter("shipping.amount")),
-    FieldSpec("order.tax", _M, "Tax on the order.", False, _BOTH, attrgetter("tax.amount")),
+    FieldSpec("order.tax", _M, "Tax on the order.", False, attrgetter("tax.amount")),
     FieldSpec("order.currency", _T, "ISO 4217 code of the order currency, e.g. \"EUR\".", False,
-              _BOTH, attrgetter("currency")),
+              attrgetter("currency")),
     FieldSpec("order.shipping_country", _T, "ISO country code of the shipping address, e.g. "
-              "\"DE\"; absent without shipping address.", False, _BOTH,
+              "\"DE\"; absent without shipping address.", False,
               _opt("shipping_country"), may_be_absent=True),
     FieldSpec("order.billing_country", _T, "ISO country code of the billing address.", False,
-              _BOTH, _opt("billing_country"), may_be_absent=True),
+              _opt("billing_country"), may_be_absent=True),
     FieldSpec("order.payment_gateway", _T, "Payment method, as the platform names it (e.g. "
-              "\"paypal\").", False, _BOTH, _opt("payment_gateway"), may_be_absent=True),
-    FieldSpec("order.source", _T, "Where the order came from (Shopify source_name such as "
-              "\"web\" or \"pos\"; WooCommerce created_via such as \"checkout\").", False, _BOTH,
+              "\"paypal\").", False, _opt("payment_gateway"), may_be_absent=True),
+    FieldSpec("order.source", _T, "Where the order came from, as the platform names its "
+              "channels (e.g. \"web\", \"pos\", \"checkout\").", False,
               _opt("source"), may_be_absent=True),
-    FieldSpec("order.shipping_method", _T, "Title of the shipping method.", False, _BOTH,
+    FieldSpec("order.shipping_method", _T, "Title of the shipping method.", False,
               _opt("shipping_method"), may_be_absent=True),
     FieldSpec("order.financial_status", _T, "Payment state: pending, authorized, paid, "
               "partially_paid, partially_refunded, refunded, voided, cancelled, failed.", False,
-              _BOTH, attrgetter("financial_status")),
+              attrgetter("financial_status")),
     FieldSpec("order.discount_codes", _L, "Discount codes used on the order (exact spelling).",
-              False, _BOTH, attrgetter("discount_codes")),
-    FieldSpec("order.tags", _L, "Order tags (WooCommerce orders have none).", False,
-              _SHOPIFY_ONLY, attrgetter("tags")),
+              False, attrgetter("discount_codes")),
+    FieldSpec("order.tags", _L, "Order tags.", False,
+              attrgetter("tags")),
     FieldSpec("order.item_count", _N, "Number of items: the sum of the line-item quantities.",
-              False, _BOTH, _item_count),
-    FieldSpec("order.locale", _T, "Language of the checkout, e.g. \"de\".", False, _SHOPIFY_ONLY,
+              False, _item_count),
+    FieldSpec("order.locale", _T, "Language of the checkout, e.g. \"de\".", False,
               _opt("locale"), may_be_absent=True),
-    FieldSpec("order.email", _T, "E-mail address on the order, lower case.", False, _BOTH,
+    FieldSpec("order.email", _T, "E-mail address on the order, lower case.", False,
               _order_email, may_be_absent=True),
-    FieldSpec("order.test", _B, "A test order (Shopify test mode; always false on WooCommerce).",
-              False, _SHOPIFY_ONLY, attrgetter("test")),
-    FieldSpec("order.created_at", _D, "When the order was placed.", False, _BOTH,
+    FieldSpec("order.test", _B, "A test order (the platform's test mode).",
+              False, attrgetter("test")),
+    FieldSpec("order.created_at", _D, "When the order was placed.", False,
               attrgetter("created_at")),
-    FieldSpec("order.paid_at", _D, "When the order was paid; absent while unpaid.", False, _BOTH,
+    FieldSpec("order.paid_at", _D, "When the order was paid; absent while unpaid.", False,
               _opt("paid_at"), may_be_absent=True),
     # customer
-    FieldSpec("customer.id", _T, "The customer account id; absent for guests.", False, _BOTH,
+    FieldSpec("customer.id", _T, "The customer account id; absent for guests.", False,
               _customer_id, may_be_absent=True),
     FieldSpec("customer.email", _T, "The customer's e-mail address, lower case (the order's for "
-              "guests).", False, _BOTH, _customer_email, may_be_absent=True),
+              "guests).", False, _customer_email, may_be_absent=True),
     FieldSpec("customer.locale", _T, "The customer's language (the order's for guests).", False,
-              _BOTH, _customer_locale, may_be_absent=True),
+              _customer_locale, may_be_absent=True),
     FieldSpec("customer.is_guest", _B, "The order was placed without a customer account.", False,
-              _BOTH, _is_guest),
+              _is_guest),
     FieldSpec("customer.orders_count", _N, "Number of orders of the customer, this one included.",
-              True, _BOTH, _customer("orders_count"), may_be_unknown=True, may_be_absent=True),
-    FieldSpec("customer.total_spent", _M, "What the customer has spent in the shop so far "
-              "(WooCommerce's REST API has no such figure).", True, _SHOPIFY_ONLY,
+              True, _customer("orders_count"), may_be_unknown=True, may_be_absent=True),
+    FieldSpec("customer.total_spent", _M, "What the customer has spent in the shop so far.", True,
               _customer_total_spent, may_be_unknown=True, may_be_absent=True),
     FieldSpec("customer.tags", _L, "Customer tags such as \"vip\" (empty for guests).", True,
-              _SHOPIFY_ONLY, _customer_tags, may_be_unknown=True),
+              _customer_tags, may_be_unknown=True),
     FieldSpec("customer.accepts_marketing", _B, "The customer agreed to marketing e-mails.", False,
-              _SHOPIFY_ONLY, _customer("accepts_marketing"), may_be_unknown=True,
+              _customer("accepts_marketing"), may_be_unknown=True,
               may_be_absent=True),
     FieldSpec("first_order", _B, "This is the customer's first order (orders_count is 1); false "
-              "for guests.", True, _BOTH, _first_order, may_be_unknown=True,
+              "for guests.", True, _first_order, may_be_unknown=True,
               reads=frozenset({"customer.orders_count"})),
     # line items
-    FieldSpec("line_items.title", _T, "Product title.", False, _BOTH, attrgetter("title")),
-    FieldSpec("line_items.sku", _T, "Stock keeping unit.", False, _BOTH, _opt("sku"),
+    FieldSpec("line_items.title", _T, "Product title.", False, attrgetter("title")),
+    FieldSpec("line_items.sku", _T, "Stock keeping unit.", False, _opt("sku"),
               may_be_absent=True),
-    FieldSpec("line_items.vendor", _T, "Product vendor (WooCommerce has none).", False,
-              _SHOPIFY_ONLY, _opt("vendor"), may_be_absent=True),
+    FieldSpec("line_items.vendor", _T, "Product vendor.", False,
+              _opt("vendor"), may_be_absent=True),
     FieldSpec("line_items.product_type", _T, "Product type, e.g. \"Kaffee\".", True,
-              _SHOPIFY_ONLY, attrgetter("product_type"), may_be_unknown=True),
-    FieldSpec("line_items.tags", _L, "Product tags.", True, _BOTH, attrgetter("tags"),
+              attrgetter("product_type"), may_be_unknown=True),
+    FieldSpec("line_items.tags", _L, "Product tags.", True, attrgetter("tags"),
               may_be_unknown=True),
-    FieldSpec("line_items.categories", _L, "Shopify collection handles or WooCommerce category "
-              "slugs.", True, _BOTH, attrgetter("categories"), may_be_unknown=True),
-    FieldSpec("line_items.product_id", _T, "Product id.", False, _BOTH, _opt("product_id"),
+    FieldSpec("line_items.categories", _L, "The collections or categories of the product (their "
+              "handles or slugs).", True, attrgetter("categories"), may_be_unknown=True),
+    FieldSpec("line_items.product_id", _T, "Product id.", False, _opt("product_id"),
               may_be_absent=True),
-    FieldSpec("line_items.variant_id", _T, "Variant (WooCommerce: variation) id.", False, _BOTH,
+    FieldSpec("line_items.variant_id", _T, "Variant (variation) id.", False,
               _opt("variant_id"), may_be_absent=True),
-    FieldSpec("line_items.quantity", _N, "Quantity.", False, _BOTH, attrgetter("quantity")),
-    FieldSpec("line_items.price", _M, "Unit price.", False, _BOTH,
+    FieldSpec("line_items.quantity", _N, "Quantity.", False, attrgetter("quantity")),
+    FieldSpec("line_items.price", _M, "Unit price.", False,
               attrgetter("unit_price.amount")),
-    FieldSpec("line_items.total", _M, "Unit price times quantity.", False, _BOTH, _line_total),
-    FieldSpec("line_items.gift_card", _B, "The line item is a gift card.", False, _SHOPIFY_ONLY,
+    FieldSpec("line_items.total", _M, "Unit price times quantity.", False, _line_total),
+    FieldSpec("line_items.gift_card", _B, "The line item is a gift card.", False,
               attrgetter("gift_card")),
 )  # fmt: skip
 

@@ -13,74 +13,19 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Mapping
 from typing import Any
 
+from . import registry
 from .blocks import BLOCKS
 from .campaign import BudgetBasis, BudgetPeriod, CouponKind, RefundPolicy
 from .model import EventKind
 
 __all__ = [
-    "AUTH_METHODS",
     "ENV_VAR_PATTERN",
     "ID_PATTERN",
-    "PLATFORMS",
-    "SECRET_NAMES",
     "config_json_schema",
     "object_keys",
 ]
-
-#: The platforms a config file can name.
-PLATFORMS = ("shopify", "woocommerce")
-
-#: The secrets each platform's adapter reads, with what they are. Values in the file are the
-#: *names of environment variables*, never the secrets themselves.
-SECRET_NAMES: Mapping[str, Mapping[str, str]] = {
-    "shopify": {
-        "webhook_secret": "the app's client secret, which signs webhooks (X-Shopify-Hmac-Sha256)",
-        "api_token": "the Admin API access token (starts with shpat_)",
-        "client_secret": "the app's client secret for checkout-extension session tokens",
-        "code_secret": "the key from which coupon codes are derived",
-    },
-    "woocommerce": {
-        "webhook_secret": "the secret entered for the webhook in WooCommerce",
-        "consumer_key": "the REST API consumer key (starts with ck_)",
-        "consumer_secret": "the REST API consumer secret (starts with cs_)",
-        "code_secret": "the key from which coupon codes are derived",
-    },
-}
-
-#: ``shop.auth.method`` per platform: the environment variables each method reads (by the
-#: secret name the adapter knows them under) and what the method is. The first method is
-#: the default of a shop without ``auth:`` (what every shop file did before).
-AUTH_METHODS: Mapping[str, Mapping[str, tuple[tuple[str, ...], str]]] = {
-    "shopify": {
-        "token": (
-            ("api_token",),
-            "a legacy app created in the Shopify admin: its static Admin API access token",
-        ),
-        "client_credentials": (
-            ("client_id", "client_secret"),
-            "a Dev Dashboard app installed on your own organisation's store: the service "
-            "fetches and refreshes its token with the client id and secret",
-        ),
-        "oauth": (
-            ("client_id", "client_secret"),
-            "an app installed on other merchants' stores through the service's install link "
-            "(/auth/shopify/install?shop=...)",
-        ),
-    },
-    "woocommerce": {
-        "keys": (
-            ("consumer_key", "consumer_secret"),
-            "REST API keys created by hand (WooCommerce > Settings > Advanced > REST API)",
-        ),
-        "approve": (
-            (),
-            "keys created by WooCommerce's approval page (aftersale-kit shops connect)",
-        ),
-    },
-}
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 ENV_VAR_PATTERN = r"^[A-Z_][A-Z0-9_]*$"
@@ -143,21 +88,21 @@ _VARIANT = _str(
 
 
 def _auth() -> dict[str, Any]:
-    methods = sorted({m for by in AUTH_METHODS.values() for m in by})
-    fields = sorted({f for by in AUTH_METHODS.values() for fs, _ in by.values() for f in fs})
+    specs = registry.specs().values()
+    methods = sorted({m.name for spec in specs for m in spec.auth_methods})
+    fields = sorted({f for spec in specs for m in spec.auth_methods for f in m.reads})
     help_text = "; ".join(
-        f"{platform} {method}: {what}"
-        for platform, by in AUTH_METHODS.items()
-        for method, (_, what) in by.items()
+        f"{spec.name} {m.name}: {m.help}" for spec in specs for m in spec.auth_methods
     )
+    defaults = ", ".join(f"{spec.title} {spec.default_auth}" for spec in specs)
     env = {
         "type": "string",
         "pattern": ENV_VAR_PATTERN,
         "description": "Name of the environment variable that holds it.",
     }
     return _obj(
-        "How the service gets the shop's API credentials (default: Shopify token, "
-        f"WooCommerce keys). Methods: {help_text}.",
+        f"How the service gets the shop's API credentials (default: {defaults}). "
+        f"Methods: {help_text}.",
         {
             "method": _enum("The method.", methods),
             **{name: dict(env) for name in fields},
@@ -167,18 +112,19 @@ def _auth() -> dict[str, Any]:
 
 
 def _shop() -> dict[str, Any]:
-    all_secret_names = sorted({n for names in SECRET_NAMES.values() for n in names})
-    secret_help = "; ".join(
-        f"{platform}: {', '.join(names)}" for platform, names in SECRET_NAMES.items()
+    specs = registry.specs()
+    all_secret_names = sorted({n for spec in specs.values() for n in spec.secrets})
+    secret_help = "; ".join(f"{name}: {', '.join(spec.secrets)}" for name, spec in specs.items())
+    domains = "; ".join(f"{spec.title}: {spec.domain_help}" for spec in specs.values())
+    versions = "; ".join(f"{spec.title} {spec.api_version_help}" for spec in specs.values())
+    example = next(
+        (e for spec in specs.values() for e in spec.env_examples.values()), "SHOP_API_TOKEN"
     )
     return _obj(
         "The shop: platform, domain, currency, where its secrets are, its margins and limits.",
         {
-            "platform": _enum("The shop system.", list(PLATFORMS)),
-            "domain": _str(
-                "The shop's domain without https:// (Shopify: the *.myshopify.com domain; "
-                "WooCommerce: the host name of the WordPress site)."
-            ),
+            "platform": _enum("The shop system.", list(specs)),
+            "domain": _str(f"The shop's domain without https:// ({domains})."),
             "currency": _str("The shop currency (ISO 4217, e.g. EUR).", pattern="^[A-Z]{3}$"),
             "locale": _str(
                 "Language of texts shown to customers, e.g. de_DE.",
@@ -194,9 +140,7 @@ def _shop() -> dict[str, Any]:
                 "Plain http:// only for 127.0.0.1 or localhost.",
                 pattern="^https?://",
             ),
-            "api_version": _str(
-                "Platform API version: Shopify YYYY-MM (e.g. 2026-01); WooCommerce wc/v3."
-            ),
+            "api_version": _str(f"Platform API version: {versions}."),
             "secrets": {
                 "type": "object",
                 "description": "Names of the environment variables that hold the secrets; never "
@@ -205,7 +149,7 @@ def _shop() -> dict[str, Any]:
                 "additionalProperties": {
                     "type": "string",
                     "pattern": ENV_VAR_PATTERN,
-                    "description": "Name of an environment variable, e.g. SHOPIFY_ACCESS_TOKEN.",
+                    "description": f"Name of an environment variable, e.g. {example}.",
                 },
             },
             "auth": _auth(),
@@ -240,7 +184,7 @@ def _shop() -> dict[str, Any]:
             "exchange_rates": {
                 "type": "object",
                 "description": "Optional: what one unit of another currency is worth in the "
-                'shop currency, e.g. {JPY: "0.0061"}. Orders in such a currency (WooCommerce '
+                'shop currency, e.g. {JPY: "0.0061"}. Orders in such a currency (from '
                 "multi-currency plugins) are converted for conditions, budgets and margin "
                 "guards; without a rate their money conditions are unknown.",
                 "propertyNames": {"pattern": "^[A-Za-z]{3}$"},
@@ -293,7 +237,8 @@ def _issue_coupon() -> dict[str, Any]:
             },
             "collections": {
                 "type": "array",
-                "description": "Shopify collection handles or WooCommerce category slugs.",
+                "description": "Collections or categories the coupon applies to "
+                "(their handles or slugs).",
                 "items": {"type": "string"},
             },
             "estimated_value": _money(
@@ -412,8 +357,7 @@ def _campaign() -> dict[str, Any]:
             "description": _str("What the campaign is for, in your own words."),
             "enabled": _bool("false switches the campaign off (default true)."),
             "trigger": _enum(
-                "The order event the campaign reacts to (default order_paid; WooCommerce never "
-                "reports order_created).",
+                f"The order event the campaign reacts to (default order_paid{_trigger_notes()}).",
                 [k.value for k in EventKind],
             ),
             "when": condition_list,
@@ -512,13 +456,28 @@ def _campaign() -> dict[str, Any]:
     )
 
 
+def _trigger_notes() -> str:
+    notes = [
+        f"; {spec.title} never reports {kind.value}"
+        for spec in registry.specs().values()
+        for kind in EventKind
+        if kind not in spec.triggers
+    ]
+    return "".join(notes)
+
+
 def config_json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a config file. A fresh dict on every call."""
     return copy.deepcopy(_schema())
 
 
-@functools.cache
 def _schema() -> dict[str, Any]:
+    """The schema for the platforms known now (rebuilt when one is registered)."""
+    return _schema_of(registry.generation())
+
+
+@functools.lru_cache(maxsize=4)
+def _schema_of(generation: int) -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "aftersale-kit shop config",
@@ -544,14 +503,18 @@ def _schema() -> dict[str, Any]:
     }
 
 
-@functools.cache
 def object_keys(*path: str) -> tuple[str, ...]:
     """The keys the schema allows in one object, e.g. ``object_keys("campaign", "budget")``.
 
     The first name is a ``$defs`` entry (or ``""`` for the top level), the rest are property
     names, following ``anyOf`` to the object form.
     """
-    schema = _schema()
+    return _object_keys(registry.generation(), path)
+
+
+@functools.lru_cache(maxsize=256)
+def _object_keys(generation: int, path: tuple[str, ...]) -> tuple[str, ...]:
+    schema = _schema_of(generation)
     node: dict[str, Any] = schema if path[0] == "" else schema["$defs"][path[0]]
     for name in path[1:]:
         node = node["properties"][name]

@@ -2,12 +2,13 @@
 :meth:`aftersale_kit.service.bootstrap.Wiring.app`).
 
 =======  ======================================  ===========================================
-POST     /webhooks/shopify, /webhooks/woocommerce  intake (:mod:`.intake`)
+POST     /webhooks/{platform}                      intake (:mod:`.intake`)
 GET      /v1/blocks/{platform}/{shop}/{order_id}   thank-you blocks (:mod:`.blocks`), with CORS
 OPTIONS  /v1/blocks/...                            CORS preflight
-POST     /v1/privacy/woocommerce/{shop}/{action}   the plugin's export/erase (:mod:`.privacy`)
 GET      /healthz                                  200 when the database answers, else 503
 GET      /metrics                                  Prometheus text format
+...      the platforms' own routes                 install links, approval callbacks, a
+                                                   plugin's export/erase (:mod:`.auth_routes`)
 =======  ======================================  ===========================================
 
 Bad input never reaches a 5xx: a body larger than the limit is a 413, one that does not arrive
@@ -37,6 +38,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..core import registry as platforms
 from ..storage import Store
 from .auth_routes import auth_routes
 from .blocks import BlockService
@@ -44,13 +46,11 @@ from .effects import Processor
 from .intake import GroupCommit, Intake, IntakeResult, Screened
 from .logs import log_event
 from .metrics import CONTENT_TYPE_LATEST, Metrics
-from .privacy import privacy_route
 from .shops import ShopRegistry
 from .worker import Worker
 
 __all__ = ["create_app"]
 
-_PLATFORMS = ("shopify", "woocommerce")
 _CORS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, OPTIONS",
@@ -133,7 +133,7 @@ def create_app(
 
     async def webhook(request: Request) -> Response:
         platform = request.path_params["platform"]
-        if platform not in _PLATFORMS:
+        if platforms.find(platform) is None:
             return _status(404, "unknown platform")
         declared = request.headers.get("content-length")
         if declared is not None:
@@ -213,7 +213,7 @@ def create_app(
         except Exception as exc:  # the metrics still answer; the gauge keeps its last value
             log_event(logging.WARNING, "quarantine not counted", error=type(exc).__name__)
             return
-        for platform in _PLATFORMS:
+        for platform in platforms.names():
             metrics.quarantined.labels(platform).set(counts.get(platform, 0))
 
     async def metrics_endpoint(request: Request) -> Response:
@@ -237,7 +237,6 @@ def create_app(
             Route(
                 "/v1/blocks/{platform}/{shop}/{order_id:path}", block, methods=["GET", "OPTIONS"]
             ),
-            privacy_route(registry=registry, store=store),
             *auth_routes(registry=registry, store=store, processor=processor),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),

@@ -1,10 +1,10 @@
 """How the service connects shops whose credentials it keeps: the encrypted credential store.
 
-Shops with ``auth.method`` ``client_credentials`` or ``oauth`` (Shopify) or ``approve``
-(WooCommerce) keep their tokens or keys in the ``credentials`` table, encrypted with the key in
-``AFTERSALE_CREDENTIALS_KEY`` (:mod:`aftersale_kit.storage.credentials`). Shops that read
-static credentials from the environment (``token``, ``keys``, and every shop file without
-``auth:``) need no key and never touch the table.
+Shops whose ``auth.method`` is one the platform marks ``stored`` (tokens fetched or installed
+through an app, keys approved in the shop's admin) keep them in the ``credentials`` table,
+encrypted with the key in ``AFTERSALE_CREDENTIALS_KEY`` (:mod:`aftersale_kit.storage.credentials`).
+Shops that read static credentials from the environment (and every shop file without ``auth:``)
+need no key and never touch the table.
 """
 
 from __future__ import annotations
@@ -12,14 +12,20 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from ..core import registry as platforms
+from ..core.campaign import ShopSettings
 from ..storage import Store
 from ..storage.credentials import CredentialCipher, CredentialStore
 from .shops import ShopRegistry
 
-__all__ = ["STORED_METHODS", "attach_credentials"]
+__all__ = ["attach_credentials", "keeps_credentials"]
 
-#: Auth methods whose credentials live in the store.
-STORED_METHODS = frozenset({"client_credentials", "oauth", "approve"})
+
+def keeps_credentials(settings: ShopSettings) -> bool:
+    """Whether the shop's auth method keeps its credentials in the store."""
+    spec = platforms.find(settings.platform)
+    method = spec.auth_method(settings.auth_method) if spec is not None else None
+    return method is not None and method.stored
 
 
 def attach_credentials(
@@ -29,7 +35,7 @@ def attach_credentials(
 
     Raises :class:`~aftersale_kit.storage.credentials.CredentialKeyError` when such a shop
     exists and the key is missing or malformed (at start-up, not at the first API call)."""
-    needing = [e for e in registry if e.config.settings.auth_method in STORED_METHODS]
+    needing = [e for e in registry if keeps_credentials(e.config.settings)]
     if not needing:
         return None
     cipher = CredentialCipher.from_env(os.environ if env is None else env)

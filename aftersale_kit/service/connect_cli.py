@@ -1,8 +1,9 @@
-"""``aftersale-kit shops rotate-key`` and ``aftersale-kit shops connect woocommerce DOMAIN``.
+"""``aftersale-kit shops rotate-key`` and ``aftersale-kit shops connect PLATFORM DOMAIN``.
 
-``connect woocommerce DOMAIN --config PATH [--db URL] --public-url URL`` prints WooCommerce's
-approval link for a store configured with ``auth: method: approve`` (see :mod:`.woo_connect`):
-open it logged in as the store's manager and approve; the keys reach the running service.
+``connect PLATFORM DOMAIN --config PATH [--db URL] --public-url URL`` prints the approval link
+of a store whose keys are approved in its admin (the platform's service extension makes it,
+``connect_link``, see :mod:`.extensions`): open it logged in as the store's manager and
+approve; the keys reach the running service.
 
 ``rotate-key`` re-encrypts the stored shop credentials with a new key.
 
@@ -46,11 +47,11 @@ def add_connect_commands(commands: Any) -> None:
 def _add_connect(commands: Any) -> None:
     sub = commands.add_parser(
         "connect",
-        help="print the approval link that connects a WooCommerce store (auth: approve)",
-        description="Print WooCommerce's /wc-auth/v1/authorize link for the store; approving "
-        "it in the WordPress admin sends new REST keys to the running service.",
+        help="print the approval link that connects a store (auth: approve)",
+        description="Print the store's approval link; approving it in the shop's admin sends "
+        "new API keys to the running service.",
     )
-    sub.add_argument("platform", choices=["woocommerce"], help="the store's platform")
+    sub.add_argument("platform", help="the store's platform")
     sub.add_argument("domain", metavar="DOMAIN", help="the store's domain, as configured")
     sub.add_argument(
         "--config", required=True, help="a shop's config file, or a folder with one file per shop"
@@ -62,23 +63,28 @@ def _add_connect(commands: Any) -> None:
         "--public-url",
         required=True,
         metavar="URL",
-        help="where WooCommerce reaches 'aftersale-kit serve' (https://...)",
+        help="where the platform reaches 'aftersale-kit serve' (https://...)",
     )
 
 
 def connect(args: argparse.Namespace) -> int:
     from .bootstrap import bootstrap
-    from .woo_connect import WooConnect
+    from .extensions import ExtensionContext, extension
 
     prog = "aftersale-kit shops connect"
     try:
+        link = getattr(extension(args.platform), "connect_link", None)
+        if link is None:
+            print(f"{prog}: platform {args.platform!r} has no approval link", file=sys.stderr)
+            return 1
         with bootstrap(config=args.config, db_url=args.db) as wiring:
-            flow = WooConnect(registry=wiring.registry, store=wiring.store)
-            entry = flow.entry(args.domain.strip().lower())
-            if isinstance(entry, str):
-                print(f"{prog}: {entry}", file=sys.stderr)
-                return 1
-            url = flow.authorize_url(entry, public_url=args.public_url.strip().rstrip("/"))
+            ctx = ExtensionContext(registry=wiring.registry, store=wiring.store)
+            url = link(
+                ctx, args.domain.strip().lower(), public_url=args.public_url.strip().rstrip("/")
+            )
+    except ValueError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 1
     except AftersaleKitError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 1

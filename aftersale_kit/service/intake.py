@@ -1,12 +1,13 @@
 """Webhook intake: verify, deduplicate, persist, answer 200 in milliseconds.
 
-``POST /webhooks/shopify`` and ``POST /webhooks/woocommerce``. The work happens later in the
-worker; the request does only this:
+``POST /webhooks/{platform}``. The work happens later in the worker; the request does only
+this:
 
 1. size: ``Content-Length`` above the limit is a 413 before reading; the body is read with the
    same limit (a sender that lies about the length gets a 413 too);
-2. shop: ``X-Shopify-Shop-Domain`` / ``X-WC-Webhook-Source`` names a configured shop, else 401
-   (a WooCommerce ping, unsigned and form-encoded, is answered 200 and stored nowhere);
+2. shop: the header the platform's spec reads (``PlatformSpec.webhook``) names a configured
+   shop, else 401 (an unsigned handshake the spec recognises is answered 200 and stored
+   nowhere);
 3. signature: the adapter's ``peek_webhook`` over the raw bytes (:meth:`Intake.screen`, pure
    CPU: signature, shop, topic, JSON, dedupe key and order id; the order is not normalised
    here, the worker verifies the stored body again and parses it); a bad or missing signature
@@ -37,13 +38,13 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
+from ..core import registry as platforms
 from ..core.errors import (
     MalformedWebhookError,
     SignatureError,
@@ -61,9 +62,14 @@ from .shops import ShopRegistry
 
 __all__ = ["GroupCommit", "Intake", "IntakeResult", "Screened"]
 
-_PING = re.compile(rb"webhook_id=\d+")
-_KEPT_PREFIXES = ("x-shopify-", "shopify-", "x-wc-")
-_COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
+#: Deliveries a shop that uninstalled the app may still send.
+_PRIVACY_KINDS = frozenset(
+    {
+        WebhookKind.CUSTOMERS_DATA_REQUEST,
+        WebhookKind.CUSTOMERS_REDACT,
+        WebhookKind.SHOP_REDACT,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +90,7 @@ class Screened:
     envelope: WebhookEnvelope | None
     event: IncomingEvent
     quarantine: str | None = None
-    #: WooCommerce: the order key (thank-you page tokens are checked against it).
+    #: The order key, where the platform's thank-you page tokens are checked against one.
     order_key: str | None = None
 
 
@@ -136,24 +142,20 @@ class Intake:
         """The checks of a delivery that need no database: the final answer for a refused,
         ignored or ping delivery, else what to store. ``headers`` with lower-case names (as
         Starlette gives them)."""
-        if platform == "shopify":
-            shop_header = headers.get("x-shopify-shop-domain") or headers.get(
-                "shopify-shop-domain", ""
-            )
-            topic = headers.get("x-shopify-topic") or headers.get("shopify-topic", "")
-        else:
-            shop_header = headers.get("x-wc-webhook-source", "")
-            topic = headers.get("x-wc-webhook-topic", "")
-            unsigned = not shop_header and not any(k.startswith("x-wc-") for k in headers)
-            if unsigned and _PING.fullmatch(body.strip()):
-                self._count(platform, "ping")
-                return IntakeResult(200, "ping")
+        spec = platforms.find(platform)
+        if spec is None:
+            return self._reject(platform, 404, "unknown_platform")
+        shop_header = spec.webhook.shop(headers)
+        topic = spec.webhook.topic(headers)
+        if not shop_header and spec.webhook.is_handshake(headers, body):
+            self._count(platform, "ping")
+            return IntakeResult(200, "ping")
         if not shop_header:
             return self._reject(platform, 401, "no_shop")
         entry = self.registry.get(platform, shop_header)
         if entry is None:
             return self._reject(platform, 401, "unknown_shop", shop=shop_header[:200])
-        kept = {k: v for k, v in headers.items() if k.startswith(_KEPT_PREFIXES)}
+        kept = {k: v for k, v in headers.items() if k.startswith(spec.webhook.kept_prefixes)}
         order_key = None
         try:
             keyed = getattr(entry.adapter, "peek_webhook_token_ref", None)
@@ -221,7 +223,8 @@ class Intake:
         todo: list[int] = []
         for i, item in enumerate(batch):
             shop = item.event.shop
-            if item.event.topic not in _COMPLIANCE_TOPICS and self.processor.uninstalled(shop):
+            privacy = item.envelope is not None and item.envelope.kind in _PRIVACY_KINDS
+            if not privacy and self.processor.uninstalled(shop):
                 results[i] = self._reject(item.platform, 401, "uninstalled", shop=shop)
             elif item.quarantine is not None:
                 results[i] = self._keep_aside(item, item.quarantine)

@@ -18,8 +18,18 @@ from typing import Any, TextIO
 
 __all__ = ["LOGGER_NAMES", "JsonFormatter", "RedactingFilter", "configure_logging", "log_event"]
 
-#: Loggers the service configures (its own and the adapters').
-LOGGER_NAMES = ("aftersale_kit", "aftersale_kit_shopify", "aftersale_kit_woocommerce")
+#: Loggers the service configures: its own; the adapters' are added from the platforms' specs
+#: (:func:`logger_names`).
+LOGGER_NAMES: tuple[str, ...] = ("aftersale_kit",)
+
+
+def logger_names() -> tuple[str, ...]:
+    """The service's logger and each known platform's adapter package."""
+    from ..core import registry
+
+    adapters = {spec.adapter.partition(":")[0].split(".")[0] for spec in registry.specs().values()}
+    return (*LOGGER_NAMES, *sorted(adapters - set(LOGGER_NAMES)))
+
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _STANDARD = set(vars(logging.makeLogRecord({})))
@@ -86,7 +96,7 @@ def configure_logging(
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(flt)
-    for name in LOGGER_NAMES:
+    for name in logger_names():
         logger = logging.getLogger(name)
         for old_handler in list(logger.handlers):
             if getattr(old_handler, "_aftersale_json", False):
@@ -98,9 +108,9 @@ def configure_logging(
 
 
 def _our_loggers() -> list[logging.Logger]:
-    """:data:`LOGGER_NAMES` and every logger below them that exists now: a logger's filters
+    """:func:`logger_names` and every logger below them that exists now: a logger's filters
     see only the records logged on that logger, not those its children pass up."""
-    names = set(LOGGER_NAMES)
+    names = set(logger_names())
     names.update(
         n for n in logging.root.manager.loggerDict if n.startswith(tuple(f"{p}." for p in names))
     )

@@ -1,5 +1,6 @@
-"""``POST /v1/privacy/woocommerce/{shop}/{export|erase}``: the companion plugin's personal-data
-exporter and eraser (WordPress's privacy tools) ask the service what it holds about a customer.
+"""``POST /v1/privacy/{platform}/{shop}/{export|erase}``: a companion plugin's personal-data
+exporter and eraser (a shop system's own privacy tools) ask the service what it holds about a
+customer. Mounted for the platforms whose service extension asks for it (:mod:`.extensions`).
 
 Authentication (before anything is read or parsed): the shop's ``webhook_secret``, the key the
 plugin already signs its block tokens with, signs each request::
@@ -13,15 +14,15 @@ configured, ``action`` ``export`` or ``erase`` (so an export's signature cannot 
 ``hash_hmac('sha256', "$ts|$shop|$action|" . $body, $secret)``.
 
 Body (JSON, at most 64 KiB): ``{"email": "...", "customer_id": "17" | null, "order_ids": [...]}``:
-the address WordPress's tool was given, the WordPress user id of that address, and the
-customer's WooCommerce orders (the plugin finds both; the address alone finds what the service
-can link to it, see :mod:`aftersale_kit.storage.compliance`).
+the address the shop's tool was given, the shop's customer id of that address, and the
+customer's orders (the plugin finds both; the address alone finds what the service can link to
+it, see :mod:`aftersale_kit.storage.compliance`).
 
 Answers: 200 ``{"status": "ok", "export": {...}}`` (:meth:`Store.export_customer`) or
 ``{"status": "ok", "erased": {table: rows}, "retained": {...}}``; 400 with the reason for a body
 that is not such an object; 401 for a missing, forged or stale signature; 404 for a shop that
-is not configured here (or is not a WooCommerce shop). Shopify shops use the compliance
-webhooks (:mod:`.compliance`); the CLI (``aftersale-kit privacy``) serves both platforms.
+is not configured here on that platform. Platforms with privacy webhooks use those
+(:mod:`.compliance`); the CLI (``aftersale-kit privacy``) serves every platform.
 """
 
 from __future__ import annotations
@@ -103,16 +104,22 @@ class PrivacyService:
     """Checks a request and runs the export or erasure (in a worker thread)."""
 
     def __init__(
-        self, *, registry: ShopRegistry, store: Store, clock: Callable[[], float] = time.time
+        self,
+        *,
+        registry: ShopRegistry,
+        store: Store,
+        platform: str,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.registry = registry
         self.store = store
+        self.platform = platform
         self.clock = clock
 
     def authenticate(
         self, shop: str, action: str, headers: Mapping[str, str], body: bytes
     ) -> ShopEntry | PrivacyResult:
-        entry = self.registry.get("woocommerce", shop)
+        entry = self.registry.get(self.platform, shop)
         if entry is None or action not in _ACTIONS:
             return _error(404, "unknown shop or action")
         stamp = headers.get("x-aftersale-kit-timestamp", "")
@@ -164,9 +171,9 @@ def erase(store: Store, shop: str, subject: _Subject) -> dict[str, Any]:
     }
 
 
-def privacy_route(*, registry: ShopRegistry, store: Store) -> Route:
-    """The route :func:`~aftersale_kit.service.app.create_app` mounts."""
-    service = PrivacyService(registry=registry, store=store)
+def privacy_route(*, registry: ShopRegistry, store: Store, platform: str) -> Route:
+    """The route of one platform's shops (a service extension mounts it)."""
+    service = PrivacyService(registry=registry, store=store, platform=platform)
 
     async def endpoint(request: Request) -> Response:
         declared = request.headers.get("content-length", "")
@@ -183,4 +190,4 @@ def privacy_route(*, registry: ShopRegistry, store: Store) -> Route:
         )
         return JSONResponse(dict(result.body), result.status, {"Cache-Control": "no-store"})
 
-    return Route("/v1/privacy/woocommerce/{shop}/{action}", endpoint, methods=["POST"])
+    return Route(f"/v1/privacy/{platform}/{{shop}}/{{action}}", endpoint, methods=["POST"])

@@ -1,20 +1,18 @@
 """The shops a service serves: their config files, resolved secrets and (lazily) adapters.
 
 ``--config`` names one shop file or a folder with one ``*.yaml``/``*.yml`` file per shop. A file
-named ``service.yaml`` in that folder is not a shop: it holds :class:`ServiceSettings` (for
-example ``shopify_api_key``, the app's client id that checkout-extension tokens carry as ``aud``).
+named ``service.yaml`` in that folder is not a shop: it holds :class:`ServiceSettings`, among
+them the service-wide options each platform declares
+(:attr:`~aftersale_kit.core.platform_spec.PlatformSpec.service_options`, e.g. the app's client id
+that checkout-extension tokens carry), each also readable from its environment variable.
 
 Secrets are the environment variables the shop file names (``shop.secrets``); a missing one is a
-:class:`ServiceConfigError` naming the variable and the file. Which secret serves what:
-
-* ``code_secret``: the key coupon codes are derived from (required);
-* Shopify: ``client_secret`` signs checkout-extension session tokens (default: ``webhook_secret``,
-  which is the same app client secret);
-* WooCommerce: the thank-you block token key is the ``webhook_secret`` (the companion plugin
-  knows it; see :mod:`.blocks`).
+:class:`ServiceConfigError` naming the variable and the file. ``code_secret`` is the key coupon
+codes are derived from (required); the key of thank-you block tokens is the first of the
+platform's :attr:`~aftersale_kit.core.platform_spec.PlatformSpec.block_secrets` that is set.
 
 Adapters are built on first use through :func:`aftersale_kit.platforms.load_platform`, so a
-service for WooCommerce shops never imports the Shopify SDK.
+service for one platform's shops never imports another platform's SDK.
 """
 
 from __future__ import annotations
@@ -26,10 +24,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import yaml
 
+from ..core import registry as platforms
 from ..core.campaign import ShopConfig
 from ..core.errors import AftersaleKitError, ConfigError
 from ..core.platform import Platform
@@ -49,10 +47,7 @@ __all__ = [
 ]
 
 SERVICE_FILE = "service.yaml"
-#: Auth methods of a Shopify app whose client secret also signs its webhooks.
-APP_METHODS = ("client_credentials", "oauth")
 _SERVICE_KEYS = (
-    "shopify_api_key",
     "max_body_bytes",
     "raw_body_retention_days",
     "dedupe_key_retention_days",
@@ -69,8 +64,8 @@ class ServiceConfigError(AftersaleKitError):
 
 @dataclass(frozen=True, slots=True)
 class ServiceSettings:
-    #: The Shopify app's client id (API key): the ``aud`` of checkout-extension tokens.
-    shopify_api_key: str | None = None
+    #: The platforms' service-wide options by ``service.yaml`` key (e.g. an app's client id).
+    platform_options: Mapping[str, str] = field(default_factory=dict)
     #: Largest webhook body accepted (413 above).
     max_body_bytes: int = _DEFAULT_MAX_BODY
     #: How long raw webhook bodies and dedupe keys are kept (:mod:`.retention`).
@@ -79,15 +74,17 @@ class ServiceSettings:
     #: a byte every few seconds holds a connection no longer than this.
     body_timeout_seconds: float = _DEFAULT_BODY_TIMEOUT
 
+    def option(self, key: str) -> str | None:
+        """A platform's service-wide option, ``None`` when not set."""
+        return self.platform_options.get(key)
+
 
 def normalize_domain(platform: str, value: str) -> str:
-    """The key a shop is found under: the lower-case host name, without ``www.`` for
-    WooCommerce (its ``X-WC-Webhook-Source`` is ``https://host/``)."""
-    text = value.strip().lower()
-    if platform == "woocommerce":
-        host = urlsplit(text if "://" in text else f"//{text}").hostname or ""
-        return host.rstrip(".").removeprefix("www.")
-    return text
+    """The key a shop is found under: what the platform's spec makes of a domain
+    (:attr:`~aftersale_kit.core.platform_spec.PlatformSpec.shop_key`); the lower-case text for
+    a platform nobody registered."""
+    spec = platforms.find(platform)
+    return spec.shop_key(value) if spec is not None else value.strip().lower()
 
 
 AdapterBuilder = Callable[["ShopEntry"], Platform]
@@ -125,9 +122,12 @@ class ShopEntry:
 
     @property
     def token_secret(self) -> str:
-        """Key of the thank-you block tokens (see :mod:`.blocks`)."""
-        if self.platform == "shopify":
-            return self.secrets.get("client_secret") or self.secrets["webhook_secret"]
+        """Key of the thank-you block tokens (see :mod:`.blocks`): the first of the platform's
+        ``block_secrets`` that is set."""
+        spec = platforms.find(self.platform)
+        for name in spec.block_secrets if spec is not None else ():
+            if self.secrets.get(name):
+                return self.secrets[name]
         return self.secrets["webhook_secret"]
 
     @property
@@ -227,9 +227,11 @@ def _resolve_secrets(config: ShopConfig, env: Mapping[str, str]) -> dict[str, st
             "that holds the key coupon codes are made from, e.g. code_secret: "
             "AFTERSALE_CODE_SECRET"
         )
-    if "webhook_secret" not in out and config.settings.auth_method in APP_METHODS:
-        # A Dev Dashboard app signs its webhooks with its client secret.
-        out["webhook_secret"] = out["client_secret"]
+    spec = platforms.find(config.settings.platform)
+    method = spec.auth_method(config.settings.auth_method) if spec is not None else None
+    if "webhook_secret" not in out and method is not None and method.webhook_secret_from:
+        # An app whose client secret signs its webhooks.
+        out["webhook_secret"] = out[method.webhook_secret_from]
     if "webhook_secret" not in out:
         raise ServiceConfigError(
             f"{config.source}: shop.secrets.webhook_secret is missing: the service cannot verify "
@@ -243,12 +245,14 @@ def _load_service_file(path: Path) -> ServiceSettings:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ServiceConfigError(f"{path}: cannot read the service settings: {exc}") from None
+    options = _platform_options()
+    known = (*options, *_SERVICE_KEYS)
     if not isinstance(data, dict):
-        raise ServiceConfigError(f"{path}: expected a mapping with {', '.join(_SERVICE_KEYS)}")
-    unknown = sorted(set(data) - set(_SERVICE_KEYS))
+        raise ServiceConfigError(f"{path}: expected a mapping with {', '.join(known)}")
+    unknown = sorted(set(data) - set(known))
     if unknown:
         raise ServiceConfigError(
-            f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(_SERVICE_KEYS)}"
+            f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(known)}"
         )
     size = data.get("max_body_bytes", _DEFAULT_MAX_BODY)
     if not isinstance(size, int) or size < 1024:
@@ -259,13 +263,27 @@ def _load_service_file(path: Path) -> ServiceSettings:
             f"{path}: body_timeout_seconds must be a number of seconds above 0 and at most 300, "
             f"got {timeout!r}"
         )
-    key = data.get("shopify_api_key")
     return ServiceSettings(
-        shopify_api_key=str(key) if key is not None else None,
+        platform_options={k: str(data[k]) for k in options if data.get(k) is not None},
         max_body_bytes=size,
         retention=_retention(path, data),
         body_timeout_seconds=float(timeout),
     )
+
+
+def _platform_options() -> dict[str, str]:
+    """``service.yaml`` key -> environment variable, over all platforms."""
+    return {
+        k: env for spec in platforms.specs().values() for k, env in spec.service_options.items()
+    }
+
+
+def _options_from_env(settings: ServiceSettings, environ: Mapping[str, str]) -> ServiceSettings:
+    merged = dict(settings.platform_options)
+    for key, env in _platform_options().items():
+        if key not in merged and environ.get(env):
+            merged[key] = environ[env]
+    return dataclasses.replace(settings, platform_options=merged)
 
 
 def _retention(path: Path, data: Mapping[str, Any]) -> Retention:
@@ -314,6 +332,5 @@ def load_shops(
         entries.append(ShopEntry(config=config, secrets=_resolve_secrets(config, environ)))
     if problems:
         raise ConfigError(problems)
-    if settings.shopify_api_key is None and environ.get("SHOPIFY_API_KEY"):
-        settings = dataclasses.replace(settings, shopify_api_key=environ["SHOPIFY_API_KEY"])
+    settings = _options_from_env(settings, environ)
     return ShopRegistry(entries, settings=settings, builder=builder)

@@ -34,9 +34,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..core import registry as platforms
 from ..core.errors import AftersaleKitError, UnknownTopicError, WebhookError
 from ..storage import IncomingEvent, QuarantinedDelivery, ShopRecord, ShopState, Store
-from .connect import STORED_METHODS, attach_credentials
+from .connect import attach_credentials, keeps_credentials
 from .connect_cli import add_connect_commands, connect, rotate_key
 from .failures import report_failure as _fail
 from .shops import ShopEntry, ShopRegistry, load_shops
@@ -255,7 +256,7 @@ def _register_webhooks(args: argparse.Namespace) -> int:
             return 1
         address = f"{args.public_url}/webhooks/{entry.platform}"
         with contextlib.ExitStack() as stack:
-            if entry.config.settings.auth_method in STORED_METHODS:
+            if keeps_credentials(entry.config.settings):
                 store = stack.enter_context(Store.open(args.db, migrate=True))
                 attach_credentials(registry, store)
             adapter = entry.adapter
@@ -276,10 +277,7 @@ def _register_webhooks(args: argparse.Namespace) -> int:
         topic = now.topic if now else then.topic if then else "?"
         print(f"{entry.domain} ({entry.platform}): {topic} -> {address}: {what} (id {sub_id})")
     print(f"{entry.domain}: {created} created, {len(ids) - created} already there")
-    if entry.platform == "shopify":
-        print(
-            f"{entry.domain}: the compliance topics (customers/data_request, customers/redact, "
-            "shop/redact) are declared in the app's shopify.app.toml; the API cannot subscribe "
-            "them"
-        )
+    note = platforms.spec_of(entry.platform).register_note
+    if note:
+        print(f"{entry.domain}: {note}")
     return 0

@@ -30,8 +30,8 @@ import httpx
 import jwt
 import pytest
 import sqlalchemy as sa
+from aftersale_kit_woocommerce.tokens import block_token as woocommerce_block_token
 
-from aftersale_kit.service.blocks import woocommerce_block_token
 from aftersale_kit.storage import CouponStatus, IncomingEvent, JobKind, JobStatus, Store
 from aftersale_kit.storage.tables import events
 

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
-from aftersale_kit.service.blocks import woocommerce_block_token
+from aftersale_kit_woocommerce.tokens import block_token as woocommerce_block_token
 
 from .conftest import write_woocommerce_config
 from .harness import running_service, wait_for, woocommerce_delivery

@@ -171,9 +171,8 @@ def _shopify(sandbox: Any, tmp_path: Path) -> Shop:
 
 
 def _woocommerce(sandbox: Any, tmp_path: Path) -> Shop:
+    from aftersale_kit_woocommerce.tokens import block_token as woocommerce_block_token
     from aftersale_kit_woocommerce.webhooks import normalize_store
-
-    from aftersale_kit.service.blocks import woocommerce_block_token
 
     secret = sandbox.webhooks.default_secret
     env = {

@@ -242,9 +242,9 @@ class ShopifyAdapter:
 
     @property
     def supported_fields(self) -> frozenset[str]:
-        from aftersale_kit.core.fields import FIELDS
+        from .spec import SPEC
 
-        return frozenset(path for path, spec in FIELDS.items() if PLATFORM in spec.platforms)
+        return SPEC.fields
 
     @property
     def client(self) -> GraphQLClient:

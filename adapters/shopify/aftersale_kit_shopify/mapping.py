@@ -1,6 +1,6 @@
 """GraphQL Admin ``Order`` -> the neutral :class:`~aftersale_kit.core.model.Order`.
 
-Consistent with the webhook normaliser (:func:`aftersale_kit.core.normalize.shopify.
+Consistent with the webhook normaliser (:func:`aftersale_kit_shopify.normalize.
 normalize_shopify_order`), so that an order read through the API equals the one a webhook
 carried: ids are the legacy numeric ids as strings (``gid://shopify/Order/123`` -> ``"123"``),
 the GIDs go to ``platform_ref`` (``gid``, ``customer_gid``), amounts are the original ones in
@@ -26,7 +26,7 @@ from typing import Any
 from aftersale_kit.core.errors import PayloadError
 from aftersale_kit.core.model import Address, Customer, LineItem, Order, Presentment
 from aftersale_kit.core.money import Money, to_decimal
-from aftersale_kit.core.normalize.shopify import shopify_financial_status
+from aftersale_kit_shopify.normalize import shopify_financial_status
 
 from .queries import Selection
 

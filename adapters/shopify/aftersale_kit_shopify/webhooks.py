@@ -34,8 +34,8 @@ from aftersale_kit.core.errors import (
     UnusableOrderError,
 )
 from aftersale_kit.core.jsonread import JSONInputError, read_json
-from aftersale_kit.core.normalize.shopify import normalize_shopify_order, normalize_shopify_refund
 from aftersale_kit.core.platform import IncomingWebhook, WebhookEnvelope, WebhookKind
+from aftersale_kit_shopify.normalize import normalize_shopify_order, normalize_shopify_refund
 
 __all__ = [
     "TOPICS",

@@ -56,9 +56,7 @@ from aftersale_kit.core.errors import (
     NotFoundError,
     PayloadError,
 )
-from aftersale_kit.core.fields import FIELDS
 from aftersale_kit.core.model import Order
-from aftersale_kit.core.normalize.woocommerce import normalize_woocommerce_order
 from aftersale_kit.core.platform import (
     ConfirmationContent,
     CouponRef,
@@ -69,6 +67,7 @@ from aftersale_kit.core.platform import (
     note_marker,
     staff_note,
 )
+from aftersale_kit_woocommerce.normalize import normalize_woocommerce_order
 
 from . import coupons
 from .client import DEFAULT_USER_AGENT, WooClient
@@ -257,8 +256,9 @@ class WooCommerceAdapter:
     def supported_fields(self) -> frozenset[str]:
         """The condition fields WooCommerce provides, plus the enrichable ones it can fetch
         (customer tags and product types do not exist on WooCommerce)."""
-        own = frozenset(path for path, spec in FIELDS.items() if PLATFORM in spec.platforms)
-        return own | ENRICHABLE
+        from .spec import SPEC
+
+        return SPEC.fields | ENRICHABLE
 
     # -- webhooks ---------------------------------------------------------------------------
 

@@ -58,8 +58,8 @@ from aftersale_kit.core.errors import (
     UnusableOrderError,
 )
 from aftersale_kit.core.jsonread import JSONInputError, read_json
-from aftersale_kit.core.normalize.woocommerce import normalize_woocommerce_order
 from aftersale_kit.core.platform import IncomingWebhook, WebhookEnvelope, WebhookKind
+from aftersale_kit_woocommerce.normalize import normalize_woocommerce_order
 
 __all__ = [
     "ORDER_TOPICS",

@@ -4,15 +4,14 @@
 
     shop:
       auth:
-        method: client_credentials      # Shopify: token | client_credentials | oauth
-        client_id: SHOPIFY_CLIENT_ID    # WooCommerce: keys | approve
-        client_secret: SHOPIFY_CLIENT_SECRET
+        method: client_credentials      # one of the platform's methods
+        client_id: APP_CLIENT_ID        # names of environment variables
+        client_secret: APP_CLIENT_SECRET
 
 The values are names of environment variables, never the credentials themselves (checked as
-``shop.secrets`` is). A shop without ``auth:`` keeps working as before: Shopify reads the
-static token of ``secrets.api_token``, WooCommerce the keys of ``secrets.consumer_key`` and
-``secrets.consumer_secret``. The methods and the variables each one reads are listed in
-:data:`aftersale_kit.core.schema.AUTH_METHODS`.
+``shop.secrets`` is). A shop without ``auth:`` keeps working as before: the platform's first
+method (its static credentials from ``shop.secrets``). Each platform declares its methods and
+the variables each one reads (:attr:`aftersale_kit.core.platform_spec.PlatformSpec.auth_methods`).
 """
 
 from __future__ import annotations
@@ -21,23 +20,13 @@ import re
 
 import yaml
 
+from .. import registry
 from ..campaign import SecretRef, ShopAuth
-from ..schema import AUTH_METHODS, ENV_VAR_PATTERN
+from ..schema import ENV_VAR_PATTERN
 from .checker import Checker, did_you_mean, join_path
 
 __all__ = ["check_env_name", "looks_like_secret", "parse_auth"]
 
-#: Values that are secrets themselves, not names of environment variables.
-SECRET_PREFIXES = ("shpat_", "shpss_", "shpca_", "shppa_", "shpua_", "ck_", "cs_")
-_ENV_EXAMPLES = {
-    ("shopify", "webhook_secret"): "SHOPIFY_WEBHOOK_SECRET",
-    ("shopify", "api_token"): "SHOPIFY_ACCESS_TOKEN",
-    ("shopify", "client_id"): "SHOPIFY_CLIENT_ID",
-    ("shopify", "client_secret"): "SHOPIFY_CLIENT_SECRET",
-    ("woocommerce", "webhook_secret"): "WC_WEBHOOK_SECRET",
-    ("woocommerce", "consumer_key"): "WC_CONSUMER_KEY",
-    ("woocommerce", "consumer_secret"): "WC_CONSUMER_SECRET",
-}
 _METHOD_SYNONYMS = {
     "static": "token",
     "access_token": "token",
@@ -55,7 +44,8 @@ _METHOD_SYNONYMS = {
 
 def looks_like_secret(value: str) -> bool:
     """Whether a value is a credential itself rather than the name of a variable."""
-    if value.lower().startswith(SECRET_PREFIXES):
+    prefixes = tuple(p for spec in registry.specs().values() for p in spec.secret_prefixes)
+    if value.lower().startswith(prefixes):
         return True
     has_lower = any(ch.islower() for ch in value)
     has_digit = any(ch.isdigit() for ch in value)
@@ -63,7 +53,9 @@ def looks_like_secret(value: str) -> bool:
 
 
 def env_example(platform: str | None, name: str) -> str:
-    return _ENV_EXAMPLES.get((platform or "", name), "AFTERSALE_CODE_SECRET")
+    spec = registry.find(platform or "")
+    examples = spec.env_examples if spec is not None else {}
+    return examples.get(name, "AFTERSALE_CODE_SECRET")
 
 
 def check_env_name(c: Checker, value: yaml.Node, path: str, example: str) -> str | None:
@@ -94,7 +86,9 @@ def check_env_name(c: Checker, value: yaml.Node, path: str, example: str) -> str
 
 def parse_auth(c: Checker, node: yaml.Node, platform: str | None) -> ShopAuth | None:
     """``shop.auth`` of a shop on ``platform`` (``None`` when the platform is unknown)."""
-    fields = sorted({f for by in AUTH_METHODS.values() for fs, _ in by.values() for f in fs})
+    fields = sorted(
+        {f for spec in registry.specs().values() for m in spec.auth_methods for f in m.reads}
+    )
     e = c.mapping(
         node,
         "shop.auth",
@@ -102,9 +96,10 @@ def parse_auth(c: Checker, node: yaml.Node, platform: str | None) -> ShopAuth | 
         required=("method",),
         expected="a mapping with method: and the names of the environment variables it reads",
     )
-    if e is None or "method" not in e or platform is None or platform not in AUTH_METHODS:
+    spec = registry.find(platform or "")
+    if e is None or "method" not in e or spec is None:
         return None
-    methods = AUTH_METHODS[platform]
+    methods = {m.name: m.reads for m in spec.auth_methods}
     method = c.choice(
         e["method"].value,
         "shop.auth.method",
@@ -114,7 +109,7 @@ def parse_auth(c: Checker, node: yaml.Node, platform: str | None) -> ShopAuth | 
     )
     if method is None:
         return None
-    wanted, _ = methods[method]
+    wanted = methods[method]
     refs: list[SecretRef] = []
     for name, entry in e.items():
         if name == "method":

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import yaml
 
+from .. import registry
 from ..campaign import Action, Campaign, RefundPolicy, SourceSpan
 from ..conditions import Condition, compile_condition
 from ..errors import ConditionError
@@ -27,20 +28,6 @@ from .gates import read_budget, read_margin_guard, read_per_customer, read_sched
 __all__ = ["read_campaigns"]
 
 _TRIGGERS = tuple(k.value for k in EventKind)
-#: The triggers each platform's webhooks deliver (the adapters' topic maps are the source:
-#: Shopify orders/create, orders/paid, orders/fulfilled, orders/cancelled and refunds/create;
-#: WooCommerce reports an order by its status, first when it is paid, so never "created"). For
-#: a trigger a platform lacks: what to write instead, and why.
-_PLATFORM_TRIGGERS: dict[str, tuple[str, ...]] = {
-    "shopify": _TRIGGERS,
-    "woocommerce": tuple(t for t in _TRIGGERS if t != EventKind.ORDER_CREATED.value),
-}
-_TRIGGER_INSTEAD = {
-    ("woocommerce", EventKind.ORDER_CREATED.value): (
-        EventKind.ORDER_PAID.value,
-        "WooCommerce reports an order by its status, first when it is paid",
-    ),
-}
 _REFUND_POLICIES = tuple(p.value for p in RefundPolicy)
 
 _T = TypeVar("_T")
@@ -165,10 +152,12 @@ def _trigger(ctx: Context, e: dict[str, Entry], path: str) -> EventKind:
 
 def _delivered(ctx: Context, node: yaml.Node, path: str, trigger: str) -> bool:
     """Whether the shop's platform delivers ``trigger`` at all (reported when not)."""
-    known = _PLATFORM_TRIGGERS.get(ctx.platform or "")
-    if known is None or trigger in known:
+    spec = registry.find(ctx.platform or "")
+    if spec is None or EventKind(trigger) in spec.triggers:
         return True
-    instead, why = _TRIGGER_INSTEAD.get((ctx.platform or "", trigger), (known[0], ""))
+    known = [kind.value for kind in EventKind if kind in spec.triggers]
+    note = spec.trigger_notes.get(EventKind(trigger))
+    instead, why = (note[0].value, note[1]) if note is not None else (known[0], "")
     ctx.c.report(
         node,
         path,
@@ -265,15 +254,18 @@ def _compile(ctx: Context, text: str, node: yaml.ScalarNode, path: str) -> Condi
 def _fields_available(
     ctx: Context, condition: Condition, text: str, node: yaml.ScalarNode, path: str
 ) -> bool:
-    if ctx.platform is None:
+    platform = registry.find(ctx.platform or "")
+    if platform is None:
         return True
     ok = True
     for name in sorted(condition.fields):
-        spec = FIELDS.get(name)
-        if spec is None or ctx.platform in spec.platforms:
+        if name not in FIELDS or name in platform.fields:
             continue
         offset, written = _find_field(text, name)
-        where = ", ".join(sorted(spec.platforms)) or "no platform"
+        where = (
+            ", ".join(n for n, other in registry.specs().items() if name in other.fields)
+            or "no platform"
+        )
         ctx.c.report_in_text(
             node,
             offset,

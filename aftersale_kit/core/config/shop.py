@@ -16,18 +16,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import yaml
 
+from .. import registry
 from ..campaign import SecretRef, ShopSettings
-from ..schema import PLATFORMS, SECRET_NAMES, object_keys
+from ..schema import object_keys
 from .auth import check_env_name, env_example, parse_auth
 from .checker import Entry, did_you_mean, found, join_path
 from .context import Context, amount, currency_code
 
 __all__ = ["read_shop"]
 
-_SHOPIFY_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]+)?$")
 _LOCALE = re.compile(r"^[a-z]{2}(_[A-Z]{2})?$")
-_SHOPIFY_VERSION = re.compile(r"^[0-9]{4}-(01|04|07|10)$|^unstable$")
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _DEFAULT_MARGIN = Decimal("0.30")
 
@@ -50,7 +49,7 @@ def read_shop(ctx: Context, node: yaml.Node) -> ShopSettings | None:
         return None
     if "platform" in e:
         ctx.platform = ctx.c.choice(
-            e["platform"].value, "shop.platform", PLATFORMS, what="platform"
+            e["platform"].value, "shop.platform", registry.names(), what="platform"
         )
     domain = _read(ctx, e, "domain", _domain)
     if "currency" in e:
@@ -95,13 +94,10 @@ def _domain(ctx: Context, node: yaml.Node) -> str | None:
         bare = urlsplit(domain).netloc or domain.split("://", 1)[1]
         ctx.c.report(node, "shop.domain", f"write the domain without https://, e.g. {bare!r}")
         return None
-    if ctx.platform == "shopify" and not _SHOPIFY_DOMAIN.match(domain):
-        ctx.c.report(
-            node,
-            "shop.domain",
-            "expected the shop's myshopify.com domain (e.g. kaffeeroesterei.myshopify.com; "
-            f"not the shop's own domain), got {found(node)}",
-        )
+    spec = registry.find(ctx.platform or "")
+    problem = spec.check_domain(domain) if spec is not None else None
+    if problem is not None:
+        ctx.c.report(node, "shop.domain", f"{problem}, got {found(node)}")
         return None
     if not _HOST.match(domain):
         ctx.c.report(node, "shop.domain", f"expected a host name, got {found(node)}")
@@ -161,25 +157,20 @@ def _api_version(ctx: Context, node: yaml.Node) -> str | None:
     value = ctx.c.text(node, "shop.api_version", expected="an API version")
     if value is None:
         return None
-    if ctx.platform == "shopify" and not _SHOPIFY_VERSION.match(value):
-        ctx.c.report(
-            node,
-            "shop.api_version",
-            'expected a Shopify API version YYYY-01, -04, -07 or -10 (e.g. "2026-01"), '
-            f"got {found(node)}",
-        )
-        return None
-    if ctx.platform == "woocommerce" and value != "wc/v3":
-        ctx.c.report(node, "shop.api_version", f"expected wc/v3, got {found(node)}")
+    spec = registry.find(ctx.platform or "")
+    problem = spec.check_api_version(value) if spec is not None else None
+    if problem is not None:
+        ctx.c.report(node, "shop.api_version", f"{problem}, got {found(node)}")
         return None
     return value
 
 
 def _secrets(ctx: Context, node: yaml.Node) -> tuple[SecretRef, ...]:
+    spec = registry.find(ctx.platform or "")
     names = (
-        SECRET_NAMES[ctx.platform]
-        if ctx.platform is not None
-        else {n: "" for names in SECRET_NAMES.values() for n in names}
+        spec.secrets
+        if spec is not None
+        else {n: "" for known in registry.specs().values() for n in known.secrets}
     )
     e = ctx.c.mapping(node, "shop.secrets", allowed=None)
     if e is None:

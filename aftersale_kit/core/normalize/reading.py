@@ -37,7 +37,7 @@ def describe(value: object) -> str:
 
 
 def split_tags(text: str) -> tuple[str, ...]:
-    """Shopify's tag string (``"vip, wholesale"``) as a tuple; ``""`` gives ``()``."""
+    """A comma-separated tag string (``"vip, wholesale"``) as a tuple; ``""`` gives ``()``."""
     return tuple(tag for tag in (part.strip() for part in text.split(",")) if tag)
 
 
@@ -113,7 +113,7 @@ class Obj:
     # -- scalars ----------------------------------------------------------------------------
 
     def opt_id(self, key: str, *, zero_is_none: bool = False) -> str | None:
-        """An id as a string; JSON integers are kept exact (Shopify ids exceed 2**53)."""
+        """An id as a string; JSON integers are kept exact (platform ids may exceed 2**53)."""
         value = self.data.get(key)
         if value is None:
             return None

@@ -40,8 +40,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import PayloadError
-from ..model import (
+from aftersale_kit.core.errors import PayloadError
+from aftersale_kit.core.model import (
     Address,
     Customer,
     FinancialStatus,
@@ -51,8 +51,8 @@ from ..model import (
     Refund,
     RefundLine,
 )
-from ..money import Money
-from ._read import Obj, address, split_tags, unwrap
+from aftersale_kit.core.money import Money
+from aftersale_kit.core.normalize.reading import Obj, address, split_tags, unwrap
 
 __all__ = ["normalize_shopify_order", "normalize_shopify_refund", "shopify_financial_status"]
 

@@ -46,9 +46,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ..model import Address, Customer, FinancialStatus, LineItem, Order, Refund
-from ..money import Money
-from ._read import Obj, address, unwrap
+from aftersale_kit.core.model import Address, Customer, FinancialStatus, LineItem, Order, Refund
+from aftersale_kit.core.money import Money
+from aftersale_kit.core.normalize.reading import Obj, address, unwrap
 
 __all__ = ["normalize_woocommerce_order", "woocommerce_financial_status"]
 
