@@ -56,6 +56,8 @@ class AuthMethod:
     #: The credentials live in the service's encrypted credential store (fetched, installed
     #: or approved), not in the environment.
     stored: bool = False
+    #: Other names shop owners write for this method (suggested in messages).
+    synonyms: tuple[str, ...] = ()
 
 
 #: Reads one header of a delivery (names in lower case); ``""`` when absent.

@@ -212,10 +212,9 @@ def _add_register_webhooks(commands: Any) -> None:
         "register-webhooks",
         help="subscribe the service's webhook route on the shop's platform (idempotent)",
         description="Subscribe PUBLIC_URL/webhooks/<platform> to the topics the shop's platform "
-        "sends, through its adapter: Shopify orders/create, orders/paid, orders/fulfilled, "
-        "orders/cancelled, refunds/create, app/uninstalled; WooCommerce order.created and "
-        "order.updated with the webhook secret. Existing subscriptions are kept; a second run "
-        "changes nothing.",
+        "sends (its order, refund and uninstall topics), through its adapter, with the "
+        "webhook secret where the platform takes one. Existing subscriptions are kept; a "
+        "second run changes nothing.",
     )
     sub.add_argument("domain", metavar="DOMAIN", help="the shop's domain, as configured")
     sub.add_argument(

@@ -89,6 +89,7 @@ SPEC = PlatformSpec(
             (),
             "keys created by WooCommerce's approval page (aftersale-kit shops connect)",
             stored=True,
+            synonyms=("wc_auth",),
         ),
     ),
     fields=_FIELDS,

@@ -38,7 +38,6 @@ _METHOD_SYNONYMS = {
     "rest_keys": "keys",
     "api_keys": "keys",
     "approval": "approve",
-    "wc_auth": "approve",
 }
 
 
@@ -105,7 +104,10 @@ def parse_auth(c: Checker, node: yaml.Node, platform: str | None) -> ShopAuth | 
         "shop.auth.method",
         list(methods),
         what=f"auth method on {platform}",
-        synonyms=_METHOD_SYNONYMS,
+        synonyms={
+            **_METHOD_SYNONYMS,
+            **{alias: m.name for m in spec.auth_methods for alias in m.synonyms},
+        },
     )
     if method is None:
         return None
