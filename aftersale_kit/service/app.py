@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -111,53 +111,50 @@ def _answer(result: IntakeResult) -> Response:
     return _status(result.status, result.result)
 
 
-def create_app(
-    *,
-    registry: ShopRegistry,
-    store: Store,
-    processor: Processor | None = None,
-    metrics: Metrics | None = None,
-    worker: Worker | None = None,
-    max_body_bytes: int | None = None,
-) -> Starlette:
-    metrics = metrics or (worker.metrics if worker is not None else Metrics())
-    processor = processor or (worker.processor if worker is not None else None)
-    processor = processor or Processor(registry=registry, store=store)
-    intake = Intake(registry=registry, store=store, processor=processor, metrics=metrics)
-    blocks = BlockService(registry=registry, processor=processor, metrics=metrics)
-    limit = max_body_bytes or registry.settings.max_body_bytes
-    body_timeout = registry.settings.body_timeout_seconds
-    writer: GroupCommit[Screened, IntakeResult] = GroupCommit(
-        intake.commit, writers=4 if store.dialect == "postgresql" else 1, name="intake-writer"
-    )
+async def _received(
+    request: Request, platform: str, metrics: Metrics, limit: int, timeout: float
+) -> bytes | Response:
+    """The body of a delivery, or the answer when it cannot be read in full within limits."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            too_big = int(declared) > limit
+        except ValueError:
+            metrics.rejected(platform, "malformed")
+            return _status(400, "bad content-length")
+        if too_big:
+            metrics.rejected(platform, "too_large")
+            return _status(413, "too large")
+    try:
+        return await _read_limited(request, limit, timeout)
+    except _TooLarge:
+        metrics.rejected(platform, "too_large")
+        return _status(413, "too large")
+    except TimeoutError:
+        metrics.rejected(platform, "body_timeout")
+        log_event(logging.WARNING, "webhook body too slow", platform=platform)
+        return _status(408, "body not received in time")
+    except ClientDisconnect:
+        metrics.rejected(platform, "client_gone")
+        log_event(logging.INFO, "client went away before its body arrived", platform=platform)
+        return _status(400, "client went away")
 
+
+def _webhook_endpoint(
+    intake: Intake,
+    writer: GroupCommit[Screened, IntakeResult],
+    metrics: Metrics,
+    *,
+    limit: int,
+    body_timeout: float,
+) -> Callable[[Request], Awaitable[Response]]:
     async def webhook(request: Request) -> Response:
         platform = request.path_params["platform"]
         if platforms.find(platform) is None:
             return _status(404, "unknown platform")
-        declared = request.headers.get("content-length")
-        if declared is not None:
-            try:
-                too_big = int(declared) > limit
-            except ValueError:
-                metrics.rejected(platform, "malformed")
-                return _status(400, "bad content-length")
-            if too_big:
-                metrics.rejected(platform, "too_large")
-                return _status(413, "too large")
-        try:
-            body = await _read_limited(request, limit, body_timeout)
-        except _TooLarge:
-            metrics.rejected(platform, "too_large")
-            return _status(413, "too large")
-        except TimeoutError:
-            metrics.rejected(platform, "body_timeout")
-            log_event(logging.WARNING, "webhook body too slow", platform=platform)
-            return _status(408, "body not received in time")
-        except ClientDisconnect:
-            metrics.rejected(platform, "client_gone")
-            log_event(logging.INFO, "client went away before its body arrived", platform=platform)
-            return _status(400, "client went away")
+        body = await _received(request, platform, metrics, limit, body_timeout)
+        if isinstance(body, Response):
+            return body
         headers = dict(request.headers)
         if len(body) <= _INLINE_BODY:
             screened = intake.screen(platform, headers, body)
@@ -173,6 +170,10 @@ def create_app(
             return _status(503, "not stored, retry")
         return _answer(result)
 
+    return webhook
+
+
+def _block_endpoint(blocks: BlockService) -> Callable[[Request], Awaitable[Response]]:
     async def block(request: Request) -> Response:
         if request.method == "OPTIONS":
             return Response(status_code=204, headers=_CORS)
@@ -193,7 +194,11 @@ def create_app(
             headers = {**_BLOCK_HEADERS, "Retry-After": str(result.retry_after)}
         return JSONResponse(dict(result.body), result.status, headers)
 
-    def _db_ok() -> bool:
+    return block
+
+
+def _health_endpoint(store: Store) -> Callable[[Request], Awaitable[Response]]:
+    def db_ok() -> bool:
         try:
             with store.db.read() as conn:
                 conn.execute(text("SELECT 1"))
@@ -203,11 +208,15 @@ def create_app(
         return True
 
     async def healthz(request: Request) -> Response:
-        if await run_in_threadpool(_db_ok):
+        if await run_in_threadpool(db_ok):
             return _OK
         return _status(503, "database unreachable")
 
-    def _count_quarantined() -> None:
+    return healthz
+
+
+def _metrics_endpoint(store: Store, metrics: Metrics) -> Callable[[Request], Awaitable[Response]]:
+    def count_quarantined() -> None:
         try:
             counts = store.quarantined_open()
         except Exception as exc:  # the metrics still answer; the gauge keeps its last value
@@ -216,10 +225,16 @@ def create_app(
         for platform in platforms.names():
             metrics.quarantined.labels(platform).set(counts.get(platform, 0))
 
-    async def metrics_endpoint(request: Request) -> Response:
-        await run_in_threadpool(_count_quarantined)
+    async def endpoint(request: Request) -> Response:
+        await run_in_threadpool(count_quarantined)
         return Response(metrics.render(), 200, media_type=CONTENT_TYPE_LATEST)
 
+    return endpoint
+
+
+def _lifespan(
+    worker: Worker | None, writer: GroupCommit[Screened, IntakeResult]
+) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if worker is not None:
@@ -231,17 +246,46 @@ def create_app(
             if worker is not None:
                 await run_in_threadpool(worker.stop)
 
+    return lifespan
+
+
+def create_app(
+    *,
+    registry: ShopRegistry,
+    store: Store,
+    processor: Processor | None = None,
+    metrics: Metrics | None = None,
+    worker: Worker | None = None,
+    max_body_bytes: int | None = None,
+) -> Starlette:
+    metrics = metrics or (worker.metrics if worker is not None else Metrics())
+    processor = processor or (worker.processor if worker is not None else None)
+    processor = processor or Processor(registry=registry, store=store)
+    intake = Intake(registry=registry, store=store, processor=processor, metrics=metrics)
+    blocks = BlockService(registry=registry, processor=processor, metrics=metrics)
+    writer: GroupCommit[Screened, IntakeResult] = GroupCommit(
+        intake.commit, writers=4 if store.dialect == "postgresql" else 1, name="intake-writer"
+    )
+    webhook = _webhook_endpoint(
+        intake,
+        writer,
+        metrics,
+        limit=max_body_bytes or registry.settings.max_body_bytes,
+        body_timeout=registry.settings.body_timeout_seconds,
+    )
     app = Starlette(
         routes=[
             Route("/webhooks/{platform}", webhook, methods=["POST"]),
             Route(
-                "/v1/blocks/{platform}/{shop}/{order_id:path}", block, methods=["GET", "OPTIONS"]
+                "/v1/blocks/{platform}/{shop}/{order_id:path}",
+                _block_endpoint(blocks),
+                methods=["GET", "OPTIONS"],
             ),
             *auth_routes(registry=registry, store=store, processor=processor),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/metrics", metrics_endpoint, methods=["GET"]),
+            Route("/healthz", _health_endpoint(store), methods=["GET"]),
+            Route("/metrics", _metrics_endpoint(store, metrics), methods=["GET"]),
         ],
-        lifespan=lifespan,
+        lifespan=_lifespan(worker, writer),
     )
     app.state.processor = processor
     app.state.metrics = metrics
