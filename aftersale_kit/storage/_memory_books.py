@@ -13,28 +13,25 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
-from ..core.campaign import IssueCoupon, ShowBlock
+from ..core.campaign import ShowBlock
 from ..core.decision import Decision
-from ..core.engine import customer_key
-from ..core.model import EventKind, Order, Refund
+from ..core.model import EventKind, Refund
 from ..core.money import Money
-from ..core.ports import Counters, CustomerUsage
+from ..core.ports import Counters
+from ._memory_coupons import CouponRows
 from ._memory_queue import MemoryQueue
+from ._memory_redemptions import MemoryCounters
 from ._sql import from_micros, to_micros
 from .codec import planned_action_to_dict
-from .coupons import deactivate_key
 from .decisions import _check, content_key, effect_kind
 from .ledger import BOOKING, NO_CURRENCY, REVERSAL
 from .records import (
-    CouponRecord,
     CouponStatus,
     DecisionRecord,
     JobKind,
-    JobStatus,
     LedgerEntry,
     RedemptionRecord,
 )
-from .timeline import REBOOK
 
 __all__ = ["Books"]
 
@@ -44,22 +41,16 @@ def _exact(amount: Decimal) -> Decimal:
     return from_micros(to_micros(amount))
 
 
-class Books:
+class Books(CouponRows):
     """The money side of the memory store. ``queue`` receives the jobs its facts cause."""
 
     def __init__(self, queue: MemoryQueue) -> None:
-        self.queue = queue
+        super().__init__(queue)
         self.decisions: list[DecisionRecord] = []
         self.ledger: list[LedgerEntry] = []
-        self.coupons: list[CouponRecord] = []
         self.refunds: dict[tuple[str, str], dict[str, Refund]] = {}
         self.closures: dict[tuple[str, str], str] = {}
         self.redemptions: list[RedemptionRecord] = []
-        self._ids = {"ledger": 0, "decision": 0, "coupon": 0, "redemption": 0}
-
-    def _id(self, table: str) -> int:
-        self._ids[table] += 1
-        return self._ids[table]
 
     # -- decisions ------------------------------------------------------------------------------
 
@@ -161,7 +152,7 @@ class Books:
 
     # -- ledger ---------------------------------------------------------------------------------
 
-    def _add_entry(self, entry: LedgerEntry) -> bool:
+    def add_entry(self, entry: LedgerEntry) -> bool:
         """Insert unless ``(shop, order_id, campaign_id, entry, ref)`` exists."""
         key = (entry.shop, entry.order_id, entry.campaign_id, entry.entry, entry.ref)
         if any((e.shop, e.order_id, e.campaign_id, e.entry, e.ref) == key for e in self.ledger):
@@ -180,7 +171,7 @@ class Books:
         currency = next((m.currency for m in costs.values()), NO_CURRENCY)
         for campaign_id in dict.fromkeys([*fired, *costs]):
             cost = costs.get(campaign_id)
-            self._add_entry(
+            self.add_entry(
                 LedgerEntry(
                     id=0,
                     shop=decision.shop,
@@ -199,7 +190,7 @@ class Books:
                 )
             )
 
-    def _reversed(self, booking: LedgerEntry) -> bool:
+    def reversed(self, booking: LedgerEntry) -> bool:
         return any(
             e.entry == REVERSAL
             and (e.shop, e.order_id, e.campaign_id, e.ref)
@@ -217,7 +208,7 @@ class Books:
             and e.order_id == order_id
             and e.entry == BOOKING
             and (campaign_id is None or e.campaign_id == campaign_id)
-            and not self._reversed(e)
+            and not self.reversed(e)
         ]
 
     def open_campaigns(self, shop: str, order_id: str) -> list[str]:
@@ -244,100 +235,13 @@ class Books:
                 recorded_at=now,
                 reason=reason,
             )
-            reversed_any = self._add_entry(reversal) or reversed_any
+            reversed_any = self.add_entry(reversal) or reversed_any
         return revoked, reversed_any
 
-    # -- coupons --------------------------------------------------------------------------------
-
-    def order_coupons(self, shop: str, order_id: str) -> list[CouponRecord]:
-        return [c for c in self.coupons if c.shop == shop and c.order_id == order_id]
-
-    def coupon(self, shop: str, idempotency_key: str) -> CouponRecord | None:
-        return next(
-            (c for c in self.coupons if (c.shop, c.idempotency_key) == (shop, idempotency_key)),
-            None,
-        )
-
-    def _plan_coupons(self, decision: Decision, *, customer_key: str | None, now: datetime) -> None:
-        for p in decision.actions:
-            if not (isinstance(p.action, IssueCoupon) and p.coupon_code):
-                continue
-            if self.coupon(decision.shop, p.idempotency_key) is not None:
-                continue
-            self.coupons.append(
-                CouponRecord(
-                    id=self._id("coupon"),
-                    shop=decision.shop,
-                    order_id=decision.order_id,
-                    campaign_id=p.campaign_id,
-                    idempotency_key=p.idempotency_key,
-                    code=p.coupon_code,
-                    platform_id=None,
-                    status=CouponStatus.PLANNED,
-                    customer_key=customer_key,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-
-    def set_coupon(self, coupon: CouponRecord, *, now: datetime, **values: object) -> None:
-        index = next(i for i, c in enumerate(self.coupons) if c.id == coupon.id)
-        current = self.coupons[index]
-        self.coupons[index] = replace(current, updated_at=now, **values)  # type: ignore[arg-type]
-
-    def require(self, shop: str, idempotency_key: str) -> CouponRecord:
-        found = self.coupon(shop, idempotency_key)
-        if found is None:
-            raise LookupError(f"no coupon {idempotency_key!r} in shop {shop!r}")
-        return found
-
-    def revoke(self, records: Iterable[CouponRecord], *, reason: str, now: datetime) -> list[str]:
-        """:func:`.coupons.revoke_records` (``records`` as read before)."""
-        revoked = []
-        for coupon in records:
-            if coupon.status == CouponStatus.PLANNED:
-                self.set_coupon(coupon, now=now, status=CouponStatus.REVOKED)
-                if self._create_was_tried(coupon, reason=reason, now=now):
-                    self.enqueue_deactivation(coupon, platform_id=None, now=now)
-            elif coupon.status == CouponStatus.ISSUED:
-                self.set_coupon(coupon, now=now, status=CouponStatus.REVOKED)
-                self.enqueue_deactivation(coupon, platform_id=coupon.platform_id, now=now)
-            else:
-                continue
-            revoked.append(coupon.idempotency_key)
-        return revoked
-
-    def _create_was_tried(self, coupon: CouponRecord, *, reason: str, now: datetime) -> bool:
-        key = coupon.idempotency_key
-        job = self.queue.cancel_pending(
-            shop=coupon.shop, idempotency_key=key, reason=reason, now=now
-        )
-        if job is None:
-            job = self.queue.by_key(shop=coupon.shop, idempotency_key=key)
-            if job is None or job.status != JobStatus.DEAD:
-                return False
-        return job.attempts > 0
-
-    def enqueue_deactivation(
-        self, coupon: CouponRecord, *, platform_id: str | None, now: datetime
-    ) -> None:
-        self.queue.enqueue(
-            shop=coupon.shop,
-            kind=JobKind.DEACTIVATE_COUPON.value,
-            idempotency_key=deactivate_key(coupon.idempotency_key),
-            payload={
-                "coupon_key": coupon.idempotency_key,
-                "order_id": coupon.order_id,
-                "campaign_id": coupon.campaign_id,
-                "code": coupon.code,
-                "platform_id": platform_id,
-            },
-            run_at=now,
-        )
-
-    # -- refunds, closure, redemptions ----------------------------------------------------------
+    # -- refunds and closure --------------------------------------------------------------------
 
     def record_refunds(self, shop: str, order_id: str, items: Iterable[Refund]) -> None:
+        """Each refund once, by its platform id (:func:`.timeline.record_refunds`)."""
         known = self.refunds.setdefault((shop, order_id), {})
         for refund in items:
             known.setdefault(refund.id, refund)
@@ -346,153 +250,5 @@ class Books:
         return list(self.refunds.get((shop, order_id), {}).values())
 
     def close(self, shop: str, order_id: str, reason: str) -> None:
+        """The order is closed; the first reason stays."""
         self.closures.setdefault((shop, order_id), reason)
-
-    def record_redemptions(
-        self, shop: str, order: Order, *, now: datetime
-    ) -> list[RedemptionRecord]:
-        """What :meth:`Store._record_redemptions` does, on the memory rows."""
-        at = order.paid_at or order.created_at
-        amounts: dict[str, Money | None] = {code: None for code in order.discount_codes}
-        amounts.update(order.code_discounts)
-        found = []
-        for code, amount in amounts.items():
-            record = self._redeem(shop, code, amount, order, at=at, now=now)
-            if record is None:
-                continue
-            found.append(record)
-            if self.shows_blocks(shop, record.issuing_order_id):
-                self.enqueue_content(shop, record.issuing_order_id, f"r{record.id}", now=now)
-        return found
-
-    def _redeem(
-        self,
-        shop: str,
-        code: str,
-        amount: Money | None,
-        order: Order,
-        *,
-        at: datetime,
-        now: datetime,
-    ) -> RedemptionRecord | None:
-        """:func:`.timeline.record_redemption`."""
-        wanted = code.strip().lower()
-        coupon = next(
-            (c for c in self.coupons if c.shop == shop and c.code.lower() == wanted), None
-        )
-        if coupon is None or coupon.order_id == order.id:
-            return None
-        if any(
-            (r.shop, r.coupon_key, r.redeeming_order_id) == (shop, coupon.idempotency_key, order.id)
-            for r in self.redemptions
-        ):
-            return None
-        if amount is None:
-            amount = Money(self._coupon_cost(coupon), order.currency)
-        record = RedemptionRecord(
-            id=self._id("redemption"),
-            shop=shop,
-            code=coupon.code,
-            coupon_key=coupon.idempotency_key,
-            campaign_id=coupon.campaign_id,
-            issuing_order_id=coupon.order_id,
-            issuing_customer_key=coupon.customer_key,
-            redeeming_order_id=order.id,
-            redeeming_customer_key=customer_key(order),
-            amount=Money(_exact(amount.amount), amount.currency),
-            redeemed_at=at,
-            reversed_at=None,
-        )
-        self.redemptions.append(record)
-        self._mark_used(coupon, now=now)
-        return record
-
-    def _coupon_cost(self, coupon: CouponRecord) -> Decimal:
-        for record in self.for_order(coupon.shop, coupon.order_id):
-            cost = self.action_costs(record.id).get(coupon.idempotency_key)
-            if cost is not None:
-                return cost
-        return Decimal(0)
-
-    def _mark_used(self, coupon: CouponRecord, *, now: datetime) -> None:
-        self.set_coupon(coupon, now=now, status=CouponStatus.USED)
-        self.queue.cancel_pending(
-            shop=coupon.shop,
-            idempotency_key=deactivate_key(coupon.idempotency_key),
-            reason="redeemed",
-            now=now,
-        )
-        reversal = next(
-            (
-                e
-                for e in self.ledger
-                if e.entry == REVERSAL
-                and (e.shop, e.order_id, e.campaign_id)
-                == (coupon.shop, coupon.order_id, coupon.campaign_id)
-            ),
-            None,
-        )
-        if reversal is None:
-            return
-        cost = self.action_costs(reversal.decision_id).get(coupon.idempotency_key, Decimal(0))
-        self._add_entry(
-            replace(
-                reversal,
-                entry=REBOOK,
-                uses=-reversal.uses,
-                cost=cost,
-                recorded_at=now,
-                reason="redeemed after it was taken back",
-                ref=coupon.idempotency_key,
-            )
-        )
-
-    def reverse_redemptions(self, shop: str, order_id: str, *, now: datetime) -> None:
-        self.redemptions = [
-            replace(r, reversed_at=now)
-            if r.shop == shop and r.redeeming_order_id == order_id and r.reversed_at is None
-            else r
-            for r in self.redemptions
-        ]
-
-
-class MemoryCounters:
-    """:class:`~aftersale_kit.core.ports.Counters` over the memory ledger (as
-    :class:`.ledger.LedgerCounters` reads the SQL one)."""
-
-    def __init__(self, books: Books) -> None:
-        self._books = books
-
-    def _rows(self, shop: str, campaign_id: str) -> list[LedgerEntry]:
-        return [e for e in self._books.ledger if e.shop == shop and e.campaign_id == campaign_id]
-
-    def usage_count(self, shop: str, campaign_id: str) -> int:
-        return sum(e.uses for e in self._rows(shop, campaign_id))
-
-    def customer_usage(self, shop: str, campaign_id: str, customer_key: str) -> CustomerUsage:
-        mine = [e for e in self._rows(shop, campaign_id) if e.customer_key == customer_key]
-        last = [e.booked_at for e in mine if e.entry == BOOKING and not self._books._reversed(e)]
-        return CustomerUsage(count=sum(e.uses for e in mine), last_at=max(last, default=None))
-
-    def spent(self, shop: str, campaign_id: str, since: datetime | None) -> Decimal:
-        return sum(
-            (
-                e.cost
-                for e in self._rows(shop, campaign_id)
-                if since is None or e.booked_at >= since
-            ),
-            Decimal(0),
-        )
-
-    def redeemed(self, shop: str, campaign_id: str, since: datetime | None) -> Decimal:
-        return sum(
-            (
-                r.amount.amount
-                for r in self._books.redemptions
-                if r.shop == shop
-                and r.campaign_id == campaign_id
-                and r.reversed_at is None
-                and (since is None or r.redeemed_at >= since)
-            ),
-            Decimal(0),
-        )

@@ -15,10 +15,8 @@ nonces and table statistics: they are SQL-only and tested on the databases.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -28,46 +26,32 @@ from ..core.decision import Decision
 from ..core.model import EventKind, Order, Refund
 from ..core.ports import Counters, CustomerUsage
 from ..core.timeline import Step
-from ._memory_books import Books, MemoryCounters
-from ._memory_queue import MemoryQueue
+from ._memory_books import Books
+from ._memory_intake import MemoryIntake
+from ._memory_redemptions import MemoryCounters, record_redemptions, reverse_redemptions
 from ._sql import aware
-from .codec import dumps
-from .events import process_key
 from .ledger import REVERSAL
 from .outbox import DEFAULT_MAX_ATTEMPTS, backoff_delay
-from .quarantine import QuarantinedDelivery
 from .records import (
     CouponRecord,
     CouponStatus,
     DecisionRecord,
-    IncomingEvent,
     Job,
-    JobKind,
     JobStatus,
     LedgerEntry,
     RedemptionRecord,
-    ShopRecord,
-    ShopState,
-    StoredEvent,
 )
-from .store import Clawback, StepFacts, StepResult, _checked_event, _require_text
+from .store import Clawback, StepFacts, StepResult, _require_text
 
 __all__ = ["MemoryStore"]
 
 
-class MemoryStore:
+class MemoryStore(MemoryIntake):
     """The storage ports in dicts and lists, behind one lock. See the module docstring."""
 
     def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self._queue = MemoryQueue()
+        super().__init__()
         self._books = Books(self._queue)
-        self._events: dict[int, StoredEvent] = {}
-        self._event_keys: dict[tuple[str, str], int] = {}
-        self._quarantine: list[QuarantinedDelivery] = []
-        self._order_keys: dict[tuple[str, str], str] = {}
-        self._shops: dict[str, ShopRecord] = {}
-        self._blocks: dict[tuple[str, str], str] = {}
 
     def close(self) -> None:
         """Nothing to release (the counterpart of :meth:`Store.close`)."""
@@ -77,101 +61,6 @@ class MemoryStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    # -- intake ---------------------------------------------------------------------------------
-
-    def accept_events(
-        self, batch: Sequence[IncomingEvent], *, max_attempts: int = DEFAULT_MAX_ATTEMPTS
-    ) -> list[bool]:
-        checked = [_checked_event(item) for item in batch]
-        with self._lock:
-            return [self._accept(item, max_attempts) for item in checked]
-
-    def _accept(self, item: IncomingEvent, max_attempts: int) -> bool:
-        if (item.shop, item.dedupe_key) in self._event_keys:
-            return False
-        event_id = len(self._events) + 1  # events are never deleted here
-        self._event_keys[(item.shop, item.dedupe_key)] = event_id
-        self._events[event_id] = StoredEvent(
-            id=event_id,
-            shop=item.shop,
-            platform=item.platform,
-            topic=item.topic,
-            dedupe_key=item.dedupe_key,
-            received_at=item.received_at,
-            body=bytes(item.body),
-            headers=json.loads(dumps(dict(item.headers))),
-            order_id=item.order_id,
-            customer_key=None,
-            redacted_at=None,
-        )
-        self._queue.enqueue(
-            shop=item.shop,
-            kind=JobKind.PROCESS_EVENT.value,
-            idempotency_key=process_key(event_id),
-            payload={"event_id": event_id, "topic": item.topic},
-            run_at=item.received_at,
-            event_id=event_id,
-            max_attempts=max_attempts,
-        )
-        return True
-
-    def event(self, event_id: int) -> StoredEvent | None:
-        with self._lock:
-            return self._events.get(event_id)
-
-    def link_event(self, event_id: int, *, order_id: str | None, customer_key: str | None) -> bool:
-        with self._lock:
-            event = self._events.get(event_id)
-            if event is None:
-                return False
-            self._events[event_id] = replace(event, order_id=order_id, customer_key=customer_key)
-            return True
-
-    def quarantine(self, item: IncomingEvent, *, reason: str) -> bool:
-        received_at = aware(item.received_at, "received_at")
-        with self._lock:
-            if any(
-                (q.shop, q.dedupe_key) == (item.shop, item.dedupe_key) for q in self._quarantine
-            ):
-                return False
-            self._quarantine.append(
-                QuarantinedDelivery(
-                    id=len(self._quarantine) + 1,
-                    shop=item.shop,
-                    platform=item.platform,
-                    topic=item.topic,
-                    dedupe_key=item.dedupe_key,
-                    received_at=received_at,
-                    reason=reason,
-                    body=bytes(item.body),
-                    headers={str(k): str(v) for k, v in item.headers.items()},
-                    replayed_at=None,
-                )
-            )
-            return True
-
-    def quarantined(
-        self, shop: str | None = None, *, include_replayed: bool = False
-    ) -> list[QuarantinedDelivery]:
-        with self._lock:
-            return [
-                q
-                for q in self._quarantine
-                if (shop is None or q.shop == shop) and (include_replayed or q.replayed_at is None)
-            ]
-
-    def save_order_keys(
-        self, rows: Iterable[tuple[str, str, str]], *, now: datetime | None = None
-    ) -> None:
-        aware(now, "now")
-        with self._lock:
-            for shop, order_id, key in rows:
-                self._order_keys.setdefault((shop, order_id), key)
-
-    def order_key(self, shop: str, order_id: str) -> str | None:
-        with self._lock:
-            return self._order_keys.get((shop, order_id))
 
     # -- job queue ------------------------------------------------------------------------------
 
@@ -291,7 +180,7 @@ class MemoryStore:
             books.record_refunds(shop, order.id, refunds)
             if closing is not None:
                 books.close(shop, order.id, closing)
-            used = books.record_redemptions(shop, order, now=now)
+            used = record_redemptions(books, shop, order, now=now)
             record, created = books.decide(
                 shop=shop,
                 order_id=order.id,
@@ -308,7 +197,7 @@ class MemoryStore:
                 open_campaigns=tuple(books.open_campaigns(shop, order.id)),
             )
             if facts.closed is not None:
-                books.reverse_redemptions(shop, order.id, now=now)
+                reverse_redemptions(books, shop, order.id, now=now)
             plan = dict(settle(facts))
             revoked = self._take_back(shop, order.id, plan, now=now)
         return StepResult(
@@ -457,58 +346,6 @@ class MemoryStore:
             if current.status in (CouponStatus.ISSUED, CouponStatus.REVOKED):
                 books.set_coupon(current, now=now, status=CouponStatus.DEACTIVATED)
             return books.require(shop, idempotency_key)
-
-    # -- shops and content ----------------------------------------------------------------------
-
-    def set_shop_state(
-        self, *, shop: str, platform: str, state: ShopState, now: datetime | None = None
-    ) -> ShopRecord:
-        now = aware(now, "now")
-        state = ShopState(state)
-        with self._lock:
-            current = self._shops.get(shop)
-            if current is None:
-                active = state == ShopState.ACTIVE
-                current = ShopRecord(
-                    shop=shop,
-                    platform=platform,
-                    state=state,
-                    installed_at=now if active else None,
-                    uninstalled_at=None if active else now,
-                    updated_at=now,
-                )
-            elif current.state != state and state == ShopState.ACTIVE:
-                current = replace(current, installed_at=now, uninstalled_at=None)
-            elif current.state != state:
-                current = replace(current, uninstalled_at=now)
-            record = replace(current, platform=platform, state=state, updated_at=now)
-            self._shops[shop] = record
-            return record
-
-    def shop_state(self, shop: str) -> ShopRecord | None:
-        with self._lock:
-            return self._shops.get(shop)
-
-    def save_blocks(
-        self, shop: str, order_id: str, payload: Mapping[str, Any], *, now: datetime | None = None
-    ) -> None:
-        aware(now, "now")
-        text = dumps(dict(payload))
-        with self._lock:
-            self._blocks[(shop, order_id)] = text
-
-    def load_blocks(self, shop: str, order_id: str) -> dict[str, Any] | None:
-        raw = self.blocks_json(shop, order_id)
-        if raw is None:
-            return None
-        value = json.loads(raw)
-        assert isinstance(value, dict)
-        return value
-
-    def blocks_json(self, shop: str, order_id: str) -> bytes | None:
-        with self._lock:
-            text = self._blocks.get((shop, order_id))
-        return None if text is None else text.encode("utf-8")
 
 
 class _LockedCounters:
