@@ -34,7 +34,7 @@ from typing import Any
 from ..core import registry as platforms
 from ..core.errors import NotFoundError, PlatformError, RateLimitedError
 from ..core.model import EventKind, Order
-from ..storage.blocks_raw import load_blocks_json
+from ..storage.ports import BlockReader
 from .effects import PAID, Processor
 from .extensions import BlockDenial, BlockGrant, BlockRequest, extension
 from .logs import log_event
@@ -68,7 +68,7 @@ class BlockService:
     def __init__(self, *, registry: ShopRegistry, processor: Processor, metrics: Metrics) -> None:
         self.registry = registry
         self.processor = processor
-        self.store = processor.store
+        self.store: BlockReader = processor.store
         self.metrics = metrics
 
     def get(
@@ -178,7 +178,7 @@ class BlockService:
     def _stored(self, entry: ShopEntry, order_id: str) -> BlockResult | None:
         if not order_id or not order_id.isascii() or len(order_id) > 64:
             return None
-        raw = load_blocks_json(self.store.db, entry.domain, order_id)
+        raw = self.store.blocks_json(entry.domain, order_id)
         return None if raw is None else BlockResult(200, raw=raw)
 
     def _blocks(self, entry: ShopEntry, order: Order) -> BlockResult:

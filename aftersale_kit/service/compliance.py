@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.platform import IncomingWebhook, WebhookKind
+from ..storage.ports import CustomerData
 from .logs import log_event
 
 if TYPE_CHECKING:
@@ -44,9 +45,24 @@ def _orders(payload: Mapping[str, Any], key: str) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
+def _customer_data(
+    processor: Processor, entry: ShopEntry, webhook: IncomingWebhook
+) -> CustomerData:
+    """The processor's store as one that can export and erase personal data."""
+    store = processor.store
+    if not isinstance(store, CustomerData):
+        from .effects import PermanentJobError
+
+        raise PermanentJobError(
+            f"{webhook.topic} from {entry.domain}: this store ({type(store).__name__}) cannot "
+            "export or erase customer data"
+        )
+    return store
+
+
 def handle_compliance(processor: Processor, entry: ShopEntry, webhook: IncomingWebhook) -> None:
     payload = webhook.payload
-    store = processor.store
+    store = _customer_data(processor, entry, webhook)
     if webhook.kind is WebhookKind.SHOP_REDACT:
         counts = store.redact_shop(entry.domain)
         log_event(logging.INFO, "shop redacted", shop=entry.domain, rows=counts)

@@ -72,10 +72,10 @@ from ..storage import (
     ShopState,
     StepFacts,
     StepResult,
-    Store,
     StoredEvent,
     customer_key_for,
 )
+from ..storage.ports import ProcessorStore
 from .logs import log_event
 from .shops import ShopEntry, ShopRegistry
 
@@ -105,13 +105,13 @@ class Processor:
         self,
         *,
         registry: ShopRegistry,
-        store: Store,
+        store: ProcessorStore,
         clock: Callable[[], datetime] = _now,
         order_ttl: float = 30.0,
         compliance_sink: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> None:
         self.registry = registry
-        self.store = store
+        self.store: ProcessorStore = store
         self.clock = clock
         self._order_ttl = order_ttl
         self._orders: dict[tuple[str, str], tuple[float, Order]] = {}

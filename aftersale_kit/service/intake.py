@@ -54,7 +54,8 @@ from ..core.errors import (
 )
 from ..core.jsonread import JSONInputError
 from ..core.platform import WebhookEnvelope, WebhookKind
-from ..storage import IncomingEvent, Store
+from ..storage import IncomingEvent
+from ..storage.ports import EventIntake
 from .effects import Processor
 from .logs import log_event
 from .metrics import Metrics
@@ -102,7 +103,7 @@ class Intake:
         self,
         *,
         registry: ShopRegistry,
-        store: Store,
+        store: EventIntake,
         processor: Processor,
         metrics: Metrics,
     ) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from ..storage import Store
+from ..storage.ports import Prunable
 from .logs import log_event
 
 __all__ = ["MIN_BODY_RETENTION_DAYS", "Pruner", "Retention", "retention_from"]
@@ -87,7 +87,7 @@ class Pruner:
     processor's clock (injectable, so tests can let the retention pass)."""
 
     def __init__(
-        self, store: Store, retention: Retention, *, clock: Callable[[], datetime]
+        self, store: Prunable, retention: Retention, *, clock: Callable[[], datetime]
     ) -> None:
         self.store = store
         self.retention = retention

@@ -32,6 +32,7 @@ from ..core.errors import (
     RateLimitedError,
 )
 from ..storage import Job, JobKind, JobStatus, backoff_delay
+from ..storage.ports import Prunable
 from .effects import PermanentJobError, Processor
 from .logs import log_event
 from .metrics import Metrics
@@ -75,11 +76,12 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        #: Prunes old webhook bodies and keys on its own schedule (``None``: never).
+        #: Prunes old webhook bodies and keys on its own schedule (``None``: never, or a store
+        #: that keeps nothing to prune, such as the in-memory one).
         self.pruner = (
-            None
-            if retention is None
-            else Pruner(self.store, retention, clock=lambda: self.processor.clock())
+            Pruner(self.store, retention, clock=lambda: self.processor.clock())
+            if retention is not None and isinstance(self.store, Prunable)
+            else None
         )
 
     # -- lifecycle ------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from . import (
     timeline,
 )
 from ._sql import aware
+from .blocks_raw import load_blocks_json
 from .db import DEFAULT_SQLITE_PATH, Database, create_database
 from .outbox import DEFAULT_MAX_ATTEMPTS, backoff_delay
 from .quarantine import QuarantinedDelivery
@@ -648,6 +649,11 @@ class Store:
     def load_blocks(self, shop: str, order_id: str) -> dict[str, Any] | None:
         with self.db.read() as conn:
             return shops.load_blocks(conn, shop=shop, order_id=order_id)
+
+    def blocks_json(self, shop: str, order_id: str) -> bytes | None:
+        """The stored blocks as the UTF-8 JSON stored (:func:`.blocks_raw.load_blocks_json`:
+        the block endpoint's hot path, one prepared statement)."""
+        return load_blocks_json(self.db, shop, order_id)
 
     # -- quarantine and order keys (see :mod:`.quarantine`) -----------------------------------
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from aftersale_kit.storage import Store
+from aftersale_kit.storage.memory import MemoryStore
 from aftersale_kit.testing.postgres import require_postgres, temporary_schema
 
 from .harness import shop_yaml
@@ -24,6 +26,24 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | Non
         return
     with temporary_schema(require_postgres(), prefix="service") as url:
         yield url
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store | MemoryStore]:
+    """A fresh store behind the storage ports: in memory (service logic without a database),
+    SQLite and PostgreSQL."""
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    if request.param == "sqlite":
+        with Store.open(f"sqlite:///{tmp_path / 'any.db'}", migrate=True) as store:
+            yield store
+        return
+    with (
+        temporary_schema(require_postgres(), prefix="service") as url,
+        Store.open(url, migrate=True) as store,
+    ):
+        yield store
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from aftersale_kit.service.effects import Processor
 from aftersale_kit.service.shops import ShopRegistry
 from aftersale_kit.service.worker import Worker
 from aftersale_kit.storage import Store
+from aftersale_kit.storage.memory import MemoryStore
 
 SHOP_YAML = """\
 version: 1
@@ -213,3 +214,18 @@ def drain(svc: Service, *, timeout: float = 30.0) -> Worker:
     worker = Worker(svc.processor, threads=1, retry_base=0.05, retry_cap=1.0)
     worker.run_until_idle(timeout=timeout)
     return worker
+
+
+#: The stores a service test can run on: the in-memory one (no database, fast) and SQLite.
+STORES = ["memory", "sqlite"]
+
+
+@contextmanager
+def open_store(kind: str, folder: Path) -> Iterator[Store | MemoryStore]:
+    """A fresh store of ``kind`` (``"memory"`` or ``"sqlite"``, a file in ``folder``)."""
+    if kind == "memory":
+        with MemoryStore() as memory:
+            yield memory
+        return
+    with Store.open(f"sqlite:///{folder / 'service.db'}", migrate=True) as store:
+        yield store

@@ -13,12 +13,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from aftersale_kit.core.model import Customer, EventKind, FinancialStatus, Order
 from aftersale_kit.core.money import Money
 from aftersale_kit.core.platform import ConfirmationContent
 from aftersale_kit.service.effects import Processor
 from aftersale_kit.service.shops import ShopEntry, load_shops
-from aftersale_kit.storage import JobKind, Store
+from aftersale_kit.storage import JobKind
+
+from .harness import STORES, open_store
 
 DOMAIN = "race-shop.myshopify.com"
 ENV = {"RACE_WEBHOOK_SECRET": "whsec-race", "RACE_CODE_SECRET": "code-race"}
@@ -75,13 +79,14 @@ class RacingPlatform:
             self.processor[0].process_order(self.entry[0], cancelled, EventKind.ORDER_CANCELLED)
 
 
-def test_a_write_that_raced_with_a_take_back_is_written_again(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", STORES)
+def test_a_write_that_raced_with_a_take_back_is_written_again(tmp_path: Path, kind: str) -> None:
     (tmp_path / "shop.yaml").write_text(SHOP_FILE, encoding="utf-8")
     platform = RacingPlatform()
     fake: Any = platform
     registry = load_shops(tmp_path / "shop.yaml", env=ENV, builder=lambda _entry: fake)
     (entry,) = registry
-    with Store.open(f"sqlite:///{tmp_path / 's.db'}", migrate=True) as store:
+    with open_store(kind, tmp_path) as store:
         processor = Processor(registry=registry, store=store, clock=lambda: NOW)
         platform.processor.append(processor)
         platform.entry.append(entry)

@@ -33,7 +33,7 @@ def _die_after_platform_call(processor: Processor, job: Any) -> None:
 
 
 def test_coupon_created_by_a_dead_run_of_a_cancelled_order_is_switched_off(
-    shopify_sandbox: Any, tmp_path: Path, db_url: str
+    shopify_sandbox: Any, tmp_path: Path, any_store: Store
 ) -> None:
     config, env = write_shopify_config(tmp_path / "shops", shopify_sandbox)
     registry = load_shops(config, env=env, builder=default_builder(FAST_RETRY))
@@ -41,7 +41,7 @@ def test_coupon_created_by_a_dead_run_of_a_cancelled_order_is_switched_off(
     order_id = str(
         shopify_sandbox.create_order(line_items=[{"title": "A", "price": "40.00"}])["id"]
     )
-    with Store.open(db_url, migrate=True) as store:
+    with any_store as store:
         processor = Processor(registry=registry, store=store)
         # given a decided order whose coupon job died right after creating the coupon
         order = processor.order(entry, order_id)

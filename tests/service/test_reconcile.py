@@ -157,7 +157,7 @@ def test_woocommerce_missed_webhooks_are_made_good_once(
 
 @pytest.mark.parametrize("platform", ["shopify", "woocommerce"])
 def test_reconcile_function_reports_and_leaves_effects_to_the_worker(
-    platform: str, request: pytest.FixtureRequest, tmp_path: Path
+    platform: str, request: pytest.FixtureRequest, tmp_path: Path, any_store: Store
 ) -> None:
     # given a paid order the service never heard of
     sandbox: Any = request.getfixturevalue(f"{platform}_sandbox")
@@ -168,7 +168,7 @@ def test_reconcile_function_reports_and_leaves_effects_to_the_worker(
         config, env = write_woocommerce_config(tmp_path / "shops", sandbox)
         sandbox.create_order("wc_v3_order_727", customer_id=5, status="processing")
     registry = load_shops(config, env=env)
-    with Store.open(f"sqlite:///{tmp_path / 'r.db'}", migrate=True) as store:
+    with any_store as store:
         processor = Processor(registry=registry, store=store)
         # when reconcile() runs twice, once from a time after every order
         report = reconcile(processor, since=datetime.now(UTC) - timedelta(hours=1))

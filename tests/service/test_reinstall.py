@@ -122,12 +122,12 @@ def _offline_config(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 
 
 def test_an_uninstall_triggered_before_the_latest_activation_is_stale(
-    tmp_path: Path, db_url: str
+    tmp_path: Path, any_store: Store
 ) -> None:
     config, env = _offline_config(tmp_path)
     registry = load_shops(config, env=env)
     (entry,) = registry
-    with Store.open(db_url, migrate=True) as store:
+    with any_store as store:
         processor = Processor(registry=registry, store=store)
         # given a shop uninstalled at T0 and activated by an operator at T0 + 1 h
         assert processor.uninstall(entry, at=T0)

@@ -13,6 +13,7 @@ platform) and with later orders that redeem codes live on that platform. After e
 
 from __future__ import annotations
 
+import functools
 import random
 import tempfile
 from dataclasses import dataclass, field, replace
@@ -34,10 +35,14 @@ from aftersale_kit.core.model import (
 )
 from aftersale_kit.core.money import Money
 from aftersale_kit.service.effects import Processor
-from aftersale_kit.service.shops import ShopEntry, load_shops
+from aftersale_kit.service.shops import ShopEntry, ShopRegistry, load_shops
 from aftersale_kit.storage import CouponStatus, JobKind, Store
 
-pytestmark = pytest.mark.slow  # property scenarios of whole order timelines
+from .harness import open_store
+
+#: The property on the in-memory store (fast: no database) and on SQLite (slow: whole order
+#: timelines through a database file).
+STORES = [pytest.param("memory"), pytest.param("sqlite", marks=pytest.mark.slow)]
 
 DOMAIN = "prop-shop.myshopify.com"
 ENV = {"PROP_WEBHOOK_SECRET": "whsec-prop", "PROP_CODE_SECRET": "code-prop"}
@@ -203,6 +208,7 @@ actions = st.lists(
 )
 
 
+@pytest.mark.parametrize("kind", STORES)
 @settings(
     max_examples=30,
     deadline=None,
@@ -219,6 +225,7 @@ actions = st.lists(
     rnd=st.randoms(use_true_random=False),
 )
 def test_the_books_hold_whatever_happens_to_an_order_and_in_whatever_order(
+    kind: str,
     subtotal: Decimal,
     refunds: list[Decimal],
     fulfilled: bool,
@@ -227,42 +234,48 @@ def test_the_books_hold_whatever_happens_to_an_order_and_in_whatever_order(
     rnd: random.Random,
 ) -> None:
     history = life(subtotal, refunds, fulfilled, end)
+    registry = shops()
+    (entry,) = registry
+    with tempfile.TemporaryDirectory() as folder, open_store(kind, Path(folder)) as store:
+        processor = Processor(registry=registry, store=store)
+        platform = Platform()
+        delivered: list[Event] = []
+        redeemers = 0
+        # every event at least once, plus the drawn extra deliveries, effects and
+        # redemptions, all shuffled
+        queue = [("deliver", i) for i in range(len(history))] + plan
+        rnd.shuffle(queue)
+        for what, n in queue:
+            if what == "deliver":
+                event = history[n % len(history)]
+                deliver(processor, entry, event)
+                delivered.append(event)
+            elif what == "effects":
+                run_effects(store, platform)
+            else:
+                redeemers += redeem(processor, entry, store, platform, n, redeemers)
+            check_books(store)
+        run_effects(store, platform)
+        check_books(store)
+        # every step delivered was decided, once
+        decided = {(r.event_kind, r.ref) for r in store.decisions_for_order(DOMAIN, "A")}
+        for event in delivered:
+            for step in processor.steps_of(event.order, event.kind, refund=event.refund):
+                assert step in decided
+        # a closed order keeps only what was redeemed or what its reversal triggered
+        if end != "open" and any(e is history[-1] for e in delivered):
+            for coupon in store.coupons_for_order(DOMAIN, "A"):
+                if coupon.status in (CouponStatus.PLANNED, CouponStatus.ISSUED):
+                    assert coupon.campaign_id == "entschuldigung"
+
+
+@functools.cache
+def shops() -> ShopRegistry:
+    """The shop (read once: the examples share its configuration, never its store)."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "shop.yaml"
         path.write_text(SHOP_FILE, encoding="utf-8")
-        registry = load_shops(path, env=ENV)
-        (entry,) = registry
-        with Store.open(f"sqlite:///{Path(folder) / 's.db'}", migrate=True) as store:
-            processor = Processor(registry=registry, store=store)
-            platform = Platform()
-            delivered: list[Event] = []
-            redeemers = 0
-            # every event at least once, plus the drawn extra deliveries, effects and
-            # redemptions, all shuffled
-            queue = [("deliver", i) for i in range(len(history))] + plan
-            rnd.shuffle(queue)
-            for what, n in queue:
-                if what == "deliver":
-                    event = history[n % len(history)]
-                    deliver(processor, entry, event)
-                    delivered.append(event)
-                elif what == "effects":
-                    run_effects(store, platform)
-                else:
-                    redeemers += redeem(processor, entry, store, platform, n, redeemers)
-                check_books(store)
-            run_effects(store, platform)
-            check_books(store)
-            # every step delivered was decided, once
-            decided = {(r.event_kind, r.ref) for r in store.decisions_for_order(DOMAIN, "A")}
-            for event in delivered:
-                for step in processor.steps_of(event.order, event.kind, refund=event.refund):
-                    assert step in decided
-            # a closed order keeps only what was redeemed or what its reversal triggered
-            if end != "open" and any(e is history[-1] for e in delivered):
-                for coupon in store.coupons_for_order(DOMAIN, "A"):
-                    if coupon.status in (CouponStatus.PLANNED, CouponStatus.ISSUED):
-                        assert coupon.campaign_id == "entschuldigung"
+        return load_shops(path, env=ENV)
 
 
 def deliver(processor: Processor, entry: ShopEntry, event: Event) -> None:

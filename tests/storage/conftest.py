@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from aftersale_kit.storage import Store
+from aftersale_kit.storage.memory import MemoryStore
 from aftersale_kit.testing.postgres import require_postgres, temporary_schema
 
 ENGINES = [
@@ -47,3 +48,25 @@ def store(open_store: Callable[[], Store]) -> Store:
     store = open_store()
     store.migrate()
     return store
+
+
+PORT_STORES = [pytest.param("memory", id="memory"), *ENGINES]
+
+
+@pytest.fixture(params=PORT_STORES)
+def port_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store | MemoryStore]:
+    """A store behind the storage ports on each implementation: in memory, SQLite, PostgreSQL
+    (the same behaviour tests run on all three, as the adapter contract suite does for
+    platforms)."""
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    if request.param == "sqlite":
+        with Store.open(f"sqlite:///{tmp_path / 'port.db'}", migrate=True) as store:
+            yield store
+        return
+    with (
+        temporary_schema(require_postgres(), prefix="port") as url,
+        Store.open(url, migrate=True) as store,
+    ):
+        yield store

@@ -1,4 +1,5 @@
-"""The stored timeline on both engines: steps, take-backs to the cent, redemptions, budget basis."""
+"""The stored timeline on every store behind the ports (memory, SQLite, PostgreSQL): steps,
+take-backs to the cent, redemptions, budget basis."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from storage_builders import NOW, SECRET, SHOP, config, coupon_campaign, order
 
 from aftersale_kit.core.campaign import (
@@ -22,6 +24,12 @@ from aftersale_kit.core.model import EventKind, Order, Refund
 from aftersale_kit.core.money import Money
 from aftersale_kit.core.timeline import take_backs
 from aftersale_kit.storage import CouponStatus, JobKind, JobStatus, StepResult, Store
+
+
+@pytest.fixture
+def store(port_store: Store) -> Store:
+    """These tests use only the ports and the read-outs both stores have: run them on each."""
+    return port_store
 
 
 def step(

@@ -1,0 +1,237 @@
+"""What the service needs from storage, as narrow protocols (ports).
+
+Each protocol is one consumer's view; the SQL :class:`~aftersale_kit.storage.store.Store` and the
+in-memory :class:`~aftersale_kit.storage.memory.MemoryStore` both satisfy all of them (checked
+statically at the end of this module and of :mod:`.memory`), and ``tests/storage/
+test_port_contract.py`` runs the same behaviour tests against the memory store, SQLite and
+PostgreSQL.
+
+* :class:`EventIntake`: the webhook intake: accept verified deliveries (dedupe, one
+  ``process_event`` job each), keep unusable ones aside, keep WooCommerce order keys.
+* :class:`BlockReader`: the thank-you block endpoint: stored blocks, the decision of an order,
+  the stored order key a page token is checked against.
+* :class:`JobQueue`: the worker's leases on the outbox (claim, complete, retry, dead, release).
+* :class:`ProcessorStore`: the job handlers (decide a step once, take back, coupons, content,
+  shop state); it includes the two above, because the worker and the block endpoint share the
+  processor's store.
+
+Optional capabilities, checked at run time (``isinstance``), which only the SQL store has:
+:class:`CustomerData` (export and erasure for the privacy webhooks) and :class:`Prunable`
+(bounded storage, :mod:`.retention`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from ..core.decision import Decision
+from ..core.model import EventKind, Order, Refund
+from ..core.ports import Counters
+from ..core.timeline import Step
+from .records import (
+    CouponRecord,
+    DecisionRecord,
+    IncomingEvent,
+    Job,
+    JobStatus,
+    ShopRecord,
+    ShopState,
+    StoredEvent,
+)
+
+if TYPE_CHECKING:
+    from .store import Clawback, StepFacts, StepResult
+
+__all__ = [
+    "BlockReader",
+    "CustomerData",
+    "EventIntake",
+    "JobQueue",
+    "ProcessorStore",
+    "Prunable",
+]
+
+#: The default number of attempts of a job (:data:`.outbox.DEFAULT_MAX_ATTEMPTS`).
+_ATTEMPTS = 10
+
+
+class EventIntake(Protocol):
+    """What the webhook intake stores (:mod:`aftersale_kit.service.intake`)."""
+
+    def accept_events(
+        self, batch: Sequence[IncomingEvent], *, max_attempts: int = _ATTEMPTS
+    ) -> list[bool]:
+        """Store each new event with its ``process_event`` job in one transaction; one flag
+        per event, ``False`` for a ``(shop, dedupe_key)`` seen before (also in this batch)."""
+        ...
+
+    def quarantine(self, item: IncomingEvent, *, reason: str) -> bool:
+        """Keep an unusable delivery outside the queue; ``False`` when kept already."""
+        ...
+
+    def save_order_keys(
+        self, rows: Iterable[tuple[str, str, str]], *, now: datetime | None = None
+    ) -> None:
+        """``(shop, order_id, order_key)``; an order keeps the first key it was seen with."""
+        ...
+
+
+class BlockReader(Protocol):
+    """What the block endpoint reads (:mod:`aftersale_kit.service.blocks`)."""
+
+    def decision(
+        self, *, shop: str, order_id: str, event_kind: EventKind, ref: str = ""
+    ) -> DecisionRecord | None: ...
+
+    def order_key(self, shop: str, order_id: str) -> str | None: ...
+
+    def blocks_json(self, shop: str, order_id: str) -> bytes | None:
+        """The stored blocks of the order as UTF-8 JSON (compact, sorted keys), or ``None``."""
+        ...
+
+
+class JobQueue(Protocol):
+    """The outbox as the worker leases it (:mod:`aftersale_kit.service.worker`)."""
+
+    def enqueue(
+        self,
+        *,
+        shop: str,
+        kind: str,
+        idempotency_key: str,
+        payload: Mapping[str, Any],
+        run_at: datetime | None = None,
+        max_attempts: int = _ATTEMPTS,
+        now: datetime | None = None,
+    ) -> bool: ...
+
+    def claim(
+        self,
+        *,
+        worker_id: str,
+        limit: int = 10,
+        lease_seconds: float = 60.0,
+        now: datetime | None = None,
+        kinds: Iterable[str] | None = None,
+    ) -> list[Job]: ...
+
+    def complete(self, job: Job, *, now: datetime | None = None) -> bool: ...
+
+    def retry(
+        self, job: Job, *, error: str, at: datetime, now: datetime | None = None
+    ) -> JobStatus | None: ...
+
+    def dead(self, job: Job, *, error: str, now: datetime | None = None) -> bool: ...
+
+    def release(self, job: Job, *, at: datetime | None = None) -> bool: ...
+
+    def job(self, job_id: int) -> Job | None: ...
+
+
+class ProcessorStore(JobQueue, BlockReader, Protocol):
+    """What the job handlers use (:class:`aftersale_kit.service.effects.Processor`); the worker
+    and the block endpoint take the processor's store, so it is a queue and a block reader too."""
+
+    def shop_state(self, shop: str) -> ShopRecord | None: ...
+
+    def set_shop_state(
+        self, *, shop: str, platform: str, state: ShopState, now: datetime | None = None
+    ) -> ShopRecord: ...
+
+    def event(self, event_id: int) -> StoredEvent | None: ...
+
+    def link_event(
+        self, event_id: int, *, order_id: str | None, customer_key: str | None
+    ) -> bool: ...
+
+    def quarantine(self, item: IncomingEvent, *, reason: str) -> bool: ...
+
+    def refunds(self, shop: str, order_id: str) -> list[Refund]: ...
+
+    def decide_step(
+        self,
+        *,
+        shop: str,
+        order: Order,
+        event_kind: EventKind,
+        ref: str = "",
+        customer_key: str | None,
+        decide: Callable[[Counters], Decision],
+        settle: Callable[[StepFacts], Mapping[str, str]],
+        refunds: Sequence[Refund] = (),
+        closing: str | None = None,
+        now: datetime | None = None,
+        max_attempts: int = _ATTEMPTS,
+    ) -> StepResult:
+        """One step of the order's timeline, decided once, atomically per shop (see
+        :meth:`Store.decide_step <aftersale_kit.storage.store.Store.decide_step>`)."""
+        ...
+
+    def reverse_order(
+        self, *, shop: str, order_id: str, reason: str, now: datetime | None = None
+    ) -> Clawback: ...
+
+    def close_order(
+        self, *, shop: str, order_id: str, reason: str, now: datetime | None = None
+    ) -> None: ...
+
+    def order_steps(self, shop: str, order_id: str) -> tuple[list[Step], dict[str, bool]]: ...
+
+    def coupon(self, shop: str, idempotency_key: str) -> CouponRecord | None: ...
+
+    def mark_issued(
+        self, *, shop: str, idempotency_key: str, platform_id: str, now: datetime | None = None
+    ) -> CouponRecord: ...
+
+    def mark_deactivated(
+        self, *, shop: str, idempotency_key: str, now: datetime | None = None
+    ) -> CouponRecord: ...
+
+    def save_blocks(
+        self, shop: str, order_id: str, payload: Mapping[str, Any], *, now: datetime | None = None
+    ) -> None: ...
+
+
+@runtime_checkable
+class CustomerData(Protocol):
+    """Export and erasure of personal data (the privacy webhooks); only the SQL store."""
+
+    def export_customer(
+        self,
+        shop: str,
+        *,
+        customer_id: str | None = None,
+        email: str | None = None,
+        order_ids: Iterable[str] = (),
+    ) -> dict[str, Any]: ...
+
+    def redact_customer(
+        self,
+        shop: str,
+        *,
+        customer_id: str | None = None,
+        email: str | None = None,
+        order_ids: Iterable[str] = (),
+        now: datetime | None = None,
+    ) -> dict[str, int]: ...
+
+    def redact_shop(self, shop: str) -> dict[str, int]: ...
+
+
+@runtime_checkable
+class Prunable(Protocol):
+    """Bounded storage (:mod:`.retention`); only the SQL store."""
+
+    def prune(
+        self, *, bodies_before: datetime, keys_before: datetime | None = None, batch: int = 2000
+    ) -> dict[str, int]: ...
+
+
+if TYPE_CHECKING:
+    from .store import Store
+
+    def _store_fits(store: Store) -> tuple[EventIntake, ProcessorStore, CustomerData, Prunable]:
+        """Static check: the SQL store satisfies every port (mypy fails here otherwise)."""
+        return store, store, store, store
