@@ -15,9 +15,10 @@ from urllib.parse import urlsplit
 from graphql import GraphQLError, GraphQLResolveInfo
 
 from .discount_create import create_discount
+from .metafields_set import set_metafields
 from .orders import Event, _split_tags
-from .state import BulkCreation, DiscountRecord, MetafieldRecord, RedeemCode, SubscriptionRecord
-from .util import SandboxError, gid, iso_rest, now_utc, parse_gid, parse_time, to_decimal
+from .state import BulkCreation, DiscountRecord, RedeemCode, SubscriptionRecord
+from .util import iso_rest, now_utc, parse_gid
 from .util import user_error as _user_error
 from .views import (
     BulkCreationView,
@@ -41,42 +42,6 @@ __all__ = ["Root"]
 
 Info = GraphQLResolveInfo
 
-#: metafieldsSet: types the sandbox validates values for; other Shopify types are accepted as is.
-_METAFIELD_TYPES = {
-    "boolean",
-    "color",
-    "date",
-    "date_time",
-    "json",
-    "money",
-    "multi_line_text_field",
-    "number_decimal",
-    "number_integer",
-    "single_line_text_field",
-    "url",
-    "rich_text_field",
-    "rating",
-    "weight",
-    "volume",
-    "dimension",
-    "product_reference",
-    "variant_reference",
-    "collection_reference",
-    "customer_reference",
-    "order_reference",
-    "page_reference",
-    "file_reference",
-    "metaobject_reference",
-}
-_OWNER_TYPES = {
-    "Order": "ORDER",
-    "Customer": "CUSTOMER",
-    "Product": "PRODUCT",
-    "Shop": "SHOP",
-    "DiscountCodeNode": "DISCOUNT",
-    "DiscountNode": "DISCOUNT",
-    "Collection": "COLLECTION",
-}
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -328,110 +293,7 @@ class Root:
     # -- metafields and tags ---------------------------------------------------------------
 
     def metafieldsSet(self, info: Info, metafields: list[dict[str, Any]]) -> Any:
-        ctx = _ctx(info)
-        if len(metafields) > 25:
-            return {
-                "metafields": [],
-                "userErrors": [
-                    {
-                        "field": ["metafields"],
-                        "message": "Exceeded the maximum metafields input limit of 25.",
-                        "code": "LESS_THAN_OR_EQUAL_TO",
-                        "elementIndex": None,
-                    }
-                ],
-            }
-        errors: list[dict[str, Any]] = []
-        planned: list[tuple[int, str, str, str, str, str, str]] = []
-        for index, entry in enumerate(metafields):
-
-            def fail(name: str, message: str, code: str, index: int = index) -> None:
-                errors.append(
-                    {
-                        "field": ["metafields", str(index), name],
-                        "message": message,
-                        "code": code,
-                        "elementIndex": index,
-                    }
-                )
-
-            parsed = parse_gid(str(entry.get("ownerId", "")))
-            if parsed is None:
-                raise invalid_id(str(entry.get("ownerId")))
-            kind, owner_id = parsed
-            if kind not in _OWNER_TYPES or not ctx.state.owner_exists(kind, owner_id):
-                fail("ownerId", "Owner does not exist.", "INVALID")
-                continue
-            namespace = ctx.resolve_namespace(entry.get("namespace"))
-            key = str(entry.get("key") or "")
-            value = entry.get("value")
-            if namespace.startswith("app--") and not (
-                namespace == ctx.app_namespace or namespace.startswith(ctx.app_namespace + "--")
-            ):
-                fail(
-                    "namespace",
-                    "Access to this namespace and key on Metafields for this resource type is "
-                    "not allowed.",
-                    "APP_NOT_AUTHORIZED",
-                )
-                continue
-            if len(namespace) < 3:
-                fail("namespace", "Namespace is too short (minimum is 3 characters)", "TOO_SHORT")
-                continue
-            if len(key) < 2:
-                fail("key", "Key is too short (minimum is 2 characters)", "TOO_SHORT")
-                continue
-            if len(key) > 64:
-                fail("key", "Key is too long (maximum is 64 characters)", "TOO_LONG")
-                continue
-            owner_gid = gid(kind, owner_id)
-            existing = next(
-                (
-                    m
-                    for m in ctx.state.metafields.values()
-                    if (m.owner_gid, m.namespace, m.key) == (owner_gid, namespace, key)
-                ),
-                None,
-            )
-            type_ = entry.get("type") or (existing.type if existing else None)
-            if not type_:
-                fail("type", "Type can't be blank", "BLANK")
-                continue
-            if type_ not in _METAFIELD_TYPES and not type_.startswith("list."):
-                fail("type", f"Type '{type_}' is not a valid metafield type", "INVALID_TYPE")
-                continue
-            problem = _metafield_value_problem(type_, str(value))
-            if problem:
-                fail("value", problem, "INVALID_VALUE")
-                continue
-            planned.append(
-                (
-                    existing.id if existing else 0,
-                    owner_gid,
-                    _OWNER_TYPES[kind],
-                    namespace,
-                    key,
-                    str(value),
-                    type_,
-                )
-            )
-        if errors:
-            return {"metafields": [], "userErrors": errors}
-        saved: list[MetafieldView] = []
-        moment = now_utc()
-        for existing_id, owner_gid, owner_type, namespace, key, value, type_ in planned:
-            if existing_id:
-                record = ctx.state.metafields[existing_id]
-                record.value = value
-                record.type = type_
-                record.updated_at = moment
-            else:
-                record = MetafieldRecord(
-                    ctx.state.new_id(), owner_gid, owner_type, namespace, key, value, type_
-                )
-                ctx.state.metafields[record.id] = record
-            saved.append(MetafieldView(ctx, record))
-        return {"metafields": saved, "userErrors": []}
+        return set_metafields(_ctx(info), metafields)
 
     def _tag_target(self, info: Info, id_value: str) -> tuple[Any, str, int] | None:
         ctx = _ctx(info)
@@ -586,35 +448,3 @@ class Root:
             }
         del ctx.state.subscriptions[record.id]
         return {"deletedWebhookSubscriptionId": record.gid, "userErrors": []}
-
-
-# -- discount creation ----------------------------------------------------------------------
-
-
-def _metafield_value_problem(type_: str, value: str) -> str | None:
-    try:
-        if type_ == "number_integer":
-            int(value)
-        elif type_ == "number_decimal":
-            to_decimal(value)
-        elif type_ == "boolean":
-            if value not in ("true", "false"):
-                return "Value must be true or false."
-        elif type_ in ("json", "money", "rating", "weight", "volume", "dimension") or (
-            type_.startswith("list.")
-        ):
-            json.loads(value)
-        elif type_ == "single_line_text_field":
-            if "\n" in value or "\r" in value:
-                return "Value must be a single line text string."
-        elif type_ in ("date", "date_time"):
-            parse_time(value)
-        elif type_ == "url":
-            parts = urlsplit(value)
-            if parts.scheme not in ("http", "https", "mailto", "sms", "tel") or not (
-                parts.netloc or parts.path
-            ):
-                return "Value must be a valid URL."
-    except (ValueError, SandboxError):
-        return f"Value is invalid for type {type_}."
-    return None
