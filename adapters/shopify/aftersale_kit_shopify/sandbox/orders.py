@@ -174,74 +174,96 @@ def register_order(
     if isinstance(order.get("order"), dict) and len(order) == 1:
         order = order["order"]
     with state.lock:
-        raw_id = order.get("id")
-        if new_id or raw_id is None:
-            order["id"] = state.new_id()
-            number = state.next_order_number
-            state.next_order_number += 1
-            order["name"] = f"#{number}"
-            order["order_number"] = number
-            order["number"] = number - 1000
-            order["token"] = secrets.token_hex(16)
-            order["order_status_url"] = (
-                f"https://{state.domain}/{state.shop_id}/orders/{order['token']}/authenticate"
-                f"?key={secrets.token_hex(16)}"
-            )
-            order["admin_graphql_api_id"] = gid("Order", order["id"])
-        else:
-            order["id"] = int(raw_id)
-            if order["id"] in state.orders:
-                raise SandboxError(
-                    f"order {order['id']} already exists in the sandbox; pass new_id=true to load "
-                    "another copy with fresh ids",
-                    status=409,
-                )
-        order.setdefault("admin_graphql_api_id", gid("Order", order["id"]))
-        stamp = iso_rest(now_utc())
-        order.setdefault("created_at", stamp)
-        order.setdefault("updated_at", order["created_at"])
-        order.setdefault("processed_at", order["created_at"])
-        order.setdefault("currency", state.currency)
-        order.setdefault("tags", "")
-        order.setdefault("refunds", [])
-        order.setdefault("fulfillments", [])
-        order.setdefault("line_items", [])
-        order.setdefault("name", f"#{order.get('order_number') or order['id']}")
+        _assign_order_id(state, order, new_id=new_id)
+        _order_defaults(state, order)
         currency = str(order["currency"])
         for item in order["line_items"]:
             if new_id or item.get("id") is None:
                 item["id"] = state.new_id()
                 item["admin_graphql_api_id"] = gid("LineItem", item["id"])
             item.setdefault("admin_graphql_api_id", gid("LineItem", item["id"]))
-        # The customer: explicit spec wins; ``customer: None`` in the spec makes a guest order.
-        nested = order.get("customer")
-        if isinstance(nested, dict) and nested.get("id") is not None:
-            record = state.customers.get(int(nested["id"]))
-            if record is None:
-                upsert_customer(state, {**nested, "_explicit_history": False}, currency=currency)
-        if customer is not None:
-            spec = dict(customer)
-            if spec.get("id") is None and isinstance(nested, dict):
-                spec["id"] = nested.get("id")
-            record = upsert_customer(state, {**spec, "_explicit_history": True}, currency=currency)
-            fresh = rest_customer(record)
-            order["customer"] = {**(nested or {}), **fresh} if isinstance(nested, dict) else fresh
-            if not order.get("email") and record.email:
-                order["email"] = record.email
-        # Products: every product id on a line item exists in the shop afterwards.
-        taxonomy = {str(k): v for k, v in (products or {}).items()}
-        for item in order["line_items"]:
-            product_id = item.get("product_id")
-            if product_id is None:
-                continue
-            defaults: dict[str, Any] = {}
-            if int(product_id) not in state.products:
-                defaults = {"title": item.get("title") or "", "vendor": item.get("vendor") or ""}
-            spec = {**defaults, **taxonomy.get(str(product_id), {})}
-            upsert_product(state, int(product_id), spec)
+        _register_customer(state, order, customer, currency)
+        _register_products(state, order, products)
         record_ = OrderRecord(rest=order, visible_at=time.monotonic() + max(0.0, visible_after))
         state.orders[order["id"]] = record_
         return record_
+
+
+def _assign_order_id(state: ShopState, order: dict[str, Any], *, new_id: bool) -> None:
+    """Fresh id, number, name and token, or the order's own id if the shop does not have it."""
+    raw_id = order.get("id")
+    if new_id or raw_id is None:
+        order["id"] = state.new_id()
+        number = state.next_order_number
+        state.next_order_number += 1
+        order["name"] = f"#{number}"
+        order["order_number"] = number
+        order["number"] = number - 1000
+        order["token"] = secrets.token_hex(16)
+        order["order_status_url"] = (
+            f"https://{state.domain}/{state.shop_id}/orders/{order['token']}/authenticate"
+            f"?key={secrets.token_hex(16)}"
+        )
+        order["admin_graphql_api_id"] = gid("Order", order["id"])
+        return
+    order["id"] = int(raw_id)
+    if order["id"] in state.orders:
+        raise SandboxError(
+            f"order {order['id']} already exists in the sandbox; pass new_id=true to load "
+            "another copy with fresh ids",
+            status=409,
+        )
+
+
+def _order_defaults(state: ShopState, order: dict[str, Any]) -> None:
+    order.setdefault("admin_graphql_api_id", gid("Order", order["id"]))
+    stamp = iso_rest(now_utc())
+    order.setdefault("created_at", stamp)
+    order.setdefault("updated_at", order["created_at"])
+    order.setdefault("processed_at", order["created_at"])
+    order.setdefault("currency", state.currency)
+    order.setdefault("tags", "")
+    order.setdefault("refunds", [])
+    order.setdefault("fulfillments", [])
+    order.setdefault("line_items", [])
+    order.setdefault("name", f"#{order.get('order_number') or order['id']}")
+
+
+def _register_customer(
+    state: ShopState, order: dict[str, Any], customer: dict[str, Any] | None, currency: str
+) -> None:
+    """The customer: explicit spec wins; ``customer: None`` in the spec makes a guest order."""
+    nested = order.get("customer")
+    if isinstance(nested, dict) and nested.get("id") is not None:
+        record = state.customers.get(int(nested["id"]))
+        if record is None:
+            upsert_customer(state, {**nested, "_explicit_history": False}, currency=currency)
+    if customer is None:
+        return
+    spec = dict(customer)
+    if spec.get("id") is None and isinstance(nested, dict):
+        spec["id"] = nested.get("id")
+    record = upsert_customer(state, {**spec, "_explicit_history": True}, currency=currency)
+    fresh = rest_customer(record)
+    order["customer"] = {**(nested or {}), **fresh} if isinstance(nested, dict) else fresh
+    if not order.get("email") and record.email:
+        order["email"] = record.email
+
+
+def _register_products(
+    state: ShopState, order: dict[str, Any], products: dict[str, dict[str, Any]] | None
+) -> None:
+    """Every product id on a line item exists in the shop afterwards."""
+    taxonomy = {str(k): v for k, v in (products or {}).items()}
+    for item in order["line_items"]:
+        product_id = item.get("product_id")
+        if product_id is None:
+            continue
+        defaults: dict[str, Any] = {}
+        if int(product_id) not in state.products:
+            defaults = {"title": item.get("title") or "", "vendor": item.get("vendor") or ""}
+        spec = {**defaults, **taxonomy.get(str(product_id), {})}
+        upsert_product(state, int(product_id), spec)
 
 
 def build_order(state: ShopState, spec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
