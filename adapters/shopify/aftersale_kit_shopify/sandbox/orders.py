@@ -266,6 +266,96 @@ def _register_products(
         upsert_product(state, int(product_id), spec)
 
 
+def _build_line_item(
+    state: ShopState, index: int, line: Any, currency: str, products: dict[str, Any]
+) -> tuple[dict[str, Any], Decimal]:
+    """One REST line item from its spec, and its price times quantity; inline ``product``
+    taxonomy goes to ``products``."""
+    if not isinstance(line, dict):
+        raise SandboxError(f"line_items[{index}] must be an object")
+    price = to_decimal(line.get("price", "50.00"), what=f"line_items[{index}].price")
+    quantity = int(line.get("quantity", 1))
+    if quantity < 1:
+        raise SandboxError(f"line_items[{index}].quantity must be at least 1")
+    item_id = state.new_id()
+    product_id = line.get("product_id")
+    if product_id is None and line.get("product") is not None:
+        product_id = state.new_id()
+    if product_id is not None and line.get("product") is not None:
+        products[str(product_id)] = line["product"]
+    variant_id = line.get("variant_id")
+    if variant_id is None and product_id is not None:
+        variant_id = state.new_id()
+    title = str(line.get("title") or "Sandbox item")
+    item = {
+        "id": item_id,
+        "admin_graphql_api_id": gid("LineItem", item_id),
+        "attributed_staffs": [],
+        "current_quantity": quantity,
+        "fulfillable_quantity": quantity,
+        "fulfillment_service": "manual",
+        "fulfillment_status": None,
+        "gift_card": bool(line.get("gift_card", False)),
+        "grams": int(line.get("grams", 0)),
+        "name": title,
+        "price": rest_money(price),
+        "price_set": money_bag(price, currency),
+        "product_exists": product_id is not None,
+        "product_id": int(product_id) if product_id is not None else None,
+        "properties": list(line.get("properties") or []),
+        "quantity": quantity,
+        "requires_shipping": bool(line.get("requires_shipping", True)),
+        "sales_line_item_group_id": None,
+        "sku": line.get("sku"),
+        "taxable": True,
+        "title": title,
+        "total_discount": "0.00",
+        "total_discount_set": money_bag(0, currency),
+        "variant_id": int(variant_id) if variant_id is not None else None,
+        "variant_inventory_management": "shopify" if variant_id is not None else None,
+        "variant_title": line.get("variant_title"),
+        "vendor": line.get("vendor"),
+        "tax_lines": [],
+        "duties": [],
+        "discount_allocations": [],
+    }
+    return item, price * quantity
+
+
+def _discount_codes(spec: dict[str, Any]) -> tuple[list[dict[str, Any]], Decimal]:
+    """The order's ``discount_codes`` (amounts as money strings) and their sum."""
+    codes = [dict(c) for c in spec.get("discount_codes") or []]
+    discounts = Decimal("0")
+    for c in codes:
+        amount = to_decimal(c.get("amount", "0"), what="discount_codes[].amount")
+        discounts += amount
+        c["amount"] = rest_money(amount)
+        c.setdefault("type", "fixed_amount")
+    return codes, discounts
+
+
+def _shipping_line(
+    state: ShopState, spec: dict[str, Any], shipping: Decimal, currency: str
+) -> dict[str, Any]:
+    return {
+        "id": state.new_id(),
+        "carrier_identifier": None,
+        "code": spec.get("shipping_title", "Standard"),
+        "current_discounted_price_set": money_bag(shipping, currency),
+        "discounted_price": rest_money(shipping),
+        "discounted_price_set": money_bag(shipping, currency),
+        "is_removed": False,
+        "phone": None,
+        "price": rest_money(shipping),
+        "price_set": money_bag(shipping, currency),
+        "requested_fulfillment_service_id": None,
+        "source": "shopify",
+        "title": spec.get("shipping_title", "Standard"),
+        "tax_lines": [],
+        "discount_allocations": [],
+    }
+
+
 def build_order(state: ShopState, spec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """A complete order in the current REST shape from a few fields.
 
@@ -289,64 +379,10 @@ def build_order(state: ShopState, spec: dict[str, Any]) -> tuple[dict[str, Any],
     line_items: list[dict[str, Any]] = []
     subtotal_lines = Decimal("0")
     for index, line in enumerate(lines_spec):
-        if not isinstance(line, dict):
-            raise SandboxError(f"line_items[{index}] must be an object")
-        price = to_decimal(line.get("price", "50.00"), what=f"line_items[{index}].price")
-        quantity = int(line.get("quantity", 1))
-        if quantity < 1:
-            raise SandboxError(f"line_items[{index}].quantity must be at least 1")
-        subtotal_lines += price * quantity
-        item_id = state.new_id()
-        product_id = line.get("product_id")
-        if product_id is None and line.get("product") is not None:
-            product_id = state.new_id()
-        if product_id is not None and line.get("product") is not None:
-            products[str(product_id)] = line["product"]
-        variant_id = line.get("variant_id")
-        if variant_id is None and product_id is not None:
-            variant_id = state.new_id()
-        title = str(line.get("title") or "Sandbox item")
-        line_items.append(
-            {
-                "id": item_id,
-                "admin_graphql_api_id": gid("LineItem", item_id),
-                "attributed_staffs": [],
-                "current_quantity": quantity,
-                "fulfillable_quantity": quantity,
-                "fulfillment_service": "manual",
-                "fulfillment_status": None,
-                "gift_card": bool(line.get("gift_card", False)),
-                "grams": int(line.get("grams", 0)),
-                "name": title,
-                "price": rest_money(price),
-                "price_set": money_bag(price, currency),
-                "product_exists": product_id is not None,
-                "product_id": int(product_id) if product_id is not None else None,
-                "properties": list(line.get("properties") or []),
-                "quantity": quantity,
-                "requires_shipping": bool(line.get("requires_shipping", True)),
-                "sales_line_item_group_id": None,
-                "sku": line.get("sku"),
-                "taxable": True,
-                "title": title,
-                "total_discount": "0.00",
-                "total_discount_set": money_bag(0, currency),
-                "variant_id": int(variant_id) if variant_id is not None else None,
-                "variant_inventory_management": "shopify" if variant_id is not None else None,
-                "variant_title": line.get("variant_title"),
-                "vendor": line.get("vendor"),
-                "tax_lines": [],
-                "duties": [],
-                "discount_allocations": [],
-            }
-        )
-    codes = [dict(c) for c in spec.get("discount_codes") or []]
-    discounts = Decimal("0")
-    for c in codes:
-        amount = to_decimal(c.get("amount", "0"), what="discount_codes[].amount")
-        discounts += amount
-        c["amount"] = rest_money(amount)
-        c.setdefault("type", "fixed_amount")
+        item, line_total = _build_line_item(state, index, line, currency, products)
+        line_items.append(item)
+        subtotal_lines += line_total
+    codes, discounts = _discount_codes(spec)
     applications = _allocate_codes(codes, line_items, currency)
     shipping = to_decimal(spec.get("shipping_price", "0"), what="shipping_price")
     tax = to_decimal(spec.get("total_tax", "0"), what="total_tax")
@@ -445,25 +481,7 @@ def build_order(state: ShopState, spec: dict[str, Any]) -> tuple[dict[str, Any],
         "payment_terms": None,
         "refunds": [],
         "shipping_address": address,
-        "shipping_lines": [
-            {
-                "id": state.new_id(),
-                "carrier_identifier": None,
-                "code": spec.get("shipping_title", "Standard"),
-                "current_discounted_price_set": money_bag(shipping, currency),
-                "discounted_price": rest_money(shipping),
-                "discounted_price_set": money_bag(shipping, currency),
-                "is_removed": False,
-                "phone": None,
-                "price": rest_money(shipping),
-                "price_set": money_bag(shipping, currency),
-                "requested_fulfillment_service_id": None,
-                "source": "shopify",
-                "title": spec.get("shipping_title", "Standard"),
-                "tax_lines": [],
-                "discount_allocations": [],
-            }
-        ],
+        "shipping_lines": [_shipping_line(state, spec, shipping, currency)],
         "returns": [],
         "line_item_groups": [],
     }
