@@ -626,30 +626,14 @@ def _refunded_total(order: dict[str, Any]) -> Decimal:
     )
 
 
-def refund(
-    state: ShopState,
-    record: OrderRecord,
-    *,
-    amount: Decimal | str | None = None,
-    line_items: list[dict[str, Any]] | None = None,
-    note: str | None = None,
-) -> list[Event]:
-    """Refund ``amount`` (default: what is left), optionally naming ``line_items`` (``line_item_id,
-    quantity``). Fires ``refunds/create`` with the REST refund and ``orders/updated``."""
-    order = record.rest
-    if order.get("financial_status") not in ("paid", "partially_paid", "partially_refunded"):
-        raise SandboxError(
-            f"order {order['id']} is {order.get('financial_status')}; only paid orders can be "
-            "refunded",
-            status=409,
-        )
-    currency = str(order.get("currency") or state.currency)
-    total = to_decimal(order.get("total_price") or "0")
-    already = _refunded_total(order)
+def _refund_lines(
+    state: ShopState, order: dict[str, Any], line_items: list[dict[str, Any]], currency: str
+) -> tuple[list[dict[str, Any]], Decimal]:
+    """``refund_line_items`` for the named lines, and their value (price times quantity)."""
     items_by_id = {int(i["id"]): i for i in order.get("line_items") or []}
     refund_lines: list[dict[str, Any]] = []
     lines_value = Decimal("0")
-    for index, line in enumerate(line_items or []):
+    for index, line in enumerate(line_items):
         try:
             item = items_by_id[int(line["line_item_id"])]
         except (KeyError, ValueError, TypeError) as exc:
@@ -671,6 +655,58 @@ def refund(
                 "line_item": copy.deepcopy(item),
             }
         )
+    return refund_lines, lines_value
+
+
+def _refund_transaction(
+    order: dict[str, Any], transaction_id: int, value: Decimal, currency: str, stamp: str
+) -> dict[str, Any]:
+    return {
+        "id": transaction_id,
+        "admin_graphql_api_id": gid("OrderTransaction", transaction_id),
+        "amount": rest_money(value),
+        "authorization": None,
+        "created_at": stamp,
+        "currency": currency,
+        "device_id": None,
+        "error_code": None,
+        "gateway": (order.get("payment_gateway_names") or ["bogus"])[-1],
+        "kind": "refund",
+        "location_id": None,
+        "message": "Refunded in the sandbox",
+        "order_id": order["id"],
+        "parent_id": None,
+        "payment_id": f"#{transaction_id}",
+        "processed_at": stamp,
+        "receipt": {},
+        "source_name": "web",
+        "status": "success",
+        "test": bool(order.get("test", False)),
+        "user_id": None,
+    }
+
+
+def refund(
+    state: ShopState,
+    record: OrderRecord,
+    *,
+    amount: Decimal | str | None = None,
+    line_items: list[dict[str, Any]] | None = None,
+    note: str | None = None,
+) -> list[Event]:
+    """Refund ``amount`` (default: what is left), optionally naming ``line_items`` (``line_item_id,
+    quantity``). Fires ``refunds/create`` with the REST refund and ``orders/updated``."""
+    order = record.rest
+    if order.get("financial_status") not in ("paid", "partially_paid", "partially_refunded"):
+        raise SandboxError(
+            f"order {order['id']} is {order.get('financial_status')}; only paid orders can be "
+            "refunded",
+            status=409,
+        )
+    currency = str(order.get("currency") or state.currency)
+    total = to_decimal(order.get("total_price") or "0")
+    already = _refunded_total(order)
+    refund_lines, lines_value = _refund_lines(state, order, line_items or [], currency)
     value = (
         to_decimal(amount, what="amount")
         if amount is not None
@@ -700,31 +736,7 @@ def refund(
         "return": None,
         "admin_graphql_api_id": gid("Refund", refund_id),
         "refund_line_items": refund_lines,
-        "transactions": [
-            {
-                "id": transaction_id,
-                "admin_graphql_api_id": gid("OrderTransaction", transaction_id),
-                "amount": rest_money(value),
-                "authorization": None,
-                "created_at": stamp,
-                "currency": currency,
-                "device_id": None,
-                "error_code": None,
-                "gateway": (order.get("payment_gateway_names") or ["bogus"])[-1],
-                "kind": "refund",
-                "location_id": None,
-                "message": "Refunded in the sandbox",
-                "order_id": order["id"],
-                "parent_id": None,
-                "payment_id": f"#{transaction_id}",
-                "processed_at": stamp,
-                "receipt": {},
-                "source_name": "web",
-                "status": "success",
-                "test": bool(order.get("test", False)),
-                "user_id": None,
-            }
-        ],
+        "transactions": [_refund_transaction(order, transaction_id, value, currency, stamp)],
         "order_adjustments": [],
         "refund_shipping_lines": [],
     }
