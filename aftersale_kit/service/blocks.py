@@ -113,7 +113,7 @@ class BlockService:
             retry_after=retry_after,
         )
 
-    def _get(  # noqa: C901 - reshaped separately
+    def _get(
         self,
         platform: str,
         shop: str,
