@@ -19,9 +19,11 @@ from zoneinfo import ZoneInfo
 from .core.errors import AftersaleKitError, PayloadError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .core.campaign import ShopConfig
     from .core.decision import Decision
-    from .core.model import EventKind, Order
+    from .core.model import EventKind, LineItem, Order
 
 __all__ = [
     "CODE_SECRET_ENV",
@@ -124,6 +126,84 @@ def _str_tuple(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _orders_count(value: Any, where: str, currency: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise EvaluationError(f"{where}: expected a whole number of at least 1")
+    return value
+
+
+def _total_spent(value: Any, where: str, currency: str) -> Any:
+    from .core.money import Money
+
+    try:
+        return Money.of(value, currency)
+    except ValueError as exc:
+        raise EvaluationError(f"{where}: {exc}") from None
+
+
+def _texts(value: Any, where: str, currency: str = "") -> tuple[str, ...]:
+    return _str_tuple(value, where)
+
+
+def _text(value: Any, where: str, currency: str = "") -> str:
+    if not isinstance(value, str):
+        raise EvaluationError(f"{where}: expected a text")
+    return value
+
+
+_CUSTOMER_FACTS: dict[str, Callable[[Any, str, str], Any]] = {
+    "orders_count": _orders_count,
+    "total_spent": _total_spent,
+    "tags": _texts,
+}
+_PRODUCT_FACTS: dict[str, Callable[[Any, str, str], Any]] = {
+    "product_type": _text,
+    "tags": _texts,
+    "categories": _texts,
+}
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise EvaluationError(f"{where}: expected a JSON object")
+    return value
+
+
+def _enriched_customer(order: Order, data: Any, source: str) -> Any:
+    facts = _object(data, f"{source}: customer")
+    if order.customer is None:
+        raise EvaluationError(f"{source}: the order is a guest order; remove customer")
+    changes: dict[str, Any] = {}
+    for key, value in facts.items():
+        where = f"{source}: customer.{key}"
+        parse = _CUSTOMER_FACTS.get(key)
+        if parse is None:
+            raise EvaluationError(f"{where}: unknown; expected one of {_ENRICH_CUSTOMER}")
+        changes[key] = parse(value, where, order.currency)
+    return dataclasses.replace(order.customer, **changes)
+
+
+def _checked_products(data: Any, source: str) -> dict[str, Any]:
+    products = _object(data, f"{source}: products")
+    for ref, facts in products.items():
+        where = f"{source}: products.{ref}"
+        for key in _object(facts, where):
+            if key not in _PRODUCT_FACTS:
+                raise EvaluationError(f"{where}.{key}: unknown; expected one of {_ENRICH_PRODUCT}")
+    return products
+
+
+def _enriched_item(item: LineItem, products: dict[str, Any], source: str) -> LineItem:
+    facts = products.get(item.sku or "") or products.get(item.product_id or "")
+    if facts is None:
+        return item
+    changes = {
+        key: _PRODUCT_FACTS[key](value, f"{source}: products: {key}", "")
+        for key, value in facts.items()
+    }
+    return dataclasses.replace(item, **changes)
+
+
 def apply_enrichment(order: Order, data: Any, *, source: str = "enrichment") -> Order:
     """``order`` with what an adapter would fetch from the platform filled in.
 
@@ -135,9 +215,6 @@ def apply_enrichment(order: Order, data: Any, *, source: str = "enrichment") -> 
     ``products`` keys are SKUs or product ids. Offline, this file stands in for the platform's
     customer and product data that webhooks do not carry.
     """
-    from .core.model import LineItem
-    from .core.money import Money
-
     if not isinstance(data, dict):
         raise EvaluationError(f"{source}: expected a JSON object")
     unknown = sorted(set(data) - {"customer", "products"})
@@ -145,59 +222,11 @@ def apply_enrichment(order: Order, data: Any, *, source: str = "enrichment") -> 
         raise EvaluationError(f"{source}: unknown key {unknown[0]!r}; expected customer, products")
     customer = order.customer
     if "customer" in data:
-        facts = data["customer"]
-        if not isinstance(facts, dict):
-            raise EvaluationError(f"{source}: customer: expected a JSON object")
-        if customer is None:
-            raise EvaluationError(f"{source}: the order is a guest order; remove customer")
-        changes: dict[str, Any] = {}
-        for key, value in facts.items():
-            where = f"{source}: customer.{key}"
-            if key not in _ENRICH_CUSTOMER:
-                raise EvaluationError(f"{where}: unknown; expected one of {_ENRICH_CUSTOMER}")
-            if key == "orders_count":
-                if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                    raise EvaluationError(f"{where}: expected a whole number of at least 1")
-                changes[key] = value
-            elif key == "total_spent":
-                try:
-                    changes[key] = Money.of(value, order.currency)
-                except ValueError as exc:
-                    raise EvaluationError(f"{where}: {exc}") from None
-            else:
-                changes[key] = _str_tuple(value, where)
-        customer = dataclasses.replace(customer, **changes)
-    items: tuple[LineItem, ...] = order.line_items
+        customer = _enriched_customer(order, data["customer"], source)
+    items = order.line_items
     if "products" in data:
-        products = data["products"]
-        if not isinstance(products, dict):
-            raise EvaluationError(f"{source}: products: expected a JSON object")
-        for ref, facts in products.items():
-            where = f"{source}: products.{ref}"
-            if not isinstance(facts, dict):
-                raise EvaluationError(f"{where}: expected a JSON object")
-            for key in facts:
-                if key not in _ENRICH_PRODUCT:
-                    raise EvaluationError(
-                        f"{where}.{key}: unknown; expected one of {_ENRICH_PRODUCT}"
-                    )
-        enriched = []
-        for item in items:
-            facts = products.get(item.sku or "") or products.get(item.product_id or "")
-            if facts is None:
-                enriched.append(item)
-                continue
-            changes = {}
-            for key, value in facts.items():
-                where = f"{source}: products: {key}"
-                if key == "product_type":
-                    if not isinstance(value, str):
-                        raise EvaluationError(f"{where}: expected a text")
-                    changes[key] = value
-                else:
-                    changes[key] = _str_tuple(value, where)
-            enriched.append(dataclasses.replace(item, **changes))
-        items = tuple(enriched)
+        products = _checked_products(data["products"], source)
+        items = tuple(_enriched_item(item, products, source) for item in items)
     return dataclasses.replace(order, customer=customer, line_items=items)
 
 

@@ -18,6 +18,7 @@ import json
 import re
 import types
 import typing
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -128,50 +129,79 @@ def _decode(data: Any, hint: Any, path: str) -> Any:
     if hint is Any:
         return _decode_free(data, path)
     if origin in (types.UnionType, typing.Union):
-        args = typing.get_args(hint)
-        if data is None:
-            if type(None) in args:
-                return None
-            raise ValueError(f"{path}: expected a value, found null")
-        members = [m for m in args if m is not type(None)]
-        if len(members) == 1:
-            return _decode(data, members[0], path)
-        return _decode_tagged(data, path)
+        return _decode_union(data, typing.get_args(hint), path)
     if data is None:
         raise ValueError(f"{path}: expected a value, found null")
     if origin is tuple:
-        args = typing.get_args(hint)
-        if not isinstance(data, list):
-            raise ValueError(f"{path}: expected a list, found {type(data).__name__}")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_decode(v, args[0], f"{path}[{i}]") for i, v in enumerate(data))
-        if len(data) != len(args):
-            raise ValueError(f"{path}: expected {len(args)} items, found {len(data)}")
-        return tuple(
-            _decode(v, a, f"{path}[{i}]") for i, (v, a) in enumerate(zip(data, args, strict=True))
-        )
+        return _decode_tuple(data, typing.get_args(hint), path)
     if isinstance(hint, type):
-        if issubclass(hint, Enum):
-            try:
-                return hint(data)
-            except ValueError as err:
-                raise ValueError(f"{path}: {data!r} is not a {hint.__name__}") from err
-        if hint is Decimal:
-            return _decimal(data, path)
-        if hint is datetime:
-            return _datetime(data, path)
-        if dataclasses.is_dataclass(hint):
-            if hint in _ACTION_CLASSES:
-                return _decode_tagged(data, path)
-            return _decode_dataclass(data, hint, path)
-        if hint is bool:
-            if not isinstance(data, bool):
-                raise ValueError(f"{path}: expected true or false, found {data!r}")
-            return data
-        if hint in (int, str, float):
-            if not isinstance(data, hint) or isinstance(data, bool):
-                raise ValueError(f"{path}: expected {hint.__name__}, found {data!r}")
-            return data
+        return _decode_class(data, hint, path)
+    raise ValueError(f"{path}: cannot decode a value of type {hint!r}")
+
+
+def _decode_union(data: Any, args: tuple[Any, ...], path: str) -> Any:
+    if data is None:
+        if type(None) in args:
+            return None
+        raise ValueError(f"{path}: expected a value, found null")
+    members = [m for m in args if m is not type(None)]
+    if len(members) == 1:
+        return _decode(data, members[0], path)
+    return _decode_tagged(data, path)
+
+
+def _decode_tuple(data: Any, args: tuple[Any, ...], path: str) -> tuple[Any, ...]:
+    if not isinstance(data, list):
+        raise ValueError(f"{path}: expected a list, found {type(data).__name__}")
+    if len(args) == 2 and args[1] is Ellipsis:
+        return tuple(_decode(v, args[0], f"{path}[{i}]") for i, v in enumerate(data))
+    if len(data) != len(args):
+        raise ValueError(f"{path}: expected {len(args)} items, found {len(data)}")
+    return tuple(
+        _decode(v, a, f"{path}[{i}]") for i, (v, a) in enumerate(zip(data, args, strict=True))
+    )
+
+
+def _enum(data: Any, hint: type[Enum], path: str) -> Enum:
+    try:
+        return hint(data)
+    except ValueError as err:
+        raise ValueError(f"{path}: {data!r} is not a {hint.__name__}") from err
+
+
+def _bool(data: Any, path: str) -> bool:
+    if not isinstance(data, bool):
+        raise ValueError(f"{path}: expected true or false, found {data!r}")
+    return data
+
+
+def _scalar(data: Any, hint: type, path: str) -> Any:
+    if not isinstance(data, hint) or isinstance(data, bool):
+        raise ValueError(f"{path}: expected {hint.__name__}, found {data!r}")
+    return data
+
+
+#: Classes decoded by a function of ``(data, path)``.
+_DECODERS: dict[type, Callable[[Any, str], Any]] = {
+    Decimal: lambda data, path: _decimal(data, path),
+    datetime: lambda data, path: _datetime(data, path),
+    bool: lambda data, path: _bool(data, path),
+    int: lambda data, path: _scalar(data, int, path),
+    str: lambda data, path: _scalar(data, str, path),
+    float: lambda data, path: _scalar(data, float, path),
+}
+
+
+def _decode_class(data: Any, hint: type, path: str) -> Any:
+    if issubclass(hint, Enum):
+        return _enum(data, hint, path)
+    decoder = _DECODERS.get(hint)
+    if decoder is not None:
+        return decoder(data, path)
+    if dataclasses.is_dataclass(hint):
+        if hint in _ACTION_CLASSES:
+            return _decode_tagged(data, path)
+        return _decode_dataclass(data, hint, path)
     raise ValueError(f"{path}: cannot decode a value of type {hint!r}")
 
 

@@ -93,36 +93,49 @@ def fast(op: str, get: Callable[[Any], Any], c: Any) -> Test:
     return lambda o: c not in get(o)
 
 
+def _unknown_equal(get: Callable[[Any], Any], c: Any, path: str) -> Test:
+    def equal(o: Any) -> bool | str:
+        v = get(o)
+        if v == c:
+            return True
+        return path if v is None else False
+
+    return equal
+
+
+def _unknown_member(get: Callable[[Any], Any], c: Any, path: str) -> Test:
+    def member(o: Any) -> bool | str:
+        v = get(o)
+        if v in c:
+            return True
+        return path if v is None else False
+
+    return member
+
+
+def _unknown_contains(get: Callable[[Any], Any], c: Any, path: str) -> Test:
+    def contains(o: Any) -> bool | str:
+        v = get(o)
+        if v is None:
+            return path
+        return v is not ABSENT and c in v
+
+    return contains
+
+
+#: None and ABSENT equal no literal and are in no literal list: these test for a hit first.
+_UNKNOWN_HIT_FIRST: dict[str, Callable[[Callable[[Any], Any], Any, str], Test]] = {
+    "==": _unknown_equal,
+    "in": _unknown_member,
+    "contains": _unknown_contains,
+}
+
+
 def unknown_vs_const(op: str, get: Callable[[Any], Any], c: Any, path: str) -> Test:
     """A three-valued test of a field that may be unknown (None) or absent against a constant."""
-    # None and ABSENT equal no literal and are in no literal list: test for a hit first
-    if op == "==":
-
-        def equal(o: Any) -> bool | str:
-            v = get(o)
-            if v == c:
-                return True
-            return path if v is None else False
-
-        return equal
-    if op == "in":
-
-        def member(o: Any) -> bool | str:
-            v = get(o)
-            if v in c:
-                return True
-            return path if v is None else False
-
-        return member
-    if op == "contains":
-
-        def contains(o: Any) -> bool | str:
-            v = get(o)
-            if v is None:
-                return path
-            return v is not ABSENT and c in v
-
-        return contains
+    hit_first = _UNKNOWN_HIT_FIRST.get(op)
+    if hit_first is not None:
+        return hit_first(get, c, path)
     test = OPS[op]
     absent = ABSENT_RESULT[op]
 
@@ -265,44 +278,50 @@ def or_(terms: list[Fn]) -> Fn:
     return Fn(lambda o: True if first(o) else rest(o), True)
 
 
+def _any_equal(get: Callable[[Any], Any], c: Any) -> Fn:
+    def any_equal(o: Order) -> bool:
+        for item in o.line_items:  # noqa: SIM110  (a loop is faster than any()/all() over a generator)
+            if get(item) == c:
+                return True
+        return False
+
+    return Fn(any_equal, False)
+
+
+def _any_equal_or_unknown(get: Callable[[Any], Any], c: Any, path: str) -> Fn:
+    def any_equal_or_unknown(o: Order) -> bool | str:
+        unknown = False
+        for item in o.line_items:
+            v = get(item)
+            if v == c:
+                return True
+            if v is None:
+                unknown = True
+        return path if unknown else False
+
+    return Fn(any_equal_or_unknown, True)
+
+
+def _any_item(test: Test) -> Fn:
+    def any_item(o: Order) -> bool:
+        for item in o.line_items:  # noqa: SIM110  (a loop is faster than any()/all() over a generator)
+            if test(item):
+                return True
+        return False
+
+    return Fn(any_item, False)
+
+
 def any_(body: Fn) -> Fn:
     """Some line item passes. A known hit decides; otherwise an unknown item makes it unknown."""
     shape = body.shape
     if shape is not None and shape.op == "==":
-        get, c, path = shape.get, shape.const, shape.path
         if not body.three_valued:
-
-            def any_equal(o: Order) -> bool:
-                for item in o.line_items:  # noqa: SIM110  (a loop is faster than any()/all() over a generator)
-                    if get(item) == c:
-                        return True
-                return False
-
-            return Fn(any_equal, False)
-
-        def any_equal_or_unknown(o: Order) -> bool | str:
-            unknown = False
-            for item in o.line_items:
-                v = get(item)
-                if v == c:
-                    return True
-                if v is None:
-                    unknown = True
-            return path if unknown else False
-
-        return Fn(any_equal_or_unknown, True)
-    test = body.fn
+            return _any_equal(shape.get, shape.const)
+        return _any_equal_or_unknown(shape.get, shape.const, shape.path)
     if not body.three_valued:
-
-        def any_item(o: Order) -> bool:
-            for item in o.line_items:  # noqa: SIM110  (a loop is faster than any()/all() over a generator)
-                if test(item):
-                    return True
-            return False
-
-        return Fn(any_item, False)
-
-    return Fn(_items_kleene(test, decisive=True), True)
+        return _any_item(body.fn)
+    return Fn(_items_kleene(body.fn, decisive=True), True)
 
 
 def all_(body: Fn) -> Fn:

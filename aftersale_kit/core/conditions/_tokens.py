@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
@@ -90,7 +91,7 @@ def _non_ascii_error(text: str, pos: int) -> ConditionSyntaxError:
     )
 
 
-def tokenize(text: str) -> list[Token]:
+def _check_input(text: str) -> None:
     if len(text) > MAX_LENGTH:
         raise ConditionSyntaxError(
             f"the condition is {len(text)} characters long, more than {MAX_LENGTH}; split it "
@@ -102,65 +103,101 @@ def tokenize(text: str) -> list[Token]:
             raise ConditionSyntaxError(
                 f"invisible or control character {_char_name(ch)}; remove it", column=pos
             )
+
+
+def _read_quoted(text: str, pos: int, tokens: list[Token]) -> int | None:
+    return _read_text(text, pos, tokens) if text[pos] in "\"'" else None
+
+
+def _read_number(text: str, pos: int, tokens: list[Token]) -> int | None:
+    m = _NUMBER_RE.match(text, pos)
+    if not m:
+        return None
+    end = m.end()
+    if end < len(text) and (text[end].isalnum() or text[end] in "_."):
+        raise ConditionSyntaxError(
+            f"malformed number {text[pos : end + 1]!r}: write amounts as plain numbers "
+            "with a decimal point, e.g. 49.90 (no currency, no exponent)",
+            column=pos,
+        )
+    if end - pos > MAX_NUMBER_LENGTH:
+        raise ConditionSyntaxError(f"number longer than {MAX_NUMBER_LENGTH} digits", column=pos)
+    tokens.append(Token(Kind.NUMBER, m.group(), pos, Decimal(m.group())))
+    return end
+
+
+def _read_name(text: str, pos: int, tokens: list[Token]) -> int | None:
+    m = _NAME_RE.match(text, pos)
+    if not m:
+        return None
+    end = m.end()
+    if end < len(text) and not text[end].isascii() and text[end].isalnum():
+        raise _non_ascii_error(text, end)
+    word = m.group()
+    kind = Kind.KEYWORD if word.lower() in _KEYWORDS else Kind.NAME
+    tokens.append(Token(kind, word, pos, word.lower()))
+    return end
+
+
+def _read_symbol(text: str, pos: int, tokens: list[Token]) -> int | None:
+    """An operator or punctuation; a known mistake (longer than any operator there) is refused."""
+    op = next((o for o in _OPERATORS if text.startswith(o, pos)), None)
+    mistake = next((m_ for m_ in _MISTAKES if text.startswith(m_, pos)), None)
+    if mistake is not None and (op is None or len(mistake) > len(op)):
+        raise ConditionSyntaxError(f"unexpected {mistake!r}: {_MISTAKES[mistake]}", column=pos)
+    if op is not None:
+        tokens.append(Token(Kind.OP, op, pos, op))
+        return pos + len(op)
+    ch = text[pos]
+    if ch in "()[],":
+        tokens.append(Token(Kind.PUNCT, ch, pos, ch))
+        return pos + 1
+    return None
+
+
+_HINTS = {
+    "+-*/%": "conditions have no arithmetic",
+    "{}": 'write lists in square brackets, e.g. ["DE", "AT"]',
+    "€$£": "write amounts as plain numbers in the shop currency",
+}
+
+
+def _unexpected(text: str, pos: int) -> ConditionSyntaxError:
+    ch = text[pos]
+    extra = next((h for chars, h in _HINTS.items() if ch in chars), "")
+    if not extra and not ch.isascii():
+        return _non_ascii_error(text, pos)
+    return ConditionSyntaxError(
+        f"unexpected character {ch!r}" + (f"; {extra}" if extra else ""), column=pos
+    )
+
+
+#: Tried in order at each position; each appends its token and returns the end, or None.
+_READERS: tuple[Callable[[str, int, list[Token]], int | None], ...] = (
+    _read_quoted,
+    _read_number,
+    _read_name,
+    _read_symbol,
+)
+
+
+def _read_token(text: str, pos: int, tokens: list[Token]) -> int:
+    for read in _READERS:
+        end = read(text, pos, tokens)
+        if end is not None:
+            return end
+    raise _unexpected(text, pos)
+
+
+def tokenize(text: str) -> list[Token]:
+    _check_input(text)
     tokens: list[Token] = []
     pos, n = 0, len(text)
     while pos < n:
-        ch = text[pos]
-        if ch in _WHITESPACE:
+        if text[pos] in _WHITESPACE:
             pos += 1
             continue
-        if ch in "\"'":
-            pos = _read_text(text, pos, tokens)
-            continue
-        m = _NUMBER_RE.match(text, pos)
-        if m:
-            end = m.end()
-            if end < n and (text[end].isalnum() or text[end] in "_."):
-                raise ConditionSyntaxError(
-                    f"malformed number {text[pos : end + 1]!r}: write amounts as plain numbers "
-                    "with a decimal point, e.g. 49.90 (no currency, no exponent)",
-                    column=pos,
-                )
-            if end - pos > MAX_NUMBER_LENGTH:
-                raise ConditionSyntaxError(
-                    f"number longer than {MAX_NUMBER_LENGTH} digits", column=pos
-                )
-            tokens.append(Token(Kind.NUMBER, m.group(), pos, Decimal(m.group())))
-            pos = end
-            continue
-        m = _NAME_RE.match(text, pos)
-        if m:
-            end = m.end()
-            if end < n and not text[end].isascii() and text[end].isalnum():
-                raise _non_ascii_error(text, end)
-            word = m.group()
-            kind = Kind.KEYWORD if word.lower() in _KEYWORDS else Kind.NAME
-            tokens.append(Token(kind, word, pos, word.lower()))
-            pos = end
-            continue
-        op = next((o for o in _OPERATORS if text.startswith(o, pos)), None)
-        mistake = next((m_ for m_ in _MISTAKES if text.startswith(m_, pos)), None)
-        if mistake is not None and (op is None or len(mistake) > len(op)):
-            raise ConditionSyntaxError(f"unexpected {mistake!r}: {_MISTAKES[mistake]}", column=pos)
-        if op is not None:
-            tokens.append(Token(Kind.OP, op, pos, op))
-            pos += len(op)
-            continue
-        if ch in "()[],":
-            tokens.append(Token(Kind.PUNCT, ch, pos, ch))
-            pos += 1
-            continue
-        hint = {
-            "+-*/%": "conditions have no arithmetic",
-            "{}": 'write lists in square brackets, e.g. ["DE", "AT"]',
-            "€$£": "write amounts as plain numbers in the shop currency",
-        }
-        extra = next((h for chars, h in hint.items() if ch in chars), "")
-        if not extra and not ch.isascii():
-            raise _non_ascii_error(text, pos)
-        raise ConditionSyntaxError(
-            f"unexpected character {ch!r}" + (f"; {extra}" if extra else ""), column=pos
-        )
+        pos = _read_token(text, pos, tokens)
     tokens.append(Token(Kind.END, "", len(text)))
     return tokens
 

@@ -484,6 +484,25 @@ class ShopifySandbox:
             raise SandboxError(f"order {text} does not exist in the sandbox", status=404)
         return record
 
+    def _built_order(
+        self, customer: Any, spec: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+        """``(rest, inline products, customer spec)`` of an order built from ``spec``."""
+        if isinstance(customer, dict):
+            known = self.state.customers.get(int(customer.get("id") or 0))
+            email = customer.get("email") or (known.email if known else None)
+            if email:
+                spec.setdefault("email", email)
+        rest, inline_products = order_ops.build_order(self.state, spec)
+        customer_spec: dict[str, Any] | None = None
+        if customer is _UNSET:
+            customer_spec = {"first_name": "Sandbox", "last_name": "Buyer"}
+        elif customer is not None:
+            customer_spec = dict(customer)
+        if customer_spec is not None:
+            customer_spec.setdefault("email", rest["email"])
+        return rest, inline_products, customer_spec
+
     def create_order(
         self,
         fixture: str | None = None,
@@ -512,39 +531,14 @@ class ShopifySandbox:
             inline_products: dict[str, Any] = {}
             customer_spec: dict[str, Any] | None = None
             if fixture is not None:
-                if fixture.removesuffix(".json") not in order_ops.ORDER_FIXTURES:
-                    raise SandboxError(
-                        f"fixture {fixture!r} is not an order; order fixtures: "
-                        f"{', '.join(order_ops.ORDER_FIXTURES)}",
-                        status=404 if fixture not in order_ops.fixture_names() else 400,
-                    )
-                loaded = order_ops.load_fixture(fixture)
-                rest = loaded.get("order", loaded)
+                rest = _fixture_order(fixture)
             elif order is not None:
                 rest = copy.deepcopy(order.get("order", order))
             else:
-                if isinstance(customer, dict):
-                    known = self.state.customers.get(int(customer.get("id") or 0))
-                    email = customer.get("email") or (known.email if known else None)
-                    if email:
-                        spec.setdefault("email", email)
-                rest, inline_products = order_ops.build_order(self.state, spec)
-                if customer is _UNSET:
-                    customer_spec = {"first_name": "Sandbox", "last_name": "Buyer"}
-                elif customer is not None:
-                    customer_spec = dict(customer)
-                if customer_spec is not None:
-                    customer_spec.setdefault("email", rest["email"])
+                rest, inline_products, customer_spec = self._built_order(customer, spec)
             if overrides:
                 rest = {**rest, **copy.deepcopy(overrides)}
-            if customer is None:
-                rest.pop("customer", None)
-            elif customer is not _UNSET and customer_spec is None:
-                customer_spec = dict(customer)
-            if customer_spec is not None and customer_spec.get("email"):
-                rest["email"] = rest.get("email") or customer_spec["email"]
-                if "contact_email" in rest:
-                    rest["contact_email"] = rest.get("contact_email") or customer_spec["email"]
+            customer_spec = _attach_customer(rest, customer, customer_spec)
             record = order_ops.register_order(
                 self.state,
                 rest,
@@ -790,3 +784,32 @@ class ShopifySandbox:
                 "webhooks": self.webhooks.settings(),
                 "revoked": self.revoked,
             }
+
+
+def _fixture_order(fixture: str) -> dict[str, Any]:
+    """The REST order of a shipped vendor fixture."""
+    if fixture.removesuffix(".json") not in order_ops.ORDER_FIXTURES:
+        raise SandboxError(
+            f"fixture {fixture!r} is not an order; order fixtures: "
+            f"{', '.join(order_ops.ORDER_FIXTURES)}",
+            status=404 if fixture not in order_ops.fixture_names() else 400,
+        )
+    loaded = order_ops.load_fixture(fixture)
+    rest: dict[str, Any] = loaded.get("order", loaded)
+    return rest
+
+
+def _attach_customer(
+    rest: dict[str, Any], customer: Any, customer_spec: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """Drop the customer of a guest order (``customer=None``), or fill the order's emails from the
+    customer's; returns the customer spec to register."""
+    if customer is None:
+        rest.pop("customer", None)
+    elif customer is not _UNSET and customer_spec is None:
+        customer_spec = dict(customer)
+    if customer_spec is not None and customer_spec.get("email"):
+        rest["email"] = rest.get("email") or customer_spec["email"]
+        if "contact_email" in rest:
+            rest["contact_email"] = rest.get("contact_email") or customer_spec["email"]
+    return customer_spec

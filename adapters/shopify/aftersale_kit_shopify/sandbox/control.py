@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aftersale_kit.testing.httpserver import Request, Response, json_response
@@ -87,127 +88,214 @@ def handle_control(sandbox: ShopifySandbox, request: Request) -> Response:
     return json_response(status, payload)
 
 
+Handler = Callable[["ShopifySandbox", Request], tuple[int, Any]]
+
+
+def _state(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    return 200, sandbox.summary()
+
+
+def _reset(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    sandbox.reset()
+    return 200, {"reset": True}
+
+
+def _fixtures(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    return 200, {"fixtures": sandbox.fixtures()}
+
+
+def _list_orders(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    return 200, {"orders": sandbox.orders()}
+
+
+def _create_order(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    data = _body(request)
+    kwargs: dict[str, Any] = {}
+    for key in ("fixture", "order", "overrides", "products", "visible_after", "new_id"):
+        if key in data:
+            kwargs[key] = data.pop(key)
+    if "customer" in data:
+        kwargs["customer"] = data.pop("customer")
+    order = sandbox.create_order(**kwargs, **data)
+    return 201, {"order": order}
+
+
+def _set_customer(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    return 200, {"customer": sandbox.set_customer(**_body(request))}
+
+
+def _set_product(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    data = _body(request)
+    product_id = data.pop("id", None)
+    return 200, {"product": sandbox.set_product(product_id, **data)}
+
+
+def _list_discounts(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    return 200, {"discounts": sandbox.discounts()}
+
+
+def _load_discount(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    data = _pick(_body(request), "price_rule", "discount_code")
+    return 201, {"discount": sandbox.load_discount_fixture(**data)}
+
+
+def _metafields(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    return 200, {"metafields": sandbox.metafields()}
+
+
+def _tags(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    return 200, {"tags": sandbox.tags()}
+
+
+_WEBHOOK_SETTINGS = (
+    "duplicate",
+    "reorder_window",
+    "drop",
+    "delay",
+    "time_scale",
+    "timeout",
+    "max_attempts",
+    "delete_after_failures",
+)
+
+
+def _webhooks(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    if request.method == "POST":
+        sandbox.configure_webhooks(**_pick(_body(request), *_WEBHOOK_SETTINGS))
+    return 200, {
+        "settings": sandbox.webhooks.settings(),
+        "subscriptions": sandbox.subscriptions(),
+        "deleted_subscriptions": list(sandbox.webhooks.deleted_subscriptions),
+    }
+
+
+def _list_subscriptions(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    return 200, {"subscriptions": sandbox.subscriptions()}
+
+
+def _subscribe(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    data = _pick(_body(request), "topic", "uri", "source", "api_version", "include_fields")
+    return 201, {"subscription": sandbox.subscribe(**data)}
+
+
+def _deliveries(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    return 200, {"deliveries": sandbox.deliveries()}
+
+
+def _trigger(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    data = _pick(_body(request), "topic", "payload", "customer_id")
+    topic = data.pop("topic", None)
+    if not topic:
+        raise SandboxError("topic is required")
+    return 200, {"deliveries": sandbox.trigger(str(topic), **data)}
+
+
+def _wait(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    data = _pick(_body(request), "timeout")
+    return 200, {"idle": sandbox.wait_for_deliveries(float(data.get("timeout", 10.0)))}
+
+
+def _uninstall(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    return 200, {"deliveries": sandbox.uninstall()}
+
+
+def _set_faults(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    return 200, {"faults": sandbox.set_faults(**_body(request))}
+
+
+def _get_faults(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    return 200, {"faults": sandbox.faults.as_dict()}
+
+
+def _fail_next(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    data = _pick(_body(request), "kind", "count", "retry_after")
+    if "kind" not in data:
+        raise SandboxError("kind is required: 5xx, 429 or timeout")
+    return 200, {"faults": sandbox.fail_next(**data)}
+
+
+def _clear_faults(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    return 200, {"faults": sandbox.clear_fault_script()}
+
+
+def _requests(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    return 200, {"requests": sandbox.api_requests()}
+
+
+def _set_bucket(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    data = _pick(
+        _body(request),
+        "maximum_available",
+        "restore_rate",
+        "currently_available",
+        "throttle_status",
+    )
+    return 200, {"bucket": sandbox.set_bucket(**data)}
+
+
+def _get_bucket(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
+    return 200, {
+        "bucket": {**sandbox.bucket.status(), "throttleHttpStatus": sandbox.throttle_status}
+    }
+
+
+# (method, path) -> handler; "GET" also answers HEAD, "*" answers every method.
+_ROUTES: dict[tuple[str, str], Handler] = {
+    ("GET", "/_sandbox"): _state,
+    ("GET", "/_sandbox/state"): _state,
+    ("POST", "/_sandbox/reset"): _reset,
+    ("GET", "/_sandbox/fixtures"): _fixtures,
+    ("GET", "/_sandbox/orders"): _list_orders,
+    ("POST", "/_sandbox/orders"): _create_order,
+    ("POST", "/_sandbox/customers"): _set_customer,
+    ("POST", "/_sandbox/products"): _set_product,
+    ("GET", "/_sandbox/discounts"): _list_discounts,
+    ("POST", "/_sandbox/discounts"): _load_discount,
+    ("GET", "/_sandbox/metafields"): _metafields,
+    ("GET", "/_sandbox/tags"): _tags,
+    ("*", "/_sandbox/webhooks"): _webhooks,
+    ("GET", "/_sandbox/webhooks/subscriptions"): _list_subscriptions,
+    ("POST", "/_sandbox/webhooks/subscriptions"): _subscribe,
+    ("GET", "/_sandbox/webhooks/deliveries"): _deliveries,
+    ("POST", "/_sandbox/webhooks/trigger"): _trigger,
+    ("POST", "/_sandbox/webhooks/wait"): _wait,
+    ("POST", "/_sandbox/uninstall"): _uninstall,
+    ("GET", "/_sandbox/faults"): _get_faults,
+    ("POST", "/_sandbox/faults"): _set_faults,
+    ("POST", "/_sandbox/faults/next"): _fail_next,
+    ("POST", "/_sandbox/faults/clear"): _clear_faults,
+    ("GET", "/_sandbox/requests"): _requests,
+    ("GET", "/_sandbox/bucket"): _get_bucket,
+    ("POST", "/_sandbox/bucket"): _set_bucket,
+}
+
+
+def _order_action(
+    sandbox: ShopifySandbox, order_id: str, action: str, data: dict[str, Any]
+) -> tuple[int, Any]:
+    if action == "pay":
+        return 200, {"order": sandbox.pay(order_id)}
+    if action == "fulfill":
+        _pick(data, "tracking_number")
+        return 200, {"order": sandbox.fulfill(order_id, **data)}
+    if action == "cancel":
+        _pick(data, "reason", "refund")
+        return 200, {"order": sandbox.cancel(order_id, **data)}
+    _pick(data, "amount", "line_items", "note")
+    return 200, {"refund": sandbox.refund(order_id, **data)}
+
+
 def _route(sandbox: ShopifySandbox, request: Request) -> tuple[int, Any]:
     path = request.path.rstrip("/") or "/"
-    method = request.method
-    get = method in ("GET", "HEAD")
-    if path in ("/_sandbox", "/_sandbox/state") and get:
-        return 200, sandbox.summary()
-    if path == "/_sandbox/reset" and method == "POST":
-        sandbox.reset()
-        return 200, {"reset": True}
-    if path == "/_sandbox/fixtures" and get:
-        return 200, {"fixtures": sandbox.fixtures()}
-    if path == "/_sandbox/orders":
-        if get:
-            return 200, {"orders": sandbox.orders()}
-        if method == "POST":
-            data = _body(request)
-            kwargs: dict[str, Any] = {}
-            for key in ("fixture", "order", "overrides", "products", "visible_after", "new_id"):
-                if key in data:
-                    kwargs[key] = data.pop(key)
-            if "customer" in data:
-                kwargs["customer"] = data.pop("customer")
-            order = sandbox.create_order(**kwargs, **data)
-            return 201, {"order": order}
+    method = "GET" if request.method in ("GET", "HEAD") else request.method
+    handler = _ROUTES.get((method, path)) or _ROUTES.get(("*", path))
+    if handler is not None:
+        return handler(sandbox, request)
     match = _ORDER_ACTION.match(path)
     if match:
         order_id, action = match.group(1), match.group(2)
-        if action is None and get:
+        if action is None and method == "GET":
             return 200, {"order": sandbox.order(order_id)}
         if action is not None and method == "POST":
-            data = _body(request)
-            if action == "pay":
-                return 200, {"order": sandbox.pay(order_id)}
-            if action == "fulfill":
-                _pick(data, "tracking_number")
-                return 200, {"order": sandbox.fulfill(order_id, **data)}
-            if action == "cancel":
-                _pick(data, "reason", "refund")
-                return 200, {"order": sandbox.cancel(order_id, **data)}
-            _pick(data, "amount", "line_items", "note")
-            return 200, {"refund": sandbox.refund(order_id, **data)}
-    if path == "/_sandbox/customers" and method == "POST":
-        return 200, {"customer": sandbox.set_customer(**_body(request))}
-    if path == "/_sandbox/products" and method == "POST":
-        data = _body(request)
-        product_id = data.pop("id", None)
-        return 200, {"product": sandbox.set_product(product_id, **data)}
-    if path == "/_sandbox/discounts":
-        if get:
-            return 200, {"discounts": sandbox.discounts()}
-        if method == "POST":
-            data = _pick(_body(request), "price_rule", "discount_code")
-            return 201, {"discount": sandbox.load_discount_fixture(**data)}
-    if path == "/_sandbox/metafields" and get:
-        return 200, {"metafields": sandbox.metafields()}
-    if path == "/_sandbox/tags" and get:
-        return 200, {"tags": sandbox.tags()}
-    if path == "/_sandbox/webhooks":
-        if method == "POST":
-            data = _pick(
-                _body(request),
-                "duplicate",
-                "reorder_window",
-                "drop",
-                "delay",
-                "time_scale",
-                "timeout",
-                "max_attempts",
-                "delete_after_failures",
-            )
-            sandbox.configure_webhooks(**data)
-        return 200, {
-            "settings": sandbox.webhooks.settings(),
-            "subscriptions": sandbox.subscriptions(),
-            "deleted_subscriptions": list(sandbox.webhooks.deleted_subscriptions),
-        }
-    if path == "/_sandbox/webhooks/subscriptions":
-        if get:
-            return 200, {"subscriptions": sandbox.subscriptions()}
-        if method == "POST":
-            data = _pick(_body(request), "topic", "uri", "source", "api_version", "include_fields")
-            return 201, {"subscription": sandbox.subscribe(**data)}
-    if path == "/_sandbox/webhooks/deliveries" and get:
-        return 200, {"deliveries": sandbox.deliveries()}
-    if path == "/_sandbox/webhooks/trigger" and method == "POST":
-        data = _pick(_body(request), "topic", "payload", "customer_id")
-        topic = data.pop("topic", None)
-        if not topic:
-            raise SandboxError("topic is required")
-        return 200, {"deliveries": sandbox.trigger(str(topic), **data)}
-    if path == "/_sandbox/webhooks/wait" and method == "POST":
-        data = _pick(_body(request), "timeout")
-        return 200, {"idle": sandbox.wait_for_deliveries(float(data.get("timeout", 10.0)))}
-    if path == "/_sandbox/uninstall" and method == "POST":
-        return 200, {"deliveries": sandbox.uninstall()}
-    if path == "/_sandbox/faults":
-        if method == "POST":
-            return 200, {"faults": sandbox.set_faults(**_body(request))}
-        if get:
-            return 200, {"faults": sandbox.faults.as_dict()}
-    if path == "/_sandbox/faults/next" and method == "POST":
-        data = _pick(_body(request), "kind", "count", "retry_after")
-        if "kind" not in data:
-            raise SandboxError("kind is required: 5xx, 429 or timeout")
-        return 200, {"faults": sandbox.fail_next(**data)}
-    if path == "/_sandbox/faults/clear" and method == "POST":
-        return 200, {"faults": sandbox.clear_fault_script()}
-    if path == "/_sandbox/requests" and get:
-        return 200, {"requests": sandbox.api_requests()}
-    if path == "/_sandbox/bucket":
-        if method == "POST":
-            data = _pick(
-                _body(request),
-                "maximum_available",
-                "restore_rate",
-                "currently_available",
-                "throttle_status",
-            )
-            return 200, {"bucket": sandbox.set_bucket(**data)}
-        if get:
-            return 200, {
-                "bucket": {**sandbox.bucket.status(), "throttleHttpStatus": sandbox.throttle_status}
-            }
-    raise SandboxError(f"no control route {method} {request.path}", status=404)
+            return _order_action(sandbox, order_id, action, _body(request))
+    raise SandboxError(f"no control route {request.method} {request.path}", status=404)

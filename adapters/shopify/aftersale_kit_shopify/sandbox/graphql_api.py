@@ -20,6 +20,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLSchema,
     InlineFragmentNode,
     Node,
     OperationDefinitionNode,
@@ -285,6 +286,106 @@ def _cost_extension(requested: int, actual: int | None, bucket: LeakyBucket) -> 
     }
 
 
+class _Answer(Exception):
+    """Raised by a step of :func:`run_graphql` that answers the request early."""
+
+    def __init__(self, outcome: GraphQLOutcome) -> None:
+        super().__init__(outcome.status)
+        self.outcome = outcome
+
+
+def _errors_answer(*errors: dict[str, Any]) -> _Answer:
+    return _Answer(GraphQLOutcome(200, {"errors": list(errors)}))
+
+
+def _read_request(body: bytes, content_type: str) -> tuple[str, dict[str, Any] | None, str | None]:
+    """``(query, variables, operation name)`` of the request body."""
+    variables: Any = None
+    operation_name: str | None = None
+    if content_type.startswith("application/graphql"):
+        query: Any = body.decode("utf-8", errors="replace")
+    else:
+        try:
+            payload = json.loads(body.decode("utf-8")) if body else {}
+        except (ValueError, UnicodeDecodeError):
+            payload = None
+        if not isinstance(payload, dict):
+            raise _Answer(GraphQLOutcome(400, {"errors": "Invalid JSON in request body"}))
+        query = payload.get("query")
+        variables = payload.get("variables")
+        operation_name = payload.get("operationName")
+    if not isinstance(query, str) or not query.strip():
+        raise _Answer(
+            GraphQLOutcome(400, {"errors": {"query": "Required parameter missing or invalid"}})
+        )
+    if variables is not None and not isinstance(variables, dict):
+        raise _errors_answer({"message": "Variables must be an object"})
+    return query, variables, operation_name
+
+
+def _valid_document(schema: GraphQLSchema, query: str) -> DocumentNode:
+    try:
+        document = parse(query)
+    except GraphQLError as exc:
+        raise _errors_answer(_translate_syntax(exc)) from exc
+    problems = validate(schema, document)
+    if problems:
+        raise _errors_answer(*(_translate_validation(document, p) for p in problems))
+    return document
+
+
+def _operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name:
+        chosen = [op for op in operations if op.name and op.name.value == operation_name]
+        if not chosen:
+            raise _errors_answer({"message": f'No operation named "{operation_name}"'})
+        return chosen[0]
+    if len(operations) == 1:
+        return operations[0]
+    raise _errors_answer(
+        {"message": "An operation name is required when sending multiple operations."}
+    )
+
+
+def _charge(requested: int, bucket: LeakyBucket, throttle_status: int) -> None:
+    """Take the requested cost from the bucket, or answer that it is too high or throttled."""
+    if requested > MAX_SINGLE_QUERY_COST:
+        raise _errors_answer(
+            {
+                "message": (
+                    f"Query cost is {requested}, which exceeds the single query max cost "
+                    f"limit ({MAX_SINGLE_QUERY_COST}).\n\nSee {THROTTLE_DOCS} for more "
+                    "information on how the\ncost of a query is calculated.\n\nTo query "
+                    "larger amounts of data with fewer limits, bulk operations should be "
+                    "used instead."
+                ),
+                "extensions": {
+                    "code": "MAX_COST_EXCEEDED",
+                    "cost": requested,
+                    "maxCost": MAX_SINGLE_QUERY_COST,
+                },
+            }
+        )
+    if bucket.try_take(requested):
+        return
+    outcome = GraphQLOutcome(
+        throttle_status,
+        {
+            "errors": [
+                {
+                    "message": "Throttled",
+                    "extensions": {"code": "THROTTLED", "documentation": THROTTLE_DOCS},
+                }
+            ],
+            "extensions": {"cost": _cost_extension(requested, None, bucket)},
+        },
+    )
+    if throttle_status == 429:
+        outcome.headers.append(("Retry-After", bucket.retry_after(requested)))
+    raise _Answer(outcome)
+
+
 def run_graphql(
     *,
     body: bytes,
@@ -294,99 +395,19 @@ def run_graphql(
     throttle_status: int,
 ) -> GraphQLOutcome:
     """Answer one POST to ``/admin/api/{version}/graphql.json`` (already authenticated)."""
-    variables: Any = None
-    operation_name: str | None = None
-    if content_type.startswith("application/graphql"):
-        query: Any = body.decode("utf-8", errors="replace")
-    else:
-        try:
-            payload = json.loads(body.decode("utf-8")) if body else {}
-        except (ValueError, UnicodeDecodeError):
-            return GraphQLOutcome(400, {"errors": "Invalid JSON in request body"})
-        if not isinstance(payload, dict):
-            return GraphQLOutcome(400, {"errors": "Invalid JSON in request body"})
-        query = payload.get("query")
-        variables = payload.get("variables")
-        operation_name = payload.get("operationName")
-    if not isinstance(query, str) or not query.strip():
-        return GraphQLOutcome(400, {"errors": {"query": "Required parameter missing or invalid"}})
-    if variables is not None and not isinstance(variables, dict):
-        return GraphQLOutcome(200, {"errors": [{"message": "Variables must be an object"}]})
-
-    schema = schema_for_version(context.version)
     try:
-        document = parse(query)
-    except GraphQLError as exc:
-        return GraphQLOutcome(200, {"errors": [_translate_syntax(exc)]})
-    problems = validate(schema, document)
-    if problems:
-        return GraphQLOutcome(
-            200, {"errors": [_translate_validation(document, p) for p in problems]}
-        )
-
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    if operation_name:
-        chosen = [op for op in operations if op.name and op.name.value == operation_name]
-        if not chosen:
-            return GraphQLOutcome(
-                200, {"errors": [{"message": f'No operation named "{operation_name}"'}]}
-            )
-        operation = chosen[0]
-    elif len(operations) == 1:
-        operation = operations[0]
-    else:
-        return GraphQLOutcome(
-            200,
-            {
-                "errors": [
-                    {"message": "An operation name is required when sending multiple operations."}
-                ]
-            },
-        )
-
-    cost = QueryCost(schema, operation, fragments, variables)
-    requested = cost.requested()
-    if requested > MAX_SINGLE_QUERY_COST:
-        return GraphQLOutcome(
-            200,
-            {
-                "errors": [
-                    {
-                        "message": (
-                            f"Query cost is {requested}, which exceeds the single query max cost "
-                            f"limit ({MAX_SINGLE_QUERY_COST}).\n\nSee {THROTTLE_DOCS} for more "
-                            "information on how the\ncost of a query is calculated.\n\nTo query "
-                            "larger amounts of data with fewer limits, bulk operations should be "
-                            "used instead."
-                        ),
-                        "extensions": {
-                            "code": "MAX_COST_EXCEEDED",
-                            "cost": requested,
-                            "maxCost": MAX_SINGLE_QUERY_COST,
-                        },
-                    }
-                ]
-            },
-        )
-    if not bucket.try_take(requested):
-        outcome = GraphQLOutcome(
-            throttle_status,
-            {
-                "errors": [
-                    {
-                        "message": "Throttled",
-                        "extensions": {"code": "THROTTLED", "documentation": THROTTLE_DOCS},
-                    }
-                ],
-                "extensions": {"cost": _cost_extension(requested, None, bucket)},
-            },
-        )
-        if throttle_status == 429:
-            outcome.headers.append(("Retry-After", bucket.retry_after(requested)))
-        return outcome
+        query, variables, operation_name = _read_request(body, content_type)
+        schema = schema_for_version(context.version)
+        document = _valid_document(schema, query)
+        operation = _operation(document, operation_name)
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        cost = QueryCost(schema, operation, fragments, variables)
+        requested = cost.requested()
+        _charge(requested, bucket, throttle_status)
+    except _Answer as answer:
+        return answer.outcome
 
     variable_types = {
         v.variable.name.value: _type_text(v.type) for v in operation.variable_definitions or ()

@@ -174,74 +174,186 @@ def register_order(
     if isinstance(order.get("order"), dict) and len(order) == 1:
         order = order["order"]
     with state.lock:
-        raw_id = order.get("id")
-        if new_id or raw_id is None:
-            order["id"] = state.new_id()
-            number = state.next_order_number
-            state.next_order_number += 1
-            order["name"] = f"#{number}"
-            order["order_number"] = number
-            order["number"] = number - 1000
-            order["token"] = secrets.token_hex(16)
-            order["order_status_url"] = (
-                f"https://{state.domain}/{state.shop_id}/orders/{order['token']}/authenticate"
-                f"?key={secrets.token_hex(16)}"
-            )
-            order["admin_graphql_api_id"] = gid("Order", order["id"])
-        else:
-            order["id"] = int(raw_id)
-            if order["id"] in state.orders:
-                raise SandboxError(
-                    f"order {order['id']} already exists in the sandbox; pass new_id=true to load "
-                    "another copy with fresh ids",
-                    status=409,
-                )
-        order.setdefault("admin_graphql_api_id", gid("Order", order["id"]))
-        stamp = iso_rest(now_utc())
-        order.setdefault("created_at", stamp)
-        order.setdefault("updated_at", order["created_at"])
-        order.setdefault("processed_at", order["created_at"])
-        order.setdefault("currency", state.currency)
-        order.setdefault("tags", "")
-        order.setdefault("refunds", [])
-        order.setdefault("fulfillments", [])
-        order.setdefault("line_items", [])
-        order.setdefault("name", f"#{order.get('order_number') or order['id']}")
+        _assign_order_id(state, order, new_id=new_id)
+        _order_defaults(state, order)
         currency = str(order["currency"])
         for item in order["line_items"]:
             if new_id or item.get("id") is None:
                 item["id"] = state.new_id()
                 item["admin_graphql_api_id"] = gid("LineItem", item["id"])
             item.setdefault("admin_graphql_api_id", gid("LineItem", item["id"]))
-        # The customer: explicit spec wins; ``customer: None`` in the spec makes a guest order.
-        nested = order.get("customer")
-        if isinstance(nested, dict) and nested.get("id") is not None:
-            record = state.customers.get(int(nested["id"]))
-            if record is None:
-                upsert_customer(state, {**nested, "_explicit_history": False}, currency=currency)
-        if customer is not None:
-            spec = dict(customer)
-            if spec.get("id") is None and isinstance(nested, dict):
-                spec["id"] = nested.get("id")
-            record = upsert_customer(state, {**spec, "_explicit_history": True}, currency=currency)
-            fresh = rest_customer(record)
-            order["customer"] = {**(nested or {}), **fresh} if isinstance(nested, dict) else fresh
-            if not order.get("email") and record.email:
-                order["email"] = record.email
-        # Products: every product id on a line item exists in the shop afterwards.
-        taxonomy = {str(k): v for k, v in (products or {}).items()}
-        for item in order["line_items"]:
-            product_id = item.get("product_id")
-            if product_id is None:
-                continue
-            defaults: dict[str, Any] = {}
-            if int(product_id) not in state.products:
-                defaults = {"title": item.get("title") or "", "vendor": item.get("vendor") or ""}
-            spec = {**defaults, **taxonomy.get(str(product_id), {})}
-            upsert_product(state, int(product_id), spec)
+        _register_customer(state, order, customer, currency)
+        _register_products(state, order, products)
         record_ = OrderRecord(rest=order, visible_at=time.monotonic() + max(0.0, visible_after))
         state.orders[order["id"]] = record_
         return record_
+
+
+def _assign_order_id(state: ShopState, order: dict[str, Any], *, new_id: bool) -> None:
+    """Fresh id, number, name and token, or the order's own id if the shop does not have it."""
+    raw_id = order.get("id")
+    if new_id or raw_id is None:
+        order["id"] = state.new_id()
+        number = state.next_order_number
+        state.next_order_number += 1
+        order["name"] = f"#{number}"
+        order["order_number"] = number
+        order["number"] = number - 1000
+        order["token"] = secrets.token_hex(16)
+        order["order_status_url"] = (
+            f"https://{state.domain}/{state.shop_id}/orders/{order['token']}/authenticate"
+            f"?key={secrets.token_hex(16)}"
+        )
+        order["admin_graphql_api_id"] = gid("Order", order["id"])
+        return
+    order["id"] = int(raw_id)
+    if order["id"] in state.orders:
+        raise SandboxError(
+            f"order {order['id']} already exists in the sandbox; pass new_id=true to load "
+            "another copy with fresh ids",
+            status=409,
+        )
+
+
+def _order_defaults(state: ShopState, order: dict[str, Any]) -> None:
+    order.setdefault("admin_graphql_api_id", gid("Order", order["id"]))
+    stamp = iso_rest(now_utc())
+    order.setdefault("created_at", stamp)
+    order.setdefault("updated_at", order["created_at"])
+    order.setdefault("processed_at", order["created_at"])
+    order.setdefault("currency", state.currency)
+    order.setdefault("tags", "")
+    order.setdefault("refunds", [])
+    order.setdefault("fulfillments", [])
+    order.setdefault("line_items", [])
+    order.setdefault("name", f"#{order.get('order_number') or order['id']}")
+
+
+def _register_customer(
+    state: ShopState, order: dict[str, Any], customer: dict[str, Any] | None, currency: str
+) -> None:
+    """The customer: explicit spec wins; ``customer: None`` in the spec makes a guest order."""
+    nested = order.get("customer")
+    if isinstance(nested, dict) and nested.get("id") is not None:
+        record = state.customers.get(int(nested["id"]))
+        if record is None:
+            upsert_customer(state, {**nested, "_explicit_history": False}, currency=currency)
+    if customer is None:
+        return
+    spec = dict(customer)
+    if spec.get("id") is None and isinstance(nested, dict):
+        spec["id"] = nested.get("id")
+    record = upsert_customer(state, {**spec, "_explicit_history": True}, currency=currency)
+    fresh = rest_customer(record)
+    order["customer"] = {**(nested or {}), **fresh} if isinstance(nested, dict) else fresh
+    if not order.get("email") and record.email:
+        order["email"] = record.email
+
+
+def _register_products(
+    state: ShopState, order: dict[str, Any], products: dict[str, dict[str, Any]] | None
+) -> None:
+    """Every product id on a line item exists in the shop afterwards."""
+    taxonomy = {str(k): v for k, v in (products or {}).items()}
+    for item in order["line_items"]:
+        product_id = item.get("product_id")
+        if product_id is None:
+            continue
+        defaults: dict[str, Any] = {}
+        if int(product_id) not in state.products:
+            defaults = {"title": item.get("title") or "", "vendor": item.get("vendor") or ""}
+        spec = {**defaults, **taxonomy.get(str(product_id), {})}
+        upsert_product(state, int(product_id), spec)
+
+
+def _build_line_item(
+    state: ShopState, index: int, line: Any, currency: str, products: dict[str, Any]
+) -> tuple[dict[str, Any], Decimal]:
+    """One REST line item from its spec, and its price times quantity; inline ``product``
+    taxonomy goes to ``products``."""
+    if not isinstance(line, dict):
+        raise SandboxError(f"line_items[{index}] must be an object")
+    price = to_decimal(line.get("price", "50.00"), what=f"line_items[{index}].price")
+    quantity = int(line.get("quantity", 1))
+    if quantity < 1:
+        raise SandboxError(f"line_items[{index}].quantity must be at least 1")
+    item_id = state.new_id()
+    product_id = line.get("product_id")
+    if product_id is None and line.get("product") is not None:
+        product_id = state.new_id()
+    if product_id is not None and line.get("product") is not None:
+        products[str(product_id)] = line["product"]
+    variant_id = line.get("variant_id")
+    if variant_id is None and product_id is not None:
+        variant_id = state.new_id()
+    title = str(line.get("title") or "Sandbox item")
+    item = {
+        "id": item_id,
+        "admin_graphql_api_id": gid("LineItem", item_id),
+        "attributed_staffs": [],
+        "current_quantity": quantity,
+        "fulfillable_quantity": quantity,
+        "fulfillment_service": "manual",
+        "fulfillment_status": None,
+        "gift_card": bool(line.get("gift_card", False)),
+        "grams": int(line.get("grams", 0)),
+        "name": title,
+        "price": rest_money(price),
+        "price_set": money_bag(price, currency),
+        "product_exists": product_id is not None,
+        "product_id": int(product_id) if product_id is not None else None,
+        "properties": list(line.get("properties") or []),
+        "quantity": quantity,
+        "requires_shipping": bool(line.get("requires_shipping", True)),
+        "sales_line_item_group_id": None,
+        "sku": line.get("sku"),
+        "taxable": True,
+        "title": title,
+        "total_discount": "0.00",
+        "total_discount_set": money_bag(0, currency),
+        "variant_id": int(variant_id) if variant_id is not None else None,
+        "variant_inventory_management": "shopify" if variant_id is not None else None,
+        "variant_title": line.get("variant_title"),
+        "vendor": line.get("vendor"),
+        "tax_lines": [],
+        "duties": [],
+        "discount_allocations": [],
+    }
+    return item, price * quantity
+
+
+def _discount_codes(spec: dict[str, Any]) -> tuple[list[dict[str, Any]], Decimal]:
+    """The order's ``discount_codes`` (amounts as money strings) and their sum."""
+    codes = [dict(c) for c in spec.get("discount_codes") or []]
+    discounts = Decimal("0")
+    for c in codes:
+        amount = to_decimal(c.get("amount", "0"), what="discount_codes[].amount")
+        discounts += amount
+        c["amount"] = rest_money(amount)
+        c.setdefault("type", "fixed_amount")
+    return codes, discounts
+
+
+def _shipping_line(
+    state: ShopState, spec: dict[str, Any], shipping: Decimal, currency: str
+) -> dict[str, Any]:
+    return {
+        "id": state.new_id(),
+        "carrier_identifier": None,
+        "code": spec.get("shipping_title", "Standard"),
+        "current_discounted_price_set": money_bag(shipping, currency),
+        "discounted_price": rest_money(shipping),
+        "discounted_price_set": money_bag(shipping, currency),
+        "is_removed": False,
+        "phone": None,
+        "price": rest_money(shipping),
+        "price_set": money_bag(shipping, currency),
+        "requested_fulfillment_service_id": None,
+        "source": "shopify",
+        "title": spec.get("shipping_title", "Standard"),
+        "tax_lines": [],
+        "discount_allocations": [],
+    }
 
 
 def build_order(state: ShopState, spec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -267,64 +379,10 @@ def build_order(state: ShopState, spec: dict[str, Any]) -> tuple[dict[str, Any],
     line_items: list[dict[str, Any]] = []
     subtotal_lines = Decimal("0")
     for index, line in enumerate(lines_spec):
-        if not isinstance(line, dict):
-            raise SandboxError(f"line_items[{index}] must be an object")
-        price = to_decimal(line.get("price", "50.00"), what=f"line_items[{index}].price")
-        quantity = int(line.get("quantity", 1))
-        if quantity < 1:
-            raise SandboxError(f"line_items[{index}].quantity must be at least 1")
-        subtotal_lines += price * quantity
-        item_id = state.new_id()
-        product_id = line.get("product_id")
-        if product_id is None and line.get("product") is not None:
-            product_id = state.new_id()
-        if product_id is not None and line.get("product") is not None:
-            products[str(product_id)] = line["product"]
-        variant_id = line.get("variant_id")
-        if variant_id is None and product_id is not None:
-            variant_id = state.new_id()
-        title = str(line.get("title") or "Sandbox item")
-        line_items.append(
-            {
-                "id": item_id,
-                "admin_graphql_api_id": gid("LineItem", item_id),
-                "attributed_staffs": [],
-                "current_quantity": quantity,
-                "fulfillable_quantity": quantity,
-                "fulfillment_service": "manual",
-                "fulfillment_status": None,
-                "gift_card": bool(line.get("gift_card", False)),
-                "grams": int(line.get("grams", 0)),
-                "name": title,
-                "price": rest_money(price),
-                "price_set": money_bag(price, currency),
-                "product_exists": product_id is not None,
-                "product_id": int(product_id) if product_id is not None else None,
-                "properties": list(line.get("properties") or []),
-                "quantity": quantity,
-                "requires_shipping": bool(line.get("requires_shipping", True)),
-                "sales_line_item_group_id": None,
-                "sku": line.get("sku"),
-                "taxable": True,
-                "title": title,
-                "total_discount": "0.00",
-                "total_discount_set": money_bag(0, currency),
-                "variant_id": int(variant_id) if variant_id is not None else None,
-                "variant_inventory_management": "shopify" if variant_id is not None else None,
-                "variant_title": line.get("variant_title"),
-                "vendor": line.get("vendor"),
-                "tax_lines": [],
-                "duties": [],
-                "discount_allocations": [],
-            }
-        )
-    codes = [dict(c) for c in spec.get("discount_codes") or []]
-    discounts = Decimal("0")
-    for c in codes:
-        amount = to_decimal(c.get("amount", "0"), what="discount_codes[].amount")
-        discounts += amount
-        c["amount"] = rest_money(amount)
-        c.setdefault("type", "fixed_amount")
+        item, line_total = _build_line_item(state, index, line, currency, products)
+        line_items.append(item)
+        subtotal_lines += line_total
+    codes, discounts = _discount_codes(spec)
     applications = _allocate_codes(codes, line_items, currency)
     shipping = to_decimal(spec.get("shipping_price", "0"), what="shipping_price")
     tax = to_decimal(spec.get("total_tax", "0"), what="total_tax")
@@ -423,25 +481,7 @@ def build_order(state: ShopState, spec: dict[str, Any]) -> tuple[dict[str, Any],
         "payment_terms": None,
         "refunds": [],
         "shipping_address": address,
-        "shipping_lines": [
-            {
-                "id": state.new_id(),
-                "carrier_identifier": None,
-                "code": spec.get("shipping_title", "Standard"),
-                "current_discounted_price_set": money_bag(shipping, currency),
-                "discounted_price": rest_money(shipping),
-                "discounted_price_set": money_bag(shipping, currency),
-                "is_removed": False,
-                "phone": None,
-                "price": rest_money(shipping),
-                "price_set": money_bag(shipping, currency),
-                "requested_fulfillment_service_id": None,
-                "source": "shopify",
-                "title": spec.get("shipping_title", "Standard"),
-                "tax_lines": [],
-                "discount_allocations": [],
-            }
-        ],
+        "shipping_lines": [_shipping_line(state, spec, shipping, currency)],
         "returns": [],
         "line_item_groups": [],
     }
@@ -586,30 +626,14 @@ def _refunded_total(order: dict[str, Any]) -> Decimal:
     )
 
 
-def refund(
-    state: ShopState,
-    record: OrderRecord,
-    *,
-    amount: Decimal | str | None = None,
-    line_items: list[dict[str, Any]] | None = None,
-    note: str | None = None,
-) -> list[Event]:
-    """Refund ``amount`` (default: what is left), optionally naming ``line_items`` (``line_item_id,
-    quantity``). Fires ``refunds/create`` with the REST refund and ``orders/updated``."""
-    order = record.rest
-    if order.get("financial_status") not in ("paid", "partially_paid", "partially_refunded"):
-        raise SandboxError(
-            f"order {order['id']} is {order.get('financial_status')}; only paid orders can be "
-            "refunded",
-            status=409,
-        )
-    currency = str(order.get("currency") or state.currency)
-    total = to_decimal(order.get("total_price") or "0")
-    already = _refunded_total(order)
+def _refund_lines(
+    state: ShopState, order: dict[str, Any], line_items: list[dict[str, Any]], currency: str
+) -> tuple[list[dict[str, Any]], Decimal]:
+    """``refund_line_items`` for the named lines, and their value (price times quantity)."""
     items_by_id = {int(i["id"]): i for i in order.get("line_items") or []}
     refund_lines: list[dict[str, Any]] = []
     lines_value = Decimal("0")
-    for index, line in enumerate(line_items or []):
+    for index, line in enumerate(line_items):
         try:
             item = items_by_id[int(line["line_item_id"])]
         except (KeyError, ValueError, TypeError) as exc:
@@ -631,6 +655,58 @@ def refund(
                 "line_item": copy.deepcopy(item),
             }
         )
+    return refund_lines, lines_value
+
+
+def _refund_transaction(
+    order: dict[str, Any], transaction_id: int, value: Decimal, currency: str, stamp: str
+) -> dict[str, Any]:
+    return {
+        "id": transaction_id,
+        "admin_graphql_api_id": gid("OrderTransaction", transaction_id),
+        "amount": rest_money(value),
+        "authorization": None,
+        "created_at": stamp,
+        "currency": currency,
+        "device_id": None,
+        "error_code": None,
+        "gateway": (order.get("payment_gateway_names") or ["bogus"])[-1],
+        "kind": "refund",
+        "location_id": None,
+        "message": "Refunded in the sandbox",
+        "order_id": order["id"],
+        "parent_id": None,
+        "payment_id": f"#{transaction_id}",
+        "processed_at": stamp,
+        "receipt": {},
+        "source_name": "web",
+        "status": "success",
+        "test": bool(order.get("test", False)),
+        "user_id": None,
+    }
+
+
+def refund(
+    state: ShopState,
+    record: OrderRecord,
+    *,
+    amount: Decimal | str | None = None,
+    line_items: list[dict[str, Any]] | None = None,
+    note: str | None = None,
+) -> list[Event]:
+    """Refund ``amount`` (default: what is left), optionally naming ``line_items`` (``line_item_id,
+    quantity``). Fires ``refunds/create`` with the REST refund and ``orders/updated``."""
+    order = record.rest
+    if order.get("financial_status") not in ("paid", "partially_paid", "partially_refunded"):
+        raise SandboxError(
+            f"order {order['id']} is {order.get('financial_status')}; only paid orders can be "
+            "refunded",
+            status=409,
+        )
+    currency = str(order.get("currency") or state.currency)
+    total = to_decimal(order.get("total_price") or "0")
+    already = _refunded_total(order)
+    refund_lines, lines_value = _refund_lines(state, order, line_items or [], currency)
     value = (
         to_decimal(amount, what="amount")
         if amount is not None
@@ -660,31 +736,7 @@ def refund(
         "return": None,
         "admin_graphql_api_id": gid("Refund", refund_id),
         "refund_line_items": refund_lines,
-        "transactions": [
-            {
-                "id": transaction_id,
-                "admin_graphql_api_id": gid("OrderTransaction", transaction_id),
-                "amount": rest_money(value),
-                "authorization": None,
-                "created_at": stamp,
-                "currency": currency,
-                "device_id": None,
-                "error_code": None,
-                "gateway": (order.get("payment_gateway_names") or ["bogus"])[-1],
-                "kind": "refund",
-                "location_id": None,
-                "message": "Refunded in the sandbox",
-                "order_id": order["id"],
-                "parent_id": None,
-                "payment_id": f"#{transaction_id}",
-                "processed_at": stamp,
-                "receipt": {},
-                "source_name": "web",
-                "status": "success",
-                "test": bool(order.get("test", False)),
-                "user_id": None,
-            }
-        ],
+        "transactions": [_refund_transaction(order, transaction_id, value, currency, stamp)],
         "order_adjustments": [],
         "refund_shipping_lines": [],
     }

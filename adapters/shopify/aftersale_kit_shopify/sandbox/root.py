@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
 from graphql import GraphQLError, GraphQLResolveInfo
 
+from .discount_create import create_discount
+from .metafields_set import set_metafields
 from .orders import Event, _split_tags
-from .state import BulkCreation, DiscountRecord, MetafieldRecord, RedeemCode, SubscriptionRecord
-from .util import SandboxError, gid, iso_rest, now_utc, parse_gid, parse_time, to_decimal
+from .state import BulkCreation, DiscountRecord, RedeemCode, SubscriptionRecord
+from .util import iso_rest, now_utc, parse_gid
+from .util import user_error as _user_error
 from .views import (
     BulkCreationView,
     Context,
@@ -41,47 +42,7 @@ __all__ = ["Root"]
 
 Info = GraphQLResolveInfo
 
-#: metafieldsSet: types the sandbox validates values for; other Shopify types are accepted as is.
-_METAFIELD_TYPES = {
-    "boolean",
-    "color",
-    "date",
-    "date_time",
-    "json",
-    "money",
-    "multi_line_text_field",
-    "number_decimal",
-    "number_integer",
-    "single_line_text_field",
-    "url",
-    "rich_text_field",
-    "rating",
-    "weight",
-    "volume",
-    "dimension",
-    "product_reference",
-    "variant_reference",
-    "collection_reference",
-    "customer_reference",
-    "order_reference",
-    "page_reference",
-    "file_reference",
-    "metaobject_reference",
-}
-_OWNER_TYPES = {
-    "Order": "ORDER",
-    "Customer": "CUSTOMER",
-    "Product": "PRODUCT",
-    "Shop": "SHOP",
-    "DiscountCodeNode": "DISCOUNT",
-    "DiscountNode": "DISCOUNT",
-    "Collection": "COLLECTION",
-}
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
-
-def _user_error(path: list[str], message: str, code: str | None = None) -> dict[str, Any]:
-    return {"field": path, "message": message, "code": code, "extraInfo": None}
 
 
 def _no_discount(payload_field: str) -> dict[str, Any]:
@@ -236,12 +197,12 @@ class Root:
     # -- discounts -----------------------------------------------------------------------------
 
     def discountCodeBasicCreate(self, info: Info, basicCodeDiscount: dict[str, Any]) -> Any:
-        return _create_discount(_ctx(info), basicCodeDiscount, "basicCodeDiscount", "basic")
+        return create_discount(_ctx(info), basicCodeDiscount, "basicCodeDiscount", "basic")
 
     def discountCodeFreeShippingCreate(
         self, info: Info, freeShippingCodeDiscount: dict[str, Any]
     ) -> Any:
-        return _create_discount(
+        return create_discount(
             _ctx(info), freeShippingCodeDiscount, "freeShippingCodeDiscount", "free_shipping"
         )
 
@@ -332,110 +293,7 @@ class Root:
     # -- metafields and tags ---------------------------------------------------------------
 
     def metafieldsSet(self, info: Info, metafields: list[dict[str, Any]]) -> Any:
-        ctx = _ctx(info)
-        if len(metafields) > 25:
-            return {
-                "metafields": [],
-                "userErrors": [
-                    {
-                        "field": ["metafields"],
-                        "message": "Exceeded the maximum metafields input limit of 25.",
-                        "code": "LESS_THAN_OR_EQUAL_TO",
-                        "elementIndex": None,
-                    }
-                ],
-            }
-        errors: list[dict[str, Any]] = []
-        planned: list[tuple[int, str, str, str, str, str, str]] = []
-        for index, entry in enumerate(metafields):
-
-            def fail(name: str, message: str, code: str, index: int = index) -> None:
-                errors.append(
-                    {
-                        "field": ["metafields", str(index), name],
-                        "message": message,
-                        "code": code,
-                        "elementIndex": index,
-                    }
-                )
-
-            parsed = parse_gid(str(entry.get("ownerId", "")))
-            if parsed is None:
-                raise invalid_id(str(entry.get("ownerId")))
-            kind, owner_id = parsed
-            if kind not in _OWNER_TYPES or not ctx.state.owner_exists(kind, owner_id):
-                fail("ownerId", "Owner does not exist.", "INVALID")
-                continue
-            namespace = ctx.resolve_namespace(entry.get("namespace"))
-            key = str(entry.get("key") or "")
-            value = entry.get("value")
-            if namespace.startswith("app--") and not (
-                namespace == ctx.app_namespace or namespace.startswith(ctx.app_namespace + "--")
-            ):
-                fail(
-                    "namespace",
-                    "Access to this namespace and key on Metafields for this resource type is "
-                    "not allowed.",
-                    "APP_NOT_AUTHORIZED",
-                )
-                continue
-            if len(namespace) < 3:
-                fail("namespace", "Namespace is too short (minimum is 3 characters)", "TOO_SHORT")
-                continue
-            if len(key) < 2:
-                fail("key", "Key is too short (minimum is 2 characters)", "TOO_SHORT")
-                continue
-            if len(key) > 64:
-                fail("key", "Key is too long (maximum is 64 characters)", "TOO_LONG")
-                continue
-            owner_gid = gid(kind, owner_id)
-            existing = next(
-                (
-                    m
-                    for m in ctx.state.metafields.values()
-                    if (m.owner_gid, m.namespace, m.key) == (owner_gid, namespace, key)
-                ),
-                None,
-            )
-            type_ = entry.get("type") or (existing.type if existing else None)
-            if not type_:
-                fail("type", "Type can't be blank", "BLANK")
-                continue
-            if type_ not in _METAFIELD_TYPES and not type_.startswith("list."):
-                fail("type", f"Type '{type_}' is not a valid metafield type", "INVALID_TYPE")
-                continue
-            problem = _metafield_value_problem(type_, str(value))
-            if problem:
-                fail("value", problem, "INVALID_VALUE")
-                continue
-            planned.append(
-                (
-                    existing.id if existing else 0,
-                    owner_gid,
-                    _OWNER_TYPES[kind],
-                    namespace,
-                    key,
-                    str(value),
-                    type_,
-                )
-            )
-        if errors:
-            return {"metafields": [], "userErrors": errors}
-        saved: list[MetafieldView] = []
-        moment = now_utc()
-        for existing_id, owner_gid, owner_type, namespace, key, value, type_ in planned:
-            if existing_id:
-                record = ctx.state.metafields[existing_id]
-                record.value = value
-                record.type = type_
-                record.updated_at = moment
-            else:
-                record = MetafieldRecord(
-                    ctx.state.new_id(), owner_gid, owner_type, namespace, key, value, type_
-                )
-                ctx.state.metafields[record.id] = record
-            saved.append(MetafieldView(ctx, record))
-        return {"metafields": saved, "userErrors": []}
+        return set_metafields(_ctx(info), metafields)
 
     def _tag_target(self, info: Info, id_value: str) -> tuple[Any, str, int] | None:
         ctx = _ctx(info)
@@ -590,283 +448,3 @@ class Root:
             }
         del ctx.state.subscriptions[record.id]
         return {"deletedWebhookSubscriptionId": record.gid, "userErrors": []}
-
-
-# -- discount creation ----------------------------------------------------------------------
-
-
-def _metafield_value_problem(type_: str, value: str) -> str | None:
-    try:
-        if type_ == "number_integer":
-            int(value)
-        elif type_ == "number_decimal":
-            to_decimal(value)
-        elif type_ == "boolean":
-            if value not in ("true", "false"):
-                return "Value must be true or false."
-        elif type_ in ("json", "money", "rating", "weight", "volume", "dimension") or (
-            type_.startswith("list.")
-        ):
-            json.loads(value)
-        elif type_ == "single_line_text_field":
-            if "\n" in value or "\r" in value:
-                return "Value must be a single line text string."
-        elif type_ in ("date", "date_time"):
-            parse_time(value)
-        elif type_ == "url":
-            parts = urlsplit(value)
-            if parts.scheme not in ("http", "https", "mailto", "sms", "tel") or not (
-                parts.netloc or parts.path
-            ):
-                return "Value must be a valid URL."
-    except (ValueError, SandboxError):
-        return f"Value is invalid for type {type_}."
-    return None
-
-
-def _create_discount(ctx: Context, data: dict[str, Any], input_name: str, kind: str) -> Any:
-    errors: list[dict[str, Any]] = []
-
-    def err(path: list[str], message: str, code: str) -> None:
-        errors.append(_user_error([input_name, *path], message, code))
-
-    state = ctx.state
-    title = data.get("title")
-    if title is None or not str(title).strip():
-        err(["title"], "Title can't be blank", "BLANK")
-    elif len(str(title)) > 255:
-        err(["title"], "Title is too long (maximum is 255 characters)", "TOO_LONG")
-    code = data.get("code")
-    if code is None or not str(code).strip():
-        err(["code"], "Code can't be blank", "BLANK")
-    elif len(str(code)) > 255:
-        err(["code"], "Code is too long (maximum is 255 characters)", "TOO_LONG")
-    elif "\n" in str(code) or "\r" in str(code):
-        err(["code"], "Code cannot contain newline characters.", "INVALID")
-    elif state.discount_by_code(str(code)) is not None:
-        err(["code"], "Code must be unique. Please try a different code.", "TAKEN")
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    try:
-        starts_at = parse_time(data.get("startsAt"))
-    except ValueError:
-        err(["startsAt"], "Starts at is invalid", "INVALID")
-    if data.get("startsAt") is None:
-        err(["startsAt"], "Starts at can't be blank", "BLANK")
-    try:
-        ends_at = parse_time(data.get("endsAt"))
-    except ValueError:
-        err(["endsAt"], "Ends at is invalid", "INVALID")
-    if starts_at and ends_at and ends_at <= starts_at:
-        err(["endsAt"], "Ends at needs to be after starts_at", "INVALID")
-
-    # Who may use it: ``context`` (2025-10 on) or the deprecated ``customerSelection``.
-    context: dict[str, Any] = {"all": True}
-    has_context = data.get("context") is not None
-    has_selection = data.get("customerSelection") is not None
-    context_path = "context" if ctx.version >= "2025-10" else "customerSelection"
-    if has_context and has_selection:
-        err(["context"], "Only one of context or customerSelection can be provided.", "INVALID")
-    elif not has_context and not has_selection:
-        name = "Context" if context_path == "context" else "Customer selection"
-        err([context_path], f"{name} can't be blank", "BLANK")
-    else:
-        source_name = "context" if has_context else "customerSelection"
-        source = data[source_name]
-        chosen = [k for k in ("all", "customers", "customerSegments") if source.get(k)]
-        if len(chosen) != 1:
-            err(
-                [source_name],
-                "Exactly one of all, customers or customerSegments must be provided.",
-                "INVALID",
-            )
-        elif chosen[0] == "customers":
-            added = list(source["customers"].get("add") or [])
-            missing = [
-                value
-                for value in added
-                if (parsed := parse_gid(value)) is None
-                or parsed[0] != "Customer"
-                or parsed[1] not in state.customers
-            ]
-            if not added:
-                err([source_name, "customers", "add"], "Customers can't be blank", "BLANK")
-            elif missing:
-                err(
-                    [source_name, "customers", "add"],
-                    f"Customer {missing[0]} does not exist",
-                    "INVALID",
-                )
-            else:
-                context = {"customers": added}
-        elif chosen[0] == "customerSegments":
-            context = {"segments": list(source["customerSegments"].get("add") or [])}
-
-    value: dict[str, Any] = {}
-    items: dict[str, Any] = {"all": True}
-    if kind == "basic":
-        gets = data.get("customerGets")
-        if gets is None:
-            err(["customerGets"], "Customer gets can't be blank", "BLANK")
-        else:
-            raw_value = gets.get("value") or {}
-            percentage = raw_value.get("percentage")
-            amount = raw_value.get("discountAmount")
-            if percentage is None and amount is None:
-                err(["customerGets", "value"], "Value can't be blank", "BLANK")
-            elif percentage is not None and amount is not None:
-                err(
-                    ["customerGets", "value"],
-                    "Only one of percentage or discountAmount can be provided.",
-                    "INVALID",
-                )
-            elif percentage is not None:
-                if not 0 < float(percentage) <= 1:
-                    err(
-                        ["customerGets", "value", "percentage"],
-                        "Value must be between 0.0 and 1.0",
-                        "VALUE_OUTSIDE_RANGE",
-                    )
-                value = {"percentage": float(percentage)}
-            else:
-                assert amount is not None
-                try:
-                    money = to_decimal(amount.get("amount"), what="amount")
-                except SandboxError:
-                    money = Decimal("-1")
-                if money <= 0:
-                    err(
-                        ["customerGets", "value", "discountAmount", "amount"],
-                        "Value must be greater than 0",
-                        "GREATER_THAN",
-                    )
-                value = {
-                    "amount": money,
-                    "applies_on_each_item": bool(amount.get("appliesOnEachItem") or False),
-                }
-            raw_items = gets.get("items")
-            if raw_items is None:
-                err(["customerGets", "items"], "Items can't be blank", "BLANK")
-            elif raw_items.get("all"):
-                items = {"all": True}
-            elif raw_items.get("products"):
-                products = raw_items["products"]
-                ids = [
-                    p[1]
-                    for p in (parse_gid(v) for v in products.get("productsToAdd") or [])
-                    if p is not None and p[0] == "Product"
-                ]
-                unknown = [i for i in ids if i not in state.products]
-                if unknown:
-                    err(
-                        ["customerGets", "items", "products", "productsToAdd"],
-                        f"Product {gid('Product', unknown[0])} does not exist",
-                        "INVALID",
-                    )
-                items = {"products": ids}
-            elif raw_items.get("collections"):
-                ids = [
-                    p[1]
-                    for p in (parse_gid(v) for v in raw_items["collections"].get("add") or [])
-                    if p is not None and p[0] == "Collection"
-                ]
-                unknown = [i for i in ids if state.collection_by_id(i) is None]
-                if unknown:
-                    err(
-                        ["customerGets", "items", "collections", "add"],
-                        f"Collection {gid('Collection', unknown[0])} does not exist",
-                        "INVALID",
-                    )
-                items = {"collections": ids}
-            else:
-                err(["customerGets", "items"], "Items can't be blank", "BLANK")
-
-    minimum: dict[str, Any] | None = None
-    raw_minimum = data.get("minimumRequirement")
-    if raw_minimum:
-        subtotal = (raw_minimum.get("subtotal") or {}).get("greaterThanOrEqualToSubtotal")
-        quantity = (raw_minimum.get("quantity") or {}).get("greaterThanOrEqualToQuantity")
-        if subtotal is not None and quantity is not None:
-            err(
-                ["minimumRequirement"],
-                "Minimum subtotal and quantity range cannot both be present.",
-                "MINIMUM_SUBTOTAL_AND_QUANTITY_RANGE_BOTH_PRESENT",
-            )
-        elif subtotal is not None:
-            minimum = {"subtotal": to_decimal(subtotal, what="greaterThanOrEqualToSubtotal")}
-            if minimum["subtotal"] <= 0:
-                err(
-                    ["minimumRequirement", "subtotal", "greaterThanOrEqualToSubtotal"],
-                    "Minimum subtotal must be greater than 0",
-                    "GREATER_THAN",
-                )
-        elif quantity is not None:
-            minimum = {"quantity": int(quantity)}
-            if minimum["quantity"] <= 0:
-                err(
-                    ["minimumRequirement", "quantity", "greaterThanOrEqualToQuantity"],
-                    "Minimum quantity must be greater than 0",
-                    "GREATER_THAN",
-                )
-    usage_limit = data.get("usageLimit")
-    if usage_limit is not None and usage_limit < 1:
-        err(["usageLimit"], "Usage limit must be greater than 0", "GREATER_THAN")
-    combines = {
-        "orderDiscounts": False,
-        "productDiscounts": False,
-        "shippingDiscounts": False,
-    }
-    for name, flag in (data.get("combinesWith") or {}).items():
-        if flag is not None:
-            combines[name] = bool(flag)
-    if kind == "free_shipping" and combines["shippingDiscounts"]:
-        err(
-            ["combinesWith"],
-            "The combinesWith settings are not valid for the discount class.",
-            "INVALID_COMBINES_WITH_FOR_DISCOUNT_CLASS",
-        )
-    destination: dict[str, Any] = {"all": True}
-    maximum_shipping: Decimal | None = None
-    if kind == "free_shipping":
-        raw_destination = data.get("destination") or {"all": True}
-        countries = raw_destination.get("countries")
-        if countries:
-            destination = {
-                "all": False,
-                "countries": list(countries.get("add") or []),
-                "rest_of_world": bool(countries.get("includeRestOfWorld") or False),
-            }
-        if data.get("maximumShippingPrice") is not None:
-            maximum_shipping = to_decimal(data["maximumShippingPrice"], what="maximumShippingPrice")
-
-    payload_key = "codeDiscountNode"
-    if errors:
-        return {payload_key: None, "userErrors": errors}
-    assert starts_at is not None
-    record = DiscountRecord(
-        id=state.new_id(),
-        kind=kind,
-        title=str(title),
-        codes=[RedeemCode(state.new_id(), str(code).strip())],
-        starts_at=starts_at,
-        ends_at=ends_at,
-        usage_limit=usage_limit,
-        applies_once_per_customer=bool(data.get("appliesOncePerCustomer") or False),
-        recurring_cycle_limit=data.get("recurringCycleLimit"),
-        value=value,
-        items=items,
-        minimum=minimum,
-        combines_with=combines,
-        context=context,
-        destination=destination,
-        maximum_shipping_price=maximum_shipping,
-        applies_on_one_time_purchase=bool(
-            data.get("appliesOnOneTimePurchase", True)
-            if data.get("appliesOnOneTimePurchase") is not None
-            else True
-        ),
-        applies_on_subscription=bool(data.get("appliesOnSubscription") or False),
-        currency=state.currency,
-    )
-    state.discounts[record.id] = record
-    return {payload_key: DiscountNodeView(ctx, record), "userErrors": []}

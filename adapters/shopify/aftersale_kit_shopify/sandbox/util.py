@@ -19,6 +19,7 @@ __all__ = [
     "parse_time",
     "rest_money",
     "to_decimal",
+    "user_error",
 ]
 
 _GID = re.compile(r"^gid://shopify/([A-Za-z]+)/(\d+)(?:\?.*)?$")
@@ -102,3 +103,8 @@ def money_bag(amount: Decimal | str | int, currency: str) -> dict[str, Any]:
     """A REST ``*_set`` bag for one currency."""
     money = {"amount": rest_money(amount), "currency_code": currency}
     return {"shop_money": dict(money), "presentment_money": dict(money)}
+
+
+def user_error(path: list[str], message: str, code: str | None = None) -> dict[str, Any]:
+    """One GraphQL ``userErrors`` entry."""
+    return {"field": path, "message": message, "code": code, "extraInfo": None}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from typing import Any
 
 from .errors import RestError
@@ -111,6 +112,94 @@ def _data_error(code: str, message: str) -> RestError:
     return RestError(code, message, 400)
 
 
+Setter = Callable[[Store, dict[str, Any], str, Any], None]
+
+
+def _set_code(store: Store, coupon: dict[str, Any], key: str, value: Any) -> None:
+    code = format_code(value)
+    if find_coupon_by_code(store, code, coupon["id"]):
+        raise RestError(
+            "woocommerce_rest_coupon_code_already_exists",
+            "The coupon code already exists",
+            400,
+        )
+    coupon["code"] = code
+
+
+def _set_as_is(store: Store, coupon: dict[str, Any], key: str, value: Any) -> None:
+    coupon[key] = value
+
+
+def _set_text(store: Store, coupon: dict[str, Any], key: str, value: Any) -> None:
+    coupon[key] = str(value)
+
+
+def _set_discount_type(store: Store, coupon: dict[str, Any], key: str, value: Any) -> None:
+    if value not in DISCOUNT_TYPES:
+        raise _data_error("coupon_invalid_discount_type", "Invalid discount type")
+    coupon[key] = value
+
+
+def _set_expiry(store: Store, coupon: dict[str, Any], key: str, value: Any) -> None:
+    offset = store.clock.utc_offset
+    expires = parse_wc_date(value, offset)
+    coupon["date_expires"], coupon["date_expires_gmt"] = date_pair(expires, offset)
+
+
+def _set_bool(store: Store, coupon: dict[str, Any], key: str, value: Any) -> None:
+    coupon[key] = to_bool(value)
+
+
+def _set_ids(store: Store, coupon: dict[str, Any], key: str, value: Any) -> None:
+    coupon[key] = _int_list(value)
+
+
+def _set_absint(store: Store, coupon: dict[str, Any], key: str, value: Any) -> None:
+    coupon[key] = _absint(value)
+
+
+def _set_x_items(store: Store, coupon: dict[str, Any], key: str, value: Any) -> None:
+    coupon[key] = None if value == "" else _absint(value)
+
+
+def _set_emails(store: Store, coupon: dict[str, Any], key: str, value: Any) -> None:
+    emails = [str(e).strip().lower() for e in (value if isinstance(value, list) else [value])]
+    emails = [e for e in emails if e]
+    for email in emails:
+        if not _EMAIL.match(email.replace("*", "x")):
+            raise _data_error("coupon_invalid_email_address", "Invalid email address restriction")
+    coupon[key] = emails
+
+
+def _set_meta(store: Store, coupon: dict[str, Any], key: str, value: Any) -> None:
+    apply_meta_writes(store, coupon["meta_data"], value)
+
+
+#: The writable fields, in the order the controller sets them, and the setter of each.
+_SETTERS: dict[str, Setter] = {
+    "code": _set_code,
+    "amount": _set_text,
+    "status": _set_as_is,
+    "discount_type": _set_discount_type,
+    "description": _set_as_is,
+    "date_expires": _set_expiry,
+    "individual_use": _set_bool,
+    "product_ids": _set_ids,
+    "excluded_product_ids": _set_ids,
+    "usage_limit": _set_absint,
+    "usage_limit_per_user": _set_absint,
+    "limit_usage_to_x_items": _set_x_items,
+    "free_shipping": _set_bool,
+    "product_categories": _set_ids,
+    "excluded_product_categories": _set_ids,
+    "exclude_sale_items": _set_bool,
+    "minimum_amount": _set_text,
+    "maximum_amount": _set_text,
+    "email_restrictions": _set_emails,
+    "meta_data": _set_meta,
+}
+
+
 def apply_coupon_fields(
     store: Store, coupon: dict[str, Any], body: dict[str, Any], *, creating: bool
 ) -> None:
@@ -119,78 +208,9 @@ def apply_coupon_fields(
         raise RestError(
             "woocommerce_rest_empty_coupon_code", "The coupon code cannot be empty.", 400
         )
-    offset = store.clock.utc_offset
-    for key in (
-        "code",
-        "amount",
-        "status",
-        "discount_type",
-        "description",
-        "date_expires",
-        "individual_use",
-        "product_ids",
-        "excluded_product_ids",
-        "usage_limit",
-        "usage_limit_per_user",
-        "limit_usage_to_x_items",
-        "free_shipping",
-        "product_categories",
-        "excluded_product_categories",
-        "exclude_sale_items",
-        "minimum_amount",
-        "maximum_amount",
-        "email_restrictions",
-        "meta_data",
-    ):
-        if body.get(key) is None:
-            continue
-        value = body[key]
-        if key == "code":
-            code = format_code(value)
-            if find_coupon_by_code(store, code, coupon["id"]):
-                raise RestError(
-                    "woocommerce_rest_coupon_code_already_exists",
-                    "The coupon code already exists",
-                    400,
-                )
-            coupon["code"] = code
-        elif key in ("amount", "minimum_amount", "maximum_amount"):
-            coupon[key] = str(value)
-        elif key == "discount_type":
-            if value not in DISCOUNT_TYPES:
-                raise _data_error("coupon_invalid_discount_type", "Invalid discount type")
-            coupon[key] = value
-        elif key == "date_expires":
-            expires = parse_wc_date(value, offset)
-            coupon["date_expires"], coupon["date_expires_gmt"] = date_pair(expires, offset)
-        elif key in ("individual_use", "free_shipping", "exclude_sale_items"):
-            coupon[key] = to_bool(value)
-        elif key in (
-            "product_ids",
-            "excluded_product_ids",
-            "product_categories",
-            "excluded_product_categories",
-        ):
-            coupon[key] = _int_list(value)
-        elif key in ("usage_limit", "usage_limit_per_user"):
-            coupon[key] = _absint(value)
-        elif key == "limit_usage_to_x_items":
-            coupon[key] = None if value == "" else _absint(value)
-        elif key == "email_restrictions":
-            emails = [
-                str(e).strip().lower() for e in (value if isinstance(value, list) else [value])
-            ]
-            emails = [e for e in emails if e]
-            for email in emails:
-                if not _EMAIL.match(email.replace("*", "x")):
-                    raise _data_error(
-                        "coupon_invalid_email_address", "Invalid email address restriction"
-                    )
-            coupon[key] = emails
-        elif key == "meta_data":
-            apply_meta_writes(store, coupon["meta_data"], value)
-        else:
-            coupon[key] = value
+    for key, setter in _SETTERS.items():
+        if body.get(key) is not None:
+            setter(store, coupon, key, body[key])
     amount = format_decimal(coupon["amount"])
     if amount.startswith("-"):
         raise _data_error("coupon_invalid_amount", "Invalid discount amount")

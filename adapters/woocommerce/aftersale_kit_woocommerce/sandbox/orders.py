@@ -512,7 +512,37 @@ def _new_line_item(store: Store, posted: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
+def _add_item(store: Store, group: str, posted: dict[str, Any], others: dict[str, Any]) -> Any:
+    if group == "line_items":
+        return _new_line_item(store, posted)
+    row = {"id": store.new_item_id(), **others, "meta_data": []}
+    row["total"] = format_decimal(posted.get("total"))
+    return row
+
+
+def _change_item(
+    store: Store, existing: dict[str, Any], group: str, others: dict[str, Any]
+) -> None:
+    old_quantity = existing.get("quantity")
+    for key, value in others.items():
+        if key == "meta_data":
+            apply_meta_writes(store, existing.setdefault("meta_data", []), value)
+        elif key in ("total", "subtotal"):
+            existing[key] = format_decimal(value)
+        elif value is not None:
+            existing[key] = value
+    if group != "line_items":
+        return
+    if "quantity" in others and "total" not in others and old_quantity:
+        unit = _money(existing.get("total")) / Decimal(str(old_quantity))
+        existing["total"] = format_decimal(unit * Decimal(str(existing["quantity"])))
+        existing["subtotal"] = existing["total"]
+    existing["price"] = _line_price(existing)
+
+
 def _update_items(store: Store, data: dict[str, Any], group: str, posted_items: Any) -> None:
+    """Posted rows: an id with only nulls (or quantity 0) deletes, an unknown row is added,
+    a known one is changed."""
     if not isinstance(posted_items, list):
         return
     items: list[dict[str, Any]] = data.setdefault(group, [])
@@ -524,29 +554,10 @@ def _update_items(store: Store, data: dict[str, Any], group: str, posted_items: 
         others = {k: v for k, v in posted.items() if k != "id"}
         if item_id and (all(v is None for v in others.values()) or posted.get("quantity") == 0):
             items[:] = [i for i in items if int(i.get("id", 0)) != item_id]
-            continue
-        if existing is None:
-            if group == "line_items":
-                items.append(_new_line_item(store, posted))
-            else:
-                row = {"id": store.new_item_id(), **others, "meta_data": []}
-                row["total"] = format_decimal(posted.get("total"))
-                items.append(row)
-            continue
-        old_quantity = existing.get("quantity")
-        for key, value in others.items():
-            if key == "meta_data":
-                apply_meta_writes(store, existing.setdefault("meta_data", []), value)
-            elif key in ("total", "subtotal"):
-                existing[key] = format_decimal(value)
-            elif value is not None:
-                existing[key] = value
-        if group == "line_items":
-            if "quantity" in others and "total" not in others and old_quantity:
-                unit = _money(existing.get("total")) / Decimal(str(old_quantity))
-                existing["total"] = format_decimal(unit * Decimal(str(existing["quantity"])))
-                existing["subtotal"] = existing["total"]
-            existing["price"] = _line_price(existing)
+        elif existing is None:
+            items.append(_add_item(store, group, posted, others))
+        else:
+            _change_item(store, existing, group, others)
 
 
 def _apply_coupons(store: Store, data: dict[str, Any], posted: Any) -> None:
@@ -615,6 +626,58 @@ def calculate_totals(data: dict[str, Any]) -> None:
     data["total"] = format_decimal(items_total + fees + shipping + cart_tax + shipping_tax)
 
 
+_PLAIN_ORDER_FIELDS = (
+    "parent_id",
+    "currency",
+    "customer_note",
+    "payment_method",
+    "payment_method_title",
+    "transaction_id",
+    "customer_ip_address",
+    "customer_user_agent",
+)
+
+
+def _apply_addresses(data: dict[str, Any], body: dict[str, Any]) -> None:
+    for key in ("billing", "shipping"):
+        if not isinstance(body.get(key), dict):
+            continue
+        target = data.setdefault(key, {})
+        for field, value in body[key].items():
+            if field in target or field in (*_ADDRESS_FIELDS, "email", "phone"):
+                target[field] = "" if value is None else str(value)
+
+
+def _customer_id(store: Store, value: Any) -> int:
+    customer_id = int(value)
+    if customer_id and customer_id not in store.customers:
+        raise RestError("woocommerce_rest_invalid_customer_id", "Customer ID is invalid.", 400)
+    return customer_id
+
+
+def _recalculate_if_needed(
+    store: Store, data: dict[str, Any], body: dict[str, Any], *, record_recalculation: bool
+) -> None:
+    """An update that writes a recalculating field recalculates the totals (and is recorded)."""
+    triggers = [key for key in RECALCULATING_FIELDS if body.get(key) is not None]
+    if not triggers:
+        return
+    before = data.get("total")
+    calculate_totals(data)
+    if record_recalculation:
+        store.recalculations.append(
+            {
+                "order_id": int(data["id"]),
+                "fields": triggers,
+                "status": data.get("status"),
+                "paid": bool(data.get("date_paid")),
+                "total_before": before,
+                "total_after": data.get("total"),
+                "at": store.clock.now_gmt().strftime(DATE_FORMAT),
+            }
+        )
+
+
 def apply_order_write(
     store: Store,
     record: OrderRecord,
@@ -629,52 +692,21 @@ def apply_order_write(
     new data), as WooCommerce does.
     """
     data = record.data
-    for key in ("billing", "shipping"):
-        if isinstance(body.get(key), dict):
-            target = data.setdefault(key, {})
-            for field, value in body[key].items():
-                if field in target or field in (*_ADDRESS_FIELDS, "email", "phone"):
-                    target[field] = "" if value is None else str(value)
+    _apply_addresses(data, body)
     for group in ("line_items", "shipping_lines", "fee_lines"):
         if body.get(group) is not None:
             _update_items(store, data, group, body[group])
     if body.get("meta_data") is not None:
         apply_meta_writes(store, data.setdefault("meta_data", []), body["meta_data"])
-    for key in (
-        "parent_id",
-        "currency",
-        "customer_note",
-        "payment_method",
-        "payment_method_title",
-        "transaction_id",
-        "customer_ip_address",
-        "customer_user_agent",
-    ):
+    for key in _PLAIN_ORDER_FIELDS:
         if body.get(key) is not None:
             data[key] = body[key]
     if body.get("customer_id") is not None:
-        customer_id = int(body["customer_id"])
-        if customer_id and customer_id not in store.customers:
-            raise RestError("woocommerce_rest_invalid_customer_id", "Customer ID is invalid.", 400)
-        data["customer_id"] = customer_id
-    triggers = [key for key in RECALCULATING_FIELDS if body.get(key) is not None]
+        data["customer_id"] = _customer_id(store, body["customer_id"])
     if creating:
         calculate_totals(data)
-    elif triggers:
-        before = data.get("total")
-        calculate_totals(data)
-        if record_recalculation:
-            store.recalculations.append(
-                {
-                    "order_id": int(data["id"]),
-                    "fields": triggers,
-                    "status": data.get("status"),
-                    "paid": bool(data.get("date_paid")),
-                    "total_before": before,
-                    "total_after": data.get("total"),
-                    "at": store.clock.now_gmt().strftime(DATE_FORMAT),
-                }
-            )
+    else:
+        _recalculate_if_needed(store, data, body, record_recalculation=record_recalculation)
     if body.get("coupon_lines") is not None:
         _apply_coupons(store, data, body["coupon_lines"])
         calculate_totals(data)

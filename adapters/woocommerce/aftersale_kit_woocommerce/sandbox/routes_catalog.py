@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .catalog import (
@@ -21,6 +23,7 @@ from .collection import CollectionArgs, collection_response
 from .crud import created, lookup
 from .errors import RestError, trash_not_supported
 from .rest import Args, RestContext, RestRequest, RestResponse, Router, require_key
+from .state import Store
 from .values import apply_meta_writes
 
 __all__ = ["register"]
@@ -155,10 +158,50 @@ def update_product(ctx: RestContext, request: RestRequest) -> RestResponse:
 # -- terms ------------------------------------------------------------------------------------
 
 
-def _term_handlers(taxonomy: str, base: str) -> dict[str, Any]:
-    respond = category_response if taxonomy == "product_cat" else tag_response
+_TERM_SORT_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "id": lambda t: t["id"],
+    "name": lambda t: t["name"].lower(),
+    "slug": lambda t: t["slug"],
+    "description": lambda t: t["description"],
+    "count": lambda t: t["count"],
+    "term_group": lambda t: 0,
+}
 
-    def list_terms(ctx: RestContext, request: RestRequest) -> RestResponse:
+
+@dataclass(frozen=True)
+class _TermFilters:
+    hide_empty: bool | None
+    parent: int | None
+    product: int | None
+    slug: str | None
+    search: str | None
+
+    def apply(self, store: Store, taxonomy: str, terms: list[dict[str, Any]]) -> list[Any]:
+        if self.hide_empty:
+            terms = [t for t in terms if t["count"] > 0]
+        if self.parent is not None:
+            terms = [t for t in terms if t.get("parent", 0) == self.parent]
+        if self.slug:
+            terms = [t for t in terms if t["slug"] == self.slug]
+        if self.search:
+            search = self.search.lower()
+            terms = [t for t in terms if search in t["name"].lower()]
+        if self.product is not None:
+            owner = store.products.get(self.product)
+            ids = {t["id"] for t in owner[product_field(taxonomy)]} if owner else set()
+            terms = [t for t in terms if t["id"] in ids]
+        return terms
+
+
+class _TermRoutes:
+    """The REST routes of one taxonomy (``product_cat`` or ``product_tag``) under ``base``."""
+
+    def __init__(self, taxonomy: str, base: str) -> None:
+        self.taxonomy = taxonomy
+        self.base = base
+        self.respond = category_response if taxonomy == "product_cat" else tag_response
+
+    def list_terms(self, ctx: RestContext, request: RestRequest) -> RestResponse:
         args = Args(request)
         params = CollectionArgs(
             args,
@@ -168,92 +211,69 @@ def _term_handlers(taxonomy: str, base: str) -> dict[str, Any]:
             dates=False,
         )
         hide_empty = args.boolean("hide_empty", default=False)
-        parent = args.integer("parent") if taxonomy == "product_cat" else None
+        parent = args.integer("parent") if self.taxonomy == "product_cat" else None
         product = args.integer("product")
         slug = args.string("slug")
         args.done()
         require_key(request, "list")
+        filters = _TermFilters(hide_empty, parent, product, slug, params.search)
         store = ctx.store
         with store.lock:
-            terms = [respond(store, t) for t in terms_of(store, taxonomy).values()]
+            terms = [self.respond(store, t) for t in terms_of(store, self.taxonomy).values()]
             terms = params.select(terms, lambda t: t["id"])
-            if hide_empty:
-                terms = [t for t in terms if t["count"] > 0]
-            if parent is not None:
-                terms = [t for t in terms if t.get("parent", 0) == parent]
-            if slug:
-                terms = [t for t in terms if t["slug"] == slug]
-            if params.search:
-                terms = [t for t in terms if params.search.lower() in t["name"].lower()]
-            if product is not None:
-                owner = store.products.get(product)
-                key = product_field(taxonomy)
-                ids = {t["id"] for t in owner[key]} if owner else set()
-                terms = [t for t in terms if t["id"] in ids]
-            page = params.page_of(
-                terms,
-                {
-                    "id": lambda t: t["id"],
-                    "name": lambda t: t["name"].lower(),
-                    "slug": lambda t: t["slug"],
-                    "description": lambda t: t["description"],
-                    "count": lambda t: t["count"],
-                    "term_group": lambda t: 0,
-                },
-            )
+            terms = filters.apply(store, self.taxonomy, terms)
+            page = params.page_of(terms, _TERM_SORT_KEYS)
         return collection_response(ctx, request, page, page.items)
 
-    def create(ctx: RestContext, request: RestRequest) -> RestResponse:
+    def create(self, ctx: RestContext, request: RestRequest) -> RestResponse:
         args = Args(request)
         args.required("name")
         args.schema({"name": {"type": "string"}, "slug": {"type": "string"}})
         args.done()
         require_key(request, "create")
         with ctx.store.lock:
-            term = create_term(ctx.store, taxonomy, request.body())
-            data = respond(ctx.store, term)
-        return created(ctx, f"{base}/{term['id']}", data)
+            term = create_term(ctx.store, self.taxonomy, request.body())
+            data = self.respond(ctx.store, term)
+        return created(ctx, f"{self.base}/{term['id']}", data)
 
-    def _term(ctx: RestContext, request: RestRequest) -> dict[str, Any]:
-        term = terms_of(ctx.store, taxonomy).get(request.url_id())
+    def _term(self, ctx: RestContext, request: RestRequest) -> dict[str, Any]:
+        term = terms_of(ctx.store, self.taxonomy).get(request.url_id())
         if term is None:
             raise RestError("woocommerce_rest_term_invalid", "Resource does not exist.", 404)
         return term
 
-    def get(ctx: RestContext, request: RestRequest) -> RestResponse:
+    def get(self, ctx: RestContext, request: RestRequest) -> RestResponse:
         require_key(request, "read")
         with ctx.store.lock:
-            return RestResponse(200, respond(ctx.store, _term(ctx, request)))
+            return RestResponse(200, self.respond(ctx.store, self._term(ctx, request)))
 
-    def update(ctx: RestContext, request: RestRequest) -> RestResponse:
+    def update(self, ctx: RestContext, request: RestRequest) -> RestResponse:
         require_key(request, "edit")
         body = request.body()
         with ctx.store.lock:
-            term = _term(ctx, request)
+            term = self._term(ctx, request)
             for key in ("name", "description", "display", "menu_order", "parent"):
                 if body.get(key) is not None and (key in term):
                     term[key] = body[key]
             if body.get("slug") is not None:
                 term["slug"] = slugify(str(body["slug"]))
-            return RestResponse(200, respond(ctx.store, term))
+            return RestResponse(200, self.respond(ctx.store, term))
 
-    def delete(ctx: RestContext, request: RestRequest) -> RestResponse:
+    def delete(self, ctx: RestContext, request: RestRequest) -> RestResponse:
         args = Args(request)
         force = args.boolean("force", default=False)
         args.done()
         require_key(request, "delete")
         with ctx.store.lock:
-            term = _term(ctx, request)
+            term = self._term(ctx, request)
             if not force:
                 raise trash_not_supported("Resource does not support trashing.")
-            data = respond(ctx.store, term)
-            del terms_of(ctx.store, taxonomy)[term["id"]]
-            key = product_field(taxonomy)
+            data = self.respond(ctx.store, term)
+            del terms_of(ctx.store, self.taxonomy)[term["id"]]
+            key = product_field(self.taxonomy)
             for product in ctx.store.products.values():
                 product[key] = [t for t in product[key] if t["id"] != term["id"]]
             return RestResponse(200, data)
-
-    return {"list": list_terms, "create": create, "get": get, "update": update, "delete": delete}
 
 
 def register(router: Router) -> None:
@@ -261,12 +281,12 @@ def register(router: Router) -> None:
         ("product_cat", "/wc/v3/products/categories"),
         ("product_tag", "/wc/v3/products/tags"),
     ):
-        handlers = _term_handlers(taxonomy, base)
-        router.add(base, "GET", handlers["list"])
-        router.add(base, "POST", handlers["create"])
-        router.add(base + "/(?P<id>[\\d]+)", "GET", handlers["get"])
-        router.add(base + "/(?P<id>[\\d]+)", "POST,PUT,PATCH", handlers["update"])
-        router.add(base + "/(?P<id>[\\d]+)", "DELETE", handlers["delete"])
+        terms = _TermRoutes(taxonomy, base)
+        router.add(base, "GET", terms.list_terms)
+        router.add(base, "POST", terms.create)
+        router.add(base + "/(?P<id>[\\d]+)", "GET", terms.get)
+        router.add(base + "/(?P<id>[\\d]+)", "POST,PUT,PATCH", terms.update)
+        router.add(base + "/(?P<id>[\\d]+)", "DELETE", terms.delete)
     router.add("/wc/v3/products", "GET", list_products)
     router.add("/wc/v3/products", "POST", create_product)
     router.add("/wc/v3/products/(?P<id>[\\d]+)", "GET", get_product)
