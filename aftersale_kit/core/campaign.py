@@ -13,11 +13,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from .loyalty.actions import AwardPoints, Stamp
 from .model import EventKind
 from .money import Money
 
 if TYPE_CHECKING:
     from .conditions import Condition
+    from .loyalty.program import LoyaltyProgram
 
 __all__ = [
     "Action",
@@ -149,7 +151,7 @@ class TagOrder:
     variant: str | None = None
 
 
-Action = IssueCoupon | ShowBlock | FreeGift | TagOrder
+Action = IssueCoupon | ShowBlock | FreeGift | TagOrder | AwardPoints | Stamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,3 +313,4 @@ class ShopConfig:
     settings: ShopSettings
     campaigns: tuple[Campaign, ...] = field(default=())
     source: str = "<memory>"
+    loyalty: LoyaltyProgram | None = None

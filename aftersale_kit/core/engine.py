@@ -59,6 +59,7 @@ from .codes import coupon_code
 from .currency import Pricing, price_order
 from .decision import Decision, Outcome, PlannedAction, Reason
 from .fields import FIELDS, FieldType
+from .loyalty.actions import AwardPoints, Stamp
 from .model import EventKind, LineItem, Order
 from .money import Money
 from .ports import Counters
@@ -290,6 +291,8 @@ def _describe_action(action: Action, planned: PlannedAction, currency: str) -> s
         return f"free gift ({action.note})"
     if isinstance(action, TagOrder):
         return f"tag {action.tag!r}"
+    if isinstance(action, AwardPoints | Stamp):
+        return action.describe()
     raise AssertionError(f"unknown action {action!r}")
 
 
