@@ -19,6 +19,7 @@ from . import registry
 from .blocks import BLOCKS
 from .campaign import BudgetBasis, BudgetPeriod, CouponKind, RefundPolicy
 from .model import EventKind
+from .schema_loyalty import LOYALTY_ACTION_SCHEMAS, loyalty_schema
 
 __all__ = [
     "ENV_VAR_PATTERN",
@@ -321,6 +322,7 @@ ACTION_SCHEMAS = {
     "show_block": _show_block,
     "free_gift": _free_gift,
     "tag_order": _tag_order,
+    **LOYALTY_ACTION_SCHEMAS,
 }
 
 
@@ -491,6 +493,7 @@ def _schema_of(generation: int) -> dict[str, Any]:
                 "description": "The campaigns, decided in order of priority.",
                 "items": {"$ref": "#/$defs/campaign"},
             },
+            "loyalty": loyalty_schema(),
         },
         "required": ["shop", "campaigns"],
         "additionalProperties": False,

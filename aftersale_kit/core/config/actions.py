@@ -17,6 +17,7 @@ from ..campaign import Action, CouponKind, FreeGift, IssueCoupon, ShowBlock, Spl
 from ..schema import object_keys
 from .checker import Entry
 from .context import SYNONYMS, Context, amount, read_variant
+from .loyalty_actions import read_award_points, read_stamp
 from .show_block import block_needs, read_show_block
 
 __all__ = ["read_actions"]
@@ -281,4 +282,6 @@ _READERS: dict[str, _Reader] = {
     "show_block": read_show_block,
     "free_gift": _free_gift,
     "tag_order": _tag_order,
+    "award_points": read_award_points,
+    "stamp": read_stamp,
 }

@@ -78,6 +78,8 @@ class Context:
     platform: str | None = None
     currency: str | None = None
     tz: tzinfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    #: The stamp card ids of the ``loyalty:`` section (``None``: the file has no such section).
+    loyalty_cards: tuple[str, ...] | None = None
 
 
 def amount(ctx: Context, node: yaml.Node, path: str, *, allow_zero: bool = False) -> Decimal | None:

@@ -13,6 +13,7 @@ from ..schema import object_keys
 from .campaigns import read_campaigns
 from .checker import Checker, found
 from .context import Context, ParamCheck
+from .loyalty import read_loyalty
 from .shop import read_shop
 from .source import YamlSyntaxError, compose
 
@@ -100,9 +101,12 @@ def _read_file(ctx: Context, root: yaml.Node) -> ShopConfig | None:
         if not (isinstance(version, yaml.ScalarNode) and version.value == "1"):
             ctx.c.report(version, "version", f"expected 1, got {found(version)}")
     settings = read_shop(ctx, top["shop"].value) if "shop" in top else None
+    loyalty = read_loyalty(ctx, top["loyalty"].value) if "loyalty" in top else None
     campaigns: list[Campaign] = []
     if "campaigns" in top:
         campaigns = read_campaigns(ctx, top["campaigns"].value)
     if settings is None:
         return None
-    return ShopConfig(settings=settings, campaigns=tuple(campaigns), source=ctx.c.file)
+    return ShopConfig(
+        settings=settings, campaigns=tuple(campaigns), source=ctx.c.file, loyalty=loyalty
+    )

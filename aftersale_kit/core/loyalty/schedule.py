@@ -22,9 +22,7 @@ def release_at(earned_at: datetime, program: LoyaltyProgram) -> datetime:
     return earned_at + timedelta(days=program.pending_days)
 
 
-def expires_at(
-    grant: Grant, state: JournalState, program: LoyaltyProgram
-) -> datetime | None:
+def expires_at(grant: Grant, state: JournalState, program: LoyaltyProgram) -> datetime | None:
     """When what is left of ``grant`` expires: its fixed lifetime, or ``inactive_months``
     after the customer's last order, whichever comes first (``None``: never)."""
     moments = []

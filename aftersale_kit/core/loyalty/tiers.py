@@ -42,9 +42,7 @@ def standing(history: Iterable[Activity], program: LoyaltyProgram, now: datetime
     amount = Decimal(0)
     for activity in history:
         if since < activity.at <= now:
-            amount += (
-                activity.spend if rules.basis is TierBasis.SPEND else Decimal(activity.points)
-            )
+            amount += activity.spend if rules.basis is TierBasis.SPEND else Decimal(activity.points)
     reached = [t for t in rules.levels if t.threshold <= amount]
     ahead = [t for t in rules.levels if t.threshold > amount]
     tier = max(reached, key=lambda t: t.threshold, default=None)

@@ -1,0 +1,415 @@
+"""The ``loyalty:`` section: earn rate, pending days, expiry, tiers, redemption, stamp cards.
+
+Read before the campaigns (whose ``award_points`` and ``stamp`` actions need it); every mistake
+is reported with its file:line:column, path and a suggestion, like the rest of the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TypeVar
+
+import yaml
+
+from ..campaign import FreeGift, IssueCoupon
+from ..loyalty.program import (
+    CatalogueReward,
+    Earn,
+    EarnBasis,
+    Expiry,
+    GuestPolicy,
+    LoyaltyProgram,
+    RedemptionOption,
+    RedemptionRules,
+    Rounding,
+    SpentRefundPolicy,
+    StampCard,
+    Tier,
+    TierBasis,
+    TierRules,
+)
+from ..schema import ID_PATTERN
+from ..schema_loyalty import loyalty_keys
+from .actions import read_actions
+from .campaigns import _conditions
+from .checker import Entry, join_path
+from .context import ID_HELP, Context, amount
+
+__all__ = ["read_loyalty"]
+
+_T = TypeVar("_T")
+_P = "loyalty"
+_REWARD_KINDS = ("issue_coupon", "free_gift")
+
+
+def _read(
+    ctx: Context, e: dict[str, Entry], key: str, reader: Callable[[Context, yaml.Node, str], _T]
+) -> _T | None:
+    return reader(ctx, e[key].value, f"{_P}.{key}") if key in e else None
+
+
+def _choice(ctx: Context, e: dict[str, Entry], key: str, path: str, values: list[str]) -> str:
+    """The enum value under ``key`` (``values[0]``, the default, when missing or wrong)."""
+    if key not in e:
+        return values[0]
+    return ctx.c.choice(e[key].value, f"{path}.{key}", values, what=key) or values[0]
+
+
+def read_loyalty(ctx: Context, node: yaml.Node) -> LoyaltyProgram | None:
+    start = ctx.c.mark()
+    e = ctx.c.mapping(node, _P, allowed=loyalty_keys(), required=("earn",))
+    if e is None:
+        ctx.loyalty_cards = ()
+        return None
+    cards = _read(ctx, e, "stamp_cards", _stamp_cards) or ()
+    earn = _read(ctx, e, "earn", _earn)
+    pending = ctx.c.optional_integer(
+        e,
+        "pending_days",
+        _P,
+        default=14,
+        minimum=0,
+        maximum=365,
+        expected="a whole number of days from 0 to 365",
+    )
+    expiry = _read(ctx, e, "expiry", _expiry) or Expiry()
+    tiers = _read(ctx, e, "tiers", _tiers)
+    redemption = _read(ctx, e, "redeem", _redeem) or RedemptionRules()
+    guests = _choice(ctx, e, "guests", _P, [GuestPolicy.NONE.value, GuestPolicy.EMAIL.value])
+    spent = _choice(ctx, e, "on_spent_refund", _P, [p.value for p in SpentRefundPolicy])
+    if not ctx.c.clean_since(start) or earn is None:
+        return None
+    return LoyaltyProgram(
+        currency=ctx.currency or "",
+        earn=earn,
+        pending_days=pending,
+        expiry=expiry,
+        tiers=tiers,
+        redemption=redemption,
+        guests=GuestPolicy(guests),
+        on_spent_refund=SpentRefundPolicy(spent),
+        stamp_cards=cards,
+    )
+
+
+# -- earn --------------------------------------------------------------------------------------
+
+
+def _factor(ctx: Context, node: yaml.Node, path: str) -> Decimal | None:
+    return ctx.c.bounded(
+        node,
+        path,
+        expected="a factor above 0 (e.g. 2 for double points)",
+        low=Decimal(0),
+        low_inclusive=False,
+    )
+
+
+def _factors(
+    ctx: Context, e: dict[str, Entry], key: str, path: str
+) -> tuple[tuple[str, Decimal], ...]:
+    if key not in e:
+        return ()
+    here = f"{path}.{key}"
+    items = ctx.c.mapping(e[key].value, here, allowed=None, expected="a mapping of name: factor")
+    out = []
+    for name, entry in (items or {}).items():
+        factor = _factor(ctx, entry.value, join_path(here, name))
+        if factor is not None:
+            out.append((name, factor))
+    return tuple(out)
+
+
+def _earn(ctx: Context, node: yaml.Node, path: str) -> Earn | None:
+    start = ctx.c.mark()
+    e = ctx.c.mapping(node, path, allowed=loyalty_keys("earn"), required=("points_per_unit",))
+    if e is None:
+        return None
+    rate = None
+    if "points_per_unit" in e:
+        rate = ctx.c.bounded(
+            e["points_per_unit"].value,
+            f"{path}.points_per_unit",
+            expected=f"points per unit of {ctx.currency or 'the shop currency'} above 0 (e.g. 1)",
+            low=Decimal(0),
+            low_inclusive=False,
+        )
+    basis = _choice(ctx, e, "basis", path, [b.value for b in EarnBasis])
+    rounding = _choice(ctx, e, "rounding", path, [r.value for r in Rounding])
+    factors: dict[str, tuple[tuple[str, Decimal], ...]] = {}
+    if "multipliers" in e:
+        here = f"{path}.multipliers"
+        m = ctx.c.mapping(e["multipliers"].value, here, allowed=loyalty_keys("earn", "multipliers"))
+        for key in ("products", "categories", "product_types"):
+            factors[key] = _factors(ctx, m or {}, key, here)
+    if not ctx.c.clean_since(start) or rate is None:
+        return None
+    return Earn(
+        rate=rate,
+        basis=EarnBasis(basis),
+        rounding=Rounding(rounding),
+        products=factors.get("products", ()),
+        categories=factors.get("categories", ()),
+        product_types=factors.get("product_types", ()),
+    )
+
+
+# -- expiry, tiers -----------------------------------------------------------------------------
+
+
+def _expiry(ctx: Context, node: yaml.Node, path: str) -> Expiry | None:
+    e = ctx.c.mapping(node, path, allowed=loyalty_keys("expiry"))
+    if e is None:
+        return None
+    if not e:
+        ctx.c.report(node, path, "write lifetime_months: N and/or inactive_months: N")
+        return None
+    months = "a whole number of months from 1 to 120"
+    lifetime = ctx.c.optional_integer(
+        e, "lifetime_months", path, default=None, minimum=1, maximum=120, expected=months
+    )
+    inactive = ctx.c.optional_integer(
+        e, "inactive_months", path, default=None, minimum=1, maximum=120, expected=months
+    )
+    return Expiry(lifetime_months=lifetime, inactive_months=inactive)
+
+
+def _tiers(ctx: Context, node: yaml.Node, path: str) -> TierRules | None:
+    start = ctx.c.mark()
+    e = ctx.c.mapping(node, path, allowed=loyalty_keys("tiers"), required=("levels",))
+    if e is None:
+        return None
+    basis = _choice(ctx, e, "basis", path, [b.value for b in TierBasis])
+    window = ctx.c.optional_integer(
+        e,
+        "window_months",
+        path,
+        default=12,
+        minimum=1,
+        maximum=120,
+        expected="a whole number of months from 1 to 120",
+    )
+    levels: list[Tier] = []
+    if "levels" in e:
+        items = ctx.c.sequence(e["levels"].value, f"{path}.levels", expected="a list of tiers")
+        for index, item in enumerate(items):
+            tier = _tier(ctx, item, f"{path}.levels[{index}]", levels)
+            if tier is not None:
+                levels.append(tier)
+    if not ctx.c.clean_since(start) or not levels:
+        return None
+    return TierRules(basis=TierBasis(basis), window_months=window, levels=tuple(levels))
+
+
+def _tier(ctx: Context, node: yaml.Node, path: str, before: list[Tier]) -> Tier | None:
+    start = ctx.c.mark()
+    e = ctx.c.mapping(
+        node, path, allowed=loyalty_keys("tiers", "levels"), required=("name", "from", "multiplier")
+    )
+    if e is None:
+        return None
+    name = ctx.c.text(e["name"].value, f"{path}.name") if "name" in e else None
+    low = None
+    if "from" in e:
+        low = amount(ctx, e["from"].value, f"{path}.from", allow_zero=True)
+    factor = (
+        _factor(ctx, e["multiplier"].value, f"{path}.multiplier") if "multiplier" in e else None
+    )
+    if name is not None and any(t.name == name for t in before):
+        ctx.c.report(e["name"].value, f"{path}.name", f"tier {name!r} is named twice")
+    if low is not None and before and low <= before[-1].threshold:
+        ctx.c.report(
+            e["from"].value,
+            f"{path}.from",
+            f"list the tiers from the lowest up: {low} is not above the {before[-1].name!r} "
+            f"tier's {before[-1].threshold}",
+        )
+    if not ctx.c.clean_since(start) or name is None or low is None or factor is None:
+        return None
+    return Tier(name=name, threshold=low, multiplier=factor)
+
+
+# -- redemption --------------------------------------------------------------------------------
+
+
+def _redeem(ctx: Context, node: yaml.Node, path: str) -> RedemptionRules | None:
+    start = ctx.c.mark()
+    e = ctx.c.mapping(node, path, allowed=loyalty_keys("redeem"), required=("options",))
+    if e is None:
+        return None
+    options: list[RedemptionOption] = []
+    if "options" in e:
+        items = ctx.c.sequence(e["options"].value, f"{path}.options", expected="a list of options")
+        for index, item in enumerate(items):
+            option = _option(ctx, item, f"{path}.options[{index}]", options)
+            if option is not None:
+                options.append(option)
+    minimum = ctx.c.optional_integer(
+        e, "minimum_balance", path, default=0, minimum=0, expected="a whole number of points"
+    )
+    share = None
+    if "max_cart_share" in e:
+        share = ctx.c.bounded(
+            e["max_cart_share"].value,
+            f"{path}.max_cart_share",
+            expected="a share above 0 and at most 1 (e.g. 0.5 for half the cart)",
+            low=Decimal(0),
+            low_inclusive=False,
+            high=Decimal(1),
+        )
+    if not ctx.c.clean_since(start):
+        return None
+    return RedemptionRules(options=tuple(options), minimum_balance=minimum, max_cart_share=share)
+
+
+def _option(
+    ctx: Context, node: yaml.Node, path: str, before: list[RedemptionOption]
+) -> RedemptionOption | None:
+    start = ctx.c.mark()
+    e = ctx.c.mapping(
+        node, path, allowed=loyalty_keys("redeem", "options"), required=("id", "points")
+    )
+    if e is None:
+        return None
+    oid = None
+    if "id" in e:
+        oid = ctx.c.text(e["id"].value, f"{path}.id", pattern=ID_PATTERN, pattern_help=ID_HELP)
+        if oid is not None and any(o.id == oid for o in before):
+            ctx.c.report(e["id"].value, f"{path}.id", f"option id {oid!r} is used twice")
+    points = ctx.c.optional_integer(
+        e, "points", path, default=0, minimum=1, expected="a whole number of points of 1 or more"
+    )
+    value, reward = _option_value(ctx, e, node, path)
+    valid = ctx.c.optional_integer(
+        e,
+        "valid_days",
+        path,
+        default=90,
+        minimum=1,
+        maximum=3650,
+        expected="a whole number of days from 1 to 3650",
+    )
+    if not ctx.c.clean_since(start) or oid is None:
+        return None
+    return RedemptionOption(oid, points, coupon_value=value, reward=reward, valid_days=valid)
+
+
+def _option_value(
+    ctx: Context, e: dict[str, Entry], node: yaml.Node, path: str
+) -> tuple[Decimal | None, CatalogueReward | None]:
+    """The option's coupon amount or catalogue reward: exactly one of them."""
+    if "coupon" in e and "reward" in e:
+        ctx.c.report(e["reward"].key, path, "an option is a coupon: or a reward:, not both")
+        return None, None
+    if "coupon" in e:
+        return amount(ctx, e["coupon"].value, f"{path}.coupon"), None
+    if "reward" not in e:
+        ctx.c.report(
+            node, path, "write coupon: 5 (a 5.00 coupon) or reward: {product: ..., title: ...}"
+        )
+        return None, None
+    here = f"{path}.reward"
+    r = ctx.c.mapping(
+        e["reward"].value,
+        here,
+        allowed=loyalty_keys("redeem", "options", "reward"),
+        required=("product", "title"),
+    )
+    if r is None or "product" not in r or "title" not in r:
+        return None, None
+    product = ctx.c.text(r["product"].value, f"{here}.product", expected="a product id")
+    title = ctx.c.text(r["title"].value, f"{here}.title")
+    cost = amount(ctx, r["cost"].value, f"{here}.cost", allow_zero=True) if "cost" in r else None
+    if product is None or title is None:
+        return None, None
+    return None, CatalogueReward(product, title, cost or Decimal(0))
+
+
+# -- stamp cards -------------------------------------------------------------------------------
+
+
+def _stamp_cards(ctx: Context, node: yaml.Node, path: str) -> tuple[StampCard, ...]:
+    items = ctx.c.sequence(node, path, expected="a list of stamp cards (- id: ...)")
+    ids: list[str] = []
+    for item in items:  # the ids first: the campaigns' stamp actions are checked against them
+        if isinstance(item, yaml.MappingNode):
+            ids += [
+                str(v.value)
+                for k, v in item.value
+                if isinstance(k, yaml.ScalarNode)
+                and k.value == "id"
+                and isinstance(v, yaml.ScalarNode)
+            ]
+    ctx.loyalty_cards = tuple(ids)
+    cards: list[StampCard] = []
+    for index, item in enumerate(items):
+        card = _stamp_card(ctx, item, f"{path}[{index}]", cards)
+        if card is not None:
+            cards.append(card)
+    return tuple(cards)
+
+
+def _stamp_card(
+    ctx: Context, node: yaml.Node, path: str, before: list[StampCard]
+) -> StampCard | None:
+    start = ctx.c.mark()
+    e = ctx.c.mapping(
+        node, path, allowed=loyalty_keys("stamp_cards"), required=("id", "stamps", "reward")
+    )
+    if e is None:
+        return None
+    cid = None
+    if "id" in e:
+        cid = ctx.c.text(e["id"].value, f"{path}.id", pattern=ID_PATTERN, pattern_help=ID_HELP)
+        if cid is not None and any(c.id == cid for c in before):
+            ctx.c.report(e["id"].value, f"{path}.id", f"stamp card id {cid!r} is used twice")
+    name = (ctx.c.text(e["name"].value, f"{path}.name") if "name" in e else None) or cid or ""
+    conditions = _conditions(ctx, e["when"].value, f"{path}.when") if "when" in e else ()
+    stamps = ctx.c.optional_integer(
+        e,
+        "stamps",
+        path,
+        default=0,
+        minimum=2,
+        maximum=100,
+        expected="a whole number of stamps from 2 to 100",
+    )
+    window = ctx.c.optional_integer(
+        e,
+        "window_days",
+        path,
+        default=None,
+        minimum=1,
+        maximum=3650,
+        expected="a whole number of days from 1 to 3650",
+    )
+    reward = _reward(ctx, e["reward"].value, f"{path}.reward") if "reward" in e else ()
+    if not ctx.c.clean_since(start) or cid is None or not reward:
+        return None
+    return StampCard(cid, name, stamps, reward, conditions=conditions, window_days=window)
+
+
+def _reward(ctx: Context, node: yaml.Node, path: str) -> tuple[IssueCoupon | FreeGift, ...]:
+    """The card's reward: ``issue_coupon`` and ``free_gift`` actions, as in a campaign."""
+    if not isinstance(node, yaml.SequenceNode):
+        ctx.c.sequence(node, path, expected="a list of actions (- issue_coupon: ...)")
+        return ()
+    kept = []
+    for index, item in enumerate(node.value):
+        kinds = item.value if isinstance(item, yaml.MappingNode) else []
+        wrong = [
+            k for k, _ in kinds if isinstance(k, yaml.ScalarNode) and k.value not in _REWARD_KINDS
+        ]
+        if wrong:
+            ctx.c.report(
+                wrong[0],
+                f"{path}[{index}]",
+                f"a stamp card's reward is issue_coupon or free_gift, not {wrong[0].value!r}",
+            )
+            continue
+        kept.append(item)
+    if len(kept) < len(node.value):
+        return ()
+    actions = read_actions(ctx, node, path, split=None)
+    return tuple(a for a in actions if isinstance(a, IssueCoupon | FreeGift))
