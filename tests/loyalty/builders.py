@@ -19,9 +19,7 @@ def eur(amount: str) -> Money:
     return Money.of(amount, "EUR")
 
 
-def line(
-    line_id: str, price: str, quantity: int = 1, **changes: Any
-) -> LineItem:
+def line(line_id: str, price: str, quantity: int = 1, **changes: Any) -> LineItem:
     return LineItem(
         id=line_id,
         title=changes.pop("title", f"Artikel {line_id}"),

@@ -49,11 +49,15 @@ def _read(
     return reader(ctx, e[key].value, f"{_P}.{key}") if key in e else None
 
 
+_WHAT = {"guests": "guest policy", "on_spent_refund": "policy", "basis": "basis"}
+
+
 def _choice(ctx: Context, e: dict[str, Entry], key: str, path: str, values: list[str]) -> str:
     """The enum value under ``key`` (``values[0]``, the default, when missing or wrong)."""
     if key not in e:
         return values[0]
-    return ctx.c.choice(e[key].value, f"{path}.{key}", values, what=key) or values[0]
+    what = _WHAT.get(key, key)
+    return ctx.c.choice(e[key].value, f"{path}.{key}", values, what=what) or values[0]
 
 
 def read_loyalty(ctx: Context, node: yaml.Node) -> LoyaltyProgram | None:

@@ -22,15 +22,16 @@ __all__ = ["read_award_points", "read_stamp"]
 _SCOPES = ("product_types", "categories", "products")
 
 
+_NEEDS = {
+    "award_points": "(at least loyalty: earn: points_per_unit: 1)",
+    "stamp": "with the card under stamp_cards:",
+}
+
+
 def _needs_program(ctx: Context, node: yaml.Node, path: str, kind: str) -> bool:
     if ctx.loyalty_cards is not None:
         return True
-    ctx.c.report(
-        node,
-        path,
-        f"{kind} needs a loyalty: section in this file (at least loyalty: earn: "
-        "points_per_unit: 1)",
-    )
+    ctx.c.report(node, path, f"{kind} needs a loyalty: section in this file {_NEEDS[kind]}")
     return False
 
 
@@ -78,7 +79,9 @@ def read_award_points(
     if points is not None and any(scopes.values()):
         key = next(k for k in _SCOPES if scopes[k])
         ctx.c.report(
-            e[key].key, f"{path}.{key}", "fixed points are for the order; limit a multiplier"
+            e[key].key,
+            f"{path}.{key}",
+            f"fixed points are for the whole order; {key} only limits a multiplier",
         )
     variant = read_variant(ctx, e, path, variants)
     if not ctx.c.clean_since(start):

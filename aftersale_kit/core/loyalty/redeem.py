@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from ..money import Money
 from .ledger import JournalState, Movement, MovementKind, SourceKind
 from .program import LoyaltyProgram, RedemptionOption
 
@@ -53,10 +54,11 @@ def check_redemption(
         )
     share = rules.max_cart_share
     if share is not None and cart_value is not None and option.value > cart_value * share:
+        worth, cart = Money(option.value, program.currency), Money(cart_value, program.currency)
+        percent = format((share * 100).normalize(), "f")
         return RedemptionCheck(
             False,
-            f"the option is worth {option.value} {program.currency}, more than "
-            f"{share * 100:g} % of the cart ({cart_value} {program.currency})",
+            f"the option is worth {worth}, more than {percent} % of the cart ({cart})",
             option,
         )
     return RedemptionCheck(True, f"{option.points} points for {option.id!r}", option)
