@@ -313,6 +313,8 @@ _ACTION_KIND = {
     "ShowBlock": "show_block",
     "FreeGift": "free_gift",
     "TagOrder": "tag_order",
+    "AwardPoints": "award_points",
+    "Stamp": "stamp",
 }
 
 
@@ -374,6 +376,7 @@ def decision_json(order: Order, decision: Decision) -> dict[str, Any]:
 
 def _describe_action(action: Action, currency: str) -> str:
     from .core.campaign import CouponKind, FreeGift, IssueCoupon, ShowBlock, TagOrder
+    from .core.loyalty.actions import AwardPoints, Stamp
 
     if isinstance(action, IssueCoupon):
         if action.kind is CouponKind.PERCENTAGE:
@@ -390,6 +393,8 @@ def _describe_action(action: Action, currency: str) -> str:
         return f"free gift: {action.note} (tag {action.tag})"
     if isinstance(action, TagOrder):
         return f"tag order: {action.tag}"
+    if isinstance(action, AwardPoints | Stamp):
+        return action.describe()
     raise TypeError(f"unknown action {action!r}")  # pragma: no cover
 
 

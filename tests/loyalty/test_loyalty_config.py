@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from aftersale_kit.cli import main
 from aftersale_kit.core.config import load_config, load_config_text
 from aftersale_kit.core.counters import InMemoryCounters
 from aftersale_kit.core.engine import decide
@@ -149,3 +151,26 @@ def test_the_loyalty_section_needs_earn_and_its_keys_come_from_the_schema() -> N
         "stamp_cards",
     }
     assert {"award_points", "stamp"} <= set(config_json_schema()["$defs"])
+
+
+def test_evaluate_shows_the_loyalty_actions_in_words_and_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    kaffee = DATA.parent.parent.parent / "examples" / "kaffeeroesterei-shopify"
+    args = [
+        "evaluate",
+        str(DATA / "loyalty_good.yaml"),
+        str(kaffee / "orders" / "02-stammkunde-grosseinkauf.json"),
+        "--enrich",
+        str(kaffee / "enrichment" / "02-stammkunde-grosseinkauf.json"),
+        "--now",
+        "2026-12-07T10:00:00+00:00",
+    ]
+    assert main(args) == 0
+    words = capsys.readouterr().out
+    assert "dezember-doppelt  2x points on Kaffee" in words
+    assert "dezember-doppelt  stamp on card 'bohnen-karte'" in words
+    assert main([*args, "--json"]) == 0
+    actions = json.loads(capsys.readouterr().out)["actions"]
+    assert [a["kind"] for a in actions] == ["award_points", "stamp"]
+    assert actions[1]["details"] == {"card": "bohnen-karte", "variant": None}
