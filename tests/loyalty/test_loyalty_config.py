@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -174,3 +175,15 @@ def test_evaluate_shows_the_loyalty_actions_in_words_and_json(
     actions = json.loads(capsys.readouterr().out)["actions"]
     assert [a["kind"] for a in actions] == ["award_points", "stamp"]
     assert actions[1]["details"] == {"card": "bohnen-karte", "variant": None}
+
+
+def test_the_examples_in_the_design_note_load() -> None:
+    note = (DATA.parent.parent.parent / "docs" / "loyalty.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", note, flags=re.DOTALL)
+    assert len(blocks) == 2
+    kaffee, elektro = (load_config_text(b, filename="loyalty.md") for b in blocks)
+    assert kaffee.loyalty is not None and elektro.loyalty is not None
+    assert [t.name for t in kaffee.loyalty.tiers.levels] == ["Silber", "Gold"]  # type: ignore[union-attr]
+    card = elektro.loyalty.card("zubehoer-karte")
+    assert card is not None and card.stamps == 5
+    assert elektro.campaigns[0].actions == (Stamp(card="zubehoer-karte"),)

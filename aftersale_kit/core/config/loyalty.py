@@ -62,9 +62,9 @@ def _choice(ctx: Context, e: dict[str, Entry], key: str, path: str, values: list
 
 def read_loyalty(ctx: Context, node: yaml.Node) -> LoyaltyProgram | None:
     start = ctx.c.mark()
+    ctx.loyalty_cards = ()  # the section exists: award_points may be used, stamps need cards
     e = ctx.c.mapping(node, _P, allowed=loyalty_keys(), required=("earn",))
     if e is None:
-        ctx.loyalty_cards = ()
         return None
     cards = _read(ctx, e, "stamp_cards", _stamp_cards) or ()
     earn = _read(ctx, e, "earn", _earn)
