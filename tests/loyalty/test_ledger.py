@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from aftersale_kit.core.loyalty import movements
+from aftersale_kit.core.loyalty.earning import points_for, reversal_for
 from aftersale_kit.core.loyalty.ledger import (
     ApplyResult,
     JournalState,
@@ -23,8 +25,9 @@ from aftersale_kit.core.loyalty.program import (
 )
 from aftersale_kit.core.loyalty.redeem import check_redemption, redemption_movement
 from aftersale_kit.core.loyalty.schedule import due, expiring, release_at
+from aftersale_kit.core.model import Refund, RefundLine
 
-from .builders import NOW, program
+from .builders import NOW, eur, order, program
 
 FIVE_EURO = RedemptionOption(id="fuenf-euro", points=500, coupon_value=Decimal(5))
 
@@ -217,3 +220,42 @@ def test_operator_adjustments_and_imports() -> None:
     assert state.available == -50 and state.debt == 50
     bad = Movement("import:x", MovementKind.IMPORTED, NOW, -5, SourceKind.IMPORT)
     assert apply(state, bad).status is Status.REJECTED
+
+
+def test_an_order_delivered_paid_completed_and_five_times_again_earns_once() -> None:
+    bought = order()
+    award = points_for(bought, program())
+    state = JournalState()
+    statuses = []
+    for day in range(7):  # paid, completed, and the same webhook again and again
+        movement = movements.earning(bought, award, program(), NOW + timedelta(days=day))
+        result = apply(state, movement)
+        statuses.append(result.status)
+        state = result.state
+    assert statuses == [Status.APPLIED] + [Status.DUPLICATE] * 6
+    assert (state.pending, state.available) == (50, 0)
+    assert state.grants["earn:1001"].release_at == NOW + timedelta(days=14)
+
+
+def test_a_partial_refund_reverses_exactly_its_share_in_the_ledger() -> None:
+    bought = order()
+    award = points_for(bought, program())
+    state = run(JournalState(), movements.earning(bought, award, program(), NOW))
+    refund = Refund("r1", eur("15.00"), lines=(RefundLine("l1", 1),))
+    plan = reversal_for(bought, [refund], program(), earned=award.points)
+    reverse = movements.reversal(bought, "r1", plan, NOW)
+    state = run(state, reverse)
+    assert apply(state, reverse).status is Status.DUPLICATE
+    state = book_due(state, NOW + timedelta(days=14))
+    assert state.available == 35
+
+
+def test_expired_points_are_not_taken_again_by_a_late_refund() -> None:
+    rules = {"expiry": Expiry(lifetime_months=1)}
+    state = run(JournalState(), earn("earn:1", 100), earn("earn:2", 80, NOW + timedelta(days=40)))
+    state = book_due(state, NOW + timedelta(days=60), **rules)
+    assert (state.available, state.grants["earn:1"].expired) == (80, 100)
+    late = Movement("reverse:1:r1", MovementKind.REVERSED, NOW, 100, grant="earn:1")
+    result = apply(state, late)
+    assert result.booking is not None and result.booking.available_delta == 0
+    assert result.state.available == 80

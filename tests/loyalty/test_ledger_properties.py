@@ -121,7 +121,7 @@ class Journal:
         assert s.debt >= 0
         assert s.available == sum(g.remaining for g in s.grants.values()) - s.debt
         for g in s.grants.values():
-            assert g.pending >= 0 and g.remaining >= 0 and g.reversed <= g.points
+            assert g.pending >= 0 and g.remaining >= 0 and g.reversed + g.expired <= g.points
             assert not (g.released and g.pending)
 
 

@@ -10,6 +10,7 @@ campaign model can import :mod:`.actions` without pulling in the rest):
   takes back (:func:`~.earning.reversal_for`);
 * :mod:`.tiers` - :func:`~.tiers.tier_of`, the tier a customer's history earns;
 * :mod:`.ledger` - movements and :func:`~.ledger.apply`, the journal arithmetic;
+* :mod:`.movements` - the movements of orders and refunds, keyed so that redeliveries book once;
 * :mod:`.schedule` - the releases and expiries due at an injected ``now``;
 * :mod:`.redeem` - whether a redemption is allowed;
 * :mod:`.stamps` - stamp card progression, completion and take-back.

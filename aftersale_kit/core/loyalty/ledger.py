@@ -17,7 +17,8 @@ Rules:
 * Spending (``redeemed``, a negative ``adjusted``) and expiry take points from grants, the one
   that expires first first. A reversal takes from its grant's pending points, then from its
   grant's available points, then from the other grants; what remains is a debt (a negative
-  balance) that later points pay back first.
+  balance) that later points pay back first. A reversal never takes more than its grant earned,
+  less what was reversed or expired of it before.
 * Under :attr:`~.program.SpentRefundPolicy.DEACTIVATE_COUPON` a reversal that leaves the balance
   below zero names the unused redemption coupons to deactivate (:class:`DeactivateCoupon`);
   once one is deactivated on the platform, its ``follow_up`` movement returns its points.
@@ -292,7 +293,8 @@ def _expired(w: _Work, m: Movement) -> None:
 
 def _reversed(w: _Work, m: Movement) -> None:
     grant = w.grant(m)
-    amount = min(_positive(m), grant.points - grant.reversed)
+    # points of the grant that expired are gone already: they are not taken twice
+    amount = min(_positive(m), grant.points - grant.reversed - grant.expired)
     from_pending = min(amount, grant.pending)
     w.grants[grant.key] = replace(
         grant, pending=grant.pending - from_pending, reversed=grant.reversed + amount
