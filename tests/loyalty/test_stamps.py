@@ -54,7 +54,7 @@ def test_five_orders_reward_on_the_fifth_never_twice() -> None:
 
 def test_a_refund_before_the_reward_is_used_deactivates_it() -> None:
     state = stamped("1", "2", "3", "4", "5")
-    taken = remove_stamp(state, "3")
+    taken = remove_stamp(state, CARD, "3")
     assert taken.deactivated is not None and taken.deactivated.key == "kabel-karte:1"
     assert taken.state.completions[0].status is RewardStatus.DEACTIVATED
     assert [s.order_id for s in taken.state.stamps] == ["1", "2", "4", "5"]  # below complete
@@ -66,14 +66,14 @@ def test_a_refund_before_the_reward_is_used_deactivates_it() -> None:
 
 def test_a_used_reward_stays_when_an_order_is_refunded_later() -> None:
     state = mark_reward_used(stamped("1", "2", "3", "4", "5"), "kabel-karte:1")
-    taken = remove_stamp(state, "2")
+    taken = remove_stamp(state, CARD, "2")
     assert taken.deactivated is None
     assert taken.state.completions[0].status is RewardStatus.USED
     assert "was used; kept" in taken.reason
 
 
 def test_a_refund_that_arrives_before_the_stamp_wins() -> None:
-    state = remove_stamp(CardState(card=CARD.id), "9").state
+    state = remove_stamp(CardState(card=CARD.id), CARD, "9").state
     assert not add_stamp(state, CARD, "9", NOW).changed
 
 
@@ -116,3 +116,14 @@ def test_the_reward_is_planned_with_stable_keys_and_codes() -> None:
     ]
     assert first[0].coupon_code and first[1].coupon_code is None
     assert first[0].cost == eur("15.00")
+
+
+def test_an_open_stamp_fills_the_gap_so_the_reward_stands() -> None:
+    state = stamped("1", "2", "3", "4", "5", "6")  # card 1 complete, "6" on the next card
+    taken = remove_stamp(state, CARD, "2")
+    assert taken.deactivated is None
+    (completion,) = taken.state.completions
+    assert completion.status is RewardStatus.ACTIVE
+    assert [s.order_id for s in completion.stamps] == ["1", "3", "4", "5", "6"]
+    assert taken.state.stamps == ()
+    assert "order 6's stamp takes the place of order 2's" in taken.reason

@@ -8,10 +8,11 @@ with the next stamp.
 
 A refunded or cancelled order (:func:`keeps_stamp`) takes its stamp back
 (:func:`remove_stamp`): from the open card; or, when its card was completed and the reward is
-not used yet, the completion is deactivated (the result says so, the caller deactivates the
-coupon or gift), and its other stamps go back on the open card, which is now below complete. A
-used reward stays used. An order whose stamp was taken back never stamps again, whatever order
-the events arrive in.
+not used yet, the oldest stamp of the open card takes its place (the card stays complete, the
+reward stands); without one, the completion is deactivated (the result says so, the caller
+deactivates the coupon or gift), and its other stamps go back on the open card, which is now
+below complete. A used reward stays used. An order whose stamp was taken back never stamps
+again, whatever order the events arrive in.
 """
 
 from __future__ import annotations
@@ -141,7 +142,37 @@ def add_stamp(state: CardState, card: StampCard, order_id: str, at: datetime) ->
     return StampResult(new, True, f"card complete ({card.stamps} stamps)", completed=completion)
 
 
-def remove_stamp(state: CardState, order_id: str) -> StampResult:
+def _within(card: StampCard, stamps: Sequence[StampEntry]) -> bool:
+    if card.window_days is None or not stamps:
+        return True
+    times = [s.at for s in stamps]
+    return max(times) - min(times) < timedelta(days=card.window_days)
+
+
+def _refill(
+    state: CardState, card: StampCard, index: int, order_id: str, taken: frozenset[str]
+) -> StampResult | None:
+    """The completion at ``index`` lost ``order_id``'s stamp: the oldest open stamp takes its
+    place (the card stays complete, its reward stands), or ``None`` when none fits."""
+    completion = state.completions[index]
+    kept = [s for s in completion.stamps if s.order_id != order_id]
+    for candidate in state.stamps:
+        stamps = sorted([*kept, candidate], key=lambda s: s.at)
+        if _within(card, stamps):
+            filled = replace(completion, stamps=tuple(stamps))
+            completions = (*state.completions[:index], filled, *state.completions[index + 1 :])
+            rest = tuple(s for s in state.stamps if s is not candidate)
+            new = replace(state, stamps=rest, completions=completions, taken_back=taken)
+            return StampResult(
+                new,
+                True,
+                f"card {completion.key} stays complete: order {candidate.order_id}'s stamp "
+                f"takes the place of order {order_id}'s",
+            )
+    return None
+
+
+def remove_stamp(state: CardState, card: StampCard, order_id: str) -> StampResult:
     """Take back the stamp of a refunded or cancelled order (see the module docstring)."""
     taken = state.taken_back | {order_id}
     if any(s.order_id == order_id for s in state.stamps):
@@ -156,6 +187,9 @@ def remove_stamp(state: CardState, order_id: str) -> StampResult:
         if completion.status is RewardStatus.USED:
             new = replace(state, taken_back=taken)
             return StampResult(new, True, f"the reward of card {completion.key} was used; kept")
+        refilled = _refill(state, card, index, order_id, taken)
+        if refilled is not None:
+            return refilled
         off = replace(completion, status=RewardStatus.DEACTIVATED)
         back = [s for s in completion.stamps if s.order_id != order_id]
         stamps = tuple(sorted([*state.stamps, *back], key=lambda s: s.at))
