@@ -9,6 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import yaml
+from jsonschema import Draft202012Validator
 
 from aftersale_kit.cli import main
 from aftersale_kit.core.config import load_config, load_config_text
@@ -187,3 +189,11 @@ def test_the_examples_in_the_design_note_load() -> None:
     card = elektro.loyalty.card("zubehoer-karte")
     assert card is not None and card.stamps == 5
     assert elektro.campaigns[0].actions == (Stamp(card="zubehoer-karte"),)
+    # an editor's schema check agrees (dates as their text, as a YAML language server sends them)
+    validator = Draft202012Validator(config_json_schema())
+    for block in [*blocks, (DATA / "loyalty_good.yaml").read_text(encoding="utf-8")]:
+        document = json.loads(json.dumps(yaml.safe_load(block), default=str))
+        assert [e.message for e in validator.iter_errors(document)] == []
+    wrong = yaml.safe_load(blocks[1])
+    wrong["loyalty"]["stamp_cards"][0]["stampz"] = 5
+    assert any("stampz" in e.message for e in validator.iter_errors(wrong))
