@@ -26,6 +26,7 @@ from aftersale_kit.core.loyalty.program import (
 )
 from aftersale_kit.core.model import EventKind
 from aftersale_kit.core.schema import config_json_schema
+from aftersale_kit.storage.codec import decision_from_json, decision_to_json
 
 from .builders import order
 
@@ -197,3 +198,16 @@ def test_the_examples_in_the_design_note_load() -> None:
     wrong = yaml.safe_load(blocks[1])
     wrong["loyalty"]["stamp_cards"][0]["stampz"] = 5
     assert any("stampz" in e.message for e in validator.iter_errors(wrong))
+
+
+def test_a_decision_with_loyalty_actions_survives_the_stored_form() -> None:
+    config = load_config(DATA / "loyalty_good.yaml", name="shop.yaml")
+    decision = decide(
+        config,
+        order(),
+        event=EventKind.ORDER_PAID,
+        counters=InMemoryCounters(),
+        now=datetime(2026, 12, 7, tzinfo=UTC),
+        code_secret=b"k",
+    )
+    assert decision_from_json(decision_to_json(decision)) == decision
