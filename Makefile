@@ -43,7 +43,7 @@ unit: venv sysdeps
 
 # the edit-test loop (under a minute): what is not marked slow, on SQLite; `make test` runs it all
 unit-fast: venv
-	$(BIN)/pytest -q -m "not slow and not postgres"
+	$(BIN)/pytest -q -n 2 -m "not slow and not postgres"
 
 test: lint typecheck contracts unit
 
