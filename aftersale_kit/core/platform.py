@@ -13,6 +13,8 @@ worker speak only to this port; the values passing through it are defined here:
   is the answer (``created`` is ``False`` when the coupon already existed: idempotent success);
 * :class:`ConfirmationContent` - the blocks (JSON), HTML and text stored on an order for the
   thank-you / order-status page;
+* :class:`CustomerLoyalty` - a customer's points and tier, kept on the platform for the theme
+  (:func:`platform_customer_id`: a guest's loyalty account has no customer to write to);
 * :func:`staff_note` - the line an adapter writes for the shop's staff (a free gift to pack),
   ending in :func:`note_marker`, by which a repeat recognises the note it already wrote.
 
@@ -40,6 +42,7 @@ from typing import Any, Protocol, runtime_checkable
 from .campaign import CouponKind, IssueCoupon, ShopSettings
 from .decision import PlannedAction
 from .fields import FIELDS
+from .loyalty.customer import CustomerLoyalty, platform_customer_id
 from .model import EventKind, Order, OrderEvent, Refund
 from .money import Money
 
@@ -54,6 +57,7 @@ __all__ = [
     "ConfirmationContent",
     "CouponRef",
     "CouponSpec",
+    "CustomerLoyalty",
     "IncomingWebhook",
     "Platform",
     "PlatformFactory",
@@ -62,6 +66,7 @@ __all__ = [
     "WebhookSubscription",
     "coupon_spec",
     "note_marker",
+    "platform_customer_id",
     "source_fields",
     "staff_note",
     "unknown_fields",
@@ -484,6 +489,16 @@ class Platform(Protocol):
         :func:`staff_note` and a repeat that finds its :func:`note_marker` writes nothing.
         Notes by others (the customer's, the staff's) stay as they are. ``True`` when this
         call wrote the note, ``False`` when it was there already."""
+        ...
+
+    def write_customer_loyalty(self, customer_id: str | None, loyalty: CustomerLoyalty) -> bool:
+        """Keep the customer's balance and tier where the shop's theme can show them (Shopify:
+        an app-owned customer metafield; WooCommerce: a user meta), replacing what was there.
+
+        ``customer_id`` is the platform customer id or a loyalty account key; a guest (``None``,
+        ``0`` or an ``email:`` key, see :func:`platform_customer_id`) has nowhere to keep it:
+        no call, ``False``. ``True`` when written; writing the same value again changes nothing.
+        NotFoundError when the customer does not exist."""
         ...
 
     def register_webhooks(self, address: str) -> list[str]:

@@ -239,6 +239,14 @@ class ShopifyHarness:
     def staff_notes(self, order_id: str) -> list[str]:
         return [line for line in self.customer_note(order_id).splitlines() if line.strip()]
 
+    def customer_loyalty(self, customer_id: str) -> list[Mapping[str, Any]]:
+        owner = f"gid://shopify/Customer/{customer_id}"
+        return [
+            json.loads(m["value"])
+            for m in self.sandbox.metafields()
+            if m["owner_id"] == owner and m["key"] == "loyalty"
+        ]
+
 
 @pytest.fixture(scope="module")
 def harness() -> Iterator[ShopifyHarness]:

@@ -16,7 +16,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from aftersale_kit_woocommerce.adapter import CONTENT_META_KEYS, TAGS_META_KEY, WooCommerceAdapter
+from aftersale_kit_woocommerce.adapter import (
+    CONTENT_META_KEYS,
+    LOYALTY_META_KEY,
+    TAGS_META_KEY,
+    WooCommerceAdapter,
+)
 from aftersale_kit_woocommerce.sandbox import WooCommerceSandbox, signature
 
 from aftersale_kit.core.campaign import SecretRef, ShopSettings
@@ -242,6 +247,10 @@ class WooCommerceHarness:
     def staff_notes(self, order_id: str) -> list[str]:
         notes = self.sandbox.notes(int(order_id))
         return [str(n["note"]) for n in notes if not n["customer_note"]]
+
+    def customer_loyalty(self, customer_id: str) -> list[Mapping[str, Any]]:
+        rows = self.sandbox.customer_meta(int(customer_id))
+        return [json.loads(r["value"]) for r in rows if r["key"] == LOYALTY_META_KEY]
 
 
 @pytest.fixture(scope="module")

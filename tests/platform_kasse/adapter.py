@@ -22,10 +22,12 @@ from aftersale_kit.core.platform import (
     ConfirmationContent,
     CouponRef,
     CouponSpec,
+    CustomerLoyalty,
     IncomingWebhook,
     WebhookEnvelope,
     WebhookKind,
     WebhookSubscription,
+    platform_customer_id,
 )
 
 from .orders import NAME, normalize_kasse_order
@@ -49,7 +51,7 @@ class KasseAdapter:
         self.webhook_secret = webhook_secret
         with self._lock:
             self.state = self.PLATFORM.setdefault(
-                shop, {"orders": {}, "coupons": {}, "content": {}}
+                shop, {"orders": {}, "coupons": {}, "content": {}, "loyalty": {}}
             )
 
     @classmethod
@@ -132,6 +134,14 @@ class KasseAdapter:
     def write_content(self, order: Order, content: ConfirmationContent) -> None:
         with self._lock:
             self.state["content"][order.id] = content
+
+    def write_customer_loyalty(self, customer_id: str | None, loyalty: CustomerLoyalty) -> bool:
+        customer = platform_customer_id(customer_id)
+        if customer is None:
+            return False
+        with self._lock:
+            self.state["loyalty"][customer] = loyalty
+        return True
 
     def tag_order(self, order: Order, tags: Sequence[str]) -> None:
         return None

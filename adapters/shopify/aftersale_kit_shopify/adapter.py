@@ -18,6 +18,9 @@ What each method sends:
   success with ``created=False``; deactivation with ``discountCodeDeactivate``;
 * content: ``metafieldsSet`` of an app-owned JSON metafield ``$app:aftersale.blocks`` on the
   order, which the order-status page extension reads;
+* customer loyalty: ``metafieldsSet`` of an app-owned JSON metafield ``$app:aftersale.loyalty``
+  on the customer (balance, pending points, tier; see
+  :meth:`ShopifyAdapter.write_customer_loyalty`);
 * tags: ``tagsAdd``;
 * staff notes: the order note (what the packing slip prints as ``order.note``), read, appended
   to and written back with ``orderUpdate`` (see :meth:`ShopifyAdapter.add_order_note`);
@@ -54,10 +57,12 @@ from aftersale_kit.core.platform import (
     ConfirmationContent,
     CouponRef,
     CouponSpec,
+    CustomerLoyalty,
     IncomingWebhook,
     WebhookEnvelope,
     WebhookSubscription,
     note_marker,
+    platform_customer_id,
     source_fields,
     staff_note,
     unknown_fields,
@@ -80,6 +85,7 @@ from .webhooks import normalize_shop_domain, peek_shopify_webhook, verify_shopif
 
 __all__ = [
     "DEFAULT_API_VERSION",
+    "LOYALTY_METAFIELD_KEY",
     "METAFIELD_KEY",
     "METAFIELD_NAMESPACE",
     "WEBHOOK_TOPICS",
@@ -92,6 +98,8 @@ PLATFORM = "shopify"
 DEFAULT_API_VERSION = "2026-01"
 METAFIELD_NAMESPACE = "$app:aftersale"
 METAFIELD_KEY = "blocks"
+#: The customer's loyalty document (:class:`CustomerLoyalty`), in the same app namespace.
+LOYALTY_METAFIELD_KEY = "loyalty"
 #: Topics subscribed through the API (the compliance topics live in the app's TOML).
 WEBHOOK_TOPICS = (
     "ORDERS_CREATE",
@@ -502,21 +510,52 @@ class ShopifyAdapter:
     def _order_gid(self, order: Order) -> str:
         return order.ref("gid") or gid("Order", order.id)
 
-    def write_content(self, order: Order, content: ConfirmationContent) -> None:
+    def _set_json_metafield(self, owner: str, key: str, value: str) -> list[Mapping[str, Any]]:
+        """``metafieldsSet`` of one app-owned JSON metafield (an upsert: set again, it is
+        replaced, never duplicated); the user errors, if any."""
         metafield = {
-            "ownerId": self._order_gid(order),
+            "ownerId": owner,
             "namespace": METAFIELD_NAMESPACE,
-            "key": METAFIELD_KEY,
+            "key": key,
             "type": "json",
-            "value": content.blocks_json(),
+            "value": value,
         }
         data = self._execute(
             q.METAFIELDS_SET, {"metafields": [metafield]}, operation="metafieldsSet"
         )
         payload = data.get("metafieldsSet") or {}
-        errors = [e for e in payload.get("userErrors") or [] if isinstance(e, Mapping)]
+        return [e for e in payload.get("userErrors") or [] if isinstance(e, Mapping)]
+
+    def write_content(self, order: Order, content: ConfirmationContent) -> None:
+        errors = self._set_json_metafield(
+            self._order_gid(order), METAFIELD_KEY, content.blocks_json()
+        )
         if errors:
             raise user_errors_error("metafieldsSet", errors, shop=self.shop, redact=self._redact)
+
+    def write_customer_loyalty(self, customer_id: str | None, loyalty: CustomerLoyalty) -> bool:
+        """The JSON metafield ``$app:aftersale.loyalty`` on the customer.
+
+        App-owned (the ``$app`` prefix becomes ``app--<app id>--aftersale``,
+        https://shopify.dev/docs/apps/build/custom-data/ownership): only this app writes it,
+        the merchant reads it in the admin, and Liquid reads it in theme templates and the
+        app's own theme blocks (``customer.metafields``; access table:
+        https://shopify.dev/docs/apps/build/custom-data/permissions). ``metafieldsSet`` sets
+        a value whether or not it existed and is atomic
+        (https://shopify.dev/docs/api/admin-graphql/latest/mutations/metafieldsSet), so a
+        repeat replaces it. An unknown customer (``Owner does not exist.``) is NotFoundError.
+        """
+        customer = platform_customer_id(customer_id)
+        if customer is None:
+            return False
+        owner = customer if customer.startswith("gid://") else gid("Customer", customer)
+        errors = self._set_json_metafield(owner, LOYALTY_METAFIELD_KEY, loyalty.to_json())
+        if any(_names_owner(e) for e in errors):
+            raise self._not_found(f"customer {customer}")
+        if errors:
+            raise user_errors_error("metafieldsSet", errors, shop=self.shop, redact=self._redact)
+        log.info("shopify %s: loyalty of customer %s written", self.shop, customer)
+        return True
 
     def tag_order(self, order: Order, tags: Sequence[str]) -> None:
         cleaned = list(dict.fromkeys(t.strip() for t in tags if t.strip()))
@@ -630,3 +669,9 @@ class ShopifyAdapter:
             ids.append(str((payload.get("webhookSubscription") or {}).get("id")))
             log.info("shopify %s: subscribed %s", self.shop, topic)
         return ids
+
+
+def _names_owner(error: Mapping[str, Any]) -> bool:
+    """A ``metafieldsSet`` user error about the owner (``["metafields", "0", "ownerId"]``)."""
+    field = error.get("field")
+    return isinstance(field, list) and bool(field) and field[-1] == "ownerId"

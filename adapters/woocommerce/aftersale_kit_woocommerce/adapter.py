@@ -22,6 +22,10 @@ What each method sends (details in the modules beside this one):
   addresses or coupon lines would make WooCommerce recalculate a paid order's totals: never sent.
   With ``content_note=True`` the text also goes out once as a customer-visible order note
   (WooCommerce e-mails it to the customer; meta ``_aftersale_kit_note`` marks it as sent);
+* customer loyalty: ``PUT customers/<id>`` with only ``meta_data``: the user meta
+  ``aftersale_kit_loyalty`` (the JSON document), ``aftersale_kit_points`` and
+  ``aftersale_kit_tier`` (plain values for a theme or shortcode); see
+  :meth:`WooCommerceAdapter.write_customer_loyalty`;
 * tags: WooCommerce orders have no tags. They are kept in the order meta ``aftersale_kit_tags``
   (comma-separated; no leading underscore, so the merchant sees it under "Custom Fields"),
   merged with the tags already there;
@@ -61,10 +65,12 @@ from aftersale_kit.core.platform import (
     ConfirmationContent,
     CouponRef,
     CouponSpec,
+    CustomerLoyalty,
     IncomingWebhook,
     WebhookEnvelope,
     WebhookSubscription,
     note_marker,
+    platform_customer_id,
     staff_note,
 )
 from aftersale_kit_woocommerce.normalize import normalize_woocommerce_order
@@ -83,6 +89,8 @@ from .webhooks import (
 __all__ = [
     "CONTENT_META_KEYS",
     "DEFAULT_API_VERSION",
+    "LOYALTY_META_KEY",
+    "LOYALTY_META_KEYS",
     "TAGS_META_KEY",
     "WooCommerceAdapter",
 ]
@@ -98,6 +106,10 @@ EMAIL_TEXT_META_KEY = "_aftersale_kit_email_text"
 CONTENT_META_KEYS = (BLOCKS_META_KEY, HTML_META_KEY, EMAIL_HTML_META_KEY, EMAIL_TEXT_META_KEY)
 TAGS_META_KEY = "aftersale_kit_tags"
 NOTE_META_KEY = "_aftersale_kit_note"
+LOYALTY_META_KEY = "aftersale_kit_loyalty"
+POINTS_META_KEY = "aftersale_kit_points"
+TIER_META_KEY = "aftersale_kit_tier"
+LOYALTY_META_KEYS = (LOYALTY_META_KEY, POINTS_META_KEY, TIER_META_KEY)
 _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"\s+")
 _PAGE = 100
@@ -404,6 +416,33 @@ class WooCommerceAdapter:
         self.client.put(f"orders/{oid}", {"meta_data": meta})
         if self.content_note and content.text.strip():
             self._customer_note_once(oid, content.text.strip())
+
+    def write_customer_loyalty(self, customer_id: str | None, loyalty: CustomerLoyalty) -> bool:
+        """The customer's user meta, with ``PUT customers/<id>`` and only ``meta_data``
+        (https://woocommerce.github.io/woocommerce-rest-api-docs/#update-a-customer). Meta
+        sent by key replaces the value under that key (``WC_Data::update_meta_data``), so a
+        repeat writes the same rows again; a ``None`` tier removes ``aftersale_kit_tier``.
+        WooCommerce answers an unknown customer with 400 ``woocommerce_rest_invalid_id``:
+        NotFoundError here."""
+        customer = platform_customer_id(customer_id)
+        if customer is None:
+            return False
+        cid = _numeric_id(customer, "customer")
+        meta = [
+            {"key": LOYALTY_META_KEY, "value": loyalty.to_json()},
+            {"key": POINTS_META_KEY, "value": str(loyalty.balance)},
+            {"key": TIER_META_KEY, "value": loyalty.tier},
+        ]
+        try:
+            self.client.put(f"customers/{cid}", {"meta_data": meta})
+        except InvalidRequestError as exc:
+            if exc.code != "woocommerce_rest_invalid_id":
+                raise
+            raise NotFoundError(
+                f"WooCommerce {self.shop}: customer {cid} not found", platform=PLATFORM, status=400
+            ) from exc
+        log.info("woocommerce %s: loyalty of customer %s written", self.shop, cid)
+        return True
 
     def _customer_note_once(self, oid: str, text: str) -> None:
         """Post ``text`` as a customer note once. Notes cannot be updated and each one is

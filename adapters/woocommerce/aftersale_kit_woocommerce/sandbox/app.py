@@ -18,7 +18,14 @@ from urllib.parse import urlsplit
 
 from aftersale_kit.testing.httpserver import CONTROL_PREFIX, Request, Response
 
-from . import phpjson, routes_catalog, routes_coupons, routes_orders, routes_webhooks
+from . import (
+    phpjson,
+    routes_catalog,
+    routes_coupons,
+    routes_customers,
+    routes_orders,
+    routes_webhooks,
+)
 from .auth import ApiKey, Authenticator
 from .errors import RestError
 from .phpquery import parse_str
@@ -49,6 +56,7 @@ def build_router() -> Router:
     routes_orders.register(router)
     routes_catalog.register(router)
     routes_webhooks.register(router)
+    routes_customers.register(router)
     return router
 
 

@@ -413,6 +413,11 @@ class WooCommerceSandbox:
         with self.store.lock:
             return copy.deepcopy(self.store.notes.get(int(order_id), []))
 
+    def customer_meta(self, customer_id: int) -> list[dict[str, Any]]:
+        """The customer's user meta rows (``{"id", "key", "value"}``), as stored."""
+        with self.store.lock:
+            return copy.deepcopy(self.store.customer_meta.get(int(customer_id), []))
+
     def add_customer(self, customer_id: int, email: str = "") -> None:
         with self.store.lock:
             self.store.customers[int(customer_id)] = email

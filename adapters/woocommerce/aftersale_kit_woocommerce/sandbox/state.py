@@ -113,6 +113,8 @@ class Store:
             self.notes: dict[int, list[dict[str, Any]]] = {}
             self.webhooks: dict[int, WebhookRecord] = {}
             self.customers: dict[int, str] = {}
+            #: A customer's user meta rows (``{"id", "key", "value"}``), by customer id.
+            self.customer_meta: dict[int, list[dict[str, Any]]] = {}
             #: Every order save that ran ``calculate_totals(true)``: what triggered it and when.
             self.recalculations: list[dict[str, Any]] = []
             #: Customer notes, i.e. the "Customer note" emails WooCommerce would have sent.
