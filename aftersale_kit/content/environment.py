@@ -29,6 +29,7 @@ from aftersale_kit.core.campaign import ShopConfig, ShowBlock
 from aftersale_kit.core.errors import ConfigProblem
 
 from .errors import ContentError, TemplateLoadError, TemplateRenderError
+from .loyalty_blocks import loyalty_problems
 from .params import param_problems
 
 __all__ = ["EMAIL_HTML", "EMAIL_TEXT", "PAGE", "ContentRenderer", "builtin_templates_dir"]
@@ -183,8 +184,10 @@ class ContentRenderer:
             for index, action in enumerate(campaign.actions):
                 if not isinstance(action, ShowBlock):
                     continue
-                for param, message in param_problems(action.params):
-                    path = f"campaigns[{campaign.id}].actions[{index}].{param}"
+                found = param_problems(action.params) + loyalty_problems(config, action)
+                for param, message in found:
+                    path = f"campaigns[{campaign.id}].actions[{index}]"
+                    path = f"{path}.{param}" if param else path
                     span = campaign.source
                     if span is not None:
                         problems.append(

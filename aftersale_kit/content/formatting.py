@@ -20,7 +20,7 @@ from .messages import LANGUAGES, MESSAGES
 try:
     from babel import Locale, UnknownLocaleError
     from babel.dates import format_date, format_skeleton
-    from babel.numbers import format_currency, format_percent
+    from babel.numbers import format_currency, format_decimal, format_percent
 except ImportError as exc:  # pragma: no cover - babel is installed with the content's extra
     raise MissingExtraError("Confirmation content (money and dates per locale)", "server") from exc
 
@@ -150,6 +150,15 @@ class Formatter:
         if isinstance(amount, Money):
             return str(format_currency(amount.amount, amount.currency, locale=self.locale))
         return str(format_currency(amount, currency or self.currency, locale=self.locale))
+
+    def number(self, value: int | Decimal) -> str:
+        """``1240`` -> ``1.240`` (de) / ``1,240`` (en)."""
+        return str(format_decimal(value, locale=self.locale))
+
+    def points(self, count: int) -> str:
+        """``1 Punkt``, ``1.240 Punkte`` / ``1 point``, ``1,240 points``."""
+        key = "points_one" if count in (1, -1) else "points_other"
+        return self.text(key, count=self.number(count))
 
     def percent(self, value: Decimal) -> str:
         """``Decimal(10)`` -> ``10 %`` (de) / ``10%`` (en); decimals kept (``12,5 %``)."""

@@ -102,6 +102,36 @@ _DE: dict[str, str] = {
     "survey_text": "Hat bei Bestellung und Bezahlung alles geklappt? Ihre Meinung hilft uns, "
     "besser zu werden. Die Umfrage dauert nur eine Minute.",
     "survey_button": "Zur Umfrage",
+    # loyalty (points, balance, tier, stamp card)
+    "points_one": "{count} Punkt",
+    "points_other": "{count} Punkte",
+    "loyalty_points_headline": "Sie sammeln {points} mit dieser Bestellung",
+    "loyalty_points_bonus": "Darin enthalten: {points} Bonus aus einer Aktion.",
+    "loyalty_points_pending_one": "Die Punkte werden nach einem Tag gutgeschrieben und sind dann "
+    "einlösbar.",
+    "loyalty_points_pending_other": "Die Punkte werden nach {count} Tagen gutgeschrieben und "
+    "sind dann einlösbar.",
+    "loyalty_points_now": "Die Punkte sind sofort einlösbar.",
+    "loyalty_balance_headline": "Ihr Punktestand: {points}",
+    "loyalty_balance_pending": "Dazu kommen {points}, die noch vorgemerkt sind.",
+    "loyalty_balance_reaches": "Damit können Sie einlösen:",
+    "loyalty_balance_none": "Sammeln Sie weiter, Ihre erste Prämie ist nicht mehr weit.",
+    "loyalty_option_coupon": "{value} Gutschein",
+    "loyalty_option_cost": "für {points}",
+    "loyalty_next": "Noch {points} bis: {option}",
+    "loyalty_balance_button": "Punkte einlösen",
+    "loyalty_tier_headline": "Ihr Status: {tier}",
+    "loyalty_tier_headline_none": "Ihr Weg zum ersten Status",
+    "loyalty_tier_next": "Noch {amount} bis {tier}",
+    "loyalty_tier_top": "Sie haben den höchsten Status erreicht. Danke für Ihre Treue!",
+    "stamp_card_summary": "{stamps} von {needed} Stempeln gesammelt",
+    "stamp_card_missing_one": "Noch 1 Stempel bis zu Ihrer Prämie.",
+    "stamp_card_missing_other": "Noch {count} Stempel bis zu Ihrer Prämie.",
+    "stamp_card_full": "Ihre Karte ist voll: Ihre Prämie ist unterwegs.",
+    "stamp_card_completed_one": "Bereits 1 Karte vollständig gesammelt.",
+    "stamp_card_completed_other": "Bereits {count} Karten vollständig gesammelt.",
+    "stamp_slot_filled": "Stempel {n}: gesammelt",
+    "stamp_slot_empty": "Stempel {n}: offen",
 }
 
 _EN: dict[str, str] = {
@@ -182,6 +212,35 @@ _EN: dict[str, str] = {
     "survey_text": "Did everything go smoothly with ordering and payment? Your feedback helps us "
     "improve. The survey takes just a minute.",
     "survey_button": "Take the survey",
+    "points_one": "{count} point",
+    "points_other": "{count} points",
+    "loyalty_points_headline": "You earn {points} with this order",
+    "loyalty_points_bonus": "Including {points} bonus from a promotion.",
+    "loyalty_points_pending_one": "Your points are credited after one day and can then be "
+    "redeemed.",
+    "loyalty_points_pending_other": "Your points are credited after {count} days and can then "
+    "be redeemed.",
+    "loyalty_points_now": "Your points can be redeemed right away.",
+    "loyalty_balance_headline": "Your balance: {points}",
+    "loyalty_balance_pending": "Plus {points} still pending.",
+    "loyalty_balance_reaches": "You can redeem:",
+    "loyalty_balance_none": "Keep collecting, your first reward is not far away.",
+    "loyalty_option_coupon": "{value} coupon",
+    "loyalty_option_cost": "for {points}",
+    "loyalty_next": "{points} to go until: {option}",
+    "loyalty_balance_button": "Redeem points",
+    "loyalty_tier_headline": "Your tier: {tier}",
+    "loyalty_tier_headline_none": "On your way to your first tier",
+    "loyalty_tier_next": "{amount} to go until {tier}",
+    "loyalty_tier_top": "You have reached the highest tier. Thank you for your loyalty!",
+    "stamp_card_summary": "{stamps} of {needed} stamps collected",
+    "stamp_card_missing_one": "1 more stamp until your reward.",
+    "stamp_card_missing_other": "{count} more stamps until your reward.",
+    "stamp_card_full": "Your card is full: your reward is on its way.",
+    "stamp_card_completed_one": "1 card completed so far.",
+    "stamp_card_completed_other": "{count} cards completed so far.",
+    "stamp_slot_filled": "Stamp {n}: collected",
+    "stamp_slot_empty": "Stamp {n}: open",
 }
 
 #: language code -> message key -> text

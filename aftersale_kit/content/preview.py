@@ -6,7 +6,9 @@ writes ``DIR/index.html`` (a thank-you page with the blocks), ``DIR/email.html``
 ``DIR/email.txt`` (the order e-mail fragment), rendered at that same moment. ``--screenshot
 FILE.png`` also photographs the page in headless Chromium (``docs/preview.png`` is made so).
 Coupon codes are made with a demo secret unless the shop's ``code_secret`` variable (or
-``AFTERSALE_KIT_CODE_SECRET``) is set.
+``AFTERSALE_KIT_CODE_SECRET``) is set. With a ``loyalty:`` section the loyalty blocks show sample
+figures (:func:`.loyalty_sample.sample_view`): the points this order earns, a balance of
+``--points-balance`` (default 0) and ``--stamps`` on each stamp card before this order.
 """
 
 from __future__ import annotations
@@ -75,6 +77,20 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         help="a later state of the same order (fulfilled, refunded, cancelled; repeatable): "
         "the page shows the content of all the order's steps, as the service does",
+    )
+    parser.add_argument(
+        "--points-balance",
+        metavar="N",
+        type=int,
+        default=0,
+        help="loyalty blocks: the customer's available points before this order (default 0)",
+    )
+    parser.add_argument(
+        "--stamps",
+        metavar="N",
+        type=int,
+        default=0,
+        help="loyalty blocks: stamps on each stamp card before this order (default 0)",
     )
     parser.add_argument(
         "--screenshot",
@@ -147,6 +163,7 @@ def _preview(
     from aftersale_kit.evaluation import evaluate_payload
 
     from .environment import ContentRenderer
+    from .loyalty_sample import sample_view
     from .params import param_problems
     from .render import render_email, render_page
 
@@ -175,6 +192,9 @@ def _preview(
     if args.then:
         order, later, shown, times = _timeline(args, config, order, decision)
         now = shown.decided_at
+    loyalty = sample_view(
+        config, order, shown, now=now, balance=args.points_balance, stamps=args.stamps
+    )
     page = render_page(
         decision=shown,
         order=order,
@@ -183,9 +203,16 @@ def _preview(
         renderer=renderer,
         preview=True,
         times=times,
+        loyalty=loyalty,
     )
     html, text = render_email(
-        decision=shown, order=order, config=config, now=now, renderer=renderer, times=times
+        decision=shown,
+        order=order,
+        config=config,
+        now=now,
+        renderer=renderer,
+        times=times,
+        loyalty=loyalty,
     )
     args.out.mkdir(parents=True, exist_ok=True)
     written = []

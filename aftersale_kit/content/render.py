@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from aftersale_kit.core.campaign import ShopConfig, ShowBlock
 from aftersale_kit.core.decision import Decision
+from aftersale_kit.core.loyalty.view import LoyaltyView
 from aftersale_kit.core.model import Order
 from aftersale_kit.core.platform import ConfirmationContent
 
@@ -118,9 +119,12 @@ def _prepare(
     config: ShopConfig,
     now: datetime,
     times: Mapping[str, datetime] | None = None,
+    loyalty: LoyaltyView | None = None,
 ) -> _Prepared:
     """``times``: per planned action (idempotency key), when its step was decided (a coupon's
-    expiry counts from there); actions not in it use ``now``."""
+    expiry counts from there); actions not in it use ``now``. ``loyalty``: the customer's
+    figures for the loyalty blocks (:func:`~aftersale_kit.core.loyalty.view.loyalty_view`);
+    without them those blocks show nothing."""
     _check_now(now)
     if decision.order_id != order.id:
         raise ContentError(
@@ -139,6 +143,7 @@ def _prepare(
             config=config,
             now=times.get(planned.idempotency_key, now) if times else now,
             fmt=fmt,
+            loyalty=loyalty,
         )
         data = build_block(ctx)
         if data is not None:
@@ -175,13 +180,16 @@ def render_blocks(
     now: datetime,
     renderer: ContentRenderer,
     times: Mapping[str, datetime] | None = None,
+    loyalty: LoyaltyView | None = None,
 ) -> list[RenderedBlock]:
     """The decision's blocks, rendered, in decision order.
 
     A ``coupon`` block appears only when its campaign issues a coupon with a code in this
     decision, a ``free_gift`` block only when its campaign puts a gift in the parcel.
     """
-    prepared = _prepare(decision=decision, order=order, config=config, now=now, times=times)
+    prepared = _prepare(
+        decision=decision, order=order, config=config, now=now, times=times, loyalty=loyalty
+    )
     return _render_prepared(prepared, renderer)
 
 
@@ -193,13 +201,16 @@ def blocks_payload(
     now: datetime,
     renderer: ContentRenderer,
     times: Mapping[str, datetime] | None = None,
+    loyalty: LoyaltyView | None = None,
 ) -> dict[str, Any]:
     """JSON for thank-you page clients (the Shopify extension polls it).
 
     ``{"status": "ready", "order_id": ..., "locale": "de_DE", "blocks": [{"block",
     "campaign_id", "html", "data"}, ...]}``
     """
-    prepared = _prepare(decision=decision, order=order, config=config, now=now, times=times)
+    prepared = _prepare(
+        decision=decision, order=order, config=config, now=now, times=times, loyalty=loyalty
+    )
     return {
         "status": "ready",
         "order_id": order.id,
@@ -216,10 +227,13 @@ def render_email(
     now: datetime,
     renderer: ContentRenderer,
     times: Mapping[str, datetime] | None = None,
+    loyalty: LoyaltyView | None = None,
 ) -> tuple[str, str]:
     """The blocks for an order e-mail: an HTML fragment (inline styles, no script) and the same
     content as plain text."""
-    prepared = _prepare(decision=decision, order=order, config=config, now=now, times=times)
+    prepared = _prepare(
+        decision=decision, order=order, config=config, now=now, times=times, loyalty=loyalty
+    )
     return _render_email(prepared, renderer)
 
 
@@ -244,13 +258,16 @@ def render_page(
     renderer: ContentRenderer,
     preview: bool = False,
     times: Mapping[str, datetime] | None = None,
+    loyalty: LoyaltyView | None = None,
 ) -> str:
     """A standalone thank-you page: the order's number and summary, a thank-you, then the blocks.
 
     Self-contained (inline CSS and script, no external resource but images the shop configured).
     ``preview=True`` marks it as a preview.
     """
-    prepared = _prepare(decision=decision, order=order, config=config, now=now, times=times)
+    prepared = _prepare(
+        decision=decision, order=order, config=config, now=now, times=times, loyalty=loyalty
+    )
     rendered = _render_prepared(prepared, renderer)
     context = {
         **prepared.base,
@@ -272,6 +289,7 @@ def confirmation_content(
     now: datetime,
     renderer: ContentRenderer,
     times: Mapping[str, datetime] | None = None,
+    loyalty: LoyaltyView | None = None,
 ) -> ConfirmationContent:
     """What a platform adapter writes to the order (:meth:`Platform.write_content`).
 
@@ -280,7 +298,9 @@ def confirmation_content(
     styles and no script, so it looks right inside any shop theme and survives WooCommerce's
     ``wp_kses_post``; ``text`` is the same as plain text.
     """
-    prepared = _prepare(decision=decision, order=order, config=config, now=now, times=times)
+    prepared = _prepare(
+        decision=decision, order=order, config=config, now=now, times=times, loyalty=loyalty
+    )
     html, text = _render_email(prepared, renderer)
     return ConfirmationContent(
         blocks=tuple(

@@ -25,11 +25,13 @@ from aftersale_kit.core.campaign import (
 )
 from aftersale_kit.core.currency import buyer_rate
 from aftersale_kit.core.decision import Decision, PlannedAction
+from aftersale_kit.core.loyalty.view import LoyaltyView
 from aftersale_kit.core.model import EventKind, Order
 
 from .delivery import delivery_window
 from .errors import ContentError
 from .formatting import Formatter
+from .loyalty_blocks import LOYALTY_BUILDERS
 from .params import PARSERS, tel_href
 
 __all__ = ["BUILDERS", "BlockContext", "build_block", "countdown_text", "iso_utc"]
@@ -75,6 +77,8 @@ class BlockContext:
     config: ShopConfig
     now: datetime
     fmt: Formatter
+    #: The customer's loyalty figures, for the loyalty blocks (``None``: not known).
+    loyalty: LoyaltyView | None = None
 
     @property
     def campaign_id(self) -> str:
@@ -441,6 +445,7 @@ BUILDERS: Mapping[str, Callable[[BlockContext], dict[str, Any] | None]] = {
     "free_gift": _free_gift,
     "service_check": _service_check,
     "survey": _survey,
+    **LOYALTY_BUILDERS,
 }
 
 

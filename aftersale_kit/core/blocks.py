@@ -93,6 +93,28 @@ _SPECS = (
         required=("url",),
         optional=("headline", "text"),
     ),
+    BlockSpec(
+        "loyalty_points",
+        "The bonus points this order earns and when they can be redeemed (needs loyalty:).",
+        optional=("headline", "text"),
+    ),
+    BlockSpec(
+        "loyalty_balance",
+        "The points balance and what it buys: the options it reaches, the next one and the "
+        "points still missing (needs loyalty:).",
+        optional=("headline", "text", "url"),
+    ),
+    BlockSpec(
+        "loyalty_tier",
+        "The customer's tier and what is missing to the next one (needs loyalty.tiers).",
+        optional=("headline", "text"),
+    ),
+    BlockSpec(
+        "stamp_card",
+        "A stamp card with its filled and empty slots; card: the id of a loyalty.stamp_cards "
+        "card (default: the first).",
+        optional=("card", "headline", "text"),
+    ),
 )
 
 BLOCKS: Mapping[str, BlockSpec] = {spec.name: spec for spec in _SPECS}
