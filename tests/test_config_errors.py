@@ -457,8 +457,9 @@ def test_blocks_missing_parameter_unknown_block_and_parameter() -> None:
         "shop.yaml:8:47: campaigns[0].actions[0].show_block.params: block 'shipping' needs the "
         "parameter 'transit_days'",
         "shop.yaml:9:21: campaigns[0].actions[1].show_block: unknown block 'coupn' (did you mean "
-        "'coupon'?); known: contact_person, coupon, faq_contact, free_gift, newsletter, "
-        "service_check, shipping, social_follow, survey, thank_you, vip_presale",
+        "'coupon'?); known: contact_person, coupon, faq_contact, free_gift, loyalty_balance, "
+        "loyalty_points, loyalty_tier, newsletter, service_check, shipping, social_follow, "
+        "stamp_card, survey, thank_you, vip_presale",
         "shop.yaml:10:66: campaigns[0].actions[2].show_block.params.rolle: block "
         "'contact_person' has no parameter 'rolle' (did you mean 'role'?)",
         "shop.yaml:11:21: campaigns[0].actions[3].show_block: block 'vip_presale' needs the "

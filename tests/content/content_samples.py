@@ -19,6 +19,22 @@ from aftersale_kit.core.campaign import (
     Window,
 )
 from aftersale_kit.core.decision import Decision, Outcome, PlannedAction, Reason
+from aftersale_kit.core.loyalty.earning import PointsAward
+from aftersale_kit.core.loyalty.ledger import JournalState
+from aftersale_kit.core.loyalty.program import (
+    CatalogueReward,
+    Earn,
+    LoyaltyProgram,
+    RedemptionOption,
+    RedemptionRules,
+    StampCard,
+    Tier,
+    TierBasis,
+    TierRules,
+)
+from aftersale_kit.core.loyalty.stamps import CardState, StampEntry
+from aftersale_kit.core.loyalty.tiers import Standing
+from aftersale_kit.core.loyalty.view import LoyaltyView, loyalty_view
 from aftersale_kit.core.model import Customer, EventKind, FinancialStatus, LineItem, Order
 from aftersale_kit.core.money import Money
 
@@ -50,7 +66,53 @@ ALL_BLOCKS: dict[str, dict[str, Any]] = {
     "free_gift": {},
     "service_check": {"interval_months": 3, "booking_url": "https://shop.example.com/service"},
     "survey": {"url": "https://survey.example.com/s/1"},
+    "loyalty_points": {},
+    "loyalty_balance": {"url": "/pages/bonusprogramm"},
+    "loyalty_tier": {},
+    "stamp_card": {"card": "kaffee-karte"},
 }
+
+SILBER = Tier("Silber", Decimal(200), Decimal("1.25"))
+GOLD = Tier("Gold", Decimal(500), Decimal("1.5"))
+
+#: A coffee roaster's bonus program: 1 point per euro, 14 days pending, two tiers, a 5-euro
+#: coupon for 500 points and a cup for 1,500, and a stamp card of five.
+PROGRAM = LoyaltyProgram(
+    currency="EUR",
+    earn=Earn(rate=Decimal(1)),
+    pending_days=14,
+    tiers=TierRules(basis=TierBasis.SPEND, window_months=12, levels=(SILBER, GOLD)),
+    redemption=RedemptionRules(
+        options=(
+            RedemptionOption(
+                "espresso-tasse", 1500, reward=CatalogueReward("81", "Espresso-Tasse")
+            ),
+            RedemptionOption("fuenf-euro", 500, coupon_value=Decimal(5)),
+        ),
+        minimum_balance=500,
+    ),
+    stamp_cards=(StampCard("kaffee-karte", "Kaffee-Sammelkarte", 5, reward=()),),
+)
+
+
+def loyalty_sample(
+    *, available: int = 1240, pending: int = 120, earned: int = 120, stamps: int = 3
+) -> LoyaltyView:
+    """A Silber customer 120 EUR short of Gold, with a balance that buys the coupon but not
+    the cup, whose order earns ``earned`` points (a third of them a campaign's bonus)."""
+    award = PointsAward(
+        points=earned, base=earned * 2 // 3, lines=(), fixed_bonus=0, tier="Silber", currency="EUR"
+    )
+    card = CardState(
+        card="kaffee-karte", stamps=tuple(StampEntry(f"o{n}", ORDERED_AT) for n in range(stamps))
+    )
+    return loyalty_view(
+        PROGRAM,
+        state=JournalState(available=available, pending=pending),
+        award=award,
+        standing=Standing(SILBER, Decimal(380), GOLD, Decimal(120)),
+        cards=[card],
+    )
 
 
 def settings(**changes: Any) -> ShopSettings:
@@ -186,5 +248,5 @@ def full_setup(
             ),
         ),
     )
-    config = ShopConfig(settings=settings(locale=locale), campaigns=campaigns)
+    config = ShopConfig(settings=settings(locale=locale), campaigns=campaigns, loyalty=PROGRAM)
     return config, the_order, decide_by_hand(campaigns, the_order)

@@ -17,6 +17,7 @@ from content_samples import (
     coupon_action,
     decide_by_hand,
     full_setup,
+    loyalty_sample,
     order,
     settings,
     show,
@@ -51,7 +52,12 @@ def visible(markup: str) -> str:
 def render_all(renderer: ContentRenderer, locale: str, **kw: Any) -> dict[str, RenderedBlock]:
     config, the_order, decision = full_setup(locale=locale, **kw)
     blocks = render_blocks(
-        decision=decision, order=the_order, config=config, now=NOW, renderer=renderer
+        decision=decision,
+        order=the_order,
+        config=config,
+        now=NOW,
+        renderer=renderer,
+        loyalty=loyalty_sample(),
     )
     return {b.block: b for b in blocks}
 
@@ -150,6 +156,47 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
     "survey": {
         "de": ["Wie war Ihr Einkauf?", "Zur Umfrage", 'href="https://survey.example.com/s/1"'],
         "en": ["How was your shopping experience?", "Take the survey"],
+    },
+    "loyalty_points": {
+        "de": [
+            "Sie sammeln 120 Punkte mit dieser Bestellung",
+            "nach 14 Tagen gutgeschrieben",
+            "Darin enthalten: 40 Punkte Bonus aus einer Aktion.",
+        ],
+        "en": [
+            "You earn 120 points with this order",
+            "credited after 14 days",
+            "Including 40 points bonus",
+        ],
+    },
+    "loyalty_balance": {
+        "de": [
+            "Ihr Punktestand: 1.240 Punkte",
+            "Dazu kommen 120 Punkte, die noch vorgemerkt sind.",
+            "5,00 € Gutschein für 500 Punkte",
+            "Noch 260 Punkte bis: Espresso-Tasse",
+            'href="https://kaffee-example.de/pages/bonusprogramm"',
+        ],
+        "en": [
+            "Your balance: 1,240 points",
+            "€5.00 coupon for 500 points",
+            "260 points to go until: Espresso-Tasse",
+            "Redeem points",
+        ],
+    },
+    "loyalty_tier": {
+        "de": ["Ihr Status: Silber", "Noch 120,00 € bis Gold"],
+        "en": ["Your tier: Silber", "€120.00 to go until Gold"],
+    },
+    "stamp_card": {
+        "de": [
+            "Kaffee-Sammelkarte",
+            "3 von 5 Stempeln gesammelt",
+            "Noch 2 Stempel bis zu Ihrer Prämie.",
+            "Stempel 3: gesammelt",
+            "Stempel 4: offen",
+        ],
+        "en": ["3 of 5 stamps collected", "2 more stamps until your reward.", "Stamp 5: open"],
     },
 }
 
