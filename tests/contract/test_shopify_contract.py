@@ -32,6 +32,7 @@ from aftersale_kit.core.platform import (
     LINE_ITEMS_PRODUCT_TYPE,
     LINE_ITEMS_TAGS,
     ConfirmationContent,
+    CustomerLoyalty,
     WebhookKind,
     coupon_spec,
 )
@@ -541,6 +542,26 @@ def test_content_is_an_app_owned_json_metafield(harness: ShopifyHarness) -> None
         "locale": "de",
         "blocks": [{"type": "coupon", "code": "AK-X", "value": "10.00"}],
     }
+
+
+def test_customer_loyalty_is_an_app_owned_json_metafield_on_the_customer(
+    harness: ShopifyHarness,
+) -> None:
+    adapter = harness.adapter()
+    order = adapter.fetch_order(harness.create_paid_order())
+    assert order.customer is not None
+    value = CustomerLoyalty(balance=640, pending=120, tier="Silber", currency="EUR")
+    # the customer id as the order names it, and as a GID, write the same metafield
+    assert adapter.write_customer_loyalty(order.customer.id, value)
+    assert adapter.write_customer_loyalty(f"gid://shopify/Customer/{order.customer.id}", value)
+    (metafield,) = [
+        m
+        for m in harness.sandbox.metafields()
+        if m["owner_id"] == f"gid://shopify/Customer/{order.customer.id}"
+    ]
+    assert metafield["namespace"] == f"app--{harness.sandbox.app_id}--aftersale"
+    assert (metafield["key"], metafield["type"]) == ("loyalty", "json")
+    assert metafield["value"] == value.to_json()
 
 
 def test_secret_rotation_accepts_old_and_new_signatures(harness: ShopifyHarness) -> None:
