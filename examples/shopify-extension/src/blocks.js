@@ -212,6 +212,31 @@ function callToAction(root, data, url, extra = []) {
   return headed(root, data, [...extra, url ? button(root, data.button || url, url) : null]);
 }
 
+function loyaltyBalance(root, d) {
+  return headed(root, d, [
+    d.pending_text ? text(root, d.pending_text, {size: 'small', appearance: 'subdued'}) : null,
+    ...(Array.isArray(d.options) ? d.options : []).map((o) => labelled(root, o.label, o.cost)),
+    d.next ? text(root, d.next.text, {emphasis: 'bold'}) : null,
+    d.url ? button(root, d.button || d.url, d.url) : null,
+  ]);
+}
+
+// The slots are decoration for assistive technology; the sentence below them says it in words.
+function stampCard(root, d) {
+  const slots = (Array.isArray(d.slots) ? d.slots : []).map((slot) =>
+    text(root, slot.filled ? '●' : '○', {
+      size: 'extraLarge',
+      appearance: slot.filled ? 'accent' : 'subdued',
+      accessibilityVisibility: 'hidden',
+    }),
+  );
+  return headed(root, {headline: d.headline}, [
+    root.createComponent(InlineStack, {spacing: 'tight'}, slots),
+    paragraph(root, `${d.summary}. ${d.text}`),
+    d.completed_text ? text(root, d.completed_text, {size: 'small'}) : null,
+  ]);
+}
+
 const RENDERERS = {
   coupon,
   contact_person: contactPerson,
@@ -230,6 +255,12 @@ const RENDERERS = {
   service_check: (root, d) =>
     callToAction(root, d, d.booking_url, [d.first_check ? text(root, d.first_check) : null]),
   survey: (root, d) => callToAction(root, d, d.url),
+  loyalty_points: (root, d) =>
+    headed(root, d, [d.bonus_text ? text(root, d.bonus_text, {size: 'small'}) : null]),
+  loyalty_balance: loyaltyBalance,
+  loyalty_tier: (root, d) =>
+    headed(root, d, [d.progress && d.progress !== d.text ? text(root, d.progress, {emphasis: 'bold'}) : null]),
+  stamp_card: stampCard,
 };
 
 /** One component per block the extension knows; unknown blocks are skipped. */
