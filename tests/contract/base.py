@@ -397,69 +397,6 @@ class PlatformContract:
             order, text="Geschenk beilegen", key="contract:outage:0"
         )
 
-    # -- customer loyalty ---------------------------------------------------------------------
-
-    def _customer_id(self, harness: ContractHarness, adapter: Platform) -> str:
-        order = adapter.fetch_order(harness.create_paid_order())
-        assert order.customer is not None
-        return order.customer.id
-
-    def test_customer_loyalty_is_kept_once_and_replaced(
-        self, harness: ContractHarness, adapter: Platform
-    ) -> None:
-        # given a customer and their balance and tier
-        customer = self._customer_id(harness, adapter)
-        silver = CustomerLoyalty(
-            balance=640,
-            pending=120,
-            tier="Silber",
-            next_tier="Gold",
-            to_next_tier=Decimal("120.00"),
-            tier_basis="spend",
-            currency="EUR",
-        )
-        # when it is written twice (a retry), then again after the customer reached Gold
-        written = [
-            adapter.write_customer_loyalty(customer, silver),
-            adapter.write_customer_loyalty(customer, silver),
-        ]
-        assert harness.customer_loyalty(customer) == [silver.to_json_value()]
-        gold = replace(silver, balance=15, tier="Gold", next_tier=None, to_next_tier=None)
-        written.append(harness.adapter().write_customer_loyalty(customer, gold))
-        # then each call wrote, and the customer holds one document: the latest
-        assert written == [True, True, True]
-        assert harness.customer_loyalty(customer) == [gold.to_json_value()]
-        assert harness.customer_loyalty(customer)[0]["balance"] == 15
-
-    def test_customer_loyalty_of_a_guest_is_no_call(
-        self, harness: ContractHarness, adapter: Platform
-    ) -> None:
-        value = CustomerLoyalty(balance=10, currency="EUR")
-        before = harness.api_requests()
-        results = [
-            adapter.write_customer_loyalty(None, value),
-            adapter.write_customer_loyalty("", value),
-            adapter.write_customer_loyalty("email:gast@example.org", value),
-        ]
-        assert results == [False, False, False]
-        assert harness.api_requests() == before
-
-    def test_customer_loyalty_of_an_unknown_customer_is_not_found(self, adapter: Platform) -> None:
-        with pytest.raises(NotFoundError):
-            adapter.write_customer_loyalty("987654321", CustomerLoyalty(balance=1, currency="EUR"))
-
-    def test_customer_loyalty_outage_is_unavailable(
-        self, harness: ContractHarness, adapter: Platform
-    ) -> None:
-        customer = self._customer_id(harness, adapter)
-        value = CustomerLoyalty(balance=99, currency="EUR")
-        harness.inject("5xx", count=-1)
-        with pytest.raises(PlatformUnavailableError):
-            harness.adapter(max_attempts=2).write_customer_loyalty(customer, value)
-        harness.clear_faults()
-        assert harness.adapter().write_customer_loyalty(customer, value)
-        assert harness.customer_loyalty(customer) == [value.to_json_value()]
-
     # -- reads --------------------------------------------------------------------------------
 
     @pytest.mark.parametrize("count", [1, 3])
@@ -529,3 +466,66 @@ class PlatformContract:
         for text in messages:
             assert not any(secret in text for secret in harness.secrets), text
             assert email not in text, text
+
+    # -- customer loyalty ---------------------------------------------------------------------
+
+    def _customer_id(self, harness: ContractHarness, adapter: Platform) -> str:
+        order = adapter.fetch_order(harness.create_paid_order())
+        assert order.customer is not None
+        return order.customer.id
+
+    def test_customer_loyalty_is_kept_once_and_replaced(
+        self, harness: ContractHarness, adapter: Platform
+    ) -> None:
+        # given a customer and their balance and tier
+        customer = self._customer_id(harness, adapter)
+        silver = CustomerLoyalty(
+            balance=640,
+            pending=120,
+            tier="Silber",
+            next_tier="Gold",
+            to_next_tier=Decimal("120.00"),
+            tier_basis="spend",
+            currency="EUR",
+        )
+        # when it is written twice (a retry), then again after the customer reached Gold
+        written = [
+            adapter.write_customer_loyalty(customer, silver),
+            adapter.write_customer_loyalty(customer, silver),
+        ]
+        assert harness.customer_loyalty(customer) == [silver.to_json_value()]
+        gold = replace(silver, balance=15, tier="Gold", next_tier=None, to_next_tier=None)
+        written.append(harness.adapter().write_customer_loyalty(customer, gold))
+        # then each call wrote, and the customer holds one document: the latest
+        assert written == [True, True, True]
+        assert harness.customer_loyalty(customer) == [gold.to_json_value()]
+        assert harness.customer_loyalty(customer)[0]["balance"] == 15
+
+    def test_customer_loyalty_of_a_guest_is_no_call(
+        self, harness: ContractHarness, adapter: Platform
+    ) -> None:
+        value = CustomerLoyalty(balance=10, currency="EUR")
+        before = harness.api_requests()
+        results = [
+            adapter.write_customer_loyalty(None, value),
+            adapter.write_customer_loyalty("", value),
+            adapter.write_customer_loyalty("email:gast@example.org", value),
+        ]
+        assert results == [False, False, False]
+        assert harness.api_requests() == before
+
+    def test_customer_loyalty_of_an_unknown_customer_is_not_found(self, adapter: Platform) -> None:
+        with pytest.raises(NotFoundError):
+            adapter.write_customer_loyalty("987654321", CustomerLoyalty(balance=1, currency="EUR"))
+
+    def test_customer_loyalty_outage_is_unavailable(
+        self, harness: ContractHarness, adapter: Platform
+    ) -> None:
+        customer = self._customer_id(harness, adapter)
+        value = CustomerLoyalty(balance=99, currency="EUR")
+        harness.inject("5xx", count=-1)
+        with pytest.raises(PlatformUnavailableError):
+            harness.adapter(max_attempts=2).write_customer_loyalty(customer, value)
+        harness.clear_faults()
+        assert harness.adapter().write_customer_loyalty(customer, value)
+        assert harness.customer_loyalty(customer) == [value.to_json_value()]
