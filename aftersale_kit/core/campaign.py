@@ -110,7 +110,7 @@ class IssueCoupon:
     #: Length of the generated part of the code (after the prefix).
     code_length: int = 8
     product_ids: tuple[str, ...] = ()
-    #: Shopify collection handles / WooCommerce category slugs the coupon applies to.
+    #: Collection handles / category slugs the coupon applies to.
     collections: tuple[str, ...] = ()
     #: For budgets of FREE_SHIPPING coupons: what one is assumed to cost (default: this order's
     #: shipping amount).
@@ -234,11 +234,10 @@ class SecretRef:
 class ShopAuth:
     """How the service gets the shop's API credentials (``shop.auth``).
 
-    ``method``: Shopify ``token`` (a legacy admin-created app's static token),
-    ``client_credentials`` (client id and secret, the token fetched and refreshed by the
-    adapter) or ``oauth`` (installed through the service's install link); WooCommerce ``keys``
-    (REST keys from the environment) or ``approve`` (keys created through WooCommerce's approval
-    page). ``refs``: the environment variables the method reads.
+    ``method``: one of the platform's auth methods
+    (:attr:`~.platform_spec.PlatformSpec.auth_methods`: a static token or keys, client
+    credentials, an install link, keys approved in the shop's admin). ``refs``: the environment
+    variables the method reads.
     """
 
     method: str
@@ -264,7 +263,7 @@ class ShopSettings:
     max_offers_per_order: int | None = None
     templates_dir: str | None = None
     #: ``(currency, rate)``: 1 unit of ``currency`` is ``rate`` units of the shop currency. Orders
-    #: in such a currency (WooCommerce multi-currency plugins) are converted for rules, budgets
+    #: in such a currency (multi-currency plugins) are converted for rules, budgets
     #: and margins; orders in another currency without a rate leave money conditions unknown.
     exchange_rates: tuple[tuple[str, Decimal], ...] = ()
     #: ``shop.auth``; ``None``: the platform's first method (its static credentials).

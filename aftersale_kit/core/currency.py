@@ -3,10 +3,10 @@
 Campaign files write amounts in the shop currency (``subtotal >= 30``, budgets, product costs).
 An order in another currency is never compared as if it were in the shop currency:
 
-- Shopify orders are in the shop currency already (REST ``currency`` and every ``shop_money``;
-  the buyer's currency is only ``presentment``), so nothing changes.
-- An order in another currency (WooCommerce multi-currency plugins save the order in the buyer's
-  currency and do not convert it back) is converted at ``shop.exchange_rates`` when the shop file
+- Orders of platforms that report the shop currency (the buyer's currency only as
+  ``presentment``) need nothing.
+- An order in another currency (multi-currency plugins save the order in the buyer's currency
+  and do not convert it back) is converted at ``shop.exchange_rates`` when the shop file
   gives a rate for that currency; every amount of the order in that currency is multiplied by the
   rate, exactly (Decimal, not rounded), and the explanation names the rate.
 - Without a rate the order's amounts are *unknown* in the shop currency: money conditions, the
@@ -99,7 +99,7 @@ def price_order(order: Order, settings: ShopSettings) -> Pricing:
 def buyer_rate(order: Order, settings: ShopSettings) -> tuple[str, Decimal] | None:
     """The buyer's currency and its units per unit of the shop currency, when they differ.
 
-    Shopify: the order's own rate, its presentment total over its shop-money total (the rate of
+    With a presentment: the order's own rate, its presentment total over its total (the rate of
     that checkout; a later checkout converts at the rate of its day, so this is an estimate).
     Another order currency: the inverse of ``shop.exchange_rates``. ``None`` when the buyer pays
     in the shop currency or no rate is known.

@@ -1,11 +1,11 @@
 """The platform-neutral order model and the events built from it.
 
-Values are frozen dataclasses; ids are strings (Shopify ids exceed 2**53); money is
+Values are frozen dataclasses; ids are strings (platform ids may exceed 2**53); money is
 :class:`~aftersale_kit.core.money.Money`.
 
-**Unknown is not empty.** Webhook payloads lack fields that rules use (Shopify's order customer has
-carried no orders count or total spent since API 2022-07 and its line items no product type, tags
-or collections; WooCommerce line items carry no categories or tags). Such a field is ``None``
+**Unknown is not empty.** Webhook payloads lack fields that rules use (an order's customer
+without orders count or total spent, line items without product type, tags or collections; each
+adapter's order reader says what its platform leaves out). Such a field is ``None``
 (*unknown*) until an adapter fills it in, never ``0`` or ``()``. An empty tuple means "known to be
 empty".
 """
@@ -97,12 +97,11 @@ class LineItem:
     product_type: str | None = None
     #: Product tags; ``None``: unknown until enriched.
     tags: tuple[str, ...] | None = None
-    #: Shopify collection handles or WooCommerce category slugs; ``None``: unknown.
+    #: Collection handles or category slugs of the product; ``None``: unknown.
     categories: tuple[str, ...] | None = None
     gift_card: bool = False
     #: The discount allocated to this line (line and order-level discounts together, as the
-    #: platform spread them: Shopify ``discount_allocations``, WooCommerce ``subtotal - total``),
-    #: in the order currency; ``None``: the platform did not say.
+    #: platform spread them), in the order currency; ``None``: the platform did not say.
     discount: Money | None = None
 
     @property
@@ -124,8 +123,8 @@ class Refund:
     """Money (and possibly goods) given back on an order; one per platform refund id.
 
     ``amount`` is the money refunded (shipping included); ``lines`` the refunded line items,
-    ``None`` when the platform did not say (WooCommerce's order ``refunds[]`` carries only the
-    total), ``()`` for a money-only refund; ``shipping`` the refunded shipping, if known.
+    ``None`` when the platform did not say (some carry only a refund's total), ``()`` for a
+    money-only refund; ``shipping`` the refunded shipping, if known.
     """
 
     id: str
@@ -138,8 +137,8 @@ class Refund:
 @dataclass(frozen=True, slots=True)
 class Presentment:
     """The order's amounts in the currency the buyer saw and paid in, where that differs from
-    the order currency (Shopify ``presentment_currency`` and the ``*_set.presentment_money``
-    amounts). Content shows these; rules, budgets and margins never read them."""
+    the order currency (a platform's presentment currency and amounts). Content shows these;
+    rules, budgets and margins never read them."""
 
     currency: str
     subtotal: Money
@@ -188,14 +187,13 @@ class Order:
     tags: tuple[str, ...] = ()
     locale: str | None = None
     test: bool = False
-    #: The refunds the order carries (Shopify ``refunds[]``, WooCommerce ``refunds[]``).
+    #: The refunds the order carries.
     refunds: tuple[Refund, ...] = ()
-    #: What each discount code took off this order, in the order currency (Shopify
-    #: ``discount_codes[].amount``, WooCommerce ``coupon_lines[].discount``).
+    #: What each discount code took off this order, in the order currency.
     code_discounts: tuple[tuple[str, Money], ...] = ()
-    #: Platform-specific handles the adapters need (Shopify GID, WooCommerce ``order_key``, ...).
+    #: Platform-specific handles the adapters need (a global id, an order key, ...).
     platform_ref: tuple[tuple[str, str], ...] = field(default=())
-    #: The buyer's currency and amounts when they differ from ``currency`` (Shopify only).
+    #: The buyer's currency and amounts when they differ from ``currency`` (where known).
     presentment: Presentment | None = None
 
     @property

@@ -17,7 +17,7 @@ class CurrencyMismatchError(ValueError):
 def to_decimal(value: object) -> Decimal:
     """Turn a platform money value (string, int, Decimal; float only as its repr) into Decimal.
 
-    Platforms send money as decimal strings; WooCommerce sends line-item ``price`` as a JSON float,
+    Platforms send money as decimal strings, some a JSON float (a line-item ``price``),
     which is converted through its shortest repr so that ``19.99`` stays ``Decimal("19.99")``.
     """
     if isinstance(value, Decimal):

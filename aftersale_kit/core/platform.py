@@ -1,6 +1,6 @@
 """The platform port: what the product needs from a shop platform, in neutral terms.
 
-An adapter (Shopify, WooCommerce, a third party's) implements :class:`Platform` and is built by
+An adapter (a built-in one or a third party's) implements :class:`Platform` and is built by
 ``from_settings(settings, *, secrets=...)`` (:class:`PlatformFactory`). The web service and the
 worker speak only to this port; the values passing through it are defined here:
 
@@ -140,7 +140,7 @@ class WebhookKind(StrEnum):
     """What a verified webhook is about.
 
     The first five have the values of :class:`~.model.EventKind` and carry an order (or its id);
-    ``ORDER_UPDATED`` is an order change that triggers no campaign (e.g. a WooCommerce
+    ``ORDER_UPDATED`` is an order change that triggers no campaign (e.g. a platform's
     ``order.updated`` while still pending). The rest are not about one order.
     """
 
@@ -170,7 +170,7 @@ class IncomingWebhook:
     """A webhook whose signature was verified, in neutral terms.
 
     ``order`` is set when the body is an order; ``order_id`` is set whenever the webhook is about
-    one order, also when the body is not the order itself (a Shopify refund): then the caller
+    one order, also when the body is not the order itself (a refund): then the caller
     fetches the order (:meth:`Platform.fetch_order`) when it needs it.
     """
 
@@ -190,7 +190,7 @@ class IncomingWebhook:
     delivery_id: str | None = None
     #: The received headers that matter for the record (lower-case names, no signatures).
     headers: tuple[tuple[str, str], ...] = ()
-    #: The refund, when the body is one (Shopify ``refunds/create``) rather than the order.
+    #: The refund, when the body is one rather than the order.
     refund: Refund | None = None
 
     @property
@@ -255,7 +255,7 @@ _TITLE_MAX = 255
 class WebhookSubscription:
     """One webhook subscription on the platform: its platform id, the topic as the platform
     names it (``ORDERS_PAID``, ``order.updated``), where it delivers, and whether it does
-    (WooCommerce disables a subscription after repeated failures)."""
+    (a platform may disable a subscription after repeated failures)."""
 
     id: str
     topic: str
@@ -282,10 +282,10 @@ class CouponSpec:
     once_per_customer: bool = False
     #: Restrict to this platform customer (``None``: anyone, e.g. a guest order's coupon).
     customer_id: str | None = None
-    #: Restrict to this e-mail address (platforms that restrict by e-mail: WooCommerce).
+    #: Restrict to this e-mail address (for platforms that restrict by e-mail).
     email: str | None = None
     product_ids: tuple[str, ...] = ()
-    #: Shopify collection handles / WooCommerce category slugs.
+    #: Collection handles / category slugs.
     collections: tuple[str, ...] = ()
     #: The order the coupon was earned with, and the engine's idempotency key.
     order_id: str | None = None
@@ -372,8 +372,8 @@ class ConfirmationContent:
     """What the thank-you / order-status page shows for one order.
 
     ``blocks`` are the rendered blocks as JSON objects (``{"type": "coupon", ...}``) for pages that
-    render natively (Shopify's UI extensions accept no raw HTML); ``html`` and ``text`` are the
-    same content rendered for pages and e-mails that take markup (WooCommerce).
+    render natively (checkout UI extensions that accept no raw HTML); ``html`` and ``text`` are the
+    same content rendered for pages and e-mails that take markup.
     """
 
     blocks: tuple[Mapping[str, Any], ...] = ()
@@ -431,7 +431,7 @@ class Platform(Protocol):
 
     @property
     def name(self) -> str:
-        """The platform's name: ``shopify``, ``woocommerce``, ..."""
+        """The platform's name, as its spec declares it."""
         ...
 
     @property
@@ -484,16 +484,16 @@ class Platform(Protocol):
         ...
 
     def add_order_note(self, order: Order, *, text: str, key: str) -> bool:
-        """Leave ``text`` where the shop's staff see it when they pack the order (Shopify: the
-        order note, appended; WooCommerce: a private order note), once per ``key``: the note is
+        """Leave ``text`` where the shop's staff see it when they pack the order (the order
+        note, appended, or a private order note), once per ``key``: the note is
         :func:`staff_note` and a repeat that finds its :func:`note_marker` writes nothing.
         Notes by others (the customer's, the staff's) stay as they are. ``True`` when this
         call wrote the note, ``False`` when it was there already."""
         ...
 
     def write_customer_loyalty(self, customer_id: str | None, loyalty: CustomerLoyalty) -> bool:
-        """Keep the customer's balance and tier where the shop's theme can show them (Shopify:
-        an app-owned customer metafield; WooCommerce: a user meta), replacing what was there.
+        """Keep the customer's balance and tier where the shop's theme can show them (an
+        app-owned customer field or a user meta), replacing what was there.
 
         ``customer_id`` is the platform customer id or a loyalty account key; a guest (``None``,
         ``0`` or an ``email:`` key, see :func:`platform_customer_id`) has nowhere to keep it:
@@ -508,7 +508,7 @@ class Platform(Protocol):
 
     def list_webhooks(self) -> list[WebhookSubscription]:
         """The shop's subscriptions to the topics the product needs, to any address (those
-        this app can see: Shopify lists the ones made through the API, not the app's TOML)."""
+        this app can see: a platform may list only the ones made through the API)."""
         ...
 
     def orders_since(self, since: datetime) -> Iterator[Order]:
@@ -517,7 +517,7 @@ class Platform(Protocol):
 
 
 class PlatformFactory(Protocol):
-    """How adapters are built: the adapter class itself (``ShopifyAdapter.from_settings``).
+    """How adapters are built: the adapter class itself (``MyAdapter.from_settings``).
 
     ``secrets`` holds the values of the shop's :class:`~.campaign.SecretRef` entries by name,
     resolved by the caller (from environment variables).

@@ -86,7 +86,7 @@ class PlatformSpec:
 
     #: The name a shop file writes as ``shop.platform``; lower case.
     name: str
-    #: How people write it ("Shopify").
+    #: How people write it, for messages ("My Platform").
     title: str
     #: ``secret name -> what it is``: the names ``shop.secrets`` may use.
     secrets: Mapping[str, str]

@@ -1,8 +1,8 @@
 """The platforms this installation knows, by name: their :class:`~.platform_spec.PlatformSpec`.
 
 Specs come from the ``aftersale_kit.platforms`` entry points (each names a spec object,
-``shopify = "aftersale_kit_shopify.spec:SPEC"``), read on first use, and from :func:`register`,
-for an application or a test that defines a platform in code::
+``myplatform = "aftersale_kit_myplatform.spec:SPEC"``), read on first use, and from
+:func:`register`, for an application or a test that defines a platform in code::
 
     from aftersale_kit.core.registry import register
     register(MY_PLATFORM_SPEC)
