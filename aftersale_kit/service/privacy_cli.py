@@ -4,7 +4,7 @@
 everything the service holds about the customer as JSON (or writes it to ``--out``);
 ``privacy erase`` with the same options erases it, keeping amounts for budgets and the books
 (see :mod:`aftersale_kit.storage.compliance`); a repeated erase finds nothing left. Both work for
-Shopify and WooCommerce shops. ``--customer-id`` and ``--order`` (repeatable) name the customer
+the shops of every platform. ``--customer-id`` and ``--order`` (repeatable) name the customer
 further: an address alone finds a registered customer only through order bodies still held.
 
 ``aftersale-kit storage stats [--db URL]`` prints rows and bytes per table.

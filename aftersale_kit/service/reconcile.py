@@ -1,6 +1,6 @@
 """Reconciliation: what the webhooks missed, found by paging through the platform's orders.
 
-Platforms lose deliveries (Shopify "isn't always guaranteed", WooCommerce never retries), so a
+Platforms lose deliveries (delivery is not guaranteed, and some platforms never retry), so a
 sweep over ``adapter.orders_since(since)`` sends every order through the same idempotent path as
 its webhook: a paid order is decided once (an order already decided is left alone), with a step
 per refund it carries; a cancelled, voided or fully refunded order is closed, so a late

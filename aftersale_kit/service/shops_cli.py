@@ -238,9 +238,9 @@ def _add_register_webhooks(commands: Any) -> None:
 def _register_webhooks(args: argparse.Namespace) -> int:
     """Register through the adapter and list, per topic, what was created and what was there.
 
-    Shopify's compliance topics cannot be subscribed through the API (they are declared in the
-    app's ``shopify.app.toml``); the command says so. WooCommerce never shows a webhook's secret,
-    so the adapter sets the configured one on existing subscriptions again.
+    What a platform cannot subscribe through its API, its spec says (``register_note``), and the
+    command prints it. Where a platform never shows a webhook's secret, the adapter sets the
+    configured one on existing subscriptions again.
     """
     prog = f"{_PROG} register-webhooks"
     try:
