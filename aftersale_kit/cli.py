@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from . import __version__
+from .core.contact.follow_up import FollowUp
 from .core.errors import AftersaleKitError, ConfigError, MissingExtraError, PayloadError
 from .evaluation import (
     DEMO_CODE_SECRET,
@@ -315,11 +316,14 @@ _ACTION_KIND = {
     "TagOrder": "tag_order",
     "AwardPoints": "award_points",
     "Stamp": "stamp",
+    "FollowUp": "follow_up",
 }
 
 
 def _action_json(action: Action) -> dict[str, Any]:
     """An action's fields, named as in the config file (a coupon's ``kind`` is its ``type``)."""
+    if isinstance(action, FollowUp):
+        return action.summary()
     fields: dict[str, Any] = {}
     for field in dataclasses.fields(action):
         value = getattr(action, field.name)
@@ -378,6 +382,8 @@ def _describe_action(action: Action, currency: str) -> str:
     from .core.campaign import CouponKind, FreeGift, IssueCoupon, ShowBlock, TagOrder
     from .core.loyalty.actions import AwardPoints, Stamp
 
+    if isinstance(action, FollowUp):
+        return f"follow-up: {action.describe()}"
     if isinstance(action, IssueCoupon):
         if action.kind is CouponKind.PERCENTAGE:
             what = f"{action.value} % coupon"

@@ -13,6 +13,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from .contact.follow_up import FollowUp
+from .contact.policy import ContactPolicy
 from .loyalty.actions import AwardPoints, Stamp
 from .model import EventKind
 from .money import Money
@@ -151,7 +153,7 @@ class TagOrder:
     variant: str | None = None
 
 
-Action = IssueCoupon | ShowBlock | FreeGift | TagOrder | AwardPoints | Stamp
+Action = IssueCoupon | ShowBlock | FreeGift | TagOrder | AwardPoints | Stamp | FollowUp
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,3 +315,12 @@ class ShopConfig:
     campaigns: tuple[Campaign, ...] = field(default=())
     source: str = "<memory>"
     loyalty: LoyaltyProgram | None = None
+    #: ``contact_policy:``; ``None``: the defaults (see :attr:`policy`).
+    contact_policy: ContactPolicy | None = None
+
+    @property
+    def policy(self) -> ContactPolicy:
+        """The shop's contact policy: the configured one, or consent and suppression only."""
+        if self.contact_policy is not None:
+            return self.contact_policy
+        return ContactPolicy(timezone=self.settings.timezone)

@@ -59,6 +59,7 @@ from .codes import coupon_code
 from .currency import Pricing, price_order
 from .decision import Decision, Outcome, PlannedAction, Reason
 from .fields import FIELDS, FieldType
+from .contact.follow_up import FollowUp
 from .loyalty.actions import AwardPoints, Stamp
 from .model import EventKind, LineItem, Order
 from .money import Money
@@ -291,7 +292,7 @@ def _describe_action(action: Action, planned: PlannedAction, currency: str) -> s
         return f"free gift ({action.note})"
     if isinstance(action, TagOrder):
         return f"tag {action.tag!r}"
-    if isinstance(action, AwardPoints | Stamp):
+    if isinstance(action, AwardPoints | Stamp | FollowUp):
         return action.describe()
     raise AssertionError(f"unknown action {action!r}")
 

@@ -14,7 +14,7 @@ from ..loyalty.program import StampCard
 from ..schema import ID_PATTERN
 from ..schema_loyalty import loyalty_keys
 from .actions import read_actions
-from .campaigns import _conditions
+from .condition_text import read_conditions
 from .context import ID_HELP, Context
 
 __all__ = ["read_stamp_cards"]
@@ -58,7 +58,7 @@ def _stamp_card(
         if cid is not None and any(c.id == cid for c in before):
             ctx.c.report(e["id"].value, f"{path}.id", f"stamp card id {cid!r} is used twice")
     name = (ctx.c.text(e["name"].value, f"{path}.name") if "name" in e else None) or cid or ""
-    conditions = _conditions(ctx, e["when"].value, f"{path}.when") if "when" in e else ()
+    conditions = read_conditions(ctx, e["when"].value, f"{path}.when") if "when" in e else ()
     stamps = ctx.c.optional_integer(
         e,
         "stamps",
