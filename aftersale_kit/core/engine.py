@@ -56,10 +56,10 @@ from .campaign import (
     TagOrder,
 )
 from .codes import coupon_code
+from .contact.follow_up import FollowUp
 from .currency import Pricing, price_order
 from .decision import Decision, Outcome, PlannedAction, Reason
 from .fields import FIELDS, FieldType
-from .contact.follow_up import FollowUp
 from .loyalty.actions import AwardPoints, Stamp
 from .model import EventKind, LineItem, Order
 from .money import Money

@@ -19,6 +19,7 @@ from . import registry
 from .blocks import BLOCKS
 from .campaign import BudgetBasis, BudgetPeriod, CouponKind, RefundPolicy
 from .model import EventKind
+from .schema_contact import CONTACT_ACTION_SCHEMAS, contact_policy_schema
 from .schema_loyalty import LOYALTY_ACTION_SCHEMAS, loyalty_schema
 
 __all__ = [
@@ -323,6 +324,7 @@ ACTION_SCHEMAS = {
     "free_gift": _free_gift,
     "tag_order": _tag_order,
     **LOYALTY_ACTION_SCHEMAS,
+    **CONTACT_ACTION_SCHEMAS,
 }
 
 
@@ -494,6 +496,7 @@ def _schema_of(generation: int) -> dict[str, Any]:
                 "items": {"$ref": "#/$defs/campaign"},
             },
             "loyalty": loyalty_schema(),
+            "contact_policy": contact_policy_schema(),
         },
         "required": ["shop", "campaigns"],
         "additionalProperties": False,

@@ -17,6 +17,7 @@ from ..campaign import Action, CouponKind, FreeGift, IssueCoupon, ShowBlock, Spl
 from ..schema import object_keys
 from .checker import Entry
 from .context import SYNONYMS, Context, amount, read_variant
+from .follow_up import read_follow_up
 from .loyalty_actions import read_award_points, read_stamp
 from .show_block import block_needs, read_show_block
 
@@ -284,4 +285,5 @@ _READERS: dict[str, _Reader] = {
     "tag_order": _tag_order,
     "award_points": read_award_points,
     "stamp": read_stamp,
+    "follow_up": read_follow_up,
 }

@@ -78,6 +78,7 @@ def _campaign(
     if "enabled" in e:
         enabled = c.boolean(e["enabled"].value, f"{path}.enabled") is not False
     trigger = _trigger(ctx, e, path)
+    ctx.trigger = trigger.value
     conditions = _when(ctx, e, path)
     priority = c.optional_integer(e, "priority", path, default=0)
     group = _exclusive_group(ctx, e, path, cid, priority, groups)

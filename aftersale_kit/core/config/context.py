@@ -80,6 +80,10 @@ class Context:
     tz: tzinfo = field(default_factory=lambda: ZoneInfo("UTC"))
     #: The stamp card ids of the ``loyalty:`` section (``None``: the file has no such section).
     loyalty_cards: tuple[str, ...] | None = None
+    #: The shop's ``templates_dir`` (resolved when the file's folder is known).
+    templates_dir: str | None = None
+    #: The trigger of the campaign being read (a ``follow_up`` counts its delay from it).
+    trigger: str | None = None
 
 
 def amount(ctx: Context, node: yaml.Node, path: str, *, allow_zero: bool = False) -> Decimal | None:

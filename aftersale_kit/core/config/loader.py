@@ -12,6 +12,7 @@ from ..errors import ConfigError, ConfigProblem
 from ..schema import object_keys
 from .campaigns import read_campaigns
 from .checker import Checker, found
+from .contact_policy import read_contact_policy
 from .context import Context, ParamCheck
 from .loyalty import read_loyalty
 from .shop import read_shop
@@ -101,12 +102,20 @@ def _read_file(ctx: Context, root: yaml.Node) -> ShopConfig | None:
         if not (isinstance(version, yaml.ScalarNode) and version.value == "1"):
             ctx.c.report(version, "version", f"expected 1, got {found(version)}")
     settings = read_shop(ctx, top["shop"].value) if "shop" in top else None
+    ctx.templates_dir = settings.templates_dir if settings is not None else None
     loyalty = read_loyalty(ctx, top["loyalty"].value) if "loyalty" in top else None
+    policy = None
+    if "contact_policy" in top:
+        policy = read_contact_policy(ctx, top["contact_policy"].value)
     campaigns: list[Campaign] = []
     if "campaigns" in top:
         campaigns = read_campaigns(ctx, top["campaigns"].value)
     if settings is None:
         return None
     return ShopConfig(
-        settings=settings, campaigns=tuple(campaigns), source=ctx.c.file, loyalty=loyalty
+        settings=settings,
+        campaigns=tuple(campaigns),
+        source=ctx.c.file,
+        loyalty=loyalty,
+        contact_policy=policy,
     )
