@@ -18,13 +18,13 @@ SHOPIFY = (
 )
 
 
-def berlin(*parts: int) -> datetime:
+def berlin(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     """A moment given in Berlin wall time (``fold=0``: the first of a repeated hour)."""
-    return datetime(*parts, tzinfo=BERLIN)  # type: ignore[misc]
+    return datetime(year, month, day, hour, minute, tzinfo=BERLIN)
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def eur(amount: str) -> Money:

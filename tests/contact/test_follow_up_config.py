@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 from aftersale_kit.cli import decision_json
 from aftersale_kit.core.config import load_config, load_config_text
