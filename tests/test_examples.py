@@ -182,8 +182,9 @@ def test_together_the_examples_use_every_key_of_the_format() -> None:
         collect(definition, name)
     missing = {key for key in every - used if key.rsplit(".", 1)[1] not in UNUSED_KEYS}
     # params of blocks are free-form here; the catalogue test above covers the blocks. The
-    # loyalty keys join the examples with the loyalty storage, jobs and content (not built yet)
-    loyalty = (".loyalty", "award_points.", "stamp.")
+    # loyalty keys join the examples with the loyalty storage, jobs and content (not built yet),
+    # the follow-up keys with the schedule store and the e-mail delivery
+    loyalty = (".loyalty", "award_points.", "stamp.", ".contact_policy", "follow_up.")
     assert {k for k in missing if ".params." not in k and not k.startswith(loyalty)} == set()
 
 

@@ -59,8 +59,8 @@ def test_a_message_due_in_the_quiet_hours_waits_for_their_end_across_the_spring_
         utc(2026, 3, 29, 6, 0),
         Rule.QUIET_HOURS,
         "campaign 'wartung' message 1 is deferred: 2026-03-28 21:00 CET is in the quiet hours "
-        "20:00-08:00 (Europe/Berlin); it goes out when they end on 2026-03-29 08:00 CEST "
-        "(quiet_hours)",
+        "20:00-08:00 (Europe/Berlin); it goes out when the quiet time ends on 2026-03-29 08:00 "
+        "CEST (quiet_hours)",
     )
     # asked again then, it goes out
     assert isinstance(check(message(due), [], YES, POLICY, verdict.until), Send)
@@ -115,8 +115,8 @@ def test_quiet_days_and_hours_that_follow_each_other_are_one_period() -> None:
     assert verdict == Defer(
         berlin(2026, 5, 4, 8, 0),
         Rule.QUIET_DAYS,
-        "campaign 'wartung' message 1 is deferred: 2026-05-03 12:00 CEST is in a quiet day "
-        "(2026-05-03, Europe/Berlin); it goes out when they end on 2026-05-04 08:00 CEST "
+        "campaign 'wartung' message 1 is deferred: 2026-05-03 12:00 CEST is on a quiet day "
+        "(Sunday, Europe/Berlin); it goes out when the quiet time ends on 2026-05-04 08:00 CEST "
         "(quiet_days)",
     )
 
@@ -127,6 +127,9 @@ def test_holidays_are_quiet_only_when_the_policy_says_so() -> None:
     assert quiet_until(policy, christmas) is None
     quiet = replace(policy, quiet_on_holidays=True)
     assert quiet_until(quiet, christmas) == (berlin(2026, 12, 26, 0, 0), Rule.QUIET_DAYS)
+    verdict = check(message(christmas, SERVICE), [], Consent(), quiet, christmas)
+    assert isinstance(verdict, Defer)
+    assert "is on a quiet day (a holiday, Europe/Berlin)" in verdict.explanation
 
 
 def test_a_policy_quiet_on_every_day_is_refused_rather_than_looping() -> None:

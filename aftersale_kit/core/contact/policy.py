@@ -297,14 +297,16 @@ def _deferred(
         return None
     until, rule = quiet
     if rule is Rule.QUIET_HOURS:
-        why = f"the quiet hours {policy.quiet_hours} ({tz})"
+        why = f"in the quiet hours {policy.quiet_hours} ({tz})"
     else:
-        why = f"a quiet day ({_when(now, tz)[:10]}, {tz})"
+        weekday = local_wall(now, tz).weekday()
+        day = WEEKDAYS[weekday].capitalize() if weekday in policy.quiet_days else "a holiday"
+        why = f"on a quiet day ({day}, {tz})"
     return Defer(
         until,
         rule,
-        f"{message.label} is deferred: {_when(now, tz)} is in {why}; it goes out when they end "
-        f"on {_when(until, tz)} ({rule.value})",
+        f"{message.label} is deferred: {_when(now, tz)} is {why}; it goes out when the quiet "
+        f"time ends on {_when(until, tz)} ({rule.value})",
     )
 
 
