@@ -6,6 +6,7 @@ The messages are pinned: they are the product's user interface for shop owners.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, time, timedelta
 from pathlib import Path
 
@@ -394,3 +395,14 @@ def test_contact_policy_mistakes(section: str, expected: list[str]) -> None:
         + "campaigns:\n  - id: a\n    actions: [tag_order: x]\n"
     )
     assert problems(text) == expected
+
+
+def test_the_examples_of_the_schedule_and_policy_docs_load() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "follow-ups.md").read_text("utf-8")
+    section = text.split("## Schedule and contact policy", 1)[1].split("\n## ", 1)[0]
+    action, policy = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    config = load_config_text(SHOPIFY + policy + action, filename="follow-ups.md")
+    assert config.contact_policy is not None and config.contact_policy.suppressed == {
+        "bounced@example.com"
+    }
+    assert isinstance(config.campaigns[0].actions[0], FollowUp)
