@@ -92,6 +92,17 @@ def test_quiet_hours_that_end_in_the_skipped_hour_end_an_hour_later_on_the_new_c
     assert f"{until[0].astimezone(BERLIN):%H:%M %Z}" == "03:30 CEST"
 
 
+def test_quiet_hours_that_end_in_the_repeated_hour_end_in_the_pass_they_started_in() -> None:
+    # until 02:45 on the night 03:00 -> 02:00; due in the second 02:30 (CET): its 02:45
+    policy = replace(POLICY, quiet_hours=QuietHours(time(22, 0), time(2, 45)))
+    second = utc(2026, 10, 25, 1, 30)
+    assert f"{second.astimezone(BERLIN):%H:%M %Z}" == "02:30 CET"
+    assert quiet_until(policy, second) == (utc(2026, 10, 25, 1, 45), Rule.QUIET_HOURS)
+    # due in the first 02:30 (CEST): the first 02:45
+    first = utc(2026, 10, 25, 0, 30)
+    assert quiet_until(policy, first) == (utc(2026, 10, 25, 0, 45), Rule.QUIET_HOURS)
+
+
 def test_quiet_hours_that_do_not_wrap_midnight() -> None:
     lunch = replace(POLICY, quiet_hours=QuietHours(time(12, 0), time(14, 0)))
     assert quiet_until(lunch, berlin(2026, 5, 4, 12, 0)) == (

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from .calendar import local_wall, to_utc, zone
@@ -219,7 +219,12 @@ def quiet_until(policy: ContactPolicy, moment: datetime) -> tuple[datetime, Rule
         raise ValueError("the contact policy is quiet all the time")
     if first is None:
         return None
-    return max(to_utc(wall, policy.timezone), moment), first
+    end = to_utc(wall, policy.timezone)
+    if end <= moment:
+        # the end is a wall time the clock shows twice and ``moment`` is in the second pass:
+        # the end is the second one too
+        end = wall.replace(tzinfo=zone(policy.timezone), fold=1).astimezone(UTC)
+    return end, first
 
 
 def _plural(count: int, word: str) -> str:
