@@ -41,6 +41,7 @@ __all__ = [
     "mark_issued",
     "mark_used",
     "plan",
+    "plan_one",
     "revoke",
     "revoke_records",
 ]
@@ -72,6 +73,36 @@ def plan(conn: Connection, *, decision: Decision, customer_key: str | None, now:
     if rows:
         conn.execute(insert_ignore(conn, coupons, "shop", "idempotency_key"), rows)
     return len(rows)
+
+
+def plan_one(
+    conn: Connection,
+    *,
+    shop: str,
+    order_id: str,
+    campaign_id: str,
+    idempotency_key: str,
+    code: str,
+    customer_key: str | None,
+    now: datetime,
+) -> None:
+    """A ``planned`` coupon that no decision planned (a loyalty redemption or reward)."""
+    conn.execute(
+        insert_ignore(conn, coupons, "shop", "idempotency_key"),
+        {
+            "shop": shop,
+            "order_id": order_id,
+            "campaign_id": campaign_id,
+            "idempotency_key": idempotency_key,
+            "code": code,
+            "code_key": code.lower(),
+            "platform_id": None,
+            "status": CouponStatus.PLANNED.value,
+            "customer_key": customer_key,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
 
 
 def get(conn: Connection, *, shop: str, idempotency_key: str) -> CouponRecord | None:

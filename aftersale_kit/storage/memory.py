@@ -27,7 +27,9 @@ from ..core.model import EventKind, Order, Refund
 from ..core.ports import Counters, CustomerUsage
 from ..core.timeline import Step
 from ._memory_books import Books
+from ._memory_coupons import CouponRows
 from ._memory_intake import MemoryIntake
+from ._memory_loyalty import MemoryLoyalty
 from ._memory_redemptions import MemoryCounters, record_redemptions, reverse_redemptions
 from ._sql import aware
 from .ledger import REVERSAL
@@ -46,12 +48,15 @@ from .store import Clawback, StepFacts, StepResult, _require_text
 __all__ = ["MemoryStore"]
 
 
-class MemoryStore(MemoryIntake):
+class MemoryStore(MemoryLoyalty, MemoryIntake):
     """The storage ports in dicts and lists, behind one lock. See the module docstring."""
 
     def __init__(self) -> None:
         super().__init__()
         self._books = Books(self._queue)
+
+    def _loyalty_coupons(self) -> CouponRows:
+        return self._books
 
     def close(self) -> None:
         """Nothing to release (the counterpart of :meth:`Store.close`)."""
@@ -371,8 +376,8 @@ class _LockedCounters:
 
 
 if TYPE_CHECKING:
-    from .ports import EventIntake, ProcessorStore
+    from .ports import EventIntake, LoyaltyStore, ProcessorStore
 
-    def _memory_fits(store: MemoryStore) -> tuple[EventIntake, ProcessorStore]:
+    def _memory_fits(store: MemoryStore) -> tuple[EventIntake, ProcessorStore, LoyaltyStore]:
         """Static check: the memory store satisfies the ports (mypy fails here otherwise)."""
-        return store, store
+        return store, store, store

@@ -23,7 +23,7 @@ Optional capabilities, checked at run time (``isinstance``), which only the SQL 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..core.decision import Decision
@@ -42,6 +42,21 @@ from .records import (
 )
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from ..core.loyalty.program import LoyaltyProgram, SpentRefundPolicy
+    from .loyalty import (
+        Identity,
+        JournalRow,
+        LoyaltyBalance,
+        LoyaltyOutcome,
+        LoyaltyPlan,
+        LoyaltyRedemption,
+        LoyaltyReminder,
+        LoyaltyView,
+        RedeemOutcome,
+        SweepOutcome,
+    )
     from .store import Clawback, StepFacts, StepResult
 
 __all__ = [
@@ -49,6 +64,7 @@ __all__ = [
     "CustomerData",
     "EventIntake",
     "JobQueue",
+    "LoyaltyStore",
     "ProcessorStore",
     "Prunable",
 ]
@@ -130,7 +146,66 @@ class JobQueue(Protocol):
     def job(self, job_id: int) -> Job | None: ...
 
 
-class ProcessorStore(JobQueue, BlockReader, Protocol):
+class LoyaltyStore(Protocol):
+    """The loyalty ledger (:mod:`.loyalty`): accounts, journal, cards, redemptions, sweeps."""
+
+    def loyalty_step(
+        self,
+        *,
+        shop: str,
+        account: str,
+        identity: Identity | None,
+        plan: Callable[[LoyaltyView], LoyaltyPlan],
+        policy: SpentRefundPolicy = ...,
+        now: datetime | None = None,
+    ) -> LoyaltyOutcome: ...
+
+    def loyalty_redeem(
+        self,
+        *,
+        shop: str,
+        account: str,
+        identity: Identity | None,
+        program: LoyaltyProgram,
+        option_id: str,
+        request: str,
+        code: str,
+        cart_value: Decimal | None = None,
+        now: datetime | None = None,
+    ) -> RedeemOutcome: ...
+
+    def loyalty_coupon_deactivated(
+        self, *, shop: str, coupon_key: str, now: datetime | None = None
+    ) -> bool: ...
+
+    def loyalty_sweep(
+        self,
+        *,
+        shop: str,
+        account: str,
+        program: LoyaltyProgram,
+        now: datetime | None = None,
+        remind_within: timedelta = ...,
+    ) -> SweepOutcome: ...
+
+    def loyalty_accounts(self, shop: str) -> list[str]: ...
+
+    def loyalty_balance(self, shop: str, account: str) -> LoyaltyBalance | None: ...
+
+    def loyalty_view(self, shop: str, account: str) -> LoyaltyView | None: ...
+
+    def loyalty_journal(self, shop: str, account: str) -> list[JournalRow]: ...
+
+    def loyalty_redemption(self, shop: str, coupon_key: str) -> LoyaltyRedemption | None: ...
+
+    def loyalty_reminders(
+        self, shop: str, *, account: str | None = None
+    ) -> list[LoyaltyReminder]: ...
+
+    def loyalty_check(self, shop: str, *, account: str | None = None) -> int: ...
+
+
+class ProcessorStore(JobQueue, BlockReader, LoyaltyStore, Protocol):
     """What the job handlers use (:class:`aftersale_kit.service.effects.Processor`); the worker
     and the block endpoint take the processor's store, so it is a queue and a block reader too."""
 
@@ -232,6 +307,8 @@ class Prunable(Protocol):
 if TYPE_CHECKING:
     from .store import Store
 
-    def _store_fits(store: Store) -> tuple[EventIntake, ProcessorStore, CustomerData, Prunable]:
+    def _store_fits(
+        store: Store,
+    ) -> tuple[EventIntake, ProcessorStore, CustomerData, Prunable, LoyaltyStore]:
         """Static check: the SQL store satisfies every port (mypy fails here otherwise)."""
-        return store, store, store, store
+        return store, store, store, store, store

@@ -50,6 +50,8 @@ class JobKind(StrEnum):
     ADD_GIFT_NOTE = "add_gift_note"
     TAG_ORDER = "tag_order"
     DEACTIVATE_COUPON = "deactivate_coupon"
+    #: A loyalty redemption's coupon, bound to the customer (payload: ``coupon_key``).
+    CREATE_LOYALTY_COUPON = "create_loyalty_coupon"
 
 
 class CouponStatus(StrEnum):

@@ -35,6 +35,7 @@ from . import (
     shops,
     timeline,
 )
+from ._loyalty_store import LoyaltyMethods
 from ._sql import aware
 from .blocks_raw import load_blocks_json
 from .db import DEFAULT_SQLITE_PATH, Database, create_database
@@ -101,7 +102,7 @@ class StepResult:
     redemptions: tuple[RedemptionRecord, ...]
 
 
-class Store:
+class Store(LoyaltyMethods):
     """Durable state of the service on SQLite or PostgreSQL. See the package docstring."""
 
     def __init__(self, database: Database) -> None:

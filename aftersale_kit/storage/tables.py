@@ -39,6 +39,11 @@ __all__ = [
     "events",
     "jobs",
     "ledger",
+    "loyalty_accounts",
+    "loyalty_cards",
+    "loyalty_events",
+    "loyalty_movements",
+    "loyalty_redemptions",
     "metadata",
     "order_keys",
     "quarantine",
@@ -328,4 +333,108 @@ auth_requests = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("used_at", UtcDateTime(), nullable=True),
     PrimaryKeyConstraint("nonce"),
+)
+
+# -- loyalty (docs/loyalty.md) ----------------------------------------------------------------
+
+#: One account per (shop, customer): ``account`` is the program's key (the platform customer id,
+#: or ``email:<address>`` for a guest). ``account``, ``customer_id`` and ``email`` are the only
+#: personal data; redaction replaces the key by a pseudonym and clears the other two, the
+#: amounts stay (they are the shop's liability). ``pending``/``available``/``debt`` are the
+#: running totals, checked against the journal's sums (:func:`.loyalty.check`).
+loyalty_accounts = Table(
+    "loyalty_accounts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("shop", String(255), nullable=False),
+    Column("account", String(320), nullable=False),
+    Column("customer_id", String(64), nullable=True),
+    Column("email", String(320), nullable=True),
+    Column("pending", BigInteger(), nullable=False),
+    Column("available", BigInteger(), nullable=False),
+    Column("debt", BigInteger(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("redacted_at", UtcDateTime(), nullable=True),
+    UniqueConstraint("shop", "account"),
+)
+
+#: The append-only journal: one row per booked movement (``core.loyalty.ledger.Booking``).
+loyalty_movements = Table(
+    "loyalty_movements",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("shop", String(255), nullable=False),
+    Column("account_id", BigInteger(), nullable=False),
+    #: The movement's idempotency key (``earn:<order>``, ``release:<grant>``, ...).
+    Column("key", String(512), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("points", BigInteger(), nullable=False),
+    Column("pending_delta", BigInteger(), nullable=False),
+    Column("available_delta", BigInteger(), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("ref", String(512), nullable=False),
+    Column("reason", Text(), nullable=False),
+    Column("grant_key", String(512), nullable=True),
+    Column("release_at", UtcDateTime(), nullable=True),
+    Column("expires_at", UtcDateTime(), nullable=True),
+    Column("coupon", String(255), nullable=True),
+    #: The order's merchandise value for tiers by spend (earned: +, reversed: the share -).
+    Column("spend_micros", BigInteger(), nullable=True),
+    #: The tier an earning was computed with (a reversal uses the same).
+    Column("tier", String(128), nullable=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("booked_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("shop", "account_id", "key"),
+    Index(None, "account_id", "id"),
+)
+
+#: One stamp card's state per account (JSON of ``core.loyalty.stamps.CardState``).
+loyalty_cards = Table(
+    "loyalty_cards",
+    metadata,
+    Column("account_id", BigInteger(), nullable=False),
+    Column("card", String(128), nullable=False),
+    Column("shop", String(255), nullable=False),
+    Column("state", Text(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("account_id", "card"),
+)
+
+#: Redemptions: the points spent and the coupon bought with them (its life is in ``coupons``
+#: under ``coupon_key``). ``state``: ``active`` or ``cancelled`` (the points came back).
+loyalty_redemptions = Table(
+    "loyalty_redemptions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("shop", String(255), nullable=False),
+    Column("account_id", BigInteger(), nullable=False),
+    #: The ``redeemed`` movement's key (``redeem:<request>``).
+    Column("key", String(512), nullable=False),
+    Column("option_id", String(128), nullable=False),
+    Column("points", BigInteger(), nullable=False),
+    Column("coupon_code", String(255), nullable=False),
+    Column("coupon_key", String(512), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("shop", "key"),
+    UniqueConstraint("shop", "coupon_key"),
+)
+
+#: Events for follow-up messages (``expiry_reminder``), once per ``key``; a later sender reads them.
+loyalty_events = Table(
+    "loyalty_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("shop", String(255), nullable=False),
+    Column("account_id", BigInteger(), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("key", String(512), nullable=False),
+    Column("points", BigInteger(), nullable=False),
+    Column("due_at", UtcDateTime(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("sent_at", UtcDateTime(), nullable=True),
+    UniqueConstraint("shop", "key"),
+    Index(None, "shop", "kind", "sent_at"),
 )

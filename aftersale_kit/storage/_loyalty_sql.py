@@ -1,0 +1,342 @@
+"""The loyalty row operations on SQLite and PostgreSQL (:class:`~.loyalty.LoyaltyTx`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, select, update
+
+from ..core.loyalty.ledger import JournalState, Movement, MovementKind, SourceKind
+from ..core.loyalty.stamps import CardState
+from . import coupons, outbox
+from ._sql import from_micros, insert_ignore, to_micros
+from .loyalty import (
+    AccountRow,
+    Identity,
+    JournalRow,
+    LoyaltyRedemption,
+    LoyaltyReminder,
+    card_from_json,
+    card_to_json,
+)
+from .records import CouponRecord
+from .tables import (
+    loyalty_accounts,
+    loyalty_cards,
+    loyalty_events,
+    loyalty_movements,
+    loyalty_redemptions,
+)
+
+__all__ = ["SqlLoyaltyTx", "account_keys", "reminders"]
+
+
+def _account(row: Row[Any]) -> AccountRow:
+    m = row._mapping
+    return AccountRow(
+        id=int(m["id"]),
+        shop=m["shop"],
+        account=m["account"],
+        pending=int(m["pending"]),
+        available=int(m["available"]),
+        debt=int(m["debt"]),
+        customer_id=m["customer_id"],
+        email=m["email"],
+    )
+
+
+def _journal_row(row: Row[Any]) -> JournalRow:
+    m = row._mapping
+    movement = Movement(
+        key=m["key"],
+        kind=MovementKind(m["kind"]),
+        at=m["at"],
+        points=int(m["points"]),
+        source=SourceKind(m["source"]),
+        ref=m["ref"],
+        reason=m["reason"],
+        grant=m["grant_key"],
+        release_at=m["release_at"],
+        expires_at=m["expires_at"],
+        coupon=m["coupon"],
+    )
+    spend = m["spend_micros"]
+    return JournalRow(
+        movement,
+        int(m["pending_delta"]),
+        int(m["available_delta"]),
+        from_micros(spend) if spend is not None else None,
+        m["tier"],
+        m["booked_at"],
+    )
+
+
+def _redemption(row: Row[Any]) -> LoyaltyRedemption:
+    m = row._mapping
+    return LoyaltyRedemption(
+        shop=m["shop"],
+        account_id=int(m["account_id"]),
+        key=m["key"],
+        option_id=m["option_id"],
+        points=int(m["points"]),
+        coupon_code=m["coupon_code"],
+        coupon_key=m["coupon_key"],
+        state=m["state"],
+        created_at=m["created_at"],
+    )
+
+
+class SqlLoyaltyTx:
+    """The operations on one write (or read) transaction's connection."""
+
+    def __init__(self, conn: Connection, *, lock: bool = True) -> None:
+        self.conn = conn
+        self.lock = lock
+
+    def _locked(self, *where: Any) -> AccountRow | None:
+        stmt = select(loyalty_accounts).where(*where)
+        if self.lock and self.conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        row = self.conn.execute(stmt).first()
+        return None if row is None else _account(row)
+
+    def account(
+        self, shop: str, account: str, *, identity: Identity | None, now: datetime
+    ) -> AccountRow | None:
+        if identity is not None:
+            self.conn.execute(
+                insert_ignore(self.conn, loyalty_accounts, "shop", "account"),
+                {
+                    "shop": shop,
+                    "account": account,
+                    "customer_id": identity.customer_id,
+                    "email": identity.email,
+                    "pending": 0,
+                    "available": 0,
+                    "debt": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
+        return self._locked(loyalty_accounts.c.shop == shop, loyalty_accounts.c.account == account)
+
+    def account_by_id(self, account_id: int) -> AccountRow | None:
+        return self._locked(loyalty_accounts.c.id == account_id)
+
+    def journal(self, account_id: int) -> list[JournalRow]:
+        rows = self.conn.execute(
+            select(loyalty_movements)
+            .where(loyalty_movements.c.account_id == account_id)
+            .order_by(loyalty_movements.c.id)
+        )
+        return [_journal_row(r) for r in rows]
+
+    def insert(self, account: AccountRow, row: JournalRow, *, now: datetime) -> None:
+        m = row.movement
+        self.conn.execute(
+            loyalty_movements.insert(),
+            {
+                "shop": account.shop,
+                "account_id": account.id,
+                "key": m.key,
+                "kind": m.kind.value,
+                "points": m.points,
+                "pending_delta": row.pending_delta,
+                "available_delta": row.available_delta,
+                "source": m.source.value,
+                "ref": m.ref[:512],
+                "reason": m.reason,
+                "grant_key": m.grant,
+                "release_at": m.release_at,
+                "expires_at": m.expires_at,
+                "coupon": m.coupon,
+                "spend_micros": to_micros(row.spend) if row.spend is not None else None,
+                "tier": row.tier,
+                "at": m.at,
+                "booked_at": now,
+            },
+        )
+
+    def set_totals(self, account: AccountRow, state: JournalState, *, now: datetime) -> None:
+        self.conn.execute(
+            update(loyalty_accounts)
+            .where(loyalty_accounts.c.id == account.id)
+            .values(
+                pending=state.pending, available=state.available, debt=state.debt, updated_at=now
+            )
+        )
+
+    def cards(self, account_id: int) -> dict[str, CardState]:
+        rows = self.conn.execute(
+            select(loyalty_cards.c.card, loyalty_cards.c.state).where(
+                loyalty_cards.c.account_id == account_id
+            )
+        )
+        return {r.card: card_from_json(r.state) for r in rows}
+
+    def set_card(self, account: AccountRow, state: CardState, *, now: datetime) -> None:
+        text = card_to_json(state)
+        done = self.conn.execute(
+            update(loyalty_cards)
+            .where(loyalty_cards.c.account_id == account.id, loyalty_cards.c.card == state.card)
+            .values(state=text, updated_at=now)
+        ).rowcount
+        if not done:
+            self.conn.execute(
+                loyalty_cards.insert(),
+                {
+                    "account_id": account.id,
+                    "card": state.card,
+                    "shop": account.shop,
+                    "state": text,
+                    "updated_at": now,
+                },
+            )
+
+    def redemptions(self, account_id: int) -> list[LoyaltyRedemption]:
+        rows = self.conn.execute(
+            select(loyalty_redemptions)
+            .where(loyalty_redemptions.c.account_id == account_id)
+            .order_by(loyalty_redemptions.c.id)
+        )
+        return [_redemption(r) for r in rows]
+
+    def redemption(
+        self, shop: str, *, key: str | None = None, coupon_key: str | None = None
+    ) -> LoyaltyRedemption | None:
+        stmt = select(loyalty_redemptions).where(loyalty_redemptions.c.shop == shop)
+        if key is not None:
+            stmt = stmt.where(loyalty_redemptions.c.key == key)
+        if coupon_key is not None:
+            stmt = stmt.where(loyalty_redemptions.c.coupon_key == coupon_key)
+        row = self.conn.execute(stmt).first()
+        return None if row is None else _redemption(row)
+
+    def add_redemption(self, redemption: LoyaltyRedemption, *, now: datetime) -> None:
+        self.conn.execute(
+            loyalty_redemptions.insert(),
+            {
+                "shop": redemption.shop,
+                "account_id": redemption.account_id,
+                "key": redemption.key,
+                "option_id": redemption.option_id,
+                "points": redemption.points,
+                "coupon_code": redemption.coupon_code,
+                "coupon_key": redemption.coupon_key,
+                "state": redemption.state,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+
+    def set_redemption_state(self, shop: str, key: str, state: str, *, now: datetime) -> None:
+        self.conn.execute(
+            update(loyalty_redemptions)
+            .where(loyalty_redemptions.c.shop == shop, loyalty_redemptions.c.key == key)
+            .values(state=state, updated_at=now)
+        )
+
+    def coupon(self, shop: str, key: str) -> CouponRecord | None:
+        return coupons.get(self.conn, shop=shop, idempotency_key=key)
+
+    def plan_coupon(
+        self,
+        *,
+        shop: str,
+        order_id: str,
+        campaign_id: str,
+        key: str,
+        code: str,
+        customer_key: str | None,
+        now: datetime,
+    ) -> None:
+        coupons.plan_one(
+            self.conn,
+            shop=shop,
+            order_id=order_id,
+            campaign_id=campaign_id,
+            idempotency_key=key,
+            code=code,
+            customer_key=customer_key,
+            now=now,
+        )
+
+    def revoke_coupon(self, shop: str, key: str, *, reason: str, now: datetime) -> bool:
+        current = coupons.get(self.conn, shop=shop, idempotency_key=key)
+        if current is None:
+            return False
+        coupons.revoke_records(self.conn, [current], reason=reason, now=now)
+        job = outbox.by_key(self.conn, shop=shop, idempotency_key=coupons.deactivate_key(key))
+        return job is not None
+
+    def enqueue(
+        self, *, shop: str, kind: str, key: str, payload: Mapping[str, Any], now: datetime
+    ) -> None:
+        outbox.enqueue(
+            self.conn,
+            shop=shop,
+            kind=kind,
+            idempotency_key=key,
+            payload=dict(payload),
+            run_at=now,
+            now=now,
+            max_attempts=outbox.DEFAULT_MAX_ATTEMPTS,
+        )
+
+    def add_event(
+        self,
+        account: AccountRow,
+        *,
+        kind: str,
+        key: str,
+        points: int,
+        due_at: datetime,
+        now: datetime,
+    ) -> bool:
+        done = self.conn.execute(
+            insert_ignore(self.conn, loyalty_events, "shop", "key"),
+            {
+                "shop": account.shop,
+                "account_id": account.id,
+                "kind": kind,
+                "key": key,
+                "points": points,
+                "due_at": due_at,
+                "created_at": now,
+            },
+        ).rowcount
+        return bool(done)
+
+
+def account_keys(conn: Connection, shop: str) -> list[str]:
+    rows = conn.execute(
+        select(loyalty_accounts.c.account)
+        .where(loyalty_accounts.c.shop == shop)
+        .order_by(loyalty_accounts.c.id)
+    )
+    return [r.account for r in rows]
+
+
+def reminders(conn: Connection, shop: str, *, account: str | None = None) -> list[LoyaltyReminder]:
+    stmt = (
+        select(loyalty_events, loyalty_accounts.c.account)
+        .join(loyalty_accounts, loyalty_accounts.c.id == loyalty_events.c.account_id)
+        .where(loyalty_events.c.shop == shop)
+        .order_by(loyalty_events.c.id)
+    )
+    if account is not None:
+        stmt = stmt.where(loyalty_accounts.c.account == account)
+    return [
+        LoyaltyReminder(
+            shop=r.shop,
+            account=r.account,
+            kind=r.kind,
+            key=r.key,
+            points=int(r.points),
+            due_at=r.due_at,
+            created_at=r.created_at,
+        )
+        for r in conn.execute(stmt)
+    ]

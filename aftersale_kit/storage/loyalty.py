@@ -1,0 +1,676 @@
+"""The loyalty ledger in storage: accounts, the journal, stamp cards, redemptions, reminders.
+
+Every change of an account runs under the account's lock (PostgreSQL: ``SELECT ... FOR UPDATE``
+on the account row; SQLite: the write transaction excludes every other writer) and books its
+movements through :func:`~aftersale_kit.core.loyalty.ledger.apply` on the state replayed from
+the journal, so concurrent redemptions can never spend a point twice and a movement whose key was
+booked moves nothing. The account row keeps the running totals; :func:`check` compares them with
+the journal's sums.
+
+The logic here is written once against :class:`LoyaltyTx`, the few row operations a backend
+offers inside one transaction: the SQL store (:mod:`._loyalty_sql`) and the memory store
+(:mod:`._memory_loyalty`) implement it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from ..core.decision import PlannedAction
+from ..core.errors import StorageError
+from ..core.loyalty.ledger import (
+    ApplyResult,
+    JournalState,
+    Movement,
+    MovementKind,
+    SourceKind,
+    Status,
+    apply,
+    mark_used,
+)
+from ..core.loyalty.program import LoyaltyProgram, SpentRefundPolicy
+from ..core.loyalty.redeem import check_redemption, redemption_movement
+from ..core.loyalty.schedule import due, expiring
+from ..core.loyalty.stamps import (
+    CardState,
+    Completion,
+    RewardStatus,
+    StampEntry,
+    mark_reward_used,
+)
+from ..core.loyalty.tiers import Activity
+from .records import CouponRecord, CouponStatus
+
+__all__ = [
+    "AccountRow",
+    "Identity",
+    "JournalRow",
+    "LedgerDriftError",
+    "LoyaltyBalance",
+    "LoyaltyOutcome",
+    "LoyaltyPlan",
+    "LoyaltyRedemption",
+    "LoyaltyReminder",
+    "LoyaltyTx",
+    "LoyaltyView",
+    "PlannedReward",
+    "RedeemOutcome",
+    "SweepOutcome",
+    "card_from_json",
+    "card_to_json",
+    "redemption_coupon_key",
+]
+
+REMINDER = "expiry_reminder"
+ACTIVE = "active"
+CANCELLED = "cancelled"
+
+
+class LedgerDriftError(StorageError):
+    """An account's running totals differ from the sums of its journal."""
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who the account belongs to (personal data: anonymised on redact)."""
+
+    customer_id: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    id: int
+    shop: str
+    account: str
+    pending: int
+    available: int
+    debt: int
+    customer_id: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRow:
+    """One booked movement as the journal holds it."""
+
+    movement: Movement
+    pending_delta: int
+    available_delta: int
+    spend: Decimal | None = None
+    tier: str | None = None
+    booked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoyaltyRedemption:
+    shop: str
+    account_id: int
+    key: str
+    option_id: str
+    points: int
+    coupon_code: str
+    coupon_key: str
+    state: str
+    created_at: datetime
+    customer_id: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoyaltyReminder:
+    shop: str
+    account: str
+    kind: str
+    key: str
+    points: int
+    due_at: datetime
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LoyaltyBalance:
+    account: str
+    pending: int
+    available: int
+    debt: int
+
+
+@dataclass(frozen=True, slots=True)
+class LoyaltyView:
+    """What a plan reads under the account lock: the ledger state, the tier history, the
+    stamp cards and, per grant, the tier and spend it was earned with."""
+
+    account: str
+    state: JournalState
+    history: tuple[Activity, ...]
+    cards: Mapping[str, CardState]
+    earned: Mapping[str, JournalRow]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedReward:
+    """A stamp card's reward action, carried out by the existing job kinds: ``kind`` (the job),
+    ``payload`` (as a decision's effect job carries it), a planned coupon when ``code`` is set."""
+
+    planned: PlannedAction
+    kind: str
+    order_id: str
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class LoyaltyPlan:
+    """What to book for one account: movements (with the spend and tier of an earning), new
+    stamp card states, rewards to plan and coupons (keys) to revoke."""
+
+    movements: tuple[JournalRow, ...] = ()
+    cards: Mapping[str, CardState] = field(default_factory=dict)
+    rewards: tuple[PlannedReward, ...] = ()
+    revoke: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LoyaltyOutcome:
+    account: str
+    booked: tuple[JournalRow, ...]
+    results: tuple[ApplyResult, ...]
+    balance: LoyaltyBalance
+
+
+@dataclass(frozen=True, slots=True)
+class RedeemOutcome:
+    ok: bool
+    reason: str
+    balance: LoyaltyBalance | None = None
+    code: str | None = None
+    points: int = 0
+    #: The same request was booked before (a retry): nothing new was spent.
+    repeated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SweepOutcome:
+    booked: tuple[JournalRow, ...]
+    reminders: int
+
+
+class LoyaltyTx(Protocol):
+    """The row operations of one transaction of a backend."""
+
+    def account(
+        self, shop: str, account: str, *, identity: Identity | None, now: datetime
+    ) -> AccountRow | None:
+        """The account, locked until the transaction ends; created when ``identity`` is given."""
+        ...
+
+    def account_by_id(self, account_id: int) -> AccountRow | None:
+        """The account, locked until the transaction ends."""
+        ...
+
+    def journal(self, account_id: int) -> list[JournalRow]: ...
+
+    def insert(self, account: AccountRow, row: JournalRow, *, now: datetime) -> None: ...
+
+    def set_totals(self, account: AccountRow, state: JournalState, *, now: datetime) -> None: ...
+
+    def cards(self, account_id: int) -> dict[str, CardState]: ...
+
+    def set_card(self, account: AccountRow, state: CardState, *, now: datetime) -> None: ...
+
+    def redemptions(self, account_id: int) -> list[LoyaltyRedemption]: ...
+
+    def redemption(
+        self, shop: str, *, key: str | None = None, coupon_key: str | None = None
+    ) -> LoyaltyRedemption | None: ...
+
+    def add_redemption(self, redemption: LoyaltyRedemption, *, now: datetime) -> None: ...
+
+    def set_redemption_state(self, shop: str, key: str, state: str, *, now: datetime) -> None: ...
+
+    def coupon(self, shop: str, key: str) -> CouponRecord | None: ...
+
+    def plan_coupon(
+        self,
+        *,
+        shop: str,
+        order_id: str,
+        campaign_id: str,
+        key: str,
+        code: str,
+        customer_key: str | None,
+        now: datetime,
+    ) -> None: ...
+
+    def revoke_coupon(self, shop: str, key: str, *, reason: str, now: datetime) -> bool:
+        """Revoke the coupon if unused; ``True`` when a deactivation job on the platform was
+        queued (the caller waits for it), ``False`` when nothing exists there to switch off."""
+        ...
+
+    def enqueue(
+        self, *, shop: str, kind: str, key: str, payload: Mapping[str, Any], now: datetime
+    ) -> None: ...
+
+    def add_event(
+        self,
+        account: AccountRow,
+        *,
+        kind: str,
+        key: str,
+        points: int,
+        due_at: datetime,
+        now: datetime,
+    ) -> bool: ...
+
+
+# -- card state codec -------------------------------------------------------------------------
+
+
+def _entry(entry: StampEntry) -> list[str]:
+    return [entry.order_id, entry.at.isoformat()]
+
+
+def card_to_json(state: CardState) -> str:
+    return json.dumps(
+        {
+            "card": state.card,
+            "stamps": [_entry(s) for s in state.stamps],
+            "completions": [
+                {
+                    "key": c.key,
+                    "number": c.number,
+                    "stamps": [_entry(s) for s in c.stamps],
+                    "at": c.at.isoformat(),
+                    "status": c.status.value,
+                }
+                for c in state.completions
+            ],
+            "taken_back": sorted(state.taken_back),
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+
+
+def _stamps(items: Sequence[Sequence[str]]) -> tuple[StampEntry, ...]:
+    return tuple(StampEntry(o, datetime.fromisoformat(a)) for o, a in items)
+
+
+def card_from_json(text: str) -> CardState:
+    data = json.loads(text)
+    return CardState(
+        card=data["card"],
+        stamps=_stamps(data["stamps"]),
+        completions=tuple(
+            Completion(
+                key=c["key"],
+                number=int(c["number"]),
+                stamps=_stamps(c["stamps"]),
+                at=datetime.fromisoformat(c["at"]),
+                status=RewardStatus(c["status"]),
+            )
+            for c in data["completions"]
+        ),
+        taken_back=frozenset(data["taken_back"]),
+    )
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def redemption_coupon_key(shop: str, account: str, request: str) -> str:
+    return f"{shop}:loyalty:{account}:redeem:{request}"
+
+
+def reward_coupon_keys(shop: str, account: str, completion: Completion, count: int) -> list[str]:
+    """The idempotency keys :func:`~aftersale_kit.core.loyalty.stamps.reward_actions` gives."""
+    return [f"{shop}:loyalty:{account}:{completion.key}:{i}" for i in range(count)]
+
+
+def _replay(tx: LoyaltyTx, account: AccountRow) -> tuple[JournalState, list[JournalRow]]:
+    rows = tx.journal(account.id)
+    state = JournalState()
+    for row in rows:
+        result = apply(state, row.movement)
+        if result.status is not Status.APPLIED:
+            raise LedgerDriftError(
+                f"loyalty account {account.account!r} of {account.shop}: journal row "
+                f"{row.movement.key!r} does not replay ({result.reason})"
+            )
+        state = result.state
+    for redemption in tx.redemptions(account.id):
+        coupon = tx.coupon(account.shop, redemption.coupon_key)
+        if coupon is not None and coupon.status is CouponStatus.USED:
+            state = mark_used(state, redemption.key)
+    return state, rows
+
+
+def _history(rows: Sequence[JournalRow]) -> tuple[Activity, ...]:
+    out = []
+    for row in rows:
+        m = row.movement
+        if m.kind is MovementKind.EARNED_PENDING and m.source is SourceKind.ORDER:
+            out.append(Activity(m.at, row.spend or Decimal(0), m.points))
+        elif m.kind is MovementKind.REVERSED:
+            out.append(Activity(m.at, row.spend or Decimal(0), -m.points))
+    return tuple(out)
+
+
+def _cards(tx: LoyaltyTx, account: AccountRow) -> dict[str, CardState]:
+    cards = tx.cards(account.id)
+    for card_id, state in list(cards.items()):
+        for completion in state.completions:
+            if completion.status is not RewardStatus.ACTIVE:
+                continue
+            prefix = f"{account.shop}:loyalty:{account.account}:{completion.key}:"
+            if _any_used(tx, account.shop, prefix):
+                state = mark_reward_used(state, completion.key)
+        cards[card_id] = state
+    return cards
+
+
+def _any_used(tx: LoyaltyTx, shop: str, prefix: str) -> bool:
+    for index in range(8):
+        coupon = tx.coupon(shop, f"{prefix}{index}")
+        if coupon is not None and coupon.status is CouponStatus.USED:
+            return True
+    return False
+
+
+def view(tx: LoyaltyTx, account: AccountRow) -> LoyaltyView:
+    state, rows = _replay(tx, account)
+    earned = {r.movement.key: r for r in rows if r.movement.kind is MovementKind.EARNED_PENDING}
+    return LoyaltyView(account.account, state, _history(rows), _cards(tx, account), earned)
+
+
+def balance_of(account: AccountRow) -> LoyaltyBalance:
+    return LoyaltyBalance(account.account, account.pending, account.available, account.debt)
+
+
+def check(tx: LoyaltyTx, account: AccountRow) -> JournalState:
+    """Raise :class:`LedgerDriftError` when the account's running totals differ from the sums
+    of its journal (or from the state the journal replays to)."""
+    state, rows = _replay(tx, account)
+    pending = sum(r.pending_delta for r in rows)
+    available = sum(r.available_delta for r in rows)
+    found = (account.pending, account.available, account.debt)
+    if found != (pending, available, state.debt) or (pending, available) != (
+        state.pending,
+        state.available,
+    ):
+        raise LedgerDriftError(
+            f"loyalty account {account.account!r} of {account.shop}: running totals "
+            f"pending={found[0]} available={found[1]} debt={found[2]}, journal sums "
+            f"pending={pending} available={available} debt={state.debt}"
+        )
+    return state
+
+
+# -- booking ----------------------------------------------------------------------------------
+
+
+def _book_one(
+    tx: LoyaltyTx,
+    account: AccountRow,
+    state: JournalState,
+    row: JournalRow,
+    *,
+    policy: SpentRefundPolicy,
+    now: datetime,
+) -> tuple[JournalState, ApplyResult]:
+    result = apply(state, row.movement, policy=policy)
+    if result.status is not Status.APPLIED or result.booking is None:
+        return state, result
+    booking = result.booking
+    tx.insert(
+        account,
+        replace(
+            row,
+            pending_delta=booking.pending_delta,
+            available_delta=booking.available_delta,
+            booked_at=now,
+        ),
+        now=now,
+    )
+    state = result.state
+    for instruction in result.instructions:
+        redemption = tx.redemption(account.shop, key=instruction.redemption)
+        if redemption is None or redemption.state != ACTIVE:
+            continue
+        queued = tx.revoke_coupon(
+            account.shop, redemption.coupon_key, reason="points reversed by a refund", now=now
+        )
+        if not queued:  # never created on the platform: its points come back right away
+            state = _return_points(tx, account, state, redemption, now=now)
+    return state, result
+
+
+def _return_points(
+    tx: LoyaltyTx,
+    account: AccountRow,
+    state: JournalState,
+    redemption: LoyaltyRedemption,
+    *,
+    now: datetime,
+) -> JournalState:
+    follow_up = Movement(
+        key=f"cancel:{redemption.key}",
+        kind=MovementKind.ADJUSTED,
+        at=now,
+        points=redemption.points,
+        source=SourceKind.REDEMPTION,
+        ref=redemption.key,
+        reason="redemption coupon deactivated: the points it was bought with came back for a "
+        "refund",
+    )
+    state, result = _book_one(
+        tx,
+        account,
+        state,
+        JournalRow(follow_up, 0, 0),
+        policy=SpentRefundPolicy.NEGATIVE_BALANCE,
+        now=now,
+    )
+    if result.status is Status.APPLIED:
+        tx.set_redemption_state(account.shop, redemption.key, CANCELLED, now=now)
+    return state
+
+
+def _finish(tx: LoyaltyTx, account: AccountRow, state: JournalState, now: datetime) -> AccountRow:
+    tx.set_totals(account, state, now=now)
+    return replace(account, pending=state.pending, available=state.available, debt=state.debt)
+
+
+def _require(
+    tx: LoyaltyTx, shop: str, account: str, identity: Identity | None, now: datetime
+) -> AccountRow:
+    row = tx.account(shop, account, identity=identity or Identity(), now=now)
+    if row is None:  # pragma: no cover - created above
+        raise StorageError(f"loyalty account {account!r} of {shop} could not be created")
+    return row
+
+
+def step(
+    tx: LoyaltyTx,
+    *,
+    shop: str,
+    account: str,
+    identity: Identity | None,
+    plan: Callable[[LoyaltyView], LoyaltyPlan],
+    policy: SpentRefundPolicy,
+    now: datetime,
+) -> LoyaltyOutcome:
+    """Lock the account, let ``plan`` (pure, quick) say what to book on what it reads, book it.
+
+    Movements go through ``apply`` in order (a duplicate or a rejected one books nothing);
+    card states replace the stored ones; rewards are planned once (coupon row and job, by the
+    planned action's key); revoked coupons get their deactivation job."""
+    row = _require(tx, shop, account, identity, now)
+    current = view(tx, row)
+    todo = plan(current)
+    state = current.state
+    booked: list[JournalRow] = []
+    results: list[ApplyResult] = []
+    for item in todo.movements:
+        state, result = _book_one(tx, row, state, item, policy=policy, now=now)
+        results.append(result)
+        if result.status is Status.APPLIED:
+            booked.append(item)
+    for card in todo.cards.values():
+        tx.set_card(row, card, now=now)
+    for reward in todo.rewards:
+        _plan_reward(tx, shop=shop, account=account, reward=reward, now=now)
+    for key in todo.revoke:
+        tx.revoke_coupon(shop, key, reason="stamp card below complete", now=now)
+    row = _finish(tx, row, state, now)
+    return LoyaltyOutcome(account, tuple(booked), tuple(results), balance_of(row))
+
+
+def _plan_reward(
+    tx: LoyaltyTx, *, shop: str, account: str, reward: PlannedReward, now: datetime
+) -> None:
+    planned = reward.planned
+    if planned.coupon_code:
+        tx.plan_coupon(
+            shop=shop,
+            order_id=reward.order_id,
+            campaign_id=planned.campaign_id,
+            key=planned.idempotency_key,
+            code=planned.coupon_code,
+            customer_key=account,
+            now=now,
+        )
+    tx.enqueue(
+        shop=shop, kind=reward.kind, key=planned.idempotency_key, payload=reward.payload, now=now
+    )
+
+
+def redeem(
+    tx: LoyaltyTx,
+    *,
+    shop: str,
+    account: str,
+    identity: Identity | None,
+    program: LoyaltyProgram,
+    option_id: str,
+    request: str,
+    code: str,
+    job_kind: str,
+    cart_value: Decimal | None,
+    now: datetime,
+) -> RedeemOutcome:
+    """Check, debit and queue the coupon in one transaction under the account lock."""
+    existing = tx.redemption(shop, key=f"redeem:{request}")
+    if existing is not None:
+        row = _require(tx, shop, account, identity, now)
+        if existing.account_id != row.id:
+            return RedeemOutcome(False, f"request {request!r} was used by another account")
+        return RedeemOutcome(
+            True, "redeemed before", balance_of(row), existing.coupon_code, existing.points, True
+        )
+    row = _require(tx, shop, account, identity, now)
+    state, _ = _replay(tx, row)
+    verdict = check_redemption(state, program, option_id, cart_value=cart_value)
+    if not verdict.allowed or verdict.option is None:
+        return RedeemOutcome(False, verdict.reason, balance_of(row))
+    movement = redemption_movement(verdict.option, request=request, at=now, coupon=code)
+    state, result = _book_one(
+        tx, row, state, JournalRow(movement, 0, 0), policy=program.on_spent_refund, now=now
+    )
+    if result.status is not Status.APPLIED:
+        return RedeemOutcome(False, result.reason, balance_of(row))
+    coupon_key = redemption_coupon_key(shop, account, request)
+    tx.add_redemption(
+        LoyaltyRedemption(
+            shop=shop,
+            account_id=row.id,
+            key=movement.key,
+            option_id=verdict.option.id,
+            points=verdict.option.points,
+            coupon_code=code,
+            coupon_key=coupon_key,
+            state=ACTIVE,
+            created_at=now,
+        ),
+        now=now,
+    )
+    tx.plan_coupon(
+        shop=shop,
+        order_id="",
+        campaign_id=f"loyalty:{verdict.option.id}",
+        key=coupon_key,
+        code=code,
+        customer_key=account,
+        now=now,
+    )
+    payload = {"coupon_key": coupon_key}
+    tx.enqueue(shop=shop, kind=job_kind, key=coupon_key, payload=payload, now=now)
+    row = _finish(tx, row, state, now)
+    return RedeemOutcome(True, verdict.reason, balance_of(row), code, verdict.option.points)
+
+
+def coupon_deactivated(tx: LoyaltyTx, *, shop: str, coupon_key: str, now: datetime) -> bool:
+    """A redemption's coupon was switched off on the platform: return its points (once)."""
+    redemption = tx.redemption(shop, coupon_key=coupon_key)
+    if redemption is None or redemption.state != ACTIVE:
+        return False
+    account = _account_by_id(tx, shop, redemption)
+    if account is None:
+        return False
+    state, _ = _replay(tx, account)
+    state = _return_points(tx, account, state, redemption, now=now)
+    _finish(tx, account, state, now)
+    return True
+
+
+def _account_by_id(tx: LoyaltyTx, shop: str, redemption: LoyaltyRedemption) -> AccountRow | None:
+    account = tx.account_by_id(redemption.account_id)
+    return account if account is not None and account.shop == shop else None
+
+
+def sweep(
+    tx: LoyaltyTx,
+    *,
+    shop: str,
+    account: str,
+    program: LoyaltyProgram,
+    now: datetime,
+    remind_within: timedelta,
+) -> SweepOutcome:
+    """Book the releases and expiries due at ``now`` (each once, by key) and leave one expiry
+    reminder event per grant and expiry date for points expiring within ``remind_within``."""
+    row = tx.account(shop, account, identity=None, now=now)
+    if row is None:
+        return SweepOutcome((), 0)
+    state, _ = _replay(tx, row)
+    booked = []
+    for movement in due(state, program, now):
+        state, result = _book_one(
+            tx, row, state, JournalRow(movement, 0, 0), policy=program.on_spent_refund, now=now
+        )
+        if result.status is Status.APPLIED:
+            booked.append(JournalRow(movement, 0, 0))
+    reminders = 0
+    for soon in expiring(state, program, now, now + remind_within):
+        key = f"remind:{_short(row.account)}:{soon.grant}:{soon.at.date().isoformat()}"
+        if tx.add_event(row, kind=REMINDER, key=key, points=soon.points, due_at=soon.at, now=now):
+            reminders += 1
+    _finish(tx, row, state, now)
+    return SweepOutcome(tuple(booked), reminders)
+
+
+def _short(text: str) -> str:
+    """A stable short form of an account key for event keys (no personal data in keys)."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def with_owner(redemption: LoyaltyRedemption, owner: AccountRow | None) -> LoyaltyRedemption:
+    if owner is None:
+        return redemption
+    return replace(redemption, customer_id=owner.customer_id, email=owner.email)
