@@ -31,7 +31,8 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, or_, select, update
 
-from ._sql import from_micros
+from ._loyalty_privacy import anonymise_shop, export_accounts, redact_accounts
+from ._sql import from_micros, utcnow
 from .codec import decision_to_dict
 from .coupons import coupon_from_row
 from .decisions import record_from_row
@@ -222,6 +223,7 @@ def export_customer(
         ],
         "blocks": {order_id: json.loads(payload) for order_id, payload in block_rows},
         "redemptions": _redemptions(conn, shop=shop, keys=keys, orders=orders),
+        "loyalty": export_accounts(conn, shop=shop, keys=keys),
         "quarantined": [
             {
                 "topic": m["topic"],
@@ -322,13 +324,20 @@ def redact_customer(
     counts["quarantine"] = (
         conn.execute(delete(quarantine).where(quarantine.c.id.in_(gone))).rowcount if gone else 0
     )
+    counts["loyalty_accounts"] = redact_accounts(
+        conn, shop=shop, keys=keys, pseudonym=pseudonym, now=now
+    )
     counts["orders"] = len(orders)
     return counts
 
 
-def redact_shop(conn: Connection, *, shop: str) -> dict[str, int]:
-    """Delete every row of the shop (after uninstall; Shopify's ``shop/redact``)."""
+def redact_shop(conn: Connection, *, shop: str, now: datetime | None = None) -> dict[str, int]:
+    """Delete every row of the shop (after uninstall; Shopify's ``shop/redact``); its loyalty
+    accounts are anonymised instead (the points are a liability the shop keeps)."""
     counts: dict[str, int] = {}
+    counts["loyalty_accounts"] = anonymise_shop(
+        conn, shop=shop, pseudonym=f"redacted:{uuid.uuid4().hex}", now=now or utcnow()
+    )
     for table in (
         events,
         jobs,

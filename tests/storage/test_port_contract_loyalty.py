@@ -291,3 +291,31 @@ def test_fifty_concurrent_redemptions_spend_what_covers_three(
     coupons = [j for j in stores[0].jobs() if j.kind == JobKind.CREATE_LOYALTY_COUPON]
     assert len(coupons) == 3
     stores[0].loyalty_check(SHOP)
+
+
+def test_accounts_are_exported_and_anonymised_on_redact_with_the_amounts_kept(
+    store: Store,
+) -> None:
+    guest = Identity(email="gast@example.com")
+    store.loyalty_step(
+        shop=SHOP,
+        account="email:gast@example.com",
+        identity=guest,
+        plan=lambda view: LoyaltyPlan(movements=(earning("7", 40),)),
+        now=NOW,
+    )
+    book(store, earning("1", 60))
+    export = store.export_customer(SHOP, email="gast@example.com")
+    [account] = export["loyalty"]
+    assert (account["email"], account["pending"]) == ("gast@example.com", 40)
+    assert [m["kind"] for m in account["movements"]] == ["earned_pending"]
+    counts = store.redact_customer(SHOP, email="gast@example.com", now=NOW)
+    assert counts["loyalty_accounts"] == 1
+    assert store.export_customer(SHOP, email="gast@example.com")["loyalty"] == []
+    keys = store.loyalty_accounts(SHOP)
+    assert "email:gast@example.com" not in keys and "c1" in keys
+    redacted = next(k for k in keys if k.startswith("redacted:"))
+    assert store.loyalty_balance(SHOP, redacted).pending == 40
+    assert store.redact_shop(SHOP)["loyalty_accounts"] == 1
+    assert all(k.startswith("redacted:") for k in store.loyalty_accounts(SHOP))
+    assert store.loyalty_check(SHOP) == 2
