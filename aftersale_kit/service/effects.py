@@ -269,6 +269,10 @@ class Processor:
             closing=closing.value if closing is not None else None,
             now=now,
         )
+        if config.loyalty is not None:
+            from .loyalty import book_order
+
+            book_order(self, entry, order, now=now)
         if result.taken_back or result.redemptions:
             log_event(
                 logging.INFO,
@@ -336,6 +340,10 @@ class Processor:
             self.tag_order(job)
         elif kind == JobKind.DEACTIVATE_COUPON:
             self.deactivate_coupon(job)
+        elif kind == JobKind.CREATE_LOYALTY_COUPON:
+            from .loyalty import create_redemption_coupon
+
+            create_redemption_coupon(self, job)
         else:
             raise PermanentJobError(f"unknown job kind {kind!r}")
 
@@ -532,7 +540,10 @@ class Processor:
     def deactivate_coupon(self, job: Job) -> None:
         entry = self.entry(job.shop)
         entry.adapter.deactivate_coupon(str(job.payload["code"]))
-        self.store.mark_deactivated(shop=job.shop, idempotency_key=str(job.payload["coupon_key"]))
+        key = str(job.payload["coupon_key"])
+        self.store.mark_deactivated(shop=job.shop, idempotency_key=key)
+        # a loyalty redemption's coupon: its points come back now (once)
+        self.store.loyalty_coupon_deactivated(shop=job.shop, coupon_key=key)
         log_event(
             logging.INFO,
             "coupon deactivated",

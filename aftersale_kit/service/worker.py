@@ -35,6 +35,7 @@ from ..storage import Job, JobKind, JobStatus, backoff_delay
 from ..storage.ports import Prunable
 from .effects import PermanentJobError, Processor
 from .logs import log_event
+from .loyalty import LoyaltySweeper, sweep
 from .metrics import Metrics
 from .retention import Pruner, Retention
 
@@ -63,6 +64,7 @@ class Worker:
         retry_cap: float = 3600.0,
         name: str | None = None,
         retention: Retention | None = DEFAULT_RETENTION,
+        loyalty_interval: float | None = 600.0,
     ) -> None:
         self.processor = processor
         self.store = processor.store
@@ -83,6 +85,13 @@ class Worker:
             if retention is not None and isinstance(self.store, Prunable)
             else None
         )
+        #: Books the loyalty releases and expiries due, every ``loyalty_interval`` seconds
+        #: (``None``: never; only when a shop has a ``loyalty:`` program).
+        self.sweeper = (
+            LoyaltySweeper(lambda: sweep(self.processor), interval=loyalty_interval)
+            if loyalty_interval and any(e.config.loyalty for e in processor.registry)
+            else None
+        )
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -97,12 +106,16 @@ class Worker:
             self._threads.append(t)
         if self.pruner is not None:
             self.pruner.start()
+        if self.sweeper is not None:
+            self.sweeper.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         if self.pruner is not None:
             self.pruner.stop(timeout)
+        if self.sweeper is not None:
+            self.sweeper.stop(timeout)
         for t in self._threads:
             t.join(timeout)
         self._threads.clear()

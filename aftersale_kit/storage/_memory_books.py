@@ -23,7 +23,7 @@ from ._memory_queue import MemoryQueue
 from ._memory_redemptions import MemoryCounters
 from ._sql import from_micros, to_micros
 from .codec import planned_action_to_dict
-from .decisions import _check, content_key, effect_kind
+from .decisions import _check, content_key, effect_kind, has_job
 from .ledger import BOOKING, NO_CURRENCY, REVERSAL
 from .records import (
     CouponStatus,
@@ -107,8 +107,8 @@ class Books(CouponRows):
         base = {"decision_id": record.id, "order_id": record.order_id}
         actions = record.decision.actions
         for planned in actions:
-            if isinstance(planned.action, ShowBlock):
-                continue  # the order's content is written as a whole: one job below
+            if not has_job(planned):
+                continue  # content: one job below; loyalty: booked by the service
             self.queue.enqueue(
                 shop=record.shop,
                 kind=effect_kind(planned),

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, select
 
 from ..core.campaign import FreeGift, IssueCoupon, ShowBlock, TagOrder
 from ..core.decision import Decision, PlannedAction
+from ..core.loyalty.actions import AwardPoints, Stamp
 from ..core.model import EventKind
 from ..core.ports import Counters
 from . import coupons, ledger, outbox
@@ -27,6 +28,7 @@ __all__ = [
     "enqueue_content",
     "for_order",
     "get",
+    "has_job",
     "shop_lock_name",
 ]
 
@@ -35,8 +37,15 @@ def shop_lock_name(shop: str) -> str:
     return f"shop:{shop}"
 
 
+def has_job(planned: PlannedAction) -> bool:
+    """Whether the planned action gets its own effect job: not a block (the order's content is
+    written as a whole), not ``award_points`` or ``stamp`` (the service books them on the loyalty
+    ledger with the step; a stamp card's reward gets its jobs there)."""
+    return not isinstance(planned.action, ShowBlock | AwardPoints | Stamp)
+
+
 def effect_kind(planned: PlannedAction) -> str:
-    """The job kind that carries out a planned action."""
+    """The job kind that carries out a planned action (see :func:`has_job`)."""
     action = planned.action
     if isinstance(action, IssueCoupon):
         return JobKind.CREATE_COUPON.value
@@ -134,8 +143,8 @@ def decide_locked(
     coupons.plan(conn, decision=decision, customer_key=customer_key, now=now)
     payload_base = {"decision_id": decision_id, "order_id": order_id}
     for planned in decision.actions:
-        if isinstance(planned.action, ShowBlock):
-            continue  # the order's content is written as a whole: one job below
+        if not has_job(planned):
+            continue  # content: one job below; loyalty: booked by the service
         outbox.enqueue(
             conn,
             shop=shop,

@@ -65,6 +65,7 @@ __all__ = [
     "card_from_json",
     "card_to_json",
     "redemption_coupon_key",
+    "reward_coupon_keys",
 ]
 
 REMINDER = "expiry_reminder"

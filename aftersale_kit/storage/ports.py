@@ -225,6 +225,10 @@ class ProcessorStore(JobQueue, BlockReader, LoyaltyStore, Protocol):
 
     def refunds(self, shop: str, order_id: str) -> list[Refund]: ...
 
+    def closure(self, shop: str, order_id: str) -> str | None: ...
+
+    def decisions_for_order(self, shop: str, order_id: str) -> list[DecisionRecord]: ...
+
     def decide_step(
         self,
         *,

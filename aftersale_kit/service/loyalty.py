@@ -1,0 +1,285 @@
+"""The loyalty program in the service: the order timeline books points and stamps, the
+storefront and operators redeem and read balances, the worker sweeps releases and expiries.
+
+* :func:`book_order` runs after each step of an order (:meth:`Processor.step
+  <aftersale_kit.service.effects.Processor.step>`): what the order stands for now is planned
+  under the account lock (:func:`~.loyalty_plan.order_plan`) and only what is new is booked.
+* :func:`redeem` (the ``POST .../redeem`` route and the Python API for operators) checks and
+  debits the points and queues the customer-bound coupon in one transaction; the
+  ``create_loyalty_coupon`` job creates it (:func:`create_redemption_coupon`).
+* :class:`LoyaltySweeper` (a daemon thread of the worker, like the pruner; no cron) books the
+  releases and expiries due (:func:`sweep`), each once, and leaves expiry reminder events.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from ..core.campaign import CouponKind
+from ..core.codes import coupon_code
+from ..core.loyalty.program import LoyaltyProgram, RedemptionOption, account_key
+from ..core.model import Order
+from ..core.platform import CouponSpec
+from ..storage.loyalty import (
+    Identity,
+    LoyaltyBalance,
+    LoyaltyOutcome,
+    LoyaltyRedemption,
+    RedeemOutcome,
+)
+from ..storage.records import CouponStatus, Job
+from .logs import log_event
+from .loyalty_plan import OrderFacts, order_plan
+from .shops import ShopEntry
+
+if TYPE_CHECKING:
+    from .effects import Processor
+
+__all__ = [
+    "LoyaltySweeper",
+    "balance",
+    "book_order",
+    "create_redemption_coupon",
+    "identity_of",
+    "redeem",
+    "sweep",
+]
+
+#: How far ahead an expiry reminder event is left.
+REMIND_WITHIN = timedelta(days=30)
+
+
+class LoyaltyError(ValueError):
+    """A loyalty request that cannot be served (no program, no account): a 4xx."""
+
+
+def identity_of(order: Order) -> Identity:
+    customer = order.customer
+    email = order.email or (customer.email if customer is not None else None)
+    return Identity(customer_id=customer.id if customer is not None else None, email=email)
+
+
+def _program(entry: ShopEntry) -> LoyaltyProgram:
+    program = entry.config.loyalty
+    if program is None:
+        raise LoyaltyError(f"shop {entry.domain} has no loyalty program")
+    return program
+
+
+def _account(order: Order, program: LoyaltyProgram) -> str:
+    account = account_key(order, program)
+    if account is None:
+        raise LoyaltyError("the order has no customer account (a guest order) and earns no points")
+    return account
+
+
+def book_order(
+    processor: Processor, entry: ShopEntry, order: Order, *, now: datetime
+) -> LoyaltyOutcome | None:
+    """Book what ``order`` stands for on its customer's account now (idempotent)."""
+    program = entry.config.loyalty
+    if program is None:
+        return None
+    account = account_key(order, program)
+    if account is None:
+        return None
+    store = processor.store
+    facts = OrderFacts(
+        order=order,
+        records=tuple(store.decisions_for_order(entry.domain, order.id)),
+        refunds=tuple(store.refunds(entry.domain, order.id)),
+        closed=store.closure(entry.domain, order.id) is not None,
+        now=now,
+    )
+    config, secret = entry.config, entry.code_secret
+    outcome = store.loyalty_step(
+        shop=entry.domain,
+        account=account,
+        identity=identity_of(order),
+        plan=lambda view: order_plan(config, facts, view, code_secret=secret),
+        policy=program.on_spent_refund,
+        now=now,
+    )
+    if outcome.booked:
+        log_event(
+            logging.INFO,
+            "loyalty booked",
+            shop=entry.domain,
+            order_id=order.id,
+            movements=[f"{r.movement.kind.value}:{r.movement.points}" for r in outcome.booked],
+        )
+    return outcome
+
+
+def redeem(
+    processor: Processor,
+    entry: ShopEntry,
+    *,
+    order: Order,
+    option_id: str,
+    request: str,
+    cart_value: Decimal | None = None,
+    now: datetime | None = None,
+) -> RedeemOutcome:
+    """Redeem ``option_id`` for the customer of ``order``: the points are debited and a
+    single-use coupon bound to the customer is queued, in one transaction; ``request`` (the
+    caller's id of this request) makes a retry spend nothing again. Raises
+    :class:`LoyaltyError` for a shop without a program or an order without an account."""
+    program = _program(entry)
+    account = _account(order, program)
+    if not request.strip() or len(request) > 128:
+        raise LoyaltyError("request: write a request id of 1 to 128 characters")
+    code = coupon_code(
+        secret=entry.code_secret,
+        shop=entry.domain,
+        order_id=f"redeem:{request}",
+        campaign_id=f"loyalty:{account}:{option_id}",
+        prefix="PUNKTE",
+    )
+    outcome = processor.store.loyalty_redeem(
+        shop=entry.domain,
+        account=account,
+        identity=identity_of(order),
+        program=program,
+        option_id=option_id,
+        request=request,
+        code=code,
+        cart_value=cart_value,
+        now=now or processor.clock(),
+    )
+    log_event(
+        logging.INFO,
+        "loyalty redeemed" if outcome.ok else "loyalty redemption refused",
+        shop=entry.domain,
+        option=option_id,
+        reason=outcome.reason,
+    )
+    return outcome
+
+
+def balance(processor: Processor, entry: ShopEntry, *, order: Order) -> LoyaltyBalance:
+    """The balance of the customer of ``order`` (zero for an account without movements)."""
+    program = _program(entry)
+    account = _account(order, program)
+    found = processor.store.loyalty_balance(entry.domain, account)
+    return found or LoyaltyBalance(account, 0, 0, 0)
+
+
+def _spec(entry: ShopEntry, redemption: LoyaltyRedemption, option: RedemptionOption) -> CouponSpec:
+    currency = entry.config.settings.currency.upper()
+    products: tuple[str, ...] = ()
+    if option.reward is not None:
+        kind, value, products = CouponKind.PERCENTAGE, Decimal(100), (option.reward.product_id,)
+    else:
+        kind, value = CouponKind.FIXED_AMOUNT, option.value
+    return CouponSpec(
+        code=redemption.coupon_code,
+        kind=kind,
+        value=value,
+        currency=currency,
+        title=f"aftersale-kit loyalty · {option.id}"[:255],
+        starts_at=redemption.created_at,
+        ends_at=redemption.created_at + timedelta(days=option.valid_days),
+        usage_limit=1,
+        once_per_customer=True,
+        customer_id=redemption.customer_id,
+        email=redemption.email,
+        product_ids=products,
+        idempotency_key=redemption.coupon_key,
+    )
+
+
+def create_redemption_coupon(processor: Processor, job: Job) -> None:
+    """The ``create_loyalty_coupon`` job: create the redemption's coupon once (the code is
+    fixed), unless it was revoked meanwhile (then switch off what an earlier attempt made)."""
+    key = str(job.payload["coupon_key"])
+    store = processor.store
+    coupon = store.coupon(job.shop, key)
+    redemption = store.loyalty_redemption(job.shop, key)
+    if coupon is None or redemption is None:
+        return
+    entry = processor.entry(job.shop)
+    if coupon.status == CouponStatus.REVOKED and coupon.platform_id is None:
+        if job.attempts > 1:
+            entry.adapter.deactivate_coupon(coupon.code)
+        return
+    if coupon.status != CouponStatus.PLANNED:
+        return
+    option = _program(entry).redemption.option(redemption.option_id)
+    if option is None:
+        from .effects import PermanentJobError
+
+        raise PermanentJobError(f"redemption option {redemption.option_id!r} is gone")
+    ref = entry.adapter.create_coupon(_spec(entry, redemption, option))
+    store.mark_issued(shop=job.shop, idempotency_key=key, platform_id=ref.platform_id)
+    log_event(logging.INFO, "loyalty coupon issued", shop=job.shop, option=option.id)
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    accounts: int
+    movements: int
+    reminders: int
+
+
+def sweep(
+    processor: Processor, *, now: datetime | None = None, remind_within: timedelta = REMIND_WITHIN
+) -> SweepReport:
+    """Book the releases and expiries due at ``now`` on every account of every shop with a
+    program (each once, by key), and leave the expiry reminders."""
+    now = now or processor.clock()
+    accounts = movements = reminders = 0
+    for entry in processor.registry:
+        program = entry.config.loyalty
+        if program is None:
+            continue
+        for account in processor.store.loyalty_accounts(entry.domain):
+            done = processor.store.loyalty_sweep(
+                shop=entry.domain,
+                account=account,
+                program=program,
+                now=now,
+                remind_within=remind_within,
+            )
+            accounts += 1
+            movements += len(done.booked)
+            reminders += done.reminders
+    if movements or reminders:
+        log_event(logging.INFO, "loyalty swept", movements=movements, reminders=reminders)
+    return SweepReport(accounts, movements, reminders)
+
+
+class LoyaltySweeper:
+    """Runs :func:`sweep` every ``interval`` seconds in a daemon thread of the worker, at the
+    processor's clock (injectable)."""
+
+    def __init__(self, run: Callable[[], SweepReport], *, interval: float = 600.0) -> None:
+        self.run = run
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="aftersale-loyalty", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run()
+            except Exception as exc:  # the database is away: try again next round
+                log_event(logging.WARNING, "loyalty sweep failed", error=type(exc).__name__)
+            self._stop.wait(self.interval)
