@@ -5,6 +5,8 @@
 POST     /webhooks/{platform}                      intake (:mod:`.intake`)
 GET      /v1/blocks/{platform}/{shop}/{order_id}   thank-you blocks (:mod:`.blocks`), with CORS
 OPTIONS  /v1/blocks/...                            CORS preflight
+GET      /v1/loyalty/{platform}/{shop}/balance     a customer's points (:mod:`.loyalty_routes`)
+POST     /v1/loyalty/{platform}/{shop}/redeem      redeem points for a coupon (same auth)
 GET      /healthz                                  200 when the database answers, else 503
 GET      /metrics                                  Prometheus text format
 ...      the platforms' own routes                 install links, approval callbacks, a
@@ -45,6 +47,7 @@ from .blocks import BlockService
 from .effects import Processor
 from .intake import GroupCommit, Intake, IntakeResult, Screened
 from .logs import log_event
+from .loyalty_routes import loyalty_routes
 from .metrics import CONTENT_TYPE_LATEST, Metrics
 from .shops import ShopRegistry
 from .worker import Worker
@@ -281,6 +284,7 @@ def create_app(
                 _block_endpoint(blocks),
                 methods=["GET", "OPTIONS"],
             ),
+            *loyalty_routes(blocks),
             *auth_routes(registry=registry, store=store, processor=processor),
             Route("/healthz", _health_endpoint(store), methods=["GET"]),
             Route("/metrics", _metrics_endpoint(store, metrics), methods=["GET"]),

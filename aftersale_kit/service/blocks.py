@@ -113,7 +113,7 @@ class BlockService:
             retry_after=retry_after,
         )
 
-    def _get(
+    def _authorize(
         self,
         platform: str,
         shop: str,
@@ -122,7 +122,7 @@ class BlockService:
         authorization: str | None,
         token: str | None,
         order_key: str | None,
-    ) -> BlockResult:
+    ) -> tuple[ShopEntry, Order | BlockGrant] | BlockResult:
         entry = self.registry.get(platform, shop) if len(shop) <= 255 else None
         spec = platforms.find(platform)
         authorize = getattr(extension(platform), "authorize_block", None) if spec else None
@@ -141,10 +141,71 @@ class BlockService:
         outcome = authorize(request, _Lookup(self, entry))
         if isinstance(outcome, BlockDenial):
             return _denied(outcome)
+        return entry, outcome
+
+    def _get(
+        self,
+        platform: str,
+        shop: str,
+        order_id: str,
+        *,
+        authorization: str | None,
+        token: str | None,
+        order_key: str | None,
+    ) -> BlockResult:
+        found = self._authorize(
+            platform,
+            shop,
+            order_id,
+            authorization=authorization,
+            token=token,
+            order_key=order_key,
+        )
+        if isinstance(found, BlockResult):
+            return found
+        entry, outcome = found
         if isinstance(outcome, BlockGrant):
             return self._granted(entry, outcome)
-        order: Order = outcome
-        return self._blocks(entry, order)
+        return self._blocks(entry, outcome)
+
+    def authorized_order(
+        self,
+        platform: str,
+        shop: str,
+        order_id: str,
+        *,
+        authorization: str | None,
+        token: str | None,
+        order_key: str | None = None,
+    ) -> tuple[ShopEntry, Order] | BlockResult:
+        """The shop and the order a request may act for, authenticated exactly as a block
+        request for ``order_id`` is (the same session token or order token); otherwise the
+        answer to give (401, 404, 202 pending, 503 when the platform did not answer)."""
+        try:
+            found = self._authorize(
+                platform,
+                shop,
+                order_id,
+                authorization=authorization,
+                token=token,
+                order_key=order_key,
+            )
+            if isinstance(found, BlockResult):
+                return found
+            entry, outcome = found
+            if isinstance(outcome, Order):
+                return entry, outcome
+            order = self._order(entry, outcome.order_id)
+            if order is None:
+                return _PENDING
+            denial = outcome.verify(order) if outcome.verify is not None else None
+            return _denied(denial) if denial is not None else (entry, order)
+        except RateLimitedError as exc:
+            return self._unavailable(shop, exc, retry_after=max(1, round(exc.retry_after)))
+        except NotFoundError:
+            return _error(404, "unknown order")
+        except PlatformError as exc:
+            return self._unavailable(shop, exc, retry_after=_RETRY_PLATFORM)
 
     def _granted(self, entry: ShopEntry, grant: BlockGrant) -> BlockResult:
         if grant.use_stored:
