@@ -319,3 +319,29 @@ def test_accounts_are_exported_and_anonymised_on_redact_with_the_amounts_kept(
     assert store.redact_shop(SHOP)["loyalty_accounts"] == 1
     assert all(k.startswith("redacted:") for k in store.loyalty_accounts(SHOP))
     assert store.loyalty_check(SHOP) == 2
+
+
+def test_a_used_redemption_coupon_is_never_deactivated_the_balance_goes_negative(
+    store: Store,
+) -> None:
+    released(store, 100)
+    store.loyalty_redeem(
+        shop=SHOP,
+        account="c1",
+        identity=ME,
+        program=PROGRAM,
+        option_id="five",
+        request="a",
+        code="PTS-A",
+        now=NOW + timedelta(days=16),
+    )
+    key = next(j for j in store.jobs() if j.kind == JobKind.CREATE_LOYALTY_COUPON).payload[
+        "coupon_key"
+    ]
+    store.mark_issued(shop=SHOP, idempotency_key=key, platform_id="p1")
+    store.mark_used(shop=SHOP, code="PTS-A")
+    after = book(store, reversal("1", 100))
+    assert after.balance.available == -100
+    assert store.coupon(SHOP, key).status == CouponStatus.USED
+    assert not [j for j in store.jobs() if j.kind == JobKind.DEACTIVATE_COUPON]
+    store.loyalty_check(SHOP)
