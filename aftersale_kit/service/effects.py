@@ -77,6 +77,7 @@ from ..storage import (
 )
 from ..storage.ports import ProcessorStore
 from .logs import log_event
+from .loyalty import log_booked, step_loyalty
 from .shops import ShopEntry, ShopRegistry
 
 __all__ = ["PAID", "PermanentJobError", "Processor", "reversal_of"]
@@ -268,11 +269,10 @@ class Processor:
             refunds=known,
             closing=closing.value if closing is not None else None,
             now=now,
+            loyalty=step_loyalty(entry, order, now=now),
         )
         if config.loyalty is not None:
-            from .loyalty import book_order
-
-            book_order(self, entry, order, now=now)
+            log_booked(entry, order, result.loyalty)
         if result.taken_back or result.redemptions:
             log_event(
                 logging.INFO,

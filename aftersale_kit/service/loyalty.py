@@ -1,9 +1,10 @@
 """The loyalty program in the service: the order timeline books points and stamps, the
 storefront and operators redeem and read balances, the worker sweeps releases and expiries.
 
-* :func:`book_order` runs after each step of an order (:meth:`Processor.step
-  <aftersale_kit.service.effects.Processor.step>`): what the order stands for now is planned
-  under the account lock (:func:`~.loyalty_plan.order_plan`) and only what is new is booked.
+* :func:`step_loyalty` goes with each step of an order (:meth:`Processor.step
+  <aftersale_kit.service.effects.Processor.step>`): in the step's transaction, what the order
+  stands for now is planned under the account lock (:func:`~.loyalty_plan.order_plan`) and only
+  what is new is booked.
 * :func:`redeem` (the ``POST .../redeem`` route and the Python API for operators) checks and
   debits the points and queues the customer-bound coupon in one transaction; the
   ``create_loyalty_coupon`` job creates it (:func:`create_redemption_coupon`).
@@ -30,8 +31,12 @@ from ..storage.loyalty import (
     Identity,
     LoyaltyBalance,
     LoyaltyOutcome,
+    LoyaltyPlan,
     LoyaltyRedemption,
+    LoyaltyView,
     RedeemOutcome,
+    StepLoyalty,
+    TimelineFacts,
 )
 from ..storage.records import CouponStatus, Job
 from .logs import log_event
@@ -44,10 +49,11 @@ if TYPE_CHECKING:
 __all__ = [
     "LoyaltySweeper",
     "balance",
-    "book_order",
     "create_redemption_coupon",
     "identity_of",
+    "log_booked",
     "redeem",
+    "step_loyalty",
     "sweep",
 ]
 
@@ -79,34 +85,34 @@ def _account(order: Order, program: LoyaltyProgram) -> str:
     return account
 
 
-def book_order(
-    processor: Processor, entry: ShopEntry, order: Order, *, now: datetime
-) -> LoyaltyOutcome | None:
-    """Book what ``order`` stands for on its customer's account now (idempotent)."""
+def step_loyalty(entry: ShopEntry, order: Order, *, now: datetime) -> StepLoyalty | None:
+    """What the order's step books on its customer's account, in the step's transaction
+    (``decide_step(loyalty=...)``); ``None`` without a program or an account (a guest)."""
     program = entry.config.loyalty
     if program is None:
         return None
     account = account_key(order, program)
     if account is None:
         return None
-    store = processor.store
-    facts = OrderFacts(
-        order=order,
-        records=tuple(store.decisions_for_order(entry.domain, order.id)),
-        refunds=tuple(store.refunds(entry.domain, order.id)),
-        closed=store.closure(entry.domain, order.id) is not None,
-        now=now,
-    )
     config, secret = entry.config, entry.code_secret
-    outcome = store.loyalty_step(
-        shop=entry.domain,
-        account=account,
-        identity=identity_of(order),
-        plan=lambda view: order_plan(config, facts, view, code_secret=secret),
-        policy=program.on_spent_refund,
-        now=now,
+
+    def plan(known: TimelineFacts, view: LoyaltyView) -> LoyaltyPlan:
+        facts = OrderFacts(
+            order=order,
+            records=known.records,
+            refunds=known.refunds,
+            closed=known.closed,
+            now=now,
+        )
+        return order_plan(config, facts, view, code_secret=secret)
+
+    return StepLoyalty(
+        account=account, identity=identity_of(order), policy=program.on_spent_refund, plan=plan
     )
-    if outcome.booked:
+
+
+def log_booked(entry: ShopEntry, order: Order, outcome: LoyaltyOutcome | None) -> None:
+    if outcome is not None and outcome.booked:
         log_event(
             logging.INFO,
             "loyalty booked",
@@ -114,7 +120,6 @@ def book_order(
             order_id=order.id,
             movements=[f"{r.movement.kind.value}:{r.movement.points}" for r in outcome.booked],
         )
-    return outcome
 
 
 def redeem(

@@ -45,7 +45,8 @@ from ..core.loyalty.stamps import (
     mark_reward_used,
 )
 from ..core.loyalty.tiers import Activity
-from .records import CouponRecord, CouponStatus
+from ..core.model import Refund
+from .records import CouponRecord, CouponStatus, DecisionRecord
 
 __all__ = [
     "AccountRow",
@@ -61,7 +62,9 @@ __all__ = [
     "LoyaltyView",
     "PlannedReward",
     "RedeemOutcome",
+    "StepLoyalty",
     "SweepOutcome",
+    "TimelineFacts",
     "card_from_json",
     "card_to_json",
     "redemption_coupon_key",
@@ -200,6 +203,42 @@ class RedeemOutcome:
 class SweepOutcome:
     booked: tuple[JournalRow, ...]
     reminders: int
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineFacts:
+    """What the step's transaction knows of the order after its step: every decided step, every
+    refund, and whether the order is closed (cancelled, refunded in full)."""
+
+    records: tuple[DecisionRecord, ...]
+    refunds: tuple[Refund, ...]
+    closed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StepLoyalty:
+    """Book the order's loyalty in the step's own transaction (``decide_step(loyalty=...)``):
+    ``plan`` (pure, quick, no Store call) says what to book from the facts and the account."""
+
+    account: str
+    identity: Identity | None
+    policy: SpentRefundPolicy
+    plan: Callable[[TimelineFacts, LoyaltyView], LoyaltyPlan]
+
+
+def book_step(
+    tx: LoyaltyTx, hook: StepLoyalty, *, shop: str, facts: TimelineFacts, now: datetime
+) -> LoyaltyOutcome:
+    """:func:`step` for ``hook`` on the facts of the step's transaction."""
+    return step(
+        tx,
+        shop=shop,
+        account=hook.account,
+        identity=hook.identity,
+        plan=lambda view: hook.plan(facts, view),
+        policy=hook.policy,
+        now=now,
+    )
 
 
 class LoyaltyTx(Protocol):

@@ -33,6 +33,7 @@ from ._memory_loyalty import MemoryLoyalty
 from ._memory_redemptions import MemoryCounters, record_redemptions, reverse_redemptions
 from ._sql import aware
 from .ledger import REVERSAL
+from .loyalty import StepLoyalty, TimelineFacts, book_step
 from .outbox import DEFAULT_MAX_ATTEMPTS, backoff_delay
 from .records import (
     CouponRecord,
@@ -176,6 +177,7 @@ class MemoryStore(MemoryLoyalty, MemoryIntake):
         closing: str | None = None,
         now: datetime | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        loyalty: StepLoyalty | None = None,
     ) -> StepResult:
         """:meth:`Store.decide_step`, under the store's lock."""
         _require_text(shop=shop, order_id=order.id)
@@ -205,12 +207,21 @@ class MemoryStore(MemoryLoyalty, MemoryIntake):
                 reverse_redemptions(books, shop, order.id, now=now)
             plan = dict(settle(facts))
             revoked = self._take_back(shop, order.id, plan, now=now)
+            points = None
+            if loyalty is not None:
+                known = TimelineFacts(
+                    records=tuple(books.for_order(shop, order.id)),
+                    refunds=facts.refunds,
+                    closed=facts.closed is not None,
+                )
+                points = book_step(self._loyalty_tx(), loyalty, shop=shop, facts=known, now=now)
         return StepResult(
             record=record,
             created=created,
             taken_back=plan,
             revoked=tuple(revoked),
             redemptions=tuple(used),
+            loyalty=points,
         )
 
     def _take_back(

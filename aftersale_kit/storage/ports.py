@@ -55,6 +55,7 @@ if TYPE_CHECKING:
         LoyaltyReminder,
         LoyaltyView,
         RedeemOutcome,
+        StepLoyalty,
         SweepOutcome,
     )
     from .store import Clawback, StepFacts, StepResult
@@ -243,6 +244,7 @@ class ProcessorStore(JobQueue, BlockReader, LoyaltyStore, Protocol):
         closing: str | None = None,
         now: datetime | None = None,
         max_attempts: int = _ATTEMPTS,
+        loyalty: StepLoyalty | None = None,
     ) -> StepResult:
         """One step of the order's timeline, decided once, atomically per shop (see
         :meth:`Store.decide_step <aftersale_kit.storage.store.Store.decide_step>`)."""

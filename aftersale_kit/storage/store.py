@@ -35,10 +35,12 @@ from . import (
     shops,
     timeline,
 )
+from ._loyalty_sql import SqlLoyaltyTx
 from ._loyalty_store import LoyaltyMethods
 from ._sql import aware
 from .blocks_raw import load_blocks_json
 from .db import DEFAULT_SQLITE_PATH, Database, create_database
+from .loyalty import LoyaltyOutcome, StepLoyalty, TimelineFacts, book_step
 from .outbox import DEFAULT_MAX_ATTEMPTS, backoff_delay
 from .quarantine import QuarantinedDelivery
 from .records import (
@@ -100,6 +102,8 @@ class StepResult:
     revoked: tuple[str, ...]
     #: Redemptions of the shop's codes first seen in this step's order.
     redemptions: tuple[RedemptionRecord, ...]
+    #: What the step booked on the customer's loyalty account (``decide_step(loyalty=...)``).
+    loyalty: LoyaltyOutcome | None = None
 
 
 class Store(LoyaltyMethods):
@@ -402,6 +406,7 @@ class Store(LoyaltyMethods):
         closing: str | None = None,
         now: datetime | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        loyalty: StepLoyalty | None = None,
     ) -> StepResult:
         """One step of the order's timeline, atomically under the shop lock.
 
@@ -410,7 +415,9 @@ class Store(LoyaltyMethods):
         ``order`` used, decides ``(event_kind, ref)`` once (:meth:`decide_once`), then asks
         ``settle`` (pure, quick, no Store call) which campaigns the order's refunds or closure
         take back now, and takes them back (:func:`~aftersale_kit.storage.timeline.take_back`).
-        A change to what the order shows queues one rewrite of its content.
+        A change to what the order shows queues one rewrite of its content. ``loyalty``: book
+        what the order stands for on the customer's loyalty account in the same transaction
+        (under the account's lock as well, :func:`.loyalty.book_step`).
         """
         _require_text(shop=shop, order_id=order.id)
         now = aware(now, "now")
@@ -453,12 +460,21 @@ class Store(LoyaltyMethods):
                 decisions.enqueue_content(
                     conn, shop=shop, order_id=order.id, version=_ledger_version(conn, shop), now=now
                 )
+            points = None
+            if loyalty is not None:
+                known = TimelineFacts(
+                    records=tuple(decisions.for_order(conn, shop=shop, order_id=order.id)),
+                    refunds=facts.refunds,
+                    closed=facts.closed is not None,
+                )
+                points = book_step(SqlLoyaltyTx(conn), loyalty, shop=shop, facts=known, now=now)
         return StepResult(
             record=record,
             created=created,
             taken_back=plan,
             revoked=tuple(revoked),
             redemptions=tuple(used),
+            loyalty=points,
         )
 
     @staticmethod
