@@ -345,3 +345,43 @@ def test_a_used_redemption_coupon_is_never_deactivated_the_balance_goes_negative
     assert store.coupon(SHOP, key).status == CouponStatus.USED
     assert not [j for j in store.jobs() if j.kind == JobKind.DEACTIVATE_COUPON]
     store.loyalty_check(SHOP)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_sequences_with_duplicates_and_reorders_never_drift(
+    port_store: AnyStore, seed: int
+) -> None:
+    import random
+
+    rnd = random.Random(seed)
+    events: list[JournalRow] = []
+    for n in range(6):
+        events.append(earning(str(n), rnd.randint(1, 90)))
+        for r in range(rnd.randint(0, 2)):
+            events.append(reversal(str(n), rnd.randint(1, 40), ref=f"r{r}"))
+    events += events[: len(events) // 2]  # redeliveries
+    rnd.shuffle(events)
+    for index, row in enumerate(events):
+        book(port_store, row)
+        if index % 4 == 0:
+            port_store.loyalty_sweep(
+                shop=SHOP, account="c1", program=PROGRAM, now=NOW + timedelta(days=15)
+            )
+        if index % 5 == 0:
+            port_store.loyalty_redeem(
+                shop=SHOP,
+                account="c1",
+                identity=ME,
+                program=PROGRAM,
+                option_id="five",
+                request=f"q{index}",
+                code=f"PTS-{index}",
+                now=NOW + timedelta(days=16),
+            )
+        port_store.loyalty_check(SHOP)
+    keys = [r.movement.key for r in port_store.loyalty_journal(SHOP, "c1")]
+    assert len(keys) == len(set(keys))
+    view = port_store.loyalty_view(SHOP, "c1")
+    balance = port_store.loyalty_balance(SHOP, "c1")
+    assert (view.state.pending, view.state.available) == (balance.pending, balance.available)
+    assert balance.pending >= 0
