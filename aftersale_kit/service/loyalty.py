@@ -28,12 +28,12 @@ from ..core.loyalty.program import LoyaltyProgram, RedemptionOption, account_key
 from ..core.model import Order
 from ..core.platform import CouponSpec
 from ..storage.loyalty import (
+    AccountView,
     Identity,
     LoyaltyBalance,
     LoyaltyOutcome,
     LoyaltyPlan,
     LoyaltyRedemption,
-    LoyaltyView,
     RedeemOutcome,
     StepLoyalty,
     TimelineFacts,
@@ -96,7 +96,7 @@ def step_loyalty(entry: ShopEntry, order: Order, *, now: datetime) -> StepLoyalt
         return None
     config, secret = entry.config, entry.code_secret
 
-    def plan(known: TimelineFacts, view: LoyaltyView) -> LoyaltyPlan:
+    def plan(known: TimelineFacts, view: AccountView) -> LoyaltyPlan:
         facts = OrderFacts(
             order=order,
             records=known.records,

@@ -46,9 +46,9 @@ from ..core.timeline import reversal_of
 from ..storage.codec import planned_action_to_dict
 from ..storage.decisions import effect_kind
 from ..storage.loyalty import (
+    AccountView,
     JournalRow,
     LoyaltyPlan,
-    LoyaltyView,
     PlannedReward,
     reward_coupon_keys,
 )
@@ -103,7 +103,7 @@ def _tier(program: LoyaltyProgram, name: str | None) -> Tier | None:
 
 
 def _earn(
-    facts: OrderFacts, program: LoyaltyProgram, view: LoyaltyView, bonuses: Sequence[AwardPoints]
+    facts: OrderFacts, program: LoyaltyProgram, view: AccountView, bonuses: Sequence[AwardPoints]
 ) -> JournalRow | None:
     order = facts.order
     key = earn_key(order.id)
@@ -219,7 +219,7 @@ def _cards(
     config: ShopConfig,
     program: LoyaltyProgram,
     facts: OrderFacts,
-    view: LoyaltyView,
+    view: AccountView,
     code_secret: bytes,
 ) -> tuple[dict[str, CardState], list[PlannedReward], list[str]]:
     cards: dict[str, CardState] = {}
@@ -247,7 +247,7 @@ def _cards(
 
 
 def order_plan(
-    config: ShopConfig, facts: OrderFacts, view: LoyaltyView, *, code_secret: bytes
+    config: ShopConfig, facts: OrderFacts, view: AccountView, *, code_secret: bytes
 ) -> LoyaltyPlan:
     """Everything the order stands for on the account now (see the module docstring)."""
     program = config.loyalty

@@ -12,6 +12,7 @@ from ._loyalty_sql import SqlLoyaltyTx, account_keys, reminders
 from ._sql import aware
 from .db import Database
 from .loyalty import (
+    AccountView,
     Identity,
     JournalRow,
     LoyaltyBalance,
@@ -19,7 +20,6 @@ from .loyalty import (
     LoyaltyPlan,
     LoyaltyRedemption,
     LoyaltyReminder,
-    LoyaltyView,
     RedeemOutcome,
     SweepOutcome,
 )
@@ -42,7 +42,7 @@ class LoyaltyMethods:
         shop: str,
         account: str,
         identity: Identity | None,
-        plan: Callable[[LoyaltyView], LoyaltyPlan],
+        plan: Callable[[AccountView], LoyaltyPlan],
         policy: SpentRefundPolicy = SpentRefundPolicy.NEGATIVE_BALANCE,
         now: datetime | None = None,
     ) -> LoyaltyOutcome:
@@ -131,7 +131,7 @@ class LoyaltyMethods:
             row = tx.account(shop, account, identity=None, now=_never())
             return None if row is None else loyalty.balance_of(row)
 
-    def loyalty_view(self, shop: str, account: str) -> LoyaltyView | None:
+    def loyalty_account(self, shop: str, account: str) -> AccountView | None:
         with self.db.read() as conn:
             tx = SqlLoyaltyTx(conn, lock=False)
             row = tx.account(shop, account, identity=None, now=_never())

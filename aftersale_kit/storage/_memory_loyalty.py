@@ -24,6 +24,7 @@ from ._sql import aware
 from .coupons import deactivate_key
 from .loyalty import (
     AccountRow,
+    AccountView,
     Identity,
     JournalRow,
     LoyaltyBalance,
@@ -31,7 +32,6 @@ from .loyalty import (
     LoyaltyPlan,
     LoyaltyRedemption,
     LoyaltyReminder,
-    LoyaltyView,
     RedeemOutcome,
     SweepOutcome,
 )
@@ -211,7 +211,7 @@ class MemoryLoyalty:
         shop: str,
         account: str,
         identity: Identity | None,
-        plan: Callable[[LoyaltyView], LoyaltyPlan],
+        plan: Callable[[AccountView], LoyaltyPlan],
         policy: SpentRefundPolicy = SpentRefundPolicy.NEGATIVE_BALANCE,
         now: datetime | None = None,
     ) -> LoyaltyOutcome:
@@ -295,7 +295,7 @@ class MemoryLoyalty:
             row = self._loyalty_tx().account(shop, account, identity=None, now=_NEVER)
             return None if row is None else loyalty.balance_of(row)
 
-    def loyalty_view(self, shop: str, account: str) -> LoyaltyView | None:
+    def loyalty_account(self, shop: str, account: str) -> AccountView | None:
         with self._lock:
             tx = self._loyalty_tx()
             row = tx.account(shop, account, identity=None, now=_NEVER)

@@ -50,6 +50,7 @@ from .records import CouponRecord, CouponStatus, DecisionRecord
 
 __all__ = [
     "AccountRow",
+    "AccountView",
     "Identity",
     "JournalRow",
     "LedgerDriftError",
@@ -59,7 +60,6 @@ __all__ = [
     "LoyaltyRedemption",
     "LoyaltyReminder",
     "LoyaltyTx",
-    "LoyaltyView",
     "PlannedReward",
     "RedeemOutcome",
     "StepLoyalty",
@@ -147,7 +147,7 @@ class LoyaltyBalance:
 
 
 @dataclass(frozen=True, slots=True)
-class LoyaltyView:
+class AccountView:
     """What a plan reads under the account lock: the ledger state, the tier history, the
     stamp cards and, per grant, the tier and spend it was earned with."""
 
@@ -223,7 +223,7 @@ class StepLoyalty:
     account: str
     identity: Identity | None
     policy: SpentRefundPolicy
-    plan: Callable[[TimelineFacts, LoyaltyView], LoyaltyPlan]
+    plan: Callable[[TimelineFacts, AccountView], LoyaltyPlan]
 
 
 def book_step(
@@ -423,10 +423,10 @@ def _any_used(tx: LoyaltyTx, shop: str, prefix: str) -> bool:
     return False
 
 
-def view(tx: LoyaltyTx, account: AccountRow) -> LoyaltyView:
+def view(tx: LoyaltyTx, account: AccountRow) -> AccountView:
     state, rows = _replay(tx, account)
     earned = {r.movement.key: r for r in rows if r.movement.kind is MovementKind.EARNED_PENDING}
-    return LoyaltyView(account.account, state, _history(rows), _cards(tx, account), earned)
+    return AccountView(account.account, state, _history(rows), _cards(tx, account), earned)
 
 
 def balance_of(account: AccountRow) -> LoyaltyBalance:
@@ -542,7 +542,7 @@ def step(
     shop: str,
     account: str,
     identity: Identity | None,
-    plan: Callable[[LoyaltyView], LoyaltyPlan],
+    plan: Callable[[AccountView], LoyaltyPlan],
     policy: SpentRefundPolicy,
     now: datetime,
 ) -> LoyaltyOutcome:

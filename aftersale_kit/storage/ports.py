@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
     from ..core.loyalty.program import LoyaltyProgram, SpentRefundPolicy
     from .loyalty import (
+        AccountView,
         Identity,
         JournalRow,
         LoyaltyBalance,
@@ -53,7 +54,6 @@ if TYPE_CHECKING:
         LoyaltyPlan,
         LoyaltyRedemption,
         LoyaltyReminder,
-        LoyaltyView,
         RedeemOutcome,
         StepLoyalty,
         SweepOutcome,
@@ -156,7 +156,7 @@ class LoyaltyStore(Protocol):
         shop: str,
         account: str,
         identity: Identity | None,
-        plan: Callable[[LoyaltyView], LoyaltyPlan],
+        plan: Callable[[AccountView], LoyaltyPlan],
         policy: SpentRefundPolicy = ...,
         now: datetime | None = None,
     ) -> LoyaltyOutcome: ...
@@ -193,7 +193,7 @@ class LoyaltyStore(Protocol):
 
     def loyalty_balance(self, shop: str, account: str) -> LoyaltyBalance | None: ...
 
-    def loyalty_view(self, shop: str, account: str) -> LoyaltyView | None: ...
+    def loyalty_account(self, shop: str, account: str) -> AccountView | None: ...
 
     def loyalty_journal(self, shop: str, account: str) -> list[JournalRow]: ...
 

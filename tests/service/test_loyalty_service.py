@@ -153,7 +153,7 @@ def test_the_completing_order_rewards_once_and_a_refund_deactivates_the_unused_r
     assert reward.status == CouponStatus.ISSUED and reward.code.startswith("SAMMEL")
     assert reward.order_id == orders[2]
     assert flow.discount_status(reward.code) == "ACTIVE"
-    card = flow.store.loyalty_view(flow.shop, "77").cards["karte"]
+    card = flow.store.loyalty_account(flow.shop, "77").cards["karte"]
     assert len(card.completions) == 1 and [s.order_id for s in card.stamps] == [orders[3]]
     # the fourth order's stamp takes the place of the first, refunded: the reward stands
     flow.cancel(orders[0])
@@ -162,7 +162,7 @@ def test_the_completing_order_rewards_once_and_a_refund_deactivates_the_unused_r
     flow.cancel(orders[1])
     assert flow.store.coupon(flow.shop, reward.idempotency_key).status == CouponStatus.DEACTIVATED
     assert flow.discount_status(reward.code) == "EXPIRED"
-    card = flow.store.loyalty_view(flow.shop, "77").cards["karte"]
+    card = flow.store.loyalty_account(flow.shop, "77").cards["karte"]
     assert card.completions[0].status.value == "deactivated"
     assert len(_rewards(flow)) == 1
     assert flow.store.jobs(status=JobStatus.DEAD) == []

@@ -25,11 +25,11 @@ from aftersale_kit.core.loyalty.program import (
 from aftersale_kit.core.loyalty.stamps import CardState, StampEntry
 from aftersale_kit.storage import CouponStatus, JobKind, Store
 from aftersale_kit.storage.loyalty import (
+    AccountView,
     Identity,
     JournalRow,
     LedgerDriftError,
     LoyaltyPlan,
-    LoyaltyView,
 )
 from aftersale_kit.storage.tables import loyalty_accounts
 
@@ -205,17 +205,17 @@ def test_a_coupon_never_created_gives_its_points_back_at_once(port_store: AnySto
 
 
 def test_cards_are_stored_and_the_plan_reads_them(port_store: AnyStore) -> None:
-    seen: list[LoyaltyView] = []
+    seen: list[AccountView] = []
     card = CardState("coffee", stamps=(StampEntry("1", NOW),), taken_back=frozenset({"9"}))
 
-    def plan(view: LoyaltyView) -> LoyaltyPlan:
+    def plan(view: AccountView) -> LoyaltyPlan:
         seen.append(view)
         return LoyaltyPlan(cards={"coffee": card})
 
     for _ in range(2):
         port_store.loyalty_step(shop=SHOP, account="c1", identity=ME, plan=plan, now=NOW)
     assert seen[0].cards == {} and seen[1].cards == {"coffee": card}
-    assert port_store.loyalty_view(SHOP, "c1").cards == {"coffee": card}
+    assert port_store.loyalty_account(SHOP, "c1").cards == {"coffee": card}
 
 
 def test_the_sweep_expires_once_and_leaves_one_reminder(port_store: AnyStore) -> None:
@@ -381,7 +381,7 @@ def test_random_sequences_with_duplicates_and_reorders_never_drift(
         port_store.loyalty_check(SHOP)
     keys = [r.movement.key for r in port_store.loyalty_journal(SHOP, "c1")]
     assert len(keys) == len(set(keys))
-    view = port_store.loyalty_view(SHOP, "c1")
+    view = port_store.loyalty_account(SHOP, "c1")
     balance = port_store.loyalty_balance(SHOP, "c1")
     assert (view.state.pending, view.state.available) == (balance.pending, balance.available)
     assert balance.pending >= 0
