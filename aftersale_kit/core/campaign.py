@@ -22,6 +22,7 @@ from .money import Money
 if TYPE_CHECKING:
     from .conditions import Condition
     from .loyalty.program import LoyaltyProgram
+    from .mail_settings import MailSettings
 
 __all__ = [
     "Action",
@@ -317,6 +318,7 @@ class ShopConfig:
     loyalty: LoyaltyProgram | None = None
     #: ``contact_policy:``; ``None``: the defaults (see :attr:`policy`).
     contact_policy: ContactPolicy | None = None
+    mail: MailSettings | None = None
 
     @property
     def policy(self) -> ContactPolicy:

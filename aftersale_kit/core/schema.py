@@ -21,6 +21,7 @@ from .campaign import BudgetBasis, BudgetPeriod, CouponKind, RefundPolicy
 from .model import EventKind
 from .schema_contact import CONTACT_ACTION_SCHEMAS, contact_policy_schema
 from .schema_loyalty import LOYALTY_ACTION_SCHEMAS, loyalty_schema
+from .schema_mail import mail_schema
 
 __all__ = [
     "ENV_VAR_PATTERN",
@@ -497,6 +498,7 @@ def _schema_of(generation: int) -> dict[str, Any]:
             },
             "loyalty": loyalty_schema(),
             "contact_policy": contact_policy_schema(),
+            "mail": mail_schema(),
         },
         "required": ["shop", "campaigns"],
         "additionalProperties": False,

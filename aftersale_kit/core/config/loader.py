@@ -15,6 +15,7 @@ from .checker import Checker, found
 from .contact_policy import read_contact_policy
 from .context import Context, ParamCheck
 from .loyalty import read_loyalty
+from .mail import read_mail
 from .shop import read_shop
 from .source import YamlSyntaxError, compose
 
@@ -107,6 +108,7 @@ def _read_file(ctx: Context, root: yaml.Node) -> ShopConfig | None:
     policy = None
     if "contact_policy" in top:
         policy = read_contact_policy(ctx, top["contact_policy"].value)
+    mail = read_mail(ctx, top["mail"].value) if "mail" in top else None
     campaigns: list[Campaign] = []
     if "campaigns" in top:
         campaigns = read_campaigns(ctx, top["campaigns"].value)
@@ -118,4 +120,5 @@ def _read_file(ctx: Context, root: yaml.Node) -> ShopConfig | None:
         source=ctx.c.file,
         loyalty=loyalty,
         contact_policy=policy,
+        mail=mail,
     )

@@ -1,0 +1,66 @@
+"""The texts of the follow-up e-mails, per language (German and English).
+
+Formal German ("Sie"), calm wording. Placeholders in braces are filled with :meth:`str.format`
+from data in :mod:`.views`; these strings are the only format strings, data never is one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["MAIL_TEXTS"]
+
+_DE: dict[str, str] = {
+    # layout
+    "greeting": "Guten Tag,",
+    "greeting_named": "Guten Tag {name},",
+    "signature": "Viele Grüße\n{shop}",
+    "questions": "Fragen? Antworten Sie einfach auf diese E-Mail.",
+    "questions_support": "Fragen? Schreiben Sie uns an {address}.",
+    "why_marketing": "Sie erhalten diese E-Mail, weil Sie Werbung von {shop} zugestimmt haben.",
+    "why_service": "Sie erhalten diese E-Mail zu Ihrer Bestellung bei {shop}.",
+    "unsubscribe": "Keine weiteren E-Mails dieser Art erhalten",
+    "unsubscribe_text": "Abmelden",
+    # survey
+    "survey_subject": "Wie zufrieden waren Sie mit Ihrer Bestellung {number}?",
+    "survey_headline": "Wie war Ihr Einkauf?",
+    "survey_text": "Ihre Bestellung {number} sollte inzwischen bei Ihnen sein. Waren Sie mit "
+    "unserem Service zufrieden? Ein Klick genügt, danach können Sie uns gern noch mehr erzählen.",
+    "survey_scale": "1 = gar nicht zufrieden, 5 = sehr zufrieden",
+    "survey_rating": "{rating} von 5",
+    # service reminder
+    "service_subject": "Zeit für die kostenlose Überprüfung",
+    "service_headline": "Ihre kostenlose Überprüfung ist fällig",
+    "service_text": "Wir bieten Ihnen alle {months} Monate eine kostenlose Überprüfung an, damit "
+    "alles zuverlässig läuft.",
+    "service_products": "Betrifft:",
+    "service_button": "Termin vereinbaren",
+    "service_contact": "Melden Sie sich einfach bei uns, wir finden einen Termin.",
+}
+
+_EN: dict[str, str] = {
+    "greeting": "Hello,",
+    "greeting_named": "Hello {name},",
+    "signature": "Best regards,\n{shop}",
+    "questions": "Questions? Just reply to this e-mail.",
+    "questions_support": "Questions? Write to us at {address}.",
+    "why_marketing": "You receive this e-mail because you agreed to hear from {shop}.",
+    "why_service": "You receive this e-mail about your order at {shop}.",
+    "unsubscribe": "Stop e-mails like this one",
+    "unsubscribe_text": "Unsubscribe",
+    "survey_subject": "How happy were you with your order {number}?",
+    "survey_headline": "How was your purchase?",
+    "survey_text": "Your order {number} should have reached you by now. Were you happy with our "
+    "service? One click is enough; afterwards you can tell us more if you like.",
+    "survey_scale": "1 = not happy at all, 5 = very happy",
+    "survey_rating": "{rating} of 5",
+    "service_subject": "Time for your free check",
+    "service_headline": "Your free check is due",
+    "service_text": "We offer you a free check every {months} months so that everything keeps "
+    "working reliably.",
+    "service_products": "For:",
+    "service_button": "Book an appointment",
+    "service_contact": "Just get in touch and we will find a date.",
+}
+
+MAIL_TEXTS: Mapping[str, Mapping[str, str]] = {"de": _DE, "en": _EN}

@@ -1,0 +1,79 @@
+"""What each follow-up template prints, prepared in Python from the caller's data.
+
+A view takes the texts of the chosen language and the message's data and returns the values its
+template prints (already formatted, never HTML: the templates escape them). Each view also
+names the subject. Data is only ever a value in a format call, never the format string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import MailError
+
+__all__ = ["VIEWS", "View"]
+
+#: ``(texts, data) -> values for the template`` (including ``subject``).
+View = Callable[[Mapping[str, str], Mapping[str, Any]], dict[str, Any]]
+
+
+def _get(data: Mapping[str, Any], key: str, template: str) -> Any:
+    if key not in data or data[key] is None:
+        raise MailError(f"the {template} e-mail needs {key!r} in its data")
+    return data[key]
+
+
+def _web_url(value: object, key: str) -> str:
+    """Only http(s) links reach a template (no ``javascript:`` or ``data:``)."""
+    text = str(value)
+    parts = urlsplit(text)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise MailError(f"{key} must be a web address starting with https://, got {text[:80]!r}")
+    return text
+
+
+def survey(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
+    """``order_number`` and ``rating_urls`` (five links, rating 1 to 5)."""
+    number = str(_get(data, "order_number", "survey"))
+    urls = _get(data, "rating_urls", "survey")
+    if not isinstance(urls, Sequence) or isinstance(urls, str) or len(urls) != 5:
+        raise MailError("the survey e-mail needs five rating_urls (for the ratings 1 to 5)")
+    ratings = [
+        {
+            "value": n,
+            "label": t["survey_rating"].format(rating=n),
+            "url": _web_url(u, "rating_urls"),
+        }
+        for n, u in enumerate(urls, start=1)
+    ]
+    return {
+        "subject": t["survey_subject"].format(number=number),
+        "headline": t["survey_headline"],
+        "text": t["survey_text"].format(number=number),
+        "scale": t["survey_scale"],
+        "ratings": ratings,
+    }
+
+
+def service_reminder(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
+    """``months`` (the interval), optional ``products`` (titles) and ``booking_url``."""
+    months = _get(data, "months", "service_reminder")
+    products = data.get("products") or ()
+    if isinstance(products, str):
+        products = (products,)
+    booking = data.get("booking_url")
+    return {
+        "subject": t["service_subject"],
+        "headline": t["service_headline"],
+        "text": t["service_text"].format(months=int(months)),
+        "products_label": t["service_products"],
+        "products": [str(p) for p in products],
+        "booking_url": _web_url(booking, "booking_url") if booking else None,
+        "button": t["service_button"],
+        "contact": t["service_contact"],
+    }
+
+
+VIEWS: Mapping[str, View] = {"survey": survey, "service_reminder": service_reminder}
