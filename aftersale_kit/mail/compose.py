@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aftersale_kit.content import ContentRenderer, Formatter
+from aftersale_kit.content.formatting import Texts
 from aftersale_kit.content.messages import LANGUAGES
 from aftersale_kit.core.campaign import ShopSettings
 from aftersale_kit.core.mail_settings import LOOPBACK_HOSTS, MailSettings
@@ -175,7 +176,7 @@ class MailComposer:
         return {
             "template": request.template,
             "lang": language,
-            "t": texts,
+            "t": Texts(texts),
             "v": values,
             "subject": safe_header_text(values["subject"]),
             "greeting": texts["greeting_named"].format(name=name) if name else texts["greeting"],

@@ -141,7 +141,6 @@ class SmtpTransport:
             raise MailError("mail.smtp.security: none is only allowed for 127.0.0.1 or localhost")
         self.settings = settings
         self._login = (username, password) if username is not None else None
-        self._password = password
         self._ssl = ssl_context or ssl.create_default_context()
         self._conn: smtplib.SMTP | None = None
         self._used_at = 0.0

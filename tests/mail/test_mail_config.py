@@ -124,6 +124,11 @@ def test_defaults_and_the_port_follows_the_security() -> None:
             "shop.yaml:8:13: mail.reply_to: expected an e-mail address such as "
             "service@example.com, got 'x@y.example, z@w.example'",
         ),
+        (
+            "mail:\n  sender: a@b.example\n  support_address: müller@b.example\n  dry_run: o\n",
+            "shop.yaml:8:20: mail.support_address: expected an e-mail address such as "
+            "service@example.com, got 'müller@b.example'",
+        ),
     ],
 )
 def test_each_mistake_is_pinned(text: str, expected: str) -> None:

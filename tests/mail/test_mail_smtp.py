@@ -65,6 +65,22 @@ def test_a_message_arrives_with_its_headers_and_envelope(
     assert html is not None and "<b>x</b>" not in html.get_content()
 
 
+def test_a_subject_with_line_breaks_adds_no_header_at_the_server(
+    sink: Sink, mailer: Mailer, composer: MailComposer, links: MailLinks
+) -> None:
+    number = "#1001\r\nBcc: victim@example.org\r\n\r\n<script>x</script>"
+    data = {"order_number": number, "rating_urls": links.survey_answers(shop=SHOP, subject="o")}
+    assert mailer.deliver(composer.compose(survey_request(links, data=data))).status == "sent"
+    [got] = sink.received
+    assert got.rcpt_tos == ["kim@example.com"] and "Bcc" not in got.message
+    assert got.message["Subject"] == (
+        "Wie zufrieden waren Sie mit Ihrer Bestellung #1001 Bcc: victim@example.org "
+        "<script>x</script>?"
+    )
+    html = got.message.get_body(("html",))
+    assert html is not None and "<script>" not in html.get_content()
+
+
 def test_a_resend_after_a_crash_carries_the_same_message_id(
     sink: Sink, mailer: Mailer, composer: MailComposer, links: MailLinks, clock: Clock
 ) -> None:

@@ -105,7 +105,7 @@ def _named_address(ctx: Context, node: yaml.Node, path: str) -> tuple[str | None
     named = _NAMED.match(value.strip())
     name, address = (named.group(1), named.group(2)) if named else ("", value.strip())
     name = name.strip().strip('"').strip()
-    if not _ADDRESS.match(address):
+    if not (address.isascii() and _ADDRESS.match(address)):
         ctx.c.report(
             node,
             path,
@@ -124,7 +124,7 @@ def _address(ctx: Context, e: dict[str, Entry], key: str) -> str | None:
     value = ctx.c.text(node, path, expected="an e-mail address")
     if value is None:
         return None
-    if not _ADDRESS.match(value.strip()):
+    if not (value.isascii() and _ADDRESS.match(value.strip())):
         ctx.c.report(
             node, path, f"expected an e-mail address such as service@example.com, got {found(node)}"
         )
