@@ -94,6 +94,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "export or erase what the service holds about a customer",
     ),
     "storage": ("aftersale_kit.service.privacy_cli:storage_main", "rows and bytes per table"),
+    "loyalty": (
+        "aftersale_kit.service.loyalty_cli:loyalty_main",
+        "loyalty points: show, adjust, import, export, report",
+    ),
 }
 
 #: Top-level modules of optional dependencies -> the extra that brings them (for the one-line

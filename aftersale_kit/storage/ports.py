@@ -58,6 +58,7 @@ if TYPE_CHECKING:
         StepLoyalty,
         SweepOutcome,
     )
+    from .loyalty_admin import AccountBalance, ImportEntry, ImportOutcome, LedgerTotals
     from .store import Clawback, StepFacts, StepResult
 
 __all__ = [
@@ -204,6 +205,23 @@ class LoyaltyStore(Protocol):
     ) -> list[LoyaltyReminder]: ...
 
     def loyalty_check(self, shop: str, *, account: str | None = None) -> int: ...
+
+    # operators (:mod:`.loyalty_admin`)
+
+    def loyalty_balances(self, shop: str) -> list[AccountBalance]: ...
+
+    def loyalty_import(
+        self,
+        shop: str,
+        entries: Sequence[ImportEntry],
+        *,
+        now: datetime | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportOutcome:
+        """All entries in one transaction or none; an entry booked before moves nothing."""
+        ...
+
+    def loyalty_totals(self, shop: str, *, since: datetime, until: datetime) -> LedgerTotals: ...
 
 
 class ProcessorStore(JobQueue, BlockReader, LoyaltyStore, Protocol):

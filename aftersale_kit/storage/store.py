@@ -35,6 +35,7 @@ from . import (
     shops,
     timeline,
 )
+from ._loyalty_admin_sql import LoyaltyAdminMethods
 from ._loyalty_sql import SqlLoyaltyTx
 from ._loyalty_store import LoyaltyMethods
 from ._sql import aware
@@ -106,7 +107,7 @@ class StepResult:
     loyalty: LoyaltyOutcome | None = None
 
 
-class Store(LoyaltyMethods):
+class Store(LoyaltyMethods, LoyaltyAdminMethods):
     """Durable state of the service on SQLite or PostgreSQL. See the package docstring."""
 
     def __init__(self, database: Database) -> None:
