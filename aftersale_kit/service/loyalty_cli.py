@@ -57,33 +57,37 @@ def _customer(sub: argparse.ArgumentParser) -> None:
     who.add_argument("--email", default=None, help="the customer's e-mail address")
 
 
+def _sub(commands: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+    sub: argparse.ArgumentParser = commands.add_parser(name, help=help_text)
+    sub.add_argument("shop", metavar="SHOP", help="the shop's domain, as configured")
+    sub.add_argument(
+        "--config", required=True, help="a shop's config file, or a folder with one per shop"
+    )
+    sub.add_argument("--db", default=None, help=_DB_HELP)
+    return sub
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=_PROG, description="the loyalty points ledger")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    show = commands.add_parser("show", help="a customer's balance, tier, grants, cards, movements")
+    show = _sub(commands, "show", "a customer's balance, tier, grants, cards, movements")
     _customer(show)
     show.add_argument("--last", type=int, default=10, help="movements to list (default 10)")
-    adjust = commands.add_parser("adjust", help="add or take points (an operator movement)")
+    adjust = _sub(commands, "adjust", "add or take points (an operator movement)")
     _customer(adjust)
     adjust.add_argument("--points", type=int, required=True, help="+N to add, -N to take")
     adjust.add_argument("--reason", required=True, help="why (kept in the journal)")
     adjust.add_argument(
         "--key", default=None, help="idempotency key (default: from account, points, reason, day)"
     )
-    imp = commands.add_parser("import", help="balances from a CSV file (all rows or none)")
+    imp = _sub(commands, "import", "balances from a CSV file (all rows or none)")
     imp.add_argument("file", metavar="FILE.csv", help="customer_id/email, points, expires")
-    export = commands.add_parser("export", help="every account's balance as CSV")
+    export = _sub(commands, "export", "every account's balance as CSV")
     export.add_argument("--out", default=None, help="write to this file (default: stdout)")
-    report = commands.add_parser("report", help="the points accounting of a period")
+    report = _sub(commands, "report", "the points accounting of a period")
     report.add_argument("--since", required=True, help="first day (YYYY-MM-DD) or ISO time")
     report.add_argument("--until", default=None, help="last day (inclusive) or ISO time; now")
     report.add_argument("--format", choices=("table", "csv"), default="table")
-    for sub in (show, adjust, imp, export, report):
-        sub.add_argument("shop", metavar="SHOP", help="the shop's domain, as configured")
-        sub.add_argument(
-            "--config", required=True, help="a shop's config file, or a folder with one per shop"
-        )
-        sub.add_argument("--db", default=None, help=_DB_HELP)
     return parser
 
 

@@ -9,16 +9,19 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, text
 
-from ..core.loyalty.ledger import MovementKind, SourceKind
-from ._loyalty_sql import SqlLoyaltyTx
+from ..core.loyalty.ledger import JournalState, MovementKind, SourceKind, Status, apply
+from ._loyalty_sql import SqlLoyaltyTx, account_keys, movement_values
 from ._sql import aware, from_micros
 from .db import Database
+from .loyalty import AccountRow, JournalRow
 from .loyalty_admin import (
     AccountBalance,
     ImportEntry,
     ImportOutcome,
+    ImportRefusedError,
     LedgerTotals,
     TotalsGroup,
+    check_entries,
     import_entries,
 )
 from .tables import loyalty_accounts, loyalty_movements
@@ -73,6 +76,99 @@ def _groups(conn: Connection, shop: str, since: datetime, until: datetime) -> li
     ]
 
 
+#: Rows per statement of the bulk import.
+_CHUNK = 500
+
+
+def _split(
+    entries: Sequence[ImportEntry], existing: set[str]
+) -> tuple[list[ImportEntry], list[ImportEntry]]:
+    """The entries of new accounts (each account's first) and the others."""
+    fresh: list[ImportEntry] = []
+    rest: list[ImportEntry] = []
+    taken = set(existing)
+    for entry in entries:
+        if entry.account in taken:
+            rest.append(entry)
+        else:
+            taken.add(entry.account)
+            fresh.append(entry)
+    return fresh, rest
+
+
+def _imported_keys(conn: Connection, shop: str) -> set[tuple[str, str]]:
+    """``(account, key)`` of the shop's imported movements (an import run again skips them)."""
+    stmt = (
+        select(_A.c.account, _M.c.key)
+        .join(_A, _A.c.id == _M.c.account_id)
+        .where(_M.c.shop == shop, _M.c.kind == MovementKind.IMPORTED.value)
+    )
+    return {(r[0], r[1]) for r in conn.execute(stmt)}
+
+
+def _booked(entry: ImportEntry) -> JournalRow:
+    """The entry booked on an empty account (pure: the ledger's own arithmetic)."""
+    result = apply(JournalState(), entry.movement)
+    if result.status is not Status.APPLIED or result.booking is None:
+        raise ImportRefusedError(f"account {entry.account!r}: {result.reason}")
+    booking = result.booking
+    return JournalRow(entry.movement, booking.pending_delta, booking.available_delta)
+
+
+def _insert_fresh(
+    conn: Connection,
+    shop: str,
+    entries: Sequence[ImportEntry],
+    *,
+    now: datetime,
+    progress: Callable[[int], None] | None,
+    done: int,
+) -> int:
+    """Create the accounts of ``entries`` (none exists yet) with their one movement, in
+    statements of :data:`_CHUNK` rows; returns the points booked."""
+    points = 0
+    for start in range(0, len(entries), _CHUNK):
+        chunk = entries[start : start + _CHUNK]
+        rows = [_booked(e) for e in chunk]
+        conn.execute(
+            _A.insert(),
+            [
+                {
+                    "shop": shop,
+                    "account": e.account,
+                    "customer_id": e.identity.customer_id,
+                    "email": e.identity.email,
+                    "pending": r.pending_delta,
+                    "available": r.available_delta,
+                    "debt": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for e, r in zip(chunk, rows, strict=True)
+            ],
+        )
+        ids = dict(
+            conn.execute(
+                select(_A.c.account, _A.c.id).where(
+                    _A.c.shop == shop, _A.c.account.in_([e.account for e in chunk])
+                )
+            ).all()
+        )
+        conn.execute(
+            _M.insert(),
+            [
+                movement_values(
+                    AccountRow(int(ids[e.account]), shop, e.account, 0, 0, 0), r, now=now
+                )
+                for e, r in zip(chunk, rows, strict=True)
+            ],
+        )
+        points += sum(e.movement.points for e in chunk)
+        if progress is not None:
+            progress(done + start + len(chunk))
+    return points
+
+
 class LoyaltyAdminMethods:
     """Mixed into :class:`~.store.Store`."""
 
@@ -101,12 +197,27 @@ class LoyaltyAdminMethods:
         progress: Callable[[int], None] | None = None,
     ) -> ImportOutcome:
         """Book every entry in one transaction: all or nothing; an entry booked before moves
-        nothing (so an import run again changes nothing)."""
+        nothing (so an import run again changes nothing). Accounts that do not exist yet are
+        created with their movement in bulk statements (an empty account's booking is known);
+        the others go through the ledger one by one under their lock."""
         now = aware(now, "now")
+        check_entries(entries)
         with self.db.write() as conn:
-            return import_entries(
-                SqlLoyaltyTx(conn), shop=shop, entries=entries, now=now, progress=progress
+            fresh, rest = _split(entries, set(account_keys(conn, shop)))
+            seen = _imported_keys(conn, shop)
+            repeated = [e for e in rest if (e.account, e.movement.key) in seen]
+            rest = [e for e in rest if (e.account, e.movement.key) not in seen]
+            points = _insert_fresh(conn, shop, fresh, now=now, progress=progress, done=0)
+
+            def more(done: int) -> None:
+                if progress is not None:
+                    progress(len(fresh) + len(repeated) + done)
+
+            others = import_entries(
+                SqlLoyaltyTx(conn), shop=shop, entries=rest, now=now, progress=more
             )
+        imported = len(fresh) + others.imported
+        return ImportOutcome(imported, len(repeated) + others.repeated, points + others.points)
 
     def loyalty_totals(self, shop: str, *, since: datetime, until: datetime) -> LedgerTotals:
         """The shop's journal summed for ``[since, until)``, with the opening and closing sums

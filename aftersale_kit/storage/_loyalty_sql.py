@@ -30,7 +30,7 @@ from .tables import (
     loyalty_redemptions,
 )
 
-__all__ = ["SqlLoyaltyTx", "account_keys", "reminders"]
+__all__ = ["SqlLoyaltyTx", "account_keys", "movement_values", "reminders"]
 
 
 def _account(row: Row[Any]) -> AccountRow:
@@ -134,30 +134,7 @@ class SqlLoyaltyTx:
         return [_journal_row(r) for r in rows]
 
     def insert(self, account: AccountRow, row: JournalRow, *, now: datetime) -> None:
-        m = row.movement
-        self.conn.execute(
-            loyalty_movements.insert(),
-            {
-                "shop": account.shop,
-                "account_id": account.id,
-                "key": m.key,
-                "kind": m.kind.value,
-                "points": m.points,
-                "pending_delta": row.pending_delta,
-                "available_delta": row.available_delta,
-                "source": m.source.value,
-                "ref": m.ref[:512],
-                "reason": m.reason,
-                "grant_key": m.grant,
-                "release_at": m.release_at,
-                "expires_at": m.expires_at,
-                "coupon": m.coupon,
-                "spend_micros": to_micros(row.spend) if row.spend is not None else None,
-                "tier": row.tier,
-                "at": m.at,
-                "booked_at": now,
-            },
-        )
+        self.conn.execute(loyalty_movements.insert(), movement_values(account, row, now=now))
 
     def set_totals(self, account: AccountRow, state: JournalState, *, now: datetime) -> None:
         self.conn.execute(
@@ -308,6 +285,31 @@ class SqlLoyaltyTx:
             },
         ).rowcount
         return bool(done)
+
+
+def movement_values(account: AccountRow, row: JournalRow, *, now: datetime) -> dict[str, Any]:
+    """The journal row's column values."""
+    m = row.movement
+    return {
+        "shop": account.shop,
+        "account_id": account.id,
+        "key": m.key,
+        "kind": m.kind.value,
+        "points": m.points,
+        "pending_delta": row.pending_delta,
+        "available_delta": row.available_delta,
+        "source": m.source.value,
+        "ref": m.ref[:512],
+        "reason": m.reason,
+        "grant_key": m.grant,
+        "release_at": m.release_at,
+        "expires_at": m.expires_at,
+        "coupon": m.coupon,
+        "spend_micros": to_micros(row.spend) if row.spend is not None else None,
+        "tier": row.tier,
+        "at": m.at,
+        "booked_at": now,
+    }
 
 
 def account_keys(conn: Connection, shop: str) -> list[str]:
