@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, str] = {
     "p2": "bench.p2_intake",
     "p3": "bench.p3_blocks",
     "s1": "bench.s1_storage",
+    "p6": "bench.p6_loyalty",
 }
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
