@@ -18,6 +18,7 @@ run; latency from each read's scheduled time, so a stall delays the reads behind
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -209,7 +210,7 @@ def _ledger_only(engine: str, url: str, folder: Path) -> Earned:
                 shop=SHOP,
                 account=hook.account,
                 identity=hook.identity,
-                plan=lambda view, hook=hook: hook.plan(facts, view),
+                plan=functools.partial(hook.plan, facts),
                 policy=hook.policy,
                 now=order.created_at,
             )
