@@ -29,6 +29,7 @@ from ..core.timeline import Step
 from ._memory_books import Books
 from ._memory_coupons import CouponRows
 from ._memory_intake import MemoryIntake
+from ._memory_links import MemoryLinks
 from ._memory_loyalty import MemoryLoyalty
 from ._memory_redemptions import MemoryCounters, record_redemptions, reverse_redemptions
 from ._sql import aware
@@ -49,7 +50,7 @@ from .store import Clawback, StepFacts, StepResult, _require_text
 __all__ = ["MemoryStore"]
 
 
-class MemoryStore(MemoryLoyalty, MemoryIntake):
+class MemoryStore(MemoryLinks, MemoryLoyalty, MemoryIntake):
     """The storage ports in dicts and lists, behind one lock. See the module docstring."""
 
     def __init__(self) -> None:

@@ -35,6 +35,7 @@ from . import (
     shops,
     timeline,
 )
+from ._links_store import LinkMethods
 from ._loyalty_sql import SqlLoyaltyTx
 from ._loyalty_store import LoyaltyMethods
 from ._sql import aware
@@ -106,7 +107,7 @@ class StepResult:
     loyalty: LoyaltyOutcome | None = None
 
 
-class Store(LoyaltyMethods):
+class Store(LinkMethods, LoyaltyMethods):
     """Durable state of the service on SQLite or PostgreSQL. See the package docstring."""
 
     def __init__(self, database: Database) -> None:
