@@ -46,6 +46,8 @@ class Purpose(StrEnum):
     UNSUBSCRIBE = "unsubscribe"
     SURVEY = "survey"
     NEWSLETTER_CONFIRM = "newsletter-confirm"
+    #: The one-click signup in the thank-you content: sends the confirmation e-mail.
+    NEWSLETTER_SIGNUP = "newsletter-signup"
 
 
 class Refusal(StrEnum):
