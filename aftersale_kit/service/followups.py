@@ -16,13 +16,15 @@ Message-ID derived from the job's key, the note carries its marker, tags are a s
 consent write replaces. A transient delivery failure raises, so the worker retries with its
 backoff; a permanent one sends the job to the dead letters with the server's reply.
 
+Link e-mails are rare (a complaint, a confirmation), so each job opens its own SMTP
+connection and closes it; the shop's send rate is shared.
+
 The link key is ``$AFTERSALE_LINK_KEY`` (at least 32 bytes); the links' address is
 ``$AFTERSALE_PUBLIC_URL``. Without a key the link routes answer 404 and no link is made.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -94,8 +96,6 @@ class FollowUps:
         self.clock = clock or (lambda: datetime.now(UTC))
         self._options = dict(mailer_options or {})
         self._limiter = SendRateLimiter()
-        self._mailers: dict[str, Mailer] = {}
-        self._lock = threading.Lock()
 
     @classmethod
     def from_env(
@@ -114,21 +114,13 @@ class FollowUps:
         )
 
     def mailer(self, entry: ShopEntry) -> Mailer:
+        """A mailer for one job (its own connection; the shop's send rate is shared)."""
         settings = entry.config.mail
         if settings is None:
             raise JobFailed(f"shop {entry.domain} has no mail: section")
-        with self._lock:
-            found = self._mailers.get(entry.domain)
-            if found is None:
-                found = Mailer.for_settings(
-                    entry.domain,
-                    settings,
-                    environ=self.environ,
-                    limiter=self._limiter,
-                    **self._options,
-                )
-                self._mailers[entry.domain] = found
-            return found
+        return Mailer.for_settings(
+            entry.domain, settings, environ=self.environ, limiter=self._limiter, **self._options
+        )
 
     def send(self, entry: ShopEntry, request: MailRequest, *, attempt: int) -> None:
         """Compose and hand over ``request``; raises to retry, :class:`JobFailed` to give up."""
@@ -139,7 +131,11 @@ class FollowUps:
             shop=entry.config.settings, mail=settings, renderer=entry.renderer, clock=self.clock
         )
         mail = composer.compose(request)
-        delivery = self.mailer(entry).deliver(mail, attempt=attempt)
+        mailer = self.mailer(entry)
+        try:
+            delivery = mailer.deliver(mail, attempt=attempt)
+        finally:
+            mailer.transport.close()
         if delivery.status is DeliveryStatus.FAILED:
             raise JobFailed(f"{delivery.reason}: {delivery.code} {delivery.reply}")
         if delivery.status is DeliveryStatus.RETRY:
