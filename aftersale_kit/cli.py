@@ -94,6 +94,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "export or erase what the service holds about a customer",
     ),
     "storage": ("aftersale_kit.service.privacy_cli:storage_main", "rows and bytes per table"),
+    "surveys": (
+        "aftersale_kit.service.surveys_report:surveys_main",
+        "survey answers: response rate, ratings, delivery and payment problems",
+    ),
 }
 
 #: Top-level modules of optional dependencies -> the extra that brings them (for the one-line
