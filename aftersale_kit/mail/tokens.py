@@ -107,6 +107,11 @@ class LinkSigner:
         self._key = key
         self._clock = clock or (lambda: datetime.now(UTC))
 
+    @property
+    def key_bytes(self) -> bytes:
+        """The key (for a signer of the same key with another clock)."""
+        return self._key
+
     def _mac(self, payload: bytes) -> bytes:
         return hmac.new(self._key, payload, hashlib.sha256).digest()
 

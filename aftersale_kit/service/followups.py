@@ -25,10 +25,14 @@ The link key is ``$AFTERSALE_LINK_KEY`` (at least 32 bytes); the links' address 
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..core.campaign import ShowBlock
+from ..core.decision import Decision, PlannedAction
 from ..core.platform import MarketingConsent
 from ..mail import (
     DeliveryStatus,
@@ -37,8 +41,10 @@ from ..mail import (
     Mailer,
     MailLinks,
     MailRequest,
+    Purpose,
     SendRateLimiter,
 )
+from ..mail.links import SIGNUP_DAYS
 from ..storage.links import Consent, LinkJob, SurveyAnswer
 from ..storage.records import Job
 from .shops import ShopEntry
@@ -140,6 +146,45 @@ class FollowUps:
             raise JobFailed(f"{delivery.reason}: {delivery.code} {delivery.reply}")
         if delivery.status is DeliveryStatus.RETRY:
             raise RuntimeError(f"mail not sent yet ({delivery.reason} {delivery.code}); retrying")
+
+
+def with_signup_links(
+    follow_ups: FollowUps | None, entry: ShopEntry, decision: Decision
+) -> Decision:
+    """``decision`` with each newsletter block's ``signup_url`` replaced by the one-click signup
+    link (when links are configured and the shop has ``mail:``; else as it is).
+
+    The link is a pure function of the decision: its nonce comes from the order id and its
+    expiry from the decision's time, so rendering the same timeline again gives the same
+    content (the content job compares timelines to see whether it has to write again)."""
+    if follow_ups is None or entry.config.mail is None:
+        return decision
+    if not any(_is_newsletter(p) for p in decision.actions):
+        return decision
+    signer = LinkSigner(follow_ups.signer.key_bytes, clock=lambda: decision.decided_at)
+    nonce = hashlib.sha256(f"signup:{decision.order_id}".encode()).hexdigest()[:16]
+    token = signer.sign(
+        Purpose.NEWSLETTER_SIGNUP,
+        shop=entry.domain,
+        subject=decision.order_id,
+        valid_for=timedelta(days=SIGNUP_DAYS),
+        nonce=nonce,
+    )
+    url = f"{follow_ups.links.base}/v1/newsletter/signup/{token}"
+    actions = tuple(_signed(p, url) if _is_newsletter(p) else p for p in decision.actions)
+    return dataclasses.replace(decision, actions=actions)
+
+
+def _is_newsletter(planned: PlannedAction) -> bool:
+    return isinstance(planned.action, ShowBlock) and planned.action.block == "newsletter"
+
+
+def _signed(planned: PlannedAction, url: str) -> PlannedAction:
+    action = planned.action
+    assert isinstance(action, ShowBlock)
+    kept = [(k, v) for k, v in action.params if k != "signup_url"]
+    params = (*kept, ("signup_url", url))
+    return dataclasses.replace(planned, action=dataclasses.replace(action, params=params))
 
 
 def consent_of(consent: Consent) -> MarketingConsent:

@@ -246,3 +246,42 @@ def test_unsubscribe_page_then_one_click_and_bad_links(
         "confirm without signup": 404,
     }
     assert all(r.headers["content-type"].startswith("text/html") for r in answers.values())
+
+
+NEWSLETTER_CAMPAIGN = """\
+campaigns:
+  - id: news
+    trigger: order_paid
+    actions:
+      - show_block: {block: newsletter, params: {signup_url: "https://bohne.example/news"}}
+"""
+
+
+def test_the_thank_you_newsletter_block_carries_the_one_click_signup(
+    shopify_sandbox: Any, tmp_path: Path, db_url: str, sink: Sink
+) -> None:
+    sandbox = shopify_sandbox
+    config, env = write_shopify_config(tmp_path / "shops", sandbox)
+    add_mail(config, sink.port)
+    path = config / "shop.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: text.index("campaigns:")] + NEWSLETTER_CAMPAIGN, encoding="utf-8")
+    with running_service(config=config, db_url=db_url, env=link_env(env)) as svc:
+        sandbox.subscribe("orders/paid", f"{svc.url}/webhooks/shopify")
+        order = sandbox.create_order(
+            customer={"first_name": "Kim", "email": "kim@example.com"},
+            line_items=[{"title": "Espresso", "price": "40.00"}],
+        )
+        order_id = str(order["id"])
+        assert sandbox.wait_for_deliveries(10)
+        wait_for(lambda: svc.store.blocks_json(shop_of(svc), order_id) is not None)
+        wait_for(lambda: _jobs_done(svc))
+        blocks = (svc.store.blocks_json(shop_of(svc), order_id) or b"").decode()
+        # then the block links to the signed signup, not to the configured page
+        assert "/v1/newsletter/signup/" in blocks and "bohne.example/news" not in blocks
+        signup = link_in(blocks.replace("\\u0026", "&"), "/v1/newsletter/signup/")
+        assert follow(svc, signup).status_code == 200
+        wait_for(lambda: len(sink.received) == 1 and _jobs_done(svc))
+        dead = _dead(svc)
+    assert dead == []
+    assert sink.received[0].rcpt_tos == ["kim@example.com"]
