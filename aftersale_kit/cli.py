@@ -98,6 +98,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "aftersale_kit.service.loyalty_cli:loyalty_main",
         "loyalty points: show, adjust, import, export, report",
     ),
+    "surveys": (
+        "aftersale_kit.service.surveys_report:surveys_main",
+        "survey answers: response rate, ratings, delivery and payment problems",
+    ),
 }
 
 #: Top-level modules of optional dependencies -> the extra that brings them (for the one-line

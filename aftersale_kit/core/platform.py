@@ -59,6 +59,7 @@ __all__ = [
     "CouponSpec",
     "CustomerLoyalty",
     "IncomingWebhook",
+    "MarketingConsent",
     "Platform",
     "PlatformFactory",
     "WebhookEnvelope",
@@ -501,6 +502,15 @@ class Platform(Protocol):
         NotFoundError when the customer does not exist."""
         ...
 
+    def record_marketing_consent(
+        self, customer_id: str | None, email: str, consent: MarketingConsent
+    ) -> bool:
+        """Record the customer's e-mail marketing consent where the platform keeps it (the
+        customer's marketing consent field or a user meta), so that the shop and the contact
+        policy read it. ``customer_id`` ``None`` (a guest) or an unknown customer: nothing is
+        written, ``False``. ``True`` when written; writing it again changes nothing."""
+        ...
+
     def register_webhooks(self, address: str) -> list[str]:
         """Subscribe ``address`` to the topics the product needs, skipping existing
         subscriptions; returns the platform ids of all subscriptions for those topics there."""
@@ -514,6 +524,19 @@ class Platform(Protocol):
     def orders_since(self, since: datetime) -> Iterator[Order]:
         """Orders updated at or after ``since`` (reconciliation sweep), page by page."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class MarketingConsent:
+    """A confirmed (double opt-in) or withdrawn e-mail marketing consent, with its proof."""
+
+    opted_in: bool
+    #: When the customer confirmed (or withdrew).
+    at: datetime
+    #: Where the signup came from (``thank_you``, ``email``, ...).
+    source: str
+    #: The version of the consent text the customer saw.
+    text_version: str
 
 
 class PlatformFactory(Protocol):

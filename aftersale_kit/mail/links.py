@@ -7,6 +7,7 @@ The paths are the contract with the routes that will serve them (``serve``):
 * ``/v1/survey/<token>?rating=N``: one token per survey e-mail; the rating is the customer's
   choice and needs no signature, the token says which order and shop it is about.
 * ``/v1/newsletter/confirm/<token>``: the double opt-in confirmation.
+* ``/v1/newsletter/signup/<token>``: the one-click signup (sends the confirmation e-mail).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = ["MailLinks"]
 UNSUBSCRIBE_DAYS = 365
 SURVEY_DAYS = 30
 NEWSLETTER_DAYS = 7
+SIGNUP_DAYS = 90
 
 
 class MailLinks:
@@ -69,3 +71,12 @@ class MailLinks:
             Purpose.NEWSLETTER_CONFIRM, shop=shop, subject=subject, valid_for=valid_for
         )
         return self._url("/v1/newsletter/confirm/", token)
+
+    def newsletter_signup(
+        self, *, shop: str, subject: str, valid_for: timedelta = timedelta(days=SIGNUP_DAYS)
+    ) -> str:
+        """The one-click signup for ``subject`` (the order id whose address signs up)."""
+        token = self.signer.sign(
+            Purpose.NEWSLETTER_SIGNUP, shop=shop, subject=subject, valid_for=valid_for
+        )
+        return self._url("/v1/newsletter/signup/", token)

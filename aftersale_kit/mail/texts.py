@@ -36,6 +36,25 @@ _DE: dict[str, str] = {
     "service_products": "Betrifft:",
     "service_button": "Termin vereinbaren",
     "service_contact": "Melden Sie sich einfach bei uns, wir finden einen Termin.",
+    # newsletter double opt-in
+    "newsletter_subject": "Bitte bestätigen Sie Ihre Newsletter-Anmeldung",
+    "newsletter_headline": "Nur noch ein Klick",
+    "newsletter_text": "Sie haben sich für den Newsletter von {shop} angemeldet. Bitte bestätigen "
+    "Sie die Anmeldung mit dem Knopf unten. Ohne Bestätigung erhalten Sie keinen Newsletter.",
+    "newsletter_button": "Anmeldung bestätigen",
+    "newsletter_ignore": "Sie haben sich nicht angemeldet? Dann ignorieren Sie diese E-Mail "
+    "einfach.",
+    # complaint (to the shop's support address)
+    "complaint_subject": "Beschwerde zu Bestellung {number}: Bewertung {rating} von 5",
+    "complaint_headline": "Ein Kunde ist unzufrieden",
+    "complaint_text": "Zur Bestellung {number} kam eben eine Umfrage-Antwort, die Aufmerksamkeit "
+    "braucht.",
+    "complaint_rating": "Bewertung",
+    "complaint_delivery": "Lieferung in Ordnung",
+    "complaint_payment": "Zahlung in Ordnung",
+    "complaint_wait": "Wartezeit",
+    "complaint_comment": "Kommentar",
+    "complaint_customer": "Kunde",
 }
 
 _EN: dict[str, str] = {
@@ -61,6 +80,21 @@ _EN: dict[str, str] = {
     "service_products": "For:",
     "service_button": "Book an appointment",
     "service_contact": "Just get in touch and we will find a date.",
+    "newsletter_subject": "Please confirm your newsletter signup",
+    "newsletter_headline": "Just one more click",
+    "newsletter_text": "You signed up for the newsletter of {shop}. Please confirm with the "
+    "button below. Without your confirmation you will not receive the newsletter.",
+    "newsletter_button": "Confirm signup",
+    "newsletter_ignore": "You did not sign up? Then simply ignore this e-mail.",
+    "complaint_subject": "Complaint about order {number}: rating {rating} of 5",
+    "complaint_headline": "A customer is unhappy",
+    "complaint_text": "A survey answer about order {number} has just come in that needs attention.",
+    "complaint_rating": "Rating",
+    "complaint_delivery": "Delivery fine",
+    "complaint_payment": "Payment fine",
+    "complaint_wait": "Waiting time",
+    "complaint_comment": "Comment",
+    "complaint_customer": "Customer",
 }
 
 MAIL_TEXTS: Mapping[str, Mapping[str, str]] = {"de": _DE, "en": _EN}

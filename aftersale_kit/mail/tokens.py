@@ -46,6 +46,8 @@ class Purpose(StrEnum):
     UNSUBSCRIBE = "unsubscribe"
     SURVEY = "survey"
     NEWSLETTER_CONFIRM = "newsletter-confirm"
+    #: The one-click signup in the thank-you content: sends the confirmation e-mail.
+    NEWSLETTER_SIGNUP = "newsletter-signup"
 
 
 class Refusal(StrEnum):
@@ -104,6 +106,11 @@ class LinkSigner:
             raise ValueError(f"the link key needs at least {_MIN_KEY_BYTES} bytes")
         self._key = key
         self._clock = clock or (lambda: datetime.now(UTC))
+
+    @property
+    def key_bytes(self) -> bytes:
+        """The key (for a signer of the same key with another clock)."""
+        return self._key
 
     def _mac(self, payload: bytes) -> bytes:
         return hmac.new(self._key, payload, hashlib.sha256).digest()

@@ -76,4 +76,50 @@ def service_reminder(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str,
     }
 
 
-VIEWS: Mapping[str, View] = {"survey": survey, "service_reminder": service_reminder}
+def newsletter_confirm(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
+    """``shop_name`` and ``confirm_url`` (the double opt-in link)."""
+    shop = str(_get(data, "shop_name", "newsletter_confirm"))
+    return {
+        "subject": t["newsletter_subject"],
+        "headline": t["newsletter_headline"],
+        "text": t["newsletter_text"].format(shop=shop),
+        "button": t["newsletter_button"],
+        "confirm_url": _web_url(_get(data, "confirm_url", "newsletter_confirm"), "confirm_url"),
+        "ignore": t["newsletter_ignore"],
+    }
+
+
+def _yes_no(value: object) -> str:
+    if value is True:
+        return "ja / yes"
+    return "NEIN / NO" if value is False else "-"
+
+
+def complaint(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
+    """``order_number``, ``rating`` and optional ``delivery_ok``, ``payment_ok``, ``wait``,
+    ``comment``, ``customer`` (the answer that raised the complaint)."""
+    number = str(_get(data, "order_number", "complaint"))
+    rating = int(_get(data, "rating", "complaint"))
+    rows = [
+        (t["complaint_rating"], f"{rating} / 5"),
+        (t["complaint_delivery"], _yes_no(data.get("delivery_ok"))),
+        (t["complaint_payment"], _yes_no(data.get("payment_ok"))),
+        (t["complaint_wait"], str(data.get("wait") or "-")),
+        (t["complaint_customer"], str(data.get("customer") or "-")),
+    ]
+    return {
+        "subject": t["complaint_subject"].format(number=number, rating=rating),
+        "headline": t["complaint_headline"],
+        "text": t["complaint_text"].format(number=number),
+        "rows": [{"label": label, "value": value} for label, value in rows],
+        "comment_label": t["complaint_comment"],
+        "comment": str(data.get("comment") or ""),
+    }
+
+
+VIEWS: Mapping[str, View] = {
+    "survey": survey,
+    "service_reminder": service_reminder,
+    "newsletter_confirm": newsletter_confirm,
+    "complaint": complaint,
+}

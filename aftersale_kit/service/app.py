@@ -7,6 +7,7 @@ GET      /v1/blocks/{platform}/{shop}/{order_id}   thank-you blocks (:mod:`.bloc
 OPTIONS  /v1/blocks/...                            CORS preflight
 GET      /v1/loyalty/{platform}/{shop}/balance     a customer's points (:mod:`.loyalty_routes`)
 POST     /v1/loyalty/{platform}/{shop}/redeem      redeem points for a coupon (same auth)
+...      /v1/unsubscribe, /v1/survey, /v1/newsletter  the follow-up links (:mod:`.link_routes`)
 GET      /healthz                                  200 when the database answers, else 503
 GET      /metrics                                  Prometheus text format
 ...      the platforms' own routes                 install links, approval callbacks, a
@@ -46,6 +47,7 @@ from .auth_routes import auth_routes
 from .blocks import BlockService
 from .effects import Processor
 from .intake import GroupCommit, Intake, IntakeResult, Screened
+from .link_routes import link_routes
 from .logs import log_event
 from .loyalty_routes import loyalty_routes
 from .metrics import CONTENT_TYPE_LATEST, Metrics
@@ -285,6 +287,7 @@ def create_app(
                 methods=["GET", "OPTIONS"],
             ),
             *loyalty_routes(blocks),
+            *link_routes(processor),
             *auth_routes(registry=registry, store=store, processor=processor),
             Route("/healthz", _health_endpoint(store), methods=["GET"]),
             Route("/metrics", _metrics_endpoint(store, metrics), methods=["GET"]),

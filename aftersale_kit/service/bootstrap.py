@@ -23,6 +23,7 @@ from ..storage import DEFAULT_SQLITE_PATH, Store
 from .compliance import export_sink
 from .connect import attach_credentials
 from .effects import Processor
+from .followups import FollowUps
 from .metrics import Metrics
 from .shops import ShopRegistry, default_builder, load_shops
 from .worker import Worker
@@ -110,4 +111,5 @@ def bootstrap(
         if clock is None
         else Processor(registry=registry, store=store, compliance_sink=sink, clock=clock)
     )
+    processor.follow_ups = FollowUps.from_env(os.environ if env is None else env, clock=clock)
     return Wiring(registry=registry, store=store, processor=processor, metrics=Metrics())

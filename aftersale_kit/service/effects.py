@@ -76,6 +76,7 @@ from ..storage import (
     customer_key_for,
 )
 from ..storage.ports import ProcessorStore
+from .followups import FOLLOW_UP_JOBS, FollowUps, with_signup_links
 from .logs import log_event
 from .loyalty import log_booked, step_loyalty
 from .shops import ShopEntry, ShopRegistry
@@ -101,6 +102,9 @@ def _now() -> datetime:
 
 class Processor:
     """The job handlers, shared by the worker, the block endpoint and reconciliation."""
+
+    #: The link key, address and mailers of the follow-up links (``None``: not configured).
+    follow_ups: FollowUps | None = None
 
     def __init__(
         self,
@@ -344,6 +348,10 @@ class Processor:
             from .loyalty import create_redemption_coupon
 
             create_redemption_coupon(self, job)
+        elif kind in FOLLOW_UP_JOBS:
+            from .followup_jobs import run_follow_up
+
+            run_follow_up(self, job)
         else:
             raise PermanentJobError(f"unknown job kind {kind!r}")
 
@@ -459,13 +467,14 @@ class Processor:
         """The order's content as one decision: every step's actions, without the coupons and
         gifts taken back (:func:`~aftersale_kit.core.timeline.timeline_decision`)."""
         steps, taken = self.store.order_steps(entry.domain, order_id)
-        return timeline_decision(
+        union, times = timeline_decision(
             config=entry.config,
             shop=entry.domain,
             order_id=order_id,
             steps=steps,
             taken_back=taken,
         )
+        return with_signup_links(self.follow_ups, entry, union), times
 
     def _content(self, entry: ShopEntry, order: Order) -> dict[str, Any]:
         """The arguments of the content functions for the order as its timeline stands."""

@@ -29,6 +29,7 @@ from ..core.timeline import Step
 from ._memory_books import Books
 from ._memory_coupons import CouponRows
 from ._memory_intake import MemoryIntake
+from ._memory_links import MemoryLinks
 from ._memory_loyalty import MemoryLoyalty
 from ._memory_loyalty_admin import MemoryLoyaltyAdmin
 from ._memory_redemptions import MemoryCounters, record_redemptions, reverse_redemptions
@@ -50,7 +51,7 @@ from .store import Clawback, StepFacts, StepResult, _require_text
 __all__ = ["MemoryStore"]
 
 
-class MemoryStore(MemoryLoyalty, MemoryLoyaltyAdmin, MemoryIntake):
+class MemoryStore(MemoryLinks, MemoryLoyalty, MemoryLoyaltyAdmin, MemoryIntake):
     """The storage ports in dicts and lists, behind one lock. See the module docstring."""
 
     def __init__(self) -> None:

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from decimal import Decimal
 
     from ..core.loyalty.program import LoyaltyProgram, SpentRefundPolicy
+    from .links import Consent, LinkJob, Suppression, SurveyAnswer, SurveyForm, SurveyOutcome
     from .loyalty import (
         AccountView,
         Identity,
@@ -66,6 +67,7 @@ __all__ = [
     "CustomerData",
     "EventIntake",
     "JobQueue",
+    "LinkStore",
     "LoyaltyStore",
     "ProcessorStore",
     "Prunable",
@@ -224,7 +226,88 @@ class LoyaltyStore(Protocol):
     def loyalty_totals(self, shop: str, *, since: datetime, until: datetime) -> LedgerTotals: ...
 
 
-class ProcessorStore(JobQueue, BlockReader, LoyaltyStore, Protocol):
+class LinkStore(Protocol):
+    """What the follow-up links record (:mod:`.links`): spent nonces, survey answers per order,
+    newsletter consents (double opt-in) and suppressions. Each write that happens for the first
+    time enqueues the given jobs in the same transaction."""
+
+    def spend_link_nonce(
+        self,
+        *,
+        shop: str,
+        nonce: str,
+        purpose: str,
+        subject: str,
+        jobs: Sequence[LinkJob] = ...,
+        now: datetime | None = None,
+    ) -> bool: ...
+
+    def record_survey_rating(
+        self,
+        *,
+        shop: str,
+        order_id: str,
+        nonce: str,
+        rating: int,
+        shipping_method: str | None = None,
+        jobs_for: Callable[[SurveyAnswer], Sequence[LinkJob]] = ...,
+        now: datetime | None = None,
+    ) -> SurveyOutcome: ...
+
+    def record_survey_form(
+        self,
+        *,
+        shop: str,
+        order_id: str,
+        form: SurveyForm,
+        jobs_for: Callable[[SurveyAnswer], Sequence[LinkJob]] = ...,
+        now: datetime | None = None,
+    ) -> SurveyOutcome | None: ...
+
+    def survey_answer(self, shop: str, order_id: str) -> SurveyAnswer | None: ...
+
+    def survey_answers(self, shop: str, *, since: datetime) -> list[SurveyAnswer]: ...
+
+    def request_consent(
+        self,
+        *,
+        shop: str,
+        subject: str,
+        email: str,
+        customer_id: str | None,
+        source: str,
+        text_version: str,
+        now: datetime | None = None,
+    ) -> Consent: ...
+
+    def confirm_consent(
+        self,
+        *,
+        shop: str,
+        subject: str,
+        jobs: Sequence[LinkJob] = ...,
+        now: datetime | None = None,
+    ) -> tuple[Consent, bool] | None: ...
+
+    def consent(self, shop: str, subject: str) -> Consent | None: ...
+
+    def confirmed_consent(self, shop: str, email: str) -> Consent | None: ...
+
+    def suppress(
+        self,
+        *,
+        shop: str,
+        subject: str,
+        email: str | None,
+        reason: str,
+        jobs: Sequence[LinkJob] = ...,
+        now: datetime | None = None,
+    ) -> bool: ...
+
+    def suppression(self, shop: str, subject: str) -> Suppression | None: ...
+
+
+class ProcessorStore(JobQueue, BlockReader, LoyaltyStore, LinkStore, Protocol):
     """What the job handlers use (:class:`aftersale_kit.service.effects.Processor`); the worker
     and the block endpoint take the processor's store, so it is a queue and a block reader too."""
 

@@ -35,6 +35,7 @@ from . import (
     shops,
     timeline,
 )
+from ._links_store import LinkMethods
 from ._loyalty_admin_sql import LoyaltyAdminMethods
 from ._loyalty_sql import SqlLoyaltyTx
 from ._loyalty_store import LoyaltyMethods
@@ -107,7 +108,7 @@ class StepResult:
     loyalty: LoyaltyOutcome | None = None
 
 
-class Store(LoyaltyMethods, LoyaltyAdminMethods):
+class Store(LinkMethods, LoyaltyMethods, LoyaltyAdminMethods):
     """Durable state of the service on SQLite or PostgreSQL. See the package docstring."""
 
     def __init__(self, database: Database) -> None:

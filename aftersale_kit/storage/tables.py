@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -33,12 +34,14 @@ __all__ = [
     "auth_requests",
     "blocks",
     "closures",
+    "consents",
     "coupons",
     "credentials",
     "decisions",
     "events",
     "jobs",
     "ledger",
+    "link_nonces",
     "loyalty_accounts",
     "loyalty_cards",
     "loyalty_events",
@@ -50,6 +53,8 @@ __all__ = [
     "redemptions",
     "refunds",
     "shops",
+    "suppressions",
+    "survey_answers",
 ]
 
 
@@ -437,4 +442,67 @@ loyalty_events = Table(
     Column("sent_at", UtcDateTime(), nullable=True),
     UniqueConstraint("shop", "key"),
     Index(None, "shop", "kind", "sent_at"),
+)
+
+
+#: Spent link tokens (``mail.tokens``): a nonce is recorded once, which makes a link single-use.
+link_nonces = Table(
+    "link_nonces",
+    metadata,
+    Column("shop", String(255), nullable=False),
+    Column("nonce", String(64), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("used_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("shop", "nonce"),
+)
+
+#: One survey answer per order: the one-click rating, then the short form (``answered_at``).
+survey_answers = Table(
+    "survey_answers",
+    metadata,
+    Column("shop", String(255), nullable=False),
+    Column("order_id", String(64), nullable=False),
+    Column("rating", Integer(), nullable=False),
+    Column("satisfied", Boolean(), nullable=True),
+    Column("delivery_ok", Boolean(), nullable=True),
+    Column("payment_ok", Boolean(), nullable=True),
+    Column("wait", String(32), nullable=True),
+    Column("comment", Text(), nullable=True),
+    Column("shipping_method", String(255), nullable=True),
+    Column("rated_at", UtcDateTime(), nullable=False),
+    Column("answered_at", UtcDateTime(), nullable=True),
+    PrimaryKeyConstraint("shop", "order_id"),
+    Index(None, "shop", "rated_at"),
+)
+
+#: Newsletter double opt-in, the proof under UWG section 7: who asked, where, for which text,
+#: when the confirmation mail went out and when the customer confirmed.
+consents = Table(
+    "consents",
+    metadata,
+    Column("shop", String(255), nullable=False),
+    #: What the signup link named (an order id); one consent request per subject.
+    Column("subject", String(255), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("customer_id", String(64), nullable=True),
+    Column("source", String(64), nullable=False),
+    Column("text_version", String(64), nullable=False),
+    Column("requested_at", UtcDateTime(), nullable=False),
+    Column("confirmed_at", UtcDateTime(), nullable=True),
+    PrimaryKeyConstraint("shop", "subject"),
+    Index(None, "shop", "email"),
+)
+
+#: Addresses or customers that get no more follow-ups (unsubscribed, or suppressed by the shop).
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("shop", String(255), nullable=False),
+    #: What the unsubscribe link named (a customer id), or ``email:<address>``.
+    Column("subject", String(320), nullable=False),
+    Column("email", String(320), nullable=True),
+    Column("reason", String(64), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("shop", "subject"),
 )

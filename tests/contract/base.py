@@ -49,6 +49,7 @@ from aftersale_kit.core.platform import (
     ConfirmationContent,
     CouponSpec,
     CustomerLoyalty,
+    MarketingConsent,
     Platform,
     WebhookKind,
     coupon_spec,
@@ -172,6 +173,11 @@ class ContractHarness(Protocol):
     def customer_loyalty(self, customer_id: str) -> list[Mapping[str, Any]]:
         """Every loyalty document stored on the customer (decoded JSON), where a theme reads
         it (Shopify: the app's customer metafield; WooCommerce: the user meta)."""
+        ...
+
+    def marketing_consent(self, customer_id: str) -> tuple[bool, str | None]:
+        """The customer's e-mail marketing consent as the platform keeps it: subscribed or not,
+        and the time of the consent (ISO 8601, UTC) where one is kept."""
         ...
 
 
@@ -517,6 +523,36 @@ class PlatformContract:
     def test_customer_loyalty_of_an_unknown_customer_is_not_found(self, adapter: Platform) -> None:
         with pytest.raises(NotFoundError):
             adapter.write_customer_loyalty("987654321", CustomerLoyalty(balance=1, currency="EUR"))
+
+    def test_marketing_consent_is_written_to_the_customer(
+        self, harness: ContractHarness, adapter: Platform
+    ) -> None:
+        # given a customer who has not subscribed
+        customer = self._customer_id(harness, adapter)
+        assert harness.marketing_consent(customer)[0] is False
+        at = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+        consent = MarketingConsent(
+            opted_in=True, at=at, source="thank_you", text_version="newsletter-v1"
+        )
+        # when the confirmed double opt-in is written twice (a retry)
+        written = [
+            adapter.record_marketing_consent(customer, "kim@example.com", consent),
+            adapter.record_marketing_consent(customer, "kim@example.com", consent),
+        ]
+        # then the customer is subscribed as of the confirmation
+        assert written == [True, True]
+        subscribed, when = harness.marketing_consent(customer)
+        assert subscribed is True
+        assert when is not None and datetime.fromisoformat(when) == at
+
+    def test_marketing_consent_of_a_guest_or_unknown_customer_is_not_written(
+        self, harness: ContractHarness, adapter: Platform
+    ) -> None:
+        consent = MarketingConsent(
+            opted_in=True, at=datetime(2026, 3, 2, tzinfo=UTC), source="email", text_version="v1"
+        )
+        assert adapter.record_marketing_consent(None, "a@example.com", consent) is False
+        assert adapter.record_marketing_consent("987654321", "a@example.com", consent) is False
 
     def test_customer_loyalty_outage_is_unavailable(
         self, harness: ContractHarness, adapter: Platform

@@ -248,6 +248,11 @@ class ShopifyHarness:
             if m["owner_id"] == owner and m["key"] == "loyalty"
         ]
 
+    def marketing_consent(self, customer_id: str) -> tuple[bool, str | None]:
+        found = self.sandbox.email_marketing_consent(int(customer_id))
+        assert found is not None
+        return found["marketing_state"] == "SUBSCRIBED", found["consent_updated_at"]
+
 
 @pytest.fixture(scope="module")
 def harness() -> Iterator[ShopifyHarness]:

@@ -17,8 +17,10 @@ from typing import Any
 
 import pytest
 from aftersale_kit_woocommerce.adapter import (
+    CONSENT_META_KEY,
     CONTENT_META_KEYS,
     LOYALTY_META_KEY,
+    NEWSLETTER_META_KEY,
     TAGS_META_KEY,
     WooCommerceAdapter,
 )
@@ -251,6 +253,11 @@ class WooCommerceHarness:
     def customer_loyalty(self, customer_id: str) -> list[Mapping[str, Any]]:
         rows = self.sandbox.customer_meta(int(customer_id))
         return [json.loads(r["value"]) for r in rows if r["key"] == LOYALTY_META_KEY]
+
+    def marketing_consent(self, customer_id: str) -> tuple[bool, str | None]:
+        meta = {r["key"]: r["value"] for r in self.sandbox.customer_meta(int(customer_id))}
+        proof = json.loads(meta.get(CONSENT_META_KEY) or "{}")
+        return meta.get(NEWSLETTER_META_KEY) == "yes", proof.get("at")
 
 
 @pytest.fixture(scope="module")

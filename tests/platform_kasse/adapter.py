@@ -24,6 +24,7 @@ from aftersale_kit.core.platform import (
     CouponSpec,
     CustomerLoyalty,
     IncomingWebhook,
+    MarketingConsent,
     WebhookEnvelope,
     WebhookKind,
     WebhookSubscription,
@@ -141,6 +142,16 @@ class KasseAdapter:
             return False
         with self._lock:
             self.state["loyalty"][customer] = loyalty
+        return True
+
+    def record_marketing_consent(
+        self, customer_id: str | None, email: str, consent: MarketingConsent
+    ) -> bool:
+        customer = platform_customer_id(customer_id)
+        if customer is None:
+            return False
+        with self._lock:
+            self.state.setdefault("consents", {})[customer] = (email, consent)
         return True
 
     def tag_order(self, order: Order, tags: Sequence[str]) -> None:

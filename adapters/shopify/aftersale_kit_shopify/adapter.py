@@ -59,6 +59,7 @@ from aftersale_kit.core.platform import (
     CouponSpec,
     CustomerLoyalty,
     IncomingWebhook,
+    MarketingConsent,
     WebhookEnvelope,
     WebhookSubscription,
     note_marker,
@@ -555,6 +556,52 @@ class ShopifyAdapter:
         if errors:
             raise user_errors_error("metafieldsSet", errors, shop=self.shop, redact=self._redact)
         log.info("shopify %s: loyalty of customer %s written", self.shop, customer)
+        return True
+
+    def record_marketing_consent(
+        self, customer_id: str | None, email: str, consent: MarketingConsent
+    ) -> bool:
+        """``customerEmailMarketingConsentUpdate``
+        (https://shopify.dev/docs/api/admin-graphql/latest/mutations/customerEmailMarketingConsentUpdate,
+        scope ``write_customers``): ``marketingState`` ``SUBSCRIBED`` (``UNSUBSCRIBED`` for a
+        withdrawal), ``marketingOptInLevel`` ``CONFIRMED_OPT_IN`` (the double opt-in) and
+        ``consentUpdatedAt`` the time of the confirmation
+        (https://shopify.dev/docs/api/admin-graphql/latest/input-objects/CustomerEmailMarketingConsentInput).
+        Shopify keeps no source or text version: those stay in our store as the proof. Setting
+        the same state again changes nothing. A guest, an unknown customer or one without an
+        e-mail address (the mutation requires one) is not written: ``False``."""
+        customer = platform_customer_id(customer_id)
+        if customer is None:
+            return False
+        owner = customer if customer.startswith("gid://") else gid("Customer", customer)
+        variables = {
+            "input": {
+                "customerId": owner,
+                "emailMarketingConsent": {
+                    "marketingState": "SUBSCRIBED" if consent.opted_in else "UNSUBSCRIBED",
+                    "marketingOptInLevel": "CONFIRMED_OPT_IN",
+                    "consentUpdatedAt": consent.at.astimezone(UTC).isoformat(),
+                },
+            }
+        }
+        data = self._execute(
+            q.EMAIL_CONSENT_UPDATE, variables, operation="customerEmailMarketingConsentUpdate"
+        )
+        payload = data.get("customerEmailMarketingConsentUpdate") or {}
+        errors = [e for e in payload.get("userErrors") or [] if isinstance(e, Mapping)]
+        if any("customerId" in (e.get("field") or ()) for e in errors):
+            log.info(
+                "shopify %s: consent of customer %s not written: %s",
+                self.shop,
+                customer,
+                errors[0].get("message"),
+            )
+            return False
+        if errors:
+            raise user_errors_error(
+                "customerEmailMarketingConsentUpdate", errors, shop=self.shop, redact=self._redact
+            )
+        log.info("shopify %s: marketing consent of customer %s written", self.shop, customer)
         return True
 
     def tag_order(self, order: Order, tags: Sequence[str]) -> None:

@@ -271,3 +271,9 @@ WEBHOOK_SUBSCRIPTION_CREATE = (
     "webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) { "
     "webhookSubscription { id topic uri } userErrors { field message } } }"
 )
+
+EMAIL_CONSENT_UPDATE = (
+    "mutation AftersaleEmailConsent($input: CustomerEmailMarketingConsentUpdateInput!) { "
+    "customerEmailMarketingConsentUpdate(input: $input) { customer { id } "
+    "userErrors { field message code } } }"
+)

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import logging
 import re
 import time
@@ -67,6 +68,7 @@ from aftersale_kit.core.platform import (
     CouponSpec,
     CustomerLoyalty,
     IncomingWebhook,
+    MarketingConsent,
     WebhookEnvelope,
     WebhookSubscription,
     note_marker,
@@ -110,6 +112,9 @@ LOYALTY_META_KEY = "aftersale_kit_loyalty"
 POINTS_META_KEY = "aftersale_kit_points"
 TIER_META_KEY = "aftersale_kit_tier"
 LOYALTY_META_KEYS = (LOYALTY_META_KEY, POINTS_META_KEY, TIER_META_KEY)
+#: The newsletter consent (double opt-in) in user meta: ``yes``/``no``, and its proof as JSON.
+NEWSLETTER_META_KEY = "aftersale_kit_newsletter"
+CONSENT_META_KEY = "aftersale_kit_newsletter_consent"
 _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"\s+")
 _PAGE = 100
@@ -442,6 +447,42 @@ class WooCommerceAdapter:
                 f"WooCommerce {self.shop}: customer {cid} not found", platform=PLATFORM, status=400
             ) from exc
         log.info("woocommerce %s: loyalty of customer %s written", self.shop, cid)
+        return True
+
+    def record_marketing_consent(
+        self, customer_id: str | None, email: str, consent: MarketingConsent
+    ) -> bool:
+        """WooCommerce has no marketing consent field of its own: the user meta
+        ``aftersale_kit_newsletter`` (``yes`` or ``no``) and ``aftersale_kit_newsletter_consent``
+        (JSON: state, time, source, text version, address, method) with ``PUT customers/<id>``
+        and only ``meta_data``
+        (https://woocommerce.github.io/woocommerce-rest-api-docs/#update-a-customer), written
+        by key, so a repeat replaces the same rows. A guest or an unknown customer
+        (``woocommerce_rest_invalid_id``) is not written: ``False``."""
+        customer = platform_customer_id(customer_id)
+        if customer is None:
+            return False
+        cid = _numeric_id(customer, "customer")
+        proof = {
+            "opted_in": consent.opted_in,
+            "at": consent.at.astimezone(UTC).isoformat(),
+            "source": consent.source,
+            "text_version": consent.text_version,
+            "email": email,
+            "method": "double_opt_in",
+        }
+        meta = [
+            {"key": NEWSLETTER_META_KEY, "value": "yes" if consent.opted_in else "no"},
+            {"key": CONSENT_META_KEY, "value": json.dumps(proof, sort_keys=True)},
+        ]
+        try:
+            self.client.put(f"customers/{cid}", {"meta_data": meta})
+        except InvalidRequestError as exc:
+            if exc.code != "woocommerce_rest_invalid_id":
+                raise
+            log.info("woocommerce %s: consent of unknown customer %s not written", self.shop, cid)
+            return False
+        log.info("woocommerce %s: marketing consent of customer %s written", self.shop, cid)
         return True
 
     def _customer_note_once(self, oid: str, text: str) -> None:

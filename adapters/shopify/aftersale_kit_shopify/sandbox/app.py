@@ -698,6 +698,19 @@ class ShopifySandbox:
             self.state.discounts[record.id] = record
             return record.summary_dict()
 
+    def email_marketing_consent(self, customer_id: int) -> dict[str, Any] | None:
+        """The customer's ``emailMarketingConsent`` as stored (``None``: no such customer)."""
+        with self.state.lock:
+            record = self.state.customers.get(int(customer_id))
+            if record is None:
+                return None
+            at = record.email_consent_updated_at
+            return {
+                "marketing_state": record.email_marketing_state,
+                "opt_in_level": record.email_opt_in_level,
+                "consent_updated_at": at.isoformat() if at is not None else None,
+            }
+
     def metafields(self) -> list[dict[str, Any]]:
         with self.state.lock:
             return [m.as_dict() for m in self.state.metafields.values()]

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from graphql import GraphQLError, GraphQLResolveInfo
 
+from .consent import update_email_consent
 from .discount_create import create_discount
 from .metafields_set import set_metafields
 from .orders import Event, _split_tags
@@ -379,6 +380,9 @@ class Root:
             rest["updated_at"] = iso_rest(now_utc())
             ctx.emit([Event("orders/updated", json.loads(json.dumps(rest)))])
         return {"order": OrderView(ctx, record), "userErrors": []}
+
+    def customerEmailMarketingConsentUpdate(self, info: Info, input: dict[str, Any]) -> Any:
+        return update_email_consent(_ctx(info), input)
 
     def tagsAdd(self, info: Info, id: str, tags: list[str]) -> Any:
         return self._change_tags(info, id, tags, add=True)

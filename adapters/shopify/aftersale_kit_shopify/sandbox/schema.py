@@ -135,6 +135,36 @@ type Customer implements Node {{
   metafield(namespace: String, key: String!): Metafield
   metafields(first: Int, after: String, namespace: String, keys: [String!]): MetafieldConnection!
   orders({_CONNECTION_ARGS}, query: String, sortKey: OrderSortKeys = ID): OrderConnection!
+  emailMarketingConsent: CustomerEmailMarketingConsentState
+}}
+
+enum CustomerEmailMarketingState {{
+  NOT_SUBSCRIBED PENDING SUBSCRIBED UNSUBSCRIBED REDACTED INVALID
+}}
+enum CustomerMarketingOptInLevel {{ SINGLE_OPT_IN CONFIRMED_OPT_IN UNKNOWN }}
+type CustomerEmailMarketingConsentState {{
+  marketingState: CustomerEmailMarketingState!
+  marketingOptInLevel: CustomerMarketingOptInLevel
+  consentUpdatedAt: DateTime
+}}
+input CustomerEmailMarketingConsentInput {{
+  marketingState: CustomerEmailMarketingState!
+  marketingOptInLevel: CustomerMarketingOptInLevel
+  consentUpdatedAt: DateTime
+  sourceLocationId: ID
+}}
+input CustomerEmailMarketingConsentUpdateInput {{
+  customerId: ID!
+  emailMarketingConsent: CustomerEmailMarketingConsentInput!
+}}
+type CustomerEmailMarketingConsentUpdateUserError {{
+  code: String
+  field: [String!]
+  message: String!
+}}
+type CustomerEmailMarketingConsentUpdatePayload {{
+  customer: Customer
+  userErrors: [CustomerEmailMarketingConsentUpdateUserError!]!
 }}
 
 enum ProductStatus {{ ACTIVE ARCHIVED DRAFT }}
@@ -747,6 +777,9 @@ type Mutation {{
   metafieldsSet(metafields: [MetafieldsSetInput!]!): MetafieldsSetPayload
   orderUpdate(input: OrderInput!): OrderUpdatePayload
   tagsAdd(id: ID!, tags: [String!]!): TagsAddPayload
+  customerEmailMarketingConsentUpdate(
+    input: CustomerEmailMarketingConsentUpdateInput!
+  ): CustomerEmailMarketingConsentUpdatePayload
   tagsRemove(id: ID!, tags: [String!]!): TagsRemovePayload
   webhookSubscriptionCreate(
     topic: WebhookSubscriptionTopic!

@@ -61,6 +61,10 @@ class CustomerRecord:
     default_address: dict[str, Any] | None = None
     created_at: datetime = field(default_factory=now_utc)
     updated_at: datetime = field(default_factory=now_utc)
+    #: ``emailMarketingConsent`` (``customerEmailMarketingConsentUpdate``).
+    email_marketing_state: str = "NOT_SUBSCRIBED"
+    email_opt_in_level: str | None = None
+    email_consent_updated_at: datetime | None = None
 
     @property
     def gid(self) -> str:

@@ -275,6 +275,17 @@ class CustomerView(_HasMetafields):
         self.createdAt = iso_graphql(record.created_at)
         self.updatedAt = iso_graphql(record.updated_at)
 
+    def emailMarketingConsent(self, info: Info) -> dict[str, Any] | None:
+        record = self.record
+        if record.email is None:
+            return None
+        at = record.email_consent_updated_at
+        return {
+            "marketingState": record.email_marketing_state,
+            "marketingOptInLevel": record.email_opt_in_level,
+            "consentUpdatedAt": iso_graphql(at) if at is not None else None,
+        }
+
     def displayName(self, info: Info) -> str:
         name = " ".join(p for p in (self.record.first_name, self.record.last_name) if p)
         return name or self.record.email or ""

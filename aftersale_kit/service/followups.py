@@ -1,0 +1,200 @@
+"""The jobs behind the follow-up links, and what they share: the link key, the public address
+and one mailer per shop.
+
+=============================  =================================================================
+``survey_complaint_mail``      the complaint e-mail to the shop's ``mail.support_address``
+``survey_complaint_note``      a staff note on the order (once, by its key's marker)
+``survey_complaint_tag``       the tag :data:`COMPLAINT_TAG` on the order
+``newsletter_confirmation``    records the signup (address from the order) and sends the one
+                               double opt-in e-mail
+``record_marketing_consent``   writes a confirmed consent to the platform
+=============================  =================================================================
+
+Each job is enqueued once per key in the same transaction as the click that causes it
+(:mod:`aftersale_kit.storage.links`), and each handler is idempotent: the e-mails have a
+Message-ID derived from the job's key, the note carries its marker, tags are a set and the
+consent write replaces. A transient delivery failure raises, so the worker retries with its
+backoff; a permanent one sends the job to the dead letters with the server's reply.
+
+Link e-mails are rare (a complaint, a confirmation), so each job opens its own SMTP
+connection and closes it; the shop's send rate is shared.
+
+The link key is ``$AFTERSALE_LINK_KEY`` (at least 32 bytes); the links' address is
+``$AFTERSALE_PUBLIC_URL``. Without a key the link routes answer 404 and no link is made.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..core.campaign import ShowBlock
+from ..core.decision import Decision, PlannedAction
+from ..core.platform import MarketingConsent
+from ..mail import (
+    DeliveryStatus,
+    LinkSigner,
+    MailComposer,
+    Mailer,
+    MailLinks,
+    MailRequest,
+    Purpose,
+    SendRateLimiter,
+)
+from ..mail.links import SIGNUP_DAYS
+from ..storage.links import Consent, LinkJob, SurveyAnswer
+from ..storage.records import Job
+from .shops import ShopEntry
+
+__all__ = [
+    "COMPLAINT_TAG",
+    "CONSENT_TEXT_VERSION",
+    "FOLLOW_UP_JOBS",
+    "LINK_KEY_ENV",
+    "FollowUps",
+    "complaint_jobs",
+]
+
+LINK_KEY_ENV = "AFTERSALE_LINK_KEY"
+PUBLIC_URL_ENV = "AFTERSALE_PUBLIC_URL"
+#: The tag a complaint puts on the order, so the shop can filter its order list by it.
+COMPLAINT_TAG = "aftersale-complaint"
+#: The version of the newsletter consent text (the signup page and the confirmation e-mail).
+CONSENT_TEXT_VERSION = "newsletter-v1"
+
+MAIL, NOTE, TAG = "survey_complaint_mail", "survey_complaint_note", "survey_complaint_tag"
+CONFIRMATION, CONSENT = "newsletter_confirmation", "record_marketing_consent"
+FOLLOW_UP_JOBS = frozenset({MAIL, NOTE, TAG, CONFIRMATION, CONSENT})
+
+
+class JobFailed(Exception):
+    """A follow-up job that retrying cannot help (the worker's dead letters)."""
+
+
+def complaint_jobs(answer: SurveyAnswer) -> tuple[LinkJob, ...]:
+    """The three jobs of a complaint, keyed by the order: raised once however often asked."""
+    if not answer.complaint:
+        return ()
+    payload = {"order_id": answer.order_id}
+    return tuple(
+        LinkJob(kind, f"complaint:{answer.order_id}:{kind}", payload) for kind in (MAIL, NOTE, TAG)
+    )
+
+
+class FollowUps:
+    """The link signer and address, and the per-shop mailers (built on first use)."""
+
+    def __init__(
+        self,
+        *,
+        signer: LinkSigner,
+        public_url: str,
+        environ: Mapping[str, str] | None = None,
+        clock: Callable[[], datetime] | None = None,
+        mailer_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.signer = signer
+        self.links = MailLinks(signer, public_url)
+        self.environ = environ
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._options = dict(mailer_options or {})
+        self._limiter = SendRateLimiter()
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str], *, clock: Callable[[], datetime] | None = None
+    ) -> FollowUps | None:
+        """From ``$AFTERSALE_LINK_KEY`` and ``$AFTERSALE_PUBLIC_URL``; ``None`` without a key."""
+        key = env.get(LINK_KEY_ENV, "")
+        if not key:
+            return None
+        url = env.get(PUBLIC_URL_ENV, "").strip() or "http://127.0.0.1"
+        return cls(
+            signer=LinkSigner(key.encode("utf-8"), clock=clock),
+            public_url=url,
+            environ=env,
+            clock=clock,
+        )
+
+    def mailer(self, entry: ShopEntry) -> Mailer:
+        """A mailer for one job (its own connection; the shop's send rate is shared)."""
+        settings = entry.config.mail
+        if settings is None:
+            raise JobFailed(f"shop {entry.domain} has no mail: section")
+        return Mailer.for_settings(
+            entry.domain, settings, environ=self.environ, limiter=self._limiter, **self._options
+        )
+
+    def send(self, entry: ShopEntry, request: MailRequest, *, attempt: int) -> None:
+        """Compose and hand over ``request``; raises to retry, :class:`JobFailed` to give up."""
+        settings = entry.config.mail
+        if settings is None:
+            raise JobFailed(f"shop {entry.domain} has no mail: section")
+        composer = MailComposer(
+            shop=entry.config.settings, mail=settings, renderer=entry.renderer, clock=self.clock
+        )
+        mail = composer.compose(request)
+        mailer = self.mailer(entry)
+        try:
+            delivery = mailer.deliver(mail, attempt=attempt)
+        finally:
+            mailer.transport.close()
+        if delivery.status is DeliveryStatus.FAILED:
+            raise JobFailed(f"{delivery.reason}: {delivery.code} {delivery.reply}")
+        if delivery.status is DeliveryStatus.RETRY:
+            raise RuntimeError(f"mail not sent yet ({delivery.reason} {delivery.code}); retrying")
+
+
+def with_signup_links(
+    follow_ups: FollowUps | None, entry: ShopEntry, decision: Decision
+) -> Decision:
+    """``decision`` with each newsletter block's ``signup_url`` replaced by the one-click signup
+    link (when links are configured and the shop has ``mail:``; else as it is).
+
+    The link is a pure function of the decision: its nonce comes from the order id and its
+    expiry from the decision's time, so rendering the same timeline again gives the same
+    content (the content job compares timelines to see whether it has to write again)."""
+    if follow_ups is None or entry.config.mail is None:
+        return decision
+    if not any(_is_newsletter(p) for p in decision.actions):
+        return decision
+    signer = LinkSigner(follow_ups.signer.key_bytes, clock=lambda: decision.decided_at)
+    nonce = hashlib.sha256(f"signup:{decision.order_id}".encode()).hexdigest()[:16]
+    token = signer.sign(
+        Purpose.NEWSLETTER_SIGNUP,
+        shop=entry.domain,
+        subject=decision.order_id,
+        valid_for=timedelta(days=SIGNUP_DAYS),
+        nonce=nonce,
+    )
+    url = f"{follow_ups.links.base}/v1/newsletter/signup/{token}"
+    actions = tuple(_signed(p, url) if _is_newsletter(p) else p for p in decision.actions)
+    return dataclasses.replace(decision, actions=actions)
+
+
+def _is_newsletter(planned: PlannedAction) -> bool:
+    return isinstance(planned.action, ShowBlock) and planned.action.block == "newsletter"
+
+
+def _signed(planned: PlannedAction, url: str) -> PlannedAction:
+    action = planned.action
+    assert isinstance(action, ShowBlock)
+    kept = [(k, v) for k, v in action.params if k != "signup_url"]
+    params = (*kept, ("signup_url", url))
+    return dataclasses.replace(planned, action=dataclasses.replace(action, params=params))
+
+
+def consent_of(consent: Consent) -> MarketingConsent:
+    return MarketingConsent(
+        opted_in=True,
+        at=consent.confirmed_at or consent.requested_at,
+        source=consent.source,
+        text_version=consent.text_version,
+    )
+
+
+def job_attempt(job: Job) -> int:
+    return max(1, int(job.attempts))
