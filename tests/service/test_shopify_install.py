@@ -101,7 +101,7 @@ def test_install_link_asks_shopify_for_the_features_scopes_with_a_state(
     assert location.startswith(f"{sandbox.url}/admin/oauth/authorize?")
     query = _query(location)
     assert query["client_id"] == CLIENT_ID
-    assert query["scope"] == "write_discounts,write_orders,read_customers,read_products"
+    assert query["scope"] == "write_discounts,write_orders,write_customers,read_products"
     assert query["redirect_uri"] == f"{service.url}/auth/shopify/callback"
     assert len(query["state"]) == 32
 

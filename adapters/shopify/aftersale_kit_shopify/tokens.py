@@ -64,9 +64,11 @@ Fetched = tuple[Mapping[str, str], datetime | None]
 
 #: The access scopes the features need, in one place (the install link asks for these; a Dev
 #: Dashboard app selects them on its version): coupons (discounts), orders (read, tags, notes
-#: and the confirmation-page metafield), customers (first order, order count), products
-#: (categories and costs of line items). https://shopify.dev/docs/api/usage/access-scopes
-SCOPES = ("write_discounts", "write_orders", "read_customers", "read_products")
+#: and the confirmation-page metafield), customers (first order, order count; written: the
+#: loyalty balance metafield and the confirmed newsletter consent), products (categories and
+#: costs of line items). "Any scope that writes a resource also grants read access to it":
+#: https://shopify.dev/docs/api/usage/access-scopes
+SCOPES = ("write_discounts", "write_orders", "write_customers", "read_products")
 
 
 class TokenSource(Protocol):
