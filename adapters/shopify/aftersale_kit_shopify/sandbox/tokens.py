@@ -37,7 +37,10 @@ __all__ = ["DAY_SECONDS", "TokenIssuer", "TokenRequest", "sign_query"]
 
 #: What Shopify's client credentials tokens live (peers report 24 hours; ``expires_in`` 86399).
 DAY_SECONDS = 86399
-SCOPES = "read_customers,write_customers,read_discounts,write_discounts,read_orders,write_orders,read_products"
+SCOPES = (
+    "read_customers,write_customers,read_discounts,write_discounts,read_orders,write_orders,"
+    "read_products"
+)
 INVALID_CLIENT = {
     "error": "invalid_client",
     "error_description": "Client authentication failed due to unknown client, no client "
