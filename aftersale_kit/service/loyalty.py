@@ -14,9 +14,10 @@ storefront and operators redeem and read balances, the worker sweeps releases an
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -30,6 +31,7 @@ from ..core.platform import CouponSpec
 from ..storage.loyalty import (
     AccountView,
     Identity,
+    JournalRow,
     LoyaltyBalance,
     LoyaltyOutcome,
     LoyaltyPlan,
@@ -158,6 +160,16 @@ def redeem(
         cart_value=cart_value,
         now=now or processor.clock(),
     )
+    if outcome.ok and not outcome.repeated:
+        from .loyalty_content import queue_content
+
+        queue_content(
+            processor.store,
+            shop=entry.domain,
+            order_id=order.id,
+            version=f"x{hashlib.sha256(request.encode()).hexdigest()[:24]}",
+            now=now or processor.clock(),
+        )
     log_event(
         logging.INFO,
         "loyalty redeemed" if outcome.ok else "loyalty redemption refused",
@@ -255,9 +267,23 @@ def sweep(
             accounts += 1
             movements += len(done.booked)
             reminders += done.reminders
+            _follow_content(processor, entry.domain, done.booked, now=now)
     if movements or reminders:
         log_event(logging.INFO, "loyalty swept", movements=movements, reminders=reminders)
     return SweepReport(accounts, movements, reminders)
+
+
+def _follow_content(
+    processor: Processor, shop: str, booked: Sequence[JournalRow], *, now: datetime
+) -> None:
+    """A release or expiry of an order's points changes what its content shows: rewrite it."""
+    from .loyalty_content import order_of_grant, queue_content
+
+    for row in booked:
+        order_id = order_of_grant(row.movement.grant)
+        if order_id is not None:
+            version = f"s{row.movement.key}"
+            queue_content(processor.store, shop=shop, order_id=order_id, version=version, now=now)
 
 
 class LoyaltySweeper:
