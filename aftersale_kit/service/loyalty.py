@@ -168,7 +168,7 @@ def redeem(
             shop=entry.domain,
             order_id=order.id,
             version=f"x{hashlib.sha256(request.encode()).hexdigest()[:24]}",
-            now=now or processor.clock(),
+            now=processor.clock(),
         )
     log_event(
         logging.INFO,
@@ -267,7 +267,7 @@ def sweep(
             accounts += 1
             movements += len(done.booked)
             reminders += done.reminders
-            _follow_content(processor, entry.domain, done.booked, now=now)
+            _follow_content(processor, entry.domain, done.booked, now=processor.clock())
     if movements or reminders:
         log_event(logging.INFO, "loyalty swept", movements=movements, reminders=reminders)
     return SweepReport(accounts, movements, reminders)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ..core.blocks import LOYALTY_BLOCKS
@@ -62,13 +62,15 @@ def _shows(decision: Decision) -> bool:
 def account_view(
     program: LoyaltyProgram, found: AccountView | None, *, now: datetime
 ) -> LoyaltyView:
-    """The account's figures without an order: balances, tier standing at ``now``, cards."""
+    """The account's figures without an order: balances, tier standing at ``now`` (or at its
+    latest activity when a platform's clock dated that a little ahead of ours), cards."""
     if found is None:
         return loyalty_view(program)
+    at = max([now, *(a.at for a in found.history)])
     return loyalty_view(
         program,
         state=found.state,
-        standing=standing(found.history, program, now),
+        standing=standing(found.history, program, at),
         cards=tuple(found.cards.values()),
     )
 
@@ -148,7 +150,7 @@ def queue_content(
         kind=JobKind.WRITE_CONTENT.value,
         idempotency_key=content_key(shop, order_id, version),
         payload={"order_id": order_id},
-        run_at=now,
+        run_at=min(now, datetime.now(UTC)),  # due at once, also at an injected time ahead
     )
 
 

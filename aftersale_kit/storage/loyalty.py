@@ -18,7 +18,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -535,7 +535,8 @@ def _queue_customer_write(
         kind=JobKind.WRITE_CUSTOMER_LOYALTY.value,
         key=customer_job_key(account.shop, account.account, movement),
         payload={"account": account.account, "movement": movement},
-        now=now,
+        # due at once, also when the booking time was injected ahead (a sweep run for later)
+        now=min(now, datetime.now(UTC)),
     )
 
 
