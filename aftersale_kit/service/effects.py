@@ -80,7 +80,7 @@ from ..storage import (
 from ..storage.ports import ProcessorStore
 from .followups import FOLLOW_UP_JOBS, FollowUps, with_signup_links
 from .logs import log_event
-from .loyalty import log_booked, step_loyalty
+from .loyalty import log_booked, loyalty_fields, step_loyalty
 from .shops import ShopEntry, ShopRegistry
 
 __all__ = ["PAID", "PermanentJobError", "Processor", "reversal_of"]
@@ -234,7 +234,9 @@ class Processor:
             shop=entry.domain, order_id=order.id, event_kind=kind, ref=ref
         )
         fields = (
-            enrichment_fields(config.campaigns, event=kind) if existing is None else frozenset()
+            enrichment_fields(config.campaigns, event=kind) | loyalty_fields(config)
+            if existing is None
+            else frozenset()
         )
         if known or self.store.refunds(entry.domain, order.id):
             fields |= _reevaluated_fields(config)

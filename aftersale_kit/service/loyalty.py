@@ -23,8 +23,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from ..core.campaign import CouponKind
+from ..core.campaign import CouponKind, ShopConfig
 from ..core.codes import coupon_code
+from ..core.fields import FIELDS
+from ..core.loyalty.actions import AwardPoints
 from ..core.loyalty.program import LoyaltyProgram, RedemptionOption, account_key
 from ..core.model import Order
 from ..core.platform import CouponSpec
@@ -54,6 +56,7 @@ __all__ = [
     "create_redemption_coupon",
     "identity_of",
     "log_booked",
+    "loyalty_fields",
     "redeem",
     "step_loyalty",
     "sweep",
@@ -111,6 +114,25 @@ def step_loyalty(entry: ShopEntry, order: Order, *, now: datetime) -> StepLoyalt
     return StepLoyalty(
         account=account, identity=identity_of(order), policy=program.on_spent_refund, plan=plan
     )
+
+
+def loyalty_fields(config: ShopConfig) -> frozenset[str]:
+    """The order fields the program reads beyond the campaigns' conditions, to enrich before
+    the order earns: product types and categories of its multipliers and of the campaigns'
+    ``award_points`` filters, and the fields of the stamp cards' conditions."""
+    program = config.loyalty
+    if program is None:
+        return frozenset()
+    paths: set[str] = set()
+    bonuses = [a for c in config.campaigns for a in c.actions if isinstance(a, AwardPoints)]
+    if program.earn.product_types or any(b.product_types for b in bonuses):
+        paths.add("line_items.product_type")
+    if program.earn.categories or any(b.categories for b in bonuses):
+        paths.add("line_items.categories")
+    for card in program.stamp_cards:
+        for condition in card.conditions:
+            paths.update(condition.fields)
+    return frozenset(p for p in paths if p in FIELDS and FIELDS[p].needs_enrichment)
 
 
 def log_booked(entry: ShopEntry, order: Order, outcome: LoyaltyOutcome | None) -> None:
