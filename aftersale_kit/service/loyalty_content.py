@@ -49,7 +49,15 @@ from .shops import ShopEntry
 if TYPE_CHECKING:
     from .effects import Processor
 
-__all__ = ["account_view", "order_of_grant", "order_view", "queue_content", "write_customer"]
+__all__ = [
+    "account_view",
+    "bonuses_of",
+    "order_of_grant",
+    "order_view",
+    "queue_content",
+    "with_order",
+    "write_customer",
+]
 
 
 def _shows(decision: Decision) -> bool:
@@ -75,9 +83,15 @@ def account_view(
     )
 
 
-def _bonus(program: LoyaltyProgram, order: Order, decision: Decision, row: JournalRow) -> int:
+def bonuses_of(decision: Decision) -> tuple[AwardPoints, ...]:
+    """The ``award_points`` actions of a decision (an order's timeline: all its steps)."""
+    return tuple(p.action for p in decision.actions if isinstance(p.action, AwardPoints))
+
+
+def _bonus(
+    program: LoyaltyProgram, order: Order, bonuses: Sequence[AwardPoints], row: JournalRow
+) -> int:
     """The campaigns' share of what the order earned (recomputed at the rate it earned with)."""
-    bonuses = tuple(p.action for p in decision.actions if isinstance(p.action, AwardPoints))
     if not bonuses:
         return 0
     levels = program.tiers.levels if program.tiers is not None else ()
@@ -88,20 +102,22 @@ def _bonus(program: LoyaltyProgram, order: Order, decision: Decision, row: Journ
         return 0
 
 
-def _with_order(
+def with_order(
     view: LoyaltyView,
     program: LoyaltyProgram,
     order: Order,
-    decision: Decision,
+    bonuses: Sequence[AwardPoints],
     found: AccountView,
 ) -> LoyaltyView:
+    """``view`` with the points ``order`` earned as booked: net of what its refunds took back,
+    the campaigns' share (``bonuses``: its ``award_points`` actions), pending until released."""
     key = earn_key(order.id)
     grant = found.state.grants.get(key)
     row = found.earned.get(key)
     if grant is None or row is None:
         return view  # not earned (yet): the points block shows nothing
     earned = max(grant.points - grant.reversed, 0)
-    bonus = _bonus(program, order, decision, row)
+    bonus = _bonus(program, order, bonuses, row)
     if grant.reversed and grant.points > 0:
         bonus = bonus * earned // grant.points
     return replace(
@@ -127,7 +143,7 @@ def order_view(
     view = account_view(program, found, now=now)
     if found is None:
         return view
-    return _with_order(view, program, order, decision, found)
+    return with_order(view, program, order, bonuses_of(decision), found)
 
 
 def queue_content(
