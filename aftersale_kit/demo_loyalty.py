@@ -55,6 +55,9 @@ class AccountFacts:
     missing: Decimal | None
     #: The redemption options the available points buy (their ids).
     reaches: tuple[str, ...] = ()
+    #: The cheapest option not reached yet, and the points still missing for it.
+    next_option: str | None = None
+    option_missing: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,7 @@ class LoyaltyFacts:
 
 def _account_facts(account: str, view: LoyaltyView) -> AccountFacts:
     tier = view.tier
+    following = view.next_option
     return AccountFacts(
         account=account,
         pending=view.pending,
@@ -81,6 +85,8 @@ def _account_facts(account: str, view: LoyaltyView) -> AccountFacts:
         next_tier=tier.next if tier else None,
         missing=tier.missing if tier else None,
         reaches=tuple(o.id for o in view.reached),
+        next_option=following.id if following is not None else None,
+        option_missing=following.missing if following is not None else 0,
     )
 
 

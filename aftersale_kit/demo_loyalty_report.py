@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from .content.formatting import Formatter
-from .core.campaign import ShopConfig
+from .core.campaign import CouponKind, IssueCoupon, ShopConfig
 from .core.loyalty.program import LoyaltyProgram
 from .demo_loyalty import AccountFacts, CardFacts, LoyaltyFacts
 
@@ -22,17 +22,21 @@ _TEXTS: dict[str, dict[str, str]] = {
         "bonus": " (davon {points} Aktionsbonus)",
         "pending": "vorgemerkt für {days} Tage (Widerrufsfrist)",
         "now": "einlösbar",
-        "account": "  Punktekonto Kunde {account}: {available} einlösbar, "
-        "{pending} vorgemerkt{tier}",
-        "tier": "; Stufe {tier}",
-        "to_tier": "; noch {missing} bis {tier}",
+        "account": "  Punktekonto {account}: {available} einlösbar, {pending} vorgemerkt{tier}",
+        "customer": "Kunde {id}",
+        "guest_account": "Gast {email}",
+        "tier": "Stufe {tier}",
+        "to_tier": "noch {missing} bis {tier}",
         "card": "  {name}: {slots} {stamps} von {needed} Stempeln{done}",
-        "done": ", {count}× voll",
-        "reward": "    Sammelkarte voll – Prämie: Gutschein {code}",
+        "done": " ({count}× voll)",
+        "full": "  {name}: {slots} voll – die nächste Karte beginnt",
+        "reward": "    Prämie: Gutschein {code}{value}",
+        "value": " über {value}",
+        "next": "    noch {points} Punkte bis zum {option}",
         "released": "Bonusprogramm nach der Widerrufsfrist (Stand {when}):",
-        "buys": "; reicht für: {options}",
+        "buys": "    reicht für: {options}",
         "no_accounts": "  noch kein Punktekonto",
-        "coupon": "{value}-Gutschein",
+        "coupon": "Gutschein über {value}",
     },
     "en": {
         "guest": "  Points: none – a guest order without a customer account",
@@ -41,15 +45,19 @@ _TEXTS: dict[str, dict[str, str]] = {
         "bonus": " ({points} of them campaign bonus)",
         "pending": "pending for {days} days (return window)",
         "now": "redeemable",
-        "account": "  Points account of customer {account}: {available} redeemable, "
-        "{pending} pending{tier}",
-        "tier": "; tier {tier}",
-        "to_tier": "; {missing} to go until {tier}",
+        "account": "  Points account of {account}: {available} redeemable, {pending} pending{tier}",
+        "customer": "customer {id}",
+        "guest_account": "guest {email}",
+        "tier": "tier {tier}",
+        "to_tier": "{missing} to go until {tier}",
         "card": "  {name}: {slots} {stamps} of {needed} stamps{done}",
-        "done": ", completed {count}×",
-        "reward": "    Card complete – reward: coupon {code}",
+        "done": " (completed {count}×)",
+        "full": "  {name}: {slots} complete – the next card starts",
+        "reward": "    Reward: coupon {code}{value}",
+        "value": " worth {value}",
+        "next": "    {points} points to go until a {option}",
         "released": "Loyalty program after the return window (as of {when}):",
-        "buys": "; enough for: {options}",
+        "buys": "    enough for: {options}",
         "no_accounts": "  no points account yet",
         "coupon": "{value} coupon",
     },
@@ -71,28 +79,34 @@ class _Words:
 
 def _tier(account: AccountFacts, words: _Words) -> str:
     rules = words.program.tiers if words.program is not None else None
+    parts = [words("tier", tier=account.tier)] if account.tier is not None else []
     if account.next_tier is not None and account.missing is not None:
         if rules is not None and rules.basis.value == "points":
             amount = words.number(int(account.missing))
         else:
             amount = words.fmt.money(account.missing)
-        return words("to_tier", missing=amount, tier=account.next_tier)
-    if account.tier is not None:
-        return words("tier", tier=account.tier)
-    return ""
+        parts.append(words("to_tier", missing=amount, tier=account.next_tier))
+    return "; " + ", ".join(parts) if parts else ""
 
 
 def _account(account: AccountFacts, words: _Words) -> str:
+    key = account.account
+    if key.startswith("email:"):
+        name = words("guest_account", email=key.removeprefix("email:"))
+    else:
+        name = words("customer", id=key)
     return words(
         "account",
-        account=account.account,
+        account=name,
         available=words.number(account.available),
         pending=words.number(account.pending),
         tier=_tier(account, words),
     )
 
 
-def _card(card: CardFacts, words: _Words) -> str:
+def _card(card: CardFacts, words: _Words, *, completed_now: bool) -> str:
+    if completed_now and card.stamps == 0:
+        return words("full", name=card.name, slots="●" * card.needed)
     slots = "●" * card.stamps + "○" * max(card.needed - card.stamps, 0)
     done = words("done", count=card.completed) if card.completed else ""
     return words(
@@ -115,9 +129,30 @@ def order_lines(facts: LoyaltyFacts | None, config: ShopConfig) -> list[str]:
         when = words("pending", days=facts.pending_days) if facts.pending_days else words("now")
         lines = [words("earned", points=words.number(facts.earned), bonus=bonus, when=when)]
     lines.append(_account(account, words))
-    lines += [_card(card, words) for card in facts.cards if card.stamps or card.completed]
-    lines += [words("reward", code=code) for code in facts.rewards]
+    done = bool(facts.rewards)
+    lines += [
+        _card(card, words, completed_now=done)
+        for card in facts.cards
+        if card.stamps or card.completed
+    ]
+    lines += [
+        words("reward", code=code, value=_reward_value(code, words)) for code in facts.rewards
+    ]
     return lines
+
+
+def _reward_value(code: str, words: _Words) -> str:
+    """`` über 15,00 €`` for a fixed-amount reward coupon (found by its code prefix)."""
+    program = words.program
+    for card in program.stamp_cards if program is not None else ():
+        for action in card.reward:
+            if (
+                isinstance(action, IssueCoupon)
+                and action.kind is CouponKind.FIXED_AMOUNT
+                and code.startswith(action.code_prefix or "\0")
+            ):
+                return words("value", value=words.fmt.money(action.value))
+    return ""
 
 
 def _options(program: LoyaltyProgram, ids: Sequence[str], words: _Words) -> str:
@@ -143,8 +178,11 @@ def account_lines(
     moment = words.fmt.local(at)
     lines = [words("released", when=words.fmt.medium_date(moment.date()))]
     for account in accounts:
-        line = _account(account, words)
+        lines.append(_account(account, words))
         if account.reaches:
-            line += words("buys", options=_options(program, account.reaches, words))
-        lines.append(line)
+            lines.append(words("buys", options=_options(program, account.reaches, words)))
+        elif account.next_option is not None:
+            option = _options(program, [account.next_option], words)
+            missing = words.number(account.option_missing)
+            lines.append(words("next", points=missing, option=option))
     return lines if accounts else [*lines, words("no_accounts")]
