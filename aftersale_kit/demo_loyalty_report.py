@@ -1,6 +1,7 @@
 """The loyalty lines of the demo's report for the shop owner, in the shop's language: per order
-the points it earned and the customer's account, the stamp card and its reward; per shop the
-accounts after the approval period (the worker's release), with what each balance buys."""
+one line with the points it earned, the customer's account and the stamp card (and a line for a
+card's reward); per shop the accounts after the approval period (the worker's release), each
+with its tier and what its balance buys."""
 
 from __future__ import annotations
 
@@ -17,49 +18,41 @@ __all__ = ["account_lines", "order_lines"]
 _TEXTS: dict[str, dict[str, str]] = {
     "de": {
         "guest": "  Bonuspunkte: keine – Gastbestellung ohne Kundenkonto",
-        "none": "  Bonuspunkte: keine für diese Bestellung",
-        "earned": "  Bonuspunkte: +{points}{bonus}, {when}",
-        "bonus": " (davon {points} Aktionsbonus)",
-        "pending": "vorgemerkt für {days} Tage (Widerrufsfrist)",
-        "now": "einlösbar",
-        "account": "  Punktekonto {account}: {available} einlösbar, {pending} vorgemerkt{tier}",
+        "earned": "  Bonuspunkte: +{points}{bonus} · {account}",
+        "none": "  Bonuspunkte: keine für diese Bestellung · {account}",
+        "bonus": " (davon {points} Aktion)",
+        "account": "{who}: {total} Punkte{pending}",
+        "pending": " ({points} vorgemerkt)",
         "customer": "Kunde {id}",
         "guest_account": "Gast {email}",
-        "tier": "Stufe {tier}",
-        "to_tier": "noch {missing} bis {tier}",
-        "card": "  {name}: {slots} {stamps} von {needed} Stempeln{done}",
-        "done": " ({count}× voll)",
-        "full": "  {name}: {slots} voll – die nächste Karte beginnt",
-        "reward": "    Prämie: Gutschein {code}{value}",
+        "card": " · Sammelkarte {slots}",
+        "reward": "    {name} voll: Prämie Gutschein {code}{value}",
         "value": " über {value}",
-        "next": "    noch {points} Punkte bis zum {option}",
-        "released": "Bonusprogramm nach der Widerrufsfrist (Stand {when}):",
-        "buys": "    reicht für: {options}",
-        "no_accounts": "  noch kein Punktekonto",
+        "released": "Bonusprogramm nach der Widerrufsfrist ({days} Tage), Stand {when}:",
+        "tier": ", Stufe {tier}",
+        "buys": " – reicht für: {options}",
+        "next": " – noch {points} bis: {option}",
         "coupon": "Gutschein über {value}",
+        "no_accounts": "  noch kein Punktekonto",
     },
     "en": {
         "guest": "  Points: none – a guest order without a customer account",
-        "none": "  Points: none for this order",
-        "earned": "  Points: +{points}{bonus}, {when}",
-        "bonus": " ({points} of them campaign bonus)",
-        "pending": "pending for {days} days (return window)",
-        "now": "redeemable",
-        "account": "  Points account of {account}: {available} redeemable, {pending} pending{tier}",
+        "earned": "  Points: +{points}{bonus} · {account}",
+        "none": "  Points: none for this order · {account}",
+        "bonus": " ({points} campaign bonus)",
+        "account": "{who}: {total} points{pending}",
+        "pending": " ({points} pending)",
         "customer": "customer {id}",
         "guest_account": "guest {email}",
-        "tier": "tier {tier}",
-        "to_tier": "{missing} to go until {tier}",
-        "card": "  {name}: {slots} {stamps} of {needed} stamps{done}",
-        "done": " (completed {count}×)",
-        "full": "  {name}: {slots} complete – the next card starts",
-        "reward": "    Reward: coupon {code}{value}",
+        "card": " · stamp card {slots}",
+        "reward": "    {name} complete: reward coupon {code}{value}",
         "value": " worth {value}",
-        "next": "    {points} points to go until a {option}",
-        "released": "Loyalty program after the return window (as of {when}):",
-        "buys": "    enough for: {options}",
-        "no_accounts": "  no points account yet",
+        "released": "Loyalty program after the return window ({days} days), as of {when}:",
+        "tier": ", tier {tier}",
+        "buys": " – enough for: {options}",
+        "next": " – {points} to go until: {option}",
         "coupon": "{value} coupon",
+        "no_accounts": "  no points account yet",
     },
 }
 
@@ -77,68 +70,26 @@ class _Words:
         return self.fmt.number(value)
 
 
-def _tier(account: AccountFacts, words: _Words) -> str:
-    rules = words.program.tiers if words.program is not None else None
-    parts = [words("tier", tier=account.tier)] if account.tier is not None else []
-    if account.next_tier is not None and account.missing is not None:
-        if rules is not None and rules.basis.value == "points":
-            amount = words.number(int(account.missing))
-        else:
-            amount = words.fmt.money(account.missing)
-        parts.append(words("to_tier", missing=amount, tier=account.next_tier))
-    return "; " + ", ".join(parts) if parts else ""
+def _who(account: str, words: _Words) -> str:
+    if account.startswith("email:"):
+        return words("guest_account", email=account.removeprefix("email:"))
+    return words("customer", id=account)
 
 
 def _account(account: AccountFacts, words: _Words) -> str:
-    key = account.account
-    if key.startswith("email:"):
-        name = words("guest_account", email=key.removeprefix("email:"))
-    else:
-        name = words("customer", id=key)
+    pending = words("pending", points=words.number(account.pending)) if account.pending else ""
     return words(
         "account",
-        account=name,
-        available=words.number(account.available),
-        pending=words.number(account.pending),
-        tier=_tier(account, words),
+        who=_who(account.account, words),
+        total=words.number(account.available + account.pending),
+        pending=pending,
     )
 
 
-def _card(card: CardFacts, words: _Words, *, completed_now: bool) -> str:
+def _slots(card: CardFacts, *, completed_now: bool) -> str:
     if completed_now and card.stamps == 0:
-        return words("full", name=card.name, slots="●" * card.needed)
-    slots = "●" * card.stamps + "○" * max(card.needed - card.stamps, 0)
-    done = words("done", count=card.completed) if card.completed else ""
-    return words(
-        "card", name=card.name, slots=slots, stamps=card.stamps, needed=card.needed, done=done
-    )
-
-
-def order_lines(facts: LoyaltyFacts | None, config: ShopConfig) -> list[str]:
-    """What one order did on the customer's points account (nothing without a program)."""
-    if facts is None or config.loyalty is None:
-        return []
-    words = _Words(config)
-    account = facts.account
-    if account is None:
-        return [words("guest")]
-    if facts.earned is None:
-        lines = [words("none")]
-    else:
-        bonus = words("bonus", points=words.number(facts.bonus)) if facts.bonus else ""
-        when = words("pending", days=facts.pending_days) if facts.pending_days else words("now")
-        lines = [words("earned", points=words.number(facts.earned), bonus=bonus, when=when)]
-    lines.append(_account(account, words))
-    done = bool(facts.rewards)
-    lines += [
-        _card(card, words, completed_now=done)
-        for card in facts.cards
-        if card.stamps or card.completed
-    ]
-    lines += [
-        words("reward", code=code, value=_reward_value(code, words)) for code in facts.rewards
-    ]
-    return lines
+        return "●" * card.needed
+    return "●" * card.stamps + "○" * max(card.needed - card.stamps, 0)
 
 
 def _reward_value(code: str, words: _Words) -> str:
@@ -155,6 +106,32 @@ def _reward_value(code: str, words: _Words) -> str:
     return ""
 
 
+def order_lines(facts: LoyaltyFacts | None, config: ShopConfig) -> list[str]:
+    """What one order did on the customer's points account (nothing without a program)."""
+    if facts is None or config.loyalty is None:
+        return []
+    words = _Words(config)
+    account = facts.account
+    if account is None:
+        return [words("guest")]
+    text = _account(account, words)
+    done = bool(facts.rewards)
+    for card in facts.cards:
+        if card.stamps or card.completed:
+            text += words("card", slots=_slots(card, completed_now=done))
+    if facts.earned is None:
+        lines = [words("none", account=text)]
+    else:
+        bonus = words("bonus", points=words.number(facts.bonus)) if facts.bonus else ""
+        lines = [words("earned", points=words.number(facts.earned), bonus=bonus, account=text)]
+    names = [c.name for c in facts.cards if c.completed] or [""]
+    for code in facts.rewards:
+        lines.append(
+            words("reward", name=names[0], code=code, value=_reward_value(code, words)).rstrip()
+        )
+    return lines
+
+
 def _options(program: LoyaltyProgram, ids: Sequence[str], words: _Words) -> str:
     names = []
     for option in program.redemption.options:
@@ -167,22 +144,27 @@ def _options(program: LoyaltyProgram, ids: Sequence[str], words: _Words) -> str:
     return ", ".join(names)
 
 
+def _balance_line(account: AccountFacts, program: LoyaltyProgram, words: _Words) -> str:
+    tier = words("tier", tier=account.tier) if account.tier is not None else ""
+    line = "  " + _account(account, words) + tier
+    if account.reaches:
+        return line + words("buys", options=_options(program, account.reaches, words))
+    if account.next_option is not None:
+        option = _options(program, [account.next_option], words)
+        return line + words("next", points=words.number(account.option_missing), option=option)
+    return line
+
+
 def account_lines(
     accounts: Sequence[AccountFacts], config: ShopConfig, *, at: datetime | None
 ) -> list[str]:
-    """Every account after the release at ``at``, with what its balance buys."""
+    """Every account after the release at ``at``: points, tier, what the balance buys."""
     program = config.loyalty
     if program is None or at is None:
         return []
     words = _Words(config)
     moment = words.fmt.local(at)
-    lines = [words("released", when=words.fmt.medium_date(moment.date()))]
-    for account in accounts:
-        lines.append(_account(account, words))
-        if account.reaches:
-            lines.append(words("buys", options=_options(program, account.reaches, words)))
-        elif account.next_option is not None:
-            option = _options(program, [account.next_option], words)
-            missing = words.number(account.option_missing)
-            lines.append(words("next", points=missing, option=option))
+    when = words.fmt.medium_date(moment.date())
+    lines = [words("released", days=program.pending_days, when=when)]
+    lines += [_balance_line(account, program, words) for account in accounts]
     return lines if accounts else [*lines, words("no_accounts")]

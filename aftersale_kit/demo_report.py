@@ -289,9 +289,13 @@ def shop_report(run: ShopRun) -> list[str]:
     previews = sorted({str(Path(o.preview).parent) for o in run.orders if o.preview})
     if previews:
         lines.append(words("preview", path=", ".join(previews)))
+    shown: dict[str, object] = {}
     for order_run in run.orders:
         lines.append("")
-        lines += _order_lines(order_run, words)
+        # a later event of an order that changed nothing on its points: no second points line
+        again = shown.get(order_run.order.id) == order_run.loyalty
+        shown[order_run.order.id] = order_run.loyalty
+        lines += _order_lines(order_run, words, points=not again)
     released = account_lines(run.accounts, run.config, at=run.released_at)
     if released:
         lines += ["", *released]
@@ -304,7 +308,7 @@ def _platform_name(platform: str) -> str:
     return {"shopify": "Shopify", "woocommerce": "WooCommerce"}.get(platform, platform)
 
 
-def _order_lines(run: OrderRun, words: _Words) -> list[str]:
+def _order_lines(run: OrderRun, words: _Words, *, points: bool = True) -> list[str]:
     order, decision = run.order, run.decision
     lines = [
         words(
@@ -320,7 +324,8 @@ def _order_lines(run: OrderRun, words: _Words) -> list[str]:
         return [*lines, words("no_decision")]
     lines += _fired_lines(run, decision, words)
     lines += _quiet_lines(decision, words)
-    lines += order_lines(run.loyalty, words.config)
+    if points:
+        lines += order_lines(run.loyalty, words.config)
     names = [_BLOCKS[words.lang].get(b, b) for b in run.blocks]
     items = [f"{name}," for name in names[:-1]] + names[-1:] or [words("nothing")]
     lines += _wrapped(words("page"), items)
