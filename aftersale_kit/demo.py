@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .cli import (
     DEMO_CODE_SECRET,
@@ -41,9 +41,11 @@ from .cli import (
 from .core.campaign import ShopConfig
 from .core.counters import InMemoryCounters
 from .core.decision import Decision
-from .core.errors import ConfigError, PayloadError
-from .demo_loyalty import OfflineLedger
+from .core.errors import ConfigError, MissingExtraError, PayloadError
 from .demo_report import OrderRun, ShopRun, coupon_lines, shop_report, shown_blocks
+
+if TYPE_CHECKING:
+    from .demo_loyalty import OfflineLedger
 
 __all__ = [
     "code_secret_of",
@@ -113,17 +115,19 @@ def decide_offline(
         print(f"== {_relative(config_path)}: no orders/*.json to decide on", file=out)
         return None, 1
     counters = InMemoryCounters()
-    ledger = OfflineLedger(config, code_secret=code_secret_of(config))
+    ledger = _ledger(config)
     runs: list[OrderRun] = []
     failures = 0
     for order_path in orders:
         run = _decide_file(config, order_path, counters=counters, out=out, explain=explain)
         if run is None:
             failures += 1
-        elif run.decision is not None:
+        elif ledger is not None and run.decision is not None:
             runs.append(replace(run, loyalty=ledger.step(run.order, run.decision)))
-    released = release_moment(config, runs)
-    accounts = ledger.release(released) if released is not None else []
+        else:
+            runs.append(run)
+    released = release_moment(config, runs) if ledger is not None else None
+    accounts = ledger.release(released) if ledger is not None and released is not None else []
     shop = ShopRun(
         config_path=config_path,
         config=config,
@@ -132,6 +136,19 @@ def decide_offline(
         released_at=released,
     )
     return shop, failures
+
+
+def _ledger(config: ShopConfig) -> OfflineLedger | None:
+    """The offline ledger of a shop with a loyalty program; ``None`` without one, or in an
+    install without the server extra (the ledger's plan lives in the service layer): the
+    report then leaves the points out."""
+    if config.loyalty is None:
+        return None
+    try:
+        from .demo_loyalty import offline_ledger
+    except MissingExtraError:
+        return None
+    return offline_ledger(config, code_secret=code_secret_of(config))
 
 
 def release_moment(config: ShopConfig, runs: Sequence[OrderRun]) -> datetime | None:

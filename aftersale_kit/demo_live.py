@@ -43,7 +43,7 @@ import yaml
 
 from .core.campaign import ShopConfig
 from .core.model import Order
-from .demo_loyalty import AccountFacts, LoyaltyFacts
+from .demo_loyalty_facts import AccountFacts, LoyaltyFacts
 from .demo_report import OrderRun, ShopRun, coupon_lines
 
 __all__ = ["DemoClock", "LiveDemo", "LiveDemoError"]

@@ -6,7 +6,8 @@ Offline, :class:`OfflineLedger` books each order as the service does: the same p
 the ledger's :func:`~aftersale_kit.core.loyalty.ledger.apply`. Live, :func:`live_facts` reads
 what the service booked (``Store.loyalty_account``). Both give :class:`LoyaltyFacts`, built by
 the same view the thank-you blocks show (:mod:`aftersale_kit.service.loyalty_content`), so the
-demo can compare them order by order.
+demo can compare them order by order. It needs the server extra (the plan and the account
+live in the service and storage layers): :func:`offline_ledger` is ``None`` without it.
 """
 
 from __future__ import annotations
@@ -27,51 +28,13 @@ from .core.loyalty.stamps import CardState
 from .core.loyalty.tiers import Activity
 from .core.loyalty.view import LoyaltyView
 from .core.model import EventKind, Order
+from .demo_loyalty_facts import AccountFacts, CardFacts, LoyaltyFacts
 from .service.loyalty_content import account_view, bonuses_of, with_order
 from .service.loyalty_plan import OrderFacts, order_plan
 from .storage.loyalty import AccountView, JournalRow, reward_coupon_keys
 from .storage.records import DecisionRecord
 
-__all__ = ["AccountFacts", "LoyaltyFacts", "OfflineLedger", "live_accounts", "live_facts"]
-
-
-@dataclass(frozen=True, slots=True)
-class CardFacts:
-    name: str
-    stamps: int
-    needed: int
-    completed: int
-
-
-@dataclass(frozen=True, slots=True)
-class AccountFacts:
-    """One customer's account: balances and tier (``missing``: to the next tier)."""
-
-    account: str
-    pending: int
-    available: int
-    tier: str | None
-    next_tier: str | None
-    missing: Decimal | None
-    #: The redemption options the available points buy (their ids).
-    reaches: tuple[str, ...] = ()
-    #: The cheapest option not reached yet, and the points still missing for it.
-    next_option: str | None = None
-    option_missing: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class LoyaltyFacts:
-    """The loyalty figures after one order (``account`` ``None``: a guest without an account)."""
-
-    account: AccountFacts | None
-    #: Points this order earned (net of refunds; ``None``: not earned, e.g. not paid).
-    earned: int | None = None
-    bonus: int = 0
-    pending_days: int = 0
-    cards: tuple[CardFacts, ...] = ()
-    #: The codes of the stamp card rewards this order completed.
-    rewards: tuple[str, ...] = field(default_factory=tuple)
+__all__ = ["OfflineLedger", "live_accounts", "live_facts", "offline_ledger"]
 
 
 def _account_facts(account: str, view: LoyaltyView) -> AccountFacts:
@@ -268,3 +231,8 @@ def live_accounts(store: Any, config: ShopConfig, *, now: datetime) -> list[Acco
         view = account_view(program, store.loyalty_account(shop, account), now=now)
         out.append(_account_facts(account, view))
     return out
+
+
+def offline_ledger(config: ShopConfig, *, code_secret: bytes) -> OfflineLedger | None:
+    """The shop's :class:`OfflineLedger`, or ``None`` without a loyalty program."""
+    return OfflineLedger(config, code_secret=code_secret) if config.loyalty is not None else None

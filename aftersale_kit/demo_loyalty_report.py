@@ -11,7 +11,7 @@ from datetime import datetime
 from .content.formatting import Formatter
 from .core.campaign import CouponKind, IssueCoupon, ShopConfig
 from .core.loyalty.program import LoyaltyProgram
-from .demo_loyalty import AccountFacts, CardFacts, LoyaltyFacts
+from .demo_loyalty_facts import AccountFacts, CardFacts, LoyaltyFacts
 
 __all__ = ["account_lines", "order_lines"]
 

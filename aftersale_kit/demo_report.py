@@ -22,7 +22,7 @@ from .core.campaign import CouponKind, FreeGift, IssueCoupon, ShopConfig, ShowBl
 from .core.decision import Decision, PlannedAction, Reason
 from .core.model import EventKind, Order
 from .core.platform import CouponSpec, coupon_spec
-from .demo_loyalty import AccountFacts, LoyaltyFacts
+from .demo_loyalty_facts import AccountFacts, LoyaltyFacts
 from .demo_loyalty_report import account_lines, order_lines
 
 __all__ = ["CouponLine", "OrderRun", "ShopRun", "coupon_lines", "shop_report", "shown_blocks"]
