@@ -25,9 +25,10 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .cli import (
     DEMO_CODE_SECRET,
@@ -40,8 +41,11 @@ from .cli import (
 from .core.campaign import ShopConfig
 from .core.counters import InMemoryCounters
 from .core.decision import Decision
-from .core.errors import ConfigError, PayloadError
+from .core.errors import ConfigError, MissingExtraError, PayloadError
 from .demo_report import OrderRun, ShopRun, coupon_lines, shop_report, shown_blocks
+
+if TYPE_CHECKING:
+    from .demo_loyalty import OfflineLedger
 
 __all__ = [
     "code_secret_of",
@@ -49,6 +53,7 @@ __all__ = [
     "default_examples_dir",
     "differences",
     "main",
+    "release_moment",
     "run_shop",
 ]
 
@@ -110,15 +115,52 @@ def decide_offline(
         print(f"== {_relative(config_path)}: no orders/*.json to decide on", file=out)
         return None, 1
     counters = InMemoryCounters()
+    ledger = _ledger(config)
     runs: list[OrderRun] = []
     failures = 0
     for order_path in orders:
         run = _decide_file(config, order_path, counters=counters, out=out, explain=explain)
         if run is None:
             failures += 1
+        elif ledger is not None and run.decision is not None:
+            runs.append(replace(run, loyalty=ledger.step(run.order, run.decision)))
         else:
             runs.append(run)
-    return ShopRun(config_path=config_path, config=config, orders=tuple(runs)), failures
+    released = release_moment(config, runs) if ledger is not None else None
+    accounts = ledger.release(released) if ledger is not None and released is not None else []
+    shop = ShopRun(
+        config_path=config_path,
+        config=config,
+        orders=tuple(runs),
+        accounts=tuple(accounts),
+        released_at=released,
+    )
+    return shop, failures
+
+
+def _ledger(config: ShopConfig) -> OfflineLedger | None:
+    """The offline ledger of a shop with a loyalty program; ``None`` without one, or in an
+    install without the server extra (the ledger's plan lives in the service layer): the
+    report then leaves the points out."""
+    if config.loyalty is None:
+        return None
+    try:
+        from .demo_loyalty import offline_ledger
+    except MissingExtraError:
+        return None
+    return offline_ledger(config, code_secret=code_secret_of(config))
+
+
+def release_moment(config: ShopConfig, runs: Sequence[OrderRun]) -> datetime | None:
+    """When the demo lets the worker release the points: a day after the approval period of
+    the latest order ended, counted from today at the latest (a sandbox dates the payment of
+    an order it creates today); ``None`` without a loyalty program or orders."""
+    program = config.loyalty
+    times = [r.decision.decided_at for r in runs if r.decision is not None]
+    if program is None or not times:
+        return None
+    latest = max([*times, datetime.now(UTC).replace(microsecond=0)])
+    return latest + timedelta(days=program.pending_days + 1)
 
 
 def _decide_file(
@@ -172,6 +214,10 @@ def differences(offline: ShopRun, live: ShopRun) -> list[str]:
         a, b = _facts(want.decision), _facts(got.decision)
         found += [f"{want.file}: offline only: {_describe(f)}" for f in a if f not in b]
         found += [f"{want.file}: live only: {_describe(f)}" for f in b if f not in a]
+        if want.loyalty != got.loyalty:
+            found.append(f"{want.file}: points offline {want.loyalty}, live {got.loyalty}")
+    if offline.accounts != live.accounts:
+        found.append(f"accounts: offline {offline.accounts}, live {live.accounts}")
     return found
 
 

@@ -43,6 +43,7 @@ import yaml
 
 from .core.campaign import ShopConfig
 from .core.model import Order
+from .demo_loyalty_facts import AccountFacts, LoyaltyFacts
 from .demo_report import OrderRun, ShopRun, coupon_lines
 
 __all__ = ["DemoClock", "LiveDemo", "LiveDemoError"]
@@ -246,7 +247,27 @@ class LiveDemo:
         with requests.Session() as client:
             for planned in offline.orders:
                 runs.append(self._run_order(client, example, planned))
-        return ShopRun(config_path=offline.config_path, config=offline.config, orders=tuple(runs))
+        return ShopRun(
+            config_path=offline.config_path,
+            config=offline.config,
+            orders=tuple(runs),
+            accounts=tuple(self._release(offline)),
+            released_at=offline.released_at,
+        )
+
+    def _release(self, offline: ShopRun) -> list[AccountFacts]:
+        """The worker's sweep at the moment the offline run releases (the approval period of
+        the last order over), then every points account as the service holds it."""
+        from .demo_loyalty import live_accounts
+        from .service.loyalty import sweep
+
+        moment = offline.released_at
+        if moment is None:
+            return []
+        self.clock.set(moment)
+        sweep(self.processor, now=moment)
+        self._wait_for_worker()
+        return live_accounts(self.store, offline.config, now=moment)
 
     def _run_order(self, client: Any, example: _Example, offline: OrderRun) -> OrderRun:
         payload = _read(example.folder / "orders" / offline.file)
@@ -266,6 +287,7 @@ class LiveDemo:
             shop=config.settings.domain, order_id=offline.order.id, event_kind=offline.event
         )
         decision = record.decision if record is not None else None
+        loyalty = self._loyalty(example, offline.order)
         blocks = self._blocks(example, offline.order)
         preview = self._preview(example, offline)
         codes = _codes_in(platform, sandbox)
@@ -279,7 +301,19 @@ class LiveDemo:
             else (),
             blocks=tuple(str(b.get("block")) for b in blocks),
             preview=preview,
+            loyalty=loyalty,
         )
+
+    def _loyalty(self, example: _Example, order: Order) -> LoyaltyFacts | None:
+        """What the service booked for the order on its customer's points account."""
+        from .demo_loyalty import live_facts
+
+        config = example.run.config
+        entry = self.registry.by_domain(config.settings.domain)
+        if entry is None:
+            raise LiveDemoError(f"the service has no shop {config.settings.domain}")
+        timeline = self.processor.timeline(entry, order.id)[0]
+        return live_facts(self.store, config, order, timeline, now=self.clock())
 
     def _post_woocommerce(
         self, client: Any, example: _Example, payload: dict[str, Any], *, label: str

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from .core.campaign import CouponKind, FreeGift, IssueCoupon, ShopConfig, ShowBl
 from .core.decision import Decision, PlannedAction, Reason
 from .core.model import EventKind, Order
 from .core.platform import CouponSpec, coupon_spec
+from .demo_loyalty_facts import AccountFacts, LoyaltyFacts
+from .demo_loyalty_report import account_lines, order_lines
 
 __all__ = ["CouponLine", "OrderRun", "ShopRun", "coupon_lines", "shop_report", "shown_blocks"]
 
@@ -51,6 +54,8 @@ class OrderRun:
     #: Block types the confirmation page shows for the order (after this event).
     blocks: tuple[str, ...] = ()
     preview: str | None = None
+    #: What the order did on the customer's points account (``None``: no loyalty program).
+    loyalty: LoyaltyFacts | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +63,9 @@ class ShopRun:
     config_path: Path
     config: ShopConfig
     orders: tuple[OrderRun, ...]
+    #: The points accounts after the release at ``released_at`` (the approval period ended).
+    accounts: tuple[AccountFacts, ...] = ()
+    released_at: datetime | None = None
 
 
 def coupon_lines(
@@ -202,6 +210,10 @@ _BLOCKS = {
         "vip_presale": "VIP-Vorverkauf",
         "service_check": "Geräte-Check",
         "survey": "Umfrage",
+        "loyalty_points": "Bonuspunkte",
+        "loyalty_balance": "Punktestand",
+        "loyalty_tier": "Kundenstufe",
+        "stamp_card": "Sammelkarte",
     },
     "en": {
         "coupon": "coupon",
@@ -215,6 +227,10 @@ _BLOCKS = {
         "vip_presale": "VIP presale",
         "service_check": "service check",
         "survey": "survey",
+        "loyalty_points": "points",
+        "loyalty_balance": "balance",
+        "loyalty_tier": "tier",
+        "stamp_card": "stamp card",
     },
 }
 
@@ -273,9 +289,16 @@ def shop_report(run: ShopRun) -> list[str]:
     previews = sorted({str(Path(o.preview).parent) for o in run.orders if o.preview})
     if previews:
         lines.append(words("preview", path=", ".join(previews)))
+    shown: dict[str, object] = {}
     for order_run in run.orders:
         lines.append("")
-        lines += _order_lines(order_run, words)
+        # a later event of an order that changed nothing on its points: no second points line
+        again = shown.get(order_run.order.id) == order_run.loyalty
+        shown[order_run.order.id] = order_run.loyalty
+        lines += _order_lines(order_run, words, points=not again)
+    released = account_lines(run.accounts, run.config, at=run.released_at)
+    if released:
+        lines += ["", *released]
     lines.append("")
     lines += _table(run, words)
     return lines
@@ -285,7 +308,7 @@ def _platform_name(platform: str) -> str:
     return {"shopify": "Shopify", "woocommerce": "WooCommerce"}.get(platform, platform)
 
 
-def _order_lines(run: OrderRun, words: _Words) -> list[str]:
+def _order_lines(run: OrderRun, words: _Words, *, points: bool = True) -> list[str]:
     order, decision = run.order, run.decision
     lines = [
         words(
@@ -301,6 +324,8 @@ def _order_lines(run: OrderRun, words: _Words) -> list[str]:
         return [*lines, words("no_decision")]
     lines += _fired_lines(run, decision, words)
     lines += _quiet_lines(decision, words)
+    if points:
+        lines += order_lines(run.loyalty, words.config)
     names = [_BLOCKS[words.lang].get(b, b) for b in run.blocks]
     items = [f"{name}," for name in names[:-1]] + names[-1:] or [words("nothing")]
     lines += _wrapped(words("page"), items)

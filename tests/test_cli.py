@@ -75,9 +75,9 @@ def test_validate_the_examples_with_python_dash_m() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines() == [
-        f"ok: {KAFFEE / 'shop.yaml'} (shopify, bohnenglueck-kaffee.myshopify.com): 9 campaigns, "
-        "8 enabled",
-        f"ok: {ELEKTRO / 'shop.yaml'} (woocommerce, elektro-krause.de): 9 campaigns, 9 enabled",
+        f"ok: {KAFFEE / 'shop.yaml'} (shopify, bohnenglueck-kaffee.myshopify.com): 10 campaigns, "
+        "9 enabled",
+        f"ok: {ELEKTRO / 'shop.yaml'} (woocommerce, elektro-krause.de): 10 campaigns, 10 enabled",
     ]
 
 
@@ -123,7 +123,7 @@ def test_evaluate_an_example_in_words() -> None:
     assert out[0] == (
         "Order #1042 (id 5902118273002) of bohnenglueck-kaffee.myshopify.com [shopify]"
     )
-    assert out[1] == "Event order_paid at 2026-11-10T18:05:44+01:00: 4 of 9 campaigns fire"
+    assert out[1] == "Event order_paid at 2026-11-10T18:05:44+01:00: 4 of 10 campaigns fire"
     assert any(line.startswith("  FIRED  vip-vorverkauf") for line in out)
     assert any(line.startswith("    -    danke-erstkunde       condition_failed: ") for line in out)
     assert "Planned actions:" in out
@@ -145,7 +145,7 @@ def test_evaluate_json_for_both_examples() -> None:
     )
     assert kaffee["platform"] == "shopify"
     assert kaffee["event"] == "order_paid"
-    assert len(kaffee["outcomes"]) == 9
+    assert len(kaffee["outcomes"]) == 10
     assert "danke-erstkunde" in kaffee["fired"]
     coupon = next(a for a in kaffee["actions"] if a["coupon_code"])
     assert coupon["coupon_code"].startswith("DANKE-")

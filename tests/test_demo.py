@@ -65,8 +65,18 @@ class Expected:
     blocks: tuple[str, ...] = ()
 
 
-_CONFIRMATION = ("shipping", "contact_person", "faq_contact")  # kaffee: bestaetigung
+# kaffee: bestaetigung (with the bonus program's blocks: every order has an account, guests too)
+_CONFIRMATION = (
+    "shipping",
+    "contact_person",
+    "faq_contact",
+    "loyalty_points",
+    "loyalty_balance",
+    "loyalty_tier",
+)
 _KRAUSE = ("thank_you", "contact_person", "shipping", "faq_contact", "social_follow")
+# krause: an accessory order earns a stamp on the Zubehör-Sammelkarte, shown with its points
+_STAMP = ("stamp_card", "loyalty_points")
 
 EXPECTED: dict[tuple[str, str], Expected] = {
     # First order of a new customer (orders_count 1), 47.60: thank-you coupon (variant betrag:
@@ -111,7 +121,7 @@ EXPECTED: dict[tuple[str, str], Expected] = {
     # of 2 offers leaves the tasting pack out.
     (SHOPIFY, "04-advent-stammkunde.json"): Expected(
         PAID,
-        frozenset({"danke-stammkunde", "advents-angebot", "bestaetigung"}),
+        frozenset({"danke-stammkunde", "advents-angebot", "bestaetigung", "dezember-doppelt"}),
         (
             Coupon(
                 "danke-stammkunde",
@@ -137,23 +147,23 @@ EXPECTED: dict[tuple[str, str], Expected] = {
     # the customer is in danke-gutschein's control group; Black Week not yet (4 Nov).
     (WOO, "01-smartphone-erstkauf.json"): Expected(
         PAID,
-        frozenset({"zusatz-akku", "bestellbestaetigung"}),
+        frozenset({"zusatz-akku", "bestellbestaetigung", "zubehoer-stempel"}),
         (),
-        ("free_gift", *_KRAUSE),
+        ("free_gift", *_KRAUSE, *_STAMP),
     ),
     # Regular (4 orders) with a notebook over 500: VIP presale; not a first order: no coupon.
     (WOO, "02-notebook-stammkunde.json"): Expected(
         PAID,
-        frozenset({"vip-vorverkauf", "bestellbestaetigung"}),
+        frozenset({"vip-vorverkauf", "bestellbestaetigung", "zubehoer-stempel"}),
         (),
-        ("vip_presale", *_KRAUSE),
+        ("vip_presale", *_KRAUSE, *_STAMP),
     ),
     # The same order completed: the service check (notebooks) joins the page.
     (WOO, "03-notebook-versendet.json"): Expected(
         FULFILLED,
         frozenset({"service-check"}),
         (),
-        ("vip_presale", *_KRAUSE, "service_check"),
+        ("vip_presale", *_KRAUSE, *_STAMP, "service_check"),
     ),
     # Guest in Black Week (28 Nov): headphones, 5 % coupon for 4 days, newsletter.
     (WOO, "04-gast-mp3-player.json"): Expected(
@@ -179,7 +189,7 @@ EXPECTED: dict[tuple[str, str], Expected] = {
     # New customer with accessories (59.75 >= 50): 10 EUR from 100 EUR, 90 days.
     (WOO, "07-erstkunde-zubehoer.json"): Expected(
         PAID,
-        frozenset({"danke-gutschein", "bestellbestaetigung"}),
+        frozenset({"danke-gutschein", "bestellbestaetigung", "zubehoer-stempel"}),
         (
             Coupon(
                 "danke-gutschein",
@@ -189,8 +199,24 @@ EXPECTED: dict[tuple[str, str], Expected] = {
                 date(2027, 2, 20),
             ),
         ),
-        ("coupon", *_KRAUSE),
+        ("coupon", *_KRAUSE, *_STAMP),
     ),
+    # The same customer's next four accessory orders (>= 20 EUR each): a stamp each; the fifth
+    # stamp (11) completes the card, whose reward coupon comes from the ledger, not a campaign.
+    **{
+        (WOO, name): Expected(
+            PAID,
+            frozenset({"bestellbestaetigung", "zubehoer-stempel"}),
+            (),
+            (*_KRAUSE, *_STAMP),
+        )
+        for name in (
+            "08-sammelkarte-ladekabel.json",
+            "09-sammelkarte-powerbank.json",
+            "10-sammelkarte-kopfhoerer.json",
+            "11-sammelkarte-voll.json",
+        )
+    },
 }
 
 
@@ -338,11 +364,13 @@ def test_make_demo_reports_to_the_shop_owner_on_two_screens_per_shop(tmp_path: P
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout.replace("\xa0", " ")  # money is formatted with no-break spaces
     assert out.rstrip().endswith("demo ok: 2 shops")
-    assert "live and offline decided alike: 12 of 12 orders" in out
+    assert "live and offline decided alike: 16 of 16 orders" in out
     sections = _sections(out)
     assert set(sections) == {SHOPIFY, WOO}
-    for lines in sections.values():
-        assert len(lines) <= 2 * SCREEN_LINES
+    for shop, lines in sections.items():
+        # two screens; a shop with many example orders about a dozen lines per order
+        orders = len(list((EXAMPLES / shop / "orders").glob("*.json")))
+        assert len(lines) <= max(2 * SCREEN_LINES, 12 * orders)
         # 100 columns, but for the line that names the preview folder (as long as --out is)
         assert max(len(line) for line in lines if str(tmp_path) not in line) <= 100
     # German shops, German report: per order what fired, coupons with value and expiry
@@ -356,6 +384,18 @@ def test_make_demo_reports_to_the_shop_owner_on_two_screens_per_shop(tmp_path: P
     assert "Beigabe ins Paket: Probierpäckchen Espresso Crema (50 g) beilegen" in kaffee
     assert "Kosten dieser Bestellung: 6,80 €" in kaffee
     assert re.search(r"danke-stammkunde +2 +2 +10,00 € +250,00 € pro Monat", kaffee)
+    # the bonus program: points per order (the December bonus on #1087), the accounts
+    # after the return window with what they buy; the stamp card completed by order 4822
+    assert re.search(r"Bonuspunkte: \+\d+ \(davon \d+ Aktion\) · Kunde 7412093310004", kaffee)
+    assert "Bonuspunkte: +8 · Gast lena.schmitt@example.de: 8 Punkte (8 vorgemerkt)" in kaffee
+    assert "Bonusprogramm nach der Widerrufsfrist (14 Tage), Stand " in kaffee
+    assert re.search(
+        r"Kunde 7412093310002: \d+ Punkte, Stufe Silber – reicht für: Gutschein", kaffee
+    )
+    krause = "\n".join(sections[WOO])
+    assert "Bonuspunkte: keine – Gastbestellung ohne Kundenkonto" in krause
+    assert re.search(r"Kunde 141: \d+ Punkte \(\d+ vorgemerkt\) · Sammelkarte ●●●●○", krause)
+    assert re.search(r"Zubehör-Sammelkarte voll: Prämie Gutschein SAMMEL-\w+ über 15,00 €", krause)
     # no technical lines without --verbose
     for technical in ("worker", "{", "other_trigger", "sandbox", "127.0.0.1"):
         assert technical not in "\n".join(sections[SHOPIFY] + sections[WOO])

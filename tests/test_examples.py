@@ -17,6 +17,7 @@ from aftersale_kit.core.blocks import BLOCKS
 from aftersale_kit.core.campaign import FreeGift, IssueCoupon, ShowBlock, TagOrder
 from aftersale_kit.core.counters import InMemoryCounters
 from aftersale_kit.core.decision import Decision, Reason
+from aftersale_kit.core.loyalty.actions import AwardPoints, Stamp
 from aftersale_kit.core.model import EventKind
 from aftersale_kit.core.normalize import guess_platform
 from aftersale_kit.core.schema import config_json_schema
@@ -111,11 +112,15 @@ def test_the_examples_show_the_limits_biting() -> None:
 def test_together_the_examples_use_every_block_action_and_control() -> None:
     campaigns = [c for shop in SHOPS for c in load_shop_config(shop).campaigns]
     actions = [a for c in campaigns for a in c.actions]
-    # The loyalty blocks need a bonus program, which the examples gain with the service's
-    # loyalty support (issue 13); until then they are held to every other block.
-    loyalty = {"loyalty_points", "loyalty_balance", "loyalty_tier", "stamp_card"}
-    assert {a.block for a in actions if isinstance(a, ShowBlock)} == set(BLOCKS) - loyalty
-    assert {type(a) for a in actions} == {IssueCoupon, ShowBlock, FreeGift, TagOrder}
+    assert {a.block for a in actions if isinstance(a, ShowBlock)} == set(BLOCKS)
+    assert {type(a) for a in actions} == {
+        IssueCoupon,
+        ShowBlock,
+        FreeGift,
+        TagOrder,
+        AwardPoints,
+        Stamp,
+    }
     assert {a.kind.value for a in actions if isinstance(a, IssueCoupon)} == {
         "percentage",
         "fixed_amount",
@@ -182,10 +187,9 @@ def test_together_the_examples_use_every_key_of_the_format() -> None:
         collect(definition, name)
     missing = {key for key in every - used if key.rsplit(".", 1)[1] not in UNUSED_KEYS}
     # params of blocks are free-form here; the catalogue test above covers the blocks. The
-    # loyalty keys join the examples with the loyalty storage, jobs and content (not built yet),
-    # the follow-up keys with the schedule store and the e-mail delivery
-    loyalty = (".loyalty", "award_points.", "stamp.", ".contact_policy", "follow_up.")
-    assert {k for k in missing if ".params." not in k and not k.startswith(loyalty)} == set()
+    # follow-up keys join the examples with the schedule store and the e-mail delivery
+    later = (".contact_policy", "follow_up.")
+    assert {k for k in missing if ".params." not in k and not k.startswith(later)} == set()
 
 
 @pytest.mark.slow

@@ -41,7 +41,7 @@ def test_the_python_blocks_run_as_written(monkeypatch: pytest.MonkeyPatch) -> No
         lines[0],
     )
     assert "danke-stammkunde False condition 1 `customer.orders_count >= 2` is false" in lines
-    assert "bonuspunkte False the campaign is disabled" in lines
+    assert "anmeldebonus False the campaign is disabled" in lines
     assert re.fullmatch(r"coupon DANKE-[A-Z0-9]{8} for danke-erstkunde", lines[-1])
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from aftersale_kit.core.blocks import LOYALTY_BLOCKS
 from aftersale_kit.core.campaign import ShopConfig, ShowBlock
 from aftersale_kit.core.loyalty.view import CardView, LoyaltyView, OptionView, TierView
 
@@ -20,9 +21,6 @@ if TYPE_CHECKING:
     from .views import BlockContext
 
 __all__ = ["LOYALTY_BLOCKS", "LOYALTY_BUILDERS", "loyalty_problems"]
-
-#: The blocks that show loyalty figures (they need the shop's ``loyalty:`` section).
-LOYALTY_BLOCKS = frozenset({"loyalty_points", "loyalty_balance", "loyalty_tier", "stamp_card"})
 
 
 def _points(ctx: BlockContext) -> dict[str, Any] | None:

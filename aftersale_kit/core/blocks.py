@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["BLOCKS", "BlockSpec", "check_block"]
+__all__ = ["BLOCKS", "LOYALTY_BLOCKS", "BlockSpec", "check_block"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +118,9 @@ _SPECS = (
 )
 
 BLOCKS: Mapping[str, BlockSpec] = {spec.name: spec for spec in _SPECS}
+
+#: The blocks that show a customer's loyalty figures (they change with the ledger).
+LOYALTY_BLOCKS = frozenset({"loyalty_points", "loyalty_balance", "loyalty_tier", "stamp_card"})
 
 
 def _suggest(word: str, choices: list[str]) -> str:

@@ -18,7 +18,9 @@ before ``complete``) changes nothing the second time:
 * ``tag_order`` / ``add_gift_note``: tags are a set on the platform; a free gift's note for the
   staff (written before the tag) ends in a marker of the action's idempotency key, and the
   adapter writes nothing when it finds that marker on the order;
-* ``deactivate_coupon``: deactivation is idempotent on the platform, then ``mark_deactivated``.
+* ``deactivate_coupon``: deactivation is idempotent on the platform, then ``mark_deactivated``;
+* ``write_customer_loyalty``: the customer's balance and tier on the platform, as the account
+  holds them when the job runs (:func:`.loyalty_content.write_customer`).
 
 Errors: :class:`PermanentJobError` (and NotAuthorized/InvalidRequest/Payload errors) send the job
 to the dead letters with the reason; everything else is retried by the worker.
@@ -78,7 +80,7 @@ from ..storage import (
 from ..storage.ports import ProcessorStore
 from .followups import FOLLOW_UP_JOBS, FollowUps, with_signup_links
 from .logs import log_event
-from .loyalty import log_booked, step_loyalty
+from .loyalty import log_booked, loyalty_fields, step_loyalty
 from .shops import ShopEntry, ShopRegistry
 
 __all__ = ["PAID", "PermanentJobError", "Processor", "reversal_of"]
@@ -232,7 +234,9 @@ class Processor:
             shop=entry.domain, order_id=order.id, event_kind=kind, ref=ref
         )
         fields = (
-            enrichment_fields(config.campaigns, event=kind) if existing is None else frozenset()
+            enrichment_fields(config.campaigns, event=kind) | loyalty_fields(config)
+            if existing is None
+            else frozenset()
         )
         if known or self.store.refunds(entry.domain, order.id):
             fields |= _reevaluated_fields(config)
@@ -352,6 +356,10 @@ class Processor:
             from .followup_jobs import run_follow_up
 
             run_follow_up(self, job)
+        elif kind == JobKind.WRITE_CUSTOMER_LOYALTY:
+            from .loyalty_content import write_customer
+
+            write_customer(self, job)
         else:
             raise PermanentJobError(f"unknown job kind {kind!r}")
 
@@ -478,6 +486,8 @@ class Processor:
 
     def _content(self, entry: ShopEntry, order: Order) -> dict[str, Any]:
         """The arguments of the content functions for the order as its timeline stands."""
+        from .loyalty_content import order_view
+
         union, times = self.timeline(entry, order.id)
         return {
             "decision": union,
@@ -486,6 +496,7 @@ class Processor:
             "now": union.decided_at,
             "renderer": entry.renderer,
             "times": times,
+            "loyalty": order_view(self.store, entry, order, union, now=self.clock()),
         }
 
     def render(
@@ -510,8 +521,9 @@ class Processor:
         """Write the order's content (the union of its steps) to the platform and the store.
 
         Content jobs of one order may run at once in several workers; each writes what the
-        timeline held when it read it, then reads again: when the timeline moved meanwhile it
-        writes again, so the last write on the platform is never older than the last change.
+        timeline (and the loyalty ledger) held when it read it, then reads again: when they moved
+        meanwhile it writes again, so the last write on the platform is never older than the
+        last change.
         """
         from ..content import blocks_payload, confirmation_content
 
@@ -522,7 +534,8 @@ class Processor:
             content = self._content(entry, order)
             entry.adapter.write_content(order, confirmation_content(**content))
             self.store.save_blocks(entry.domain, order_id, blocks_payload(**content))
-            if self.timeline(entry, order_id)[0] == content["decision"]:
+            again = self._content(entry, order)
+            if (again["decision"], again["loyalty"]) == (content["decision"], content["loyalty"]):
                 return
         raise RuntimeError(f"the timeline of order {order_id} kept changing; retrying later")
 

@@ -14,22 +14,26 @@ storefront and operators redeem and read balances, the worker sweeps releases an
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from ..core.campaign import CouponKind
+from ..core.campaign import CouponKind, ShopConfig
 from ..core.codes import coupon_code
+from ..core.fields import FIELDS
+from ..core.loyalty.actions import AwardPoints
 from ..core.loyalty.program import LoyaltyProgram, RedemptionOption, account_key
 from ..core.model import Order
 from ..core.platform import CouponSpec
 from ..storage.loyalty import (
     AccountView,
     Identity,
+    JournalRow,
     LoyaltyBalance,
     LoyaltyOutcome,
     LoyaltyPlan,
@@ -52,6 +56,7 @@ __all__ = [
     "create_redemption_coupon",
     "identity_of",
     "log_booked",
+    "loyalty_fields",
     "redeem",
     "step_loyalty",
     "sweep",
@@ -111,6 +116,25 @@ def step_loyalty(entry: ShopEntry, order: Order, *, now: datetime) -> StepLoyalt
     )
 
 
+def loyalty_fields(config: ShopConfig) -> frozenset[str]:
+    """The order fields the program reads beyond the campaigns' conditions, to enrich before
+    the order earns: product types and categories of its multipliers and of the campaigns'
+    ``award_points`` filters, and the fields of the stamp cards' conditions."""
+    program = config.loyalty
+    if program is None:
+        return frozenset()
+    paths: set[str] = set()
+    bonuses = [a for c in config.campaigns for a in c.actions if isinstance(a, AwardPoints)]
+    if program.earn.product_types or any(b.product_types for b in bonuses):
+        paths.add("line_items.product_type")
+    if program.earn.categories or any(b.categories for b in bonuses):
+        paths.add("line_items.categories")
+    for card in program.stamp_cards:
+        for condition in card.conditions:
+            paths.update(condition.fields)
+    return frozenset(p for p in paths if p in FIELDS and FIELDS[p].needs_enrichment)
+
+
 def log_booked(entry: ShopEntry, order: Order, outcome: LoyaltyOutcome | None) -> None:
     if outcome is not None and outcome.booked:
         log_event(
@@ -158,6 +182,16 @@ def redeem(
         cart_value=cart_value,
         now=now or processor.clock(),
     )
+    if outcome.ok and not outcome.repeated:
+        from .loyalty_content import queue_content
+
+        queue_content(
+            processor.store,
+            shop=entry.domain,
+            order_id=order.id,
+            version=f"x{hashlib.sha256(request.encode()).hexdigest()[:24]}",
+            now=processor.clock(),
+        )
     log_event(
         logging.INFO,
         "loyalty redeemed" if outcome.ok else "loyalty redemption refused",
@@ -255,9 +289,23 @@ def sweep(
             accounts += 1
             movements += len(done.booked)
             reminders += done.reminders
+            _follow_content(processor, entry.domain, done.booked, now=processor.clock())
     if movements or reminders:
         log_event(logging.INFO, "loyalty swept", movements=movements, reminders=reminders)
     return SweepReport(accounts, movements, reminders)
+
+
+def _follow_content(
+    processor: Processor, shop: str, booked: Sequence[JournalRow], *, now: datetime
+) -> None:
+    """A release or expiry of an order's points changes what its content shows: rewrite it."""
+    from .loyalty_content import order_of_grant, queue_content
+
+    for row in booked:
+        order_id = order_of_grant(row.movement.grant)
+        if order_id is not None:
+            version = f"s{row.movement.key}"
+            queue_content(processor.store, shop=shop, order_id=order_id, version=version, now=now)
 
 
 class LoyaltySweeper:

@@ -18,12 +18,15 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
+from ..core.blocks import LOYALTY_BLOCKS
+from ..core.campaign import ShowBlock
 from ..core.decision import PlannedAction
 from ..core.errors import StorageError
+from ..core.loyalty.customer import platform_customer_id
 from ..core.loyalty.ledger import (
     ApplyResult,
     JournalState,
@@ -46,7 +49,7 @@ from ..core.loyalty.stamps import (
 )
 from ..core.loyalty.tiers import Activity
 from ..core.model import Refund
-from .records import CouponRecord, CouponStatus, DecisionRecord
+from .records import CouponRecord, CouponStatus, DecisionRecord, JobKind
 
 __all__ = [
     "AccountRow",
@@ -67,8 +70,10 @@ __all__ = [
     "TimelineFacts",
     "card_from_json",
     "card_to_json",
+    "customer_job_key",
     "redemption_coupon_key",
     "reward_coupon_keys",
+    "shows_loyalty",
 ]
 
 REMINDER = "expiry_reminder"
@@ -186,6 +191,17 @@ class LoyaltyOutcome:
     booked: tuple[JournalRow, ...]
     results: tuple[ApplyResult, ...]
     balance: LoyaltyBalance
+    #: The stamp cards whose state changed.
+    cards: tuple[CardState, ...] = ()
+
+    @property
+    def content_version(self) -> str | None:
+        """A token naming what changed (the movements booked, the new card states), for the
+        rewrite of the order's content; ``None`` when nothing changed."""
+        if not self.booked and not self.cards:
+            return None
+        parts = [r.movement.key for r in self.booked] + [card_to_json(c) for c in self.cards]
+        return "p" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
 
 @dataclass(frozen=True, slots=True)
@@ -478,6 +494,7 @@ def _book_one(
         ),
         now=now,
     )
+    _queue_customer_write(tx, account, row.movement.key, now=now)
     state = result.state
     for instruction in result.instructions:
         redemption = tx.redemption(account.shop, key=instruction.redemption)
@@ -489,6 +506,38 @@ def _book_one(
         if not queued:  # never created on the platform: its points come back right away
             state = _return_points(tx, account, state, redemption, now=now)
     return state, result
+
+
+def shows_loyalty(records: Sequence[DecisionRecord]) -> bool:
+    """Whether any step of an order shows a loyalty block (its content follows the ledger)."""
+    return any(
+        isinstance(p.action, ShowBlock) and p.action.block in LOYALTY_BLOCKS
+        for r in records
+        for p in r.decision.actions
+    )
+
+
+def customer_job_key(shop: str, account: str, movement: str) -> str:
+    return f"{shop}:loyalty:{account}:customer:{movement}"
+
+
+def _queue_customer_write(
+    tx: LoyaltyTx, account: AccountRow, movement: str, *, now: datetime
+) -> None:
+    """Queue the write of the customer's balance and tier to the platform after a movement (a
+    guest's account has no customer there: nothing). The job writes what the account holds
+    when it runs, and only while ``movement`` is the account's latest: a burst of movements
+    ends in one write."""
+    if platform_customer_id(account.account) is None:
+        return
+    tx.enqueue(
+        shop=account.shop,
+        kind=JobKind.WRITE_CUSTOMER_LOYALTY.value,
+        key=customer_job_key(account.shop, account.account, movement),
+        payload={"account": account.account, "movement": movement},
+        # due at once, also when the booking time was injected ahead (a sweep run for later)
+        now=min(now, datetime.now(UTC)),
+    )
 
 
 def _return_points(
@@ -569,7 +618,9 @@ def step(
     for key in todo.revoke:
         tx.revoke_coupon(shop, key, reason="stamp card below complete", now=now)
     row = _finish(tx, row, state, now)
-    return LoyaltyOutcome(account, tuple(booked), tuple(results), balance_of(row))
+    return LoyaltyOutcome(
+        account, tuple(booked), tuple(results), balance_of(row), tuple(todo.cards.values())
+    )
 
 
 def _plan_reward(

@@ -35,7 +35,7 @@ from ._memory_loyalty_admin import MemoryLoyaltyAdmin
 from ._memory_redemptions import MemoryCounters, record_redemptions, reverse_redemptions
 from ._sql import aware
 from .ledger import REVERSAL
-from .loyalty import StepLoyalty, TimelineFacts, book_step
+from .loyalty import StepLoyalty, TimelineFacts, book_step, shows_loyalty
 from .outbox import DEFAULT_MAX_ATTEMPTS, backoff_delay
 from .records import (
     CouponRecord,
@@ -217,6 +217,9 @@ class MemoryStore(MemoryLinks, MemoryLoyalty, MemoryLoyaltyAdmin, MemoryIntake):
                     closed=facts.closed is not None,
                 )
                 points = book_step(self._loyalty_tx(), loyalty, shop=shop, facts=known, now=now)
+                version = points.content_version
+                if version is not None and shows_loyalty(known.records):
+                    books.enqueue_content(shop, order.id, version, now=now)
         return StepResult(
             record=record,
             created=created,

@@ -52,6 +52,8 @@ class JobKind(StrEnum):
     DEACTIVATE_COUPON = "deactivate_coupon"
     #: A loyalty redemption's coupon, bound to the customer (payload: ``coupon_key``).
     CREATE_LOYALTY_COUPON = "create_loyalty_coupon"
+    #: Keep a customer's balance and tier on the platform (payload: ``account``, ``movement``).
+    WRITE_CUSTOMER_LOYALTY = "write_customer_loyalty"
 
 
 class CouponStatus(StrEnum):

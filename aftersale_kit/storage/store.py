@@ -42,7 +42,7 @@ from ._loyalty_store import LoyaltyMethods
 from ._sql import aware
 from .blocks_raw import load_blocks_json
 from .db import DEFAULT_SQLITE_PATH, Database, create_database
-from .loyalty import LoyaltyOutcome, StepLoyalty, TimelineFacts, book_step
+from .loyalty import LoyaltyOutcome, StepLoyalty, TimelineFacts, book_step, shows_loyalty
 from .outbox import DEFAULT_MAX_ATTEMPTS, backoff_delay
 from .quarantine import QuarantinedDelivery
 from .records import (
@@ -470,6 +470,11 @@ class Store(LinkMethods, LoyaltyMethods, LoyaltyAdminMethods):
                     closed=facts.closed is not None,
                 )
                 points = book_step(SqlLoyaltyTx(conn), loyalty, shop=shop, facts=known, now=now)
+                version = points.content_version
+                if version is not None and shows_loyalty(known.records):
+                    decisions.enqueue_content(
+                        conn, shop=shop, order_id=order.id, version=version, now=now
+                    )
         return StepResult(
             record=record,
             created=created,

@@ -57,11 +57,13 @@ def test_a_later_state_adds_its_blocks_and_a_cancellation_takes_the_offers_back(
     cancelled_page, _ = run(tmp_path, FULFILLED, _cancelled(tmp_path))
     out = capsys.readouterr().out
     # then the fulfilled page adds the survey to what paid showed, in the campaigns' order
-    assert _blocks(paid_page) == ["coupon", "gift", "shipping", "contact", "faq"]
+    # (the confirmation ends with the bonus program: points, balance, tier)
+    loyalty = ["loyalty"] * 3
+    assert _blocks(paid_page) == ["coupon", "gift", "shipping", "contact", "faq", *loyalty]
     assert _blocks(fulfilled_page) == [*_blocks(paid_page), "survey"]
     assert CODE.search(fulfilled_page) is not None
     # and the cancellation takes the coupon and the gift back; the other blocks stay
-    assert _blocks(cancelled_page) == ["shipping", "contact", "faq", "survey"]
+    assert _blocks(cancelled_page) == ["shipping", "contact", "faq", *loyalty, "survey"]
     assert CODE.search(cancelled_page) is None
     assert "then order_cancelled at 2026-11-05T10:00:00+01:00: fired nothing" in out
     assert "  taken back: danke-erstkunde: the order was cancelled" in out
