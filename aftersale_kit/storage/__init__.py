@@ -111,6 +111,7 @@ except ImportError as _exc:  # pragma: no cover - depends on the installation
 from .codec import decision_from_json, decision_to_json
 from .db import DEFAULT_SQLITE_PATH, Database, create_database, normalize_url
 from .ledger import LedgerCounters
+from .message_records import MessageOutcome, MessageRecord, MessageState, NewMessage, StepMessages
 from .outbox import DEFAULT_MAX_ATTEMPTS, backoff_delay
 from .quarantine import QuarantinedDelivery
 from .records import (
@@ -144,11 +145,16 @@ __all__ = [
     "JobStatus",
     "LedgerCounters",
     "LedgerEntry",
+    "MessageOutcome",
+    "MessageRecord",
+    "MessageState",
+    "NewMessage",
     "QuarantinedDelivery",
     "RedemptionRecord",
     "ShopRecord",
     "ShopState",
     "StepFacts",
+    "StepMessages",
     "StepResult",
     "Store",
     "StoredEvent",

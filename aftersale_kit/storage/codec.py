@@ -25,6 +25,7 @@ from enum import Enum
 from typing import Any, TypeVar, cast
 
 from ..core.campaign import Action
+from ..core.conditions import Condition, compile_condition
 from ..core.decision import Decision, Outcome, PlannedAction
 
 __all__ = [
@@ -85,10 +86,17 @@ def _encode(value: Any, hint: Any) -> Any:
             return value.value
         if hint is Decimal:
             return str(value)
-        if hint is datetime:
-            return cast(datetime, value).isoformat()
-        if dataclasses.is_dataclass(hint):
-            return _encode_dataclass(value, tagged=hint in _ACTION_CLASSES)
+        return _encode_class(value, hint)
+    return value
+
+
+def _encode_class(value: Any, hint: type) -> Any:
+    if hint is datetime:
+        return cast(datetime, value).isoformat()
+    if hint is Condition:
+        return cast(Condition, value).source
+    if dataclasses.is_dataclass(hint):
+        return _encode_dataclass(value, tagged=hint in _ACTION_CLASSES)
     return value
 
 
@@ -189,6 +197,8 @@ _DECODERS: dict[type, Callable[[Any, str], Any]] = {
     int: lambda data, path: _scalar(data, int, path),
     str: lambda data, path: _scalar(data, str, path),
     float: lambda data, path: _scalar(data, float, path),
+    # A condition (``follow_up``'s ``repeat.stop_when``) is stored as its source text.
+    Condition: lambda data, path: compile_condition(_scalar(data, str, path)),
 }
 
 
@@ -276,7 +286,8 @@ _HINTS: dict[type, dict[str, Any]] = {}
 def _hints(cls: type) -> dict[str, Any]:
     hints = _HINTS.get(cls)
     if hints is None:
-        hints = _HINTS[cls] = typing.get_type_hints(cls)
+        # Core modules name Condition only for type checkers (no import cycle at run time).
+        hints = _HINTS[cls] = typing.get_type_hints(cls, localns={"Condition": Condition})
     return hints
 
 

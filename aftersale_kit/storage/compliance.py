@@ -37,21 +37,26 @@ from .codec import decision_to_dict
 from .coupons import coupon_from_row
 from .decisions import record_from_row
 from .ledger import entry_from_row
+from .messages import redact_customer as redact_messages
 from .tables import (
     auth_requests,
     blocks,
     closures,
+    contact_consents,
     coupons,
     credentials,
     decisions,
     events,
     jobs,
     ledger,
+    mail_nonces,
+    messages,
     order_keys,
     quarantine,
     redemptions,
     refunds,
     shops,
+    unsubscribes,
 )
 
 __all__ = ["customer_key", "customer_keys", "export_customer", "redact_customer", "redact_shop"]
@@ -327,6 +332,9 @@ def redact_customer(
     counts["loyalty_accounts"] = redact_accounts(
         conn, shop=shop, keys=keys, pseudonym=pseudonym, now=now
     )
+    counts["messages"] = redact_messages(
+        conn, shop, customer_keys=keys, email=email, order_ids=orders, now=now
+    )
     counts["orders"] = len(orders)
     return counts
 
@@ -349,6 +357,10 @@ def redact_shop(conn: Connection, *, shop: str, now: datetime | None = None) -> 
         redemptions,
         quarantine,
         order_keys,
+        messages,
+        contact_consents,
+        unsubscribes,
+        mail_nonces,
     ):
         counts[table.name] = conn.execute(delete(table).where(table.c.shop == shop)).rowcount
     for table in (blocks, credentials, auth_requests, shops):

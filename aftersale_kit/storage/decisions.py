@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, select
 
 from ..core.campaign import FreeGift, IssueCoupon, ShowBlock, TagOrder
+from ..core.contact.follow_up import FollowUp
 from ..core.decision import Decision, PlannedAction
 from ..core.loyalty.actions import AwardPoints, Stamp
 from ..core.model import EventKind
@@ -21,6 +22,7 @@ from .records import DecisionRecord, JobKind
 from .tables import decisions
 
 __all__ = [
+    "PLAN_FOLLOW_UP",
     "content_key",
     "decide_locked",
     "decide_once",
@@ -32,6 +34,10 @@ __all__ = [
     "shop_lock_name",
 ]
 
+#: The "kind" of a ``follow_up``: it gets no outbox job; the step puts its messages on the
+#: schedule in its own transaction (``decide_step(follow_ups=...)``, :mod:`.messages`).
+PLAN_FOLLOW_UP = "plan_follow_up"
+
 
 def shop_lock_name(shop: str) -> str:
     return f"shop:{shop}"
@@ -40,8 +46,9 @@ def shop_lock_name(shop: str) -> str:
 def has_job(planned: PlannedAction) -> bool:
     """Whether the planned action gets its own effect job: not a block (the order's content is
     written as a whole), not ``award_points`` or ``stamp`` (the service books them on the loyalty
-    ledger with the step; a stamp card's reward gets its jobs there)."""
-    return not isinstance(planned.action, ShowBlock | AwardPoints | Stamp)
+    ledger with the step; a stamp card's reward gets its jobs there), not ``follow_up`` (its
+    messages are planned with the step, :data:`PLAN_FOLLOW_UP`)."""
+    return not isinstance(planned.action, ShowBlock | AwardPoints | Stamp | FollowUp)
 
 
 def effect_kind(planned: PlannedAction) -> str:
@@ -55,6 +62,8 @@ def effect_kind(planned: PlannedAction) -> str:
         return JobKind.ADD_GIFT_NOTE.value
     if isinstance(action, TagOrder):
         return JobKind.TAG_ORDER.value
+    if isinstance(action, FollowUp):
+        return PLAN_FOLLOW_UP
     raise TypeError(f"no job kind for action {type(action).__name__}")
 
 

@@ -32,10 +32,12 @@ from ._memory_intake import MemoryIntake
 from ._memory_links import MemoryLinks
 from ._memory_loyalty import MemoryLoyalty
 from ._memory_loyalty_admin import MemoryLoyaltyAdmin
+from ._memory_messages import MemoryMessages
 from ._memory_redemptions import MemoryCounters, record_redemptions, reverse_redemptions
 from ._sql import aware
 from .ledger import REVERSAL
 from .loyalty import StepLoyalty, TimelineFacts, book_step, shows_loyalty
+from .message_records import StepMessages
 from .outbox import DEFAULT_MAX_ATTEMPTS, backoff_delay
 from .records import (
     CouponRecord,
@@ -51,7 +53,7 @@ from .store import Clawback, StepFacts, StepResult, _require_text
 __all__ = ["MemoryStore"]
 
 
-class MemoryStore(MemoryLinks, MemoryLoyalty, MemoryLoyaltyAdmin, MemoryIntake):
+class MemoryStore(MemoryLinks, MemoryLoyalty, MemoryLoyaltyAdmin, MemoryMessages, MemoryIntake):
     """The storage ports in dicts and lists, behind one lock. See the module docstring."""
 
     def __init__(self) -> None:
@@ -180,6 +182,7 @@ class MemoryStore(MemoryLinks, MemoryLoyalty, MemoryLoyaltyAdmin, MemoryIntake):
         now: datetime | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         loyalty: StepLoyalty | None = None,
+        follow_ups: StepMessages | None = None,
     ) -> StepResult:
         """:meth:`Store.decide_step`, under the store's lock."""
         _require_text(shop=shop, order_id=order.id)
@@ -205,8 +208,14 @@ class MemoryStore(MemoryLinks, MemoryLoyalty, MemoryLoyaltyAdmin, MemoryIntake):
                 closed=books.closures.get((shop, order.id)),
                 open_campaigns=tuple(books.open_campaigns(shop, order.id)),
             )
+            planned = 0
+            if created and follow_ups is not None:
+                planned = self._messages.plan(follow_ups.plan(record.decision), now)
             if facts.closed is not None:
                 reverse_redemptions(books, shop, order.id, now=now)
+                self.cancel_messages(
+                    shop, order_id=order.id, reason=f"order {facts.closed}", now=now
+                )
             plan = dict(settle(facts))
             revoked = self._take_back(shop, order.id, plan, now=now)
             points = None
@@ -227,6 +236,7 @@ class MemoryStore(MemoryLinks, MemoryLoyalty, MemoryLoyaltyAdmin, MemoryIntake):
             revoked=tuple(revoked),
             redemptions=tuple(used),
             loyalty=points,
+            planned_messages=planned,
         )
 
     def _take_back(
@@ -261,9 +271,10 @@ class MemoryStore(MemoryLinks, MemoryLoyalty, MemoryLoyaltyAdmin, MemoryIntake):
     def close_order(
         self, *, shop: str, order_id: str, reason: str, now: datetime | None = None
     ) -> None:
-        aware(now, "now")
+        now = aware(now, "now")
         with self._lock:
             self._books.close(shop, order_id, reason)
+            self.cancel_messages(shop, order_id=order_id, reason=f"order {reason}", now=now)
 
     def order_steps(self, shop: str, order_id: str) -> tuple[list[Step], dict[str, bool]]:
         books = self._books
@@ -392,8 +403,10 @@ class _LockedCounters:
 
 
 if TYPE_CHECKING:
-    from .ports import EventIntake, LoyaltyStore, ProcessorStore
+    from .ports import EventIntake, LoyaltyStore, MessageStore, ProcessorStore
 
-    def _memory_fits(store: MemoryStore) -> tuple[EventIntake, ProcessorStore, LoyaltyStore]:
+    def _memory_fits(
+        store: MemoryStore,
+    ) -> tuple[EventIntake, ProcessorStore, LoyaltyStore, MessageStore]:
         """Static check: the memory store satisfies the ports (mypy fails here otherwise)."""
-        return store, store, store
+        return store, store, store, store

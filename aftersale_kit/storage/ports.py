@@ -11,6 +11,9 @@ PostgreSQL.
 * :class:`BlockReader`: the thank-you block endpoint: stored blocks, the decision of an order,
   the stored order key a page token is checked against.
 * :class:`JobQueue`: the worker's leases on the outbox (claim, complete, retry, dead, release).
+* :class:`MessageStore`: the follow-up schedule (plan, claim, record, cancel), the contact
+  history the contact policy reads, confirmed double opt-ins, unsubscribes and single-use link
+  nonces.
 * :class:`ProcessorStore`: the job handlers (decide a step once, take back, coupons, content,
   shop state); it includes the two above, because the worker and the block endpoint share the
   processor's store.
@@ -26,6 +29,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from ..core.contact.policy import SentMessage
 from ..core.decision import Decision
 from ..core.model import EventKind, Order, Refund
 from ..core.ports import Counters
@@ -60,6 +64,13 @@ if TYPE_CHECKING:
         SweepOutcome,
     )
     from .loyalty_admin import AccountBalance, ImportEntry, ImportOutcome, LedgerTotals
+    from .message_records import (
+        MessageOutcome,
+        MessageRecord,
+        MessageState,
+        NewMessage,
+        StepMessages,
+    )
     from .store import Clawback, StepFacts, StepResult
 
 __all__ = [
@@ -69,6 +80,7 @@ __all__ = [
     "JobQueue",
     "LinkStore",
     "LoyaltyStore",
+    "MessageStore",
     "ProcessorStore",
     "Prunable",
 ]
@@ -307,7 +319,110 @@ class LinkStore(Protocol):
     def suppression(self, shop: str, subject: str) -> Suppression | None: ...
 
 
-class ProcessorStore(JobQueue, BlockReader, LoyaltyStore, LinkStore, Protocol):
+class MessageStore(Protocol):
+    """The follow-up schedule (:mod:`aftersale_kit.service.followups`) and what the survey,
+    unsubscribe and newsletter routes record. E-mail addresses are compared normalised
+    (trimmed, lower-cased)."""
+
+    def plan_messages(self, items: Iterable[NewMessage], *, now: datetime | None = None) -> int:
+        """Put messages on the schedule, each once per ``(shop, key)`` (a repeat, even of a
+        cancelled one, adds nothing); returns how many were new."""
+        ...
+
+    def cancel_messages(
+        self,
+        shop: str,
+        *,
+        reason: str,
+        order_id: str | None = None,
+        customer_key: str | None = None,
+        email: str | None = None,
+        ids: Sequence[int] | None = None,
+        now: datetime | None = None,
+    ) -> int:
+        """Cancel the shop's messages still waiting (``planned``/``deferred``) that match (an
+        order; a customer key or address; ids; none given: all), with ``reason``."""
+        ...
+
+    def claim_messages(
+        self,
+        *,
+        worker_id: str,
+        limit: int = 50,
+        lease_seconds: float = 120.0,
+        now: datetime | None = None,
+    ) -> list[MessageRecord]:
+        """Lease up to ``limit`` waiting messages due at ``now`` (earliest first) to
+        ``worker_id``; a leased message is nobody else's until its lease expires."""
+        ...
+
+    def finish_message(
+        self,
+        message_id: int,
+        *,
+        worker_id: str,
+        outcome: MessageOutcome,
+        now: datetime | None = None,
+    ) -> bool:
+        """Record what became of a claimed message and end the lease; ``False`` (nothing
+        recorded) when ``worker_id`` no longer holds it or it was cancelled meanwhile."""
+        ...
+
+    def contact_history(
+        self, shop: str, contact_key: str, *, since: datetime | None = None
+    ) -> list[SentMessage]:
+        """What was sent to the customer (customer key, or ``email:<address>`` for a guest),
+        oldest first, of every campaign."""
+        ...
+
+    def message(self, shop: str, message_id: int) -> MessageRecord | None: ...
+
+    def messages(
+        self,
+        shop: str | None = None,
+        *,
+        order_id: str | None = None,
+        email: str | None = None,
+        state: MessageState | None = None,
+        limit: int = 100,
+    ) -> list[MessageRecord]:
+        """Messages by due time (then id)."""
+        ...
+
+    def message_counts(self, shop: str | None = None) -> dict[MessageState, int]: ...
+
+    def record_consent(
+        self,
+        shop: str,
+        email: str,
+        *,
+        source: str,
+        text_version: str,
+        confirmed_at: datetime | None = None,
+    ) -> bool:
+        """Record a confirmed newsletter double opt-in (when, where, which text); the first
+        confirmation stays. ``True`` when new."""
+        ...
+
+    def consent_confirmed_at(self, shop: str, email: str) -> datetime | None: ...
+
+    def unsubscribe(
+        self, shop: str, email: str, reason: str, *, now: datetime | None = None
+    ) -> int:
+        """Record that the address unsubscribed (no message of any kind after), withdraw its
+        double opt-in and cancel what is planned for it; returns how many were cancelled."""
+        ...
+
+    def is_unsubscribed(self, shop: str, email: str) -> bool: ...
+
+    def use_nonce(
+        self, shop: str, nonce: str, *, purpose: str, now: datetime | None = None
+    ) -> bool:
+        """Spend a link token's nonce: ``True`` the first time, ``False`` ever after."""
+        ...
+
+
+class ProcessorStore(JobQueue, BlockReader, LoyaltyStore, LinkStore, MessageStore, Protocol):
     """What the job handlers use (:class:`aftersale_kit.service.effects.Processor`); the worker
     and the block endpoint take the processor's store, so it is a queue and a block reader too."""
 
@@ -346,6 +461,7 @@ class ProcessorStore(JobQueue, BlockReader, LoyaltyStore, LinkStore, Protocol):
         now: datetime | None = None,
         max_attempts: int = _ATTEMPTS,
         loyalty: StepLoyalty | None = None,
+        follow_ups: StepMessages | None = None,
     ) -> StepResult:
         """One step of the order's timeline, decided once, atomically per shop (see
         :meth:`Store.decide_step <aftersale_kit.storage.store.Store.decide_step>`)."""
@@ -416,6 +532,6 @@ if TYPE_CHECKING:
 
     def _store_fits(
         store: Store,
-    ) -> tuple[EventIntake, ProcessorStore, CustomerData, Prunable, LoyaltyStore]:
+    ) -> tuple[EventIntake, ProcessorStore, CustomerData, Prunable, LoyaltyStore, MessageStore]:
         """Static check: the SQL store satisfies every port (mypy fails here otherwise)."""
-        return store, store, store, store, store
+        return store, store, store, store, store, store

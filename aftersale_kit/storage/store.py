@@ -28,6 +28,7 @@ from . import (
     decisions,
     events,
     ledger,
+    messages,
     migrate,
     outbox,
     quarantine,
@@ -39,10 +40,12 @@ from ._links_store import LinkMethods
 from ._loyalty_admin_sql import LoyaltyAdminMethods
 from ._loyalty_sql import SqlLoyaltyTx
 from ._loyalty_store import LoyaltyMethods
+from ._message_store import MessageMethods
 from ._sql import aware
 from .blocks_raw import load_blocks_json
 from .db import DEFAULT_SQLITE_PATH, Database, create_database
 from .loyalty import LoyaltyOutcome, StepLoyalty, TimelineFacts, book_step, shows_loyalty
+from .message_records import StepMessages
 from .outbox import DEFAULT_MAX_ATTEMPTS, backoff_delay
 from .quarantine import QuarantinedDelivery
 from .records import (
@@ -106,9 +109,11 @@ class StepResult:
     redemptions: tuple[RedemptionRecord, ...]
     #: What the step booked on the customer's loyalty account (``decide_step(loyalty=...)``).
     loyalty: LoyaltyOutcome | None = None
+    #: How many follow-up messages the step put on the schedule (``decide_step(follow_ups=)``).
+    planned_messages: int = 0
 
 
-class Store(LinkMethods, LoyaltyMethods, LoyaltyAdminMethods):
+class Store(LinkMethods, LoyaltyMethods, LoyaltyAdminMethods, MessageMethods):
     """Durable state of the service on SQLite or PostgreSQL. See the package docstring."""
 
     def __init__(self, database: Database) -> None:
@@ -409,6 +414,7 @@ class Store(LinkMethods, LoyaltyMethods, LoyaltyAdminMethods):
         now: datetime | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         loyalty: StepLoyalty | None = None,
+        follow_ups: StepMessages | None = None,
     ) -> StepResult:
         """One step of the order's timeline, atomically under the shop lock.
 
@@ -419,7 +425,9 @@ class Store(LinkMethods, LoyaltyMethods, LoyaltyAdminMethods):
         take back now, and takes them back (:func:`~aftersale_kit.storage.timeline.take_back`).
         A change to what the order shows queues one rewrite of its content. ``loyalty``: book
         what the order stands for on the customer's loyalty account in the same transaction
-        (under the account's lock as well, :func:`.loyalty.book_step`).
+        (under the account's lock as well, :func:`.loyalty.book_step`). ``follow_ups``: put the
+        new decision's ``follow_up`` messages on the schedule; a closed order (cancelled,
+        refunded in full) cancels every message of the order still planned.
         """
         _require_text(shop=shop, order_id=order.id)
         now = aware(now, "now")
@@ -445,8 +453,14 @@ class Store(LinkMethods, LoyaltyMethods, LoyaltyAdminMethods):
                 closed=timeline.closure(conn, shop=shop, order_id=order.id),
                 open_campaigns=tuple(timeline.open_campaigns(conn, shop=shop, order_id=order.id)),
             )
+            planned = 0
+            if created and follow_ups is not None:
+                planned = messages.plan(conn, follow_ups.plan(record.decision), now=now)
             if facts.closed is not None:
                 timeline.reverse_redemptions(conn, shop=shop, order_id=order.id, now=now)
+                messages.cancel(
+                    conn, shop, order_id=order.id, reason=f"order {facts.closed}", now=now
+                )
             plan = dict(settle(facts))
             revoked: list[str] = []
             for campaign_id, reason in plan.items():
@@ -482,6 +496,7 @@ class Store(LinkMethods, LoyaltyMethods, LoyaltyAdminMethods):
             revoked=tuple(revoked),
             redemptions=tuple(used),
             loyalty=points,
+            planned_messages=planned,
         )
 
     @staticmethod
@@ -543,9 +558,11 @@ class Store(LinkMethods, LoyaltyMethods, LoyaltyAdminMethods):
         self, *, shop: str, order_id: str, reason: str, now: datetime | None = None
     ) -> None:
         """Mark the order closed (cancelled, refunded in full): later steps take back what they
-        give (the first reason stays)."""
+        give (the first reason stays). Every follow-up of the order still planned is cancelled."""
+        now = aware(now, "now")
         with self.db.write() as conn:
-            timeline.close(conn, shop=shop, order_id=order_id, reason=reason, now=aware(now, "now"))
+            timeline.close(conn, shop=shop, order_id=order_id, reason=reason, now=now)
+            messages.cancel(conn, shop, order_id=order_id, reason=f"order {reason}", now=now)
 
     def refunds(self, shop: str, order_id: str) -> list[Refund]:
         with self.db.read() as conn:

@@ -35,6 +35,7 @@ __all__ = [
     "blocks",
     "closures",
     "consents",
+    "contact_consents",
     "coupons",
     "credentials",
     "decisions",
@@ -47,6 +48,8 @@ __all__ = [
     "loyalty_events",
     "loyalty_movements",
     "loyalty_redemptions",
+    "mail_nonces",
+    "messages",
     "metadata",
     "order_keys",
     "quarantine",
@@ -55,6 +58,7 @@ __all__ = [
     "shops",
     "suppressions",
     "survey_answers",
+    "unsubscribes",
 ]
 
 
@@ -505,4 +509,77 @@ suppressions = Table(
     Column("reason", String(64), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("shop", "subject"),
+)
+
+#: Follow-up e-mails, one row per planned message (:mod:`.messages`). ``state``: ``planned``,
+#: ``deferred`` (both wait for ``due_at``), ``sent``, ``failed``, ``cancelled``, ``held_back``.
+#: ``key`` is the planned message's key (``<action key>:<occurrence>``): unique per (shop, order,
+#: campaign, action, occurrence); the Message-ID is derived from it.
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("shop", String(255), nullable=False),
+    Column("key", String(512), nullable=False),
+    Column("order_id", String(64), nullable=False),
+    Column("customer_key", String(320), nullable=True),
+    Column("email", String(320), nullable=True),
+    Column("campaign_id", String(128), nullable=False),
+    Column("occurrence", Integer(), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("template", String(128), nullable=False),
+    Column("purpose", String(16), nullable=False),
+    #: JSON: what the template needs (order number, months, locale, name, the order's consent).
+    Column("data", Text(), nullable=False),
+    Column("due_at", UtcDateTime(), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("reason", Text(), nullable=True),
+    Column("message_id", String(255), nullable=True),
+    Column("attempts", Integer(), nullable=False),
+    Column("sent_at", UtcDateTime(), nullable=True),
+    #: The SMTP server's last reply.
+    Column("reply", Text(), nullable=True),
+    Column("leased_by", String(255), nullable=True),
+    Column("leased_until", UtcDateTime(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("shop", "key"),
+    Index(None, "state", "due_at"),
+    Index(None, "shop", "customer_key"),
+    Index(None, "shop", "order_id"),
+)
+
+#: Confirmed newsletter double opt-ins (the proof: when, from where, which text).
+contact_consents = Table(
+    "contact_consents",
+    metadata,
+    Column("shop", String(255), nullable=False),
+    #: Normalised (trimmed, lower-cased).
+    Column("email", String(320), nullable=False),
+    Column("confirmed_at", UtcDateTime(), nullable=False),
+    Column("source", String(255), nullable=False),
+    Column("text_version", String(128), nullable=False),
+    PrimaryKeyConstraint("shop", "email"),
+)
+
+#: Addresses that unsubscribed from the shop's after-sales e-mails.
+unsubscribes = Table(
+    "unsubscribes",
+    metadata,
+    Column("shop", String(255), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("reason", String(255), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("shop", "email"),
+)
+
+#: Spent link nonces (single-use survey and confirmation links).
+mail_nonces = Table(
+    "mail_nonces",
+    metadata,
+    Column("shop", String(255), nullable=False),
+    Column("nonce", String(64), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("used_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("shop", "nonce"),
 )

@@ -1,0 +1,291 @@
+"""The follow-up schedule of the memory store (:class:`~.ports.MessageStore`), behind its lock."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from ..core.contact.follow_up import Purpose
+from ..core.contact.policy import SentMessage, normalise_email
+from ._sql import aware
+from .message_records import (
+    PENDING_STATES,
+    MessageOutcome,
+    MessageRecord,
+    MessageState,
+    NewMessage,
+)
+
+__all__ = ["MemoryMessages", "MessageRows"]
+
+
+@dataclass
+class _Lease:
+    worker: str
+    until: datetime
+
+
+class MessageRows:
+    """The rows; every method runs under the memory store's lock."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, MessageRecord] = {}
+        self.keys: dict[tuple[str, str], int] = {}
+        self.leases: dict[int, _Lease] = {}
+        self.consents: dict[tuple[str, str], datetime] = {}
+        self.unsubscribed: dict[tuple[str, str], str] = {}
+        self.nonces: set[tuple[str, str]] = set()
+
+    def plan(self, items: Iterable[NewMessage], now: datetime) -> int:
+        new = 0
+        for m in items:
+            if (m.shop, m.key) in self.keys:
+                continue
+            row_id = len(self.rows) + 1
+            self.keys[(m.shop, m.key)] = row_id
+            self.rows[row_id] = MessageRecord(
+                id=row_id, shop=m.shop, key=m.key, order_id=m.order_id,
+                customer_key=m.customer_key, email=m.email, campaign_id=m.campaign_id,
+                occurrence=m.occurrence, kind=m.kind, template=m.template, purpose=m.purpose,
+                data=dict(m.data), due_at=m.due_at, state=MessageState.PLANNED, reason=None,
+                message_id=None, attempts=0, sent_at=None, reply=None, created_at=now,
+                updated_at=now,
+            )  # fmt: skip
+            new += 1
+        return new
+
+    @staticmethod
+    def matches(
+        r: MessageRecord,
+        shop: str,
+        order_id: str | None,
+        customer_key: str | None,
+        email: str | None,
+    ) -> bool:
+        if r.shop != shop or (order_id is not None and r.order_id != order_id):
+            return False
+        if customer_key is None and email is None:
+            return True
+        by_key = customer_key is not None and r.customer_key == customer_key
+        by_mail = email is not None and normalise_email(r.email or "") == normalise_email(email)
+        return by_key or by_mail
+
+    def cancel(self, picked: Iterable[MessageRecord], reason: str, now: datetime) -> int:
+        n = 0
+        for r in list(picked):
+            if r.state.value in PENDING_STATES:
+                self.rows[r.id] = replace(
+                    r, state=MessageState.CANCELLED, reason=reason[:2000], updated_at=now
+                )
+                self.leases.pop(r.id, None)
+                n += 1
+        return n
+
+    def claim(
+        self, worker: str, now: datetime, limit: int, lease: timedelta
+    ) -> list[MessageRecord]:
+        def free(r: MessageRecord) -> bool:
+            held = self.leases.get(r.id)
+            return held is None or held.until <= now
+
+        due = sorted(
+            (
+                r
+                for r in self.rows.values()
+                if r.state.value in PENDING_STATES and r.due_at <= now and free(r)
+            ),
+            key=lambda r: (r.due_at, r.id),
+        )[:limit]
+        for r in due:
+            self.leases[r.id] = _Lease(worker, now + lease)
+        return due
+
+    def finish(self, row_id: int, worker: str, outcome: MessageOutcome, now: datetime) -> bool:
+        r = self.rows.get(row_id)
+        held = self.leases.get(row_id)
+        if (
+            r is None
+            or held is None
+            or held.worker != worker
+            or r.state.value not in PENDING_STATES
+        ):
+            return False
+        del self.leases[row_id]
+        changes: dict[str, object] = {
+            "state": outcome.state,
+            "reason": outcome.reason[:2000] if outcome.reason is not None else None,
+            "updated_at": now,
+        }
+        for name in ("due_at", "message_id", "attempts", "sent_at"):
+            value = getattr(outcome, name)
+            if value is not None:
+                changes[name] = value
+        if outcome.reply is not None:
+            changes["reply"] = outcome.reply[:2000]
+        self.rows[row_id] = replace(r, **changes)  # type: ignore[arg-type]
+        return True
+
+    def history(self, shop: str, contact_key: str, since: datetime | None) -> list[SentMessage]:
+        sent = [
+            SentMessage(sent_at=r.sent_at, purpose=Purpose(r.purpose))
+            for r in self.rows.values()
+            if r.shop == shop
+            and r.state is MessageState.SENT
+            and r.sent_at is not None
+            and r.contact_key == contact_key
+            and (since is None or r.sent_at >= since)
+        ]
+        return sorted(sent, key=lambda s: s.sent_at)
+
+
+class MemoryMessages:
+    """Mixed into the memory store: the :class:`~.ports.MessageStore` methods."""
+
+    _lock: threading.RLock
+
+    @property
+    def _messages(self) -> MessageRows:
+        rows = self.__dict__.get("_message_rows")
+        if rows is None:
+            rows = self.__dict__["_message_rows"] = MessageRows()
+        return rows
+
+    def plan_messages(self, items: Iterable[NewMessage], *, now: datetime | None = None) -> int:
+        now = aware(now, "now")
+        with self._lock:
+            return self._messages.plan(items, now)
+
+    def cancel_messages(
+        self,
+        shop: str,
+        *,
+        reason: str,
+        order_id: str | None = None,
+        customer_key: str | None = None,
+        email: str | None = None,
+        ids: Sequence[int] | None = None,
+        now: datetime | None = None,
+    ) -> int:
+        now = aware(now, "now")
+        with self._lock:
+            rows = self._messages
+            picked = [
+                r
+                for r in rows.rows.values()
+                if rows.matches(r, shop, order_id, customer_key, email)
+                and (ids is None or r.id in ids)
+            ]
+            return rows.cancel(picked, reason, now)
+
+    def claim_messages(
+        self,
+        *,
+        worker_id: str,
+        limit: int = 50,
+        lease_seconds: float = 120.0,
+        now: datetime | None = None,
+    ) -> list[MessageRecord]:
+        if limit < 1 or lease_seconds <= 0:
+            raise ValueError("claim_messages() needs limit >= 1 and lease_seconds > 0")
+        now = aware(now, "now")
+        with self._lock:
+            return self._messages.claim(worker_id, now, limit, timedelta(seconds=lease_seconds))
+
+    def finish_message(
+        self,
+        message_id: int,
+        *,
+        worker_id: str,
+        outcome: MessageOutcome,
+        now: datetime | None = None,
+    ) -> bool:
+        now = aware(now, "now")
+        with self._lock:
+            return self._messages.finish(message_id, worker_id, outcome, now)
+
+    def contact_history(
+        self, shop: str, contact_key: str, *, since: datetime | None = None
+    ) -> list[SentMessage]:
+        with self._lock:
+            return self._messages.history(shop, contact_key, since)
+
+    def message(self, shop: str, message_id: int) -> MessageRecord | None:
+        with self._lock:
+            r = self._messages.rows.get(message_id)
+            return r if r is not None and r.shop == shop else None
+
+    def messages(
+        self,
+        shop: str | None = None,
+        *,
+        order_id: str | None = None,
+        email: str | None = None,
+        state: MessageState | None = None,
+        limit: int = 100,
+    ) -> list[MessageRecord]:
+        with self._lock:
+            rows = self._messages
+            found = [
+                r
+                for r in rows.rows.values()
+                if (shop is None or rows.matches(r, shop, order_id, None, email))
+                and (state is None or r.state is state)
+            ]
+        return sorted(found, key=lambda r: (r.due_at, r.id))[:limit]
+
+    def message_counts(self, shop: str | None = None) -> dict[MessageState, int]:
+        counts: dict[MessageState, int] = {}
+        with self._lock:
+            for r in self._messages.rows.values():
+                if shop is None or r.shop == shop:
+                    counts[r.state] = counts.get(r.state, 0) + 1
+        return counts
+
+    def record_consent(
+        self,
+        shop: str,
+        email: str,
+        *,
+        source: str,
+        text_version: str,
+        confirmed_at: datetime | None = None,
+    ) -> bool:
+        at = aware(confirmed_at, "confirmed_at")
+        with self._lock:
+            key = (shop, normalise_email(email))
+            if key in self._messages.consents:
+                return False
+            self._messages.consents[key] = at
+            return True
+
+    def consent_confirmed_at(self, shop: str, email: str) -> datetime | None:
+        with self._lock:
+            return self._messages.consents.get((shop, normalise_email(email)))
+
+    def unsubscribe(
+        self, shop: str, email: str, reason: str, *, now: datetime | None = None
+    ) -> int:
+        now = aware(now, "now")
+        address = normalise_email(email)
+        with self._lock:
+            rows = self._messages
+            rows.unsubscribed.setdefault((shop, address), reason)
+            rows.consents.pop((shop, address), None)
+            picked = [r for r in rows.rows.values() if rows.matches(r, shop, None, None, address)]
+            return rows.cancel(picked, f"unsubscribed: {reason}", now)
+
+    def is_unsubscribed(self, shop: str, email: str) -> bool:
+        with self._lock:
+            return (shop, normalise_email(email)) in self._messages.unsubscribed
+
+    def use_nonce(
+        self, shop: str, nonce: str, *, purpose: str, now: datetime | None = None
+    ) -> bool:
+        with self._lock:
+            key = (shop, nonce[:64])
+            if key in self._messages.nonces:
+                return False
+            self._messages.nonces.add(key)
+            return True

@@ -1,0 +1,371 @@
+"""The follow-up schedule in SQL: plan, claim with a lease, record, cancel; consent, unsubscribes
+and spent link nonces.
+
+A sweep claims due rows (``planned`` or ``deferred`` with ``due_at <= now`` and no live lease)
+under ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite: the write lock), leases them to one
+worker, and records each outcome only while it still holds the lease. A worker that dies loses
+its lease; the row comes back after it expires and is sent again with the same Message-ID
+(see docs/follow-ups.md on the crash between sending and recording).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, delete, func, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..core.contact.follow_up import Purpose
+from ..core.contact.policy import SentMessage, normalise_email
+from ._sql import insert_ignore
+from .message_records import (
+    PENDING_STATES,
+    MessageOutcome,
+    MessageRecord,
+    MessageState,
+    NewMessage,
+)
+from .tables import contact_consents, mail_nonces, messages, unsubscribes
+
+__all__ = [
+    "cancel",
+    "claim",
+    "consent_confirmed_at",
+    "counts",
+    "finish",
+    "get",
+    "history",
+    "is_unsubscribed",
+    "listing",
+    "plan",
+    "record_consent",
+    "redact_customer",
+    "unsubscribe",
+    "use_nonce",
+]
+
+
+def _row(m: NewMessage, now: datetime) -> dict[str, Any]:
+    return {
+        "shop": m.shop,
+        "key": m.key,
+        "order_id": m.order_id,
+        "customer_key": m.customer_key,
+        "email": m.email,
+        "campaign_id": m.campaign_id,
+        "occurrence": m.occurrence,
+        "kind": m.kind,
+        "template": m.template,
+        "purpose": m.purpose,
+        "data": json.dumps(dict(m.data), sort_keys=True, default=str),
+        "due_at": m.due_at,
+        "state": MessageState.PLANNED.value,
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def plan(conn: Connection, items: Iterable[NewMessage], *, now: datetime) -> int:
+    """Insert each message once per ``(shop, key)``; returns how many were new."""
+    new = 0
+    for m in items:
+        result = conn.execute(insert_ignore(conn, messages, "shop", "key"), _row(m, now))
+        new += int(result.rowcount or 0)
+    return new
+
+
+def record_from_row(row: Row[Any]) -> MessageRecord:
+    m = row._mapping
+    return MessageRecord(
+        id=int(m["id"]),
+        shop=m["shop"],
+        key=m["key"],
+        order_id=m["order_id"],
+        customer_key=m["customer_key"],
+        email=m["email"],
+        campaign_id=m["campaign_id"],
+        occurrence=int(m["occurrence"]),
+        kind=m["kind"],
+        template=m["template"],
+        purpose=m["purpose"],
+        data=json.loads(m["data"]),
+        due_at=m["due_at"],
+        state=MessageState(m["state"]),
+        reason=m["reason"],
+        message_id=m["message_id"],
+        attempts=int(m["attempts"]),
+        sent_at=m["sent_at"],
+        reply=m["reply"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+def _where(
+    shop: str,
+    *,
+    order_id: str | None = None,
+    customer_key: str | None = None,
+    email: str | None = None,
+    ids: Sequence[int] | None = None,
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [messages.c.shop == shop]
+    if order_id is not None:
+        where.append(messages.c.order_id == order_id)
+    who = []
+    if customer_key is not None:
+        who.append(messages.c.customer_key == customer_key)
+    if email is not None:
+        who.append(func.lower(messages.c.email) == normalise_email(email))
+    if who:
+        where.append(or_(*who))
+    if ids is not None:
+        where.append(messages.c.id.in_(list(ids)))
+    return where
+
+
+def cancel(
+    conn: Connection,
+    shop: str,
+    *,
+    reason: str,
+    now: datetime,
+    order_id: str | None = None,
+    customer_key: str | None = None,
+    email: str | None = None,
+    ids: Sequence[int] | None = None,
+) -> int:
+    """Cancel the shop's messages still waiting that match; returns how many."""
+    where = _where(shop, order_id=order_id, customer_key=customer_key, email=email, ids=ids)
+    result = conn.execute(
+        update(messages)
+        .where(*where, messages.c.state.in_(PENDING_STATES))
+        .values(
+            state=MessageState.CANCELLED.value,
+            reason=reason[:2000],
+            leased_by=None,
+            leased_until=None,
+            updated_at=now,
+        )
+    )
+    return int(result.rowcount or 0)
+
+
+def claim(
+    conn: Connection, *, worker_id: str, now: datetime, limit: int, lease: timedelta
+) -> list[MessageRecord]:
+    """Lease up to ``limit`` due messages (earliest ``due_at`` first) to ``worker_id``."""
+    due = and_(
+        messages.c.state.in_(PENDING_STATES),
+        messages.c.due_at <= now,
+        or_(messages.c.leased_until.is_(None), messages.c.leased_until <= now),
+    )
+    ids = [
+        int(i)
+        for i in conn.execute(
+            select(messages.c.id)
+            .where(due)
+            .order_by(messages.c.due_at, messages.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).scalars()
+    ]
+    if not ids:
+        return []
+    conn.execute(
+        update(messages)
+        .where(messages.c.id.in_(ids), due)
+        .values(leased_by=worker_id, leased_until=now + lease)
+    )
+    rows = conn.execute(
+        select(messages)
+        .where(messages.c.id.in_(ids), messages.c.leased_by == worker_id)
+        .order_by(messages.c.due_at, messages.c.id)
+    )
+    return [record_from_row(r) for r in rows]
+
+
+def finish(
+    conn: Connection, message_id: int, *, worker_id: str, outcome: MessageOutcome, now: datetime
+) -> bool:
+    """Record ``outcome`` while ``worker_id`` holds the lease; ``False`` when it lost it."""
+    values: dict[str, Any] = {
+        "state": outcome.state.value,
+        "reason": outcome.reason[:2000] if outcome.reason is not None else None,
+        "leased_by": None,
+        "leased_until": None,
+        "updated_at": now,
+    }
+    for name in ("due_at", "message_id", "attempts", "sent_at"):
+        value = getattr(outcome, name)
+        if value is not None:
+            values[name] = value
+    if outcome.reply is not None:
+        values["reply"] = outcome.reply[:2000]
+    result = conn.execute(
+        update(messages)
+        .where(
+            messages.c.id == message_id,
+            messages.c.leased_by == worker_id,
+            messages.c.state.in_(PENDING_STATES),
+        )
+        .values(**values)
+    )
+    return bool(result.rowcount)
+
+
+def history(
+    conn: Connection, shop: str, contact_key: str, *, since: datetime | None = None
+) -> list[SentMessage]:
+    """The messages sent to this customer (customer key, or ``email:<address>``), oldest
+    first: the contact policy's history."""
+    if contact_key.startswith("email:"):
+        who = func.lower(messages.c.email) == contact_key[len("email:") :]
+    else:
+        who = messages.c.customer_key == contact_key
+    query = select(messages.c.sent_at, messages.c.purpose).where(
+        messages.c.shop == shop, who, messages.c.state == MessageState.SENT.value
+    )
+    if since is not None:
+        query = query.where(messages.c.sent_at >= since)
+    rows = conn.execute(query.order_by(messages.c.sent_at))
+    return [SentMessage(sent_at=r.sent_at, purpose=Purpose(r.purpose)) for r in rows]
+
+
+def get(conn: Connection, shop: str, message_id: int) -> MessageRecord | None:
+    row = conn.execute(
+        select(messages).where(messages.c.shop == shop, messages.c.id == message_id)
+    ).first()
+    return None if row is None else record_from_row(row)
+
+
+def listing(
+    conn: Connection,
+    shop: str | None,
+    *,
+    order_id: str | None = None,
+    email: str | None = None,
+    state: MessageState | None = None,
+    limit: int = 100,
+) -> list[MessageRecord]:
+    query = select(messages)
+    if shop is not None:
+        query = query.where(*_where(shop, order_id=order_id, email=email))
+    if state is not None:
+        query = query.where(messages.c.state == state.value)
+    rows = conn.execute(query.order_by(messages.c.due_at, messages.c.id).limit(limit))
+    return [record_from_row(r) for r in rows]
+
+
+def counts(conn: Connection, shop: str | None = None) -> dict[MessageState, int]:
+    query = select(messages.c.state, func.count()).group_by(messages.c.state)
+    if shop is not None:
+        query = query.where(messages.c.shop == shop)
+    return {MessageState(s): int(n) for s, n in conn.execute(query)}
+
+
+def record_consent(
+    conn: Connection,
+    shop: str,
+    email: str,
+    *,
+    confirmed_at: datetime,
+    source: str,
+    text_version: str,
+) -> bool:
+    """Record a confirmed double opt-in; the first confirmation stays. ``True`` when new."""
+    result = conn.execute(
+        insert_ignore(conn, contact_consents, "shop", "email"),
+        {
+            "shop": shop,
+            "email": normalise_email(email),
+            "confirmed_at": confirmed_at,
+            "source": source[:255],
+            "text_version": text_version[:128],
+        },
+    )
+    return bool(result.rowcount)
+
+
+def consent_confirmed_at(conn: Connection, shop: str, email: str) -> datetime | None:
+    value = conn.execute(
+        select(contact_consents.c.confirmed_at).where(
+            contact_consents.c.shop == shop,
+            contact_consents.c.email == normalise_email(email),
+        )
+    ).scalar_one_or_none()
+    return value
+
+
+def unsubscribe(conn: Connection, shop: str, email: str, *, reason: str, now: datetime) -> int:
+    """Record the unsubscribe (the first stays), withdraw a double opt-in, and cancel every
+    message still planned for the address; returns how many were cancelled."""
+    address = normalise_email(email)
+    conn.execute(
+        insert_ignore(conn, unsubscribes, "shop", "email"),
+        {"shop": shop, "email": address, "reason": reason[:255], "at": now},
+    )
+    conn.execute(
+        delete(contact_consents).where(
+            contact_consents.c.shop == shop, contact_consents.c.email == address
+        )
+    )
+    return cancel(conn, shop, reason=f"unsubscribed: {reason}", now=now, email=address)
+
+
+def is_unsubscribed(conn: Connection, shop: str, email: str) -> bool:
+    found = conn.execute(
+        select(unsubscribes.c.at).where(
+            unsubscribes.c.shop == shop, unsubscribes.c.email == normalise_email(email)
+        )
+    ).first()
+    return found is not None
+
+
+def use_nonce(conn: Connection, shop: str, nonce: str, *, purpose: str, now: datetime) -> bool:
+    """Spend a link nonce: ``True`` the first time, ``False`` ever after."""
+    result = conn.execute(
+        insert_ignore(conn, mail_nonces, "shop", "nonce"),
+        {"shop": shop, "nonce": nonce[:64], "purpose": purpose[:32], "used_at": now},
+    )
+    return bool(result.rowcount)
+
+
+def redact_customer(
+    conn: Connection,
+    shop: str,
+    *,
+    customer_keys: Sequence[str],
+    email: str | None,
+    order_ids: Sequence[str],
+    now: datetime,
+) -> int:
+    """``customers/redact``: cancel what is planned for the customer and erase the address and
+    the template data of every one of their messages; their consent and unsubscribe rows go."""
+    where_who: list[ColumnElement[bool]] = []
+    if customer_keys:
+        where_who.append(messages.c.customer_key.in_(list(customer_keys)))
+    if email is not None:
+        where_who.append(func.lower(messages.c.email) == normalise_email(email))
+    if order_ids:
+        where_who.append(messages.c.order_id.in_(list(order_ids)))
+    if not where_who:
+        return 0
+    who = and_(messages.c.shop == shop, or_(*where_who))
+    conn.execute(
+        update(messages)
+        .where(who, messages.c.state.in_(PENDING_STATES))
+        .values(state=MessageState.CANCELLED.value, reason="customer redacted", updated_at=now)
+    )
+    erased = conn.execute(
+        update(messages).where(who).values(email=None, data="{}", reply=None, updated_at=now)
+    )
+    if email is not None:
+        address = normalise_email(email)
+        for table in (contact_consents, unsubscribes):
+            conn.execute(delete(table).where(table.c.shop == shop, table.c.email == address))
+    return int(erased.rowcount or 0)
