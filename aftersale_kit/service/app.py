@@ -229,6 +229,10 @@ def _metrics_endpoint(store: Store, metrics: Metrics) -> Callable[[Request], Awa
             return
         for platform in platforms.names():
             metrics.quarantined.labels(platform).set(counts.get(platform, 0))
+        try:
+            metrics.count_messages({k.value: n for k, n in store.message_counts().items()})
+        except Exception as exc:  # as above: the gauges keep their last values
+            log_event(logging.WARNING, "messages not counted", error=type(exc).__name__)
 
     async def endpoint(request: Request) -> Response:
         await run_in_threadpool(count_quarantined)

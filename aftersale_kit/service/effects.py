@@ -78,7 +78,7 @@ from ..storage import (
     customer_key_for,
 )
 from ..storage.ports import ProcessorStore
-from .followups import FOLLOW_UP_JOBS, FollowUps, with_signup_links
+from .followups import FOLLOW_UP_JOBS, FollowUps, step_follow_ups, with_signup_links
 from .logs import log_event
 from .loyalty import log_booked, loyalty_fields, step_loyalty
 from .shops import ShopEntry, ShopRegistry
@@ -175,7 +175,8 @@ class Processor:
             # The platform revoked the token with the app; a reinstall brings a new one.
             entry.credentials.delete(entry.key)
         self.forget_state(entry.domain)
-        log_event(logging.INFO, "shop uninstalled", shop=entry.domain)
+        cancelled = self.store.cancel_messages(entry.domain, reason="app uninstalled", now=when)
+        log_event(logging.INFO, "shop uninstalled", shop=entry.domain, messages=cancelled)
         return True
 
     # -- orders ---------------------------------------------------------------------------------
@@ -278,7 +279,17 @@ class Processor:
             closing=closing.value if closing is not None else None,
             now=now,
             loyalty=step_loyalty(entry, order, now=now),
+            follow_ups=step_follow_ups(entry, order),
         )
+        if result.planned_messages:
+            log_event(
+                logging.INFO,
+                "follow-ups planned",
+                shop=entry.domain,
+                order_id=order.id,
+                kind=kind.value,
+                messages=result.planned_messages,
+            )
         if config.loyalty is not None:
             log_booked(entry, order, result.loyalty)
         if result.taken_back or result.redemptions:

@@ -27,12 +27,17 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..core.campaign import ShowBlock
+from ..core.contact.follow_up import DelayUnit, FollowUp
+from ..core.contact.schedule import planned_messages
 from ..core.decision import Decision, PlannedAction
+from ..core.engine import customer_key
+from ..core.model import EventKind, Order
 from ..core.platform import MarketingConsent
 from ..mail import (
     DeliveryStatus,
@@ -46,6 +51,8 @@ from ..mail import (
 )
 from ..mail.links import SIGNUP_DAYS
 from ..storage.links import Consent, LinkJob, SurveyAnswer
+from ..storage.message_records import MessageRecord, NewMessage, StepMessages
+from ..storage.ports import MessageStore
 from ..storage.records import Job
 from .shops import ShopEntry
 
@@ -56,6 +63,13 @@ __all__ = [
     "LINK_KEY_ENV",
     "FollowUps",
     "complaint_jobs",
+    "has_follow_ups",
+    "link_signer",
+    "message_data",
+    "message_of",
+    "message_subject",
+    "step_follow_ups",
+    "trigger_moment",
 ]
 
 LINK_KEY_ENV = "AFTERSALE_LINK_KEY"
@@ -198,3 +212,99 @@ def consent_of(consent: Consent) -> MarketingConsent:
 
 def job_attempt(job: Job) -> int:
     return max(1, int(job.attempts))
+
+
+_LINK_KEY_LABEL = b"aftersale-kit mail links v1"
+_MAX_PRODUCTS = 5
+
+
+def link_signer(entry: ShopEntry, *, clock: Callable[[], datetime] | None = None) -> LinkSigner:
+    """The signer of the shop's e-mail links: HMAC-SHA256 of the shop's ``code_secret`` under a
+    fixed label, so every process of the service (worker and routes) has the same key and
+    rotating ``code_secret`` invalidates the links."""
+    key = hmac.new(entry.code_secret, _LINK_KEY_LABEL, hashlib.sha256).digest()
+    return LinkSigner(key, clock=clock)
+
+
+def message_subject(record: MessageRecord) -> str:
+    """The subject of a message's links: its row id (readable by whoever holds the link, so
+    never an address)."""
+    return str(record.id)
+
+
+def message_of(store: MessageStore, shop: str, subject: str) -> MessageRecord | None:
+    """The message a verified link's subject names (``None``: not a message id, or gone)."""
+    if not subject.isdigit():
+        return None
+    return store.message(shop, int(subject))
+
+
+def has_follow_ups(entry: ShopEntry) -> bool:
+    return any(isinstance(a, FollowUp) for c in entry.config.campaigns for a in c.actions)
+
+
+def trigger_moment(order: Order, decision: Decision) -> datetime:
+    """When the step's event happened: the payment time for ``order_paid`` (when known), the
+    order's creation for ``order_created``, else the moment the step was decided."""
+    if decision.event is EventKind.ORDER_PAID and order.paid_at is not None:
+        return order.paid_at
+    if decision.event is EventKind.ORDER_CREATED:
+        return order.created_at
+    return decision.decided_at
+
+
+def _months(action: FollowUp) -> int | None:
+    if action.repeat is not None and action.repeat.every.unit is DelayUnit.MONTHS:
+        return action.repeat.every.amount
+    return action.after.amount if action.after.unit is DelayUnit.MONTHS else None
+
+
+def message_data(order: Order, action: FollowUp) -> dict[str, Any]:
+    """What the e-mail's template and the contact policy need, kept with the message."""
+    customer = order.customer
+    name = None
+    if customer is not None:
+        name = " ".join(p for p in (customer.first_name, customer.last_name) if p) or None
+    return {
+        "order_number": order.number,
+        "products": [item.title for item in order.line_items[:_MAX_PRODUCTS]],
+        "months": _months(action),
+        "locale": order.locale or (customer.locale if customer is not None else None),
+        "to_name": name,
+        "accepts_marketing": customer.accepts_marketing if customer is not None else None,
+    }
+
+
+def step_follow_ups(entry: ShopEntry, order: Order) -> StepMessages | None:
+    """What a step of ``order`` puts on the schedule (``decide_step(follow_ups=...)``);
+    ``None`` when the shop has no ``follow_up`` action or the order no e-mail address."""
+    if not has_follow_ups(entry):
+        return None
+    email = order.email or (order.customer.email if order.customer is not None else None)
+    if not email:
+        return None
+    policy = entry.config.policy
+    shop, key = entry.domain, customer_key(order)
+
+    def plan(decision: Decision) -> list[NewMessage]:
+        found: list[NewMessage] = []
+        trigger_at = trigger_moment(order, decision)
+        for planned in decision.actions:
+            action = planned.action
+            if not isinstance(action, FollowUp):
+                continue
+            data = message_data(order, action)
+            for m in planned_messages(
+                planned, trigger_at=trigger_at, tz=policy.timezone, holidays=policy.holidays
+            ):
+                found.append(
+                    NewMessage(
+                        shop=shop, key=m.key, order_id=order.id, customer_key=key,
+                        email=email, campaign_id=m.campaign_id, occurrence=m.occurrence,
+                        kind=m.kind.value, template=m.template, purpose=m.purpose.value,
+                        due_at=m.due_at, data=data,
+                    )
+                )  # fmt: skip
+        return found
+
+    return StepMessages(plan=plan)

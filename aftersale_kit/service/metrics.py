@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -41,6 +42,20 @@ class Metrics:
             ["platform", "result"],
             registry=r,
         )
+        self.messages = Counter(
+            "aftersale_messages",
+            "Follow-up e-mails by outcome (planned, sent, deferred, held_back by the contact "
+            "policy, failed, cancelled; lost: the lease expired before recording)",
+            ["outcome"],
+            registry=r,
+        )
+        self.message_states = Gauge(
+            "aftersale_messages_by_state",
+            "Follow-up e-mails in the schedule by state (planned, deferred, sent, held_back, "
+            "failed, cancelled; read from the database when scraped)",
+            ["state"],
+            registry=r,
+        )
 
         self.quarantined = Gauge(
             "aftersale_quarantined_deliveries",
@@ -49,6 +64,10 @@ class Metrics:
             ["platform"],
             registry=r,
         )
+
+    def count_messages(self, counts: Mapping[str, int]) -> None:
+        for state in ("planned", "deferred", "sent", "held_back", "failed", "cancelled"):
+            self.message_states.labels(state).set(counts.get(state, 0))
 
     def rejected(self, platform: str, reason: str) -> None:
         self.webhooks.labels(platform, "rejected", reason).inc()

@@ -34,8 +34,10 @@ from ..core.errors import (
 from ..storage import Job, JobKind, JobStatus, backoff_delay
 from ..storage.ports import Prunable
 from .effects import PermanentJobError, Processor
+from .followups import has_follow_ups
 from .logs import log_event
 from .loyalty import LoyaltySweeper, sweep
+from .mail_sweep import MessageSender, MessageSweeper
 from .metrics import Metrics
 from .retention import Pruner, Retention
 
@@ -65,6 +67,8 @@ class Worker:
         name: str | None = None,
         retention: Retention | None = DEFAULT_RETENTION,
         loyalty_interval: float | None = 600.0,
+        message_interval: float | None = 5.0,
+        message_batch: int = 50,
     ) -> None:
         self.processor = processor
         self.store = processor.store
@@ -92,6 +96,17 @@ class Worker:
             if loyalty_interval and any(e.config.loyalty for e in processor.registry)
             else None
         )
+        #: Sends the follow-up e-mails due, every ``message_interval`` seconds and at once again
+        #: while messages are due (``None``: never; only when a shop has a ``follow_up``).
+        self.messages = (
+            MessageSweeper(
+                MessageSender(processor, metrics=self.metrics, worker_id=f"{self.name}:mail"),
+                interval=message_interval,
+                batch=message_batch,
+            )
+            if message_interval and any(has_follow_ups(e) for e in processor.registry)
+            else None
+        )
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -108,6 +123,8 @@ class Worker:
             self.pruner.start()
         if self.sweeper is not None:
             self.sweeper.start()
+        if self.messages is not None:
+            self.messages.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -116,6 +133,8 @@ class Worker:
             self.pruner.stop(timeout)
         if self.sweeper is not None:
             self.sweeper.stop(timeout)
+        if self.messages is not None:
+            self.messages.stop(timeout)
         for t in self._threads:
             t.join(timeout)
         self._threads.clear()

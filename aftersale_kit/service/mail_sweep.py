@@ -1,0 +1,339 @@
+"""The worker's sweep of due follow-up messages: policy, compose, deliver, record.
+
+:class:`MessageSender` claims due messages in batches (leased: two workers never hold the same
+message), asks the shop's contact policy about each (history from the store, consent from the
+order and the recorded double opt-ins, the unsubscribed set) and records:
+
+* ``Send`` -> composed (:class:`~aftersale_kit.mail.MailComposer`) and delivered
+  (:class:`~aftersale_kit.mail.Mailer`, the shop's send rate): ``sent`` with the Message-ID and
+  the server's reply; a transient failure or the send rate -> ``deferred`` to the retry time
+  (``attempts`` + 1 for a failure); a permanent failure or the last retry -> ``failed`` with the
+  server's reply;
+* ``Defer`` -> ``deferred`` to the new due time, with the rule;
+* ``HoldBack`` -> ``held_back`` with the rule's explanation.
+
+The Message-ID comes from the message's key, so a message sent again after a crash between
+sending and recording carries the same Message-ID (docs/follow-ups.md).
+
+:class:`MessageSweeper` runs the sweep in a daemon thread of the worker (no cron).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import ssl
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..core.contact.follow_up import Purpose
+from ..core.contact.policy import (
+    Consent,
+    Defer,
+    HoldBack,
+    Message,
+    Verdict,
+    check,
+    normalise_email,
+)
+from ..mail import (
+    Delivery,
+    DeliveryStatus,
+    MailComposer,
+    Mailer,
+    MailError,
+    MailLinks,
+    MailRequest,
+    OutgoingMail,
+    SendRateLimiter,
+)
+from ..storage.message_records import MessageOutcome, MessageRecord, MessageState
+from .followups import link_signer, message_subject
+from .logs import log_event
+from .metrics import Metrics
+from .shops import ShopEntry
+
+if TYPE_CHECKING:
+    from .effects import Processor
+
+__all__ = ["PUBLIC_URL_ENV", "MessageSender", "MessageSweeper", "SweepCounts"]
+
+#: The service's public address (for the links in e-mails); the same variable as the routes.
+PUBLIC_URL_ENV = "AFTERSALE_PUBLIC_URL"
+
+
+@dataclass
+class SweepCounts:
+    """What one sweep did, by recorded state (``lost``: the lease was gone when recording)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, name: str) -> None:
+        self.counts[name] = self.counts.get(name, 0) + 1
+
+    @property
+    def claimed(self) -> int:
+        return sum(self.counts.values())
+
+
+class _ShopMail:
+    """One shop's composer, links and mailer (built on first use)."""
+
+    def __init__(self, composer: MailComposer, links: MailLinks | None, mailer: Mailer) -> None:
+        self.composer = composer
+        self.links = links
+        self.mailer = mailer
+
+
+class MessageSender:
+    """Sends the due messages of every configured shop. ``environ`` holds the SMTP logins and
+    :data:`PUBLIC_URL_ENV`; ``ssl_context`` verifies the SMTP servers (tests: a test CA)."""
+
+    def __init__(
+        self,
+        processor: Processor,
+        *,
+        metrics: Metrics | None = None,
+        worker_id: str = "mail-sweep",
+        public_url: str | None = None,
+        environ: Mapping[str, str] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        limiter: SendRateLimiter | None = None,
+    ) -> None:
+        self.processor = processor
+        self.store = processor.store
+        self.metrics = metrics or Metrics()
+        self.worker_id = worker_id
+        self.environ = os.environ if environ is None else environ
+        self.public_url = public_url or self.environ.get(PUBLIC_URL_ENV, "").strip() or None
+        self.ssl_context = ssl_context
+        self.limiter = limiter or SendRateLimiter()
+        self._shops: dict[str, _ShopMail] = {}
+        self._lock = threading.Lock()
+
+    # -- one sweep ------------------------------------------------------------------------------
+
+    def sweep(self, *, limit: int = 50, lease_seconds: float = 120.0) -> SweepCounts:
+        """Claim up to ``limit`` due messages and work each off; returns what was recorded."""
+        done = SweepCounts()
+        claimed = self.store.claim_messages(
+            worker_id=self.worker_id,
+            limit=limit,
+            lease_seconds=lease_seconds,
+            now=self.processor.clock(),
+        )
+        for record in claimed:
+            outcome = self.work(record)
+            recorded = self.store.finish_message(
+                record.id, worker_id=self.worker_id, outcome=outcome, now=self.processor.clock()
+            )
+            name = outcome.state.value if recorded else "lost"
+            done.add(name)
+            self.metrics.messages.labels(name).inc()
+        return done
+
+    def sweep_until_idle(self, *, limit: int = 50, rounds: int = 1000) -> SweepCounts:
+        """Sweep until nothing is due (tests, ``messages`` tooling)."""
+        total = SweepCounts()
+        for _ in range(rounds):
+            done = self.sweep(limit=limit)
+            if not done.claimed:
+                break
+            for name, n in done.counts.items():
+                total.counts[name] = total.counts.get(name, 0) + n
+        return total
+
+    def work(self, record: MessageRecord) -> MessageOutcome:
+        """The outcome of one claimed message (nothing recorded yet)."""
+        entry = self.processor.registry.by_domain(record.shop)
+        if entry is None:
+            return _cancelled("the shop is not configured in this service")
+        if self.processor.uninstalled(record.shop):
+            return _cancelled("app uninstalled")
+        if not record.email:
+            return _cancelled("no e-mail address (redacted?)")
+        verdict = self.verdict(entry, record)
+        if isinstance(verdict, Defer):
+            return MessageOutcome(MessageState.DEFERRED, reason=verdict.explanation,
+                                  due_at=verdict.until)  # fmt: skip
+        if isinstance(verdict, HoldBack):
+            return MessageOutcome(MessageState.HELD_BACK, reason=verdict.explanation)
+        return self.send(entry, record)
+
+    def verdict(self, entry: ShopEntry, record: MessageRecord) -> Verdict:
+        """The shop's contact policy on ``record`` now (:func:`~aftersale_kit.core.contact.
+        policy.check`)."""
+        email = record.email or ""
+        shop = record.shop
+        message = Message(
+            customer=record.contact_key,
+            email=email,
+            purpose=Purpose(record.purpose),
+            due_at=record.due_at,
+            label=f"campaign {record.campaign_id!r} message {record.occurrence}",
+        )
+        accepts = record.data.get("accepts_marketing")
+        consent = Consent(
+            accepts_marketing=accepts if isinstance(accepts, bool) else None,
+            opt_in_confirmed_at=self.store.consent_confirmed_at(shop, email),
+        )
+        unsubscribed = (
+            {normalise_email(email)} if self.store.is_unsubscribed(shop, email) else set()
+        )
+        return check(
+            message,
+            self.store.contact_history(shop, record.contact_key),
+            consent,
+            entry.config.policy,
+            self.processor.clock(),
+            unsubscribed=unsubscribed,
+        )
+
+    # -- sending --------------------------------------------------------------------------------
+
+    def send(self, entry: ShopEntry, record: MessageRecord) -> MessageOutcome:
+        try:
+            shop_mail = self.shop_mail(entry)
+            mail = self.compose(shop_mail, record)
+        except MailError as exc:
+            return MessageOutcome(MessageState.FAILED, reason=f"cannot build the e-mail: {exc}")
+        delivery = shop_mail.mailer.deliver(mail, attempt=record.attempts + 1)
+        outcome = _recorded(delivery, now=self.processor.clock())
+        log_event(
+            logging.INFO if delivery.status is DeliveryStatus.SENT else logging.WARNING,
+            f"follow-up {outcome.state.value}",
+            shop=record.shop,
+            order_id=record.order_id,
+            campaign=record.campaign_id,
+            occurrence=record.occurrence,
+            reason=delivery.reason,
+        )
+        return outcome
+
+    def shop_mail(self, entry: ShopEntry) -> _ShopMail:
+        with self._lock:
+            found = self._shops.get(entry.domain)
+            if found is None:
+                found = self._shops[entry.domain] = self._build(entry)
+            return found
+
+    def _build(self, entry: ShopEntry) -> _ShopMail:
+        settings = entry.config.mail
+        if settings is None:
+            raise MailError(f"shop {entry.domain} has no mail: section")
+        clock = self.processor.clock
+        source = Path(entry.config.source)
+        composer = MailComposer(
+            shop=entry.config.settings, mail=settings, renderer=entry.renderer, clock=clock
+        )
+        links = None
+        if self.public_url is not None:
+            links = MailLinks(link_signer(entry, clock=clock), self.public_url)
+        mailer = Mailer.for_settings(
+            entry.domain,
+            settings,
+            base_dir=source.parent if source.is_file() else None,
+            environ=self.environ,
+            ssl_context=self.ssl_context,
+            limiter=self.limiter,
+            clock=clock,
+        )
+        return _ShopMail(composer, links, mailer)
+
+    def compose(self, shop_mail: _ShopMail, record: MessageRecord) -> OutgoingMail:
+        data = dict(record.data)
+        links, subject = shop_mail.links, message_subject(record)
+        unsubscribe = None
+        if links is not None:
+            unsubscribe = links.unsubscribe(shop=record.shop, subject=subject)
+            if record.template == "survey":
+                data["rating_urls"] = links.survey_answers(shop=record.shop, subject=subject)
+        elif record.purpose == Purpose.MARKETING.value or record.template == "survey":
+            raise MailError(f"set {PUBLIC_URL_ENV} (the service's public address) for its links")
+        locale = data.get("locale")
+        name = data.get("to_name")
+        return shop_mail.composer.compose(
+            MailRequest(
+                template=record.template,
+                to_address=record.email or "",
+                idempotency_key=record.key,
+                marketing=record.purpose == Purpose.MARKETING.value,
+                data=data,
+                to_name=name if isinstance(name, str) else None,
+                locale=locale if isinstance(locale, str) else None,
+                unsubscribe_url=unsubscribe,
+            )
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            for shop_mail in self._shops.values():
+                shop_mail.mailer.close()
+            self._shops.clear()
+
+
+def _cancelled(reason: str) -> MessageOutcome:
+    return MessageOutcome(MessageState.CANCELLED, reason=reason)
+
+
+def _recorded(delivery: Delivery, *, now: datetime) -> MessageOutcome:
+    reply = delivery.reply or None
+    if delivery.status is DeliveryStatus.SENT:
+        return MessageOutcome(
+            MessageState.SENT, reason=None, message_id=delivery.message_id, reply=reply,
+            attempts=delivery.attempt, sent_at=now,
+        )  # fmt: skip
+    if delivery.status is DeliveryStatus.RETRY:
+        code = f"{delivery.code} " if delivery.code else ""
+        return MessageOutcome(
+            MessageState.DEFERRED,
+            reason=f"retry ({delivery.reason}) {code}{delivery.reply}".strip(),
+            due_at=delivery.retry_at or now,
+            reply=reply,
+            attempts=(delivery.next_attempt or delivery.attempt) - 1,
+        )
+    return MessageOutcome(
+        MessageState.FAILED,
+        reason=f"{delivery.reason}: {delivery.code or ''} {delivery.reply}".strip(),
+        message_id=delivery.message_id,
+        reply=reply,
+        attempts=delivery.attempt,
+    )
+
+
+class MessageSweeper:
+    """Runs :meth:`MessageSender.sweep` in a daemon thread: at once again while messages are
+    due, else every ``interval`` seconds."""
+
+    def __init__(self, sender: MessageSender, *, interval: float = 5.0, batch: int = 50) -> None:
+        self.sender = sender
+        self.interval = interval
+        self.batch = batch
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="aftersale-mail", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self.sender.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                claimed = self.sender.sweep(limit=self.batch).claimed
+            except Exception as exc:  # the database or a shop's mail is away: later
+                log_event(logging.WARNING, "mail sweep failed", error=type(exc).__name__)
+                claimed = 0
+            if not claimed:
+                self._stop.wait(self.interval)
