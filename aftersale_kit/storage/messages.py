@@ -73,8 +73,8 @@ def plan(conn: Connection, items: Iterable[NewMessage], *, now: datetime) -> int
     """Insert each message once per ``(shop, key)``; returns how many were new."""
     new = 0
     for m in items:
-        result = conn.execute(insert_ignore(conn, messages, "shop", "key"), _row(m, now))
-        new += int(result.rowcount or 0)
+        stmt = insert_ignore(conn, messages, "shop", "key").returning(messages.c.id)
+        new += conn.execute(stmt, _row(m, now)).first() is not None
     return new
 
 
@@ -279,7 +279,7 @@ def record_consent(
 ) -> bool:
     """Record a confirmed double opt-in; the first confirmation stays. ``True`` when new."""
     result = conn.execute(
-        insert_ignore(conn, contact_consents, "shop", "email"),
+        insert_ignore(conn, contact_consents, "shop", "email").returning(contact_consents.c.shop),
         {
             "shop": shop,
             "email": normalise_email(email),
@@ -288,7 +288,7 @@ def record_consent(
             "text_version": text_version[:128],
         },
     )
-    return bool(result.rowcount)
+    return result.first() is not None
 
 
 def consent_confirmed_at(conn: Connection, shop: str, email: str) -> datetime | None:
@@ -329,10 +329,10 @@ def is_unsubscribed(conn: Connection, shop: str, email: str) -> bool:
 def use_nonce(conn: Connection, shop: str, nonce: str, *, purpose: str, now: datetime) -> bool:
     """Spend a link nonce: ``True`` the first time, ``False`` ever after."""
     result = conn.execute(
-        insert_ignore(conn, mail_nonces, "shop", "nonce"),
+        insert_ignore(conn, mail_nonces, "shop", "nonce").returning(mail_nonces.c.shop),
         {"shop": shop, "nonce": nonce[:64], "purpose": purpose[:32], "used_at": now},
     )
-    return bool(result.rowcount)
+    return result.first() is not None
 
 
 def redact_customer(

@@ -1,0 +1,268 @@
+"""The follow-up schedule's port (:class:`MessageStore`): the same behaviour on the memory store,
+SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from storage_builders import NOW, SECRET, SHOP, order
+
+from aftersale_kit.core.campaign import Campaign, ShopConfig, ShopSettings
+from aftersale_kit.core.contact.follow_up import (
+    Delay,
+    DelayUnit,
+    FollowUp,
+    FollowUpKind,
+    Purpose,
+    Repeat,
+)
+from aftersale_kit.core.contact.schedule import planned_messages
+from aftersale_kit.core.decision import Decision
+from aftersale_kit.core.engine import decide
+from aftersale_kit.core.model import EventKind
+from aftersale_kit.core.timeline import take_backs
+from aftersale_kit.storage import (
+    MessageOutcome,
+    MessageState,
+    NewMessage,
+    StepMessages,
+    Store,
+)
+from aftersale_kit.storage.memory import MemoryStore
+from aftersale_kit.storage.ports import MessageStore
+
+AnyStore = Any
+
+
+def message(n: int = 1, **changes: Any) -> NewMessage:
+    values: dict[str, Any] = {
+        "shop": SHOP,
+        "key": f"{SHOP}:1:wartung:0:{n}",
+        "order_id": "1",
+        "customer_key": "c-1",
+        "email": "Kim@Example.com",
+        "campaign_id": "wartung",
+        "occurrence": n,
+        "kind": "service_reminder",
+        "template": "service_reminder",
+        "purpose": "marketing",
+        "due_at": NOW + timedelta(days=n),
+        "data": {"months": 3},
+    }
+    values.update(changes)
+    return NewMessage(**values)
+
+
+def sent(store: AnyStore, worker: str, row_id: int, at: Any) -> bool:
+    outcome = MessageOutcome(MessageState.SENT, message_id=f"<{row_id}@x>", sent_at=at, attempts=1)
+    return bool(store.finish_message(row_id, worker_id=worker, outcome=outcome, now=at))
+
+
+def test_both_stores_have_every_method_of_the_port() -> None:
+    wanted = {n for n in vars(MessageStore) if not n.startswith("_")}
+    for cls in (Store, MemoryStore):
+        assert sorted(n for n in wanted if not hasattr(cls, n)) == []
+
+
+def test_a_message_is_planned_once_per_key_and_a_cancelled_one_stays(port_store: AnyStore) -> None:
+    assert port_store.plan_messages([message(1), message(2)], now=NOW) == 2
+    assert port_store.plan_messages([message(1), message(3)], now=NOW) == 1
+    [first, *_] = port_store.messages(SHOP)
+    assert (first.state, first.attempts, first.data) == (MessageState.PLANNED, 0, {"months": 3})
+    assert port_store.cancel_messages(SHOP, ids=[first.id], reason="operator", now=NOW) == 1
+    assert port_store.plan_messages([message(1)], now=NOW) == 0
+    again = port_store.message(SHOP, first.id)
+    assert (again.state, again.reason) == (MessageState.CANCELLED, "operator")
+    assert port_store.message("other.example", first.id) is None
+    assert port_store.message_counts(SHOP) == {MessageState.PLANNED: 2, MessageState.CANCELLED: 1}
+
+
+def test_a_lease_keeps_a_due_message_from_a_second_worker(port_store: AnyStore) -> None:
+    port_store.plan_messages([message(1), message(2)], now=NOW)
+    at = NOW + timedelta(days=1, hours=1)  # message 1 is due, 2 not
+    claimed = port_store.claim_messages(worker_id="a", limit=10, lease_seconds=60, now=at)
+    assert [m.occurrence for m in claimed] == [1]
+    assert port_store.claim_messages(worker_id="b", limit=10, lease_seconds=60, now=at) == []
+    later = at + timedelta(seconds=61)  # a died: its lease expired
+    [again] = port_store.claim_messages(worker_id="b", limit=10, lease_seconds=60, now=later)
+    assert again.id == claimed[0].id
+    assert not sent(port_store, "a", again.id, later)  # a lost its lease: nothing recorded
+    assert sent(port_store, "b", again.id, later)
+    assert not sent(port_store, "b", again.id, later)  # once
+    row = port_store.message(SHOP, again.id)
+    assert (row.state, row.message_id, row.sent_at) == (MessageState.SENT, f"<{row.id}@x>", later)
+
+
+def test_a_deferred_message_comes_back_at_its_new_due_time(port_store: AnyStore) -> None:
+    port_store.plan_messages([message(1)], now=NOW)
+    at = NOW + timedelta(days=2)
+    [m] = port_store.claim_messages(worker_id="a", now=at)
+    until = at + timedelta(hours=5)
+    outcome = MessageOutcome(MessageState.DEFERRED, reason="quiet_hours", due_at=until)
+    assert port_store.finish_message(m.id, worker_id="a", outcome=outcome, now=at)
+    assert port_store.claim_messages(worker_id="a", now=until - timedelta(seconds=1)) == []
+    [back] = port_store.claim_messages(worker_id="a", now=until)
+    assert (back.state, back.reason, back.due_at) == (MessageState.DEFERRED, "quiet_hours", until)
+
+
+def test_the_history_counts_what_was_sent_to_the_customer_or_the_guest(
+    port_store: AnyStore,
+) -> None:
+    guest = message(
+        1, key="g:1", customer_key=None, email="Gast@Example.com", purpose="transactional"
+    )
+    port_store.plan_messages([message(1), message(2), guest], now=NOW)
+    at = NOW + timedelta(days=3)
+    claimed = port_store.claim_messages(worker_id="a", now=at)
+    for m in claimed:
+        assert sent(port_store, "a", m.id, at)
+    mine = port_store.contact_history(SHOP, "c-1")
+    assert [(h.sent_at, h.purpose) for h in mine] == [(at, Purpose.MARKETING)] * 2
+    theirs = port_store.contact_history(SHOP, "email:gast@example.com")
+    assert [h.purpose for h in theirs] == [Purpose.TRANSACTIONAL]
+    assert port_store.contact_history(SHOP, "c-1", since=at + timedelta(seconds=1)) == []
+    assert port_store.contact_history("other.example", "c-1") == []
+
+
+def test_an_unsubscribe_cancels_what_is_planned_and_withdraws_the_opt_in(
+    port_store: AnyStore,
+) -> None:
+    other = message(1, key="o:1", customer_key="c-2", email="jo@example.com")
+    port_store.plan_messages([message(1), message(2), other], now=NOW)
+    assert port_store.record_consent(
+        SHOP, " KIM@example.com", source="thank-you", text_version="v1", confirmed_at=NOW
+    )
+    assert not port_store.record_consent(SHOP, "kim@example.com", source="mail", text_version="v2")
+    assert port_store.consent_confirmed_at(SHOP, "kim@example.com") == NOW
+    assert port_store.unsubscribe(SHOP, "kim@EXAMPLE.com", "one-click link", now=NOW) == 2
+    assert port_store.is_unsubscribed(SHOP, " Kim@example.com ")
+    assert not port_store.is_unsubscribed("other.example", "kim@example.com")
+    assert port_store.consent_confirmed_at(SHOP, "kim@example.com") is None
+    states = {(m.email, m.state, m.reason) for m in port_store.messages(SHOP)}
+    assert states == {
+        ("Kim@Example.com", MessageState.CANCELLED, "unsubscribed: one-click link"),
+        ("jo@example.com", MessageState.PLANNED, None),
+    }
+
+
+def test_cancelling_by_order_or_customer_leaves_what_was_sent(port_store: AnyStore) -> None:
+    port_store.plan_messages([message(1), message(2), message(3, order_id="2")], now=NOW)
+    at = NOW + timedelta(days=1)
+    [first] = port_store.claim_messages(worker_id="a", now=at)
+    assert sent(port_store, "a", first.id, at)
+    assert port_store.cancel_messages(SHOP, order_id="1", reason="order refunded", now=at) == 1
+    assert port_store.cancel_messages(SHOP, customer_key="c-1", reason="x", now=at) == 1
+    assert port_store.cancel_messages(SHOP, customer_key="c-1", reason="x", now=at) == 0
+    assert [m.state for m in port_store.messages(SHOP)] == [
+        MessageState.SENT,
+        MessageState.CANCELLED,
+        MessageState.CANCELLED,
+    ]
+
+
+def test_a_nonce_is_spent_once_per_shop(port_store: AnyStore) -> None:
+    assert port_store.use_nonce(SHOP, "n-1", purpose="survey", now=NOW)
+    assert not port_store.use_nonce(SHOP, "n-1", purpose="survey", now=NOW)
+    assert port_store.use_nonce("other.example", "n-1", purpose="survey", now=NOW)
+
+
+# -- with the step --------------------------------------------------------------------------------
+
+REMINDER = FollowUp(
+    kind=FollowUpKind.SERVICE_REMINDER,
+    template="service_reminder",
+    after=Delay(3, DelayUnit.MONTHS),
+    purpose=Purpose.MARKETING,
+    repeat=Repeat(every=Delay(3, DelayUnit.MONTHS), times=2),
+)
+CONFIG = ShopConfig(
+    settings=ShopSettings(
+        platform="shopify", domain=SHOP, currency="EUR", timezone="Europe/Berlin"
+    ),
+    campaigns=(Campaign(id="wartung", trigger=EventKind.ORDER_PAID, actions=(REMINDER,)),),
+)
+
+
+def follow_ups(decision: Decision) -> list[NewMessage]:
+    return [
+        message(m.occurrence, key=m.key, due_at=m.due_at)
+        for p in decision.actions
+        for m in planned_messages(p, trigger_at=NOW, tz="Europe/Berlin")
+    ]
+
+
+def step(store: AnyStore, kind: EventKind, *, closing: str | None = None) -> Any:
+    the_order = order("1", customer_id="c-1", email="kim@example.com")
+    return store.decide_step(
+        shop=SHOP,
+        order=the_order,
+        event_kind=kind,
+        customer_key="c-1",
+        decide=lambda counters: decide(
+            CONFIG, the_order, event=kind, counters=counters, now=NOW, code_secret=SECRET
+        ),
+        settle=lambda facts: take_backs(
+            config=CONFIG,
+            order=the_order,
+            refunds=facts.refunds,
+            open_campaigns=facts.open_campaigns,
+            closed=facts.closed,
+        ),
+        closing=closing,
+        now=NOW,
+        follow_ups=StepMessages(plan=follow_ups),
+    )
+
+
+def test_a_step_plans_its_follow_ups_once_and_a_cancellation_cancels_them(
+    port_store: AnyStore,
+) -> None:
+    first = step(port_store, EventKind.ORDER_PAID)
+    assert first.planned_messages == 3
+    assert step(port_store, EventKind.ORDER_PAID).planned_messages == 0  # a redelivery
+    [stored] = port_store.decisions_for_order(SHOP, "1")
+    assert stored.decision.actions[0].action == REMINDER  # the codec keeps the follow_up
+    dues = [m.due_at.isoformat() for m in port_store.messages(SHOP)]
+    assert dues == [
+        # 13:00 in Berlin each time: summer time (UTC+2), then winter time again (UTC+1)
+        "2026-06-02T11:00:00+00:00",
+        "2026-09-02T11:00:00+00:00",
+        "2026-12-02T12:00:00+00:00",
+    ]
+    step(port_store, EventKind.ORDER_CANCELLED, closing="order_cancelled")
+    assert {(m.state, m.reason) for m in port_store.messages(SHOP)} == {
+        (MessageState.CANCELLED, "order order_cancelled")
+    }
+
+
+def test_closing_an_order_cancels_its_follow_ups(port_store: AnyStore) -> None:
+    step(port_store, EventKind.ORDER_PAID)
+    port_store.close_order(shop=SHOP, order_id="1", reason="refunded", now=NOW)
+    assert {m.reason for m in port_store.messages(SHOP)} == {"order refunded"}
+
+
+@pytest.mark.parametrize("engine", ["sqlite"])
+def test_a_customer_redact_cancels_and_erases_their_messages(engine: str, store: Store) -> None:
+    store.plan_messages([message(1), message(2, customer_key=None, order_id="9", key="g")], now=NOW)
+    store.record_consent(SHOP, "kim@example.com", source="x", text_version="v1", confirmed_at=NOW)
+    counts = store.redact_customer(SHOP, customer_id="c-1", email="kim@example.com", now=NOW)
+    assert counts["messages"] == 2
+    rows = store.messages(SHOP)
+    assert {(m.state, m.reason, m.email) for m in rows} == {
+        (MessageState.CANCELLED, "customer redacted", None)
+    }
+    assert all(m.data == {} for m in rows)
+    assert store.consent_confirmed_at(SHOP, "kim@example.com") is None
+    store.redact_shop(SHOP)
+    assert store.messages(SHOP) == []
+
+
+def test_a_redelivered_plan_keeps_its_state(port_store: AnyStore) -> None:
+    port_store.plan_messages([message(1)], now=NOW)
+    [m] = port_store.claim_messages(worker_id="a", now=NOW + timedelta(days=1))
+    assert sent(port_store, "a", m.id, NOW + timedelta(days=1))
+    assert port_store.plan_messages([replace(message(1), due_at=NOW)], now=NOW) == 0
+    assert port_store.message(SHOP, m.id).state is MessageState.SENT
