@@ -253,10 +253,13 @@ def trigger_moment(order: Order, decision: Decision) -> datetime:
     return decision.decided_at
 
 
-def _months(action: FollowUp) -> int | None:
-    if action.repeat is not None and action.repeat.every.unit is DelayUnit.MONTHS:
-        return action.repeat.every.amount
-    return action.after.amount if action.after.unit is DelayUnit.MONTHS else None
+def _months(action: FollowUp) -> int:
+    """The interval a service reminder names ("every N months"): the repeat's, else the
+    delay's; days count as months of 30 days (at least 1)."""
+    delay = action.repeat.every if action.repeat is not None else action.after
+    if delay.unit is DelayUnit.MONTHS:
+        return delay.amount
+    return max(1, round(delay.amount / 30))
 
 
 def message_data(order: Order, action: FollowUp) -> dict[str, Any]:

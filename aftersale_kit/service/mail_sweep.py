@@ -309,10 +309,18 @@ class MessageSweeper:
     """Runs :meth:`MessageSender.sweep` in a daemon thread: at once again while messages are
     due, else every ``interval`` seconds."""
 
-    def __init__(self, sender: MessageSender, *, interval: float = 5.0, batch: int = 50) -> None:
+    def __init__(
+        self,
+        sender: MessageSender,
+        *,
+        interval: float = 5.0,
+        batch: int = 50,
+        lease_seconds: float = 120.0,
+    ) -> None:
         self.sender = sender
         self.interval = interval
         self.batch = batch
+        self.lease_seconds = lease_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -331,7 +339,9 @@ class MessageSweeper:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                claimed = self.sender.sweep(limit=self.batch).claimed
+                claimed = self.sender.sweep(
+                    limit=self.batch, lease_seconds=self.lease_seconds
+                ).claimed
             except Exception as exc:  # the database or a shop's mail is away: later
                 log_event(logging.WARNING, "mail sweep failed", error=type(exc).__name__)
                 claimed = 0

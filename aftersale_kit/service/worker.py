@@ -103,6 +103,7 @@ class Worker:
                 MessageSender(processor, metrics=self.metrics, worker_id=f"{self.name}:mail"),
                 interval=message_interval,
                 batch=message_batch,
+                lease_seconds=max(lease_seconds, 1.0),
             )
             if message_interval and any(has_follow_ups(e) for e in processor.registry)
             else None
