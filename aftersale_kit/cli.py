@@ -102,6 +102,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "aftersale_kit.service.surveys_report:surveys_main",
         "survey answers: response rate, ratings, delivery and payment problems",
     ),
+    "messages": (
+        "aftersale_kit.service.messages_cli:messages_main",
+        "the follow-up e-mail schedule: list, show, cancel, preview",
+    ),
 }
 
 #: Top-level modules of optional dependencies -> the extra that brings them (for the one-line

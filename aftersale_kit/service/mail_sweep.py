@@ -24,7 +24,7 @@ import logging
 import os
 import ssl
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -81,12 +81,26 @@ class SweepCounts:
 
 
 class _ShopMail:
-    """One shop's composer, links and mailer (built on first use)."""
+    """One shop's composer and links; its mailer is built on first delivery (a preview
+    needs none)."""
 
-    def __init__(self, composer: MailComposer, links: MailLinks | None, mailer: Mailer) -> None:
+    def __init__(
+        self, composer: MailComposer, links: MailLinks | None, build: Callable[[], Mailer]
+    ) -> None:
         self.composer = composer
         self.links = links
-        self.mailer = mailer
+        self._build = build
+        self._mailer: Mailer | None = None
+
+    @property
+    def mailer(self) -> Mailer:
+        if self._mailer is None:
+            self._mailer = self._build()
+        return self._mailer
+
+    def close(self) -> None:
+        if self._mailer is not None:
+            self._mailer.close()
 
 
 class MessageSender:
@@ -199,9 +213,10 @@ class MessageSender:
         try:
             shop_mail = self.shop_mail(entry)
             mail = self.compose(shop_mail, record)
+            mailer = shop_mail.mailer
         except MailError as exc:
             return MessageOutcome(MessageState.FAILED, reason=f"cannot build the e-mail: {exc}")
-        delivery = shop_mail.mailer.deliver(mail, attempt=record.attempts + 1)
+        delivery = mailer.deliver(mail, attempt=record.attempts + 1)
         outcome = _recorded(delivery, now=self.processor.clock())
         log_event(
             logging.INFO if delivery.status is DeliveryStatus.SENT else logging.WARNING,
@@ -233,15 +248,18 @@ class MessageSender:
         links = None
         if self.public_url is not None:
             links = MailLinks(link_signer(entry, clock=clock), self.public_url)
-        mailer = Mailer.for_settings(
-            entry.domain,
-            settings,
-            base_dir=source.parent if source.is_file() else None,
-            environ=self.environ,
-            ssl_context=self.ssl_context,
-            limiter=self.limiter,
-            clock=clock,
-        )
+
+        def mailer() -> Mailer:
+            return Mailer.for_settings(
+                entry.domain,
+                settings,
+                base_dir=source.parent if source.is_file() else None,
+                environ=self.environ,
+                ssl_context=self.ssl_context,
+                limiter=self.limiter,
+                clock=clock,
+            )
+
         return _ShopMail(composer, links, mailer)
 
     def compose(self, shop_mail: _ShopMail, record: MessageRecord) -> OutgoingMail:
@@ -272,7 +290,7 @@ class MessageSender:
     def close(self) -> None:
         with self._lock:
             for shop_mail in self._shops.values():
-                shop_mail.mailer.close()
+                shop_mail.close()
             self._shops.clear()
 
 
