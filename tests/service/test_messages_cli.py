@@ -97,6 +97,7 @@ def test_preview_writes_the_mail_or_its_html_and_sends_nothing(
         capsys, "preview", "1", "--shop", SHOP, "--config", config, "--db", db, "--out", str(eml)
     )
     assert code == 0, err
+    assert out.startswith(f"{eml}: ") and "-> kim@example.com (<ak." in out
     mail = message_from_bytes(eml.read_bytes(), policy=policy.default)
     assert mail["To"] == "Kim <kim@example.com>"
     assert mail["List-Unsubscribe"].startswith("<http://127.0.0.1:8000/v1/unsubscribe/")
