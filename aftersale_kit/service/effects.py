@@ -78,7 +78,13 @@ from ..storage import (
     customer_key_for,
 )
 from ..storage.ports import ProcessorStore
-from .followups import FOLLOW_UP_JOBS, FollowUps, step_follow_ups, with_signup_links
+from .followups import (
+    FOLLOW_UP_JOBS,
+    FollowUps,
+    step_follow_ups,
+    stop_repeats,
+    with_signup_links,
+)
 from .logs import log_event
 from .loyalty import log_booked, loyalty_fields, step_loyalty
 from .shops import ShopEntry, ShopRegistry
@@ -281,6 +287,8 @@ class Processor:
             loyalty=step_loyalty(entry, order, now=now),
             follow_ups=step_follow_ups(entry, order),
         )
+        if result.created:
+            stop_repeats(self.store, entry, order, now=now)
         if result.planned_messages:
             log_event(
                 logging.INFO,

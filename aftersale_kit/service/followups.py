@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..core.campaign import ShowBlock
+from ..core.conditions import Condition, compile_condition
 from ..core.contact.follow_up import DelayUnit, FollowUp
 from ..core.contact.schedule import planned_messages
 from ..core.decision import Decision, PlannedAction
@@ -51,7 +52,7 @@ from ..mail import (
 )
 from ..mail.links import SIGNUP_DAYS
 from ..storage.links import Consent, LinkJob, SurveyAnswer
-from ..storage.message_records import MessageRecord, NewMessage, StepMessages
+from ..storage.message_records import PENDING_STATES, MessageRecord, NewMessage, StepMessages
 from ..storage.ports import MessageStore
 from ..storage.records import Job
 from .shops import ShopEntry
@@ -69,6 +70,7 @@ __all__ = [
     "message_of",
     "message_subject",
     "step_follow_ups",
+    "stop_repeats",
     "trigger_moment",
 ]
 
@@ -275,7 +277,50 @@ def message_data(order: Order, action: FollowUp) -> dict[str, Any]:
         "locale": order.locale or (customer.locale if customer is not None else None),
         "to_name": name,
         "accepts_marketing": customer.accepts_marketing if customer is not None else None,
+        "stop_when": _stop_source(action),
     }
+
+
+def _stop_source(action: FollowUp) -> str | None:
+    stop = action.repeat.stop_when if action.repeat is not None else None
+    return stop.source if stop is not None else None
+
+
+def _address(order: Order) -> str | None:
+    return order.email or (order.customer.email if order.customer is not None else None)
+
+
+def _stopped(record: MessageRecord, order: Order, conditions: dict[str, Condition]) -> bool:
+    source = record.data.get("stop_when")
+    if not isinstance(source, str) or record.order_id == order.id:
+        return False
+    if record.state.value not in PENDING_STATES or record.due_at <= order.created_at:
+        return False
+    if source not in conditions:
+        conditions[source] = compile_condition(source)
+    return conditions[source].evaluate(order).is_true
+
+
+def stop_repeats(store: MessageStore, entry: ShopEntry, order: Order, *, now: datetime) -> int:
+    """Cancel the customer's waiting messages of earlier orders whose repeat's ``stop_when``
+    ``order`` makes true and that are due after ``order`` was placed; returns how many."""
+    email = _address(order)
+    if email is None or not any(
+        isinstance(a, FollowUp) and _stop_source(a)
+        for c in entry.config.campaigns
+        for a in c.actions
+    ):
+        return 0
+    conditions: dict[str, Condition] = {}
+    ids = [
+        m.id
+        for m in store.messages(entry.domain, email=email, limit=100_000)
+        if _stopped(m, order, conditions)
+    ]
+    if not ids:
+        return 0
+    reason = f"stopped by order {order.id} (stop_when)"
+    return store.cancel_messages(entry.domain, ids=ids, reason=reason, now=now)
 
 
 def step_follow_ups(entry: ShopEntry, order: Order) -> StepMessages | None:
@@ -283,7 +328,7 @@ def step_follow_ups(entry: ShopEntry, order: Order) -> StepMessages | None:
     ``None`` when the shop has no ``follow_up`` action or the order no e-mail address."""
     if not has_follow_ups(entry):
         return None
-    email = order.email or (order.customer.email if order.customer is not None else None)
+    email = _address(order)
     if not email:
         return None
     policy = entry.config.policy

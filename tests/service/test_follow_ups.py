@@ -322,3 +322,29 @@ def test_a_permanent_refusal_is_recorded_with_the_reply_and_a_4xx_is_retried(
     assert "try again later" in (retry.reason or "")
     assert flow.at(due + timedelta(minutes=1)) == {"sent": 1}
     assert flow.rows(MessageState.SENT)[0].attempts == 2
+
+
+def test_a_later_order_that_makes_stop_when_true_stops_the_repeats(flow_for: Any) -> None:
+    body = QUARTERLY.replace(
+        "times: 3}", "times: 3, stop_when: 'any line_items.sku == \"WARTUNG\"'}"
+    )
+    flow = flow_for(body, PAID)
+    flow.paid(order("1", paid_at=PAID))
+    assert flow.at(datetime(2026, 4, 15, 8, 0, tzinfo=UTC)) == {"sent": 1}
+    later = datetime(2026, 5, 2, 9, 0, tzinfo=UTC)
+    other = order("2", paid_at=later)
+    flow.paid(other)  # no service booked: the repeats stay
+    assert len(flow.rows(MessageState.PLANNED)) == 3 + 4
+    booked = order("3", paid_at=later)
+    item = replace(booked.line_items[0], sku="WARTUNG")
+    flow.paid(replace(booked, line_items=(item,)))
+    first = {(r.occurrence, r.state.value, r.reason) for r in flow.rows() if r.order_id == "1"}
+    assert first == {
+        (1, "sent", None),
+        (2, "cancelled", "stopped by order 3 (stop_when)"),
+        (3, "cancelled", "stopped by order 3 (stop_when)"),
+        (4, "cancelled", "stopped by order 3 (stop_when)"),
+    }
+    # order 2's reminders stop too (the customer's service is booked); order 3's own stay
+    assert {r.order_id for r in flow.rows(MessageState.PLANNED)} == {"3"}
+    assert {r.order_id for r in flow.rows(MessageState.CANCELLED)} == {"1", "2"}
