@@ -38,7 +38,7 @@ def run_follow_up(processor: Processor, job: Job) -> None:
 
     follow_ups = processor.follow_ups
     if follow_ups is None:
-        raise PermanentJobError(f"job {job.id}: follow-up links are not configured (no link key)")
+        raise PermanentJobError(f"job {job.id}: follow-ups are not set up in this processor")
     handler = _HANDLERS[job.kind]
     try:
         handler(processor, follow_ups, job)
@@ -128,6 +128,9 @@ def newsletter_confirmation(processor: Processor, follow_ups: FollowUps, job: Jo
         now=processor.clock(),
     )
     mail = entry.config.mail
+    links = follow_ups.links(entry)
+    if links is None:
+        raise JobFailed("set AFTERSALE_PUBLIC_URL (the service's public address) for its link")
     request = MailRequest(
         template="newsletter_confirm",
         to_address=consent.email,
@@ -136,7 +139,7 @@ def newsletter_confirmation(processor: Processor, follow_ups: FollowUps, job: Jo
         locale=order.locale or (order.customer.locale if order.customer else None),
         data={
             "shop_name": (mail.sender_name if mail else None) or entry.domain,
-            "confirm_url": follow_ups.links.newsletter_confirm(shop=job.shop, subject=order.id),
+            "confirm_url": links.newsletter_confirm(shop=job.shop, subject=order.id),
         },
     )
     follow_ups.send(entry, request, attempt=job_attempt(job))

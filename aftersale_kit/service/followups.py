@@ -1,5 +1,29 @@
-"""The jobs behind the follow-up links, and what they share: the link key, the public address
-and one mailer per shop.
+"""Follow-ups in the service: the schedule a step plans, the signed links in the e-mails, and
+the jobs behind those links.
+
+**The schedule.** :func:`step_follow_ups` goes with each step of an order
+(:meth:`Processor.step <aftersale_kit.service.effects.Processor.step>`): when the new decision
+carries ``follow_up`` actions, their messages (in the shop's time zone with its holidays) are put
+on the schedule in the step's transaction. :func:`stop_repeats`: a new order of the customer that
+makes a repeat's ``stop_when`` true cancels that repeat's messages due after it. A closed order
+(cancelled, refunded in full) cancels its messages in the store's step; a ``customers/redact`` in
+the store's erasure; an uninstall in :meth:`Processor.uninstall
+<aftersale_kit.service.effects.Processor.uninstall>`; an unsubscribe with
+:meth:`LinkStore.unsubscribe <aftersale_kit.storage.ports.LinkStore.unsubscribe>` (what the
+unsubscribe route calls). The sweep that sends what is due is :mod:`.mail_sweep`.
+
+**The links.** One key per shop signs every link, in the worker's e-mails and at the routes
+(:mod:`.link_routes`): ``$AFTERSALE_LINK_KEY`` (at least 32 bytes) when set, else a key derived
+from the shop's ``code_secret`` (:func:`link_signer`), so a service without the variable still
+has working links and rotating either invalidates the links sent. The links' address is
+``$AFTERSALE_PUBLIC_URL``; without it no link is made (a marketing or survey e-mail then fails
+with that reason, and the thank-you signup stays the shop's own link). What a link names
+(its subject, readable by whoever holds it, so never an address): a survey the order id (one
+answer per order), an unsubscribe the message's row id (:func:`message_subject`,
+:func:`message_of`), the newsletter signup and confirmation the order id.
+
+**The link jobs**, enqueued once per key in the same transaction as the click that causes it
+(:mod:`aftersale_kit.storage.links`), each handler idempotent (:mod:`.followup_jobs`):
 
 =============================  =================================================================
 ``survey_complaint_mail``      the complaint e-mail to the shop's ``mail.support_address``
@@ -10,17 +34,10 @@ and one mailer per shop.
 ``record_marketing_consent``   writes a confirmed consent to the platform
 =============================  =================================================================
 
-Each job is enqueued once per key in the same transaction as the click that causes it
-(:mod:`aftersale_kit.storage.links`), and each handler is idempotent: the e-mails have a
-Message-ID derived from the job's key, the note carries its marker, tags are a set and the
-consent write replaces. A transient delivery failure raises, so the worker retries with its
-backoff; a permanent one sends the job to the dead letters with the server's reply.
-
-Link e-mails are rare (a complaint, a confirmation), so each job opens its own SMTP
-connection and closes it; the shop's send rate is shared.
-
-The link key is ``$AFTERSALE_LINK_KEY`` (at least 32 bytes); the links' address is
-``$AFTERSALE_PUBLIC_URL``. Without a key the link routes answer 404 and no link is made.
+The e-mails have a Message-ID derived from the job's key, the note carries its marker, tags are a
+set and the consent write replaces. A transient delivery failure raises, so the worker retries
+with its backoff; a permanent one sends the job to the dead letters with the server's reply. Link
+e-mails are rare, so each job opens its own SMTP connection; the shop's send rate is shared.
 """
 
 from __future__ import annotations
@@ -62,6 +79,7 @@ __all__ = [
     "CONSENT_TEXT_VERSION",
     "FOLLOW_UP_JOBS",
     "LINK_KEY_ENV",
+    "PUBLIC_URL_ENV",
     "FollowUps",
     "complaint_jobs",
     "has_follow_ups",
@@ -72,6 +90,7 @@ __all__ = [
     "step_follow_ups",
     "stop_repeats",
     "trigger_moment",
+    "with_signup_links",
 ]
 
 LINK_KEY_ENV = "AFTERSALE_LINK_KEY"
@@ -101,19 +120,24 @@ def complaint_jobs(answer: SurveyAnswer) -> tuple[LinkJob, ...]:
 
 
 class FollowUps:
-    """The link signer and address, and the per-shop mailers (built on first use)."""
+    """The link key and address, and the per-shop mailers of the link jobs.
+
+    ``key``: the service's link key, ``None`` for each shop's key derived from its
+    ``code_secret``; ``public_url``: the links' address, ``None``: no links are made."""
 
     def __init__(
         self,
         *,
-        signer: LinkSigner,
-        public_url: str,
+        key: bytes | None = None,
+        public_url: str | None = None,
         environ: Mapping[str, str] | None = None,
         clock: Callable[[], datetime] | None = None,
         mailer_options: Mapping[str, Any] | None = None,
     ) -> None:
-        self.signer = signer
-        self.links = MailLinks(signer, public_url)
+        if key is not None:
+            LinkSigner(key)  # at least 32 bytes, or ValueError now rather than per link
+        self.key = key
+        self.public_url = public_url
         self.environ = environ
         self.clock = clock or (lambda: datetime.now(UTC))
         self._options = dict(mailer_options or {})
@@ -122,18 +146,30 @@ class FollowUps:
     @classmethod
     def from_env(
         cls, env: Mapping[str, str], *, clock: Callable[[], datetime] | None = None
-    ) -> FollowUps | None:
-        """From ``$AFTERSALE_LINK_KEY`` and ``$AFTERSALE_PUBLIC_URL``; ``None`` without a key."""
+    ) -> FollowUps:
+        """From ``$AFTERSALE_LINK_KEY`` (optional) and ``$AFTERSALE_PUBLIC_URL`` (optional)."""
         key = env.get(LINK_KEY_ENV, "")
-        if not key:
-            return None
-        url = env.get(PUBLIC_URL_ENV, "").strip() or "http://127.0.0.1"
+        url = env.get(PUBLIC_URL_ENV, "").strip()
         return cls(
-            signer=LinkSigner(key.encode("utf-8"), clock=clock),
-            public_url=url,
+            key=key.encode("utf-8") if key else None,
+            public_url=url or None,
             environ=env,
             clock=clock,
         )
+
+    def signer(
+        self, entry: ShopEntry, *, clock: Callable[[], datetime] | None = None
+    ) -> LinkSigner:
+        """The signer of ``entry``'s links (:func:`link_signer`)."""
+        return link_signer(entry, key=self.key, clock=clock or self.clock)
+
+    def links(
+        self, entry: ShopEntry, *, clock: Callable[[], datetime] | None = None
+    ) -> MailLinks | None:
+        """``entry``'s links under the public address; ``None`` without one."""
+        if self.public_url is None:
+            return None
+        return MailLinks(self.signer(entry, clock=clock), self.public_url)
 
     def mailer(self, entry: ShopEntry) -> Mailer:
         """A mailer for one job (its own connection; the shop's send rate is shared)."""
@@ -168,25 +204,25 @@ def with_signup_links(
     follow_ups: FollowUps | None, entry: ShopEntry, decision: Decision
 ) -> Decision:
     """``decision`` with each newsletter block's ``signup_url`` replaced by the one-click signup
-    link (when links are configured and the shop has ``mail:``; else as it is).
+    link (when the public address is set and the shop has ``mail:``; else as it is).
 
     The link is a pure function of the decision: its nonce comes from the order id and its
     expiry from the decision's time, so rendering the same timeline again gives the same
     content (the content job compares timelines to see whether it has to write again)."""
     if follow_ups is None or entry.config.mail is None:
         return decision
-    if not any(_is_newsletter(p) for p in decision.actions):
+    links = follow_ups.links(entry, clock=lambda: decision.decided_at)
+    if links is None or not any(_is_newsletter(p) for p in decision.actions):
         return decision
-    signer = LinkSigner(follow_ups.signer.key_bytes, clock=lambda: decision.decided_at)
     nonce = hashlib.sha256(f"signup:{decision.order_id}".encode()).hexdigest()[:16]
-    token = signer.sign(
+    token = links.signer.sign(
         Purpose.NEWSLETTER_SIGNUP,
         shop=entry.domain,
         subject=decision.order_id,
         valid_for=timedelta(days=SIGNUP_DAYS),
         nonce=nonce,
     )
-    url = f"{follow_ups.links.base}/v1/newsletter/signup/{token}"
+    url = f"{links.base}/v1/newsletter/signup/{token}"
     actions = tuple(_signed(p, url) if _is_newsletter(p) else p for p in decision.actions)
     return dataclasses.replace(decision, actions=actions)
 
@@ -220,23 +256,26 @@ _LINK_KEY_LABEL = b"aftersale-kit mail links v1"
 _MAX_PRODUCTS = 5
 
 
-def link_signer(entry: ShopEntry, *, clock: Callable[[], datetime] | None = None) -> LinkSigner:
-    """The signer of the shop's e-mail links: HMAC-SHA256 of the shop's ``code_secret`` under a
-    fixed label, so every process of the service (worker and routes) has the same key and
-    rotating ``code_secret`` invalidates the links."""
-    key = hmac.new(entry.code_secret, _LINK_KEY_LABEL, hashlib.sha256).digest()
+def link_signer(
+    entry: ShopEntry, *, key: bytes | None = None, clock: Callable[[], datetime] | None = None
+) -> LinkSigner:
+    """The signer of the shop's e-mail links: ``key`` (the service's ``$AFTERSALE_LINK_KEY``)
+    when given, else HMAC-SHA256 of the shop's ``code_secret`` under a fixed label, so every
+    process of the service (worker and routes) has the same key without more configuration."""
+    if key is None:
+        key = hmac.new(entry.code_secret, _LINK_KEY_LABEL, hashlib.sha256).digest()
     return LinkSigner(key, clock=clock)
 
 
 def message_subject(record: MessageRecord) -> str:
-    """The subject of a message's links: its row id (readable by whoever holds the link, so
-    never an address)."""
+    """What a message's unsubscribe link names: its row id (readable by whoever holds the
+    link, so never an address). The survey link names the order (one answer per order)."""
     return str(record.id)
 
 
 def message_of(store: MessageStore, shop: str, subject: str) -> MessageRecord | None:
-    """The message a verified link's subject names (``None``: not a message id, or gone)."""
-    if not subject.isdigit():
+    """The message an unsubscribe link's subject names (``None``: not a row id, or gone)."""
+    if not subject.isdigit() or len(subject) > 18:
         return None
     return store.message(shop, int(subject))
 
@@ -278,6 +317,7 @@ def message_data(order: Order, action: FollowUp) -> dict[str, Any]:
         "to_name": name,
         "accepts_marketing": customer.accepts_marketing if customer is not None else None,
         "stop_when": _stop_source(action),
+        "shipping_method": order.shipping_method,
     }
 
 

@@ -4,7 +4,9 @@
 GET        /v1/unsubscribe/{token}             a page with a button (a GET never unsubscribes:
                                                mail filters fetch links)
 POST       /v1/unsubscribe/{token}             unsubscribes: RFC 8058 one-click (body
-                                               ``List-Unsubscribe=One-Click``) or the button
+                                               ``List-Unsubscribe=One-Click``) or the button:
+                                               the message's address is suppressed, its
+                                               opt-in withdrawn, what waits for it cancelled
 GET        /v1/survey/{token}?rating=N         records the rating once, then the short form
 POST       /v1/survey/{token}                  the short form (``application/x-www-form-
                                                urlencoded``), stored once
@@ -14,8 +16,9 @@ GET        /v1/newsletter/confirm/{token}      the double opt-in: records the co
 
 Answers are small HTML pages (:mod:`.link_pages`) in the shop's language. A token that is not
 genuine, for another purpose or an unknown shop is a 404 page, an expired one a 410, a bad
-rating or form a 400; nothing a client sends reaches a 5xx. Without a link key
-(``$AFTERSALE_LINK_KEY``) every link answers 404.
+rating or form a 400; nothing a client sends reaches a 5xx. The key that verifies a link is the
+shop's link key (:func:`.followups.link_signer`), the one the worker's e-mails are signed with; an
+unsubscribe link names a message (its row id), a survey link the order.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from ..core.errors import AftersaleKitError
 from ..mail import LinkClaims, Purpose, Refusal, TokenRefused
 from ..storage.links import WAIT_CHOICES, LinkJob, SurveyForm
 from .effects import Processor
-from .followups import CONFIRMATION, CONSENT, complaint_jobs
+from .followups import CONFIRMATION, CONSENT, complaint_jobs, message_of
 from .link_pages import PAGE_HEADERS, TEXTS, language_of, page, para, survey_body
 from .shops import ShopEntry
 
@@ -107,7 +110,7 @@ class _Endpoints:
         if entry is None or follow_ups is None:
             raise _Refused(404, "error_invalid", lang)
         try:
-            claims = follow_ups.signer.verify(token, purpose=purpose, shop=entry.domain)
+            claims = follow_ups.signer(entry).verify(token, purpose=purpose, shop=entry.domain)
         except TokenRefused as exc:
             expired = exc.reason is Refusal.EXPIRED
             raise _Refused(
@@ -117,9 +120,17 @@ class _Endpoints:
 
     # -- unsubscribe ----------------------------------------------------------------------------
 
+    def address(self, link: _Link) -> str | None:
+        """The address an unsubscribe link's message was for (``None``: erased since)."""
+        record = message_of(self.processor.store, link.shop, link.claims.subject)
+        if record is None:
+            raise _Refused(404, "error_unknown", link.lang)
+        return record.email
+
     def unsubscribe_page(self, link: _Link) -> Response:
         t = link.t
-        if self.processor.store.suppression(link.shop, link.claims.subject) is not None:
+        email = self.address(link)
+        if email is None or self.processor.store.is_unsubscribed(link.shop, email):
             return self.unsubscribed(link)
         form = (
             '<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">'
@@ -129,13 +140,15 @@ class _Endpoints:
         return _html(200, page(link.lang, t["unsub_title"], body, shop=link.shop_name))
 
     def unsubscribe(self, link: _Link) -> Response:
-        self.processor.store.suppress(
-            shop=link.shop,
-            subject=link.claims.subject,
-            email=None,
-            reason="unsubscribe_link",
-            now=self.processor.clock(),
-        )
+        email = self.address(link)
+        if email is not None:
+            self.processor.store.unsubscribe(
+                link.shop,
+                email,
+                "unsubscribe_link",
+                subject=link.claims.subject,
+                now=self.processor.clock(),
+            )
         return self.unsubscribed(link)
 
     def unsubscribed(self, link: _Link) -> Response:

@@ -2,7 +2,8 @@
 
 :class:`MessageSender` claims due messages in batches (leased: two workers never hold the same
 message), asks the shop's contact policy about each (history from the store, consent from the
-order and the recorded double opt-ins, the unsubscribed set) and records:
+order and the confirmed double opt-ins of the ``consents`` table, the suppression list) and
+records:
 
 * ``Send`` -> composed (:class:`~aftersale_kit.mail.MailComposer`) and delivered
   (:class:`~aftersale_kit.mail.Mailer`, the shop's send rate): ``sent`` with the Message-ID and
@@ -52,7 +53,7 @@ from ..mail import (
     SendRateLimiter,
 )
 from ..storage.message_records import MessageOutcome, MessageRecord, MessageState
-from .followups import link_signer, message_subject
+from .followups import PUBLIC_URL_ENV, FollowUps, message_subject
 from .logs import log_event
 from .metrics import Metrics
 from .shops import ShopEntry
@@ -61,9 +62,6 @@ if TYPE_CHECKING:
     from .effects import Processor
 
 __all__ = ["PUBLIC_URL_ENV", "MessageSender", "MessageSweeper", "SweepCounts"]
-
-#: The service's public address (for the links in e-mails); the same variable as the routes.
-PUBLIC_URL_ENV = "AFTERSALE_PUBLIC_URL"
 
 
 @dataclass
@@ -104,8 +102,10 @@ class _ShopMail:
 
 
 class MessageSender:
-    """Sends the due messages of every configured shop. ``environ`` holds the SMTP logins and
-    :data:`PUBLIC_URL_ENV`; ``ssl_context`` verifies the SMTP servers (tests: a test CA)."""
+    """Sends the due messages of every configured shop. ``environ`` holds the SMTP logins and,
+    when the processor has no :class:`~.followups.FollowUps`, the link key and
+    :data:`PUBLIC_URL_ENV`; ``ssl_context`` verifies the SMTP servers (tests: a test CA). The
+    links are signed with the key the routes verify with (:func:`.followups.link_signer`)."""
 
     def __init__(
         self,
@@ -123,7 +123,10 @@ class MessageSender:
         self.metrics = metrics or Metrics()
         self.worker_id = worker_id
         self.environ = os.environ if environ is None else environ
-        self.public_url = public_url or self.environ.get(PUBLIC_URL_ENV, "").strip() or None
+        self.follow_ups = processor.follow_ups or FollowUps.from_env(
+            self.environ, clock=processor.clock
+        )
+        self.public_url = public_url or self.follow_ups.public_url
         self.ssl_context = ssl_context
         self.limiter = limiter or SendRateLimiter()
         self._shops: dict[str, _ShopMail] = {}
@@ -191,9 +194,10 @@ class MessageSender:
             label=f"campaign {record.campaign_id!r} message {record.occurrence}",
         )
         accepts = record.data.get("accepts_marketing")
+        opt_in = self.store.confirmed_consent(shop, email)
         consent = Consent(
             accepts_marketing=accepts if isinstance(accepts, bool) else None,
-            opt_in_confirmed_at=self.store.consent_confirmed_at(shop, email),
+            opt_in_confirmed_at=opt_in.confirmed_at if opt_in is not None else None,
         )
         unsubscribed = (
             {normalise_email(email)} if self.store.is_unsubscribed(shop, email) else set()
@@ -247,7 +251,7 @@ class MessageSender:
         )
         links = None
         if self.public_url is not None:
-            links = MailLinks(link_signer(entry, clock=clock), self.public_url)
+            links = MailLinks(self.follow_ups.signer(entry, clock=clock), self.public_url)
 
         def mailer() -> Mailer:
             return Mailer.for_settings(
@@ -264,12 +268,15 @@ class MessageSender:
 
     def compose(self, shop_mail: _ShopMail, record: MessageRecord) -> OutgoingMail:
         data = dict(record.data)
-        links, subject = shop_mail.links, message_subject(record)
+        links = shop_mail.links
         unsubscribe = None
         if links is not None:
-            unsubscribe = links.unsubscribe(shop=record.shop, subject=subject)
+            unsubscribe = links.unsubscribe(shop=record.shop, subject=message_subject(record))
             if record.template == "survey":
-                data["rating_urls"] = links.survey_answers(shop=record.shop, subject=subject)
+                # one answer per order: the survey link names the order
+                data["rating_urls"] = links.survey_answers(
+                    shop=record.shop, subject=record.order_id
+                )
         elif record.purpose == Purpose.MARKETING.value or record.template == "survey":
             raise MailError(f"set {PUBLIC_URL_ENV} (the service's public address) for its links")
         locale = data.get("locale")

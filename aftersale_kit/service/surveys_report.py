@@ -1,11 +1,12 @@
 """``aftersale-kit surveys report SHOP --since DATE``: what the survey answers say.
 
 Per month (in the shop's time zone with ``--config``, else UTC) and per shipping method: the
-number of answers, the response rate (answers per survey sent, where the store counts the
-surveys it sent; ``-`` otherwise), the average rating, the share of answers with a delivery
-problem and with a payment problem (of those who answered that question), and the complaints
-raised (a rating of 1 or 2, or a "no" on delivery or payment). ``--json`` prints the same as
-JSON.
+number of answers, the response rate (answers per survey e-mail sent: the schedule's ``survey``
+messages sent in the same month, or to orders of the same shipping method; ``-`` when none was
+sent, e.g. answers to links sent by other means), the average rating, the share of answers with
+a delivery problem and with a payment problem (of those who answered that question), and the
+complaints raised (a rating of 1 or 2, or a "no" on delivery or payment). ``--json`` prints the
+same as JSON.
 
 Exit codes: 0 done, 1 a problem with the configuration or the database, 2 wrong usage.
 """
@@ -23,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from ..core.errors import AftersaleKitError
 from ..storage.links import SurveyAnswer
+from ..storage.message_records import MessageRecord
 from .failures import report_failure
 
 __all__ = ["SurveyStats", "report", "surveys_main"]
@@ -88,21 +90,37 @@ def _grouped(
     return dict(sorted(groups.items()))
 
 
+def _method(name: object) -> str:
+    return (name if isinstance(name, str) else "").strip() or _NO_METHOD
+
+
+def _counted(keys: Iterable[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for key in keys:
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 def report(
     answers: Sequence[SurveyAnswer],
     *,
     tz: tzinfo = UTC,
-    sent_by_month: Mapping[str, int] | None = None,
+    sent: Sequence[MessageRecord] = (),
 ) -> dict[str, list[SurveyStats]]:
-    """The rows: ``total``, ``by_month`` (``YYYY-MM``) and ``by_shipping_method``."""
-    sent = dict(sent_by_month or {})
-    by_month = _grouped(answers, lambda a: a.rated_at.astimezone(tz).strftime("%Y-%m"))
-    by_method = _grouped(answers, lambda a: (a.shipping_method or "").strip() or _NO_METHOD)
-    total_sent = sum(sent.values()) if sent_by_month is not None else None
+    """The rows: ``total``, ``by_month`` (``YYYY-MM``) and ``by_shipping_method``; ``sent``:
+    the survey e-mails sent in the period (:meth:`~aftersale_kit.storage.ports.MessageStore.
+    sent_messages`)."""
+    month = "%Y-%m"
+    by_month = _grouped(answers, lambda a: a.rated_at.astimezone(tz).strftime(month))
+    by_method = _grouped(answers, lambda a: _method(a.shipping_method))
+    sent_months = _counted(m.sent_at.astimezone(tz).strftime(month) for m in sent if m.sent_at)
+    sent_methods = _counted(_method(m.data.get("shipping_method")) for m in sent)
     return {
-        "total": [stats("total", answers, total_sent)],
-        "by_month": [stats(m, rows, sent.get(m)) for m, rows in by_month.items()],
-        "by_shipping_method": [stats(m, rows) for m, rows in by_method.items()],
+        "total": [stats("total", answers, len(sent))],
+        "by_month": [stats(m, rows, sent_months.get(m)) for m, rows in by_month.items()],
+        "by_shipping_method": [
+            stats(m, rows, sent_methods.get(m)) for m, rows in by_method.items()
+        ],
     }
 
 
@@ -177,9 +195,10 @@ def surveys_main(argv: Sequence[str]) -> int:
                 print("aftersale-kit surveys: the database has no schema yet", file=sys.stderr)
                 return 1
             answers = store.survey_answers(shop, since=args.since)
+            sent = store.sent_messages(shop, kind="survey", since=args.since)
     except AftersaleKitError as exc:
         return report_failure("aftersale-kit surveys", exc)
-    rows = report(answers, tz=tz)
+    rows = report(answers, tz=tz, sent=sent)
     if args.json:
         out = {
             k: [{**asdict(s), "response_rate": s.response_rate} for s in v] for k, v in rows.items()

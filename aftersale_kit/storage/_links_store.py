@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, delete, select, update
 
-from . import outbox
+from . import messages, outbox
 from ._sql import aware, insert_ignore
 from .db import Database
 from .links import Consent, LinkJob, Suppression, SurveyAnswer, SurveyForm, SurveyOutcome
@@ -71,6 +71,7 @@ def _consent(row: Row[Any]) -> Consent:
         text_version=m["text_version"],
         requested_at=m["requested_at"],
         confirmed_at=m["confirmed_at"],
+        withdrawn_at=m["withdrawn_at"],
     )
 
 
@@ -247,6 +248,9 @@ class LinkMethods:
             if row is None:
                 return None
             if changed is not None:
+                # a confirmed double opt-in after an unsubscribe lifts it: the customer asked
+                s = suppressions
+                conn.execute(delete(s).where(s.c.shop == shop, s.c.email == row.email))
                 _enqueue(conn, shop, jobs, now)
             return _consent(row), changed is not None
 
@@ -257,12 +261,13 @@ class LinkMethods:
         return _consent(row) if row is not None else None
 
     def confirmed_consent(self, shop: str, email: str) -> Consent | None:
-        """The earliest confirmed double opt-in of ``email`` (compared in lower case)."""
+        """The earliest confirmed double opt-in of ``email`` not withdrawn (compared in lower
+        case): what the contact policy counts as consent."""
         t = consents
         query = (
             select(t)
             .where(t.c.shop == shop, t.c.email == email.strip().lower())
-            .where(t.c.confirmed_at.is_not(None))
+            .where(t.c.confirmed_at.is_not(None), t.c.withdrawn_at.is_(None))
             .order_by(t.c.confirmed_at)
             .limit(1)
         )
@@ -270,36 +275,47 @@ class LinkMethods:
             row = conn.execute(query).first()
         return _consent(row) if row is not None else None
 
-    def suppress(
+    def unsubscribe(
         self,
-        *,
         shop: str,
-        subject: str,
-        email: str | None,
+        email: str,
         reason: str,
-        jobs: Sequence[LinkJob] = (),
+        *,
+        subject: str | None = None,
         now: datetime | None = None,
-    ) -> bool:
-        """Put ``subject`` on the shop's suppression list; ``True`` the first time."""
+    ) -> int:
+        """Put ``email`` on the shop's suppression list (the first reason stays), withdraw its
+        double opt-ins and cancel every message still waiting for it, in one transaction;
+        returns how many messages were cancelled."""
         now = aware(now, "now")
+        address = email.strip().lower()
         values = {
             "shop": shop,
+            "email": address,
+            "reason": reason[:255],
             "subject": subject,
-            "email": email.strip().lower() if email else None,
-            "reason": reason,
             "created_at": now,
         }
+        c = consents
         with self.db.write() as conn:
-            stmt = insert_ignore(conn, suppressions, "shop", "subject")
-            first = conn.execute(stmt.returning(suppressions.c.subject), values).first() is not None
-            if first:
-                _enqueue(conn, shop, jobs, now)
-            return first
+            conn.execute(insert_ignore(conn, suppressions, "shop", "email"), values)
+            conn.execute(
+                update(c)
+                .where(c.c.shop == shop, c.c.email == address, c.c.withdrawn_at.is_(None))
+                .values(withdrawn_at=now)
+            )
+            return messages.cancel(
+                conn, shop, reason=f"unsubscribed: {reason}", now=now, email=address
+            )
 
-    def suppression(self, shop: str, subject: str) -> Suppression | None:
+    def is_unsubscribed(self, shop: str, email: str) -> bool:
+        return self.suppression(shop, email) is not None
+
+    def suppression(self, shop: str, email: str) -> Suppression | None:
         t = suppressions
+        where = (t.c.shop == shop, t.c.email == email.strip().lower())
         with self.db.read() as conn:
-            row = conn.execute(select(t).where(t.c.shop == shop, t.c.subject == subject)).first()
+            row = conn.execute(select(t).where(*where)).first()
         if row is None:
             return None
         return Suppression(**row._mapping)

@@ -31,10 +31,12 @@ class _Rows:
 
 
 class MemoryLinks:
-    """Mixed into the memory store."""
+    """Mixed into the memory store (with :class:`~._memory_messages.MemoryMessages`)."""
 
     _lock: threading.RLock
     _queue: MemoryQueue
+    #: From :class:`~._memory_messages.MemoryMessages` (shop, address, reason, now).
+    cancel_address: Callable[[str, str, str, datetime], int]
 
     def _links(self) -> _Rows:
         rows: _Rows = self.__dict__.setdefault("_link_rows", _Rows())
@@ -176,6 +178,7 @@ class MemoryLinks:
                 return found, False
             confirmed = dataclasses.replace(found, confirmed_at=now)
             rows.consents[(shop, subject)] = confirmed
+            rows.suppressions.pop((shop, found.email), None)
             self._enqueue_all(shop, jobs, now)
             return confirmed, True
 
@@ -189,35 +192,36 @@ class MemoryLinks:
             found = [
                 c
                 for c in self._links().consents.values()
-                if c.shop == shop and c.email == address and c.confirmed_at is not None
-            ]
+                if c.shop == shop and c.email == address
+                and c.confirmed_at is not None and c.withdrawn_at is None
+            ]  # fmt: skip
         return min(found, key=lambda c: c.confirmed_at or c.requested_at) if found else None
 
-    def suppress(
+    def unsubscribe(
         self,
-        *,
         shop: str,
-        subject: str,
-        email: str | None,
+        email: str,
         reason: str,
-        jobs: Sequence[LinkJob] = (),
+        *,
+        subject: str | None = None,
         now: datetime | None = None,
-    ) -> bool:
+    ) -> int:
         now = aware(now, "now")
+        address = email.strip().lower()
         with self._lock:
             rows = self._links()
-            if (shop, subject) in rows.suppressions:
-                return False
-            rows.suppressions[(shop, subject)] = Suppression(
-                shop=shop,
-                subject=subject,
-                email=email.strip().lower() if email else None,
-                reason=reason,
-                created_at=now,
-            )
-            self._enqueue_all(shop, jobs, now)
-            return True
+            if (shop, address) not in rows.suppressions:
+                rows.suppressions[(shop, address)] = Suppression(
+                    shop=shop, email=address, reason=reason[:255], created_at=now, subject=subject
+                )
+            for key, c in list(rows.consents.items()):
+                if c.shop == shop and c.email == address and c.withdrawn_at is None:
+                    rows.consents[key] = dataclasses.replace(c, withdrawn_at=now)
+            return self.cancel_address(shop, address, f"unsubscribed: {reason}", now)
 
-    def suppression(self, shop: str, subject: str) -> Suppression | None:
+    def is_unsubscribed(self, shop: str, email: str) -> bool:
+        return self.suppression(shop, email) is not None
+
+    def suppression(self, shop: str, email: str) -> Suppression | None:
         with self._lock:
-            return self._links().suppressions.get((shop, subject))
+            return self._links().suppressions.get((shop, email.strip().lower()))

@@ -34,9 +34,6 @@ class MessageRows:
         self.rows: dict[int, MessageRecord] = {}
         self.keys: dict[tuple[str, str], int] = {}
         self.leases: dict[int, _Lease] = {}
-        self.consents: dict[tuple[str, str], datetime] = {}
-        self.unsubscribed: dict[tuple[str, str], str] = {}
-        self.nonces: set[tuple[str, str]] = set()
 
     def plan(self, items: Iterable[NewMessage], now: datetime) -> int:
         new = 0
@@ -157,6 +154,13 @@ class MemoryMessages:
         with self._lock:
             return self._messages.plan(items, now)
 
+    def cancel_address(self, shop: str, email: str, reason: str, now: datetime) -> int:
+        """Cancel what waits for ``email`` (the caller holds the lock; see ``unsubscribe``)."""
+        rows = self._messages
+        address = normalise_email(email)
+        picked = [r for r in rows.rows.values() if rows.matches(r, shop, None, None, address)]
+        return rows.cancel(picked, reason, now)
+
     def cancel_messages(
         self,
         shop: str,
@@ -243,49 +247,13 @@ class MemoryMessages:
                     counts[r.state] = counts.get(r.state, 0) + 1
         return counts
 
-    def record_consent(
-        self,
-        shop: str,
-        email: str,
-        *,
-        source: str,
-        text_version: str,
-        confirmed_at: datetime | None = None,
-    ) -> bool:
-        at = aware(confirmed_at, "confirmed_at")
+    def sent_messages(self, shop: str, *, kind: str, since: datetime) -> list[MessageRecord]:
+        since = aware(since, "since")
         with self._lock:
-            key = (shop, normalise_email(email))
-            if key in self._messages.consents:
-                return False
-            self._messages.consents[key] = at
-            return True
-
-    def consent_confirmed_at(self, shop: str, email: str) -> datetime | None:
-        with self._lock:
-            return self._messages.consents.get((shop, normalise_email(email)))
-
-    def unsubscribe(
-        self, shop: str, email: str, reason: str, *, now: datetime | None = None
-    ) -> int:
-        now = aware(now, "now")
-        address = normalise_email(email)
-        with self._lock:
-            rows = self._messages
-            rows.unsubscribed.setdefault((shop, address), reason)
-            rows.consents.pop((shop, address), None)
-            picked = [r for r in rows.rows.values() if rows.matches(r, shop, None, None, address)]
-            return rows.cancel(picked, f"unsubscribed: {reason}", now)
-
-    def is_unsubscribed(self, shop: str, email: str) -> bool:
-        with self._lock:
-            return (shop, normalise_email(email)) in self._messages.unsubscribed
-
-    def use_nonce(
-        self, shop: str, nonce: str, *, purpose: str, now: datetime | None = None
-    ) -> bool:
-        with self._lock:
-            key = (shop, nonce[:64])
-            if key in self._messages.nonces:
-                return False
-            self._messages.nonces.add(key)
-            return True
+            found = [
+                r
+                for r in self._messages.rows.values()
+                if r.shop == shop and r.kind == kind and r.state is MessageState.SENT
+                and r.sent_at is not None and r.sent_at >= since
+            ]  # fmt: skip
+        return sorted(found, key=lambda r: (r.sent_at, r.id))

@@ -109,41 +109,6 @@ class MessageMethods:
         with self.db.read() as conn:
             return messages.counts(conn, shop)
 
-    def record_consent(
-        self,
-        shop: str,
-        email: str,
-        *,
-        source: str,
-        text_version: str,
-        confirmed_at: datetime | None = None,
-    ) -> bool:
-        with self.db.write() as conn:
-            return messages.record_consent(
-                conn,
-                shop,
-                email,
-                confirmed_at=aware(confirmed_at, "confirmed_at"),
-                source=source,
-                text_version=text_version,
-            )
-
-    def consent_confirmed_at(self, shop: str, email: str) -> datetime | None:
+    def sent_messages(self, shop: str, *, kind: str, since: datetime) -> list[MessageRecord]:
         with self.db.read() as conn:
-            return messages.consent_confirmed_at(conn, shop, email)
-
-    def unsubscribe(
-        self, shop: str, email: str, reason: str, *, now: datetime | None = None
-    ) -> int:
-        with self.db.write() as conn:
-            return messages.unsubscribe(conn, shop, email, reason=reason, now=aware(now, "now"))
-
-    def is_unsubscribed(self, shop: str, email: str) -> bool:
-        with self.db.read() as conn:
-            return messages.is_unsubscribed(conn, shop, email)
-
-    def use_nonce(
-        self, shop: str, nonce: str, *, purpose: str, now: datetime | None = None
-    ) -> bool:
-        with self.db.write() as conn:
-            return messages.use_nonce(conn, shop, nonce, purpose=purpose, now=aware(now, "now"))
+            return messages.sent(conn, shop, kind=kind, since=aware(since, "since"))

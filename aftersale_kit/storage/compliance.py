@@ -42,21 +42,22 @@ from .tables import (
     auth_requests,
     blocks,
     closures,
-    contact_consents,
+    consents,
     coupons,
     credentials,
     decisions,
     events,
     jobs,
     ledger,
-    mail_nonces,
+    link_nonces,
     messages,
     order_keys,
     quarantine,
     redemptions,
     refunds,
     shops,
-    unsubscribes,
+    suppressions,
+    survey_answers,
 )
 
 __all__ = ["customer_key", "customer_keys", "export_customer", "redact_customer", "redact_shop"]
@@ -358,9 +359,10 @@ def redact_shop(conn: Connection, *, shop: str, now: datetime | None = None) -> 
         quarantine,
         order_keys,
         messages,
-        contact_consents,
-        unsubscribes,
-        mail_nonces,
+        consents,
+        suppressions,
+        link_nonces,
+        survey_answers,
     ):
         counts[table.name] = conn.execute(delete(table).where(table.c.shop == shop)).rowcount
     for table in (blocks, credentials, auth_requests, shops):

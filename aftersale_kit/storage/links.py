@@ -1,5 +1,5 @@
-"""What the follow-up links record: spent nonces, survey answers, newsletter consents and
-suppressions (the records; the SQL is in :mod:`._links_sql`, the memory version in
+"""What the follow-up links record: spent nonces, survey answers, newsletter consents and the
+suppression list (the records; the SQL is in :mod:`._links_store`, the memory version in
 :mod:`._memory_links`).
 
 A survey is one row per order. The one-click rating creates it and spends the link's nonce in
@@ -86,12 +86,17 @@ class Consent:
     text_version: str
     requested_at: datetime
     confirmed_at: datetime | None = None
+    #: When an unsubscribe withdrew it (the proof stays; it no longer counts).
+    withdrawn_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Suppression:
+    """An address on the shop's suppression list (an unsubscribe): no more follow-ups."""
+
     shop: str
-    subject: str
-    email: str | None
+    email: str
     reason: str
     created_at: datetime
+    #: What the unsubscribe link named (a message's row id), when a link did it.
+    subject: str | None = None

@@ -1,5 +1,5 @@
-"""The follow-up schedule in SQL: plan, claim with a lease, record, cancel; consent, unsubscribes
-and spent link nonces.
+"""The follow-up schedule in SQL: plan, claim with a lease, record, cancel (the consents, the
+suppression list and the spent link nonces are the link tables of :mod:`._links_store`).
 
 A sweep claims due rows (``planned`` or ``deferred`` with ``due_at <= now`` and no live lease)
 under ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite: the write lock), leases them to one
@@ -28,23 +28,19 @@ from .message_records import (
     MessageState,
     NewMessage,
 )
-from .tables import contact_consents, mail_nonces, messages, unsubscribes
+from .tables import consents, messages, suppressions
 
 __all__ = [
     "cancel",
     "claim",
-    "consent_confirmed_at",
     "counts",
     "finish",
     "get",
     "history",
-    "is_unsubscribed",
     "listing",
     "plan",
-    "record_consent",
     "redact_customer",
-    "unsubscribe",
-    "use_nonce",
+    "sent",
 ]
 
 
@@ -261,78 +257,21 @@ def listing(
     return [record_from_row(r) for r in rows]
 
 
+def sent(conn: Connection, shop: str, *, kind: str, since: datetime) -> list[MessageRecord]:
+    query = (
+        select(messages)
+        .where(messages.c.shop == shop, messages.c.kind == kind)
+        .where(messages.c.state == MessageState.SENT.value, messages.c.sent_at >= since)
+        .order_by(messages.c.sent_at, messages.c.id)
+    )
+    return [record_from_row(r) for r in conn.execute(query)]
+
+
 def counts(conn: Connection, shop: str | None = None) -> dict[MessageState, int]:
     query = select(messages.c.state, func.count()).group_by(messages.c.state)
     if shop is not None:
         query = query.where(messages.c.shop == shop)
     return {MessageState(s): int(n) for s, n in conn.execute(query)}
-
-
-def record_consent(
-    conn: Connection,
-    shop: str,
-    email: str,
-    *,
-    confirmed_at: datetime,
-    source: str,
-    text_version: str,
-) -> bool:
-    """Record a confirmed double opt-in; the first confirmation stays. ``True`` when new."""
-    result = conn.execute(
-        insert_ignore(conn, contact_consents, "shop", "email").returning(contact_consents.c.shop),
-        {
-            "shop": shop,
-            "email": normalise_email(email),
-            "confirmed_at": confirmed_at,
-            "source": source[:255],
-            "text_version": text_version[:128],
-        },
-    )
-    return result.first() is not None
-
-
-def consent_confirmed_at(conn: Connection, shop: str, email: str) -> datetime | None:
-    value = conn.execute(
-        select(contact_consents.c.confirmed_at).where(
-            contact_consents.c.shop == shop,
-            contact_consents.c.email == normalise_email(email),
-        )
-    ).scalar_one_or_none()
-    return value
-
-
-def unsubscribe(conn: Connection, shop: str, email: str, *, reason: str, now: datetime) -> int:
-    """Record the unsubscribe (the first stays), withdraw a double opt-in, and cancel every
-    message still planned for the address; returns how many were cancelled."""
-    address = normalise_email(email)
-    conn.execute(
-        insert_ignore(conn, unsubscribes, "shop", "email"),
-        {"shop": shop, "email": address, "reason": reason[:255], "at": now},
-    )
-    conn.execute(
-        delete(contact_consents).where(
-            contact_consents.c.shop == shop, contact_consents.c.email == address
-        )
-    )
-    return cancel(conn, shop, reason=f"unsubscribed: {reason}", now=now, email=address)
-
-
-def is_unsubscribed(conn: Connection, shop: str, email: str) -> bool:
-    found = conn.execute(
-        select(unsubscribes.c.at).where(
-            unsubscribes.c.shop == shop, unsubscribes.c.email == normalise_email(email)
-        )
-    ).first()
-    return found is not None
-
-
-def use_nonce(conn: Connection, shop: str, nonce: str, *, purpose: str, now: datetime) -> bool:
-    """Spend a link nonce: ``True`` the first time, ``False`` ever after."""
-    result = conn.execute(
-        insert_ignore(conn, mail_nonces, "shop", "nonce").returning(mail_nonces.c.shop),
-        {"shop": shop, "nonce": nonce[:64], "purpose": purpose[:32], "used_at": now},
-    )
-    return result.first() is not None
 
 
 def redact_customer(
@@ -345,7 +284,7 @@ def redact_customer(
     now: datetime,
 ) -> int:
     """``customers/redact``: cancel what is planned for the customer and erase the address and
-    the template data of every one of their messages; their consent and unsubscribe rows go."""
+    the template data of every one of their messages; their consents and suppression go."""
     where_who: list[ColumnElement[bool]] = []
     if customer_keys:
         where_who.append(messages.c.customer_key.in_(list(customer_keys)))
@@ -366,6 +305,6 @@ def redact_customer(
     )
     if email is not None:
         address = normalise_email(email)
-        for table in (contact_consents, unsubscribes):
+        for table in (consents, suppressions):
             conn.execute(delete(table).where(table.c.shop == shop, table.c.email == address))
     return int(erased.rowcount or 0)

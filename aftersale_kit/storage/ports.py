@@ -11,9 +11,10 @@ PostgreSQL.
 * :class:`BlockReader`: the thank-you block endpoint: stored blocks, the decision of an order,
   the stored order key a page token is checked against.
 * :class:`JobQueue`: the worker's leases on the outbox (claim, complete, retry, dead, release).
-* :class:`MessageStore`: the follow-up schedule (plan, claim, record, cancel), the contact
-  history the contact policy reads, confirmed double opt-ins, unsubscribes and single-use link
-  nonces.
+* :class:`LinkStore`: what the follow-up links record: spent link nonces, survey answers,
+  newsletter double opt-ins and the suppression list (``unsubscribe``).
+* :class:`MessageStore`: the follow-up schedule (plan, claim, record, cancel) and the contact
+  history the contact policy reads.
 * :class:`ProcessorStore`: the job handlers (decide a step once, take back, coupons, content,
   shop state); it includes the two above, because the worker and the block endpoint share the
   processor's store.
@@ -240,8 +241,10 @@ class LoyaltyStore(Protocol):
 
 class LinkStore(Protocol):
     """What the follow-up links record (:mod:`.links`): spent nonces, survey answers per order,
-    newsletter consents (double opt-in) and suppressions. Each write that happens for the first
-    time enqueues the given jobs in the same transaction."""
+    newsletter consents (double opt-in), the suppression list (unsubscribes). Each write that
+    happens for the first time enqueues the given jobs in the same transaction. E-mail
+    addresses are compared normalised (trimmed, lower-cased); a confirmed double opt-in lifts
+    an earlier unsubscribe of its address."""
 
     def spend_link_nonce(
         self,
@@ -305,24 +308,29 @@ class LinkStore(Protocol):
 
     def confirmed_consent(self, shop: str, email: str) -> Consent | None: ...
 
-    def suppress(
+    def unsubscribe(
         self,
-        *,
         shop: str,
-        subject: str,
-        email: str | None,
+        email: str,
         reason: str,
-        jobs: Sequence[LinkJob] = ...,
+        *,
+        subject: str | None = None,
         now: datetime | None = None,
-    ) -> bool: ...
+    ) -> int:
+        """Put the address on the shop's suppression list (no follow-up of any kind after; the
+        first reason stays), withdraw its double opt-ins (the proof stays) and cancel every
+        message still waiting for it, in one transaction; returns how many were cancelled.
+        ``subject``: what the unsubscribe link named, kept with the row."""
+        ...
 
-    def suppression(self, shop: str, subject: str) -> Suppression | None: ...
+    def is_unsubscribed(self, shop: str, email: str) -> bool: ...
+
+    def suppression(self, shop: str, email: str) -> Suppression | None: ...
 
 
 class MessageStore(Protocol):
-    """The follow-up schedule (:mod:`aftersale_kit.service.followups`) and what the survey,
-    unsubscribe and newsletter routes record. E-mail addresses are compared normalised
-    (trimmed, lower-cased)."""
+    """The follow-up schedule (:mod:`aftersale_kit.service.followups`). E-mail addresses are
+    compared normalised (trimmed, lower-cased)."""
 
     def plan_messages(self, items: Iterable[NewMessage], *, now: datetime | None = None) -> int:
         """Put messages on the schedule, each once per ``(shop, key)`` (a repeat, even of a
@@ -391,34 +399,9 @@ class MessageStore(Protocol):
 
     def message_counts(self, shop: str | None = None) -> dict[MessageState, int]: ...
 
-    def record_consent(
-        self,
-        shop: str,
-        email: str,
-        *,
-        source: str,
-        text_version: str,
-        confirmed_at: datetime | None = None,
-    ) -> bool:
-        """Record a confirmed newsletter double opt-in (when, where, which text); the first
-        confirmation stays. ``True`` when new."""
-        ...
-
-    def consent_confirmed_at(self, shop: str, email: str) -> datetime | None: ...
-
-    def unsubscribe(
-        self, shop: str, email: str, reason: str, *, now: datetime | None = None
-    ) -> int:
-        """Record that the address unsubscribed (no message of any kind after), withdraw its
-        double opt-in and cancel what is planned for it; returns how many were cancelled."""
-        ...
-
-    def is_unsubscribed(self, shop: str, email: str) -> bool: ...
-
-    def use_nonce(
-        self, shop: str, nonce: str, *, purpose: str, now: datetime | None = None
-    ) -> bool:
-        """Spend a link token's nonce: ``True`` the first time, ``False`` ever after."""
+    def sent_messages(self, shop: str, *, kind: str, since: datetime) -> list[MessageRecord]:
+        """The shop's messages of ``kind`` sent at or after ``since``, oldest first (the survey
+        report's response rate)."""
         ...
 
 

@@ -35,7 +35,6 @@ __all__ = [
     "blocks",
     "closures",
     "consents",
-    "contact_consents",
     "coupons",
     "credentials",
     "decisions",
@@ -48,7 +47,6 @@ __all__ = [
     "loyalty_events",
     "loyalty_movements",
     "loyalty_redemptions",
-    "mail_nonces",
     "messages",
     "metadata",
     "order_keys",
@@ -58,7 +56,6 @@ __all__ = [
     "shops",
     "suppressions",
     "survey_answers",
-    "unsubscribes",
 ]
 
 
@@ -494,21 +491,26 @@ consents = Table(
     Column("text_version", String(64), nullable=False),
     Column("requested_at", UtcDateTime(), nullable=False),
     Column("confirmed_at", UtcDateTime(), nullable=True),
+    #: When an unsubscribe withdrew the opt-in (the proof stays; it no longer counts).
+    Column("withdrawn_at", UtcDateTime(), nullable=True),
     PrimaryKeyConstraint("shop", "subject"),
     Index(None, "shop", "email"),
 )
 
-#: Addresses or customers that get no more follow-ups (unsubscribed, or suppressed by the shop).
+#: The shop's suppression list: addresses that get no more follow-ups (one row per address;
+#: :meth:`~.ports.LinkStore.unsubscribe` writes it, the mail sweep reads it).
 suppressions = Table(
     "suppressions",
     metadata,
     Column("shop", String(255), nullable=False),
-    #: What the unsubscribe link named (a customer id), or ``email:<address>``.
-    Column("subject", String(320), nullable=False),
-    Column("email", String(320), nullable=True),
-    Column("reason", String(64), nullable=False),
+    #: Normalised (trimmed, lower-cased).
+    Column("email", String(320), nullable=False),
+    #: Why (e.g. ``unsubscribe_link``, ``one-click``, an operator's note); the first stays.
+    Column("reason", String(255), nullable=False),
+    #: What the unsubscribe link named (a message's row id), when a link did it.
+    Column("subject", String(255), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
-    PrimaryKeyConstraint("shop", "subject"),
+    PrimaryKeyConstraint("shop", "email"),
 )
 
 #: Follow-up e-mails, one row per planned message (:mod:`.messages`). ``state``: ``planned``,
@@ -547,39 +549,4 @@ messages = Table(
     Index(None, "state", "due_at"),
     Index(None, "shop", "customer_key"),
     Index(None, "shop", "order_id"),
-)
-
-#: Confirmed newsletter double opt-ins (the proof: when, from where, which text).
-contact_consents = Table(
-    "contact_consents",
-    metadata,
-    Column("shop", String(255), nullable=False),
-    #: Normalised (trimmed, lower-cased).
-    Column("email", String(320), nullable=False),
-    Column("confirmed_at", UtcDateTime(), nullable=False),
-    Column("source", String(255), nullable=False),
-    Column("text_version", String(128), nullable=False),
-    PrimaryKeyConstraint("shop", "email"),
-)
-
-#: Addresses that unsubscribed from the shop's after-sales e-mails.
-unsubscribes = Table(
-    "unsubscribes",
-    metadata,
-    Column("shop", String(255), nullable=False),
-    Column("email", String(320), nullable=False),
-    Column("reason", String(255), nullable=False),
-    Column("at", UtcDateTime(), nullable=False),
-    PrimaryKeyConstraint("shop", "email"),
-)
-
-#: Spent link nonces (single-use survey and confirmation links).
-mail_nonces = Table(
-    "mail_nonces",
-    metadata,
-    Column("shop", String(255), nullable=False),
-    Column("nonce", String(64), nullable=False),
-    Column("purpose", String(32), nullable=False),
-    Column("used_at", UtcDateTime(), nullable=False),
-    PrimaryKeyConstraint("shop", "nonce"),
 )

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from aftersale_kit.mail import LinkSigner, MailLinks, Purpose
+from aftersale_kit.storage import NewMessage
 
 from .harness import Service
 
@@ -46,6 +47,27 @@ def links(svc: Service) -> MailLinks:
 def shop_of(svc: Service) -> str:
     (entry,) = list(svc.registry)
     return entry.domain
+
+
+def planned_message(svc: Service, order_id: str, email: str, *, purpose: str = "marketing") -> str:
+    """Put one message for ``email`` on the schedule, a year ahead; its row id (what an
+    unsubscribe link names)."""
+    import datetime as dt
+
+    shop = shop_of(svc)
+    key = f"{shop}:{order_id}:test:{purpose}"
+    due = dt.datetime.now(dt.UTC) + dt.timedelta(days=365)
+    svc.store.plan_messages(
+        [
+            NewMessage(
+                shop=shop, key=key, order_id=order_id, customer_key=None, email=email,
+                campaign_id="test", occurrence=1, kind="custom", template="service_reminder",
+                purpose=purpose, due_at=due, data={},
+            )
+        ]
+    )  # fmt: skip
+    (row,) = [m for m in svc.store.messages(shop, order_id=order_id) if m.key == key]
+    return str(row.id)
 
 
 def expired_token(svc: Service, purpose: Purpose, subject: str) -> str:

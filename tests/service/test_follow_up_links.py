@@ -28,6 +28,7 @@ from .followup_support import (
     link_env,
     link_in,
     links,
+    planned_message,
     shop_of,
 )
 from .harness import Service, running_service, wait_for
@@ -196,11 +197,13 @@ def test_unsubscribe_page_then_one_click_and_bad_links(
 ) -> None:
     with _shopify_service(shopify_sandbox, tmp_path, db_url, sink) as svc:
         shop = shop_of(svc)
-        url = links(svc).unsubscribe(shop=shop, subject="customer-77")
+        # an unsubscribe link names a message (its row id), never the address
+        message = planned_message(svc, "5001", "Kim@Example.com")
+        url = links(svc).unsubscribe(shop=shop, subject=message)
         # a GET shows a button and changes nothing (mail filters fetch links)
         page = follow(svc, url)
         assert page.status_code == 200 and 'name="List-Unsubscribe"' in page.text
-        assert svc.store.suppression(shop, "customer-77") is None
+        assert svc.store.suppression(shop, "kim@example.com") is None
         # the RFC 8058 one-click POST unsubscribes
         target = f"{svc.url}/v1/unsubscribe/{url.rsplit('/', 1)[1]}"
         done = httpx.post(
@@ -210,9 +213,15 @@ def test_unsubscribe_page_then_one_click_and_bad_links(
         )
         assert done.status_code == 200 and "Sie sind abgemeldet" in done.text
         assert httpx.post(target, content=b"List-Unsubscribe=One-Click").status_code == 200
-        found = svc.store.suppression(shop, "customer-77")
+        found = svc.store.suppression(shop, "kim@example.com")
         assert found is not None and found.reason == "unsubscribe_link"
+        assert found.subject == message
+        (row,) = svc.store.messages(shop, order_id="5001")
+        assert (row.state.value, row.reason) == ("cancelled", "unsubscribed: unsubscribe_link")
         assert "Sie sind abgemeldet" in follow(svc, url).text
+        # a link naming no message of the shop is a 404
+        unknown = links(svc).unsubscribe(shop=shop, subject="999999")
+        assert follow(svc, unknown).status_code == 404
         # bad links: 4xx pages, never a 5xx
         survey = links(svc).survey_answers(shop=shop, subject="1")[0]
         token = survey.split("/v1/survey/", 1)[1].split("?", 1)[0]

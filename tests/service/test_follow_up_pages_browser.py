@@ -21,7 +21,7 @@ from cdp_pipe import Browser
 from mail.smtp_sink import Sink, smtp_sink
 
 from .conftest import write_shopify_config
-from .followup_support import add_mail, link_env, links, path_of, shop_of
+from .followup_support import add_mail, link_env, links, path_of, planned_message, shop_of
 from .harness import running_service
 
 pytestmark = pytest.mark.slow
@@ -107,8 +107,10 @@ def test_survey_and_unsubscribe_pages_are_readable_and_inert(
         token = rating.split("/v1/survey/", 1)[1].split("?", 1)[0]
         httpx.post(f"{svc.url}/v1/survey/{token}", data={"delivery": "yes", "comment": HOSTILE})
         answered = _open(browser, f"{svc.url}/{path_of(rating)}")
+        message = planned_message(svc, str(order["id"]), "kim@example.com")
         unsubscribe = _open(
-            browser, f"{svc.url}/{path_of(links(svc).unsubscribe(shop=shop, subject='c-1'))}"
+            browser,
+            f"{svc.url}/{path_of(links(svc).unsubscribe(shop=shop, subject=message))}",
         )
         _shoot(browser, tmp_path / "unsubscribe.png")
     # the survey page: the seeds' questions, radio buttons, a button, a readable size

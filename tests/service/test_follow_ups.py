@@ -253,7 +253,11 @@ def test_no_marketing_without_consent_but_with_a_confirmed_double_opt_in(flow_fo
     flow.paid(
         order("3", paid_at=PAID, customer="3", email="c@example.com", accepts_marketing=False)
     )
-    flow.store.record_consent(SHOP, "C@example.com", source="newsletter", text_version="v1")
+    flow.store.request_consent(
+        shop=SHOP, subject="3", email="C@example.com", customer_id="3", source="thank_you",
+        text_version="newsletter-v1", now=PAID,
+    )  # fmt: skip
+    flow.store.confirm_consent(shop=SHOP, subject="3", now=PAID)
     flow.at(PAID + timedelta(days=2))
     got = sorted(
         (r.order_id, r.campaign_id, r.state.value) for r in flow.rows() if r.purpose == "marketing"

@@ -1,6 +1,7 @@
 """The follow-up link port's contract (:class:`~aftersale_kit.storage.ports.LinkStore`) on the
 memory store, SQLite and PostgreSQL: single-use nonces, one survey answer per order, the
-double opt-in, suppressions, and the jobs each enqueues once."""
+double opt-in, and the jobs each enqueues once (the suppression list, which cancels messages,
+is in test_port_contract_messages.py)."""
 
 from __future__ import annotations
 
@@ -119,17 +120,3 @@ def test_consent_needs_its_confirmation(port_store: AnyStore) -> None:
     assert port_store.confirmed_consent(SHOP, "KIM@example.com") == confirmed
     assert port_store.consent(SHOP, "1001") == confirmed
     assert job_keys(port_store) == ["consent:1001"]
-
-
-def test_a_suppression_is_recorded_once(port_store: AnyStore) -> None:
-    jobs = (LinkJob("unsubscribed", "unsubscribe:77", {"subject": "77"}),)
-    assert port_store.suppress(
-        shop=SHOP, subject="77", email=None, reason="unsubscribe", jobs=jobs, now=NOW
-    )
-    assert not port_store.suppress(
-        shop=SHOP, subject="77", email="x@example.com", reason="one_click", jobs=jobs, now=LATER
-    )
-    found = port_store.suppression(SHOP, "77")
-    assert found is not None and found.reason == "unsubscribe" and found.created_at == NOW
-    assert port_store.suppression(SHOP, "78") is None
-    assert job_keys(port_store) == ["unsubscribe:77"]

@@ -127,25 +127,57 @@ def test_the_history_counts_what_was_sent_to_the_customer_or_the_guest(
     assert port_store.contact_history("other.example", "c-1") == []
 
 
+def _opt_in(store: AnyStore, subject: str, email: str, at: Any) -> None:
+    store.request_consent(
+        shop=SHOP, subject=subject, email=email, customer_id="c-1", source="thank_you",
+        text_version="newsletter-v1", now=at,
+    )  # fmt: skip
+    assert store.confirm_consent(shop=SHOP, subject=subject, now=at) is not None
+
+
 def test_an_unsubscribe_cancels_what_is_planned_and_withdraws_the_opt_in(
     port_store: AnyStore,
 ) -> None:
     other = message(1, key="o:1", customer_key="c-2", email="jo@example.com")
     port_store.plan_messages([message(1), message(2), other], now=NOW)
-    assert port_store.record_consent(
-        SHOP, " KIM@example.com", source="thank-you", text_version="v1", confirmed_at=NOW
+    _opt_in(port_store, "1001", " KIM@example.com", NOW)
+    assert port_store.confirmed_consent(SHOP, "kim@example.com").confirmed_at == NOW
+    later = NOW + timedelta(hours=1)
+    cancelled = port_store.unsubscribe(
+        SHOP, "kim@EXAMPLE.com", "one-click link", subject="1", now=later
     )
-    assert not port_store.record_consent(SHOP, "kim@example.com", source="mail", text_version="v2")
-    assert port_store.consent_confirmed_at(SHOP, "kim@example.com") == NOW
-    assert port_store.unsubscribe(SHOP, "kim@EXAMPLE.com", "one-click link", now=NOW) == 2
+    assert cancelled == 2
+    # again: nothing left to cancel, the first reason stays
+    assert port_store.unsubscribe(SHOP, "kim@example.com", "operator", now=later) == 0
     assert port_store.is_unsubscribed(SHOP, " Kim@example.com ")
     assert not port_store.is_unsubscribed("other.example", "kim@example.com")
-    assert port_store.consent_confirmed_at(SHOP, "kim@example.com") is None
+    found = port_store.suppression(SHOP, "KIM@example.com")
+    assert (found.email, found.reason, found.subject) == ("kim@example.com", "one-click link", "1")
+    # the opt-in no longer counts, but its proof stays
+    assert port_store.confirmed_consent(SHOP, "kim@example.com") is None
+    proof = port_store.consent(SHOP, "1001")
+    assert (proof.confirmed_at, proof.withdrawn_at) == (NOW, later)
     states = {(m.email, m.state, m.reason) for m in port_store.messages(SHOP)}
     assert states == {
         ("Kim@Example.com", MessageState.CANCELLED, "unsubscribed: one-click link"),
         ("jo@example.com", MessageState.PLANNED, None),
     }
+    # a new double opt-in, confirmed after the unsubscribe, lifts it
+    _opt_in(port_store, "1002", "kim@example.com", later + timedelta(days=1))
+    assert not port_store.is_unsubscribed(SHOP, "kim@example.com")
+    assert port_store.confirmed_consent(SHOP, "kim@example.com").subject == "1002"
+
+
+def test_sent_messages_of_a_kind(port_store: AnyStore) -> None:
+    survey = message(3, key="s:1", kind="survey", template="survey", purpose="transactional")
+    port_store.plan_messages([message(1), survey], now=NOW)
+    at = NOW + timedelta(days=5)
+    for m in port_store.claim_messages(worker_id="a", now=at):
+        assert sent(port_store, "a", m.id, at)
+    [found] = port_store.sent_messages(SHOP, kind="survey", since=NOW)
+    assert (found.key, found.sent_at) == ("s:1", at)
+    assert port_store.sent_messages(SHOP, kind="survey", since=at + timedelta(seconds=1)) == []
+    assert port_store.sent_messages("other.example", kind="survey", since=NOW) == []
 
 
 def test_cancelling_by_order_or_customer_leaves_what_was_sent(port_store: AnyStore) -> None:
@@ -161,12 +193,6 @@ def test_cancelling_by_order_or_customer_leaves_what_was_sent(port_store: AnySto
         MessageState.CANCELLED,
         MessageState.CANCELLED,
     ]
-
-
-def test_a_nonce_is_spent_once_per_shop(port_store: AnyStore) -> None:
-    assert port_store.use_nonce(SHOP, "n-1", purpose="survey", now=NOW)
-    assert not port_store.use_nonce(SHOP, "n-1", purpose="survey", now=NOW)
-    assert port_store.use_nonce("other.example", "n-1", purpose="survey", now=NOW)
 
 
 # -- with the step --------------------------------------------------------------------------------
@@ -246,8 +272,9 @@ def test_closing_an_order_cancels_its_follow_ups(port_store: AnyStore) -> None:
 
 @pytest.mark.parametrize("engine", ["sqlite"])
 def test_a_customer_redact_cancels_and_erases_their_messages(engine: str, store: Store) -> None:
+    _opt_in(store, "1001", "kim@example.com", NOW)
+    store.unsubscribe(SHOP, "kim@example.com", "link", now=NOW)
     store.plan_messages([message(1), message(2, customer_key=None, order_id="9", key="g")], now=NOW)
-    store.record_consent(SHOP, "kim@example.com", source="x", text_version="v1", confirmed_at=NOW)
     counts = store.redact_customer(SHOP, customer_id="c-1", email="kim@example.com", now=NOW)
     assert counts["messages"] == 2
     rows = store.messages(SHOP)
@@ -255,7 +282,8 @@ def test_a_customer_redact_cancels_and_erases_their_messages(engine: str, store:
         (MessageState.CANCELLED, "customer redacted", None)
     }
     assert all(m.data == {} for m in rows)
-    assert store.consent_confirmed_at(SHOP, "kim@example.com") is None
+    assert store.consent(SHOP, "1001") is None
+    assert store.suppression(SHOP, "kim@example.com") is None
     store.redact_shop(SHOP)
     assert store.messages(SHOP) == []
 

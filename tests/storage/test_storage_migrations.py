@@ -114,3 +114,46 @@ def test_a_closed_store_refuses_instead_of_reconnecting(store_url: str) -> None:
         store.queue_stats()
     # then it did not open a new pool behind the caller's back (closing again is harmless)
     store.close()
+
+
+def test_r0009_keys_suppressions_by_address_and_goes_back(
+    open_store: Callable[[], Store],
+) -> None:
+    from datetime import UTC, datetime
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from aftersale_kit.storage.migrate import alembic_config, upgrade
+
+    store = open_store()
+    # a database at r0008_links with suppressions by link subject, one with an address
+    upgrade(store.db, "r0008_links")
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    with store.db.write() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO suppressions (shop, subject, email, reason, created_at)"
+                " VALUES ('s.example', 'c-1', ' Kim@Example.com', 'unsubscribe_link', :at),"
+                " ('s.example', 'c-2', NULL, 'unsubscribe_link', :at)"
+            ),
+            {"at": at},
+        )
+    upgrade(store.db)
+    assert store.schema_revision() == head_revision()
+    # then the one with an address is kept, by its address; the other named no one
+    found = store.suppression("s.example", "kim@example.com")
+    assert found is not None and found.reason == "unsubscribe_link" and found.created_at == at
+    assert found.subject == "c-1"
+    with store.db.read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM suppressions")).scalar_one() == 1
+    # and down again: the row is back by a subject naming its address
+    config = alembic_config(store.db)
+    with store.db.write() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "r0008_links")
+    with store.db.read() as conn:
+        rows = conn.execute(text("SELECT subject, email FROM suppressions")).all()
+        columns = {c["name"] for c in inspect(conn).get_columns("consents")}
+    assert [tuple(r) for r in rows] == [("email:kim@example.com", "kim@example.com")]
+    assert "withdrawn_at" not in columns

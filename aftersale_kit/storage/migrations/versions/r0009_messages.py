@@ -1,7 +1,14 @@
-"""Follow-ups: the planned messages, confirmed double opt-ins, unsubscribes, spent link nonces.
+"""Follow-ups: the planned messages; one suppression list keyed by address; consents can be
+withdrawn.
 
-Revision ID: r0008_messages
-Revises: r0007_loyalty
+The link tables of ``r0008_links`` stay the one place for consents (double opt-in proof) and
+spent link nonces. ``suppressions`` is keyed by the address now (an unsubscribe link names a
+message, whose address is suppressed); rows of ``r0008_links`` without an address are dropped
+(they named a link subject no one reads). ``consents`` gains ``withdrawn_at``: an unsubscribe
+withdraws the opt-in and keeps the proof.
+
+Revision ID: r0009_messages
+Revises: r0008_links
 Create Date: 2026-12-07
 """
 
@@ -10,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "r0008_messages"
-down_revision: str | None = "r0007_loyalty"
+revision = "r0009_messages"
+down_revision: str | None = "r0008_links"
 branch_labels: str | None = None
 depends_on: str | None = None
 
@@ -54,37 +61,67 @@ def upgrade() -> None:
     op.create_index("ix_messages_state_due_at", "messages", ["state", "due_at"])
     op.create_index("ix_messages_shop_customer_key", "messages", ["shop", "customer_key"])
     op.create_index("ix_messages_shop_order_id", "messages", ["shop", "order_id"])
-    op.create_table(
-        "contact_consents",
-        sa.Column("shop", sa.String(255), nullable=False),
-        sa.Column("email", sa.String(320), nullable=False),
-        _at("confirmed_at"),
-        sa.Column("source", sa.String(255), nullable=False),
-        sa.Column("text_version", sa.String(128), nullable=False),
-        sa.PrimaryKeyConstraint("shop", "email", name="pk_contact_consents"),
+    _suppressions_by_address()
+    op.add_column("consents", _at("withdrawn_at", nullable=True))
+
+
+def _rows(query: str) -> list[sa.Row[object]]:
+    return list(op.get_bind().execute(sa.text(query)))
+
+
+def _insert(rows: list[dict[str, object]]) -> None:
+    """Copy rows as they were read (untyped binds: SQLite's stored text stays as it was)."""
+    if rows:
+        op.get_bind().execute(
+            sa.text(
+                "INSERT INTO suppressions (shop, email, reason, subject, created_at)"
+                " VALUES (:shop, :email, :reason, :subject, :created_at)"
+            ),
+            rows,
+        )
+
+
+def _suppressions_by_address() -> None:
+    old = _rows(
+        "SELECT shop, lower(trim(email)) AS email, min(reason) AS reason, min(subject) AS subject,"
+        " min(created_at) AS created_at FROM suppressions WHERE email IS NOT NULL"
+        " GROUP BY shop, lower(trim(email))"
     )
+    op.drop_table("suppressions")
     op.create_table(
-        "unsubscribes",
+        "suppressions",
         sa.Column("shop", sa.String(255), nullable=False),
         sa.Column("email", sa.String(320), nullable=False),
         sa.Column("reason", sa.String(255), nullable=False),
-        _at("at"),
-        sa.PrimaryKeyConstraint("shop", "email", name="pk_unsubscribes"),
+        sa.Column("subject", sa.String(255), nullable=True),
+        _at("created_at"),
+        sa.PrimaryKeyConstraint("shop", "email", name="pk_suppressions"),
     )
+    _insert([dict(r._mapping) for r in old])
+
+
+def _suppressions_by_subject() -> None:
+    old = _rows("SELECT shop, email, reason, subject, created_at FROM suppressions")
+    op.drop_table("suppressions")
     op.create_table(
-        "mail_nonces",
+        "suppressions",
         sa.Column("shop", sa.String(255), nullable=False),
-        sa.Column("nonce", sa.String(64), nullable=False),
-        sa.Column("purpose", sa.String(32), nullable=False),
-        _at("used_at"),
-        sa.PrimaryKeyConstraint("shop", "nonce", name="pk_mail_nonces"),
+        sa.Column("subject", sa.String(320), nullable=False),
+        sa.Column("email", sa.String(320), nullable=True),
+        sa.Column("reason", sa.String(64), nullable=False),
+        _at("created_at"),
+        sa.PrimaryKeyConstraint("shop", "subject", name="pk_suppressions"),
     )
+    rows = [
+        {**r._mapping, "subject": f"email:{r.email}", "reason": str(r.reason)[:64]} for r in old
+    ]
+    _insert(rows)
 
 
 def downgrade() -> None:
-    op.drop_table("mail_nonces")
-    op.drop_table("unsubscribes")
-    op.drop_table("contact_consents")
+    with op.batch_alter_table("consents") as batch:
+        batch.drop_column("withdrawn_at")
+    _suppressions_by_subject()
     op.drop_index("ix_messages_shop_order_id", table_name="messages")
     op.drop_index("ix_messages_shop_customer_key", table_name="messages")
     op.drop_index("ix_messages_state_due_at", table_name="messages")
