@@ -1,7 +1,7 @@
-"""No platform is named in the code of the core (config loader and schema included) or the
-service: they ask the registry (:mod:`aftersale_kit.core.registry`). Docstrings and comments
-may still cite a platform as an example or a source; strings the code uses, names and imports
-may not."""
+"""No platform is named in the core (config loader and schema included) or the service: they ask
+the registry (:mod:`aftersale_kit.core.registry`). Two checks: the text of every module (a grep:
+docstrings and comments included; platform particulars and their sources live with the
+adapters), and, so that a failure points at code, the strings, names and imports of the code."""
 
 from __future__ import annotations
 
@@ -49,6 +49,17 @@ def platform_names_in(source: str) -> list[tuple[int, str]]:
             texts.append(node.name if not isinstance(node, ast.arg) else node.arg)
         hits.extend((getattr(node, "lineno", 0), t) for t in texts if PLATFORM.search(t))
     return hits
+
+
+def test_the_core_and_the_service_name_no_platform_at_all() -> None:
+    files = [p for scope in SCOPES for p in sorted((ROOT / scope).rglob("*.py"))]
+    found = [
+        f"{path.relative_to(ROOT.parent)}:{number}: {line.strip()}"
+        for path in files
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if PLATFORM.search(line)
+    ]
+    assert found == []
 
 
 def test_the_core_and_the_service_name_no_platform_in_code() -> None:

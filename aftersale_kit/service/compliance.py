@@ -1,4 +1,5 @@
-"""Shopify's privacy webhooks, processed by the worker like any other event.
+"""The platforms' privacy webhooks (``WebhookKind`` customers data request, customers redact,
+shop redact), processed by the worker like any other event.
 
 * ``customers/data_request``: everything the store holds about the customer
   (:meth:`Store.export_customer`) goes to the compliance sink: a JSON file
@@ -7,9 +8,10 @@
 * ``customers/redact``: the customer's personal data is erased (:meth:`Store.redact_customer`).
 * ``shop/redact``: every row of the shop is deleted (:meth:`Store.redact_shop`).
 
-Payloads (https://shopify.dev/docs/apps/build/compliance/privacy-law-compliance):
-``{shop_id, shop_domain, customer: {id, email, phone}, orders_to_redact | orders_requested,
-data_request: {id}}``. The e-mail is used to find rows and never logged.
+The adapter passes the payload on as the platform sent it (the payload's fields and their source
+are in the adapter's webhook module): ``{shop_id, shop_domain, customer: {id, email, phone},
+orders_to_redact | orders_requested, data_request: {id}}``. The e-mail is used to find rows and
+never logged.
 """
 
 from __future__ import annotations

@@ -6,11 +6,10 @@ Settings (``service.yaml`` next to the shop files; defaults in brackets)::
     dedupe_key_retention_days: 365   # the event rows, so late redeliveries stay duplicates [365]
     prune_interval_minutes: 60       # how often each worker prunes [60]
 
-Why these bounds: Shopify retries a failed delivery 8 times over 4 hours, each retry with the
-original payload (https://shopify.dev/changelog/updates-to-webhook-retry-mechanism); WooCommerce
-does not retry at all (https://github.com/woocommerce/woocommerce/issues/28628). So the body
-retention may not be shorter than one day (a redelivery window plus a margin), and the key
-retention not shorter than the body retention. What is never pruned (decisions, bookings,
+Why these bounds: the longest redelivery window of the built-in platforms is 4 hours (8 retries,
+each with the original payload; others do not retry at all; the sources are cited in
+docs/privacy-and-storage.md). So the body retention may not be shorter than one day (a
+redelivery window plus a margin), and the key retention not shorter than the body retention. What is never pruned (decisions, bookings,
 coupons, content) is listed in :mod:`aftersale_kit.storage.retention`.
 
 Several workers may prune at the same time: each step is idempotent and runs in short batches.
@@ -33,7 +32,7 @@ from .logs import log_event
 
 __all__ = ["MIN_BODY_RETENTION_DAYS", "Pruner", "Retention", "retention_from"]
 
-#: Shorter would reach into Shopify's 4-hour redelivery window (with a margin).
+#: Shorter would reach into a 4-hour redelivery window (with a margin).
 MIN_BODY_RETENTION_DAYS = 1
 
 

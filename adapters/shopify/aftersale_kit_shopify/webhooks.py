@@ -13,6 +13,12 @@ Pure (no network): the HTTP handler answers within Shopify's 5 s deadline.
   merchant action, https://shopify.dev/apps/build/webhooks/ignore-duplicates); without an event
   id, the ``X-Shopify-Webhook-Id``; without either, a digest of the body (retries carry the
   original payload, so the digest is stable).
+* Event time: ``X-Shopify-Triggered-At``. Shopify signs the body only, not this header, so the
+  service never reactivates an uninstalled shop because of a delivery.
+* Privacy topics (``customers/data_request``, ``customers/redact``, ``shop/redact``; payloads
+  ``{shop_id, shop_domain, customer: {id, email, phone}, orders_to_redact | orders_requested,
+  data_request: {id}}``, https://shopify.dev/docs/apps/build/compliance/privacy-law-compliance)
+  become the neutral privacy kinds the service's compliance handler processes.
 """
 
 from __future__ import annotations

@@ -151,7 +151,7 @@ class SentMessage:
 @dataclass(frozen=True, slots=True)
 class Consent:
     """What the customer agreed to. ``accepts_marketing`` is the platform's consent field
-    (Shopify's e-mail marketing consent, WooCommerce's user meta): ``None`` when absent, which
+    (as the platform records e-mail marketing consent): ``None`` when absent, which
     counts as no. ``opt_in_confirmed_at``: when the newsletter double opt-in was confirmed."""
 
     accepts_marketing: bool | None = None
