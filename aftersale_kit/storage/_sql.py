@@ -34,7 +34,7 @@ def insert_ignore(conn: Connection, table: Table, *conflict: str) -> Any:
     name = conn.dialect.name
     module: Any = postgresql if name == "postgresql" else sqlite
     return statement(
-        ("insert_ignore", name, table.name, conflict),
+        ("insert_ignore", name, table, conflict),
         lambda: module.insert(table).on_conflict_do_nothing(index_elements=list(conflict)),
     )
 
