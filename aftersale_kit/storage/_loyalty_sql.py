@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 
 from ..core.loyalty.ledger import JournalState, Movement, MovementKind, SourceKind
 from ..core.loyalty.stamps import CardState
 from . import coupons, outbox
-from ._sql import from_micros, insert_ignore, to_micros
+from ._sql import from_micros, insert_ignore, statement, to_micros
 from .loyalty import (
     AccountRow,
     Identity,
@@ -21,7 +21,8 @@ from .loyalty import (
     card_from_json,
     card_to_json,
 )
-from .records import CouponRecord
+from .records import CouponRecord, CouponStatus
+from .tables import coupons as coupons_table
 from .tables import (
     loyalty_accounts,
     loyalty_cards,
@@ -95,74 +96,84 @@ class SqlLoyaltyTx:
         self.conn = conn
         self.lock = lock
 
-    def _locked(self, *where: Any) -> AccountRow | None:
-        stmt = select(loyalty_accounts).where(*where)
-        if self.lock and self.conn.dialect.name == "postgresql":
-            stmt = stmt.with_for_update()
-        row = self.conn.execute(stmt).first()
+    def _locked(self, by: str, params: Mapping[str, Any]) -> AccountRow | None:
+        lock = self.lock and self.conn.dialect.name == "postgresql"
+        stmt = statement(("loyalty.account", by, lock), lambda: _account_stmt(by, lock=lock))
+        row = self.conn.execute(stmt, params).first()
         return None if row is None else _account(row)
 
     def account(
         self, shop: str, account: str, *, identity: Identity | None, now: datetime
     ) -> AccountRow | None:
-        if identity is not None:
-            self.conn.execute(
-                insert_ignore(self.conn, loyalty_accounts, "shop", "account"),
-                {
-                    "shop": shop,
-                    "account": account,
-                    "customer_id": identity.customer_id,
-                    "email": identity.email,
-                    "pending": 0,
-                    "available": 0,
-                    "debt": 0,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-            )
-        return self._locked(loyalty_accounts.c.shop == shop, loyalty_accounts.c.account == account)
+        found = self._locked("key", {"shop": shop, "account": account})
+        if found is not None or identity is None:
+            return found
+        self.conn.execute(
+            insert_ignore(self.conn, loyalty_accounts, "shop", "account"),
+            {
+                "shop": shop,
+                "account": account,
+                "customer_id": identity.customer_id,
+                "email": identity.email,
+                "pending": 0,
+                "available": 0,
+                "debt": 0,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        return self._locked("key", {"shop": shop, "account": account})
 
     def account_by_id(self, account_id: int) -> AccountRow | None:
-        return self._locked(loyalty_accounts.c.id == account_id)
+        return self._locked("id", {"id": account_id})
 
     def journal(self, account_id: int) -> list[JournalRow]:
-        rows = self.conn.execute(
-            select(loyalty_movements)
-            .where(loyalty_movements.c.account_id == account_id)
-            .order_by(loyalty_movements.c.id)
+        stmt = statement(
+            "loyalty.journal",
+            lambda: (
+                select(loyalty_movements)
+                .where(loyalty_movements.c.account_id == bindparam("account_id"))
+                .order_by(loyalty_movements.c.id)
+            ),
         )
-        return [_journal_row(r) for r in rows]
+        return [_journal_row(r) for r in self.conn.execute(stmt, {"account_id": account_id})]
 
     def insert(self, account: AccountRow, row: JournalRow, *, now: datetime) -> None:
-        self.conn.execute(loyalty_movements.insert(), movement_values(account, row, now=now))
+        stmt = statement("loyalty.insert_movement", loyalty_movements.insert)
+        self.conn.execute(stmt, movement_values(account, row, now=now))
 
     def set_totals(self, account: AccountRow, state: JournalState, *, now: datetime) -> None:
-        self.conn.execute(
-            update(loyalty_accounts)
-            .where(loyalty_accounts.c.id == account.id)
-            .values(
-                pending=state.pending, available=state.available, debt=state.debt, updated_at=now
-            )
+        stmt = statement(
+            "loyalty.set_totals",
+            lambda: update(loyalty_accounts).where(loyalty_accounts.c.id == bindparam("_id")),
         )
+        values = {"pending": state.pending, "available": state.available, "debt": state.debt}
+        self.conn.execute(stmt, {"_id": account.id, **values, "updated_at": now})
 
     def cards(self, account_id: int) -> dict[str, CardState]:
-        rows = self.conn.execute(
-            select(loyalty_cards.c.card, loyalty_cards.c.state).where(
-                loyalty_cards.c.account_id == account_id
-            )
+        stmt = statement(
+            "loyalty.cards",
+            lambda: select(loyalty_cards.c.card, loyalty_cards.c.state).where(
+                loyalty_cards.c.account_id == bindparam("account_id")
+            ),
         )
+        rows = self.conn.execute(stmt, {"account_id": account_id})
         return {r.card: card_from_json(r.state) for r in rows}
 
     def set_card(self, account: AccountRow, state: CardState, *, now: datetime) -> None:
         text = card_to_json(state)
-        done = self.conn.execute(
-            update(loyalty_cards)
-            .where(loyalty_cards.c.account_id == account.id, loyalty_cards.c.card == state.card)
-            .values(state=text, updated_at=now)
-        ).rowcount
+        stmt = statement(
+            "loyalty.set_card",
+            lambda: update(loyalty_cards).where(
+                loyalty_cards.c.account_id == bindparam("_account_id"),
+                loyalty_cards.c.card == bindparam("_card"),
+            ),
+        )
+        params = {"_account_id": account.id, "_card": state.card, "state": text, "updated_at": now}
+        done = self.conn.execute(stmt, params).rowcount
         if not done:
             self.conn.execute(
-                loyalty_cards.insert(),
+                statement("loyalty.insert_card", loyalty_cards.insert),
                 {
                     "account_id": account.id,
                     "card": state.card,
@@ -173,12 +184,15 @@ class SqlLoyaltyTx:
             )
 
     def redemptions(self, account_id: int) -> list[LoyaltyRedemption]:
-        rows = self.conn.execute(
-            select(loyalty_redemptions)
-            .where(loyalty_redemptions.c.account_id == account_id)
-            .order_by(loyalty_redemptions.c.id)
+        stmt = statement(
+            "loyalty.redemptions",
+            lambda: (
+                select(loyalty_redemptions)
+                .where(loyalty_redemptions.c.account_id == bindparam("account_id"))
+                .order_by(loyalty_redemptions.c.id)
+            ),
         )
-        return [_redemption(r) for r in rows]
+        return [_redemption(r) for r in self.conn.execute(stmt, {"account_id": account_id})]
 
     def redemption(
         self, shop: str, *, key: str | None = None, coupon_key: str | None = None
@@ -217,6 +231,20 @@ class SqlLoyaltyTx:
 
     def coupon(self, shop: str, key: str) -> CouponRecord | None:
         return coupons.get(self.conn, shop=shop, idempotency_key=key)
+
+    def used_coupons(self, shop: str, keys: Sequence[str]) -> set[str]:
+        if not keys:
+            return set()
+        stmt = statement(
+            "loyalty.used_coupons",
+            lambda: select(coupons_table.c.idempotency_key).where(
+                coupons_table.c.shop == bindparam("shop"),
+                coupons_table.c.idempotency_key.in_(bindparam("keys", expanding=True)),
+                coupons_table.c.status == CouponStatus.USED.value,
+            ),
+        )
+        rows = self.conn.execute(stmt, {"shop": shop, "keys": list(keys)})
+        return {r.idempotency_key for r in rows}
 
     def plan_coupon(
         self,
@@ -285,6 +313,17 @@ class SqlLoyaltyTx:
             },
         ).rowcount
         return bool(done)
+
+
+def _account_stmt(by: str, *, lock: bool) -> Any:
+    if by == "id":
+        stmt = select(loyalty_accounts).where(loyalty_accounts.c.id == bindparam("id"))
+    else:
+        stmt = select(loyalty_accounts).where(
+            loyalty_accounts.c.shop == bindparam("shop"),
+            loyalty_accounts.c.account == bindparam("account"),
+        )
+    return stmt.with_for_update() if lock else stmt
 
 
 def movement_values(account: AccountRow, row: JournalRow, *, now: datetime) -> dict[str, Any]:

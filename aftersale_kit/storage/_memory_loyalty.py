@@ -8,7 +8,7 @@ the account lock and the transaction (nothing is rolled back: an exception leave
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -127,6 +127,10 @@ class _MemoryTx:
 
     def coupon(self, shop: str, key: str) -> CouponRecord | None:
         return self.books.coupon(shop, key)
+
+    def used_coupons(self, shop: str, keys: Sequence[str]) -> set[str]:
+        found = (self.books.coupon(shop, key) for key in keys)
+        return {c.idempotency_key for c in found if c is not None and c.status is CouponStatus.USED}
 
     def plan_coupon(
         self,

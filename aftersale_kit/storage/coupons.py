@@ -24,12 +24,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 
 from ..core.campaign import IssueCoupon
 from ..core.decision import Decision
 from . import outbox
-from ._sql import insert_ignore
+from ._sql import insert_ignore, statement
 from .records import CouponRecord, CouponStatus, JobKind, JobStatus
 from .tables import coupons
 
@@ -106,9 +106,14 @@ def plan_one(
 
 
 def get(conn: Connection, *, shop: str, idempotency_key: str) -> CouponRecord | None:
-    row = conn.execute(
-        select(coupons).where(coupons.c.shop == shop, coupons.c.idempotency_key == idempotency_key)
-    ).first()
+    stmt = statement(
+        "coupons.get",
+        lambda: select(coupons).where(
+            coupons.c.shop == bindparam("shop"),
+            coupons.c.idempotency_key == bindparam("key"),
+        ),
+    )
+    row = conn.execute(stmt, {"shop": shop, "key": idempotency_key}).first()
     return None if row is None else coupon_from_row(row)
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, bindparam, select
 
 from ..core.campaign import FreeGift, IssueCoupon, ShowBlock, TagOrder
 from ..core.contact.follow_up import FollowUp
@@ -15,7 +15,7 @@ from ..core.loyalty.actions import AwardPoints, Stamp
 from ..core.model import EventKind
 from ..core.ports import Counters
 from . import coupons, ledger, outbox
-from ._sql import insert_ignore
+from ._sql import insert_ignore, statement
 from .codec import decision_from_json, decision_to_json, planned_action_to_dict
 from .db import Database
 from .records import DecisionRecord, JobKind
@@ -127,10 +127,14 @@ def decide_locked(
     else:
         decision = decide(ledger.LedgerCounters(conn))
     _check(decision, shop=shop, order_id=order_id, event_kind=event_kind)
-    decision_id = conn.execute(
-        insert_ignore(conn, decisions, "shop", "order_id", "event_kind", "ref").returning(
+    insert = statement(
+        ("decisions.insert", conn.dialect.name),
+        lambda: insert_ignore(conn, decisions, "shop", "order_id", "event_kind", "ref").returning(
             decisions.c.id
         ),
+    )
+    decision_id = conn.execute(
+        insert,
         {
             "shop": shop,
             "order_id": order_id,
@@ -240,14 +244,17 @@ def _decided_any(
 def _find(
     conn: Connection, *, shop: str, order_id: str, event_kind: EventKind, ref: str = ""
 ) -> DecisionRecord | None:
-    row = conn.execute(
-        select(decisions).where(
-            decisions.c.shop == shop,
-            decisions.c.order_id == order_id,
-            decisions.c.event_kind == event_kind.value,
-            decisions.c.ref == ref,
-        )
-    ).first()
+    stmt = statement(
+        "decisions.find",
+        lambda: select(decisions).where(
+            decisions.c.shop == bindparam("shop"),
+            decisions.c.order_id == bindparam("order_id"),
+            decisions.c.event_kind == bindparam("event_kind"),
+            decisions.c.ref == bindparam("ref"),
+        ),
+    )
+    params = {"shop": shop, "order_id": order_id, "event_kind": event_kind.value, "ref": ref}
+    row = conn.execute(stmt, params).first()
     return None if row is None else record_from_row(row)
 
 
@@ -257,13 +264,24 @@ def get(
     return _find(conn, shop=shop, order_id=order_id, event_kind=event_kind, ref=ref)
 
 
-def for_order(conn: Connection, *, shop: str, order_id: str) -> list[DecisionRecord]:
-    rows = conn.execute(
-        select(decisions)
-        .where(decisions.c.shop == shop, decisions.c.order_id == order_id)
-        .order_by(decisions.c.id)
+def for_order(
+    conn: Connection, *, shop: str, order_id: str, known: Sequence[DecisionRecord] = ()
+) -> list[DecisionRecord]:
+    """The order's decisions, oldest first; ``known``: records already in hand (by id), not
+    decoded again."""
+    stmt = statement(
+        "decisions.for_order",
+        lambda: (
+            select(decisions)
+            .where(
+                decisions.c.shop == bindparam("shop"), decisions.c.order_id == bindparam("order_id")
+            )
+            .order_by(decisions.c.id)
+        ),
     )
-    return [record_from_row(r) for r in rows]
+    have = {r.id: r for r in known}
+    rows = conn.execute(stmt, {"shop": shop, "order_id": order_id})
+    return [have.get(int(r.id)) or record_from_row(r) for r in rows]
 
 
 def record_from_row(row: Row[Any]) -> DecisionRecord:

@@ -49,7 +49,7 @@ from ..core.loyalty.stamps import (
 )
 from ..core.loyalty.tiers import Activity
 from ..core.model import Refund
-from .records import CouponRecord, CouponStatus, DecisionRecord, JobKind
+from .records import CouponRecord, DecisionRecord, JobKind
 
 __all__ = [
     "AccountRow",
@@ -286,6 +286,10 @@ class LoyaltyTx(Protocol):
         self, shop: str, *, key: str | None = None, coupon_key: str | None = None
     ) -> LoyaltyRedemption | None: ...
 
+    def used_coupons(self, shop: str, keys: Sequence[str]) -> set[str]:
+        """The keys among ``keys`` whose coupon was used (one look-up for all)."""
+        ...
+
     def add_redemption(self, redemption: LoyaltyRedemption, *, now: datetime) -> None: ...
 
     def set_redemption_state(self, shop: str, key: str, state: str, *, now: datetime) -> None: ...
@@ -400,9 +404,10 @@ def _replay(tx: LoyaltyTx, account: AccountRow) -> tuple[JournalState, list[Jour
                 f"{row.movement.key!r} does not replay ({result.reason})"
             )
         state = result.state
-    for redemption in tx.redemptions(account.id):
-        coupon = tx.coupon(account.shop, redemption.coupon_key)
-        if coupon is not None and coupon.status is CouponStatus.USED:
+    redemptions = tx.redemptions(account.id)
+    used = tx.used_coupons(account.shop, [r.coupon_key for r in redemptions])
+    for redemption in redemptions:
+        if redemption.coupon_key in used:
             state = mark_used(state, redemption.key)
     return state, rows
 
@@ -420,23 +425,22 @@ def _history(rows: Sequence[JournalRow]) -> tuple[Activity, ...]:
 
 def _cards(tx: LoyaltyTx, account: AccountRow) -> dict[str, CardState]:
     cards = tx.cards(account.id)
-    for card_id, state in list(cards.items()):
-        for completion in state.completions:
-            if completion.status is not RewardStatus.ACTIVE:
-                continue
-            prefix = f"{account.shop}:loyalty:{account.account}:{completion.key}:"
-            if _any_used(tx, account.shop, prefix):
-                state = mark_reward_used(state, completion.key)
-        cards[card_id] = state
+    keys = {  # a reward's coupon keys (up to 8 coupons a reward) by completion
+        (card_id, completion.key): [
+            f"{account.shop}:loyalty:{account.account}:{completion.key}:{index}"
+            for index in range(8)
+        ]
+        for card_id, state in cards.items()
+        for completion in state.completions
+        if completion.status is RewardStatus.ACTIVE
+    }
+    if not keys:
+        return cards
+    used = tx.used_coupons(account.shop, [k for group in keys.values() for k in group])
+    for (card_id, completion_key), group in keys.items():
+        if used.intersection(group):
+            cards[card_id] = mark_reward_used(cards[card_id], completion_key)
     return cards
-
-
-def _any_used(tx: LoyaltyTx, shop: str, prefix: str) -> bool:
-    for index in range(8):
-        coupon = tx.coupon(shop, f"{prefix}{index}")
-        if coupon is not None and coupon.status is CouponStatus.USED:
-            return True
-    return False
 
 
 def view(tx: LoyaltyTx, account: AccountRow) -> AccountView:

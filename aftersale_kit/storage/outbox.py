@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, delete, func, or_, select, update
 
-from ._sql import insert_ignore
+from ._sql import insert_ignore, statement
 from .codec import dumps
 from .records import Job, JobStatus
 from .tables import jobs
@@ -85,7 +85,10 @@ def enqueue(
     """Add a job unless one with the same ``(shop, idempotency_key)`` exists. True if added."""
     # RETURNING, not rowcount: psycopg reports no rowcount for an INSERT that SQLAlchemy
     # executes as "insertmanyvalues".
-    stmt = insert_ignore(conn, jobs, "shop", "idempotency_key").returning(jobs.c.id)
+    stmt = statement(
+        ("outbox.enqueue", conn.dialect.name),
+        lambda: insert_ignore(conn, jobs, "shop", "idempotency_key").returning(jobs.c.id),
+    )
     job_id = conn.execute(
         stmt,
         {

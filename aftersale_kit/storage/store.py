@@ -479,7 +479,9 @@ class Store(LinkMethods, LoyaltyMethods, LoyaltyAdminMethods, MessageMethods):
             points = None
             if loyalty is not None:
                 known = TimelineFacts(
-                    records=tuple(decisions.for_order(conn, shop=shop, order_id=order.id)),
+                    records=tuple(
+                        decisions.for_order(conn, shop=shop, order_id=order.id, known=(record,))
+                    ),
                     refunds=facts.refunds,
                     closed=facts.closed is not None,
                 )

@@ -23,13 +23,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.orm import aliased
 
 from ..core.model import Order, Refund, RefundLine
 from ..core.money import Money
 from . import coupons, ledger, outbox
-from ._sql import from_micros, insert_ignore, to_micros
+from ._sql import from_micros, insert_ignore, statement, to_micros
 from .codec import decision_from_json
 from .records import CouponRecord, CouponStatus, RedemptionRecord
 from .tables import closures, decisions, redemptions, refunds
@@ -88,11 +88,15 @@ def _amount(money: Money | None) -> str | None:
 
 def refunds_for(conn: Connection, *, shop: str, order_id: str) -> list[Refund]:
     """The order's refunds as recorded, oldest first."""
-    rows = conn.execute(
-        select(refunds)
-        .where(refunds.c.shop == shop, refunds.c.order_id == order_id)
-        .order_by(refunds.c.id)
+    stmt = statement(
+        "timeline.refunds_for",
+        lambda: (
+            select(refunds)
+            .where(refunds.c.shop == bindparam("shop"), refunds.c.order_id == bindparam("order_id"))
+            .order_by(refunds.c.id)
+        ),
     )
+    rows = conn.execute(stmt, {"shop": shop, "order_id": order_id})
     return [_refund_from_row(r._mapping) for r in rows]
 
 
@@ -128,9 +132,13 @@ def close(conn: Connection, *, shop: str, order_id: str, reason: str, now: datet
 
 def closure(conn: Connection, *, shop: str, order_id: str) -> str | None:
     """Why the order is closed, or ``None`` while it stands."""
-    row = conn.execute(
-        select(closures.c.reason).where(closures.c.shop == shop, closures.c.order_id == order_id)
-    ).first()
+    stmt = statement(
+        "timeline.closure",
+        lambda: select(closures.c.reason).where(
+            closures.c.shop == bindparam("shop"), closures.c.order_id == bindparam("order_id")
+        ),
+    )
+    row = conn.execute(stmt, {"shop": shop, "order_id": order_id}).first()
     return None if row is None else str(row[0])
 
 
@@ -140,10 +148,19 @@ def closure(conn: Connection, *, shop: str, order_id: str) -> str | None:
 def _open_bookings(
     conn: Connection, *, shop: str, order_id: str, campaign_id: str | None = None
 ) -> list[Any]:
+    stmt = statement(
+        ("timeline.open_bookings", campaign_id is not None),
+        lambda: _open_stmt(by_campaign=campaign_id is not None),
+    )
+    params = {"shop": shop, "order_id": order_id, "campaign_id": campaign_id}
+    return [r._mapping for r in conn.execute(stmt, params)]
+
+
+def _open_stmt(*, by_campaign: bool) -> Any:
     rev = aliased(ledger_table)
     stmt = select(ledger_table).where(
-        ledger_table.c.shop == shop,
-        ledger_table.c.order_id == order_id,
+        ledger_table.c.shop == bindparam("shop"),
+        ledger_table.c.order_id == bindparam("order_id"),
         ledger_table.c.entry == ledger.BOOKING,
         ~(
             select(rev.c.id)
@@ -157,9 +174,9 @@ def _open_bookings(
             .exists()
         ),
     )
-    if campaign_id is not None:
-        stmt = stmt.where(ledger_table.c.campaign_id == campaign_id)
-    return [r._mapping for r in conn.execute(stmt.order_by(ledger_table.c.id))]
+    if by_campaign:
+        stmt = stmt.where(ledger_table.c.campaign_id == bindparam("campaign_id"))
+    return stmt.order_by(ledger_table.c.id)
 
 
 def open_campaigns(conn: Connection, *, shop: str, order_id: str) -> list[str]:
