@@ -25,15 +25,14 @@ before ``complete``) changes nothing the second time:
 Errors: :class:`PermanentJobError` (and NotAuthorized/InvalidRequest/Payload errors) send the job
 to the dead letters with the reason; everything else is retried by the worker.
 
-Shop lifecycle: ``app/uninstalled`` marks the shop uninstalled as of the platform's trigger time
-(as the adapter reads it from the delivery); from then on the intake answers its webhooks 401
-(privacy webhooks excepted), its block requests 404, and the worker drops its queued jobs. A shop becomes active
-again only by an operator: ``aftersale-kit shops activate DOMAIN --config ... --db ...``, run
-when the merchant has reinstalled the app and the new access token is in the shop's secrets
-(a reinstall issues a new token, so the operator is in the loop anyway). A webhook does not
-reactivate a shop by itself: a platform may sign the body only, not the header carrying the
-trigger time, so a replayed body with a fresh header would pass for a delivery after a
-reinstall. An
+Shop lifecycle: ``app/uninstalled`` marks the shop uninstalled as of the platform's trigger time (as
+the adapter reads it from the delivery); from then on the intake answers its webhooks 401 (privacy
+webhooks excepted), its block requests 404, and the worker drops its queued jobs. A shop becomes
+active again only by an operator: ``aftersale-kit shops activate DOMAIN --config ... --db ...``, run
+when the merchant has reinstalled the app and the new access token is in the shop's secrets (a
+reinstall issues a new token, so the operator is in the loop anyway). A webhook does not reactivate
+a shop by itself: a platform may sign the body only, not the header carrying the trigger time, so a
+replayed body with a fresh header would pass for a delivery after a reinstall. An
 ``app/uninstalled`` triggered before the shop's latest activation (processed late, behind a
 backlog) is stale and changes nothing.
 """

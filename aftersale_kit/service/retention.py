@@ -8,9 +8,10 @@ Settings (``service.yaml`` next to the shop files; defaults in brackets)::
 
 Why these bounds: the longest redelivery window of the built-in platforms is 4 hours (8 retries,
 each with the original payload; others do not retry at all; the sources are cited in
-docs/privacy-and-storage.md). So the body retention may not be shorter than one day (a
-redelivery window plus a margin), and the key retention not shorter than the body retention. What is never pruned (decisions, bookings,
-coupons, content) is listed in :mod:`aftersale_kit.storage.retention`.
+docs/privacy-and-storage.md). So the body retention may not be shorter than one day (a redelivery
+window plus a margin), and the key retention not shorter than the body retention. What is never
+pruned (decisions, bookings, coupons, content) is listed in :mod:`aftersale_kit.storage.retention`.
+
 
 Several workers may prune at the same time: each step is idempotent and runs in short batches.
 """
