@@ -5,8 +5,9 @@ storefront and operators redeem and read balances, the worker sweeps releases an
   <aftersale_kit.service.effects.Processor.step>`): in the step's transaction, what the order
   stands for now is planned under the account lock (:func:`~.loyalty_plan.order_plan`) and only
   what is new is booked.
-* :func:`redeem` (the ``POST .../redeem`` route and the Python API for operators) checks and
-  debits the points and queues the customer-bound coupon in one transaction; the
+* :func:`redeem` (the ``POST .../redeem`` route: the customer of an order) and
+  :func:`redeem_for_account` (operators: an account by customer id or e-mail address) check and
+  debit the points and queue the customer-bound coupon in one transaction; the
   ``create_loyalty_coupon`` job creates it (:func:`create_redemption_coupon`).
 * :class:`LoyaltySweeper` (a daemon thread of the worker, like the pruner; no cron) books the
   releases and expiries due (:func:`sweep`), each once, and leaves expiry reminder events.
@@ -27,7 +28,12 @@ from ..core.campaign import CouponKind, ShopConfig
 from ..core.codes import coupon_code
 from ..core.fields import FIELDS
 from ..core.loyalty.actions import AwardPoints
-from ..core.loyalty.program import LoyaltyProgram, RedemptionOption, account_key
+from ..core.loyalty.program import (
+    LoyaltyProgram,
+    RedemptionOption,
+    account_key,
+    normalise_email,
+)
 from ..core.model import Order
 from ..core.platform import CouponSpec
 from ..storage.loyalty import (
@@ -44,6 +50,7 @@ from ..storage.loyalty import (
 )
 from ..storage.records import CouponStatus, Job
 from .logs import log_event
+from .loyalty_csv import owners_by_email
 from .loyalty_plan import OrderFacts, order_plan
 from .shops import ShopEntry
 
@@ -54,10 +61,12 @@ __all__ = [
     "LoyaltySweeper",
     "balance",
     "create_redemption_coupon",
+    "find_account",
     "identity_of",
     "log_booked",
     "loyalty_fields",
     "redeem",
+    "redeem_for_account",
     "step_loyalty",
     "sweep",
 ]
@@ -146,6 +155,52 @@ def log_booked(entry: ShopEntry, order: Order, outcome: LoyaltyOutcome | None) -
         )
 
 
+def _redemption_code(entry: ShopEntry, account: str, option_id: str, request: str) -> str:
+    if not request.strip() or len(request) > 128:
+        raise LoyaltyError("request: write a request id of 1 to 128 characters")
+    return coupon_code(
+        secret=entry.code_secret,
+        shop=entry.domain,
+        order_id=f"redeem:{request}",
+        campaign_id=f"loyalty:{account}:{option_id}",
+        prefix="PUNKTE",
+    )
+
+
+def _debit(
+    processor: Processor,
+    entry: ShopEntry,
+    *,
+    account: str,
+    identity: Identity,
+    option_id: str,
+    request: str,
+    cart_value: Decimal | None,
+    now: datetime | None,
+) -> RedeemOutcome:
+    """The one store call of every redemption: check, debit and queue the coupon job."""
+    program = _program(entry)
+    outcome = processor.store.loyalty_redeem(
+        shop=entry.domain,
+        account=account,
+        identity=identity,
+        program=program,
+        option_id=option_id,
+        request=request,
+        code=_redemption_code(entry, account, option_id, request),
+        cart_value=cart_value,
+        now=now or processor.clock(),
+    )
+    log_event(
+        logging.INFO,
+        "loyalty redeemed" if outcome.ok else "loyalty redemption refused",
+        shop=entry.domain,
+        option=option_id,
+        reason=outcome.reason,
+    )
+    return outcome
+
+
 def redeem(
     processor: Processor,
     entry: ShopEntry,
@@ -160,27 +215,16 @@ def redeem(
     single-use coupon bound to the customer is queued, in one transaction; ``request`` (the
     caller's id of this request) makes a retry spend nothing again. Raises
     :class:`LoyaltyError` for a shop without a program or an order without an account."""
-    program = _program(entry)
-    account = _account(order, program)
-    if not request.strip() or len(request) > 128:
-        raise LoyaltyError("request: write a request id of 1 to 128 characters")
-    code = coupon_code(
-        secret=entry.code_secret,
-        shop=entry.domain,
-        order_id=f"redeem:{request}",
-        campaign_id=f"loyalty:{account}:{option_id}",
-        prefix="PUNKTE",
-    )
-    outcome = processor.store.loyalty_redeem(
-        shop=entry.domain,
+    account = _account(order, _program(entry))
+    outcome = _debit(
+        processor,
+        entry,
         account=account,
         identity=identity_of(order),
-        program=program,
         option_id=option_id,
         request=request,
-        code=code,
         cart_value=cart_value,
-        now=now or processor.clock(),
+        now=now,
     )
     if outcome.ok and not outcome.repeated:
         from .loyalty_content import queue_content
@@ -192,14 +236,66 @@ def redeem(
             version=f"x{hashlib.sha256(request.encode()).hexdigest()[:24]}",
             now=processor.clock(),
         )
-    log_event(
-        logging.INFO,
-        "loyalty redeemed" if outcome.ok else "loyalty redemption refused",
-        shop=entry.domain,
-        option=option_id,
-        reason=outcome.reason,
-    )
     return outcome
+
+
+def find_account(
+    processor: Processor,
+    entry: ShopEntry,
+    *,
+    customer_id: str | None = None,
+    email: str | None = None,
+) -> str:
+    """The key of the existing account named by the customer's id or e-mail address (exactly
+    one of the two), as ``aftersale-kit loyalty show`` finds it. Raises :class:`LoyaltyError`
+    when none (or several, by address) has it."""
+    _program(entry)
+    if (customer_id is None) == (email is None):
+        raise LoyaltyError("name the account by exactly one of customer_id and email")
+    shop, store = entry.domain, processor.store
+    if customer_id is not None:
+        account = customer_id.strip()
+        if not account or store.loyalty_balance(shop, account) is None:
+            raise LoyaltyError(f"no loyalty account {account!r} at {shop}")
+        return account
+    address = normalise_email(email)
+    if address is None:
+        raise LoyaltyError(f"{email!r} is not an e-mail address")
+    keys = owners_by_email(store.loyalty_balances(shop)).get(address, [])
+    if len(keys) > 1:
+        raise LoyaltyError(
+            f"several accounts have the e-mail {address} ({', '.join(keys)}): use the customer id"
+        )
+    if not keys:
+        raise LoyaltyError(f"no loyalty account at {shop} has the e-mail {address}")
+    return keys[0]
+
+
+def redeem_for_account(
+    processor: Processor,
+    entry: ShopEntry,
+    *,
+    customer_id: str | None = None,
+    email: str | None = None,
+    option_id: str,
+    request: str,
+    now: datetime | None = None,
+) -> RedeemOutcome:
+    """An operator's redemption for the account named by ``customer_id`` or ``email`` (see
+    :func:`find_account`): the same check, debit and queued customer-bound coupon in one
+    transaction as :func:`redeem`, and the same ``request`` makes a repeat spend nothing.
+    Raises :class:`LoyaltyError` for a shop without a program or an unknown account."""
+    account = find_account(processor, entry, customer_id=customer_id, email=email)
+    return _debit(
+        processor,
+        entry,
+        account=account,
+        identity=Identity(),
+        option_id=option_id,
+        request=request,
+        cart_value=None,
+        now=now,
+    )
 
 
 def balance(processor: Processor, entry: ShopEntry, *, order: Order) -> LoyaltyBalance:

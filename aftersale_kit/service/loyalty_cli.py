@@ -5,6 +5,10 @@ grants with their release and expiry, the stamp cards and the last movements.
 ``adjust SHOP (--customer-id ID | --email ADDR) --points +/-N --reason TEXT [--key KEY]``: an
 operator movement; the key (given, or derived from account, points, reason and the day) makes a
 repeat book nothing; a debit beyond the available points is refused.
+``redeem SHOP (--customer-id ID | --email ADDR) --option OPTION_ID [--request KEY]``: redeem
+points for a customer-bound coupon (:func:`.loyalty.redeem_for_account`: the same debit and queued
+coupon job as the storefront's); the request key (given, or a new one, printed) makes a repeat
+spend nothing; a refusal prints its reason and exits 1.
 ``import SHOP FILE.csv``: balances from another app (:mod:`.loyalty_csv`): the whole file is
 checked first and every bad line reported; nothing is imported while one is bad; a good file is
 imported in one transaction, and again changes nothing.
@@ -22,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import secrets
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -34,6 +39,7 @@ from ..core.loyalty.ledger import Movement, MovementKind, SourceKind, Status
 from ..core.loyalty.program import GuestPolicy, LoyaltyProgram, normalise_email
 from ..storage.loyalty import AccountView, Identity, JournalRow, LoyaltyPlan
 from .failures import report_failure
+from .loyalty import LoyaltyError, redeem_for_account
 from .loyalty_csv import owners_by_email, parse_import
 from .loyalty_report import accounting, format_csv, format_table, reward_rates
 from .loyalty_show import format_account
@@ -79,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     adjust.add_argument("--reason", required=True, help="why (kept in the journal)")
     adjust.add_argument(
         "--key", default=None, help="idempotency key (default: from account, points, reason, day)"
+    )
+    redeem = _sub(commands, "redeem", "redeem points for a customer-bound coupon")
+    _customer(redeem)
+    redeem.add_argument("--option", required=True, help="the redemption option's id")
+    redeem.add_argument(
+        "--request", default=None, help="request key; repeat it to retry safely (default: new)"
     )
     imp = _sub(commands, "import", "balances from a CSV file (all rows or none)")
     imp.add_argument("file", metavar="FILE.csv", help="customer_id/email, points, expires")
@@ -127,16 +139,21 @@ def loyalty_main(argv: Sequence[str]) -> int:
             if program is None:
                 raise LoyaltyCommandError(f"shop {entry.domain} has no loyalty: section")
             command = _COMMANDS[args.command]
-            return command(_Context(wiring.store, entry.domain, program, entry), args)
+            ctx = _Context(wiring.store, entry.domain, program, entry, wiring.processor)
+            return command(ctx, args)
     except AftersaleKitError as exc:
         return report_failure(f"{_PROG} {args.command}", exc)
 
 
 class _Context:
-    def __init__(self, store: Any, shop: str, program: LoyaltyProgram, entry: Any) -> None:
+    def __init__(
+        self, store: Any, shop: str, program: LoyaltyProgram, entry: Any, processor: Any
+    ) -> None:
         self.store = store
         self.shop = shop
         self.program = program
+        self.entry = entry
+        self.processor = processor
         self.zone = ZoneInfo(entry.config.settings.timezone or "UTC")
         self.now = datetime.now(UTC)
 
@@ -242,6 +259,37 @@ def _adjust(ctx: _Context, args: argparse.Namespace) -> int:
     return 0
 
 
+# -- redeem -----------------------------------------------------------------------------------
+
+
+def _redeem(ctx: _Context, args: argparse.Namespace) -> int:
+    request = (args.request or "").strip() or f"op-{secrets.token_hex(8)}"
+    try:
+        outcome = redeem_for_account(
+            ctx.processor,
+            ctx.entry,
+            customer_id=args.customer_id,
+            email=args.email,
+            option_id=args.option.strip(),
+            request=request,
+            now=ctx.now,
+        )
+    except LoyaltyError as exc:
+        raise LoyaltyCommandError(str(exc)) from None
+    if not outcome.ok:
+        raise LoyaltyCommandError(f"refused: {outcome.reason}")
+    b = outcome.balance
+    print(f"request: {request} (repeat it to retry; nothing is spent twice)")
+    if outcome.repeated:
+        print(f"{ctx.shop}: redeemed before (request {request}): nothing spent again")
+    else:
+        print(f"{ctx.shop}: {outcome.points:,} points redeemed for {args.option.strip()}")
+    print(f"coupon: {outcome.code} ({outcome.points:,} points; created on the shop by the worker)")
+    if b is not None:
+        print(f"balance: {b.available:,} available, {b.pending:,} pending")
+    return 0
+
+
 # -- import / export ------------------------------------------------------------------------
 
 
@@ -342,6 +390,7 @@ def _report(ctx: _Context, args: argparse.Namespace) -> int:
 _COMMANDS = {
     "show": _show,
     "adjust": _adjust,
+    "redeem": _redeem,
     "import": _import,
     "export": _export,
     "report": _report,

@@ -20,7 +20,7 @@ from aftersale_kit.core.loyalty.ledger import Movement, MovementKind, SourceKind
 from aftersale_kit.core.loyalty.stamps import CardState, StampEntry
 from aftersale_kit.service.loyalty_cli import loyalty_main
 from aftersale_kit.service.shops import load_shops
-from aftersale_kit.storage import Store
+from aftersale_kit.storage import JobKind, Store
 from aftersale_kit.storage.loyalty import Identity, JournalRow, LoyaltyPlan
 
 SHOP = "kaffee.myshopify.com"
@@ -258,6 +258,94 @@ def test_adjust_books_once_per_key_and_refuses_to_overspend(cli: Cli) -> None:
     assert code == 0 and "email:gast@example.com: +5 points" in out
     code, _, err = cli("adjust", SHOP, "--customer-id", "99", "--points", "-5", "--reason", "x")
     assert code == 1 and "no loyalty account '99'" in err
+
+
+def test_redeem_debits_once_per_request_and_refuses_with_the_reason(cli: Cli) -> None:
+    code, _, _ = cli(
+        "adjust", SHOP, "--customer-id", "77", "--points", "+1100", "--reason", "Umzug"
+    )
+    assert code == 0
+    args = ("redeem", SHOP, "--customer-id", "77", "--option", "fuenf")
+    code, out, err = cli(*args, "--request", "kasse-1")
+    assert (code, err) == (0, "")
+    [coupon_line] = [line for line in out.splitlines() if line.startswith("coupon: ")]
+    code_text = coupon_line.split()[1]
+    assert code_text.startswith("PUNKTE")
+    assert f"{SHOP}: 500 points redeemed for fuenf" in out
+    assert "balance: 600 available, 0 pending" in out
+    # the same request again spends nothing and names the same coupon
+    code, out, _ = cli(*args, "--request", "kasse-1")
+    assert code == 0 and "redeemed before (request kasse-1): nothing spent again" in out
+    assert f"coupon: {code_text} (500 points" in out and "balance: 600 available" in out
+    # an address no account has (this one was opened by id alone) finds nothing
+    code, out, _ = cli("redeem", SHOP, "--email", "KIM@example.com", "--option", "fuenf")
+    assert code == 1 and out == ""
+    # without --request a new key is made and printed, so it can be repeated
+    code, out, _ = cli(*args)
+    assert code == 0 and "balance: 100 available" in out
+    request = out.splitlines()[0].split()[1]
+    assert request.startswith("op-")
+    code, out, _ = cli(*args, "--request", request)
+    assert code == 0 and "nothing spent again" in out and "balance: 100 available" in out
+    # too few points: refused with the reason, exit 1, nothing booked
+    code, out, err = cli(*args, "--request", "kasse-2")
+    assert (code, out) == (1, "")
+    assert err == (
+        "aftersale-kit loyalty redeem: refused: "
+        "a balance of 500 points is needed first (100 available)\n"
+    )
+    code, _, err = cli("redeem", SHOP, "--customer-id", "77", "--option", "gibtsnicht")
+    assert code == 1 and "refused: unknown option 'gibtsnicht' (options: fuenf, tasse)" in err
+    code, _, err = cli("redeem", SHOP, "--customer-id", "99", "--option", "fuenf")
+    assert code == 1 and err == (
+        f"aftersale-kit loyalty redeem: no loyalty account '99' at {SHOP}\n"
+    )
+    with cli.store() as store:
+        assert store.loyalty_balance(SHOP, "77").available == 100
+        redeemed = [
+            r.movement.points
+            for r in store.loyalty_journal(SHOP, "77")
+            if r.movement.kind is MovementKind.REDEEMED
+        ]
+        assert redeemed == [500, 500]
+        # one coupon job per redemption, queued with the debit, the coupon bound to the account
+        jobs = store.jobs(kind=JobKind.CREATE_LOYALTY_COUPON)
+        assert len(jobs) == 2
+        coupons = [store.coupon(SHOP, j.idempotency_key) for j in jobs]
+        assert code_text in {c.code for c in coupons if c is not None}
+        assert {c.customer_key for c in coupons if c is not None} == {"77"}
+        store.loyalty_check(SHOP)
+
+
+def test_redeem_by_address_finds_the_account(cli: Cli) -> None:
+    with cli.store() as store:
+        store.loyalty_step(
+            shop=SHOP,
+            account="77",
+            identity=Identity(customer_id="77", email="kim@example.com"),
+            plan=lambda view: LoyaltyPlan(
+                movements=(
+                    JournalRow(
+                        Movement(
+                            key="adjust:seed",
+                            kind=MovementKind.ADJUSTED,
+                            at=datetime.now(UTC),
+                            points=600,
+                            source=SourceKind.OPERATOR,
+                            ref="seed",
+                            reason="seed",
+                        ),
+                        0,
+                        0,
+                    ),
+                )
+            ),
+            now=datetime.now(UTC),
+        )
+    code, out, err = cli("redeem", SHOP, "--email", "Kim@Example.com", "--option", "fuenf")
+    assert (code, err) == (0, "") and "balance: 100 available, 0 pending" in out
+    code, _, err = cli("redeem", SHOP, "--email", "nobody@example.com", "--option", "fuenf")
+    assert code == 1 and f"no loyalty account at {SHOP} has the e-mail nobody@example.com" in err
 
 
 def test_usage_and_input_errors_are_one_line_without_a_traceback(cli: Cli) -> None:

@@ -14,7 +14,8 @@ import pytest
 from aftersale_kit.core.loyalty.ledger import MovementKind
 from aftersale_kit.service.effects import Processor
 from aftersale_kit.service.intake import Intake
-from aftersale_kit.service.loyalty import LoyaltyError, balance, redeem
+from aftersale_kit.service.loyalty import LoyaltyError, balance, redeem, redeem_for_account
+from aftersale_kit.service.loyalty import sweep as loyalty_sweep
 from aftersale_kit.service.metrics import Metrics
 from aftersale_kit.service.shops import default_builder, load_shops
 from aftersale_kit.service.worker import Worker
@@ -198,6 +199,34 @@ def test_points_spent_before_a_refund_deactivate_the_coupon_and_come_back(flow: 
     assert flow.account_balance().available == 0
     kinds = [r.movement.kind for r in flow.store.loyalty_journal(flow.shop, "77")]
     assert kinds[-2:] == [MovementKind.REVERSED, MovementKind.ADJUSTED]
+    assert flow.store.jobs(status=JobStatus.DEAD) == []
+    flow.store.loyalty_check(flow.shop)
+
+
+def test_an_operator_redemption_creates_one_coupon_bound_to_the_customer(flow: Flow) -> None:
+    flow.paid("80.00")
+    flow.clock.now += timedelta(days=15)
+    loyalty_sweep(flow.processor)
+    flow.clock.now -= timedelta(days=15)
+    assert flow.account_balance().available == 80
+    done = redeem_for_account(
+        flow.processor, flow.entry, email="KIM@example.com", option_id="drei", request="op-1"
+    )
+    again = redeem_for_account(
+        flow.processor, flow.entry, customer_id="77", option_id="drei", request="op-1"
+    )
+    assert done.ok and not done.repeated and done.points == 30
+    assert again.ok and again.repeated and again.code == done.code
+    assert flow.account_balance().available == 50
+    [job] = flow.store.jobs(kind=JobKind.CREATE_LOYALTY_COUPON)
+    flow.worker.run_until_idle(timeout=30)
+    assert flow.store.coupon(flow.shop, job.idempotency_key).status == CouponStatus.ISSUED
+    [discount] = [d for d in flow.sandbox.discounts() if done.code in d["codes"]]
+    assert discount["status"] == "ACTIVE" and "Customer/77" in str(discount["context"])
+    with pytest.raises(LoyaltyError, match="no loyalty account '78'"):
+        redeem_for_account(
+            flow.processor, flow.entry, customer_id="78", option_id="drei", request="op-2"
+        )
     assert flow.store.jobs(status=JobStatus.DEAD) == []
     flow.store.loyalty_check(flow.shop)
 
