@@ -8,6 +8,7 @@ names the subject. Data is only ever a value in a format call, never the format 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -60,16 +61,13 @@ def survey(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
 def service_reminder(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
     """``months`` (the interval), optional ``products`` (titles) and ``booking_url``."""
     months = _get(data, "months", "service_reminder")
-    products = data.get("products") or ()
-    if isinstance(products, str):
-        products = (products,)
     booking = data.get("booking_url")
     return {
         "subject": t["service_subject"],
         "headline": t["service_headline"],
         "text": t["service_text"].format(months=int(months)),
         "products_label": t["service_products"],
-        "products": [str(p) for p in products],
+        "products": _titles(data),
         "booking_url": _web_url(booking, "booking_url") if booking else None,
         "button": t["service_button"],
         "contact": t["service_contact"],
@@ -117,9 +115,78 @@ def complaint(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _titles(data: Mapping[str, Any]) -> list[str]:
+    products = data.get("products") or ()
+    if isinstance(products, str):
+        products = (products,)
+    return [str(p) for p in products]
+
+
+def review_request(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
+    """``order_number``, optional ``products`` (titles) and ``review_url`` (else: reply)."""
+    number = str(_get(data, "order_number", "review_request"))
+    review = data.get("review_url")
+    return {
+        "subject": t["review_subject"].format(number=number),
+        "headline": t["review_headline"],
+        "text": t["review_text"].format(number=number),
+        "products_label": t["review_products"],
+        "products": _titles(data),
+        "review_url": _web_url(review, "review_url") if review else None,
+        "button": t["review_button"],
+        "reply": t["review_reply"],
+    }
+
+
+def _points(value: object, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise MailError(f"the points_reminder e-mail needs a whole number in {key!r}")
+    try:
+        return int(value)
+    except ValueError:
+        raise MailError(f"the points_reminder e-mail needs a whole number in {key!r}") from None
+
+
+def _day(value: object, pattern: str) -> str | None:
+    """An ISO date (or date-time) as the language writes a day; ``None`` when absent."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10]).strftime(pattern)
+    except ValueError:
+        shown = str(value)[:40]
+        raise MailError(f"points_expire_on must be a date (YYYY-MM-DD), got {shown!r}") from None
+
+
+def points_reminder(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
+    """``points_balance`` (available points), optional ``points_expiring`` and
+    ``points_expire_on`` (ISO date), optional ``shop_url`` (a button to the shop)."""
+    balance = _points(_get(data, "points_balance", "points_reminder"), "points_balance")
+    expiring = _points(data.get("points_expiring") or 0, "points_expiring")
+    on = _day(data.get("points_expire_on"), t["date_format"])
+    if expiring and on:
+        expiry = t["points_expiring_on"].format(points=expiring, date=on)
+    elif expiring:
+        expiry = t["points_expiring"].format(points=expiring)
+    else:
+        expiry = None
+    shop_url = data.get("shop_url")
+    return {
+        "subject": t["points_subject"].format(points=balance),
+        "headline": t["points_headline"],
+        "balance": t["points_balance"].format(points=balance),
+        "expiry": expiry,
+        "text": t["points_text"],
+        "shop_url": _web_url(shop_url, "shop_url") if shop_url else None,
+        "button": t["points_button"],
+    }
+
+
 VIEWS: Mapping[str, View] = {
     "survey": survey,
     "service_reminder": service_reminder,
     "newsletter_confirm": newsletter_confirm,
     "complaint": complaint,
+    "review_request": review_request,
+    "points_reminder": points_reminder,
 }

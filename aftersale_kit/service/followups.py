@@ -51,10 +51,11 @@ from typing import Any
 
 from ..core.campaign import ShowBlock
 from ..core.conditions import Condition, compile_condition
-from ..core.contact.follow_up import DelayUnit, FollowUp
+from ..core.contact.follow_up import DelayUnit, FollowUp, FollowUpKind
 from ..core.contact.schedule import planned_messages
 from ..core.decision import Decision, PlannedAction
 from ..core.engine import customer_key
+from ..core.loyalty.program import LoyaltyProgram, account_key
 from ..core.model import EventKind, Order
 from ..core.platform import MarketingConsent
 from ..mail import (
@@ -62,6 +63,7 @@ from ..mail import (
     LinkSigner,
     MailComposer,
     Mailer,
+    MailError,
     MailLinks,
     MailRequest,
     Purpose,
@@ -69,8 +71,9 @@ from ..mail import (
 )
 from ..mail.links import SIGNUP_DAYS
 from ..storage.links import Consent, LinkJob, SurveyAnswer
+from ..storage.loyalty import REMINDER
 from ..storage.message_records import PENDING_STATES, MessageRecord, NewMessage, StepMessages
-from ..storage.ports import MessageStore
+from ..storage.ports import LoyaltyStore, MessageStore
 from ..storage.records import Job
 from .shops import ShopEntry
 
@@ -87,6 +90,7 @@ __all__ = [
     "message_data",
     "message_of",
     "message_subject",
+    "points_data",
     "step_follow_ups",
     "stop_repeats",
     "trigger_moment",
@@ -303,8 +307,12 @@ def _months(action: FollowUp) -> int:
     return max(1, round(delay.amount / 30))
 
 
-def message_data(order: Order, action: FollowUp) -> dict[str, Any]:
-    """What the e-mail's template and the contact policy need, kept with the message."""
+def message_data(
+    order: Order, action: FollowUp, *, loyalty: LoyaltyProgram | None = None
+) -> dict[str, Any]:
+    """What the e-mail's template and the contact policy need, kept with the message. A
+    points reminder keeps the loyalty account; the sweep reads its balance when it sends
+    (:func:`points_data`)."""
     customer = order.customer
     name = None
     if customer is not None:
@@ -318,6 +326,28 @@ def message_data(order: Order, action: FollowUp) -> dict[str, Any]:
         "accepts_marketing": customer.accepts_marketing if customer is not None else None,
         "stop_when": _stop_source(action),
         "shipping_method": order.shipping_method,
+        "loyalty_account": _loyalty_account(order, action, loyalty),
+    }
+
+
+def _loyalty_account(order: Order, action: FollowUp, loyalty: LoyaltyProgram | None) -> str | None:
+    if action.kind is not FollowUpKind.POINTS_REMINDER or loyalty is None:
+        return None
+    return account_key(order, loyalty)
+
+
+def points_data(store: LoyaltyStore, shop: str, account: str | None) -> dict[str, Any]:
+    """The points a reminder shows, read when it is sent: the available balance and the
+    latest expiry reminder the loyalty sweep recorded (its points and due date)."""
+    if account is None:
+        raise MailError("a points reminder needs a loyalty account (a loyalty program, a customer)")
+    balance = store.loyalty_balance(shop, account)
+    found = [r for r in store.loyalty_reminders(shop, account=account) if r.kind == REMINDER]
+    latest = max(found, key=lambda r: r.due_at, default=None)
+    return {
+        "points_balance": balance.available if balance is not None else 0,
+        "points_expiring": latest.points if latest is not None else 0,
+        "points_expire_on": latest.due_at.date().isoformat() if latest is not None else None,
     }
 
 
@@ -381,7 +411,7 @@ def step_follow_ups(entry: ShopEntry, order: Order) -> StepMessages | None:
             action = planned.action
             if not isinstance(action, FollowUp):
                 continue
-            data = message_data(order, action)
+            data = message_data(order, action, loyalty=entry.config.loyalty)
             for m in planned_messages(
                 planned, trigger_at=trigger_at, tz=policy.timezone, holidays=policy.holidays
             ):

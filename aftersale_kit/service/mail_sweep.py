@@ -53,7 +53,7 @@ from ..mail import (
     SendRateLimiter,
 )
 from ..storage.message_records import MessageOutcome, MessageRecord, MessageState
-from .followups import PUBLIC_URL_ENV, FollowUps, message_subject
+from .followups import PUBLIC_URL_ENV, FollowUps, message_subject, points_data
 from .logs import log_event
 from .metrics import Metrics
 from .shops import ShopEntry
@@ -279,6 +279,11 @@ class MessageSender:
                 )
         elif record.purpose == Purpose.MARKETING.value or record.template == "survey":
             raise MailError(f"set {PUBLIC_URL_ENV} (the service's public address) for its links")
+        if record.template == "points_reminder":
+            account = data.get("loyalty_account")
+            data.update(
+                points_data(self.store, record.shop, account if isinstance(account, str) else None)
+            )
         locale = data.get("locale")
         name = data.get("to_name")
         return shop_mail.composer.compose(

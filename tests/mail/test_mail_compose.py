@@ -208,7 +208,9 @@ def test_an_unusable_recipient_address_is_refused(
 def test_unknown_templates_and_missing_data_are_named(
     composer: MailComposer, links: MailLinks
 ) -> None:
-    known = "complaint, newsletter_confirm, service_reminder, survey"
+    known = (
+        "complaint, newsletter_confirm, points_reminder, review_request, service_reminder, survey"
+    )
     with pytest.raises(MailError, match=f"unknown mail template 'coupon'; known: {known}"):
         composer.compose(survey_request(links, template="coupon"))
     with pytest.raises(MailError, match="needs 'order_number'"):
