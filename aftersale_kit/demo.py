@@ -313,6 +313,8 @@ def _run_live(runs: list[ShopRun], *, out: TextIO, out_dir: Path, verbose: bool)
     with LiveDemo(runs, code_secret_of=code_secret_of, out_dir=out_dir) as demo:
         for run in runs:
             live_runs.append(demo.run_shop(run))
+        # after every shop's orders (and points) were compared: the sweep moves the clock on
+        mails = {run.config_path: demo.mail_lines(run.config) for run in runs}
         technical = list(demo.technical_lines()) if verbose else []
         dead = demo.dead_jobs()
     if not demo.closed():
@@ -322,6 +324,11 @@ def _run_live(runs: list[ShopRun], *, out: TextIO, out_dir: Path, verbose: bool)
         for line in technical:
             print(line, file=out)
     _print_reports(live_runs, out=out, live=True)
+    for path, lines in mails.items():
+        if lines:
+            print(f"\n== {_relative(path)}: E-Mails der Folge-Kampagnen (Probelauf)", file=out)
+        for line in lines:
+            print(line, file=out)
     found = [
         f for offline, live in zip(runs, live_runs, strict=True) for f in differences(offline, live)
     ]

@@ -44,6 +44,7 @@ import yaml
 from .core.campaign import ShopConfig
 from .core.model import Order
 from .demo_loyalty_facts import AccountFacts, LoyaltyFacts
+from .demo_mail import dry_run_mail, mail_lines
 from .demo_report import OrderRun, ShopRun, coupon_lines
 
 __all__ = ["DemoClock", "LiveDemo", "LiveDemoError"]
@@ -171,6 +172,8 @@ class LiveDemo:
         shop["api_base_url"] = sandbox.url
         if shop.get("templates_dir"):
             shop["templates_dir"] = str((run.config_path.parent / shop["templates_dir"]).resolve())
+        if data.get("mail"):
+            data["mail"] = dry_run_mail(data["mail"], self.mail_folder(platform).resolve())
         target.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
         webhook_secret = sandbox.secret if platform == "shopify" else "wc-" + secrets.token_hex(8)
         values = {
@@ -237,6 +240,25 @@ class LiveDemo:
                 shopify.subscribe(topic, f"{self.url}/webhooks/shopify")
 
     # -- the orders -------------------------------------------------------------------------------
+
+    def mail_folder(self, platform: str) -> Path:
+        """Where the shop's follow-up e-mails are written (a dry run, nothing is sent)."""
+        return self.out_dir / platform / "mail"
+
+    def mail_lines(self, config: ShopConfig) -> list[str]:
+        """The follow-up e-mails of one shop, worked off by the service's sweep at an injected
+        clock moved past their due times (:func:`.demo_mail.mail_lines`)."""
+        from .service.mail_sweep import MessageSender
+
+        entry = self.registry.by_domain(config.settings.domain)
+        if entry is None or config.mail is None:
+            return []
+        folder = self.mail_folder(config.settings.platform)
+        sender = MessageSender(self.processor, worker_id="demo-mail", public_url=self.url)
+        try:
+            return list(mail_lines(sender, entry, set_clock=self.clock.set, folder=folder))
+        finally:
+            sender.close()
 
     def run_shop(self, offline: ShopRun) -> ShopRun:
         """Every order of one example through its sandbox and the service, in file order."""

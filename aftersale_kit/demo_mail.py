@@ -1,0 +1,90 @@
+"""The follow-up e-mails of the live demo: what each shop's follow-ups would send, and when.
+
+After a shop's orders, the service's own sweep (:class:`~.service.mail_sweep.MessageSender`)
+works off every planned message at an injected clock moved from one due time to the next, so a
+shop owner sees months of e-mails in a second: due date in the shop's time zone, kind,
+recipient, subject and what the contact policy did. The e-mails are written as ``.eml`` files
+(the shop's ``mail:`` section turned into a dry run) into the demo's output folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .mail import MailError
+from .storage.message_records import MessageRecord, MessageState
+
+__all__ = ["KIND_NAMES", "dry_run_mail", "mail_lines"]
+
+KIND_NAMES = {
+    "service_reminder": "Service-Check",
+    "survey": "Umfrage",
+    "review_request": "Bewertungsbitte",
+    "points_reminder": "Punktestand",
+    "custom": "eigene E-Mail",
+}
+
+_WAITING = (MessageState.PLANNED, MessageState.DEFERRED)
+
+
+def dry_run_mail(mail: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """The shop's ``mail:`` section with the SMTP server replaced by a dry-run ``folder``."""
+    kept = {k: v for k, v in mail.items() if k in ("sender", "reply_to", "support_address")}
+    return {**kept, "dry_run": str(folder)}
+
+
+def _work_off(sender: Any, store: Any, shop: str, set_clock: Callable[[datetime], None]) -> None:
+    for _ in range(500):
+        waiting = [m for s in _WAITING for m in store.messages(shop, state=s, limit=1000)]
+        if not waiting:
+            return
+        set_clock(min(m.due_at for m in waiting))
+        sender.sweep(limit=200)
+
+
+def _when(moment: datetime | None, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%d.%m.%Y %H:%M") if moment is not None else "-"
+
+
+def _outcome(record: MessageRecord, due: datetime, tz: ZoneInfo) -> str:
+    if record.state is MessageState.SENT:
+        if record.sent_at is not None and record.sent_at > due:
+            return f"verschoben, gesendet {_when(record.sent_at, tz)}"
+        return "gesendet"
+    if record.state is MessageState.HELD_BACK:
+        return f"zurückgehalten: {record.reason}"
+    if record.state in _WAITING:
+        return f"wartet bis {_when(record.due_at, tz)}"
+    return f"{record.state.value}: {record.reason}"
+
+
+def _subject(sender: Any, entry: Any, record: MessageRecord) -> str:
+    try:
+        mail = sender.compose(sender.shop_mail(entry), record)
+    except MailError as exc:
+        return f"(nicht baubar: {exc})"
+    return str(mail.message["Subject"])
+
+
+def mail_lines(
+    sender: Any, entry: Any, *, set_clock: Callable[[datetime], None], folder: Path
+) -> Iterator[str]:
+    """Work off ``entry``'s planned messages with ``sender`` and describe each in German."""
+    store, shop = sender.store, entry.domain
+    tz = ZoneInfo(entry.config.policy.timezone)
+    planned = {m.id: m.due_at for m in store.messages(shop, limit=1000)}
+    if not planned:
+        return
+    _work_off(sender, store, shop, set_clock)
+    yield f"\nFolge-E-Mails ({len(planned)}), Zeiten in {tz.key}:"
+    for record in store.messages(shop, limit=1000):
+        due = planned.get(record.id, record.due_at)
+        kind = KIND_NAMES.get(record.kind, record.kind)
+        yield f"  {_when(due, tz)}  {kind:<15} an {record.email}"
+        yield f"      „{_subject(sender, entry, record)}“ – {_outcome(record, due, tz)}"
+    files = sorted(folder.glob("*.eml")) if folder.is_dir() else []
+    yield f"  {len(files)} E-Mails als .eml-Dateien in {folder}/"
