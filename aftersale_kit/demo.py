@@ -314,7 +314,8 @@ def _run_live(runs: list[ShopRun], *, out: TextIO, out_dir: Path, verbose: bool)
         for run in runs:
             live_runs.append(demo.run_shop(run))
         # after every shop's orders (and points) were compared: the sweep moves the clock on
-        mails = {run.config_path: demo.mail_lines(run.config) for run in runs}
+        by_domain = demo.mail_lines([run.config for run in runs])
+        mails = {r.config_path: by_domain.get(r.config.settings.domain, []) for r in runs}
         technical = list(demo.technical_lines()) if verbose else []
         dead = demo.dead_jobs()
     if not demo.closed():

@@ -44,7 +44,7 @@ import yaml
 from .core.campaign import ShopConfig
 from .core.model import Order
 from .demo_loyalty_facts import AccountFacts, LoyaltyFacts
-from .demo_mail import dry_run_mail, mail_lines
+from .demo_mail import dry_run_mail, mail_lines, work_off
 from .demo_report import OrderRun, ShopRun, coupon_lines
 
 __all__ = ["DemoClock", "LiveDemo", "LiveDemoError"]
@@ -245,18 +245,25 @@ class LiveDemo:
         """Where the shop's follow-up e-mails are written (a dry run, nothing is sent)."""
         return self.out_dir / platform / "mail"
 
-    def mail_lines(self, config: ShopConfig) -> list[str]:
-        """The follow-up e-mails of one shop, worked off by the service's sweep at an injected
-        clock moved past their due times (:func:`.demo_mail.mail_lines`)."""
+    def mail_lines(self, configs: list[ShopConfig]) -> dict[str, list[str]]:
+        """The follow-up e-mails per shop domain, worked off by the service's sweep at an
+        injected clock moved past their due times (:mod:`.demo_mail`)."""
         from .service.mail_sweep import MessageSender
 
-        entry = self.registry.by_domain(config.settings.domain)
-        if entry is None or config.mail is None:
-            return []
-        folder = self.mail_folder(config.settings.platform)
+        planned = {m.id: m.due_at for m in self.store.messages(limit=10_000)}
         sender = MessageSender(self.processor, worker_id="demo-mail", public_url=self.url)
         try:
-            return list(mail_lines(sender, entry, set_clock=self.clock.set, folder=folder))
+            work_off(sender, self.clock.set)
+            found: dict[str, list[str]] = {}
+            for config in configs:
+                entry = self.registry.by_domain(config.settings.domain)
+                if entry is None or config.mail is None:
+                    continue
+                folder = self.mail_folder(config.settings.platform)
+                found[config.settings.domain] = list(
+                    mail_lines(sender, entry, planned, folder=folder)
+                )
+            return found
         finally:
             sender.close()
 

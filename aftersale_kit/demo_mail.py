@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from .mail import MailError
 from .storage.message_records import MessageRecord, MessageState
 
-__all__ = ["KIND_NAMES", "dry_run_mail", "mail_lines"]
+__all__ = ["KIND_NAMES", "RULES", "dry_run_mail", "mail_lines", "work_off"]
 
 KIND_NAMES = {
     "service_reminder": "Service-Check",
@@ -37,9 +37,20 @@ def dry_run_mail(mail: dict[str, Any], folder: Path) -> dict[str, Any]:
     return {**kept, "dry_run": str(folder)}
 
 
-def _work_off(sender: Any, store: Any, shop: str, set_clock: Callable[[datetime], None]) -> None:
+RULES = {
+    "consent": "keine Werbe-Einwilligung",
+    "marketing_cap": "Obergrenze für Werbe-E-Mails erreicht",
+    "suppressed": "Adresse gesperrt",
+    "unsubscribed": "abgemeldet",
+}
+
+
+def work_off(sender: Any, set_clock: Callable[[datetime], None]) -> None:
+    """Every shop's waiting messages, the clock moved to each next due time (one clock for
+    all shops: the service's own sweeper may run in between and must see the same time)."""
+    store = sender.store
     for _ in range(500):
-        waiting = [m for s in _WAITING for m in store.messages(shop, state=s, limit=1000)]
+        waiting = [m for s in _WAITING for m in store.messages(state=s, limit=1000)]
         if not waiting:
             return
         set_clock(min(m.due_at for m in waiting))
@@ -56,7 +67,8 @@ def _outcome(record: MessageRecord, due: datetime, tz: ZoneInfo) -> str:
             return f"verschoben, gesendet {_when(record.sent_at, tz)}"
         return "gesendet"
     if record.state is MessageState.HELD_BACK:
-        return f"zurückgehalten: {record.reason}"
+        rule = (record.reason or "").rsplit("(", 1)[-1].rstrip(")")
+        return f"zurückgehalten: {RULES.get(rule, rule)} ({rule})"
     if record.state in _WAITING:
         return f"wartet bis {_when(record.due_at, tz)}"
     return f"{record.state.value}: {record.reason}"
@@ -71,16 +83,15 @@ def _subject(sender: Any, entry: Any, record: MessageRecord) -> str:
 
 
 def mail_lines(
-    sender: Any, entry: Any, *, set_clock: Callable[[datetime], None], folder: Path
+    sender: Any, entry: Any, planned: dict[int, datetime], *, folder: Path
 ) -> Iterator[str]:
-    """Work off ``entry``'s planned messages with ``sender`` and describe each in German."""
+    """``entry``'s messages after :func:`work_off`, each in German (``planned``: the due
+    times before it)."""
     store, shop = sender.store, entry.domain
     tz = ZoneInfo(entry.config.policy.timezone)
-    planned = {m.id: m.due_at for m in store.messages(shop, limit=1000)}
-    if not planned:
+    if not store.messages(shop, limit=1):
         return
-    _work_off(sender, store, shop, set_clock)
-    yield f"\nFolge-E-Mails ({len(planned)}), Zeiten in {tz.key}:"
+    yield f"Folge-E-Mails, Zeiten in {tz.key}:"
     for record in store.messages(shop, limit=1000):
         due = planned.get(record.id, record.due_at)
         kind = KIND_NAMES.get(record.kind, record.kind)
