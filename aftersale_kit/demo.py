@@ -24,7 +24,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -324,12 +324,7 @@ def _run_live(runs: list[ShopRun], *, out: TextIO, out_dir: Path, verbose: bool)
         print("", file=out)
         for line in technical:
             print(line, file=out)
-    _print_reports(live_runs, out=out, live=True)
-    for path, lines in mails.items():
-        if lines:
-            print(f"\n== {_relative(path)}: E-Mails der Folge-Kampagnen (Probelauf)", file=out)
-        for line in lines:
-            print(line, file=out)
+    _print_reports(live_runs, out=out, live=True, mails=mails)
     found = [
         f for offline, live in zip(runs, live_runs, strict=True) for f in differences(offline, live)
     ]
@@ -352,7 +347,13 @@ def _run_live(runs: list[ShopRun], *, out: TextIO, out_dir: Path, verbose: bool)
     return 0
 
 
-def _print_reports(runs: list[ShopRun], *, out: TextIO, live: bool) -> None:
+def _print_reports(
+    runs: list[ShopRun],
+    *,
+    out: TextIO,
+    live: bool,
+    mails: Mapping[Path, list[str]] | None = None,
+) -> None:
     how = (
         "live through the platform sandboxes and the service"
         if live
@@ -363,6 +364,8 @@ def _print_reports(runs: list[ShopRun], *, out: TextIO, live: bool) -> None:
     for run in runs:
         print(f"\n== {_shop_line(run.config_path, run.config)}", file=out)
         for line in shop_report(run):
+            print(line, file=out)
+        for line in (mails or {}).get(run.config_path, []):
             print(line, file=out)
 
 

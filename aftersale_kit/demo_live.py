@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import shutil
 import socket
 import tempfile
 import threading
@@ -173,7 +174,9 @@ class LiveDemo:
         if shop.get("templates_dir"):
             shop["templates_dir"] = str((run.config_path.parent / shop["templates_dir"]).resolve())
         if data.get("mail"):
-            data["mail"] = dry_run_mail(data["mail"], self.mail_folder(platform).resolve())
+            folder = self.mail_folder(platform).resolve()
+            shutil.rmtree(folder, ignore_errors=True)  # only this run's e-mails
+            data["mail"] = dry_run_mail(data["mail"], folder)
         target.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
         webhook_secret = sandbox.secret if platform == "shopify" else "wc-" + secrets.token_hex(8)
         values = {

@@ -68,7 +68,7 @@ def _outcome(record: MessageRecord, due: datetime, tz: ZoneInfo) -> str:
         return "gesendet"
     if record.state is MessageState.HELD_BACK:
         rule = (record.reason or "").rsplit("(", 1)[-1].rstrip(")")
-        return f"zurückgehalten: {RULES.get(rule, rule)} ({rule})"
+        return f"zurückgehalten: {RULES.get(rule, rule)}"
     if record.state in _WAITING:
         return f"wartet bis {_when(record.due_at, tz)}"
     return f"{record.state.value}: {record.reason}"
@@ -91,11 +91,22 @@ def mail_lines(
     tz = ZoneInfo(entry.config.policy.timezone)
     if not store.messages(shop, limit=1):
         return
-    yield f"Folge-E-Mails, Zeiten in {tz.key}:"
+    yield ""
+    yield f"Folge-E-Mails (Probelauf, nichts verschickt), Zeiten in {tz.key}:"
     for record in store.messages(shop, limit=1000):
         due = planned.get(record.id, record.due_at)
         kind = KIND_NAMES.get(record.kind, record.kind)
         yield f"  {_when(due, tz)}  {kind:<15} an {record.email}"
-        yield f"      „{_subject(sender, entry, record)}“ – {_outcome(record, due, tz)}"
+        yield f"    „{_subject(sender, entry, record)}“ – {_outcome(record, due, tz)}"
+    yield from _summary(store.messages(shop, limit=1000), folder)
+
+
+def _summary(records: list[MessageRecord], folder: Path) -> Iterator[str]:
+    states = [r.state for r in records]
+    sent, held = states.count(MessageState.SENT), states.count(MessageState.HELD_BACK)
     files = sorted(folder.glob("*.eml")) if folder.is_dir() else []
+    yield f"  gesendet {sent}, zurückgehalten {held}, sonstige {len(states) - sent - held}"
     yield f"  {len(files)} E-Mails als .eml-Dateien in {folder}/"
+    if any(r.reason and r.reason.endswith("(consent)") for r in records):
+        yield "  Hinweis: Werbe-E-Mails gehen nur an Kunden, die Werbung zugestimmt oder ihre"
+        yield "  Newsletter-Anmeldung bestätigt haben (Double-Opt-in)."
