@@ -370,7 +370,12 @@ def test_make_demo_reports_to_the_shop_owner_on_two_screens_per_shop(tmp_path: P
     for shop, lines in sections.items():
         # two screens; a shop with many example orders about a dozen lines per order
         orders = len(list((EXAMPLES / shop / "orders").glob("*.json")))
-        assert len(lines) <= max(2 * SCREEN_LINES, 12 * orders)
+        mail = next((i for i, line in enumerate(lines) if line.startswith("Folge-E-Mails")), None)
+        assert mail is not None, shop
+        assert len(lines[:mail]) <= max(2 * SCREEN_LINES, 12 * orders)
+        # the follow-up e-mails: two lines each, a heading and at most four lines of summary
+        sent = sum(1 for line in lines[mail:] if re.match(r"  \d\d\.\d\d\.\d{4} ", line))
+        assert len(lines[mail:]) <= 2 * sent + 6
         # 100 columns, but for the line that names the preview folder (as long as --out is)
         assert max(len(line) for line in lines if str(tmp_path) not in line) <= 100
     # German shops, German report: per order what fired, coupons with value and expiry
@@ -396,6 +401,28 @@ def test_make_demo_reports_to_the_shop_owner_on_two_screens_per_shop(tmp_path: P
     assert "Bonuspunkte: keine – Gastbestellung ohne Kundenkonto" in krause
     assert re.search(r"Kunde 141: \d+ Punkte \(\d+ vorgemerkt\) · Sammelkarte ●●●●○", krause)
     assert re.search(r"Zubehör-Sammelkarte voll: Prämie Gutschein SAMMEL-\w+ über 15,00 €", krause)
+    # the follow-up e-mails, worked off by the service's sweep at an injected clock: the
+    # survey a week after shipping and the points reminders after 30 and 120 days went out
+    # (dry run); the quarterly service check of the electronics shop is planned at 3, 6, 9
+    # and 12 months and held back for want of marketing consent, naming the rule in German
+    assert "Folge-E-Mails (Probelauf, nichts verschickt), Zeiten in Europe/Berlin:" in kaffee
+    assert re.search(
+        r"10\.11\.2026 09:41  Umfrage +an anna\.becker@example\.de\n"
+        r" +„Wie zufrieden waren Sie mit Ihrer Bestellung #1041\?“ – gesendet",
+        kaffee,
+    )
+    assert re.search(r"03\.12\.2026 09:41  Punktestand +an anna\.becker@example\.de", kaffee)
+    assert "„Sie haben 39 Punkte bei uns“ – gesendet" in kaffee
+    assert "gesendet 3, zurückgehalten 0, sonstige 0" in kaffee
+    mail = tmp_path / "demo-out" / "shopify" / "mail"
+    assert len(list(mail.glob("*.eml"))) == 3
+    assert f"3 E-Mails als .eml-Dateien in {mail}/" in kaffee
+    checks = re.findall(r"(\d\d\.\d\d\.\d{4}) \d\d:\d\d  Service-Check", krause)
+    assert checks == ["12.02.2027", "12.05.2027", "12.08.2027", "12.11.2027"]
+    assert "„Zeit für die kostenlose Überprüfung“ – zurückgehalten: keine Werbe-Einwilligung" in (
+        krause
+    )
+    assert "gesendet 0, zurückgehalten 5, sonstige 0" in krause
     # no technical lines without --verbose
     for technical in ("worker", "{", "other_trigger", "sandbox", "127.0.0.1"):
         assert technical not in "\n".join(sections[SHOPIFY] + sections[WOO])
