@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, str] = {
     "p3": "bench.p3_blocks",
     "s1": "bench.s1_storage",
     "p6": "bench.p6_loyalty",
+    "p7": "bench.p7_mail_sweep",
 }
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"

@@ -75,9 +75,9 @@ def test_validate_the_examples_with_python_dash_m() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines() == [
-        f"ok: {KAFFEE / 'shop.yaml'} (shopify, bohnenglueck-kaffee.myshopify.com): 10 campaigns, "
-        "9 enabled",
-        f"ok: {ELEKTRO / 'shop.yaml'} (woocommerce, elektro-krause.de): 10 campaigns, 10 enabled",
+        f"ok: {KAFFEE / 'shop.yaml'} (shopify, bohnenglueck-kaffee.myshopify.com): 11 campaigns, "
+        "10 enabled",
+        f"ok: {ELEKTRO / 'shop.yaml'} (woocommerce, elektro-krause.de): 11 campaigns, 11 enabled",
     ]
 
 
@@ -123,7 +123,7 @@ def test_evaluate_an_example_in_words() -> None:
     assert out[0] == (
         "Order #1042 (id 5902118273002) of bohnenglueck-kaffee.myshopify.com [shopify]"
     )
-    assert out[1] == "Event order_paid at 2026-11-10T18:05:44+01:00: 4 of 10 campaigns fire"
+    assert out[1] == "Event order_paid at 2026-11-10T18:05:44+01:00: 4 of 11 campaigns fire"
     assert any(line.startswith("  FIRED  vip-vorverkauf") for line in out)
     assert any(line.startswith("    -    danke-erstkunde       condition_failed: ") for line in out)
     assert "Planned actions:" in out
@@ -145,7 +145,7 @@ def test_evaluate_json_for_both_examples() -> None:
     )
     assert kaffee["platform"] == "shopify"
     assert kaffee["event"] == "order_paid"
-    assert len(kaffee["outcomes"]) == 10
+    assert len(kaffee["outcomes"]) == 11
     assert "danke-erstkunde" in kaffee["fired"]
     coupon = next(a for a in kaffee["actions"] if a["coupon_code"])
     assert coupon["coupon_code"].startswith("DANKE-")
@@ -161,7 +161,7 @@ def test_evaluate_json_for_both_examples() -> None:
     assert elektro["platform"] == "woocommerce"
     # a completed WooCommerce order is the fulfilled event
     assert elektro["event"] == "order_fulfilled"
-    assert elektro["fired"] == ["service-check"]
+    assert elektro["fired"] == ["service-check", "umfrage-nach-lieferung"]
     assert elektro["actions"][0]["kind"] == "show_block"
     assert elektro["actions"][0]["details"] == {
         "block": "service_check",
@@ -185,7 +185,7 @@ def test_evaluate_options_now_event_and_code_secret() -> None:
     assert during["decided_at"] == "2026-12-01T10:00:00+01:00"
     assert "advents-angebot" in during["fired"]
     fulfilled = evaluate_json(*args, "--event", "order_fulfilled")
-    assert fulfilled["fired"] == ["umfrage-nach-versand"]
+    assert fulfilled["fired"] == ["umfrage-nach-versand", "punkte-erinnerung"]
     # a code secret from the environment makes other codes than the demo secret
     plain = run("evaluate", *args, "--json", "--now", "2026-12-01T10:00:00")
     keyed = run(
