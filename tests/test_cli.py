@@ -69,6 +69,7 @@ def test_validate_five_mistakes_prints_five_positions_and_exits_1() -> None:
     assert result.stderr == "5 problems in 1 file\n"
 
 
+@pytest.mark.slow
 def test_validate_the_examples_with_python_dash_m() -> None:
     result = run(
         "validate", KAFFEE / "shop.yaml", ELEKTRO / "shop.yaml", cwd=ROOT / "examples", module=True
@@ -299,6 +300,7 @@ def test_evaluate_refuses_unusable_input(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_evaluate_enrichment_file_mistakes_are_named(tmp_path: Path) -> None:
     bad = tmp_path / "enrich.json"
     bad.write_text('{"customer": {"orders_count": "viele"}}', encoding="utf-8")
@@ -372,6 +374,7 @@ def test_a_command_whose_module_lacks_a_dependency_names_the_install(
     )
 
 
+@pytest.mark.slow
 def test_evaluate_warns_when_order_and_shop_currency_differ() -> None:
     result = run(
         "evaluate",

@@ -162,6 +162,7 @@ _RANDOM_TEXT = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(_RANDOM_TEXT)
 def test_any_text_compiles_or_fails_with_a_condition_error(text: str) -> None:

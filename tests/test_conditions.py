@@ -522,6 +522,7 @@ _TREES = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(_TREES)
 def test_compiled_logic_matches_a_reference_kleene_evaluator(tree: Tree) -> None:

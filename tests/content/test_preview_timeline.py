@@ -46,6 +46,7 @@ def run(tmp_path: Path, *later: Path) -> tuple[str, str]:
     return (out / "index.html").read_text(encoding="utf-8"), str(out)
 
 
+@pytest.mark.slow
 def test_a_later_state_keeps_the_blocks_and_a_cancellation_takes_the_offers_back(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

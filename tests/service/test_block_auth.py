@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from aftersale_kit_woocommerce.tokens import block_token as woocommerce_block_token
 
 from .conftest import write_woocommerce_config
@@ -16,6 +17,7 @@ from .harness import running_service, wait_for, woocommerce_delivery
 SHOP = "127.0.0.1"
 
 
+@pytest.mark.slow
 def test_woocommerce_page_before_and_after_the_webhook(
     woocommerce_sandbox: Any, tmp_path: Path, db_url: str
 ) -> None:

@@ -23,6 +23,7 @@ def _count_events(svc: Any) -> int:
         return int(conn.execute(text("SELECT count(*) FROM events")).scalar_one())
 
 
+@pytest.mark.slow
 def test_refusals_store_nothing_and_log_no_secret_or_email(
     shopify_sandbox: Any,
     tmp_path: Path,

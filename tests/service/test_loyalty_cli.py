@@ -229,6 +229,7 @@ def test_a_semicolon_file_imports_with_expiry_and_an_address_finds_its_account(c
         assert grant.expires_at == datetime(2030, 6, 30, 22, 0, tzinfo=UTC)
 
 
+@pytest.mark.slow
 def test_adjust_books_once_per_key_and_refuses_to_overspend(cli: Cli) -> None:
     args = ("adjust", SHOP, "--customer-id", "77", "--reason", "Kulanz")
     code, out, _ = cli(*args, "--points", "+300", "--key", "ticket-1")

@@ -88,6 +88,7 @@ def test_list_show_and_cancel(db: str, capsys: Any) -> None:
         assert store.message(SHOP, 3).reason == "Kunde rief an"  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 def test_preview_writes_the_mail_or_its_html_and_sends_nothing(
     db: str, capsys: Any, tmp_path: Path
 ) -> None:

@@ -86,6 +86,7 @@ def _log_text(caplog: pytest.LogCaptureFixture) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.slow
 def test_client_credentials_tokens_never_leave_the_service(
     tmp_path: Path, db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -157,6 +158,7 @@ def test_client_credentials_tokens_never_leave_the_service(
     assert _leaks(answers, [*tokens, CLIENT_SECRET, key]) == []
 
 
+@pytest.mark.slow
 def test_approved_woocommerce_keys_never_leave_the_service(
     tmp_path: Path, db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:

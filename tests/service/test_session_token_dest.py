@@ -18,6 +18,7 @@ from .harness import running_service
 API_KEY = "dest-client-id"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_both_forms_of_dest_are_the_shop_and_another_shop_is_refused(
     shopify_sandbox: Any, tmp_path: Path, db_url: str

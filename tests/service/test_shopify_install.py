@@ -106,6 +106,7 @@ def test_install_link_asks_shopify_for_the_features_scopes_with_a_state(
     assert len(query["state"]) == 32
 
 
+@pytest.mark.slow
 def test_install_end_to_end_stores_the_token_registers_webhooks_and_issues_coupons(
     service: Service, sandbox: ShopifySandbox
 ) -> None:
@@ -168,6 +169,7 @@ def test_a_forged_or_replayed_callback_is_refused_with_nothing_stored(
     assert _stored(service, shop) is None
 
 
+@pytest.mark.slow
 def test_uninstall_drops_the_token_and_a_reinstall_through_the_flow_reactivates(
     service: Service, sandbox: ShopifySandbox
 ) -> None:

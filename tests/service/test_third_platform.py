@@ -104,6 +104,7 @@ def test_evaluate_reads_its_orders_and_decides() -> None:
     assert small.fired == ()
 
 
+@pytest.mark.slow
 def test_serve_round_trip_matches_evaluate(tmp_path: Path) -> None:
     path = tmp_path / "shop.yaml"
     path.write_text(CONFIG, encoding="utf-8")
