@@ -62,6 +62,9 @@ _registered: dict[str, PlatformSpec] = {}
 _from_entry_points: dict[str, PlatformSpec] | None = None
 _broken: dict[str, PlatformLoadError] = {}
 _generation = 0
+#: The merged, sorted view :func:`specs` answers with; rebuilt after :func:`register` and
+#: :func:`unregister` (the intake and the block endpoint ask on every request).
+_merged: Mapping[str, PlatformSpec] | None = None
 
 
 def _load_entry(entry: EntryPoint) -> PlatformSpec | None:
@@ -100,9 +103,13 @@ def _entry_point_specs() -> dict[str, PlatformSpec]:
 
 def specs() -> Mapping[str, PlatformSpec]:
     """Every known platform's spec by name (registered in code over entry points)."""
-    with _lock:
-        merged = {**_entry_point_specs(), **_registered}
-    return MappingProxyType(dict(sorted(merged.items())))
+    global _merged
+    merged = _merged
+    if merged is None:
+        with _lock:
+            both = {**_entry_point_specs(), **_registered}
+            merged = _merged = MappingProxyType(dict(sorted(both.items())))
+    return merged
 
 
 def names() -> tuple[str, ...]:
@@ -131,17 +138,21 @@ def spec_of(name: str) -> PlatformSpec:
 def register(spec: PlatformSpec) -> None:
     """Add or replace a platform defined in code (for embedding applications and tests)."""
     global _generation
+    global _merged
     with _lock:
         _registered[spec.name] = spec
         _generation += 1
+        _merged = None
 
 
 def unregister(name: str) -> None:
     """Forget a platform added with :func:`register` (entry points stay)."""
     global _generation
+    global _merged
     with _lock:
         _registered.pop(name, None)
         _generation += 1
+        _merged = None
 
 
 def registered_in_code() -> tuple[str, ...]:
