@@ -116,7 +116,14 @@ def default_event(order: Order, payload: Any = None) -> EventKind:
     return EventKind.ORDER_CREATED
 
 
-_ENRICH_CUSTOMER = ("orders_count", "total_spent", "tags")
+_ENRICH_CUSTOMER = (
+    "orders_count",
+    "total_spent",
+    "tags",
+    "care_cost",
+    "care_cost_share",
+    "care_cost_note",
+)
 _ENRICH_PRODUCT = ("product_type", "tags", "categories")
 
 
@@ -141,6 +148,24 @@ def _total_spent(value: Any, where: str, currency: str) -> Any:
         raise EvaluationError(f"{where}: {exc}") from None
 
 
+def _share(value: Any, where: str, currency: str = "") -> Any:
+    """A share such as ``0.25`` (a number or a text holding one, never below 0); JSON ``null``
+    keeps it unknown (with ``care_cost_note`` saying why)."""
+    from decimal import Decimal, InvalidOperation
+
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise EvaluationError(f"{where}: expected a number such as 0.25, got {value!r}")
+    try:
+        share = Decimal(str(value))
+    except InvalidOperation:
+        raise EvaluationError(f"{where}: expected a number such as 0.25, got {value!r}") from None
+    if not share.is_finite() or share < 0:
+        raise EvaluationError(f"{where}: expected a number of at least 0, got {value!r}")
+    return share
+
+
 def _texts(value: Any, where: str, currency: str = "") -> tuple[str, ...]:
     return _str_tuple(value, where)
 
@@ -155,6 +180,9 @@ _CUSTOMER_FACTS: dict[str, Callable[[Any, str, str], Any]] = {
     "orders_count": _orders_count,
     "total_spent": _total_spent,
     "tags": _texts,
+    "care_cost": _total_spent,
+    "care_cost_share": _share,
+    "care_cost_note": _text,
 }
 _PRODUCT_FACTS: dict[str, Callable[[Any, str, str], Any]] = {
     "product_type": _text,
@@ -209,11 +237,15 @@ def apply_enrichment(order: Order, data: Any, *, source: str = "enrichment") -> 
 
     ``data`` is a JSON object::
 
-        {"customer": {"orders_count": 3, "total_spent": "412.50", "tags": ["vip"]},
+        {"customer": {"orders_count": 3, "total_spent": "412.50", "tags": ["vip"],
+                      "care_cost": "18.40", "care_cost_share": "0.12"},
          "products": {"KAF-ESP-500": {"product_type": "Kaffee", "tags": [], "categories": []}}}
 
     ``products`` keys are SKUs or product ids. Offline, this file stands in for the platform's
-    customer and product data that webhooks do not carry.
+    customer and product data that webhooks do not carry, and for what the service would add
+    from its own records: ``care_cost`` (like ``total_spent``, in the order currency) and
+    ``care_cost_share`` (``null`` while unknown, with ``care_cost_note`` saying why, e.g. "the
+    customer has 1 order, at least 3 are needed").
     """
     if not isinstance(data, dict):
         raise EvaluationError(f"{source}: expected a JSON object")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
@@ -57,6 +58,8 @@ CUSTOMER = Customer(
     orders_count=1,
     total_spent=eur("30.00"),
     accepts_marketing=True,
+    care_cost=eur("4.00"),
+    care_cost_share=Decimal("0.25"),
 )
 
 

@@ -63,7 +63,24 @@ def test_customer_and_products_are_filled_in_by_sku_or_product_id() -> None:
         ({"customer": []}, "src: customer: expected a JSON object"),
         (
             {"customer": {"email": "x"}},
-            "src: customer.email: unknown; expected one of ('orders_count', 'total_spent', 'tags')",
+            "src: customer.email: unknown; expected one of ('orders_count', 'total_spent', 'tags', "
+            "'care_cost', 'care_cost_share', 'care_cost_note')",
+        ),
+        (
+            {"customer": {"care_cost_share": "a quarter"}},
+            "src: customer.care_cost_share: expected a number such as 0.25, got 'a quarter'",
+        ),
+        (
+            {"customer": {"care_cost_share": -0.5}},
+            "src: customer.care_cost_share: expected a number of at least 0, got -0.5",
+        ),
+        (
+            {"customer": {"care_cost_share": True}},
+            "src: customer.care_cost_share: expected a number such as 0.25, got True",
+        ),
+        (
+            {"customer": {"care_cost_note": 3}},
+            "src: customer.care_cost_note: expected a text",
         ),
         (
             {"customer": {"orders_count": True}},

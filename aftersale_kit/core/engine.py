@@ -10,7 +10,8 @@ fails is the reason it does not fire:
 
 1. disabled; 2. trigger (the event it runs on); 3. window (``now`` inside ``[starts_at,
 ends_at)``); 4. conditions (all must be true; an unknown field means "does not fire", naming the
-field); 5. split (holdout group, then the A/B variant; actions of other variants are dropped);
+field, and for a field from the service's records the reason it noted); 5. split (holdout
+group, then the A/B variant; actions of other variants are dropped);
 6. amounts in the shop currency (see below); 7. per-customer limit and cooldown; 8. usage limit;
 9. margin guard (on :func:`margin_basis`: the margin net of discounts; an order without margin
 funds no offer); 10. budget; 11. exclusive group (the first campaign of the group to get here,
@@ -24,6 +25,10 @@ a share of the order (percentage coupon, free shipping without ``estimated_value
 each naming the reason.
 
 Limits and budgets count what the counters hold plus what this decision has already granted.
+
+Fields from the service's records (``customer.care_cost_share``, see :mod:`.fields`) are named
+with their values in the explanation, when a condition on them is false and when the campaign
+fires: the shop owner cannot look them up in the shop's admin.
 
 Conventions
     The shop key (counters, idempotency keys, coupon codes, split) is ``settings.domain``. The
@@ -74,6 +79,7 @@ __all__ = [
     "decide",
     "depends_on_order_amounts",
     "enrichment_fields",
+    "fields_from_records",
     "margin_basis",
     "order_margin",
     "required_fields",
@@ -263,6 +269,14 @@ def enrichment_fields(
     )
 
 
+def fields_from_records(
+    campaigns: Iterable[Campaign], *, event: EventKind | None = None
+) -> frozenset[str]:
+    """The enrichment fields the service fills in from its own records, not the platform
+    (``customer.care_cost_share``; see :attr:`~.fields.FieldSpec.from_records`)."""
+    return frozenset(p for p in enrichment_fields(campaigns, event=event) if FIELDS[p].from_records)
+
+
 # -- texts --------------------------------------------------------------------------------------
 
 
@@ -297,14 +311,34 @@ def _describe_action(action: Action, planned: PlannedAction, currency: str) -> s
     raise AssertionError(f"unknown action {action!r}")
 
 
-def _unknown_detail(number: int, source: str, path: str) -> str:
+def _unknown_detail(number: int, source: str, path: str, order: Order) -> str:
     spec = FIELDS.get(path)
-    why = (
-        "not in the webhook; needs enrichment"
-        if spec is not None and spec.needs_enrichment
-        else "the platform did not send it"
-    )
+    note = spec.unknown_note(order) if spec is not None and spec.unknown_note else None
+    if note is not None:
+        return f"condition {number} `{source}`: {path} unknown: {note}"
+    if spec is not None and spec.from_records:
+        why = "not filled in from the service's records"
+    elif spec is not None and spec.needs_enrichment:
+        why = "not in the webhook; needs enrichment"
+    else:
+        why = "the platform did not send it"
     return f"condition {number} `{source}`: unknown field {path} ({why})"
+
+
+def _record_values(paths: Iterable[str], order: Order, currency: str) -> str:
+    """``customer.care_cost_share is 0.42`` for the fields from the service's records that
+    ``paths`` name and that have a value here (empty when none): the shop owner cannot look them
+    up anywhere else."""
+    parts = []
+    for path in sorted(paths):
+        spec = FIELDS.get(path)
+        if spec is None or not spec.from_records:
+            continue
+        value = spec.getter(order)
+        if isinstance(value, Decimal):
+            shown = _money(value, currency) if spec.type is FieldType.MONEY else str(value)
+            parts.append(f"{path} is {shown}")
+    return ", ".join(parts)
 
 
 # -- the decision -------------------------------------------------------------------------------
@@ -533,6 +567,10 @@ class _Run:
         detail = f"fired{in_variant}: {parts}; offer cost {_money(cost, currency)}"
         if campaign.margin_guard is not None and self.margin().discounts.amount:
             detail += f"; within the margin guard on {self.margin().describe()}"
+        read = (path for condition in campaign.conditions for path in condition.fields)
+        values = _record_values(set(read), self.order, currency)
+        if values:
+            detail += f"; {values}"
         return Outcome(cid, True, Reason.FIRED, detail, variant), planned
 
     def _conditions(self, campaign: Campaign) -> tuple[Reason, str] | None:
@@ -551,6 +589,9 @@ class _Run:
             verdict = condition.evaluate(self.order)
             if verdict.value is False:
                 detail = f"condition {number} `{condition.source}` is false"
+                values = _record_values(condition.fields, self.order, self.settings.currency)
+                if values:
+                    detail += f" ({values})"
                 if self.order.is_guest and any(
                     f.startswith("customer.") or f == "first_order" for f in condition.fields
                 ):
@@ -558,7 +599,10 @@ class _Run:
                 return Reason.CONDITION_FAILED, detail
             if verdict.value is None and unknown is None:
                 path = verdict.unknown_field or "?"
-                unknown = Reason.FIELD_UNKNOWN, _unknown_detail(number, condition.source, path)
+                unknown = (
+                    Reason.FIELD_UNKNOWN,
+                    _unknown_detail(number, condition.source, path, self.order),
+                )
         return unknown
 
     def _customer_limit(self, campaign: Campaign) -> tuple[Reason, str] | None:

@@ -24,9 +24,17 @@ Missing values
 Guests
     A guest order has no customer account: ``customer.is_guest`` is true, ``customer.tags`` is the
     empty list, ``customer.email`` and ``customer.locale`` come from the order, the account figures
-    (``customer.id``, ``orders_count``, ``total_spent``, ``accepts_marketing``) are absent, and
-    ``first_order`` is false (a guest cannot be recognised as a returning customer, so the shop
-    does not pay a first-order incentive to every guest).
+    (``customer.id``, ``orders_count``, ``total_spent``, ``accepts_marketing``, ``care_cost``,
+    ``care_cost_share``) are absent, and ``first_order`` is false (a guest cannot be recognised as
+    a returning customer, so the shop does not pay a first-order incentive to every guest).
+
+From the service's records
+    ``customer.care_cost`` and ``customer.care_cost_share`` (:attr:`FieldSpec.from_records`) are
+    not the platform's: the service sums them from what it recorded (redemptions, gifts, points,
+    service checks) and fills them in like an enrichment, on every platform. They are unknown
+    until filled in, and the share stays unknown while the customer's history is too short (the
+    explanation gives the reason the service noted, ``Customer.care_cost_note``). Explanations
+    name their values, which the shop owner cannot look up in the shop's admin.
 
 Line items
     ``line_items.*`` fields belong to one line item and are only valid inside ``any``, ``all`` or
@@ -105,6 +113,12 @@ class FieldSpec:
     #: For fields that may be absent but never unknown: reads the value with ``None`` for absent
     #: (cheaper where ``None`` behaves like ABSENT, as in ``==`` and ``in``).
     none_getter: Getter | None = field(default=None, repr=False, compare=False)
+    #: Filled in by the service from its own records (the store), not by the platform: available
+    #: on every platform, and an explanation names its value (the shop owner cannot look it up
+    #: in the shop's admin).
+    from_records: bool = False
+    #: Says why the value is unknown for this order (a clause, or ``None`` when it cannot say).
+    unknown_note: Getter | None = field(default=None, repr=False, compare=False)
 
     @property
     def per_item(self) -> bool:
@@ -178,6 +192,19 @@ def _customer_locale(o: Order) -> object:
 def _customer_id(o: Order) -> object:
     c = o.customer
     return ABSENT if c is None else c.id
+
+
+def _customer_care_cost(o: Order) -> object:
+    c = o.customer
+    if c is None:
+        return ABSENT
+    cost = c.care_cost
+    return None if cost is None else cost.amount
+
+
+def _care_cost_note(o: Order) -> object:
+    c = o.customer
+    return None if c is None else c.care_cost_note
 
 
 def _is_guest(o: Order) -> object:
@@ -273,6 +300,15 @@ _SPECS: tuple[FieldSpec, ...] = (
     FieldSpec("customer.accepts_marketing", _B, "The customer agreed to marketing e-mails.", False,
               _customer("accepts_marketing"), may_be_unknown=True,
               may_be_absent=True),
+    FieldSpec("customer.care_cost", _M, "What the shop's after-sales care of the customer has "
+              "cost so far: redeemed discounts, gifts at cost, points redeemed, service checks "
+              "(from the service's records).", True, _customer_care_cost, may_be_unknown=True,
+              may_be_absent=True, from_records=True),
+    FieldSpec("customer.care_cost_share", _N, "The customer's care cost as a share of the margin "
+              "earned on their orders (0.25 is a quarter); unknown while their history is too "
+              "short (from the service's records).", True, _customer("care_cost_share"),
+              may_be_unknown=True, may_be_absent=True, from_records=True,
+              unknown_note=_care_cost_note),
     FieldSpec("first_order", _B, "This is the customer's first order (orders_count is 1); false "
               "for guests.", True, _first_order, may_be_unknown=True,
               reads=frozenset({"customer.orders_count"})),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from .money import Money
@@ -81,6 +82,16 @@ class Customer:
     #: Lifetime spend; ``None``: unknown.
     total_spent: Money | None = None
     accepts_marketing: bool | None = None
+    #: What the shop's after-sales care of this customer has cost so far (redeemed discounts,
+    #: gifts at cost, points redeemed, service checks), in the shop currency; from the service's
+    #: own records, not the platform. ``None``: unknown (not looked up).
+    care_cost: Money | None = None
+    #: ``care_cost`` as a share of the margin earned on the customer's orders; ``None``: unknown,
+    #: either not looked up or the history is too short to say (``care_cost_note`` says which).
+    care_cost_share: Decimal | None = None
+    #: Why ``care_cost_share`` is unknown, as an English clause for explanations ("the customer
+    #: has 1 order, at least 3 are needed"); ``None`` when known or not looked up.
+    care_cost_note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,7 +56,7 @@ def _fields_available(
         return True
     ok = True
     for name in sorted(condition.fields):
-        if name not in FIELDS or name in platform.fields:
+        if name not in FIELDS or name in platform.fields or FIELDS[name].from_records:
             continue
         offset, written = _find_field(text, name)
         where = (
