@@ -118,14 +118,16 @@ def compare(
     Below ``min_customers`` in either arm, ``difference``, ``low`` and ``high`` are ``None``,
     ``enough_data`` is false and ``note`` says "not enough data yet" with the numbers needed (the
     groups' own values are still given: they are what was observed, not an estimate of the
-    effect). ValueError for an unknown metric or a repeat rate whose values are not 0 and 1.
+    effect). ValueError for an unknown metric, a value that is not a finite number, or a repeat
+    rate whose values are not 0 and 1.
     """
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
-    if metric == REPEAT_RATE:
-        for arm in (control, treatment):
-            if any(v not in (0.0, 1.0) for v in arm.values):
-                raise ValueError(f"{arm.name}: a repeat rate takes values 0 and 1 per customer")
+    for arm in (control, treatment):
+        if not all(math.isfinite(v) for v in arm.values):
+            raise ValueError(f"{arm.name}: every value must be a finite number")
+        if metric == REPEAT_RATE and any(v not in (0.0, 1.0) for v in arm.values):
+            raise ValueError(f"{arm.name}: a repeat rate takes values 0 and 1 per customer")
     groups = (_group(control, metric), _group(treatment, metric))
 
     def result(

@@ -171,6 +171,8 @@ def test_bad_input_is_refused() -> None:
         compare(CAMPAIGN, "ctr", arm, arm, window_days=None)
     with pytest.raises(ValueError, match="repeat rate takes values 0 and 1"):
         compare(CAMPAIGN, REPEAT_RATE, arm, Arm("b", (2.0,)), window_days=None)
+    with pytest.raises(ValueError, match="b: every value must be a finite number"):
+        compare(CAMPAIGN, NET_REVENUE, arm, Arm("b", (float("nan"),)), window_days=None)
 
 
 def test_importing_does_not_import_scipy() -> None:
