@@ -1,5 +1,8 @@
 """Run benchmarks: ``python -m bench`` (all), ``python -m bench p1`` (one), ``--write`` to docs.
 
+``python -m bench orders --count N --out DIR`` writes synthetic order histories instead
+(:mod:`bench.orders`).
+
 Each benchmark is a module with ``run() -> str`` returning a markdown section that starts with a
 ``## `` heading. Add a benchmark by adding its module to :data:`BENCHMARKS`. With ``--write`` the
 section replaces the section of the same heading in ``docs/benchmarks.md`` (or is appended).
@@ -50,6 +53,11 @@ def write_section(section: str, doc: Path = DOC) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args_in = sys.argv[1:] if argv is None else argv
+    if args_in[:1] == ["orders"]:  # the order-history generator, not a benchmark
+        from bench.orders import main as orders_main
+
+        return orders_main(args_in[1:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("names", nargs="*", help=f"benchmarks to run: {', '.join(BENCHMARKS)}")
     parser.add_argument("--write", action="store_true", help=f"write the results into {DOC.name}")
