@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, str] = {
     "s1": "bench.s1_storage",
     "p6": "bench.p6_loyalty",
     "p7": "bench.p7_mail_sweep",
+    "readers": "bench.readers",
 }
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from aftersale_kit_woocommerce.normalize import normalize_woocommerce_order
 
+from aftersale_kit.backtest.history import BadRow
 from aftersale_kit.backtest.readers import _jsonstream, detect_format
 from aftersale_kit.core.model import FinancialStatus
 from aftersale_kit.core.money import Money
@@ -119,3 +120,21 @@ def test_a_cut_off_page_reads_what_is_whole_and_says_where_it_ends(tmp_path: Pat
     assert [h.order.id for h in orders] == ["1"]
     assert len(bad) == 1
     assert "does not end" in bad[0].reason or "cut off" in bad[0].reason
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 333])
+def test_values_and_their_lines_do_not_depend_on_where_chunks_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    monkeypatch.setattr(_jsonstream, "CHUNK", chunk)
+    values = [{"a": 'x\\"}{[', "n": [1, {"b": None}]}, {"s": "\u00e4\u00f6\u00fc \u20ac"}, {}]
+    text = "\ufeff[\n" + ",\n".join(json.dumps(v, indent=1, ensure_ascii=False) for v in values)
+    text += "\n]\n" + json.dumps({"after": True}) + "\n"
+    path = tmp_path / "v.json"
+    path.write_text(text, encoding="utf-8")
+    seen: list[BadRow] = []
+    found = list(_jsonstream.json_values(str(path), seen.append))
+    assert seen == []
+    assert [v for _, v in found] == [*values, {"after": True}]
+    lines = text.lstrip("\ufeff").splitlines()
+    assert [lines[n - 1].lstrip()[:1] for n, _ in found] == ["{", "{", "{", "{"]

@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Iterator
 from typing import IO, TextIO, cast
 
+from ...core.errors import AftersaleKitError
 from ..history import BadRow, BadRowSink
 
 __all__ = ["LineSource", "ReaderError", "damage", "open_binary", "open_text"]
@@ -30,7 +31,7 @@ CUT_OFF = (
 )
 
 
-class ReaderError(Exception):
+class ReaderError(AftersaleKitError):
     """A whole input cannot be read (missing, unreadable, unknown format): one message, no rows."""
 
 

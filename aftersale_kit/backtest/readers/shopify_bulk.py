@@ -229,9 +229,11 @@ def _money_set(value: object) -> dict[str, Any] | None:
 
 
 def _amount(value: object) -> Any:
-    bag = _money_set(value)
-    shop_money = bag.get("shop_money") if bag else None
-    return shop_money.get("amount") if shop_money else None
+    """``shopMoney.amount`` of a ``MoneyBag``."""
+    if not isinstance(value, dict):
+        return None
+    shop_money = value.get("shopMoney")
+    return shop_money.get("amount") if isinstance(shop_money, dict) else None
 
 
 def _address(value: object) -> dict[str, Any] | None:
@@ -248,6 +250,11 @@ def _address(value: object) -> dict[str, Any] | None:
 def _rest(open_order: _Open, currency: str) -> dict[str, Any]:
     """The order in the REST shape the live normaliser reads."""
     n = open_order.node
+    # The ``*_set`` bags matter only for the buyer's currency (``presentment``); without one
+    # the bare shop amounts say it all, and the normaliser reads less.
+    presentment = n.get("presentmentCurrencyCode")
+    foreign = bool(presentment) and presentment != n.get("currencyCode")
+    bag = _money_set if foreign else _none
     codes = [c for c in n.get("discountCodes") or () if isinstance(c, str)]
     discounts = _amount(n.get("totalDiscountsSet"))
     shipping_line = n.get("shippingLine")
@@ -262,16 +269,16 @@ def _rest(open_order: _Open, currency: str) -> dict[str, Any]:
         "presentment_currency": n.get("presentmentCurrencyCode"),
         "financial_status": str(n.get("displayFinancialStatus") or "").lower() or None,
         "subtotal_price": _amount(n.get("subtotalPriceSet")),
-        "subtotal_price_set": _money_set(n.get("subtotalPriceSet")),
+        "subtotal_price_set": bag(n.get("subtotalPriceSet")),
         "total_price": _amount(n.get("totalPriceSet")),
-        "total_price_set": _money_set(n.get("totalPriceSet")),
+        "total_price_set": bag(n.get("totalPriceSet")),
         "total_discounts": discounts,
-        "total_discounts_set": _money_set(n.get("totalDiscountsSet")),
+        "total_discounts_set": bag(n.get("totalDiscountsSet")),
         "total_tax": _amount(n.get("totalTaxSet")),
-        "total_tax_set": _money_set(n.get("totalTaxSet")),
+        "total_tax_set": bag(n.get("totalTaxSet")),
         "total_shipping_price_set": _money_set(n.get("totalShippingPriceSet")),
-        "line_items": [_line_item(li) for li in open_order.items]
-        + [_line_item(li) for li in _list(n.get("lineItems"))],
+        "line_items": [_line_item(li, foreign) for li in open_order.items]
+        + [_line_item(li, foreign) for li in _list(n.get("lineItems"))],
         "customer": _customer(n.get("customer")),
         "billing_address": _address(n.get("billingAddress")),
         "shipping_address": _address(n.get("shippingAddress")),
@@ -296,7 +303,11 @@ def _rest(open_order: _Open, currency: str) -> dict[str, Any]:
     }
 
 
-def _line_item(li: Mapping[str, Any]) -> dict[str, Any]:
+def _none(value: object) -> None:
+    return None
+
+
+def _line_item(li: Mapping[str, Any], foreign: bool) -> dict[str, Any]:
     product = li.get("product") if isinstance(li.get("product"), dict) else {}
     variant = li.get("variant") if isinstance(li.get("variant"), dict) else {}
     allocations = li.get("discountAllocations")
@@ -309,12 +320,12 @@ def _line_item(li: Mapping[str, Any]) -> dict[str, Any]:
         "vendor": li.get("vendor"),
         "gift_card": li.get("isGiftCard"),
         "price": _amount(li.get("originalUnitPriceSet")),
-        "price_set": _money_set(li.get("originalUnitPriceSet")),
+        "price_set": _money_set(li.get("originalUnitPriceSet")) if foreign else None,
         "product_id": _number(product.get("id")) if product else None,
         "variant_id": _number(variant.get("id")) if variant else None,
         "product_type": (product.get("productType") or None) if product else None,
         "discount_allocations": (
-            [{"amount_set": _money_set(a.get("allocatedAmountSet"))} for a in _list(allocations)]
+            [{"amount": _amount(a.get("allocatedAmountSet"))} for a in _list(allocations)]
             if allocations is not None
             else None
         ),
@@ -350,7 +361,7 @@ def _refund(r: Mapping[str, Any]) -> dict[str, Any]:
             {
                 "line_item_id": _number((rl.get("lineItem") or {}).get("id")),
                 "quantity": rl.get("quantity"),
-                "subtotal_set": _money_set(rl.get("subtotalSet")),
+                "subtotal": _amount(rl.get("subtotalSet")),
             }
             for rl in _list(r.get("refundLineItems"))
         ],

@@ -70,13 +70,24 @@ _YES = {"yes", "true", "1"}
 
 
 class _Columns:
-    """Cell access by column name; absent columns read as empty."""
+    """Cell access by column name; absent columns read as empty. The order's columns are taken
+    in one go (``head``), by positions worked out once from the header."""
 
-    __slots__ = ("index", "row")
+    __slots__ = ("head_at", "index", "row")
 
     def __init__(self, header: Sequence[str]) -> None:
         self.index = {name.strip(): i for i, name in enumerate(header)}
         self.row: Sequence[str] = ()
+        self.head_at = [(k, self.index[k]) for k in _HEAD_COLUMNS if k in self.index]
+
+    def head(self) -> dict[str, str]:
+        """The order-level cells of a full-width row (absent columns empty)."""
+        row = self.row
+        cells = dict.fromkeys(_HEAD_COLUMNS, "")
+        for key, i in self.head_at:
+            cells[key] = row[i].strip()
+        cells["_customer"] = self.first(_CUSTOMER_ID_COLUMNS)
+        return cells
 
     def __call__(self, name: str) -> str:
         i = self.index.get(name)
@@ -189,7 +200,7 @@ class _Grouping:
     def feed(self, row: list[str], line: int, *, not_utf8: bool = False) -> HistoryOrder | None:
         """Take one row; the order it ended, if any. A row with bytes that are not UTF-8
         (``not_utf8``) makes its order bad."""
-        if not any(cell.strip() for cell in row):
+        if not "".join(row).strip():
             return None
         cells = self.cells
         cells.row = row
@@ -199,8 +210,7 @@ class _Grouping:
             done = self.finish()
             self.pending = _Pending(name=name, line=line, head={})
             if len(row) == self.width:
-                self.pending.head = {k: cells(k) for k in _HEAD_COLUMNS}
-                self.pending.head["_customer"] = cells.first(_CUSTOMER_ID_COLUMNS)
+                self.pending.head = cells.head()
             if not name:
                 return self._bad(line, "the order has no Name (its order number)", done)
         pending = self.pending
