@@ -1,10 +1,11 @@
 """A bulk operation's order built straight into the neutral model: the common case, fast.
 
 :mod:`._bulk_rest` is the reference (the order in the REST shape, read by the live normaliser);
-this builds the very same :class:`~aftersale_kit.core.model.Order` without the detour, about
-three times faster, for orders whose every field has the expected type and whose buyer paid in
-the shop's currency. Anything else (a field of another type, a time without offset, a
-presentment currency) returns ``None`` and the reference reads the order, with its messages.
+this builds the very same :class:`~aftersale_kit.core.model.Order` without the detour (a
+bulk file reads about 40% faster), for orders whose every field has the expected type and
+whose buyer paid in the shop's currency. Anything else (a field of another type, a time
+without offset, a presentment currency) returns ``None`` and the reference reads the order,
+with its messages.
 The tests hold both readings equal.
 """
 

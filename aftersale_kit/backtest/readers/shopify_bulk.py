@@ -8,9 +8,12 @@ on lines of their own that name the order in ``__parentId``; list fields (``refu
 https://shopify.dev/docs/api/admin-graphql/latest/objects/Order). Refund nodes on lines of
 their own (``gid://shopify/Refund/...`` with ``__parentId``) are read too.
 
-Each order is turned into the REST order shape and read by the live normaliser
-(``aftersale_kit_shopify.normalize``), so a backtest reads amounts, statuses and customers as
-live decisions do. The query the reader understands (any subset; absent fields are unknown)::
+Each order is read as the live normaliser (``aftersale_kit_shopify.normalize``) reads the
+REST order, so a backtest reads amounts, statuses and customers as live decisions do: the
+reference turns it into the REST shape and calls the normaliser (:mod:`._bulk_rest`); the
+common case is built directly (:mod:`._bulk_fast`, the same result, faster).
+
+The query the reader understands (any subset; absent fields are unknown)::
 
     orders { edges { node {
       id name email createdAt cancelledAt displayFinancialStatus displayFulfillmentStatus
