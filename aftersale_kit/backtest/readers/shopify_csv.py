@@ -2,17 +2,17 @@
 
 The export has one row per line item; the order's own columns (totals, dates, addresses) are
 filled only on an order's first row, and the rows of one order share its ``Name``
-(https://help.shopify.com/en/manual/fulfillment/managing-orders/exporting-orders; the column
-list as exported today: Name, Email, Financial Status, Paid at, Fulfillment Status, Fulfilled
-at, Accepts Marketing, Currency, Subtotal, Shipping, Taxes, Total, Discount Code, Discount
-Amount, Shipping Method, Created at, Lineitem quantity, Lineitem name, Lineitem price, Lineitem
-compare at price, Lineitem sku, Lineitem requires shipping, Lineitem taxable, Lineitem
-fulfillment status, Billing Name/Street/Address1/Address2/Company/City/Zip/Province/Country/
-Phone, the same for Shipping, Notes, Note Attributes, Cancelled at, Payment Method, Payment
-Reference, Refunded Amount, Vendor, Outstanding Balance, Employee, Location, Device ID, Id,
-Tags, Risk Level, Source, Lineitem discount, Tax 1-5 Name/Value, Phone, Receipt Number,
-Duties, Billing/Shipping Province Name, Payment ID, Payment Terms Name, Next Payment Due At,
-Payment References).
+(https://help.shopify.com/en/manual/fulfillment/managing-orders/exporting-orders). The
+columns, as the header reads in exports today: Name, Email, Financial Status, Paid at,
+Fulfillment Status, Fulfilled at, Accepts Marketing, Currency, Subtotal, Shipping, Taxes,
+Total, Discount Code, Discount Amount, Shipping Method, Created at, Lineitem quantity, Lineitem
+name, Lineitem price, Lineitem compare at price, Lineitem sku, Lineitem requires shipping,
+Lineitem taxable, Lineitem fulfillment status, Billing Name/Street/Address1/Address2/Company/
+City/Zip/Province/Country/Phone, the same for Shipping, Notes, Note Attributes, Cancelled at,
+Payment Method, Payment Reference, Refunded Amount, Vendor, Outstanding Balance, Employee,
+Location, Device ID, Id, Tags, Risk Level, Source, Lineitem discount, Tax 1-5 Name/Value, Phone,
+Receipt Number, Duties, Billing/Shipping Province Name, Payment ID, Payment Terms Name, Next
+Payment Due At, Payment References.
 
 What the export does not carry, and how the reader fills the gap:
 
