@@ -101,3 +101,29 @@ def test_a_csv_with_only_a_header_and_one_with_no_header_row(tmp_path: Path) -> 
     )
     orders, bad = read(nul)
     assert len(orders) + len(bad) == 1
+
+
+def test_concatenated_gzip_members_read_as_one_file(generated: Path, tmp_path: Path) -> None:
+    lines = _file(generated, "woo-jsonl").read_bytes().splitlines(keepends=True)
+    path = tmp_path / "joined.jsonl.gz"
+    path.write_bytes(gzip.compress(b"".join(lines[:25])) + gzip.compress(b"".join(lines[25:])))
+    orders, bad = read(path)
+    assert (len(orders), bad) == (60, [])
+
+
+def test_damaged_compressed_bytes_end_the_file_with_one_bad_row(
+    generated: Path, tmp_path: Path
+) -> None:
+    packed = bytearray(gzip.compress(_file(generated, "woo-jsonl").read_bytes()))
+    at = len(packed) * 3 // 4
+    packed[at : at + 64] = bytes(64)
+    path = tmp_path / "damaged.jsonl.gz"
+    path.write_bytes(bytes(packed))
+    orders, bad = read(path)
+    assert 0 < len(orders) < 60
+    assert "cut off or damaged" in bad[-1].reason
+    assert all(b.line <= bad[-1].line for b in bad)
+    ruined = tmp_path / "ruined.gz"
+    ruined.write_bytes(packed[:10] + bytes(len(packed) - 10))
+    with pytest.raises(ReaderError, match="damaged or cut off before its first order"):
+        read(ruined)

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from typing import Final
 
 from ..history import BadRowSink, HistoryOrder, OrderReader
-from ._io import ReaderError, open_binary, open_text
+from ._io import ReaderError, damage, open_binary, open_text
 from .compare import common_view
 from .shopify_bulk import ShopifyBulkReader
 from .shopify_csv import ShopifyCsvReader
@@ -62,11 +62,13 @@ def reader_for(fmt: str) -> OrderReader:
 def _peek(path: str) -> str:
     data = b""
     with open_binary(path) as raw:
-        try:
-            while len(data) < _PEEK and (chunk := raw.read(4096)):
-                data += chunk
-        except (EOFError, OSError):
-            pass  # a cut-off file: decide on what could be read
+        while len(data) < _PEEK and (chunk := raw.read(4096)):
+            data += chunk
+        if not data and damage(raw):
+            raise ReaderError(
+                f"{path}: the compressed file is damaged or cut off before its first order; "
+                "download or compress it again"
+            )
     return data.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
 
 

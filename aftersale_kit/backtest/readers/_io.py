@@ -20,7 +20,9 @@ __all__ = ["LineSource", "ReaderError", "damage", "open_binary", "open_text"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _BOM = "\ufeff"
-_READ = 1 << 18
+#: Compressed bytes fed at a time: small, so that damage loses little of what precedes it.
+_READ = 1 << 12
+_OUT = 1 << 20
 
 #: What a broken stream raises while it is read (the gunzip below reports instead of raising).
 _STREAM_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
@@ -46,12 +48,14 @@ def _is_gzip(path: str) -> bool:
 class _Gunzip(io.RawIOBase):
     """Gzip members decompressed as they are read. Unlike :mod:`gzip`, which loses the last
     block it was decompressing when the file is cut off, this hands out every byte that could
-    be decompressed, then ends and sets ``damaged``."""
+    be decompressed, then ends and sets ``damaged``. Output is made :data:`_OUT` bytes at a
+    time, so a small file that inflates hugely does not fill the memory."""
 
     def __init__(self, path: str) -> None:
         self.file = open(path, "rb")  # noqa: SIM115 - closed in close()
         self.inflate = zlib.decompressobj(wbits=31)
-        self.pending = b""
+        self.out = b""
+        self.at = 0
         self.damaged = False
         self.done = False
 
@@ -59,28 +63,32 @@ class _Gunzip(io.RawIOBase):
         return True
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        while not self.pending and not self.done:
+        while self.at >= len(self.out) and not self.done:
             self._inflate()
-        n = min(len(buffer), len(self.pending))
-        buffer[:n] = self.pending[:n]
-        self.pending = self.pending[n:]
+        n = min(len(buffer), len(self.out) - self.at)
+        buffer[:n] = self.out[self.at : self.at + n]
+        self.at += n
         return n
 
     def _inflate(self) -> None:
-        data = self.inflate.unused_data or self.file.read(_READ)
-        if self.inflate.eof:  # the next gzip member (or trailing zeros)
+        d = self.inflate
+        if d.eof:  # the next gzip member, or the end (trailing zeros are allowed)
+            data = d.unused_data or self.file.read(_READ)
             if not data.strip(b"\x00"):
                 self.done = True
                 return
-            self.inflate = zlib.decompressobj(wbits=31)
-        if not data:
-            self.done = True
-            self.damaged = not self.inflate.eof
-            return
+            d = self.inflate = zlib.decompressobj(wbits=31)
+        else:
+            data = d.unconsumed_tail or self.file.read(_READ)
+            if not data:  # the file ends inside a member: cut off
+                self.done = self.damaged = True
+                return
         try:
-            self.pending = self.inflate.decompress(data)
+            self.out = d.decompress(data, _OUT)
         except zlib.error:
             self.done = self.damaged = True
+            return
+        self.at = 0
 
     def close(self) -> None:
         self.file.close()
