@@ -105,7 +105,10 @@ def connect_shop(
             settings, secrets=_secrets(settings, env), **dict(adapter_options or {})
         )
     except ConfigError as exc:
-        raise FromShopError(f"{where}: {exc}") from exc
+        # The adapter checks settings that came from the shop file but has no file position
+        # for them: name the setting and what is wrong, without a made-up position.
+        what = "; ".join(f"{p.path}: {p.message}" if p.path else p.message for p in exc.problems)
+        raise FromShopError(f"{where}: {what}") from exc
     if not isinstance(adapter, OrderHistory):
         raise FromShopError(
             f"{where}: the {settings.platform} adapter cannot list past orders; export the "

@@ -345,7 +345,9 @@ def test_missing_credentials_name_the_environment_variable(shop: Shop) -> None:
     with pytest.raises(FromShopError) as failed:
         list(read_from_shop(shop.settings, on_bad=[].append, environ={}))
     variable = shop.settings.secrets[0].env
-    assert variable in str(failed.value)
+    message = str(failed.value)
+    assert message.startswith(f"shop:{shop.settings.domain}: shop.secrets.")
+    assert f"environment variable {variable} is not set" in message
 
 
 def test_a_malformed_order_is_a_bad_row_and_the_rest_is_read(shop: Shop) -> None:
@@ -367,3 +369,15 @@ def test_progress_shows_the_orders_read(shop: Shop) -> None:
     list(_read(shop, [], progress=True, progress_stream=stream))
     last = stream.getvalue().rstrip("\n").split("\r")[-1]
     assert f"shop:{shop.settings.domain}" in last and "25" in last and "orders" in last
+
+
+def test_a_checkpoint_of_another_read_is_refused_not_misread(shop: Shop, tmp_path: Path) -> None:
+    # given: a finished read of the whole history
+    shop.seed(5)
+    checkpoint = tmp_path / "cp.json"
+    list(_read(shop, [], checkpoint=checkpoint))
+    # when: the same checkpoint is named for a read from another day on
+    with pytest.raises(FromShopError) as refused:
+        list(_read(shop, [], checkpoint=checkpoint, since=BASE + timedelta(days=1)))
+    # then
+    assert str(refused.value).startswith(f"{checkpoint}: this checkpoint belongs to another read")

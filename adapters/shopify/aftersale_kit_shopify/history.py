@@ -13,6 +13,8 @@ leaky bucket (``extensions.cost``), a 429 for its ``Retry-After``, all within th
 A page is :data:`MAX_PAGE` orders with their first :data:`~.queries.ORDERS_PAGE_LINES` line
 items (longer orders get the rest from follow-up pages), which keeps the requested cost of one
 page well under the single-query maximum of 1000 points.
+For years of orders a bulk operation (``bulkOperationRunQuery``, its JSON Lines result read as
+an order file) is the faster way: it is not paged and not rate limited per page.
 
 An order is read by the adapter's own GraphQL reader (:func:`.mapping.order_from_graphql`,
 what ``fetch_order`` uses), plus what a past order has and a live one does not yet:
