@@ -211,11 +211,17 @@ class _Checkpoint:
             )
         with self.spool.open("r+b") as raw:
             raw.truncate(state.spool_bytes)
-        with gzip.open(self.spool, "rt", encoding="utf-8") as lines:
-            for count, line in enumerate(lines, start=1):
-                if count > state.orders:
-                    return
-                yield json.loads(line)
+        try:
+            with gzip.open(self.spool, "rt", encoding="utf-8") as lines:
+                for count, line in enumerate(lines, start=1):
+                    if count > state.orders:
+                        return
+                    yield json.loads(line)
+        except (OSError, EOFError, ValueError) as exc:
+            raise FromShopError(
+                f"{self.spool}: the spooled orders cannot be read ({exc}); delete {self.path} "
+                "to start over"
+            ) from exc
 
     def append(self, orders: tuple[Any, ...]) -> int:
         """Append one page to the spool as its own gzip member; the spool's size after it."""

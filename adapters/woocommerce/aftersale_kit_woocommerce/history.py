@@ -17,17 +17,34 @@ https://woocommerce.github.io/woocommerce-rest-api-docs/#pagination). Choices:
 - The cursor is ``"<page>:<per_page>"``: a rerun continues with the page size it started with.
 - The last page is known from ``X-WP-TotalPages``, or a short page when a proxy strips it;
   ``X-WP-Total`` is the page's :attr:`~aftersale_kit.core.platform.OrderPage.total`.
+- Refund dates: the order's ``refunds[]`` holds only ``id``, ``reason`` and ``total``. For an
+  order with refunds, ``GET /orders/<id>/refunds`` is read as well and each entry's
+  ``date_created_gmt`` merged into the order's ``refunds[]`` before the page is handed out
+  (https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-refunds), so the raw order
+  carries its refund dates wherever it is spooled. One more request per refunded order only.
+
+Reading a listed order (:func:`read_listed_order`) completes the live normaliser's order as the
+backtest's WooCommerce page reader does, so both read the same order alike:
+
 - ``fulfilled_at`` is ``date_completed_gmt``: a store marks an order *completed* when it has
-  shipped it (https://woocommerce.com/document/managing-orders/order-statuses/).
+  shipped it (https://woocommerce.com/document/managing-orders/order-statuses/);
+- each refund's ``created_at`` is its merged ``date_created_gmt`` (unknown without one);
+- WooCommerce has no *partially refunded* status: a paid order refunded less than its total is
+  ``PARTIALLY_REFUNDED``, as Shopify reports it;
+- WooCommerce keeps no cancellation date: a *cancelled* order's ``cancelled_at`` is its
+  ``date_modified_gmt`` (its last change, normally the cancellation).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from aftersale_kit.core.errors import InvalidRequestError
+from aftersale_kit.core.errors import InvalidRequestError, NotFoundError
+from aftersale_kit.core.model import FinancialStatus, Order
 from aftersale_kit.core.platform import ListedOrder, OrderPage
 
 from .client import WooClient
@@ -88,7 +105,7 @@ def list_orders(
             platform=PLATFORM,
             status=answer.status,
         )
-    items = tuple(answer.data)
+    items = tuple(_with_refund_dates(client, item) for item in answer.data)
     last = answer.last_page(page, len(items), per_page)
     return OrderPage(
         orders=items,
@@ -97,16 +114,61 @@ def list_orders(
     )
 
 
+def _with_refund_dates(client: WooClient, item: Any) -> Any:
+    """``item`` with ``date_created_gmt`` merged into its ``refunds[]`` entries."""
+    if not isinstance(item, Mapping):
+        return item
+    refunds = item.get("refunds")
+    oid = str(item.get("id", ""))
+    if not isinstance(refunds, list) or not refunds or not oid.isdigit():
+        return item
+    try:
+        answer = client.get(f"orders/{oid}/refunds", params={"per_page": MAX_PAGE})
+    except NotFoundError:
+        return item  # deleted since it was listed: the dates stay unknown
+    found = answer.data if isinstance(answer.data, list) else []
+    dates = {str(r.get("id")): r.get("date_created_gmt") for r in found if isinstance(r, Mapping)}
+    merged = [
+        {**r, "date_created_gmt": dates[str(r.get("id"))]}
+        if isinstance(r, Mapping) and not r.get("date_created_gmt") and dates.get(str(r.get("id")))
+        else r
+        for r in refunds
+    ]
+    return {**item, "refunds": merged}
+
+
+def _gmt(item: Mapping[str, Any], key: str) -> datetime | None:
+    """``<key>_gmt`` (else ``<key>``) as an aware time; naive text is UTC."""
+    value = item.get(f"{key}_gmt", item.get(key))
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _complete(order: Order, raw: Mapping[str, Any]) -> Order:
+    """What the live normaliser leaves out (see the module's docstring)."""
+    refunds = order.refunds
+    entries = raw.get("refunds")
+    if refunds and isinstance(entries, list) and len(entries) == len(refunds):
+        refunds = tuple(
+            replace(r, created_at=_gmt(e, "date_created")) if isinstance(e, Mapping) else r
+            for r, e in zip(refunds, entries, strict=True)
+        )
+    status = order.financial_status
+    refunded = sum((r.amount.amount for r in refunds), Decimal(0))
+    if status is FinancialStatus.PAID and 0 < refunded < order.total.amount:
+        status = FinancialStatus.PARTIALLY_REFUNDED
+    cancelled_at = order.cancelled_at
+    if status is FinancialStatus.CANCELLED and cancelled_at is None:
+        cancelled_at = _gmt(raw, "date_modified")
+    return replace(order, refunds=refunds, financial_status=status, cancelled_at=cancelled_at)
+
+
 def read_listed_order(raw: Mapping[str, Any], *, shop: str) -> ListedOrder:
     """The neutral order of a listed REST order (PayloadError when it cannot be read)."""
-    order = normalize_woocommerce_order(raw, shop=shop)
-    completed = raw.get("date_completed_gmt")
-    fulfilled = None
-    if isinstance(completed, str) and completed.strip():
-        try:
-            parsed = datetime.fromisoformat(completed.strip())
-        except ValueError:
-            parsed = None
-        if parsed is not None:
-            fulfilled = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return ListedOrder(order=order, fulfilled_at=fulfilled)
+    order = _complete(normalize_woocommerce_order(raw, shop=shop), raw)
+    return ListedOrder(order=order, fulfilled_at=_gmt(raw, "date_completed"))
