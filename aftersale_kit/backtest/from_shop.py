@@ -361,6 +361,8 @@ def read_from_shop(
             if item is not None:
                 yield item
         pages = 0
+        if reader.position:
+            bar(orders=reader.position, pages=pages, total=None, bad=reader.bad)
         while not state.complete:
             page = _page(shop, settings, since, until, state.cursor, page_size, checkpoint)
             pages += 1
