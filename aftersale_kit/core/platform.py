@@ -59,7 +59,10 @@ __all__ = [
     "CouponSpec",
     "CustomerLoyalty",
     "IncomingWebhook",
+    "ListedOrder",
     "MarketingConsent",
+    "OrderHistory",
+    "OrderPage",
     "Platform",
     "PlatformFactory",
     "WebhookEnvelope",
@@ -537,6 +540,59 @@ class MarketingConsent:
     source: str
     #: The version of the consent text the customer saw.
     text_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPage:
+    """One page of a shop's past orders as the platform sent them.
+
+    ``orders`` are the raw JSON values, normally objects (kept as they came, so that a caller
+    can spool them and read them again later with :meth:`OrderHistory.read_listed_order`);
+    ``next_cursor`` is what fetches the following page (``None``: this was the last);
+    ``total`` the number of orders the listing matches, when the platform says (``None``: it
+    does not).
+    """
+
+    orders: tuple[Any, ...]
+    next_cursor: str | None
+    total: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListedOrder:
+    """A listed order read: the neutral order in its last known state, and when it shipped
+    (``None``: not shipped, or the platform does not say)."""
+
+    order: Order
+    fulfilled_at: datetime | None = None
+
+
+@runtime_checkable
+class OrderHistory(Protocol):
+    """An optional capability of an adapter: page through the shop's past orders (for a
+    backtest), oldest first, resumable from a cursor. A separate protocol rather than a
+    :class:`Platform` method, so that adapters written before it keep satisfying the port.
+
+    Like every adapter method, both raise only :mod:`.errors` types (``read_listed_order``:
+    :class:`~.errors.PayloadError` for an order it cannot read)."""
+
+    def list_orders(
+        self,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        cursor: str | None,
+        page_size: int,
+    ) -> OrderPage:
+        """The page of orders created at or after ``since`` and before ``until`` (either
+        ``None``: unbounded) that ``cursor`` names (``None``: the first), in creation order.
+        ``page_size`` is a wish; an adapter may send fewer per page (the platform's limit,
+        the query cost). Rate limits are waited out within the adapter's retry bounds."""
+        ...
+
+    def read_listed_order(self, raw: Mapping[str, Any]) -> ListedOrder:
+        """One order of :attr:`OrderPage.orders` in neutral terms; no network call."""
+        ...
 
 
 class PlatformFactory(Protocol):

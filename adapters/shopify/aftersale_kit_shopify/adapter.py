@@ -28,7 +28,10 @@ What each method sends:
   (shop, order); no call when nothing requested is unknown;
 * webhooks: ``webhookSubscriptionCreate`` for :data:`WEBHOOK_TOPICS`, skipping existing ones (the
   compliance topics are declared in the app's TOML and cannot be subscribed through the API);
-  ``list_webhooks`` reads ``webhookSubscriptions`` of those topics, page by page.
+  ``list_webhooks`` reads ``webhookSubscriptions`` of those topics, page by page;
+* past orders (:mod:`.history`, for backtests): ``list_orders`` reads one page of the
+  ``orders`` connection by creation date, resumable by its cursor; ``read_listed_order`` reads
+  one of its orders without a call.
   Subscriptions declared in ``shopify.app.toml`` are not listed by the API: an app that declares
   its topics there should not call :meth:`ShopifyAdapter.register_webhooks` as well, or every
   event arrives twice.
@@ -59,7 +62,9 @@ from aftersale_kit.core.platform import (
     CouponSpec,
     CustomerLoyalty,
     IncomingWebhook,
+    ListedOrder,
     MarketingConsent,
+    OrderPage,
     WebhookEnvelope,
     WebhookSubscription,
     note_marker,
@@ -69,6 +74,7 @@ from aftersale_kit.core.platform import (
     unknown_fields,
 )
 
+from . import history
 from . import queries as q
 from .coupons import basic_input, free_shipping_input
 from .enrich import EnrichmentCache
@@ -387,6 +393,44 @@ class ShopifyAdapter:
             if not (page.get("hasNextPage") and page.get("endCursor")):
                 return
             after = str(page["endCursor"])
+
+    def list_orders(
+        self,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        cursor: str | None,
+        page_size: int = history.MAX_PAGE,
+    ) -> OrderPage:
+        sel = q.Selection()
+        data = self._execute(
+            q.orders_history_query(sel, lists_first=history.LIST_FIRST),
+            {
+                "query": history.history_search(since, until) or None,
+                "first": max(1, min(history.MAX_PAGE, page_size)),
+                "after": cursor,
+                "lines": q.ORDERS_PAGE_LINES,
+            },
+            operation="list_orders",
+        )
+        connection = data.get("orders")
+        if not isinstance(connection, Mapping):
+            raise InvalidRequestError(
+                f"Shopify {self.shop} answered the order listing without an orders connection",
+                platform=PLATFORM,
+                status=200,
+            )
+        nodes = connection.get("nodes") or []
+        orders = tuple(
+            self._complete(n, sel) if isinstance(n, Mapping) and n.get("id") else n
+            for n in (nodes if isinstance(nodes, list) else [])
+        )
+        page = connection.get("pageInfo") or {}
+        more = isinstance(page, Mapping) and page.get("hasNextPage") and page.get("endCursor")
+        return OrderPage(orders=orders, next_cursor=str(page["endCursor"]) if more else None)
+
+    def read_listed_order(self, raw: Mapping[str, Any]) -> ListedOrder:
+        return history.read_listed_order(raw, shop=self.shop)
 
     # -- coupons ------------------------------------------------------------------------------
 

@@ -45,6 +45,7 @@ __all__ = [
     "enrich_query",
     "line_items_page_query",
     "order_query",
+    "orders_history_query",
     "orders_since_query",
 ]
 
@@ -202,6 +203,21 @@ def orders_since_query(sel: Selection) -> str:
         "orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) { "
         "pageInfo { hasNextPage endCursor } "
         f"nodes {{ {_order_fields(sel, lines_first='$lines')} }} }} }}"
+    )
+
+
+def orders_history_query(sel: Selection, *, lists_first: int) -> str:
+    """Orders created in a window, oldest first, with their refunds and fulfillments (for a
+    backtest). Variables: ``query``, ``first``, ``after``, ``lines``."""
+    return (
+        "query AftersaleOrdersHistory($query: String, $first: Int!, $after: String, "
+        "$lines: Int!) { "
+        "orders(first: $first, after: $after, query: $query, sortKey: CREATED_AT) { "
+        "pageInfo { hasNextPage endCursor } "
+        f"nodes {{ {_order_fields(sel, lines_first='$lines')} "
+        f"refunds(first: {lists_first}) {{ id legacyResourceId createdAt "
+        f"totalRefundedSet {_MONEY} }} "
+        f"fulfillments(first: {lists_first}) {{ createdAt }} }} }} }}"
     )
 
 

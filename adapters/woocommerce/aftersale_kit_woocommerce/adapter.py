@@ -38,7 +38,9 @@ What each method sends (details in the modules beside this one):
   secret; existing subscriptions (same topic and address) are kept, given the configured secret
   (WooCommerce never shows a webhook's secret) and re-activated if WooCommerce disabled them
   after failed deliveries; ``list_webhooks``: ``GET webhooks`` page by page, the order topics;
-* ``orders_since``: ``GET orders?modified_after=...&dates_are_gmt=true`` page by page.
+* ``orders_since``: ``GET orders?modified_after=...&dates_are_gmt=true`` page by page;
+* ``list_orders`` / ``read_listed_order`` (:mod:`.history`, for backtests): ``GET
+  orders?after=&before=&orderby=id&order=asc``, one page per call, resumable by its cursor.
 """
 
 from __future__ import annotations
@@ -68,7 +70,9 @@ from aftersale_kit.core.platform import (
     CouponSpec,
     CustomerLoyalty,
     IncomingWebhook,
+    ListedOrder,
     MarketingConsent,
+    OrderPage,
     WebhookEnvelope,
     WebhookSubscription,
     note_marker,
@@ -77,7 +81,7 @@ from aftersale_kit.core.platform import (
 )
 from aftersale_kit_woocommerce.normalize import normalize_woocommerce_order
 
-from . import coupons
+from . import coupons, history
 from .client import DEFAULT_USER_AGENT, WooClient
 from .enrich import ENRICHABLE, Enricher, TTLCache
 from .webhooks import (
@@ -323,6 +327,26 @@ class WooCommerceAdapter:
 
     def enrich(self, order: Order, fields: frozenset[str]) -> Order:
         return self._enricher.enrich(order, fields)
+
+    def list_orders(
+        self,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        cursor: str | None,
+        page_size: int = history.MAX_PAGE,
+    ) -> OrderPage:
+        return history.list_orders(
+            self.client,
+            shop=self.shop,
+            since=since,
+            until=until,
+            cursor=cursor,
+            page_size=page_size,
+        )
+
+    def read_listed_order(self, raw: Mapping[str, Any]) -> ListedOrder:
+        return history.read_listed_order(raw, shop=self.shop)
 
     def orders_since(self, since: datetime) -> Iterator[Order]:
         """Orders modified at or after ``since``, oldest id first, each once.
