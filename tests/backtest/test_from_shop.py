@@ -335,11 +335,11 @@ def test_a_429_with_retry_after_is_waited_out(shop: Shop) -> None:
 
 
 def test_shopify_query_cost_throttling_is_waited_out() -> None:
-    # given: an empty leaky bucket that refills fast; the first page is THROTTLED (HTTP 200)
+    # given: an empty leaky bucket that refills within about a second (slow enough that a busy machine does not find it full again before the first page); the first page is THROTTLED (HTTP 200)
     with ShopifySandbox(currency="USD") as sandbox:
         shop = ShopifyShop(sandbox)
         ids = shop.seed(15)
-        sandbox.set_bucket(maximum_available=2000, currently_available=0, restore_rate=2000)
+        sandbox.set_bucket(maximum_available=2000, currently_available=0, restore_rate=700)
         # when
         orders = [h.order.id for h in _read(shop, [])]
         # then
