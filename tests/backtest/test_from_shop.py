@@ -335,7 +335,8 @@ def test_a_429_with_retry_after_is_waited_out(shop: Shop) -> None:
 
 
 def test_shopify_query_cost_throttling_is_waited_out() -> None:
-    # given: an empty leaky bucket that refills within about a second (slow enough that a busy machine does not find it full again before the first page); the first page is THROTTLED (HTTP 200)
+    # given: an empty leaky bucket that refills in about a second (slow enough that a busy
+    # machine does not find it full again before the first page); the first page is THROTTLED
     with ShopifySandbox(currency="USD") as sandbox:
         shop = ShopifyShop(sandbox)
         ids = shop.seed(15)
