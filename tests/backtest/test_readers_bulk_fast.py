@@ -39,7 +39,7 @@ def _both(o: OpenOrder) -> tuple[Any, Any]:
 
 
 def test_generated_orders_read_the_same_both_ways(tmp_path: Path) -> None:
-    write(generate(count=300, customers=60, seed=2), ("shopify-bulk",), tmp_path)
+    write(generate(count=120, customers=30, seed=2), ("shopify-bulk",), tmp_path)
     opened = _open_orders(tmp_path / "bulk-orders.jsonl")
     for o in opened:
         quick, reference = _both(o)
