@@ -2,7 +2,7 @@
 the stamp cards and their rewards; offline from the pure core, live from the service's ledger.
 
 Offline, :class:`OfflineLedger` books each order as the service does: the same plan
-(:func:`~aftersale_kit.service.loyalty_plan.order_plan`) on an account kept in memory, through
+(:func:`~aftersale_kit.storage.loyalty_plan.order_plan`) on an account kept in memory, through
 the ledger's :func:`~aftersale_kit.core.loyalty.ledger.apply`. Live, :func:`live_facts` reads
 what the service booked (``Store.loyalty_account``). Both give :class:`LoyaltyFacts`, built by
 the same view the thank-you blocks show (:mod:`aftersale_kit.service.loyalty_content`), so the
@@ -30,8 +30,8 @@ from .core.loyalty.view import LoyaltyView
 from .core.model import EventKind, Order
 from .demo_loyalty_facts import AccountFacts, CardFacts, LoyaltyFacts
 from .service.loyalty_content import account_view, bonuses_of, with_order
-from .service.loyalty_plan import OrderFacts, order_plan
 from .storage.loyalty import AccountView, JournalRow, reward_coupon_keys
+from .storage.loyalty_plan import OrderFacts, order_plan
 from .storage.records import DecisionRecord
 
 __all__ = ["OfflineLedger", "live_accounts", "live_facts", "offline_ledger"]

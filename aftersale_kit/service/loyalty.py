@@ -3,8 +3,8 @@ storefront and operators redeem and read balances, the worker sweeps releases an
 
 * :func:`step_loyalty` goes with each step of an order (:meth:`Processor.step
   <aftersale_kit.service.effects.Processor.step>`): in the step's transaction, what the order
-  stands for now is planned under the account lock (:func:`~.loyalty_plan.order_plan`) and only
-  what is new is booked.
+  stands for now is planned under the account lock
+  (:func:`~aftersale_kit.storage.loyalty_plan.order_plan`) and only what is new is booked.
 * :func:`redeem` (the ``POST .../redeem`` route: the customer of an order) and
   :func:`redeem_for_account` (operators: an account by customer id or e-mail address) check and
   debit the points and queue the customer-bound coupon in one transaction; the
@@ -48,10 +48,10 @@ from ..storage.loyalty import (
     StepLoyalty,
     TimelineFacts,
 )
+from ..storage.loyalty_plan import OrderFacts, order_plan
 from ..storage.records import CouponStatus, Job
 from .logs import log_event
 from .loyalty_csv import owners_by_email
-from .loyalty_plan import OrderFacts, order_plan
 from .shops import ShopEntry
 
 if TYPE_CHECKING:

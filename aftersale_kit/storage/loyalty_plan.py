@@ -1,5 +1,8 @@
 """What an order's timeline books on its customer's loyalty account (pure; run under the lock).
 
+Pure, and kept below the service so that the backtest books points and stamp cards with the
+very same plan as the live step.
+
 Every step of an order plans the whole of what the order stands for now, and the ledger's keys
 make it book only what is new:
 
@@ -43,16 +46,16 @@ from ..core.loyalty.tiers import tier_of
 from ..core.model import EventKind, FinancialStatus, Order, Refund
 from ..core.money import CurrencyMismatchError
 from ..core.timeline import reversal_of
-from ..storage.codec import planned_action_to_dict
-from ..storage.decisions import effect_kind
-from ..storage.loyalty import (
+from .codec import planned_action_to_dict
+from .decisions import effect_kind
+from .loyalty import (
     AccountView,
     JournalRow,
     LoyaltyPlan,
     PlannedReward,
     reward_coupon_keys,
 )
-from ..storage.records import DecisionRecord
+from .records import DecisionRecord
 
 __all__ = ["OrderFacts", "order_plan"]
 

@@ -1,0 +1,116 @@
+"""All events of all orders in time order, in bounded memory.
+
+Exports list orders by creation (or in any order), while their refunds and cancellations come
+weeks later: the replay needs every event of every order sorted by time. Up to
+``memory_events`` events are sorted in memory; beyond that they are spilled to a temporary
+SQLite file (the standard library's ``sqlite3``: one row per event with its time, its place in
+the input and its place in the order's life, the event pickled) and read back through an index
+on (time, input place, life place). Memory then holds one batch of rows, not the history; the
+file is removed when the iteration ends (or is abandoned).
+
+Ties in time keep the input's order between orders and the order's life (created, paid,
+fulfilled, refunds, cancelled) within one order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+
+from .events import HistoryEvent, events_of
+from .history import HistoryOrder
+
+__all__ = ["DEFAULT_MEMORY_EVENTS", "in_time_order"]
+
+#: Events sorted in memory before spilling to disk (~1 KB each with their order).
+DEFAULT_MEMORY_EVENTS = 200_000
+_BATCH = 5_000
+_PROTOCOL = pickle.HIGHEST_PROTOCOL
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _micros(at: datetime) -> int:
+    delta = at - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _selected(
+    orders: Iterable[HistoryOrder], since: datetime | None, until: datetime | None
+) -> Iterator[HistoryOrder]:
+    """The orders placed in ``[since, until)``; all their events count, however late."""
+    for h in orders:
+        created = h.order.created_at
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)
+        if since is not None and created < since:
+            continue
+        if until is not None and created >= until:
+            continue
+        yield h
+
+
+def in_time_order(
+    orders: Iterable[HistoryOrder],
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    memory_events: int = DEFAULT_MEMORY_EVENTS,
+    spill_dir: str | None = None,
+) -> Iterator[HistoryEvent]:
+    """The events of the orders placed in ``[since, until)``, in time order (see the module
+    docstring); reads ``orders`` once, as a stream."""
+    buffer: list[tuple[int, int, int, HistoryEvent]] = []
+    spill: _Spill | None = None
+    for seq, h in enumerate(_selected(orders, since, until)):
+        for event in events_of(h):
+            buffer.append((_micros(event.at), seq, event.rank, event))
+        if spill is None and len(buffer) > memory_events:
+            spill = _Spill(spill_dir)
+        if spill is not None and len(buffer) >= _BATCH:
+            spill.add(buffer)
+            buffer = []
+    if spill is None:
+        buffer.sort(key=lambda row: row[:3])
+        yield from (row[3] for row in buffer)
+        return
+    try:
+        spill.add(buffer)
+        yield from spill.sorted()
+    finally:
+        spill.close()
+
+
+class _Spill:
+    """The temporary SQLite file of a large history."""
+
+    def __init__(self, folder: str | None) -> None:
+        handle, self.path = tempfile.mkstemp(prefix="backtest-", suffix=".sqlite", dir=folder)
+        os.close(handle)
+        self.db = sqlite3.connect(self.path)
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute("CREATE TABLE events (at INTEGER, seq INTEGER, rank INTEGER, body BLOB)")
+
+    def add(self, rows: list[tuple[int, int, int, HistoryEvent]]) -> None:
+        self.db.executemany(
+            "INSERT INTO events VALUES (?, ?, ?, ?)",
+            ((at, seq, rank, pickle.dumps(e, _PROTOCOL)) for at, seq, rank, e in rows),
+        )
+
+    def sorted(self) -> Iterator[HistoryEvent]:
+        self.db.commit()
+        self.db.execute("CREATE INDEX events_time ON events (at, seq, rank)")
+        cursor = self.db.execute("SELECT body FROM events ORDER BY at, seq, rank")
+        while rows := cursor.fetchmany(_BATCH):
+            for (body,) in rows:
+                yield pickle.loads(body)  # our own file, written above
+
+    def close(self) -> None:
+        self.db.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)

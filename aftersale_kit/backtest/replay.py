@@ -1,0 +1,249 @@
+"""The stateful replay: every event of the history in time order, decided as the live service
+decides it.
+
+Per event the replay does what the service's ``Processor.step`` does with its store's
+``decide_step`` (same core functions, same order): for each timeline step the event stands for
+(:func:`~aftersale_kit.core.timeline.steps_of`) it records the refunds the event carries and
+the closure its state stands for, decides the step once with
+:func:`~aftersale_kit.core.engine.decide` against the shop's counters, books the fired campaigns
+(:class:`.books.ReplayBooks`), and settles what the refunds and closure take back
+(:func:`~aftersale_kit.core.timeline.take_backs`), which releases their uses and budget as the
+live ledger's reversals do. Loyalty points and stamp cards (:mod:`.loyalty`) and follow-up
+messages against the contact policy (:mod:`.contacts`) are booked per step as the service does.
+
+``candidates(order)`` (the batch pre-filter) names the campaigns that may fire for the order as
+an event carries it; the others are known not to hold and are not decided: the step is decided
+on the config with the candidates only, which fires the same campaigns with the same actions
+(a campaign that cannot fire wins no exclusive group, spends no budget, uses no limit and makes
+no offer), and the skipped campaigns' outcomes are filled in as ``condition_failed`` (or
+disabled, other trigger, outside the window, checked without reading the order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from ..core.campaign import Campaign, ShopConfig
+from ..core.decision import Decision, Outcome, Reason
+from ..core.engine import customer_key, decide
+from ..core.model import EventKind, Order, Refund
+from ..core.timeline import closed_reason, reversal_of, steps_of, take_backs
+from .books import ReplayBooks
+from .contacts import ContactBook
+from .events import HistoryEvent
+from .history import BadRow, HistoryOrder
+from .loyalty import LoyaltyBook
+from .ordering import DEFAULT_MEMORY_EVENTS, in_time_order
+from .result import BacktestResult
+from .state import OrderState
+from .tally import Tally
+
+__all__ = ["Candidates", "OrderState", "StepRecord", "replay", "replay_events"]
+
+Candidates = Callable[[Order], frozenset[str] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    """One decided step: what the live service would have stored as the step's decision."""
+
+    order_id: str
+    kind: EventKind
+    ref: str
+    at: datetime
+    decision: Decision
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _skipped(campaign: Campaign, event: EventKind, now: datetime) -> Outcome:
+    """The outcome of a campaign the pre-filter ruled out, from what needs no order data."""
+    if not campaign.enabled:
+        return Outcome(campaign.id, False, Reason.DISABLED, "the campaign is disabled")
+    if campaign.trigger is not event:
+        detail = f"runs on {campaign.trigger.value}, this event is {event.value}"
+        return Outcome(campaign.id, False, Reason.OTHER_TRIGGER, detail)
+    window = campaign.window
+    if window is not None and (
+        (window.starts_at is not None and now < _aware(window.starts_at))
+        or (window.ends_at is not None and now >= _aware(window.ends_at))
+    ):
+        return Outcome(campaign.id, False, Reason.OUTSIDE_WINDOW, "outside the campaign's window")
+    detail = "its conditions do not hold on this order (batch pre-filter)"
+    return Outcome(campaign.id, False, Reason.CONDITION_FAILED, detail)
+
+
+class _Decider:
+    """``decide`` over the whole config, or over the candidates only (configs cached)."""
+
+    def __init__(self, config: ShopConfig, secret: bytes, candidates: Candidates | None) -> None:
+        self.config = config
+        self.secret = secret
+        self.candidates = candidates
+        self._subsets: dict[frozenset[str], ShopConfig] = {}
+
+    def __call__(
+        self, order: Order, kind: EventKind, ref: str, now: datetime, books: ReplayBooks
+    ) -> Decision:
+        ids = self.candidates(order) if self.candidates is not None else None
+        config = self.config if ids is None else self._subset(ids)
+        decision = decide(
+            config,
+            order,
+            event=kind,
+            counters=books,
+            now=now,
+            code_secret=self.secret,
+            occurrence=ref,
+        )
+        if config is self.config:
+            return decision
+        made = {o.campaign_id: o for o in decision.outcomes}
+        outcomes = tuple(made.get(c.id) or _skipped(c, kind, now) for c in self.config.campaigns)
+        return replace(decision, outcomes=outcomes)
+
+    def _subset(self, ids: frozenset[str]) -> ShopConfig:
+        found = self._subsets.get(ids)
+        if found is None:
+            if len(self._subsets) > 4096:
+                self._subsets.clear()
+            campaigns = tuple(c for c in self.config.campaigns if c.id in ids)
+            found = self._subsets[ids] = replace(self.config, campaigns=campaigns)
+        return found
+
+
+@dataclass
+class _Run:
+    config: ShopConfig
+    decider: _Decider
+    books: ReplayBooks
+    tally: Tally
+    loyalty: LoyaltyBook | None
+    contacts: ContactBook
+    on_step: Callable[[StepRecord], None] | None
+    orders: dict[str, OrderState] = field(default_factory=dict)
+
+    def event(self, event: HistoryEvent) -> None:
+        self.contacts.advance(event.at)
+        order = event.order
+        state = self.orders.get(order.id)
+        if state is None:
+            state = self.orders[order.id] = OrderState(first=order)
+            self.tally.order(order)
+        for kind, ref in steps_of(order, event.kind, refund=event.refund):
+            extra = [event.refund] if event.refund is not None else []
+            self.step(state, order, kind, ref, extra or list(order.refunds), event.at)
+        if event.last:
+            self.finish(state)
+            del self.orders[order.id]
+
+    def step(
+        self,
+        state: OrderState,
+        order: Order,
+        kind: EventKind,
+        ref: str,
+        known: list[Refund],
+        now: datetime,
+    ) -> None:
+        """``Processor.step`` and ``decide_step``, on the replay's books."""
+        for refund in known:
+            state.refunds.setdefault(refund.id, refund)
+        closing = reversal_of(order)
+        if closing is not None and state.closed is None:
+            state.closed = closing.value
+        created = (kind, ref) not in state.steps
+        if created:
+            decision = self.decider(order, kind, ref, now, self.books)
+            state.steps[(kind, ref)] = decision
+            self.books.book(
+                decision, ref=ref, customer_key=customer_key(order), existing=state.bookings
+            )
+            self.tally.step(order, decision)
+            self.contacts.plan(self.config, order, decision, now=now)
+            if self.on_step is not None:
+                self.on_step(StepRecord(order.id, kind, ref, now, decision))
+        if state.closed is not None:
+            self.contacts.cancel(order.id, now=now)
+        plan = take_backs(
+            config=self.config,
+            order=order,
+            refunds=list(state.refunds.values()),
+            open_campaigns=state.open_campaigns(),
+            closed=closed_reason(state.closed),
+        )
+        for campaign_id, reason in plan.items():
+            for booking in state.bookings.values():
+                if booking.campaign_id == campaign_id and not booking.reversed:
+                    self.books.reverse(booking)
+            state.taken_back.setdefault(campaign_id, reason)
+        if self.loyalty is not None:
+            self.loyalty.step(order, state, now=now)
+
+    def finish(self, state: OrderState) -> None:
+        self.tally.settle(state)
+
+
+def replay_events(
+    config: ShopConfig,
+    events: Iterable[HistoryEvent],
+    *,
+    code_secret: bytes,
+    candidates: Candidates | None = None,
+    on_step: Callable[[StepRecord], None] | None = None,
+    tally: Tally,
+) -> None:
+    """Replay events already in time order into ``tally`` (see :func:`replay`)."""
+    run = _Run(
+        config=config,
+        decider=_Decider(config, code_secret, candidates),
+        books=ReplayBooks(),
+        tally=tally,
+        loyalty=LoyaltyBook(config, code_secret) if config.loyalty is not None else None,
+        contacts=ContactBook(config),
+        on_step=on_step,
+    )
+    for event in events:
+        tally.event(event)
+        run.event(event)
+    for state in list(run.orders.values()):
+        run.finish(state)
+    run.contacts.flush()
+    tally.close(books=run.books, loyalty=run.loyalty, contacts=run.contacts)
+
+
+def replay(
+    config: ShopConfig,
+    orders: Iterable[HistoryOrder],
+    *,
+    code_secret: bytes,
+    redemption_rate: Decimal,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    candidates: Candidates | None = None,
+    on_step: Callable[[StepRecord], None] | None = None,
+    bad_rows: Iterable[BadRow] = (),
+    bad_count: int | None = None,
+    memory_events: int = DEFAULT_MEMORY_EVENTS,
+) -> BacktestResult:
+    """Replay ``orders`` (a stream; read once) under ``config`` and sum up what the campaigns
+    would have done (see the module docstring).
+
+    ``since``/``until`` select the orders placed in ``[since, until)``; every event of a selected
+    order counts, however late (a refund after ``until`` still takes back). ``redemption_rate``:
+    the share of coupons assumed redeemed, for the expected cost. ``bad_rows``/``bad_count``: the
+    readers' unreadable rows, passed through to the result (the first 100 kept).
+    ``memory_events``: events sorted in memory before the sort spills to a temporary file.
+    """
+    tally = Tally(config, redemption_rate=redemption_rate, since=since, until=until)
+    events = in_time_order(orders, since=since, until=until, memory_events=memory_events)
+    replay_events(
+        config, events, code_secret=code_secret, candidates=candidates, on_step=on_step, tally=tally
+    )
+    bad = tuple(bad_rows)
+    return tally.result(bad_rows=bad[:100], bad_count=len(bad) if bad_count is None else bad_count)
