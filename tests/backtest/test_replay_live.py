@@ -1,5 +1,7 @@
 """The backtest decides as the live service decides: the property of issue 15, step 2.
 
+Slow (hypothesis runs each over many drawn shops and histories): not in the fast loop.
+
 Hypothesis draws a shop's campaigns (limits per customer, cooldowns, usage limits, money budgets
 per day, week, month or in total, exclusive groups, A/B splits with holdouts, margin guards,
 refund policies, every trigger) and a history of orders (repeat customers, guests, refunds weeks
@@ -16,12 +18,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aftersale_kit.backtest.history import HistoryOrder, SourceRef
 from aftersale_kit.backtest.ordering import in_time_order
 from aftersale_kit.backtest.replay import StepRecord, replay
+from aftersale_kit.backtest.result import LoyaltyFigures
 from aftersale_kit.core.campaign import (
     Action,
     Budget,
@@ -41,6 +45,17 @@ from aftersale_kit.core.campaign import (
 )
 from aftersale_kit.core.conditions import compile_condition
 from aftersale_kit.core.decision import Reason
+from aftersale_kit.core.loyalty.actions import AwardPoints, Stamp
+from aftersale_kit.core.loyalty.ledger import MovementKind
+from aftersale_kit.core.loyalty.program import (
+    Earn,
+    Expiry,
+    GuestPolicy,
+    LoyaltyProgram,
+    StampCard,
+    account_key,
+)
+from aftersale_kit.core.loyalty.stamps import RewardStatus
 from aftersale_kit.core.model import (
     Customer,
     EventKind,
@@ -93,12 +108,35 @@ def eur(amount: Decimal | int | str) -> Money:
     return Money.of(amount, "EUR")
 
 
+LOYALTY_ACTIONS: list[Action] = [
+    AwardPoints(points=10),
+    AwardPoints(multiplier=Decimal(2), product_types=("Kaffee",)),
+    Stamp(card="karte"),
+]
+PROGRAM = LoyaltyProgram(
+    currency="EUR",
+    earn=Earn(rate=Decimal(1)),
+    pending_days=14,
+    guests=GuestPolicy.EMAIL,
+    expiry=Expiry(lifetime_months=1),
+    stamp_cards=(
+        StampCard(
+            id="karte",
+            name="Kaffeekarte",
+            stamps=2,
+            reward=(IssueCoupon(kind=CouponKind.FIXED_AMOUNT, value=Decimal(4), valid_days=30),),
+        ),
+    ),
+)
+
+
 @st.composite
-def campaigns(draw: st.DrawFn, cid: str) -> Campaign:
+def campaigns(draw: st.DrawFn, cid: str, loyalty: bool = False) -> Campaign:
     maybe = st.one_of(st.none(), st.none())
+    kinds = ACTIONS + LOYALTY_ACTIONS if loyalty else ACTIONS
     return Campaign(
         id=cid,
-        actions=tuple(draw(st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=3))),
+        actions=tuple(draw(st.lists(st.sampled_from(kinds), min_size=1, max_size=3))),
         enabled=draw(st.sampled_from([True] * 9 + [False])),
         trigger=draw(st.sampled_from(TRIGGERS)),
         conditions=tuple(draw(st.lists(st.sampled_from(CONDITIONS), max_size=2))),
@@ -143,6 +181,7 @@ def campaigns(draw: st.DrawFn, cid: str) -> Campaign:
 @st.composite
 def configs(draw: st.DrawFn) -> ShopConfig:
     n = draw(st.integers(1, 6))
+    program = draw(st.sampled_from([None, PROGRAM]))
     return ShopConfig(
         settings=ShopSettings(
             platform="shopify",
@@ -152,7 +191,8 @@ def configs(draw: st.DrawFn) -> ShopConfig:
             max_offers_per_order=draw(st.sampled_from([None, 1, 2])),
             secrets=(SecretRef("code_secret", "PROP_CODE_SECRET"),),
         ),
-        campaigns=tuple(draw(campaigns(f"c{i}")) for i in range(n)),
+        campaigns=tuple(draw(campaigns(f"c{i}", program is not None)) for i in range(n)),
+        loyalty=program,
     )
 
 
@@ -262,8 +302,19 @@ def live_records(config: ShopConfig, history: list[HistoryOrder]) -> tuple[list[
     clock = {"now": T0}
     processor = Processor(registry=None, store=store, clock=lambda: clock["now"])  # type: ignore[arg-type]
     records = []
+    program = config.loyalty
     for event in in_time_order(history):
         clock["now"] = event.at
+        account = account_key(event.order, program) if program is not None else None
+        if program is not None and account is not None:
+            # the worker's loyalty sweeper, as it would have run by then
+            store.loyalty_sweep(
+                shop=SHOP,
+                account=account,
+                program=program,
+                now=event.at,
+                remind_within=timedelta(0),
+            )
         for result in processor.process_order(entry, event.order, event.kind, refund=event.refund):
             if result.created:
                 r = result.record
@@ -287,6 +338,7 @@ def backtest_records(
     return records, result
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(configs(), histories())
 def test_the_backtest_decides_every_step_as_the_live_service_does(
@@ -306,6 +358,40 @@ def test_the_backtest_decides_every_step_as_the_live_service_does(
         assert figures.expected_cost == booked.get(figures.campaign_id, Decimal(0))
         if figures.budget:
             assert sum((b.spent for b in figures.budget), Decimal(0)) == figures.expected_cost
+    # and the loyalty accounts hold what the live ledger holds
+    assert result.loyalty == live_loyalty(store)
+
+
+def live_loyalty(store: MemoryStore) -> LoyaltyFigures:
+    """The loyalty figures as the live store's journal and cards hold them."""
+    accounts = store.loyalty_accounts(SHOP)
+    if not accounts:
+        return LoyaltyFigures()
+    earned = reversed_ = standing = rewards = 0
+    for account in accounts:
+        for row in store.loyalty_journal(SHOP, account):
+            if row.movement.kind is MovementKind.EARNED_PENDING:
+                earned += row.movement.points
+            elif row.movement.kind is MovementKind.REVERSED:
+                reversed_ += abs(row.movement.points)
+        balance = store.loyalty_balance(SHOP, account)
+        assert balance is not None
+        standing += balance.pending + balance.available
+        view = store.loyalty_account(SHOP, account)
+        assert view is not None
+        rewards += sum(
+            1
+            for card in view.cards.values()
+            for c in card.completions
+            if c.status is not RewardStatus.DEACTIVATED
+        )
+    return LoyaltyFigures(
+        accounts=len(accounts),
+        points_earned=earned,
+        points_reversed=reversed_,
+        stamp_rewards=rewards,
+        liability=Decimal(0),  # the program has no redemption option to value points with
+    )
 
 
 def holds(config: ShopConfig, order: Order) -> frozenset[str]:
@@ -317,6 +403,7 @@ def holds(config: ShopConfig, order: Order) -> frozenset[str]:
     )
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(configs(), histories())
 def test_a_prefilter_to_the_campaigns_whose_conditions_hold_changes_no_decision(

@@ -1,0 +1,228 @@
+"""The replay's figures on small histories checked by hand: budgets per month, take-backs,
+contacts against the cap, the time order of late refunds, the spill to disk."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from aftersale_kit.backtest.history import HistoryOrder, SourceRef
+from aftersale_kit.backtest.replay import StepRecord, replay
+from aftersale_kit.core.config.loader import load_config_text
+from aftersale_kit.core.model import Customer, EventKind, FinancialStatus, LineItem, Order, Refund
+from aftersale_kit.core.money import Money
+
+from .synthetic import history
+
+SHOP = "figures.myshopify.com"
+HEAD = f"""\
+version: 1
+shop:
+  platform: shopify
+  domain: {SHOP}
+  currency: EUR
+  timezone: Europe/Berlin
+  secrets:
+    code_secret: FIGURES_CODE_SECRET
+"""
+SECRET = b"figures"
+
+
+def eur(amount: str) -> Money:
+    return Money.of(amount, "EUR")
+
+
+def order(
+    n: int,
+    at: datetime,
+    *,
+    customer: str | None = None,
+    subtotal: str = "50.00",
+    marketing: bool | None = True,
+) -> HistoryOrder:
+    buyer = None
+    if customer is not None:
+        buyer = Customer(
+            id=customer,
+            email=f"{customer}@example.org",
+            orders_count=1,
+            accepts_marketing=marketing,
+        )
+    placed = Order(
+        platform="shopify",
+        shop=SHOP,
+        id=str(n),
+        number=f"#{n}",
+        currency="EUR",
+        created_at=at,
+        financial_status=FinancialStatus.PAID,
+        subtotal=eur(subtotal),
+        total=eur(subtotal),
+        discounts=eur("0"),
+        shipping=eur("0"),
+        tax=eur("0"),
+        line_items=(LineItem(id=f"{n}-1", title="Bohnen", quantity=1, unit_price=eur(subtotal)),),
+        customer=buyer,
+        email=buyer.email if buyer is not None else None,
+        paid_at=at,
+    )
+    return HistoryOrder(placed, SourceRef("test.jsonl", n))
+
+
+def mid_month(year: int, month: int, day: int = 15) -> datetime:
+    return datetime(year, month, day, 11, 0, tzinfo=UTC)
+
+
+def test_a_monthly_budget_that_runs_out_in_march_shows_march_exhausted_and_only_march() -> None:
+    # given a 5 EUR coupon with 20 EUR a month, one order a month and six in March
+    config = load_config_text(
+        HEAD
+        + """campaigns:
+  - id: danke
+    budget: {amount: 20, period: month}
+    actions:
+      - issue_coupon: {type: fixed_amount, value: 5, valid_days: 30}
+"""
+    )
+    orders = [order(m, mid_month(2025, m)) for m in range(1, 13)]
+    orders += [order(100 + d, mid_month(2025, 3, d)) for d in range(1, 6)]
+    orders.sort(key=lambda h: h.order.created_at)
+    # when the year is replayed (half the coupons assumed redeemed)
+    result = replay(config, orders, code_secret=SECRET, redemption_rate=Decimal("0.5"))
+    # then March spent its 20 EUR and refused the last two orders; no other month ran out
+    (danke,) = result.campaigns
+    assert len(danke.budget) == 12
+    assert [b.start.strftime("%Y-%m") for b in danke.exhausted_periods] == ["2025-03"]
+    march = danke.budget[2]
+    assert (march.spent, march.refused, march.budget) == (Decimal(20), 2, Decimal(20))
+    assert all(b.spent == Decimal(5) for i, b in enumerate(danke.budget) if i != 2)
+    assert danke.hits == {"budget_exhausted": 2}
+    # and 15 coupons were issued: 75 EUR face value, 37.50 EUR expected at 50 %
+    assert (danke.orders, danke.coupons) == (15, 15)
+    assert (danke.face_value, danke.expected_cost) == (Decimal(75), Decimal("37.5"))
+    assert result.months == tuple(f"2025-{m:02d}" for m in range(1, 13))
+    assert [m.orders for m in danke.months] == [1, 1, 4] + [1] * 9
+    assert (result.orders, result.events) == (17, 34)  # each order created and paid
+
+
+def test_a_coupon_taken_back_by_a_later_refund_costs_nothing_and_frees_its_budget() -> None:
+    # given a coupon that a refund takes back, with a budget of one coupon a month
+    config = load_config_text(
+        HEAD
+        + """campaigns:
+  - id: danke
+    on_refund: revoke
+    budget: {amount: 5, period: month}
+    actions:
+      - issue_coupon: {type: fixed_amount, value: 5, valid_days: 30}
+"""
+    )
+    refunded = order(1, mid_month(2025, 4, 2), customer="a")
+    refund = Refund(id="r1", amount=eur("10.00"), created_at=mid_month(2025, 4, 9), lines=())
+    refunded = replace(
+        refunded,
+        order=replace(
+            refunded.order, refunds=(refund,), financial_status=FinancialStatus.PARTIALLY_REFUNDED
+        ),
+    )
+    later = order(2, mid_month(2025, 4, 20), customer="b")
+    steps: list[StepRecord] = []
+    # when replayed
+    result = replay(
+        config,
+        [refunded, later],
+        code_secret=SECRET,
+        redemption_rate=Decimal(1),
+        on_step=steps.append,
+    )
+    # then the refund (a week later) took the first coupon back, which gave the April budget
+    # back to the second order
+    (danke,) = result.campaigns
+    assert (danke.orders, danke.coupons, danke.taken_back) == (2, 2, 1)
+    assert (danke.face_value, danke.expected_cost) == (Decimal(10), Decimal(5))
+    assert danke.budget[0].spent == Decimal(5) and not danke.budget[0].exhausted
+    assert [(s.order_id, s.kind) for s in steps] == [
+        ("1", EventKind.ORDER_CREATED),
+        ("1", EventKind.ORDER_PAID),
+        ("1", EventKind.REFUND_CREATED),
+        ("2", EventKind.ORDER_CREATED),
+        ("2", EventKind.ORDER_PAID),
+    ]
+    assert [o.order_id for o in result.top_orders] == ["2"]
+
+
+def test_contacts_per_customer_are_counted_against_the_marketing_cap_and_consent() -> None:
+    # given a marketing e-mail a day after each order, at most one in 14 days
+    config = load_config_text(
+        HEAD
+        + """contact_policy:
+  marketing_cap: {max: 1, days: 14}
+campaigns:
+  - id: bewertung
+    actions:
+      - follow_up: {kind: review_request, after: {days: 1}}
+"""
+    )
+    start = mid_month(2025, 5, 5)
+    orders = [
+        order(1, start, customer="a"),
+        order(2, start + timedelta(days=3), customer="a"),
+        order(3, start + timedelta(days=6), customer="a"),
+        order(4, start + timedelta(days=30), customer="a"),
+        order(5, start, customer="b"),
+        order(6, start, customer="c", marketing=False),
+    ]
+    # when replayed
+    result = replay(config, orders, code_secret=SECRET, redemption_rate=Decimal(1))
+    # then a got two (days 1 and 31), b one, c none (no consent); two held back by the cap
+    contacts = result.contacts
+    assert (contacts.cap, contacts.window_days) == (1, 14)
+    assert contacts.per_customer == {1: 1, 2: 1}
+    assert contacts.sent == 3
+    assert contacts.held_back == {"consent": 1, "marketing_cap": 2}
+    (bewertung,) = result.campaigns
+    assert bewertung.follow_ups == 6
+
+
+@pytest.mark.slow
+def test_a_history_larger_than_the_memory_limit_is_sorted_on_disk_with_the_same_result() -> None:
+    # given a generated history with late refunds, cancellations and unpaid orders
+    config = load_config_text(
+        HEAD
+        + """campaigns:
+  - id: danke
+    when: subtotal >= 20
+    per_customer: {cooldown_days: 30}
+    budget: {amount: 40, period: week}
+    actions:
+      - issue_coupon: {type: percentage, value: 10, valid_days: 30}
+  - id: sorry
+    trigger: refund_created
+    actions:
+      - free_gift: {note: Entschuldigung, cost: 2}
+"""
+    )
+    orders = history(300, shop=SHOP, days=120)
+    in_memory: list[StepRecord] = []
+    on_disk: list[StepRecord] = []
+    # when sorted in memory and, with a limit of 50 events, on disk
+    a = replay(
+        config, orders, code_secret=SECRET, redemption_rate=Decimal(1), on_step=in_memory.append
+    )
+    b = replay(
+        config,
+        orders,
+        code_secret=SECRET,
+        redemption_rate=Decimal(1),
+        on_step=on_disk.append,
+        memory_events=50,
+    )
+    # then both replay the same steps in the same order, in time order, to the same figures
+    assert on_disk == in_memory
+    assert a == b
+    times = [s.at for s in in_memory]
+    assert times == sorted(times)
+    assert any(s.kind is EventKind.REFUND_CREATED for s in in_memory)
