@@ -11,12 +11,13 @@ the closure its state stands for, decides the step once with
 live ledger's reversals do. Loyalty points and stamp cards (:mod:`.loyalty`) and follow-up
 messages against the contact policy (:mod:`.contacts`) are booked per step as the service does.
 
-``candidates(order)`` (the batch pre-filter) names the campaigns that may fire for the order as
-an event carries it; the others are known not to hold and are not decided: the step is decided
-on the config with the candidates only, which fires the same campaigns with the same actions
-(a campaign that cannot fire wins no exclusive group, spends no budget, uses no limit and makes
-no offer), and the skipped campaigns' outcomes are filled in as ``condition_failed`` (or
-disabled, other trigger, outside the window, checked without reading the order).
+A step is decided on the campaigns that can fire on it: enabled and on its trigger.
+``candidates(order)`` (the batch pre-filter, asked per event with the order as that event
+carries it) narrows them further to those that may fire; the others are known not to hold. A
+campaign that cannot fire wins no exclusive group, spends no budget, uses no limit and makes no
+offer, so leaving it out fires the same campaigns with the same actions; the outcomes of those
+left out are filled in (disabled, other trigger, outside the window in the engine's words, else
+``condition_failed`` "batch pre-filter").
 """
 
 from __future__ import annotations
@@ -62,58 +63,88 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _skipped(campaign: Campaign, event: EventKind, now: datetime) -> Outcome:
-    """The outcome of a campaign the pre-filter ruled out, from what needs no order data."""
+    """The outcome of a campaign left out of the decision: disabled, on another trigger, outside
+    its window (each in the engine's words), else ruled out by the pre-filter."""
     if not campaign.enabled:
         return Outcome(campaign.id, False, Reason.DISABLED, "the campaign is disabled")
     if campaign.trigger is not event:
         detail = f"runs on {campaign.trigger.value}, this event is {event.value}"
         return Outcome(campaign.id, False, Reason.OTHER_TRIGGER, detail)
     window = campaign.window
-    if window is not None and (
-        (window.starts_at is not None and now < _aware(window.starts_at))
-        or (window.ends_at is not None and now >= _aware(window.ends_at))
-    ):
-        return Outcome(campaign.id, False, Reason.OUTSIDE_WINDOW, "outside the campaign's window")
+    if window is not None:
+        if window.starts_at is not None and now < _aware(window.starts_at):
+            detail = f"starts at {_aware(window.starts_at):%Y-%m-%d %H:%M %Z}"
+            return Outcome(campaign.id, False, Reason.OUTSIDE_WINDOW, detail)
+        if window.ends_at is not None and now >= _aware(window.ends_at):
+            detail = f"ended at {_aware(window.ends_at):%Y-%m-%d %H:%M %Z}"
+            return Outcome(campaign.id, False, Reason.OUTSIDE_WINDOW, detail)
     detail = "its conditions do not hold on this order (batch pre-filter)"
     return Outcome(campaign.id, False, Reason.CONDITION_FAILED, detail)
 
 
 class _Decider:
-    """``decide`` over the whole config, or over the candidates only (configs cached)."""
+    """``decide`` over the campaigns that can fire on the step: enabled, on the step's trigger
+    and, with a pre-filter, among its candidates (the configs cached per trigger and candidate
+    set). The others cannot fire, win no group, spend and use nothing: leaving them out changes
+    no decision, and their outcomes are filled in as the engine words them."""
 
     def __init__(self, config: ShopConfig, secret: bytes, candidates: Candidates | None) -> None:
         self.config = config
         self.secret = secret
         self.candidates = candidates
-        self._subsets: dict[frozenset[str], ShopConfig] = {}
+        self._subsets: dict[tuple[EventKind, frozenset[str] | None], ShopConfig] = {}
+        #: Outcomes that do not depend on the time or the order (disabled, other trigger).
+        self._outcomes: dict[tuple[str, EventKind], Outcome] = {}
 
     def __call__(
         self, order: Order, kind: EventKind, ref: str, now: datetime, books: ReplayBooks
     ) -> Decision:
         ids = self.candidates(order) if self.candidates is not None else None
-        config = self.config if ids is None else self._subset(ids)
-        decision = decide(
-            config,
-            order,
-            event=kind,
-            counters=books,
-            now=now,
-            code_secret=self.secret,
-            occurrence=ref,
-        )
-        if config is self.config:
+        config = self._subset(kind, ids)
+        if config.campaigns:
+            decision = decide(
+                config,
+                order,
+                event=kind,
+                counters=books,
+                now=now,
+                code_secret=self.secret,
+                occurrence=ref,
+            )
+        else:
+            shop = self.config.settings.domain
+            decision = Decision(shop, order.id, kind, now, (), ())
+        if len(config.campaigns) == len(self.config.campaigns):
             return decision
         made = {o.campaign_id: o for o in decision.outcomes}
-        outcomes = tuple(made.get(c.id) or _skipped(c, kind, now) for c in self.config.campaigns)
+        outcomes = tuple(
+            made.get(c.id) or self._skipped(c, kind, now) for c in self.config.campaigns
+        )
         return replace(decision, outcomes=outcomes)
 
-    def _subset(self, ids: frozenset[str]) -> ShopConfig:
-        found = self._subsets.get(ids)
+    def _skipped(self, campaign: Campaign, kind: EventKind, now: datetime) -> Outcome:
+        if campaign.window is not None and campaign.enabled and campaign.trigger is kind:
+            return _skipped(campaign, kind, now)
+        key = (campaign.id, kind)
+        found = self._outcomes.get(key)
+        if found is None:
+            found = self._outcomes[key] = _skipped(campaign, kind, now)
+        return found
+
+    def _subset(self, kind: EventKind, ids: frozenset[str] | None) -> ShopConfig:
+        found = self._subsets.get((kind, ids))
         if found is None:
             if len(self._subsets) > 4096:
                 self._subsets.clear()
-            campaigns = tuple(c for c in self.config.campaigns if c.id in ids)
-            found = self._subsets[ids] = replace(self.config, campaigns=campaigns)
+            campaigns = tuple(
+                c
+                for c in self.config.campaigns
+                if c.enabled and c.trigger is kind and (ids is None or c.id in ids)
+            )
+            found = replace(self.config, campaigns=campaigns)
+            if len(campaigns) == len(self.config.campaigns):
+                found = self.config
+            self._subsets[(kind, ids)] = found
         return found
 
 
@@ -214,6 +245,8 @@ def replay_events(
     for state in list(run.orders.values()):
         run.finish(state)
     run.contacts.flush()
+    if run.loyalty is not None and tally.last_event is not None:
+        run.loyalty.close(tally.last_event)
     tally.close(books=run.books, loyalty=run.loyalty, contacts=run.contacts)
 
 

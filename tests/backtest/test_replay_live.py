@@ -320,6 +320,12 @@ def live_records(config: ShopConfig, history: list[HistoryOrder]) -> tuple[list[
                 r = result.record
                 step = StepRecord(r.order_id, r.event_kind, r.ref, r.decided_at, r.decision)
                 records.append(step)
+    if program is not None and history:
+        end = max(e.at for e in in_time_order(history))
+        for account in store.loyalty_accounts(SHOP):
+            store.loyalty_sweep(
+                shop=SHOP, account=account, program=program, now=end, remind_within=timedelta(0)
+            )
     return records, store
 
 
