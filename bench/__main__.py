@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, str] = {
     "p6": "bench.p6_loyalty",
     "p7": "bench.p7_mail_sweep",
     "readers": "bench.readers",
+    "p4r": "bench.p4r_replay",
 }
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"

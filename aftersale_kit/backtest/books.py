@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from ..core.decision import Decision
 from ..core.ports import CustomerUsage
@@ -42,22 +43,37 @@ class Booking:
 
 @dataclass(slots=True)
 class _Spending:
-    """A campaign's costs by booking time, with running totals per ``since`` asked for."""
+    """A campaign's costs per day of booking (local midnight in the shop's time zone), with
+    running totals per ``since`` asked for.
 
-    entries: list[tuple[datetime, Decimal]] = field(default_factory=list)
+    Budget periods start at local midnight (:func:`~aftersale_kit.core.engine.
+    budget_period_start`), so a day's bookings are all in a period or all out of it: the sums
+    are exact, and memory grows with the days of the history, not with its bookings.
+    """
+
+    days: dict[datetime, Decimal] = field(default_factory=dict)
+    order: list[datetime] = field(default_factory=list)
     totals: dict[datetime | None, Decimal] = field(default_factory=dict)
 
-    def add(self, at: datetime, amount: Decimal) -> None:
-        insort(self.entries, (at, amount), key=lambda e: e[0])
+    def add(self, day: datetime, amount: Decimal) -> None:
+        if day in self.days:
+            self.days[day] += amount
+        else:
+            self.days[day] = amount
+            insort(self.order, day)
         for since in self.totals:
-            if since is None or at >= since:
+            if since is None or day >= since:
                 self.totals[since] += amount
+
+    def between(self, start: datetime | None, end: datetime | None) -> Decimal:
+        first = 0 if start is None else bisect_left(self.order, start)
+        last = len(self.order) if end is None else bisect_left(self.order, end)
+        return sum((self.days[d] for d in self.order[first:last]), _ZERO)
 
     def since(self, since: datetime | None) -> Decimal:
         total = self.totals.get(since)
         if total is None:
-            start = 0 if since is None else bisect_left(self.entries, since, key=lambda e: e[0])
-            total = sum((a for _, a in self.entries[start:]), _ZERO)
+            total = self.between(since, None)
             if len(self.totals) > 64:  # periods long past are not asked again
                 self.totals.clear()
             self.totals[since] = total
@@ -68,7 +84,9 @@ class ReplayBooks:
     """The :class:`~aftersale_kit.core.ports.Counters` of one shop, booked as the live store
     books (see the module docstring); ``shop`` is ignored (one shop per run)."""
 
-    def __init__(self) -> None:
+    def __init__(self, timezone: str = "UTC") -> None:
+        self._tz = ZoneInfo(timezone)
+        self._day: tuple[date, datetime] | None = None
         self._usage: dict[str, int] = {}
         self._customers: dict[tuple[str, str], tuple[int, list[datetime]]] = {}
         self._spending: dict[str, _Spending] = {}
@@ -144,18 +162,17 @@ class ReplayBooks:
         spending = self._spending.get(cid)
         if spending is None:
             spending = self._spending[cid] = _Spending()
-        spending.add(booking.booked_at, booking.cost * sign)
+        spending.add(self._midnight(booking.booked_at), booking.cost * sign)
+
+    def _midnight(self, moment: datetime) -> datetime:
+        """The local midnight that starts ``moment``'s day (the last one asked is kept)."""
+        day = moment.astimezone(self._tz).date()
+        if self._day is None or self._day[0] != day:
+            self._day = (day, datetime(day.year, day.month, day.day, tzinfo=self._tz))
+        return self._day[1]
 
     def net_spent(self, campaign_id: str, start: datetime | None, end: datetime | None) -> Decimal:
-        """What the campaign's bookings in ``[start, end)`` cost, less their take-backs."""
+        """What the campaign's bookings in ``[start, end)`` (local midnights, or ``None``: open)
+        cost, less their take-backs."""
         spending = self._spending.get(campaign_id)
-        if spending is None:
-            return _ZERO
-        return sum(
-            (
-                a
-                for t, a in spending.entries
-                if (start is None or t >= start) and (end is None or t < end)
-            ),
-            _ZERO,
-        )
+        return _ZERO if spending is None else spending.between(start, end)

@@ -233,7 +233,7 @@ def replay_events(
     run = _Run(
         config=config,
         decider=_Decider(config, code_secret, candidates),
-        books=ReplayBooks(),
+        books=ReplayBooks(config.settings.timezone),
         tally=tally,
         loyalty=LoyaltyBook(config, code_secret) if config.loyalty is not None else None,
         contacts=ContactBook(config),

@@ -14,8 +14,7 @@ from aftersale_kit.backtest.replay import StepRecord, replay
 from aftersale_kit.core.config.loader import load_config_text
 from aftersale_kit.core.model import Customer, EventKind, FinancialStatus, LineItem, Order, Refund
 from aftersale_kit.core.money import Money
-
-from .synthetic import history
+from bench._history import history
 
 SHOP = "figures.myshopify.com"
 HEAD = f"""\

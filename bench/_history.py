@@ -1,5 +1,6 @@
-"""Synthetic order histories for the replay's tests and its speed measurement: repeat customers
-(a few buy often, most once), guests, refunds weeks later, cancellations, fulfilment."""
+"""Synthetic order histories for the backtest replay's tests and its speed measurement (P4r):
+repeat customers (a few buy often, most once), guests, refunds weeks later, cancellations,
+unpaid orders, fulfilment."""
 
 from __future__ import annotations
 
