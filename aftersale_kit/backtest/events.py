@@ -145,7 +145,10 @@ def events_of(h: HistoryOrder) -> list[HistoryEvent]:
         events.append(
             HistoryEvent(created, EventKind.ORDER_CREATED, replace(before, financial_status=status))
         )
-    events.append(HistoryEvent(paid, EventKind.ORDER_PAID, state(paid)))
+    paid_state = replace(
+        order, refunds=(), cancelled_at=None, financial_status=_status_at(order, (), False)
+    )
+    events.append(HistoryEvent(paid, EventKind.ORDER_PAID, paid_state))
     if h.fulfilled_at is not None:
         at = max(_utc(h.fulfilled_at), paid)
         events.append(HistoryEvent(at, EventKind.ORDER_FULFILLED, state(at)))

@@ -19,7 +19,7 @@ import os
 import pickle
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 
 from .events import HistoryEvent, events_of
@@ -39,18 +39,27 @@ def _micros(at: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def _selected(
-    orders: Iterable[HistoryOrder], since: datetime | None, until: datetime | None
+    orders: Iterable[HistoryOrder],
+    since: datetime | None,
+    until: datetime | None,
+    on_order: Callable[[HistoryOrder], None] | None,
 ) -> Iterator[HistoryOrder]:
     """The orders placed in ``[since, until)``; all their events count, however late."""
+    since = _aware(since) if since is not None else None
+    until = _aware(until) if until is not None else None
     for h in orders:
-        created = h.order.created_at
-        if created.tzinfo is None:
-            created = created.replace(tzinfo=UTC)
+        created = _aware(h.order.created_at)
         if since is not None and created < since:
             continue
         if until is not None and created >= until:
             continue
+        if on_order is not None:
+            on_order(h)
         yield h
 
 
@@ -61,12 +70,15 @@ def in_time_order(
     until: datetime | None = None,
     memory_events: int = DEFAULT_MEMORY_EVENTS,
     spill_dir: str | None = None,
+    on_order: Callable[[HistoryOrder], None] | None = None,
 ) -> Iterator[HistoryEvent]:
     """The events of the orders placed in ``[since, until)``, in time order (see the module
-    docstring); reads ``orders`` once, as a stream."""
+    docstring); reads ``orders`` once, as a stream (``on_order`` sees each selected order as
+    it is read, also one without events: an unpaid order on a platform that does not report
+    new orders). Naive times are taken as UTC."""
     buffer: list[tuple[int, int, int, HistoryEvent]] = []
     spill: _Spill | None = None
-    for seq, h in enumerate(_selected(orders, since, until)):
+    for seq, h in enumerate(_selected(orders, since, until, on_order)):
         for event in events_of(h):
             buffer.append((_micros(event.at), seq, event.rank, event))
         if spill is None and len(buffer) > memory_events:

@@ -165,7 +165,6 @@ class _Run:
         state = self.orders.get(order.id)
         if state is None:
             state = self.orders[order.id] = OrderState(first=order)
-            self.tally.order(order)
         for kind, ref in steps_of(order, event.kind, refund=event.refund):
             extra = [event.refund] if event.refund is not None else []
             self.step(state, order, kind, ref, extra or list(order.refunds), event.at)
@@ -229,7 +228,8 @@ def replay_events(
     on_step: Callable[[StepRecord], None] | None = None,
     tally: Tally,
 ) -> None:
-    """Replay events already in time order into ``tally`` (see :func:`replay`)."""
+    """Replay events already in time order into ``tally`` (see :func:`replay`); the caller
+    counts the orders (``tally.order``) as it reads them."""
     run = _Run(
         config=config,
         decider=_Decider(config, code_secret, candidates),
@@ -274,7 +274,13 @@ def replay(
     ``memory_events``: events sorted in memory before the sort spills to a temporary file.
     """
     tally = Tally(config, redemption_rate=redemption_rate, since=since, until=until)
-    events = in_time_order(orders, since=since, until=until, memory_events=memory_events)
+    events = in_time_order(
+        orders,
+        since=since,
+        until=until,
+        memory_events=memory_events,
+        on_order=lambda h: tally.order(h.order),
+    )
     replay_events(
         config, events, code_secret=code_secret, candidates=candidates, on_step=on_step, tally=tally
     )
