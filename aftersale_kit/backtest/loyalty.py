@@ -21,9 +21,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from ..core.campaign import ShopConfig
-from ..core.loyalty.ledger import JournalState, MovementKind, SourceKind, Status, apply
-from ..core.loyalty.program import SpentRefundPolicy, account_key
-from ..core.loyalty.schedule import due
+from ..core.loyalty.ledger import JournalState, Movement, MovementKind, SourceKind, Status, apply
+from ..core.loyalty.program import LoyaltyProgram, SpentRefundPolicy, account_key
+from ..core.loyalty.schedule import due, expires_at, release_at
 from ..core.loyalty.stamps import CardState, RewardStatus
 from ..core.loyalty.tiers import Activity
 from ..core.model import Order
@@ -47,6 +47,19 @@ class _Account:
     cards: dict[str, CardState] = field(default_factory=dict)
     points_earned: int = 0
     points_reversed: int = 0
+    #: Nothing is due before this (``None``: nothing at all); recomputed when the state moves.
+    quiet_until: datetime | None = None
+    moved: bool = True
+
+    def due(self, program: LoyaltyProgram, now: datetime) -> tuple[Movement, ...]:
+        """:func:`~aftersale_kit.core.loyalty.schedule.due`, asked only once something can be
+        due: a release or an expiry of points still standing is not before ``quiet_until``."""
+        if self.moved:
+            self.quiet_until = _next_due(self.state, program)
+            self.moved = False
+        if self.quiet_until is None or now < self.quiet_until:
+            return ()
+        return due(self.state, program, now)
 
     def view(self) -> AccountView:
         return AccountView(self.key, self.state, tuple(self.history), dict(self.cards), self.earned)
@@ -57,6 +70,7 @@ class _Account:
         if result.status is not Status.APPLIED or result.booking is None:
             return False
         self.state = result.state
+        self.moved = True
         m = row.movement
         if m.kind is MovementKind.EARNED_PENDING:
             self.earned[m.key] = row
@@ -67,6 +81,21 @@ class _Account:
             self.points_reversed += abs(m.points)
             self.history.append(Activity(m.at, row.spend or Decimal(0), -m.points))
         return True
+
+
+def _next_due(state: JournalState, program: LoyaltyProgram) -> datetime | None:
+    """The earliest moment ``due`` can return anything: a grant's release, or the expiry of a
+    grant with points left (pending or remaining)."""
+    moments: list[datetime] = []
+    for grant in state.grants.values():
+        if not grant.released:
+            moments.append(grant.release_at or release_at(grant.at, program))
+        left = grant.remaining if grant.released else grant.pending
+        if left > 0:
+            expiry = expires_at(grant, state, program)
+            if expiry is not None:
+                moments.append(expiry)
+    return min(moments, default=None)
 
 
 class LoyaltyBook:
@@ -91,7 +120,7 @@ class LoyaltyBook:
         if account is None:
             account = self.accounts[key] = _Account(key)
         policy = self.program.on_spent_refund
-        for movement in due(account.state, self.program, now):
+        for movement in account.due(self.program, now):
             account.book(JournalRow(movement, 0, 0), policy=policy)
         facts = OrderFacts(
             order=order,
@@ -111,7 +140,7 @@ class LoyaltyBook:
         (the live sweeper would have), so the liability counts only points that stand."""
         policy = self.program.on_spent_refund
         for account in self.accounts.values():
-            for movement in due(account.state, self.program, at):
+            for movement in account.due(self.program, at):
                 account.book(JournalRow(movement, 0, 0), policy=policy)
 
     def _records(self, order: Order, state: OrderState) -> tuple[DecisionRecord, ...]:
