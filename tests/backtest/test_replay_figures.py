@@ -225,3 +225,68 @@ def test_a_history_larger_than_the_memory_limit_is_sorted_on_disk_with_the_same_
     times = [s.at for s in in_memory]
     assert times == sorted(times)
     assert any(s.kind is EventKind.REFUND_CREATED for s in in_memory)
+
+
+def test_the_window_selects_orders_by_placement_and_keeps_their_later_refunds() -> None:
+    # given a coupon a refund takes back, and orders in April, May and June
+    config = load_config_text(
+        HEAD
+        + """campaigns:
+  - id: danke
+    on_refund: revoke
+    actions:
+      - issue_coupon: {type: fixed_amount, value: 5, valid_days: 30}
+"""
+    )
+    may = order(2, mid_month(2025, 5, 20), customer="b")
+    refund = Refund(id="r2", amount=eur("5.00"), created_at=mid_month(2025, 6, 20), lines=())
+    may = replace(
+        may,
+        order=replace(
+            may.order, refunds=(refund,), financial_status=FinancialStatus.PARTIALLY_REFUNDED
+        ),
+    )
+    orders = [order(1, mid_month(2025, 4), customer="a"), may, order(3, mid_month(2025, 6, 25))]
+    # when only May is replayed
+    result = replay(
+        config,
+        orders,
+        code_secret=SECRET,
+        redemption_rate=Decimal(1),
+        since=datetime(2025, 5, 1, tzinfo=UTC),
+        until=datetime(2025, 6, 1),  # naive: UTC
+    )
+    # then the May order alone counts, and its refund in June still took its coupon back
+    (danke,) = result.campaigns
+    assert (result.orders, danke.orders, danke.taken_back) == (1, 1, 1)
+    assert danke.expected_cost == 0
+    assert result.months == ("2025-05", "2025-06")
+
+
+def test_an_order_no_campaign_can_fire_on_still_earns_its_points() -> None:
+    # given a loyalty program and a campaign the pre-filter rules out everywhere
+    config = load_config_text(
+        HEAD
+        + """loyalty:
+  earn: {points_per_unit: 1}
+  pending_days: 0
+campaigns:
+  - id: danke
+    when: subtotal >= 1000
+    actions:
+      - issue_coupon: {type: fixed_amount, value: 5, valid_days: 30}
+"""
+    )
+    orders = [order(1, mid_month(2025, 4), customer="a", subtotal="42.00")]
+    # when replayed with every campaign ruled out, and without a pre-filter
+    ruled_out = replay(
+        config,
+        orders,
+        code_secret=SECRET,
+        redemption_rate=Decimal(1),
+        candidates=lambda o: frozenset(),
+    )
+    full = replay(config, orders, code_secret=SECRET, redemption_rate=Decimal(1))
+    # then the order earned its 42 points either way
+    assert ruled_out.loyalty.points_earned == 42 == full.loyalty.points_earned
+    assert ruled_out.loyalty == full.loyalty
