@@ -6,8 +6,8 @@ cancellation, its paid and fulfilled times. The live service saw it in steps, ea
 carrying the order as it stood then. :func:`events_of` rebuilds those steps:
 
 * ``order_created`` at ``created_at``, for platforms whose webhooks report a new order (one that
-  never reports it, e.g. where an unpaid order is no trigger, gets none): the order unpaid
-  unless it was paid at the same moment, no refunds, not cancelled;
+  never reports it, e.g. where an unpaid order is no trigger, gets none): the order unpaid (no
+  ``paid_at``) unless it was paid at the same moment, no refunds, not cancelled;
 * ``order_paid`` at ``paid_at``: paid, no refunds, not cancelled;
 * ``order_fulfilled`` at ``fulfilled_at``: with the refunds made up to then;
 * ``refund_created`` per refund at its ``created_at`` (carrying that refund, as a refund
@@ -140,11 +140,15 @@ def events_of(h: HistoryOrder) -> list[HistoryEvent]:
 
     events: list[HistoryEvent] = []
     if reports_created(order.platform):
-        before = replace(order, refunds=(), cancelled_at=None)
-        status = FinancialStatus.PAID if paid <= created else FinancialStatus.PENDING
-        events.append(
-            HistoryEvent(created, EventKind.ORDER_CREATED, replace(before, financial_status=status))
+        at_once = paid <= created
+        before = replace(
+            order,
+            refunds=(),
+            cancelled_at=None,
+            paid_at=order.paid_at if at_once else None,
+            financial_status=FinancialStatus.PAID if at_once else FinancialStatus.PENDING,
         )
+        events.append(HistoryEvent(created, EventKind.ORDER_CREATED, before))
     paid_state = replace(
         order, refunds=(), cancelled_at=None, financial_status=_status_at(order, (), False)
     )

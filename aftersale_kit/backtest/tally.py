@@ -3,8 +3,10 @@
 Per step the tally counts why campaigns did not fire (their trigger's steps only: a campaign is
 not "hit" by events it does not run on) and the budget refusals per period; when an order's
 timeline is done it counts what the order got: reach, actions, face value (the planned actions'
-cost), and the expected cost after take-backs (a coupon at the redemption rate, everything
-else in full; nothing for what a refund or cancellation took back). Budget use per period is
+cost, fixed bonus points at the value of a point in the program's first redemption option),
+and the expected cost after take-backs (a coupon at the redemption rate, everything else in
+full; nothing for what a refund or cancellation took back). Multiplied points (``award_points``
+with a multiplier) are in the loyalty figures, not priced per campaign. Budget use per period is
 read from the books at the end: what was booked in the period less what was taken back, as the
 live budget counts it.
 """
@@ -85,6 +87,14 @@ class _Campaign:
         return found
 
 
+def _point_value(config: ShopConfig) -> Decimal:
+    program = config.loyalty
+    options = program.redemption.options if program is not None else ()
+    if not options or options[0].points <= 0:
+        return _ZERO
+    return options[0].value / Decimal(options[0].points)
+
+
 class Tally:
     """Sums up one run (see the module docstring)."""
 
@@ -109,6 +119,8 @@ class Tally:
         self.first_event: datetime | None = None
         self.last_event: datetime | None = None
         self.top: list[OrderCost] = []
+        #: What a point is worth: the program's first redemption option (0 without one).
+        self.point_value = _point_value(config)
         self._closed: BacktestResult | None = None
 
     # -- during the run --------------------------------------------------------------------------
@@ -182,6 +194,8 @@ class Tally:
         figures = self.campaigns[planned.campaign_id]
         action = planned.action
         amount = planned.cost.amount
+        if isinstance(action, AwardPoints) and action.points:
+            amount += Decimal(action.points) * self.point_value
         figures.face += amount
         figures.month(month).face += amount
         if isinstance(action, IssueCoupon):

@@ -56,7 +56,10 @@ def test_a_refunded_order_is_paid_then_fulfilled_then_refunded_step_by_step() ->
         (EventKind.REFUND_CREATED, timedelta(days=23)),
     ]
     created, paid, fulfilled, partial, full = events
-    assert created.order.financial_status is FinancialStatus.PENDING
+    assert (created.order.financial_status, created.order.paid_at) == (
+        FinancialStatus.PENDING,
+        None,
+    )
     assert (paid.order.financial_status, paid.order.refunds) == (FinancialStatus.PAID, ())
     assert fulfilled.order.refunds == ()
     assert partial.refund == first and partial.order.refunds == (first,)

@@ -290,3 +290,35 @@ campaigns:
     # then the order earned its 42 points either way
     assert ruled_out.loyalty.points_earned == 42 == full.loyalty.points_earned
     assert ruled_out.loyalty == full.loyalty
+
+
+def test_fixed_bonus_points_are_priced_at_the_value_of_a_point() -> None:
+    # given 50 bonus points on every order, and 100 points buy a 5 EUR coupon
+    config = load_config_text(
+        HEAD
+        + """loyalty:
+  earn: {points_per_unit: 1}
+  redeem:
+    options:
+      - {id: fuenf, points: 100, coupon: 5}
+campaigns:
+  - id: bonus
+    actions:
+      - award_points: {points: 50}
+"""
+    )
+    orders = [
+        order(1, mid_month(2025, 4), customer="a"),
+        order(2, mid_month(2025, 5), customer="b"),
+    ]
+    # (placed five minutes before they were paid: the bonus of the paid step is in the earning)
+    orders = [
+        replace(h, order=replace(h.order, created_at=h.order.created_at - timedelta(minutes=5)))
+        for h in orders
+    ]
+    # when replayed
+    result = replay(config, orders, code_secret=SECRET, redemption_rate=Decimal("0.1"))
+    # then 100 bonus points worth 5 EUR were given, in full (points are not redeemed at a rate)
+    (bonus,) = result.campaigns
+    assert (bonus.points, bonus.face_value, bonus.expected_cost) == (100, Decimal(5), Decimal(5))
+    assert result.loyalty.points_earned == 2 * (50 + 50)
