@@ -16,7 +16,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ..core.campaign import ShopConfig
 from ..core.conditions import Condition
@@ -59,7 +59,12 @@ class ContactBook:
         self.active = any(isinstance(a, FollowUp) for c in config.campaigns for a in c.actions)
         self._heap: list[tuple[datetime, int, _Pending]] = []
         self._seq = 0
-        self._keys: set[str] = set()
+        cap = self.policy.marketing_cap
+        #: How far back a customer's sent messages matter (the cap's window, the minimum gap).
+        self._memory = max(
+            timedelta(days=cap.days) if cap is not None else timedelta(0),
+            self.policy.min_gap or timedelta(0),
+        )
         self._by_email: dict[str, list[_Pending]] = {}
         self._by_order: dict[str, list[_Pending]] = {}
         self.history: dict[str, list[SentMessage]] = {}
@@ -91,9 +96,6 @@ class ContactBook:
                 holidays=self.policy.holidays,
             )
             for m in messages:
-                if m.key in self._keys:
-                    continue
-                self._keys.add(m.key)
                 label = f"campaign {m.campaign_id!r} message {m.occurrence}"
                 item = _Pending(
                     key=m.key,
@@ -143,6 +145,9 @@ class ContactBook:
                 self.held_back[verdict.rule.value] += 1
                 continue
             history.append(SentMessage(sent_at=at, purpose=item.message.purpose))
+            # older messages than the rules look back are forgotten (the last one stays)
+            while len(history) > 1 and history[0].sent_at <= at - self._memory:
+                del history[0]
             self.sent[item.message.customer] += 1
 
     def _forget(self, item: _Pending) -> None:
