@@ -95,6 +95,8 @@ class _Decider:
         self._subsets: dict[tuple[EventKind, frozenset[str] | None], ShopConfig] = {}
         #: Outcomes that do not depend on the time or the order (disabled, other trigger).
         self._outcomes: dict[tuple[str, EventKind], Outcome] = {}
+        #: All outcomes of a step where no campaign can fire (campaigns without windows only).
+        self._nothing: dict[tuple[EventKind, frozenset[str] | None], tuple[Outcome, ...]] = {}
 
     def __call__(
         self, order: Order, kind: EventKind, ref: str, now: datetime, books: ReplayBooks
@@ -113,7 +115,14 @@ class _Decider:
             )
         else:
             shop = self.config.settings.domain
-            decision = Decision(shop, order.id, kind, now, (), ())
+            outcomes = self._nothing.get((kind, ids))
+            if outcomes is None:
+                outcomes = tuple(self._skipped(c, kind, now) for c in self.config.campaigns)
+                if not any(c.window is not None for c in self.config.campaigns):
+                    if len(self._nothing) > 4096:
+                        self._nothing.clear()
+                    self._nothing[(kind, ids)] = outcomes  # the same at any time
+            return Decision(shop, order.id, kind, now, outcomes, ())
         if len(config.campaigns) == len(self.config.campaigns):
             return decision
         made = {o.campaign_id: o for o in decision.outcomes}
