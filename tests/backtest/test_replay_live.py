@@ -449,3 +449,65 @@ def test_a_prefilter_to_the_campaigns_whose_conditions_hold_changes_no_decision(
         whole.top_orders,
     )
     assert len(asked) == len(full) or not history
+
+
+def test_a_budget_that_runs_out_mid_month_and_a_later_refund_freeing_it_decide_as_live() -> None:
+    # given 10 EUR a month for 5 EUR coupons that a refund takes back
+    config = ShopConfig(
+        settings=ShopSettings(
+            platform="shopify", domain=SHOP, currency="EUR", timezone="Europe/Berlin"
+        ),
+        campaigns=(
+            Campaign(
+                id="danke",
+                actions=(ACTIONS[0],),
+                budget=Budget(amount=eur(10), period=BudgetPeriod.MONTH),
+                on_refund=RefundPolicy.REVOKE,
+            ),
+        ),
+    )
+    counts: dict[str, int] = {}
+
+    def placed(n: int, day: int, refunded_on: int | None = None) -> HistoryOrder:
+        at = datetime(2026, 3, day, 10, 0, tzinfo=UTC)
+        order = Order(
+            platform="shopify",
+            shop=SHOP,
+            id=str(n),
+            number=f"#{n}",
+            currency="EUR",
+            created_at=at,
+            financial_status=FinancialStatus.PAID,
+            subtotal=eur(30),
+            total=eur(30),
+            discounts=eur(0),
+            shipping=eur(0),
+            tax=eur(0),
+            paid_at=at,
+            customer=Customer(id=f"k{n}", orders_count=counts.setdefault(f"k{n}", 1)),
+        )
+        if refunded_on is not None:
+            refund = Refund(
+                id=f"r{n}", amount=eur(5), created_at=at.replace(day=refunded_on), lines=()
+            )
+            order = replace(
+                order, refunds=(refund,), financial_status=FinancialStatus.PARTIALLY_REFUNDED
+            )
+        return HistoryOrder(order, SourceRef("march", n))
+
+    # two coupons use the budget up on the 3rd; the 10th is refused; a refund on the 12th takes
+    # the first coupon back; the 20th gets the freed budget; the 25th is refused again
+    history = [placed(1, 2, refunded_on=12), placed(2, 3), placed(3, 10), placed(4, 20)]
+    history.append(placed(5, 25))
+    # when both decide
+    live, store = live_records(config, history)
+    replayed, result = backtest_records(config, history)
+    # then the decisions are the same, step by step
+    assert replayed == live
+    assert sum((e.cost for e in store.ledger(SHOP)), Decimal(0)) == Decimal(10)
+    paid = {r.order_id: r.decision.fired for r in live if r.kind is EventKind.ORDER_PAID}
+    assert paid == {"1": ("danke",), "2": ("danke",), "3": (), "4": ("danke",), "5": ()}
+    # and March shows the budget spent (two coupons standing) and two refusals
+    (danke,) = result.campaigns
+    (march,) = danke.budget
+    assert (march.spent, march.refused, danke.taken_back) == (Decimal(10), 2, 1)
