@@ -12,8 +12,9 @@ live ledger's reversals do. Loyalty points and stamp cards (:mod:`.loyalty`) and
 messages against the contact policy (:mod:`.contacts`) are booked per step as the service does.
 
 A step is decided on the campaigns that can fire on it: enabled and on its trigger.
-``candidates(order)`` (the batch pre-filter, asked per event with the order as that event
-carries it) narrows them further to those that may fire; the others are known not to hold. A
+``candidates(order)`` (the batch pre-filter, asked once per step to decide, with the order as
+the step's event carries it, and only on triggers some enabled campaign runs on) narrows them
+further to those that may fire; the others are known not to hold. A
 campaign that cannot fire wins no exclusive group, spends no budget, uses no limit and makes no
 offer, so leaving it out fires the same campaigns with the same actions; the outcomes of those
 left out are filled in (disabled, other trigger, outside the window in the engine's words, else
@@ -93,6 +94,8 @@ class _Decider:
         self.secret = secret
         self.candidates = candidates
         self._subsets: dict[tuple[EventKind, frozenset[str] | None], ShopConfig] = {}
+        #: The triggers some enabled campaign runs on (other steps need no pre-filter).
+        self._triggers = frozenset(c.trigger for c in config.campaigns if c.enabled)
         #: Outcomes that do not depend on the time or the order (disabled, other trigger).
         self._outcomes: dict[tuple[str, EventKind], Outcome] = {}
         #: All outcomes of a step where no campaign can fire (campaigns without windows only).
@@ -101,7 +104,9 @@ class _Decider:
     def __call__(
         self, order: Order, kind: EventKind, ref: str, now: datetime, books: ReplayBooks
     ) -> Decision:
-        ids = self.candidates(order) if self.candidates is not None else None
+        ids = None
+        if self.candidates is not None and kind in self._triggers:
+            ids = self.candidates(order)
         config = self._subset(kind, ids)
         if config.campaigns:
             decision = decide(
