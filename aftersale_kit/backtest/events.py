@@ -13,6 +13,8 @@ carrying the order as it stood then. :func:`events_of` rebuilds those steps:
 * ``refund_created`` per refund at its ``created_at`` (carrying that refund, as a refund
   webhook does): the order with the refunds up to then, refunded in full at the last refund
   when it ends refunded in full;
+* an order refunded in full by its status alone (the export lists no refund) gets one
+  ``refund_created`` without a refund at its last known time (the live "full" step);
 * ``order_cancelled`` at ``cancelled_at`` (or with the order's last event when its status says
   voided or cancelled without a time).
 
@@ -158,6 +160,9 @@ def events_of(h: HistoryOrder) -> list[HistoryEvent]:
         events.append(HistoryEvent(at, EventKind.ORDER_FULFILLED, state(at)))
     for at, refund in refunds:
         events.append(HistoryEvent(at, EventKind.REFUND_CREATED, state(at), refund=refund))
+    if not refunds and order.financial_status is FinancialStatus.REFUNDED and not closed:
+        # refunded in full by its status alone (no refund listed): the live "full" step
+        events.append(HistoryEvent(end, EventKind.REFUND_CREATED, order))
     if closed:
         at = max(cancelled or end, paid)
         events.append(HistoryEvent(at, EventKind.ORDER_CANCELLED, state(at, closing=True)))

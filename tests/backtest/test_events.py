@@ -111,3 +111,15 @@ def test_a_refund_exported_before_the_payment_is_moved_up_to_it() -> None:
     refund = [e for e in events if e.kind is EventKind.REFUND_CREATED]
     assert [e.at for e in refund] == [T0 + timedelta(minutes=5)]
     assert sum((r.amount.amount for e in refund for r in e.order.refunds), Decimal(0)) == 5
+
+
+def test_an_order_refunded_by_its_status_alone_gets_the_full_refund_step() -> None:
+    h = exported(financial_status=FinancialStatus.REFUNDED)
+    h = replace(h, fulfilled_at=T0 + timedelta(days=2))
+    events = events_of(h)
+    assert [e.kind for e in events][-1] is EventKind.REFUND_CREATED
+    last = events[-1]
+    assert (last.at, last.refund, last.last) == (T0 + timedelta(days=2), None, True)
+    assert reversal_of(last.order) is EventKind.REFUND_CREATED
+    # the steps before it stood: paid, not refunded
+    assert all(reversal_of(e.order) is None for e in events[:-1])
