@@ -43,7 +43,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from aftersale_kit.core.errors import InvalidRequestError, NotFoundError
+from aftersale_kit.core.errors import InvalidRequestError, NotFoundError, PayloadError
 from aftersale_kit.core.model import FinancialStatus, Order
 from aftersale_kit.core.platform import ListedOrder, OrderPage
 
@@ -138,14 +138,17 @@ def _with_refund_dates(client: WooClient, item: Any) -> Any:
 
 
 def _gmt(item: Mapping[str, Any], key: str) -> datetime | None:
-    """``<key>_gmt`` (else ``<key>``) as an aware time; naive text is UTC."""
+    """``<key>_gmt`` (else ``<key>``) as an aware time; naive text is UTC; text that is no
+    date is a :class:`PayloadError` (the order is reported, not read with a date missing)."""
     value = item.get(f"{key}_gmt", item.get(key))
     if not isinstance(value, str) or not value.strip():
         return None
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        return None
+        raise PayloadError(
+            f"{key}_gmt {value!r} is not a date and time like 2025-01-15T10:23:45"
+        ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

@@ -2,9 +2,10 @@
 
 A file holds one page (a JSON array of orders, as the API returns it), several values one after
 another, or JSON Lines (one order, or one page, per line). Each order is read by the live
-normaliser (``aftersale_kit_woocommerce.normalize``), then completed with what the REST order
-carries for a history but a live decision does not need
-(https://woocommerce.github.io/woocommerce-rest-api-docs/#order-properties):
+normaliser and completed with what the REST order carries for a history but a live decision
+does not need, by the adapter's reading of a listed order
+(``aftersale_kit_woocommerce.history.read_listed_order``, the one ``--from-shop`` uses; see
+https://woocommerce.github.io/woocommerce-rest-api-docs/#order-properties):
 
 - ``fulfilled_at`` is ``date_completed_gmt`` (the order reached *completed*: shipped).
 - ``cancelled_at``: WooCommerce keeps no cancellation date; for a *cancelled* order it is
@@ -22,20 +23,15 @@ WooCommerce line items carry no vendor, product type or tags; customers no marke
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from dataclasses import replace
-from decimal import Decimal
-from typing import Any
+from collections.abc import Iterator
 
-from aftersale_kit_woocommerce.normalize import normalize_woocommerce_order
+from aftersale_kit_woocommerce.history import read_listed_order
 
 from aftersale_kit.core.errors import PayloadError
-from aftersale_kit.core.model import FinancialStatus, Order
 
 from ..history import BadRow, BadRowSink, HistoryOrder, SourceRef
 from ._io import LineSource
 from ._jsonstream import json_values
-from ._values import RowError, parse_time
 
 __all__ = ["WooJsonLinesReader", "WooPagesReader"]
 
@@ -90,40 +86,12 @@ def _history(
         on_bad(BadRow(path, line, "not an order: expected a JSON object"))
         return None
     try:
-        order = normalize_woocommerce_order(item, shop=shop)
-        order = _complete(order, item)
-        fulfilled_at = parse_time(_text(item, "date_completed"), what="date_completed_gmt")
-    except (PayloadError, RowError) as exc:
+        # the same reading as an order listed from the shop (``--from-shop``)
+        listed = read_listed_order(item, shop=shop)
+    except PayloadError as exc:
         label = item.get("number") or item.get("id")
         on_bad(BadRow(path, line, f"order {label}: {exc}" if label else str(exc)))
         return None
-    return HistoryOrder(order=order, source=SourceRef(path, line), fulfilled_at=fulfilled_at)
-
-
-def _text(item: Mapping[str, Any], key: str) -> str | None:
-    """``<key>_gmt`` if present, else ``<key>`` (naive times are UTC, as the normaliser reads)."""
-    value = item.get(f"{key}_gmt", item.get(key))
-    return value if isinstance(value, str) else None
-
-
-def _complete(order: Order, item: Mapping[str, Any]) -> Order:
-    """What the live normaliser leaves out (see the module's docstring)."""
-    if not order.refunds and order.financial_status is not FinancialStatus.CANCELLED:
-        return order  # the common case: nothing to add
-    raw_refunds = item.get("refunds")
-    refunds = order.refunds
-    if isinstance(raw_refunds, list) and len(raw_refunds) == len(refunds):
-        refunds = tuple(
-            replace(r, created_at=parse_time(_text(raw, "date_created"), what="a refund's date"))
-            if isinstance(raw, dict)
-            else r
-            for r, raw in zip(refunds, raw_refunds, strict=True)
-        )
-    refunded = sum((r.amount.amount for r in refunds), Decimal(0))
-    status = order.financial_status
-    if status is FinancialStatus.PAID and 0 < refunded < order.total.amount:
-        status = FinancialStatus.PARTIALLY_REFUNDED
-    cancelled_at = order.cancelled_at
-    if status is FinancialStatus.CANCELLED and cancelled_at is None:
-        cancelled_at = parse_time(_text(item, "date_modified"), what="date_modified_gmt")
-    return replace(order, refunds=refunds, financial_status=status, cancelled_at=cancelled_at)
+    return HistoryOrder(
+        order=listed.order, source=SourceRef(path, line), fulfilled_at=listed.fulfilled_at
+    )
