@@ -46,6 +46,7 @@ __all__ = [
     "closed_reason",
     "net_of_refunds",
     "refunded_amount",
+    "refunded_goods",
     "reversal_of",
     "steps_of",
     "take_backs",
@@ -107,6 +108,12 @@ def steps_of(
 def refunded_amount(refunds: Iterable[Refund], currency: str) -> Money:
     """The money of all refunds, in ``currency``."""
     return Money(sum((r.amount.amount for r in refunds), Decimal(0)), currency)
+
+
+def refunded_goods(order: Order, refunds: Iterable[Refund]) -> Decimal:
+    """What ``refunds`` took off the order's goods, in the order's currency (see
+    :func:`_merchandise`): the base of a redemption's refunded share in the results."""
+    return sum((_merchandise(r, order) for r in refunds), Decimal(0))
 
 
 def _merchandise(refund: Refund, order: Order) -> Decimal:

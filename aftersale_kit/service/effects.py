@@ -56,6 +56,7 @@ from ..core.errors import (
     WebhookError,
 )
 from ..core.model import EventKind, FinancialStatus, Order, Refund
+from ..core.order_facts import order_facts
 from ..core.platform import IncomingWebhook, WebhookKind, coupon_spec
 from ..core.timeline import (
     closed_reason,
@@ -286,6 +287,9 @@ class Processor:
             now=now,
             loyalty=step_loyalty(entry, order, now=now),
             follow_ups=step_follow_ups(entry, order),
+            facts_of=lambda facts: order_facts(
+                order, config.settings, refunds=facts.refunds, closed=facts.closed
+            ),
         )
         if result.created:
             stop_repeats(self.store, entry, order, now=now)

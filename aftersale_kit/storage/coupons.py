@@ -117,6 +117,12 @@ def get(conn: Connection, *, shop: str, idempotency_key: str) -> CouponRecord | 
     return None if row is None else coupon_from_row(row)
 
 
+def for_shop(conn: Connection, *, shop: str) -> list[CouponRecord]:
+    """Every coupon of the shop, oldest first (the results count what was issued)."""
+    stmt = select(coupons).where(coupons.c.shop == shop).order_by(coupons.c.id)
+    return [coupon_from_row(r) for r in conn.execute(stmt)]
+
+
 def for_order(
     conn: Connection, *, shop: str, order_id: str, lock: bool = False
 ) -> list[CouponRecord]:

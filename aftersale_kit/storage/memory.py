@@ -16,7 +16,8 @@ nonces and table statistics: they are SQL-only and tested on the databases.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.campaign import FreeGift
 from ..core.decision import Decision
 from ..core.model import EventKind, Order, Refund
+from ..core.order_facts import OrderFacts
 from ..core.ports import Counters, CustomerUsage
 from ..core.timeline import Step
 from ._memory_books import Books
@@ -59,6 +61,7 @@ class MemoryStore(MemoryLinks, MemoryLoyalty, MemoryLoyaltyAdmin, MemoryMessages
     def __init__(self) -> None:
         super().__init__()
         self._books = Books(self._queue)
+        self._order_facts: dict[tuple[str, str], OrderFacts] = {}
 
     def _loyalty_coupons(self) -> CouponRows:
         return self._books
@@ -183,6 +186,7 @@ class MemoryStore(MemoryLinks, MemoryLoyalty, MemoryLoyaltyAdmin, MemoryMessages
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         loyalty: StepLoyalty | None = None,
         follow_ups: StepMessages | None = None,
+        facts_of: Callable[[StepFacts], OrderFacts] | None = None,
     ) -> StepResult:
         """:meth:`Store.decide_step`, under the store's lock."""
         _require_text(shop=shop, order_id=order.id)
@@ -216,6 +220,8 @@ class MemoryStore(MemoryLinks, MemoryLoyalty, MemoryLoyaltyAdmin, MemoryMessages
                 self.cancel_messages(
                     shop, order_id=order.id, reason=f"order {facts.closed}", now=now
                 )
+            if facts_of is not None:
+                self._write_facts(replace(facts_of(facts), shop=shop))
             plan = dict(settle(facts))
             revoked = self._take_back(shop, order.id, plan, now=now)
             points = None
@@ -238,6 +244,29 @@ class MemoryStore(MemoryLinks, MemoryLoyalty, MemoryLoyaltyAdmin, MemoryMessages
             loyalty=points,
             planned_messages=planned,
         )
+
+    def _write_facts(self, facts: OrderFacts) -> None:
+        """:func:`.order_facts.write`: the first time placed and a closure stay."""
+        key = (facts.shop, facts.order_id)
+        old = self._order_facts.get(key)
+        if old is not None:
+            facts = replace(facts, placed_at=old.placed_at, closed=old.closed or facts.closed)
+        self._order_facts[key] = facts
+
+    def order_facts(
+        self, shop: str, *, order_ids: Collection[str] | None = None
+    ) -> list[OrderFacts]:
+        with self._lock:
+            found = [
+                f
+                for (s, oid), f in self._order_facts.items()
+                if s == shop and (order_ids is None or oid in order_ids)
+            ]
+        return sorted(found, key=lambda f: (f.placed_at, f.order_id))
+
+    def shop_coupons(self, shop: str) -> list[CouponRecord]:
+        with self._lock:
+            return sorted((c for c in self._books.coupons if c.shop == shop), key=lambda c: c.id)
 
     def _take_back(
         self, shop: str, order_id: str, plan: Mapping[str, str], *, now: datetime
@@ -403,10 +432,10 @@ class _LockedCounters:
 
 
 if TYPE_CHECKING:
-    from .ports import EventIntake, LoyaltyStore, MessageStore, ProcessorStore
+    from .ports import EventIntake, LoyaltyStore, MessageStore, ProcessorStore, ResultsReader
 
     def _memory_fits(
         store: MemoryStore,
-    ) -> tuple[EventIntake, ProcessorStore, LoyaltyStore, MessageStore]:
+    ) -> tuple[EventIntake, ProcessorStore, LoyaltyStore, MessageStore, ResultsReader]:
         """Static check: the memory store satisfies the ports (mypy fails here otherwise)."""
-        return store, store, store, store
+        return store, store, store, store, store

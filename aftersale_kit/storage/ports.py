@@ -15,6 +15,8 @@ PostgreSQL.
   newsletter double opt-ins and the suppression list (``unsubscribe``).
 * :class:`MessageStore`: the follow-up schedule (plan, claim, record, cancel) and the contact
   history the contact policy reads.
+* :class:`ResultsReader`: what the results read (``aftersale_kit.results``): redemptions, the
+  orders' facts, coupons, the ledger, failed jobs, survey answers, loyalty balances.
 * :class:`ProcessorStore`: the job handlers (decide a step once, take back, coupons, content,
   shop state); it includes the two above, because the worker and the block endpoint share the
   processor's store.
@@ -26,13 +28,14 @@ Optional capabilities, checked at run time (``isinstance``), which only the SQL 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..core.contact.policy import SentMessage
 from ..core.decision import Decision
 from ..core.model import EventKind, Order, Refund
+from ..core.order_facts import OrderFacts
 from ..core.ports import Counters
 from ..core.timeline import Step
 from .records import (
@@ -41,6 +44,8 @@ from .records import (
     IncomingEvent,
     Job,
     JobStatus,
+    LedgerEntry,
+    RedemptionRecord,
     ShopRecord,
     ShopState,
     StoredEvent,
@@ -84,6 +89,7 @@ __all__ = [
     "MessageStore",
     "ProcessorStore",
     "Prunable",
+    "ResultsReader",
 ]
 
 #: The default number of attempts of a job (:data:`.outbox.DEFAULT_MAX_ATTEMPTS`).
@@ -445,6 +451,7 @@ class ProcessorStore(JobQueue, BlockReader, LoyaltyStore, LinkStore, MessageStor
         max_attempts: int = _ATTEMPTS,
         loyalty: StepLoyalty | None = None,
         follow_ups: StepMessages | None = None,
+        facts_of: Callable[[StepFacts], OrderFacts] | None = None,
     ) -> StepResult:
         """One step of the order's timeline, decided once, atomically per shop (see
         :meth:`Store.decide_step <aftersale_kit.storage.store.Store.decide_step>`)."""
@@ -501,6 +508,39 @@ class CustomerData(Protocol):
     def redact_shop(self, shop: str) -> dict[str, int]: ...
 
 
+class ResultsReader(Protocol):
+    """What a shop's results are made of (``aftersale_kit.results.collect``): reads only."""
+
+    def redemptions(
+        self, shop: str, *, issuing_order_id: str | None = None
+    ) -> list[RedemptionRecord]: ...
+
+    def order_facts(
+        self, shop: str, *, order_ids: Collection[str] | None = None
+    ) -> list[OrderFacts]: ...
+
+    def shop_coupons(self, shop: str) -> list[CouponRecord]: ...
+
+    def ledger(self, shop: str, *, order_id: str | None = None) -> list[LedgerEntry]: ...
+
+    def counters(self) -> Counters: ...
+
+    def jobs(
+        self,
+        *,
+        shop: str | None = None,
+        status: JobStatus | None = None,
+        kind: str | None = None,
+        limit: int = 100,
+    ) -> list[Job]: ...
+
+    def survey_answers(self, shop: str, *, since: datetime) -> list[SurveyAnswer]: ...
+
+    def sent_messages(self, shop: str, *, kind: str, since: datetime) -> list[MessageRecord]: ...
+
+    def loyalty_balances(self, shop: str) -> list[AccountBalance]: ...
+
+
 @runtime_checkable
 class Prunable(Protocol):
     """Bounded storage (:mod:`.retention`); only the SQL store."""
@@ -515,6 +555,14 @@ if TYPE_CHECKING:
 
     def _store_fits(
         store: Store,
-    ) -> tuple[EventIntake, ProcessorStore, CustomerData, Prunable, LoyaltyStore, MessageStore]:
+    ) -> tuple[
+        EventIntake,
+        ProcessorStore,
+        CustomerData,
+        Prunable,
+        LoyaltyStore,
+        MessageStore,
+        ResultsReader,
+    ]:
         """Static check: the SQL store satisfies every port (mypy fails here otherwise)."""
-        return store, store, store, store, store, store
+        return store, store, store, store, store, store, store

@@ -20,6 +20,7 @@ from ..core.decision import Decision
 from ..core.engine import customer_key as engine_customer_key
 from ..core.model import EventKind, Order, Refund
 from ..core.money import Money
+from ..core.order_facts import OrderFacts
 from ..core.ports import Counters, CustomerUsage
 from ..core.timeline import Step
 from . import (
@@ -30,6 +31,7 @@ from . import (
     ledger,
     messages,
     migrate,
+    order_facts,
     outbox,
     quarantine,
     retention,
@@ -415,6 +417,7 @@ class Store(LinkMethods, LoyaltyMethods, LoyaltyAdminMethods, MessageMethods):
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         loyalty: StepLoyalty | None = None,
         follow_ups: StepMessages | None = None,
+        facts_of: Callable[[StepFacts], OrderFacts] | None = None,
     ) -> StepResult:
         """One step of the order's timeline, atomically under the shop lock.
 
@@ -427,7 +430,9 @@ class Store(LinkMethods, LoyaltyMethods, LoyaltyAdminMethods, MessageMethods):
         what the order stands for on the customer's loyalty account in the same transaction
         (under the account's lock as well, :func:`.loyalty.book_step`). ``follow_ups``: put the
         new decision's ``follow_up`` messages on the schedule; a closed order (cancelled,
-        refunded in full) cancels every message of the order still planned.
+        refunded in full) cancels every message of the order still planned. ``facts_of``
+        (pure, quick): the order's facts for the results as the step leaves them, written to
+        ``order_facts`` (:mod:`.order_facts`).
         """
         _require_text(shop=shop, order_id=order.id)
         now = aware(now, "now")
@@ -461,6 +466,8 @@ class Store(LinkMethods, LoyaltyMethods, LoyaltyAdminMethods, MessageMethods):
                 messages.cancel(
                     conn, shop, order_id=order.id, reason=f"order {facts.closed}", now=now
                 )
+            if facts_of is not None:
+                order_facts.write(conn, replace(facts_of(facts), shop=shop), now=now)
             plan = dict(settle(facts))
             revoked: list[str] = []
             for campaign_id, reason in plan.items():
@@ -579,6 +586,18 @@ class Store(LinkMethods, LoyaltyMethods, LoyaltyAdminMethods, MessageMethods):
     ) -> list[RedemptionRecord]:
         with self.db.read() as conn:
             return timeline.order_redemptions(conn, shop=shop, issuing_order_id=issuing_order_id)
+
+    def order_facts(
+        self, shop: str, *, order_ids: Collection[str] | None = None
+    ) -> list[OrderFacts]:
+        """The recorded facts of the shop's orders (of ``order_ids``), by time placed."""
+        with self.db.read() as conn:
+            return order_facts.read(conn, shop=shop, order_ids=order_ids)
+
+    def shop_coupons(self, shop: str) -> list[CouponRecord]:
+        """Every coupon of the shop (planned, issued, used, revoked), oldest first."""
+        with self.db.read() as conn:
+            return coupons.for_shop(conn, shop=shop)
 
     def decision(
         self, *, shop: str, order_id: str, event_kind: EventKind, ref: str = ""

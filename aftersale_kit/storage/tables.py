@@ -49,6 +49,7 @@ __all__ = [
     "loyalty_redemptions",
     "messages",
     "metadata",
+    "order_facts",
     "order_keys",
     "quarantine",
     "redemptions",
@@ -549,4 +550,29 @@ messages = Table(
     Index(None, "state", "due_at"),
     Index(None, "shop", "customer_key"),
     Index(None, "shop", "order_id"),
+)
+
+#: What the results need of each order the service decided (:mod:`.order_facts`): its value and
+#: margin in the shop currency, the goods refunded so far and whose order it is. Written with
+#: every step in the same transaction (one row per order, updated as refunds arrive).
+order_facts = Table(
+    "order_facts",
+    metadata,
+    Column("shop", String(255), nullable=False),
+    Column("order_id", String(64), nullable=False),
+    Column("customer_key", String(320), nullable=True),
+    Column("customer_id", String(64), nullable=True),
+    #: Normalised (trimmed, lower-cased).
+    Column("email", String(320), nullable=True),
+    Column("placed_at", UtcDateTime(), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("net_micros", BigInteger(), nullable=False),
+    Column("margin_micros", BigInteger(), nullable=False),
+    Column("refunded_micros", BigInteger(), nullable=False),
+    #: Why the order is closed (``order_cancelled``, ``refund_created``), else NULL.
+    Column("closed", String(32), nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("shop", "order_id"),
+    Index(None, "shop", "customer_key"),
+    Index(None, "shop", "placed_at"),
 )
