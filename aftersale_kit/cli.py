@@ -102,6 +102,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "aftersale_kit.service.surveys_report:surveys_main",
         "survey answers: response rate, ratings, delivery and payment problems",
     ),
+    "report": (
+        "aftersale_kit.service.report_cli:report_main",
+        "what the campaigns brought: redemptions net of refunds, leaks, budgets, care cost",
+    ),
     "messages": (
         "aftersale_kit.service.messages_cli:messages_main",
         "the follow-up e-mail schedule: list, show, cancel, preview",

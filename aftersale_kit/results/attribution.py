@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from ..core.order_facts import OrderFacts
@@ -34,6 +34,7 @@ __all__ = [
     "Attributed",
     "Identity",
     "attribute",
+    "cents",
     "identity",
     "is_leak",
     "issued_coupons",
@@ -42,6 +43,7 @@ __all__ = [
 ]
 
 _ZERO = Decimal(0)
+_CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,11 @@ def is_leak(issued_to: Identity, redeemed_by: Identity) -> bool:
     return not (same_id or same_email)
 
 
+def cents(amount: Decimal) -> Decimal:
+    """Money as the results show it: rounded half up to the cent."""
+    return amount.quantize(_CENT, ROUND_HALF_UP)
+
+
 def period_of(moment: datetime, zone: ZoneInfo) -> str:
     """The month ``YYYY-MM`` of ``moment`` in the shop's time zone."""
     return moment.astimezone(zone).strftime("%Y-%m")
@@ -116,12 +123,11 @@ def attribute(
         redeeming = facts.get(r.redeeming_order_id)
         issuing = facts.get(r.issuing_order_id)
         taken_back = r.reversed_at is not None
-        gross = redeeming.net if redeeming is not None else _ZERO
-        margin = redeeming.margin if redeeming is not None else _ZERO
-        if redeeming is None or taken_back:
-            net, margin_net = _ZERO if taken_back else gross, _ZERO if taken_back else margin
-        else:
-            net, margin_net = redeeming.net_after_refunds, redeeming.margin_after_refunds
+        gross = margin = net = margin_net = _ZERO
+        if redeeming is not None:
+            gross, margin = redeeming.net, redeeming.margin
+            if not taken_back:
+                net, margin_net = redeeming.net_after_refunds, redeeming.margin_after_refunds
         out.append(
             Attributed(
                 redemption=r,
@@ -140,7 +146,7 @@ def attribute(
     return out
 
 
-def leak_of(item: Attributed, facts: Mapping[str, OrderFacts]) -> Leak:
+def leak_of(item: Attributed) -> Leak:
     """The :class:`Leak` a leaked redemption reports (who by the stored customer keys)."""
     r = item.redemption
     return Leak(
@@ -166,11 +172,11 @@ def periods(
                 period=month,
                 issued=sum(1 for c in issued if period_of(c.created_at, zone) == month),
                 redeemed=len(mine),
-                discount_cost=sum((i.discount_cost for i in mine), _ZERO),
-                revenue_gross=sum((i.revenue_gross for i in mine), _ZERO),
-                revenue_net=sum((i.revenue_net for i in mine), _ZERO),
-                margin_gross=sum((i.margin_gross for i in mine), _ZERO),
-                margin_net=sum((i.margin_net for i in mine), _ZERO),
+                discount_cost=cents(sum((i.discount_cost for i in mine), _ZERO)),
+                revenue_gross=cents(sum((i.revenue_gross for i in mine), _ZERO)),
+                revenue_net=cents(sum((i.revenue_net for i in mine), _ZERO)),
+                margin_gross=cents(sum((i.margin_gross for i in mine), _ZERO)),
+                margin_net=cents(sum((i.margin_net for i in mine), _ZERO)),
             )
         )
     return tuple(out)

@@ -19,7 +19,7 @@ from ..core.engine import budget_period_start
 from ..core.loyalty.program import LoyaltyProgram
 from ..storage.ports import ResultsReader
 from ..storage.records import CouponRecord, JobStatus
-from .attribution import Attributed, attribute, issued_coupons, leak_of, periods
+from .attribution import Attributed, attribute, cents, issued_coupons, leak_of, periods
 from .care_inputs import care_figures
 from .figures import BudgetNow, CampaignResults, FailedJob, ShopResults, SurveyFigures
 
@@ -62,7 +62,7 @@ def shop_results(
         until=until,
         generated_at=now,
         campaigns=campaigns,
-        leaks=tuple(leak_of(a, facts) for a in items if a.leak),
+        leaks=tuple(leak_of(a) for a in items if a.leak),
         experiments=(),
         care=care_figures(
             store, config, facts=list(facts.values()), redemptions=every, since=since, until=until
@@ -111,11 +111,11 @@ def _campaign(
         issued=len(codes),
         redeemed=len(mine),
         redemption_rate=rate,
-        discount_cost=sum((a.discount_cost for a in mine), _ZERO),
-        revenue_gross=sum((a.revenue_gross for a in mine), _ZERO),
-        revenue_net=sum((a.revenue_net for a in mine), _ZERO),
-        margin_gross=sum((a.margin_gross for a in mine), _ZERO),
-        margin_net=sum((a.margin_net for a in mine), _ZERO),
+        discount_cost=cents(sum((a.discount_cost for a in mine), _ZERO)),
+        revenue_gross=cents(sum((a.revenue_gross for a in mine), _ZERO)),
+        revenue_net=cents(sum((a.revenue_net for a in mine), _ZERO)),
+        margin_gross=cents(sum((a.margin_gross for a in mine), _ZERO)),
+        margin_net=cents(sum((a.margin_net for a in mine), _ZERO)),
         leaks=sum(1 for a in mine if a.leak),
         periods=periods(mine, codes, zone=zone),
         budget=_budget(store, config, campaign, campaign_id, now=now),

@@ -16,6 +16,9 @@ and 61.00 net, margin 14.00 gross and 12.00 net, one leak (B's code, redeemed on
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +33,7 @@ from sqlalchemy import text
 
 from aftersale_kit.core.config import load_config
 from aftersale_kit.results.collect import shop_results
+from aftersale_kit.service.report_cli import report_main
 from aftersale_kit.storage import CouponStatus, JobStatus
 
 from .harness import Service, running_service, shopify_delivery, wait_for, woocommerce_delivery
@@ -200,6 +204,8 @@ def test_redemptions_refunds_and_leaks_show_in_the_results_as_the_rows_say(
     woocommerce_sandbox: Any,
     tmp_path: Path,
     db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     shop = (
         _shopify(shopify_sandbox, tmp_path)
@@ -248,6 +254,29 @@ def test_redemptions_refunds_and_leaks_show_in_the_results_as_the_rows_say(
         "revenue_net": danke.revenue_net,
     }
     assert danke.budget.spent == Decimal("15.00")
+    # and `aftersale-kit report` prints the same figures
+    for name, value in shop.env.items():
+        monkeypatch.setenv(name, value)
+    capsys.readouterr()
+    common = [shop.domain, "--since", f"{since:%Y-%m-%d}", "--config", str(shop.config)]
+    common += ["--db", db_url]
+    assert report_main([*common, "--format", "json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert [
+        (c["campaign_id"], c["redeemed"], c["revenue_net"], c["leaks"])
+        for c in printed["campaigns"]
+    ] == [("danke", 2, "61.00", 1)]
+    assert report_main([*common, "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    total = next(r for r in rows if r["period"] == "total")
+    assert (total["revenue_gross"], total["margin_net"], total["redemption_rate"]) == (
+        "70.00",
+        "12.00",
+        "0.6667",
+    )
+    assert report_main(common) == 0
+    table = capsys.readouterr().out
+    assert "danke" in table and "61.00" in table and code_b in table
 
 
 def _raw_sums(svc: Service, shop: str, *, since: datetime, until: datetime) -> dict[str, Any]:

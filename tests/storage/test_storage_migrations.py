@@ -27,6 +27,7 @@ TABLES = {
     "refunds",
     "closures",
     "redemptions",
+    "order_facts",
 }
 
 
@@ -157,3 +158,44 @@ def test_r0009_keys_suppressions_by_address_and_goes_back(
         columns = {c["name"] for c in inspect(conn).get_columns("consents")}
     assert [tuple(r) for r in rows] == [("email:kim@example.com", "kim@example.com")]
     assert "withdrawn_at" not in columns
+
+
+def test_r0010_adds_order_facts_and_goes_back(open_store: Callable[[], Store]) -> None:
+    from datetime import UTC, datetime
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from aftersale_kit.storage.migrate import alembic_config, upgrade
+
+    store = open_store()
+    # given a database at r0009_messages with a redemption recorded
+    upgrade(store.db, "r0009_messages")
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    with store.db.write() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO redemptions (shop, code, coupon_key, campaign_id, issuing_order_id,"
+                " redeeming_order_id, amount_micros, currency, redeemed_at, recorded_at)"
+                " VALUES ('s.example', 'DANKE-1', 'k', 'danke', 'a', 'b', 5000000, 'EUR', :at,"
+                " :at)"
+            ),
+            {"at": at},
+        )
+    # when it goes to head
+    upgrade(store.db)
+    # then order_facts is there (empty: orders decided before have no facts) and the
+    # redemption is untouched
+    assert store.schema_revision() == head_revision()
+    assert store.order_facts("s.example") == []
+    assert [r.redeeming_order_id for r in store.redemptions("s.example")] == ["b"]
+    # and down again: the table is gone, the redemption stays
+    config = alembic_config(store.db)
+    with store.db.write() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "r0009_messages")
+    with store.db.read() as conn:
+        tables = set(inspect(conn).get_table_names())
+        count = conn.execute(text("SELECT count(*) FROM redemptions")).scalar_one()
+    assert "order_facts" not in tables
+    assert count == 1

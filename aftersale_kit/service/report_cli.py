@@ -1,0 +1,115 @@
+"""``aftersale-kit report SHOP --since DATE [--until DATE] --format table|json|csv|html``: what
+the campaigns brought (:func:`aftersale_kit.results.collect.shop_results`).
+
+``--since`` and ``--until`` are days in the shop's time zone; ``--until`` (exclusive) defaults to
+tomorrow, i.e. up to now. ``--config`` and ``--db`` are those of ``serve``.
+
+Exit codes: 0 done, 1 a problem with the configuration or the database (or the HTML report is
+not available), 2 wrong usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from ..core.errors import AftersaleKitError
+from ..results.collect import shop_results
+from ..results.export import to_csv, to_data, to_table
+from ..results.figures import ShopResults
+from .failures import report_failure
+
+__all__ = ["report_main"]
+
+_PROG = "aftersale-kit report"
+FORMATS = ("table", "json", "csv", "html")
+
+
+class ReportError(AftersaleKitError):
+    """The report cannot be made as asked (an unknown shop, no HTML renderer)."""
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a date such as 2026-01-01, got {text!r}"
+        ) from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=_PROG,
+        description="what the campaigns brought: redemptions net of refunds, leaks, budgets",
+    )
+    parser.add_argument("shop", metavar="SHOP", help="the shop's domain")
+    parser.add_argument("--since", required=True, type=_day, help="first day (YYYY-MM-DD)")
+    parser.add_argument(
+        "--until", type=_day, default=None, help="day after the last (default: up to now)"
+    )
+    parser.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    parser.add_argument("--lang", choices=("de", "en"), default="en", help="language of the HTML")
+    parser.add_argument(
+        "--config", required=True, help="a shop's config file, or a folder with one per shop"
+    )
+    parser.add_argument("--db", default=None, help="database URL; default: ./aftersale.db")
+    return parser
+
+
+def _start(day: date, zone: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+
+
+def render(results: ShopResults, fmt: str, *, lang: str = "en") -> str:
+    """The results in ``fmt`` (one of :data:`FORMATS`)."""
+    if fmt == "json":
+        return json.dumps(to_data(results), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        return to_csv(results)
+    if fmt == "html":
+        try:
+            module = importlib.import_module("aftersale_kit.results.html")
+        except ImportError:
+            raise ReportError(
+                "the HTML report is not available in this version; use --format json or csv"
+            ) from None
+        html: str = module.render_html(results, lang)
+        return html
+    return to_table(results)
+
+
+def report_main(argv: Sequence[str]) -> int:
+    args = _parser().parse_args(list(argv))
+    if args.until is not None and args.until <= args.since:
+        print(f"{_PROG}: --until must be after --since", file=sys.stderr)
+        return 2
+    try:
+        from .bootstrap import bootstrap
+
+        with bootstrap(config=args.config, db_url=args.db) as wiring:
+            entry = wiring.registry.by_domain(args.shop.strip().lower())
+            if entry is None:
+                known = ", ".join(sorted(e.domain for e in wiring.registry)) or "none"
+                raise ReportError(
+                    f"shop {args.shop!r} is not in {args.config} (configured: {known})"
+                )
+            zone = ZoneInfo(entry.config.settings.timezone or "UTC")
+            now = datetime.now(UTC)
+            until = (
+                _start(args.until, zone)
+                if args.until is not None
+                else now + timedelta(microseconds=1)
+            )
+            results = shop_results(
+                wiring.store, entry.config, since=_start(args.since, zone), until=until, now=now
+            )
+        sys.stdout.write(render(results, args.format, lang=args.lang))
+    except AftersaleKitError as exc:
+        return report_failure(_PROG, exc)
+    return 0
