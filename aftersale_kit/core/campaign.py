@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .mail_settings import MailSettings
 
 __all__ = [
+    "DEFAULT_CARE_MIN_ORDERS",
     "Action",
     "Budget",
     "BudgetBasis",
@@ -247,6 +248,11 @@ class ShopAuth:
     refs: tuple[SecretRef, ...] = ()
 
 
+#: Orders a customer needs before their care cost share is judged, unless ``shop.care.min_orders``
+#: says otherwise (one order says little: its welcome offer alone would count against it).
+DEFAULT_CARE_MIN_ORDERS = 3
+
+
 @dataclass(frozen=True, slots=True)
 class ShopSettings:
     platform: str
@@ -264,6 +270,12 @@ class ShopSettings:
     product_costs: tuple[tuple[str, Decimal], ...] = ()
     #: Contact limit: at most this many offers (campaigns firing with a coupon or gift) per order.
     max_offers_per_order: int | None = None
+    #: ``shop.care.service_check_cost``: what one service check (a ``service_reminder``
+    #: follow-up sent) costs the shop, counted in a customer's care cost; ``None``: not counted.
+    service_check_cost: Decimal | None = None
+    #: ``shop.care.min_orders``: orders a customer needs before ``customer.care_cost_share`` is
+    #: said (the order being decided counts).
+    care_min_orders: int = DEFAULT_CARE_MIN_ORDERS
     templates_dir: str | None = None
     #: ``(currency, rate)``: 1 unit of ``currency`` is ``rate`` units of the shop currency. Orders
     #: in such a currency (multi-currency plugins) are converted for rules, budgets

@@ -181,6 +181,19 @@ def _shop() -> dict[str, Any]:
                     ),
                 },
             ),
+            "care": _obj(
+                "What after-sales care costs, for customer.care_cost and care_cost_share.",
+                {
+                    "service_check_cost": _money(
+                        "What one service check (a service_reminder follow-up sent) costs.",
+                        allow_zero=True,
+                    ),
+                    "min_orders": _int(
+                        "Orders a customer needs before care_cost_share is said (default 3).",
+                        minimum=1,
+                    ),
+                },
+            ),
             "templates_dir": _str(
                 "Optional folder with your own block templates (relative to this file)."
             ),

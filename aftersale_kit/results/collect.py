@@ -64,9 +64,7 @@ def shop_results(
         campaigns=campaigns,
         leaks=tuple(leak_of(a) for a in items if a.leak),
         experiments=(),
-        care=care_figures(
-            store, config, facts=list(facts.values()), redemptions=every, since=since, until=until
-        ),
+        care=care_figures(store, config, facts=list(facts.values()), since=since, until=until),
         points_liability=liability,
         points_liability_value=value,
         failed_jobs=_failed_jobs(store, shop),

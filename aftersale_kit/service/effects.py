@@ -48,7 +48,7 @@ from typing import Any
 
 from ..core.campaign import FreeGift, RefundPolicy, TagOrder
 from ..core.decision import Decision
-from ..core.engine import decide, enrichment_fields
+from ..core.engine import decide, enrichment_fields, fields_from_records
 from ..core.errors import (
     AftersaleKitError,
     UnknownTopicError,
@@ -79,6 +79,7 @@ from ..storage import (
     customer_key_for,
 )
 from ..storage.ports import ProcessorStore
+from .care_fields import with_care
 from .followups import (
     FOLLOW_UP_JOBS,
     FollowUps,
@@ -248,9 +249,12 @@ class Processor:
         )
         if known or self.store.refunds(entry.domain, order.id):
             fields |= _reevaluated_fields(config)
-        if fields:
-            order = entry.adapter.enrich(order, fields)
+        records = fields & fields_from_records(config.campaigns, event=kind)
+        if fields - records:
+            order = entry.adapter.enrich(order, fields - records)
         self.remember(entry, order)
+        if records:
+            order = with_care(self.store, config, order, now=now)
         closing = reversal_of(order)
 
         def run(counters: Any) -> Decision:

@@ -39,7 +39,8 @@ from ._memory_redemptions import MemoryCounters, record_redemptions, reverse_red
 from ._sql import aware
 from .ledger import REVERSAL
 from .loyalty import StepLoyalty, TimelineFacts, book_step, shows_loyalty
-from .message_records import StepMessages
+from .message_records import MessageState, StepMessages
+from .order_facts import SERVICE_CHECK, CustomerHistory
 from .outbox import DEFAULT_MAX_ATTEMPTS, backoff_delay
 from .records import (
     CouponRecord,
@@ -263,6 +264,40 @@ class MemoryStore(MemoryLinks, MemoryLoyalty, MemoryLoyaltyAdmin, MemoryMessages
                 if s == shop and (order_ids is None or oid in order_ids)
             ]
         return sorted(found, key=lambda f: (f.placed_at, f.order_id))
+
+    def customer_history(
+        self,
+        shop: str,
+        customer_key: str,
+        *,
+        campaigns: Collection[str] = (),
+        codes: Collection[str] = (),
+    ) -> CustomerHistory:
+        facts = [f for f in self.order_facts(shop) if f.customer_key == customer_key]
+        with self._lock:
+            used = [
+                r
+                for r in self._books.redemptions
+                if r.shop == shop and r.redeeming_customer_key == customer_key
+            ]
+            entries = [
+                e
+                for e in self._books.ledger
+                if e.shop == shop and e.customer_key == customer_key and e.campaign_id in campaigns
+            ]
+            checks = tuple(
+                r.sent_at
+                for r in self._messages.rows.values()
+                if r.shop == shop and r.customer_key == customer_key
+                and r.kind == SERVICE_CHECK and r.state is MessageState.SENT
+                and r.sent_at is not None
+            )  # fmt: skip
+            keys = {c.strip().lower() for c in codes}
+            known = frozenset(
+                c.code.lower() for c in self._books.coupons
+                if c.shop == shop and c.code.lower() in keys
+            )  # fmt: skip
+        return CustomerHistory(tuple(facts), tuple(used), tuple(entries), checks, known)
 
     def shop_coupons(self, shop: str) -> list[CouponRecord]:
         with self._lock:

@@ -7,17 +7,50 @@ closure), except that a closure stays once recorded and the order's first time s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, select, update
 
 from ..core.order_facts import OrderFacts
+from . import ledger, timeline
 from ._sql import from_micros, insert_ignore, to_micros
+from .records import LedgerEntry, RedemptionRecord
+from .tables import coupons as coupons_table
+from .tables import ledger as ledger_table
+from .tables import messages as messages_table
 from .tables import order_facts as table
+from .tables import redemptions as redemptions_table
 
-__all__ = ["facts_from_row", "read", "write"]
+__all__ = [
+    "SERVICE_CHECK",
+    "CustomerHistory",
+    "customer_history",
+    "facts_from_row",
+    "read",
+    "write",
+]
+
+
+def aware_time(value: datetime) -> datetime:
+    """A UTC time read back from either engine (SQLite gives naive UTC)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerHistory:
+    """What one customer's care cost is summed from: their orders' facts, the redemptions of
+    their orders, and the ledger entries of the given campaigns on their orders."""
+
+    facts: tuple[OrderFacts, ...]
+    redemptions: tuple[RedemptionRecord, ...]
+    ledger: tuple[LedgerEntry, ...]
+    #: Times of the service checks sent to the customer (``service_reminder`` follow-ups).
+    service_checks: tuple[datetime, ...] = ()
+    #: Of the codes asked about, those that are the shop's own coupons (lower case).
+    shop_codes: frozenset[str] = frozenset()
 
 
 def write(conn: Connection, facts: OrderFacts, *, now: datetime) -> None:
@@ -82,4 +115,63 @@ def facts_from_row(m: Any) -> OrderFacts:
         margin=from_micros(m["margin_micros"]),
         refunded=from_micros(m["refunded_micros"]),
         closed=m["closed"],
+    )
+
+
+#: The follow-up kind that is a service check (:class:`~..core.contact.follow_up.FollowUpKind`).
+SERVICE_CHECK = "service_reminder"
+
+
+def customer_history(
+    conn: Connection,
+    *,
+    shop: str,
+    customer_key: str,
+    campaigns: Collection[str],
+    codes: Collection[str] = (),
+) -> CustomerHistory:
+    """One customer's records (indexed reads; ``campaigns``: whose ledger entries; ``codes``:
+    which of these codes are the shop's coupons)."""
+    used = select(redemptions_table).where(
+        redemptions_table.c.shop == shop,
+        redemptions_table.c.redeeming_customer_key == customer_key,
+    )
+    entries: list[LedgerEntry] = []
+    if campaigns:
+        rows = conn.execute(
+            select(ledger_table)
+            .where(
+                ledger_table.c.shop == shop,
+                ledger_table.c.campaign_id.in_(list(campaigns)),
+                ledger_table.c.customer_key == customer_key,
+            )
+            .order_by(ledger_table.c.id)
+        )
+        entries = [ledger.entry_from_row(r) for r in rows]
+    checks = conn.execute(
+        select(messages_table.c.sent_at).where(
+            messages_table.c.shop == shop,
+            messages_table.c.customer_key == customer_key,
+            messages_table.c.kind == SERVICE_CHECK,
+            messages_table.c.state == "sent",
+        )
+    )
+    keys = sorted({c.strip().lower() for c in codes})
+    known: set[str] = set()
+    if keys:
+        found = conn.execute(
+            select(coupons_table.c.code_key).where(
+                coupons_table.c.shop == shop, coupons_table.c.code_key.in_(keys)
+            )
+        )
+        known = {str(k) for (k,) in found}
+    return CustomerHistory(
+        service_checks=tuple(aware_time(at) for (at,) in checks if at is not None),
+        shop_codes=frozenset(known),
+        facts=tuple(read(conn, shop=shop, customer_keys=[customer_key])),
+        redemptions=tuple(
+            timeline.redemption_from_row(r._mapping)
+            for r in conn.execute(used.order_by(redemptions_table.c.id))
+        ),
+        ledger=tuple(entries),
     )

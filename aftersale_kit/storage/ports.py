@@ -77,6 +77,7 @@ if TYPE_CHECKING:
         NewMessage,
         StepMessages,
     )
+    from .order_facts import CustomerHistory
     from .store import Clawback, StepFacts, StepResult
 
 __all__ = [
@@ -411,7 +412,53 @@ class MessageStore(Protocol):
         ...
 
 
-class ProcessorStore(JobQueue, BlockReader, LoyaltyStore, LinkStore, MessageStore, Protocol):
+class ResultsReader(Protocol):
+    """What a shop's results are made of (``aftersale_kit.results.collect``): reads only."""
+
+    def redemptions(
+        self, shop: str, *, issuing_order_id: str | None = None
+    ) -> list[RedemptionRecord]: ...
+
+    def order_facts(
+        self, shop: str, *, order_ids: Collection[str] | None = None
+    ) -> list[OrderFacts]: ...
+
+    def shop_coupons(self, shop: str) -> list[CouponRecord]: ...
+
+    def customer_history(
+        self,
+        shop: str,
+        customer_key: str,
+        *,
+        campaigns: Collection[str] = (),
+        codes: Collection[str] = (),
+    ) -> CustomerHistory:
+        """One customer's records, for their care cost (:class:`.order_facts.CustomerHistory`)."""
+        ...
+
+    def ledger(self, shop: str, *, order_id: str | None = None) -> list[LedgerEntry]: ...
+
+    def counters(self) -> Counters: ...
+
+    def jobs(
+        self,
+        *,
+        shop: str | None = None,
+        status: JobStatus | None = None,
+        kind: str | None = None,
+        limit: int = 100,
+    ) -> list[Job]: ...
+
+    def survey_answers(self, shop: str, *, since: datetime) -> list[SurveyAnswer]: ...
+
+    def sent_messages(self, shop: str, *, kind: str, since: datetime) -> list[MessageRecord]: ...
+
+    def loyalty_balances(self, shop: str) -> list[AccountBalance]: ...
+
+
+class ProcessorStore(
+    JobQueue, BlockReader, LoyaltyStore, LinkStore, MessageStore, ResultsReader, Protocol
+):
     """What the job handlers use (:class:`aftersale_kit.service.effects.Processor`); the worker
     and the block endpoint take the processor's store, so it is a queue and a block reader too."""
 
@@ -506,39 +553,6 @@ class CustomerData(Protocol):
     ) -> dict[str, int]: ...
 
     def redact_shop(self, shop: str) -> dict[str, int]: ...
-
-
-class ResultsReader(Protocol):
-    """What a shop's results are made of (``aftersale_kit.results.collect``): reads only."""
-
-    def redemptions(
-        self, shop: str, *, issuing_order_id: str | None = None
-    ) -> list[RedemptionRecord]: ...
-
-    def order_facts(
-        self, shop: str, *, order_ids: Collection[str] | None = None
-    ) -> list[OrderFacts]: ...
-
-    def shop_coupons(self, shop: str) -> list[CouponRecord]: ...
-
-    def ledger(self, shop: str, *, order_id: str | None = None) -> list[LedgerEntry]: ...
-
-    def counters(self) -> Counters: ...
-
-    def jobs(
-        self,
-        *,
-        shop: str | None = None,
-        status: JobStatus | None = None,
-        kind: str | None = None,
-        limit: int = 100,
-    ) -> list[Job]: ...
-
-    def survey_answers(self, shop: str, *, since: datetime) -> list[SurveyAnswer]: ...
-
-    def sent_messages(self, shop: str, *, kind: str, since: datetime) -> list[MessageRecord]: ...
-
-    def loyalty_balances(self, shop: str) -> list[AccountBalance]: ...
 
 
 @runtime_checkable

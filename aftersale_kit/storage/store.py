@@ -48,6 +48,7 @@ from .blocks_raw import load_blocks_json
 from .db import DEFAULT_SQLITE_PATH, Database, create_database
 from .loyalty import LoyaltyOutcome, StepLoyalty, TimelineFacts, book_step, shows_loyalty
 from .message_records import StepMessages
+from .order_facts import CustomerHistory
 from .outbox import DEFAULT_MAX_ATTEMPTS, backoff_delay
 from .quarantine import QuarantinedDelivery
 from .records import (
@@ -593,6 +594,21 @@ class Store(LinkMethods, LoyaltyMethods, LoyaltyAdminMethods, MessageMethods):
         """The recorded facts of the shop's orders (of ``order_ids``), by time placed."""
         with self.db.read() as conn:
             return order_facts.read(conn, shop=shop, order_ids=order_ids)
+
+    def customer_history(
+        self,
+        shop: str,
+        customer_key: str,
+        *,
+        campaigns: Collection[str] = (),
+        codes: Collection[str] = (),
+    ) -> CustomerHistory:
+        """One customer's orders' facts, the redemptions on their orders and the ledger entries
+        of ``campaigns`` on their orders (what their care cost is summed from)."""
+        with self.db.read() as conn:
+            return order_facts.customer_history(
+                conn, shop=shop, customer_key=customer_key, campaigns=campaigns, codes=codes
+            )
 
     def shop_coupons(self, shop: str) -> list[CouponRecord]:
         """Every coupon of the shop (planned, issued, used, revoked), oldest first."""

@@ -272,6 +272,8 @@ redemptions = Table(
     UniqueConstraint("shop", "coupon_key", "redeeming_order_id"),
     Index(None, "shop", "campaign_id", "redeemed_at"),
     Index(None, "shop", "redeeming_order_id"),
+    #: A customer's care cost (``r0010_results``).
+    Index(None, "shop", "redeeming_customer_key"),
 )
 
 blocks = Table(

@@ -398,15 +398,15 @@ def order_redemptions(
     stmt = select(redemptions).where(redemptions.c.shop == shop)
     if issuing_order_id is not None:
         stmt = stmt.where(redemptions.c.issuing_order_id == issuing_order_id)
-    return [_from_row(r._mapping) for r in conn.execute(stmt.order_by(redemptions.c.id))]
+    return [redemption_from_row(r._mapping) for r in conn.execute(stmt.order_by(redemptions.c.id))]
 
 
 def _redemption(conn: Connection, row_id: int) -> RedemptionRecord:
     row = conn.execute(select(redemptions).where(redemptions.c.id == row_id)).one()
-    return _from_row(row._mapping)
+    return redemption_from_row(row._mapping)
 
 
-def _from_row(m: Any) -> RedemptionRecord:
+def redemption_from_row(m: Any) -> RedemptionRecord:
     return RedemptionRecord(
         id=int(m["id"]),
         shop=m["shop"],

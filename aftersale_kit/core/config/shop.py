@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import yaml
 
 from .. import registry
-from ..campaign import SecretRef, ShopSettings
+from ..campaign import DEFAULT_CARE_MIN_ORDERS, SecretRef, ShopSettings
 from ..schema import object_keys
 from .auth import check_env_name, env_example, parse_auth
 from .checker import Entry, did_you_mean, found, join_path
@@ -63,6 +63,7 @@ def read_shop(ctx: Context, node: yaml.Node) -> ShopSettings | None:
     auth = _read(ctx, e, "auth", lambda ctx, n: parse_auth(ctx.c, n, ctx.platform))
     default_margin, costs = _read(ctx, e, "margin", _margin) or (_DEFAULT_MARGIN, ())
     max_offers = _read(ctx, e, "limits", _limits)
+    check_cost, min_orders = _read(ctx, e, "care", _care) or (None, DEFAULT_CARE_MIN_ORDERS)
     templates = _read(ctx, e, "templates_dir", _templates_dir)
     rates = _read(ctx, e, "exchange_rates", _exchange_rates) or ()
     if not ctx.c.clean_since(start) or ctx.platform is None or domain is None:
@@ -79,6 +80,8 @@ def read_shop(ctx: Context, node: yaml.Node) -> ShopSettings | None:
         default_margin=default_margin,
         product_costs=costs,
         max_offers_per_order=max_offers,
+        service_check_cost=check_cost,
+        care_min_orders=min_orders,
         templates_dir=templates,
         exchange_rates=rates,
         auth=auth,
@@ -282,6 +285,28 @@ def _limits(ctx: Context, node: yaml.Node) -> int | None:
         minimum=1,
         expected="a whole number of at least 1",
     )
+
+
+def _care(ctx: Context, node: yaml.Node) -> tuple[Decimal | None, int]:
+    """``shop.care``: what one service check costs the shop, and how many orders a customer
+    needs before their care cost share is judged (``customer.care_cost_share``)."""
+    e = ctx.c.mapping(node, "shop.care", allowed=object_keys("shop", "care"))
+    if e is None:
+        return None, DEFAULT_CARE_MIN_ORDERS
+    cost = None
+    if "service_check_cost" in e:
+        cost = amount(
+            ctx, e["service_check_cost"].value, "shop.care.service_check_cost", allow_zero=True
+        )
+    min_orders = ctx.c.optional_integer(
+        e,
+        "min_orders",
+        "shop.care",
+        default=DEFAULT_CARE_MIN_ORDERS,
+        minimum=1,
+        expected="a whole number of at least 1",
+    )
+    return cost, DEFAULT_CARE_MIN_ORDERS if min_orders is None else min_orders
 
 
 def _templates_dir(ctx: Context, node: yaml.Node) -> str | None:

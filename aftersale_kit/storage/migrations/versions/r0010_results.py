@@ -1,6 +1,7 @@
 """Results: ``order_facts``, what the results need of each decided order (value, margin, refunded
 goods, whose it is), written with every step so that redemptions and care cost can be joined to
-the orders' value without storing the orders.
+the orders' value without storing the orders; an index on the redeeming customer of
+``redemptions`` (a customer's care cost is read before each decision that needs it).
 
 Orders decided before this revision have no row: their redemptions count with an unknown (zero)
 revenue until a later step of the redeeming order records it.
@@ -44,9 +45,15 @@ def upgrade() -> None:
     )
     op.create_index("ix_order_facts_shop_customer_key", "order_facts", ["shop", "customer_key"])
     op.create_index("ix_order_facts_shop_placed_at", "order_facts", ["shop", "placed_at"])
+    op.create_index(
+        "ix_redemptions_shop_redeeming_customer_key",
+        "redemptions",
+        ["shop", "redeeming_customer_key"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_redemptions_shop_redeeming_customer_key", table_name="redemptions")
     op.drop_index("ix_order_facts_shop_placed_at", table_name="order_facts")
     op.drop_index("ix_order_facts_shop_customer_key", table_name="order_facts")
     op.drop_table("order_facts")
