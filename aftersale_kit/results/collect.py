@@ -2,9 +2,9 @@
 report``, the operator dashboard and the metrics show.
 
 Reads through :class:`~aftersale_kit.storage.ports.ResultsReader` only; the computations are
-in :mod:`.attribution` (redemptions, leaks, periods) and :mod:`.care_inputs` (care cost per
-customer). The time range is ``[since, until)``; the budgets are those of the period running
-at ``now``.
+in :mod:`.attribution` (redemptions, leaks, periods), :mod:`.care_inputs` (care cost per
+customer) and :mod:`.experiment_inputs` (holdout and A/B groups). The time range is
+``[since, until)``; the budgets are those of the period running at ``now``.
 """
 
 from __future__ import annotations
@@ -17,11 +17,20 @@ from zoneinfo import ZoneInfo
 from ..core.campaign import BudgetBasis, Campaign, ShopConfig
 from ..core.engine import budget_period_start
 from ..core.loyalty.program import LoyaltyProgram
+from ..core.order_facts import OrderFacts
 from ..storage.ports import ResultsReader
 from ..storage.records import CouponRecord, JobStatus
 from .attribution import Attributed, attribute, cents, issued_coupons, leak_of, periods
 from .care_inputs import care_figures
-from .figures import BudgetNow, CampaignResults, FailedJob, ShopResults, SurveyFigures
+from .experiment_inputs import shop_experiments
+from .figures import (
+    BudgetNow,
+    CampaignResults,
+    Experiment,
+    FailedJob,
+    ShopResults,
+    SurveyFigures,
+)
 
 __all__ = ["point_value", "shop_results"]
 
@@ -63,13 +72,28 @@ def shop_results(
         generated_at=now,
         campaigns=campaigns,
         leaks=tuple(leak_of(a) for a in items if a.leak),
-        experiments=(),
+        experiments=_experiments(store, config, list(facts.values()), since=since, until=until),
         care=care_figures(store, config, facts=list(facts.values()), since=since, until=until),
         points_liability=liability,
         points_liability_value=value,
         failed_jobs=_failed_jobs(store, shop),
         surveys=_surveys(store, shop, since=since, until=until),
     )
+
+
+def _experiments(
+    store: ResultsReader,
+    config: ShopConfig,
+    facts: list[OrderFacts],
+    *,
+    since: datetime,
+    until: datetime,
+) -> tuple[Experiment, ...]:
+    """The campaigns' experiments (:mod:`.experiment_inputs`); no read without a split."""
+    if not any(c.split is not None for c in config.campaigns):
+        return ()
+    records = store.shop_decisions(config.settings.domain, since=since, until=until)
+    return shop_experiments(config, records, facts, until=until)
 
 
 def _campaign_ids(

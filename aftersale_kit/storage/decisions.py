@@ -284,6 +284,22 @@ def for_order(
     return [have.get(int(r.id)) or record_from_row(r) for r in rows]
 
 
+def for_shop(
+    conn: Connection, *, shop: str, since: datetime, until: datetime
+) -> list[DecisionRecord]:
+    """The shop's decisions made in ``[since, until)``, oldest first (the results' experiments)."""
+    stmt = (
+        select(decisions)
+        .where(
+            decisions.c.shop == shop,
+            decisions.c.decided_at >= since,
+            decisions.c.decided_at < until,
+        )
+        .order_by(decisions.c.decided_at, decisions.c.id)
+    )
+    return [record_from_row(r) for r in conn.execute(stmt)]
+
+
 def record_from_row(row: Row[Any]) -> DecisionRecord:
     m = row._mapping
     return DecisionRecord(

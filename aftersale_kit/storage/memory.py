@@ -299,6 +299,15 @@ class MemoryStore(MemoryLinks, MemoryLoyalty, MemoryLoyaltyAdmin, MemoryMessages
             )  # fmt: skip
         return CustomerHistory(tuple(facts), tuple(used), tuple(entries), checks, known)
 
+    def shop_decisions(
+        self, shop: str, *, since: datetime, until: datetime
+    ) -> list[DecisionRecord]:
+        with self._lock:
+            found = [
+                r for r in self._books.decisions if r.shop == shop and since <= r.decided_at < until
+            ]
+        return sorted(found, key=lambda r: (r.decided_at, r.id))
+
     def shop_coupons(self, shop: str) -> list[CouponRecord]:
         with self._lock:
             return sorted((c for c in self._books.coupons if c.shop == shop), key=lambda c: c.id)

@@ -423,6 +423,12 @@ class ResultsReader(Protocol):
         self, shop: str, *, order_ids: Collection[str] | None = None
     ) -> list[OrderFacts]: ...
 
+    def shop_decisions(
+        self, shop: str, *, since: datetime, until: datetime
+    ) -> list[DecisionRecord]:
+        """The shop's decisions made in ``[since, until)``, oldest first."""
+        ...
+
     def shop_coupons(self, shop: str) -> list[CouponRecord]: ...
 
     def customer_history(

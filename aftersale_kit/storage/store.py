@@ -610,6 +610,12 @@ class Store(LinkMethods, LoyaltyMethods, LoyaltyAdminMethods, MessageMethods):
                 conn, shop=shop, customer_key=customer_key, campaigns=campaigns, codes=codes
             )
 
+    def shop_decisions(
+        self, shop: str, *, since: datetime, until: datetime
+    ) -> list[DecisionRecord]:
+        with self.db.read() as conn:
+            return decisions.for_shop(conn, shop=shop, since=since, until=until)
+
     def shop_coupons(self, shop: str) -> list[CouponRecord]:
         """Every coupon of the shop (planned, issued, used, revoked), oldest first."""
         with self.db.read() as conn:
