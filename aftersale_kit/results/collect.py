@@ -10,6 +10,7 @@ customer) and :mod:`.experiment_inputs` (holdout and A/B groups). The time range
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -32,7 +33,7 @@ from .figures import (
     SurveyFigures,
 )
 
-__all__ = ["point_value", "shop_results"]
+__all__ = ["CampaignGauge", "campaign_gauges", "point_value", "shop_results"]
 
 _ZERO = Decimal(0)
 #: How many failed or dead jobs the results list (the newest).
@@ -166,6 +167,40 @@ def _budget(
     else:
         spent = counters.spent(shop, campaign_id, start)
     return BudgetNow(period_start=start, spent=spent, budget=budget.amount.amount)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignGauge:
+    """What the metrics show of one campaign: its redemptions and attributed revenue over all
+    time, and its budget in the period running now."""
+
+    campaign_id: str
+    redeemed: int
+    revenue_gross: Decimal
+    revenue_net: Decimal
+    budget: BudgetNow
+
+
+def campaign_gauges(
+    store: ResultsReader, config: ShopConfig, *, now: datetime
+) -> list[CampaignGauge]:
+    """One aggregate read and the budgets' counters: cheap enough for every scrape."""
+    totals = {t.campaign_id: t for t in store.campaign_totals(config.settings.domain)}
+    ids = [c.id for c in config.campaigns] + sorted(set(totals) - {c.id for c in config.campaigns})
+    by_id = {c.id: c for c in config.campaigns}
+    out = []
+    for cid in ids:
+        t = totals.get(cid)
+        out.append(
+            CampaignGauge(
+                campaign_id=cid,
+                redeemed=t.redeemed if t is not None else 0,
+                revenue_gross=cents(t.revenue_gross) if t is not None else _ZERO,
+                revenue_net=cents(t.revenue_net) if t is not None else _ZERO,
+                budget=_budget(store, config, by_id.get(cid), cid, now=now),
+            )
+        )
+    return out
 
 
 def point_value(program: LoyaltyProgram) -> Decimal | None:

@@ -33,6 +33,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -42,6 +43,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..core import registry as platforms
+from ..results.collect import campaign_gauges
 from ..storage import Store
 from .auth_routes import auth_routes
 from .blocks import BlockService
@@ -220,7 +222,25 @@ def _health_endpoint(store: Store) -> Callable[[Request], Awaitable[Response]]:
     return healthz
 
 
-def _metrics_endpoint(store: Store, metrics: Metrics) -> Callable[[Request], Awaitable[Response]]:
+def _count_campaigns(store: Store, registry: ShopRegistry, metrics: Metrics) -> None:
+    """The campaigns' redemption, revenue and budget gauges, per shop (one aggregate read
+    each); a shop whose read fails keeps its last values."""
+    now = datetime.now(UTC)
+    for entry in registry:
+        try:
+            metrics.count_campaigns(entry.domain, campaign_gauges(store, entry.config, now=now))
+        except Exception as exc:
+            log_event(
+                logging.WARNING,
+                "campaigns not counted",
+                shop=entry.domain,
+                error=type(exc).__name__,
+            )
+
+
+def _metrics_endpoint(
+    store: Store, metrics: Metrics, registry: ShopRegistry
+) -> Callable[[Request], Awaitable[Response]]:
     def count_quarantined() -> None:
         try:
             counts = store.quarantined_open()
@@ -236,6 +256,7 @@ def _metrics_endpoint(store: Store, metrics: Metrics) -> Callable[[Request], Awa
 
     async def endpoint(request: Request) -> Response:
         await run_in_threadpool(count_quarantined)
+        await run_in_threadpool(_count_campaigns, store, registry, metrics)
         return Response(metrics.render(), 200, media_type=CONTENT_TYPE_LATEST)
 
     return endpoint
@@ -294,7 +315,7 @@ def create_app(
             *link_routes(processor),
             *auth_routes(registry=registry, store=store, processor=processor),
             Route("/healthz", _health_endpoint(store), methods=["GET"]),
-            Route("/metrics", _metrics_endpoint(store, metrics), methods=["GET"]),
+            Route("/metrics", _metrics_endpoint(store, metrics, registry), methods=["GET"]),
         ],
         lifespan=_lifespan(worker, writer),
     )

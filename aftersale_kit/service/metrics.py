@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from ..results.collect import CampaignGauge
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
 
@@ -64,6 +66,43 @@ class Metrics:
             ["platform"],
             registry=r,
         )
+
+        self.redemptions = Gauge(
+            "aftersale_campaign_redemptions",
+            "Codes of a campaign redeemed and not taken back, over all time (read from the "
+            "database when scraped)",
+            ["shop", "campaign"],
+            registry=r,
+        )
+        self.attributed_revenue = Gauge(
+            "aftersale_campaign_attributed_revenue",
+            "Goods of the orders that redeemed a campaign's codes, in the shop currency, gross "
+            "or net of refunds (read from the database when scraped)",
+            ["shop", "campaign", "basis"],
+            registry=r,
+        )
+        self.budget_spent = Gauge(
+            "aftersale_campaign_budget_spent",
+            "A campaign's cost in its budget period running now (all time without a budget)",
+            ["shop", "campaign"],
+            registry=r,
+        )
+        self.budget_limit = Gauge(
+            "aftersale_campaign_budget",
+            "A campaign's budget per period (only campaigns with a budget)",
+            ["shop", "campaign"],
+            registry=r,
+        )
+
+    def count_campaigns(self, shop: str, gauges: Iterable[CampaignGauge]) -> None:
+        for g in gauges:
+            self.redemptions.labels(shop, g.campaign_id).set(g.redeemed)
+            revenue = self.attributed_revenue
+            revenue.labels(shop, g.campaign_id, "gross").set(float(g.revenue_gross))
+            revenue.labels(shop, g.campaign_id, "net").set(float(g.revenue_net))
+            self.budget_spent.labels(shop, g.campaign_id).set(float(g.budget.spent))
+            if g.budget.budget is not None:
+                self.budget_limit.labels(shop, g.campaign_id).set(float(g.budget.budget))
 
     def count_messages(self, counts: Mapping[str, int]) -> None:
         for state in ("planned", "deferred", "sent", "held_back", "failed", "cancelled"):

@@ -40,7 +40,7 @@ from ._sql import aware
 from .ledger import REVERSAL
 from .loyalty import StepLoyalty, TimelineFacts, book_step, shows_loyalty
 from .message_records import MessageState, StepMessages
-from .order_facts import SERVICE_CHECK, CustomerHistory
+from .order_facts import SERVICE_CHECK, CampaignTotals, CustomerHistory
 from .outbox import DEFAULT_MAX_ATTEMPTS, backoff_delay
 from .records import (
     CouponRecord,
@@ -307,6 +307,21 @@ class MemoryStore(MemoryLinks, MemoryLoyalty, MemoryLoyaltyAdmin, MemoryMessages
                 r for r in self._books.decisions if r.shop == shop and since <= r.decided_at < until
             ]
         return sorted(found, key=lambda r: (r.decided_at, r.id))
+
+    def campaign_totals(self, shop: str) -> list[CampaignTotals]:
+        totals: dict[str, list[Any]] = {}
+        facts = {f.order_id: f for f in self.order_facts(shop)}
+        with self._lock:
+            found = [r for r in self._books.redemptions if r.shop == shop]
+        for r in found:
+            row = totals.setdefault(r.campaign_id, [0, Decimal(0), Decimal(0)])
+            f = facts.get(r.redeeming_order_id)
+            row[0] += r.reversed_at is None
+            if f is not None:
+                row[1] += f.net
+                if r.reversed_at is None and f.closed is None:
+                    row[2] += f.net - f.refunded
+        return [CampaignTotals(cid, *totals[cid]) for cid in sorted(totals)]
 
     def shop_coupons(self, shop: str) -> list[CouponRecord]:
         with self._lock:

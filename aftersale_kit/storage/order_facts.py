@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, and_, case, func, select, update
 
 from ..core.order_facts import OrderFacts
 from . import ledger, timeline
@@ -26,7 +27,9 @@ from .tables import redemptions as redemptions_table
 
 __all__ = [
     "SERVICE_CHECK",
+    "CampaignTotals",
     "CustomerHistory",
+    "campaign_totals",
     "customer_history",
     "facts_from_row",
     "read",
@@ -116,6 +119,42 @@ def facts_from_row(m: Any) -> OrderFacts:
         refunded=from_micros(m["refunded_micros"]),
         closed=m["closed"],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignTotals:
+    """A campaign's redemptions over all time: how many stand (not taken back), and the
+    redeeming orders' goods gross and net of refunds (the metrics read these)."""
+
+    campaign_id: str
+    redeemed: int
+    revenue_gross: Decimal
+    revenue_net: Decimal
+
+
+def campaign_totals(conn: Connection, *, shop: str) -> list[CampaignTotals]:
+    """One aggregate over the shop's redemptions joined to the redeeming orders' facts."""
+    r, f = redemptions_table, table
+    standing = and_(r.c.reversed_at.is_(None), f.c.closed.is_(None))
+    net = case((standing, f.c.net_micros - f.c.refunded_micros), else_=0)
+    stmt = (
+        select(
+            r.c.campaign_id,
+            func.sum(case((r.c.reversed_at.is_(None), 1), else_=0)),
+            func.coalesce(func.sum(f.c.net_micros), 0),
+            func.coalesce(func.sum(net), 0),
+        )
+        .select_from(
+            r.outerjoin(f, and_(f.c.shop == r.c.shop, f.c.order_id == r.c.redeeming_order_id))
+        )
+        .where(r.c.shop == shop)
+        .group_by(r.c.campaign_id)
+        .order_by(r.c.campaign_id)
+    )
+    return [
+        CampaignTotals(str(cid), int(count or 0), from_micros(gross), from_micros(net_sum))
+        for cid, count, gross, net_sum in conn.execute(stmt)
+    ]
 
 
 #: The follow-up kind that is a service check (:class:`~..core.contact.follow_up.FollowUpKind`).

@@ -77,7 +77,7 @@ if TYPE_CHECKING:
         NewMessage,
         StepMessages,
     )
-    from .order_facts import CustomerHistory
+    from .order_facts import CampaignTotals, CustomerHistory
     from .store import Clawback, StepFacts, StepResult
 
 __all__ = [
@@ -427,6 +427,10 @@ class ResultsReader(Protocol):
         self, shop: str, *, since: datetime, until: datetime
     ) -> list[DecisionRecord]:
         """The shop's decisions made in ``[since, until)``, oldest first."""
+        ...
+
+    def campaign_totals(self, shop: str) -> list[CampaignTotals]:
+        """The campaigns' redemptions over all time (:class:`.order_facts.CampaignTotals`)."""
         ...
 
     def shop_coupons(self, shop: str) -> list[CouponRecord]: ...

@@ -48,7 +48,7 @@ from .blocks_raw import load_blocks_json
 from .db import DEFAULT_SQLITE_PATH, Database, create_database
 from .loyalty import LoyaltyOutcome, StepLoyalty, TimelineFacts, book_step, shows_loyalty
 from .message_records import StepMessages
-from .order_facts import CustomerHistory
+from .order_facts import CampaignTotals, CustomerHistory
 from .outbox import DEFAULT_MAX_ATTEMPTS, backoff_delay
 from .quarantine import QuarantinedDelivery
 from .records import (
@@ -615,6 +615,10 @@ class Store(LinkMethods, LoyaltyMethods, LoyaltyAdminMethods, MessageMethods):
     ) -> list[DecisionRecord]:
         with self.db.read() as conn:
             return decisions.for_shop(conn, shop=shop, since=since, until=until)
+
+    def campaign_totals(self, shop: str) -> list[CampaignTotals]:
+        with self.db.read() as conn:
+            return order_facts.campaign_totals(conn, shop=shop)
 
     def shop_coupons(self, shop: str) -> list[CouponRecord]:
         """Every coupon of the shop (planned, issued, used, revoked), oldest first."""

@@ -232,6 +232,7 @@ def test_redemptions_refunds_and_leaks_show_in_the_results_as_the_rows_say(
         now = datetime.now(UTC)
         results = shop_results(svc.store, config, since=since, until=now, now=now)
         raw = _raw_sums(svc, shop.domain, since=since, until=now)
+        scraped = httpx.get(svc.url + "/metrics", timeout=30).text
         dead = svc.store.jobs(status=JobStatus.DEAD)
     assert dead == []
     (danke,) = results.campaigns
@@ -254,6 +255,12 @@ def test_redemptions_refunds_and_leaks_show_in_the_results_as_the_rows_say(
         "revenue_net": danke.revenue_net,
     }
     assert danke.budget.spent == Decimal("15.00")
+    # and the metrics say the same per campaign
+    labels = f'campaign="danke",shop="{shop.domain}"'
+    assert f"aftersale_campaign_redemptions{{{labels}}} 2.0" in scraped
+    assert f'aftersale_campaign_attributed_revenue{{basis="gross",{labels}}} 70.0' in scraped
+    assert f'aftersale_campaign_attributed_revenue{{basis="net",{labels}}} 61.0' in scraped
+    assert f"aftersale_campaign_budget_spent{{{labels}}} 15.0" in scraped
     # and `aftersale-kit report` prints the same figures
     for name, value in shop.env.items():
         monkeypatch.setenv(name, value)

@@ -128,3 +128,27 @@ def test_the_shops_coupons_and_order_facts_are_read_per_shop(port_store: AnyStor
     assert port_store.shop_coupons("other.example") == []
     (redemption,) = port_store.redemptions(SHOP)
     assert (redemption.issuing_order_id, redemption.redeeming_order_id) == ("o-1", "o-2")
+    # and the campaign's totals join it to the redeeming order's value
+    (totals,) = port_store.campaign_totals(SHOP)
+    assert (totals.campaign_id, totals.redeemed) == ("welcome-back", 1)
+    assert (totals.revenue_gross, totals.revenue_net) == (Decimal(50), Decimal(50))
+
+
+def test_a_customers_history_is_theirs_alone(port_store: AnyStore) -> None:
+    # given c1's order issuing a coupon and c1's next order redeeming it
+    shop = config(coupon_campaign())
+    _step(port_store, shop, _order("o-1"))
+    (coupon,) = port_store.shop_coupons(SHOP)
+    _step(port_store, shop, _order("o-2", codes=(coupon.code,)), at=1)
+    # then c1's history has both orders, the redemption, and the ledger of the asked campaigns
+    history = port_store.customer_history(
+        SHOP, "c1", campaigns=["welcome-back"], codes=[coupon.code.upper(), "NOT-OURS"]
+    )
+    assert [f.order_id for f in history.facts] == ["o-1", "o-2"]
+    assert [r.redeeming_order_id for r in history.redemptions] == ["o-2"]
+    assert {e.order_id for e in history.ledger} == {"o-1", "o-2"}
+    assert history.shop_codes == {coupon.code.lower()}
+    assert history.service_checks == ()
+    # and nobody else's
+    other = port_store.customer_history(SHOP, "c2", campaigns=["welcome-back"])
+    assert (other.facts, other.redemptions, other.ledger) == ((), (), ())
