@@ -6,6 +6,7 @@ The messages are pinned: they are the product's user interface for shop owners.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -245,6 +246,26 @@ def test_margin_and_limits_of_the_shop() -> None:
         "shop.yaml:6:34: shop.limits.max_offers_per_order: expected a whole number of at least "
         "1, got 0",
     ]
+
+
+def test_care_settings_of_the_shop() -> None:
+    text = (
+        SHOPIFY
+        + "  care: {service_check_cost: cheap, min_orders: 0, min_order: 2}\ncampaigns: []\n"
+    )
+    assert problems(text) == [
+        "shop.yaml:5:30: shop.care.service_check_cost: expected an amount of 0 or more (e.g. "
+        "4.20), got 'cheap'",
+        "shop.yaml:5:49: shop.care.min_orders: expected a whole number of at least 1, got 0",
+        "shop.yaml:5:52: shop.care: unknown key 'min_order' (did you mean 'min_orders'?)",
+    ]
+    good = load_config_text(
+        SHOPIFY + "  care: {service_check_cost: 2.50, min_orders: 2}\ncampaigns: []\n",
+        filename="shop.yaml",
+    )
+    assert (good.settings.service_check_cost, good.settings.care_min_orders) == (Decimal("2.50"), 2)
+    plain = load_config_text(SHOPIFY + "campaigns: []\n", filename="shop.yaml")
+    assert (plain.settings.service_check_cost, plain.settings.care_min_orders) == (None, 3)
 
 
 def test_shop_settings_name_the_fix() -> None:

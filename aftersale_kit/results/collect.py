@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from ..core.campaign import BudgetBasis, Campaign, ShopConfig
+from ..core.campaign import BudgetBasis, Campaign, IssueCoupon, ShopConfig
 from ..core.engine import budget_period_start
 from ..core.loyalty.program import LoyaltyProgram
 from ..core.order_facts import OrderFacts
@@ -142,7 +142,14 @@ def _campaign(
         leaks=sum(1 for a in mine if a.leak),
         periods=periods(mine, codes, zone=zone),
         budget=_budget(store, config, campaign, campaign_id, now=now),
+        codes_restricted=_restricted(campaign),
     )
+
+
+def _restricted(campaign: Campaign | None) -> bool:
+    """Every code the campaign issues is bound to the customer's e-mail."""
+    coupons = [a for a in campaign.actions if isinstance(a, IssueCoupon)] if campaign else []
+    return bool(coupons) and all(a.restrict_to_email for a in coupons)
 
 
 def _budget(

@@ -141,6 +141,14 @@ def to_table(results: ShopResults) -> str:
     lines += _grid(header, rows) if rows else ["no campaigns"]
     if r.leaks:
         lines += ["", "leaks (codes used by another customer than they were issued to):"]
+        open_to_all = sorted(
+            {c.campaign_id for c in r.campaigns if c.leaks and not c.codes_restricted}
+        )
+        if open_to_all:
+            lines.append(
+                f"  (to bind future codes to the customer, set restrict_to_email: true on the "
+                f"issue_coupon of: {', '.join(open_to_all)})"
+            )
         for leak in r.leaks:
             lines.append(
                 f"  {leak.campaign_id}: {leak.code} issued to {leak.issued_to or '?'}, used by "

@@ -72,6 +72,9 @@ class CampaignResults:
     leaks: int
     periods: tuple[CampaignPeriod, ...]
     budget: BudgetNow
+    #: Its codes are issued bound to the customer (``issue_coupon: {restrict_to_email: true}``):
+    #: the setting that stops leaks of future codes.
+    codes_restricted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
