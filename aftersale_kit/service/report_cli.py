@@ -54,7 +54,12 @@ def _parser() -> argparse.ArgumentParser:
         "--until", type=_day, default=None, help="day after the last (default: up to now)"
     )
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format")
-    parser.add_argument("--lang", choices=("de", "en"), default="en", help="language of the HTML")
+    parser.add_argument(
+        "--lang",
+        choices=("de", "en"),
+        default=None,
+        help="language of the HTML (default: the shop's)",
+    )
     parser.add_argument(
         "--config", required=True, help="a shop's config file, or a folder with one per shop"
     )
@@ -79,7 +84,7 @@ def render(results: ShopResults, fmt: str, *, lang: str = "en") -> str:
             raise ReportError(
                 "the HTML report is not available in this version; use --format json or csv"
             ) from None
-        html: str = module.render_html(results, lang)
+        html: str = module.render_html(results, lang=lang)
         return html
     return to_table(results)
 
@@ -109,7 +114,9 @@ def report_main(argv: Sequence[str]) -> int:
             results = shop_results(
                 wiring.store, entry.config, since=_start(args.since, zone), until=until, now=now
             )
-        sys.stdout.write(render(results, args.format, lang=args.lang))
+            locale = entry.config.settings.locale.lower()
+        lang = args.lang or ("de" if locale.startswith("de") else "en")
+        sys.stdout.write(render(results, args.format, lang=lang))
     except AftersaleKitError as exc:
         return report_failure(_PROG, exc)
     return 0
