@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, str] = {
     "p7": "bench.p7_mail_sweep",
     "readers": "bench.readers",
     "p4r": "bench.p4r_replay",
+    "r1": "bench.r1_results",
 }
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"

@@ -54,7 +54,8 @@ def shop_results(
     shop = settings.domain
     zone = ZoneInfo(settings.timezone)
     facts = {f.order_id: f for f in store.order_facts(shop)}
-    every = attribute(store.redemptions(shop), facts, zone=zone)
+    recorded = store.redemptions(shop)
+    every = attribute(recorded, facts, zone=zone)
     items = [a for a in every if since <= a.redemption.redeemed_at < until]
     coupons = issued_coupons(store.shop_coupons(shop))
     issued = [c for c in coupons if since <= c.created_at < until]
@@ -74,7 +75,14 @@ def shop_results(
         campaigns=campaigns,
         leaks=tuple(leak_of(a) for a in items if a.leak),
         experiments=_experiments(store, config, list(facts.values()), since=since, until=until),
-        care=care_figures(store, config, facts=list(facts.values()), since=since, until=until),
+        care=care_figures(
+            store,
+            config,
+            facts=list(facts.values()),
+            redemptions=recorded,
+            since=since,
+            until=until,
+        ),
         points_liability=liability,
         points_liability_value=value,
         failed_jobs=_failed_jobs(store, shop),

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from aftersale_kit.core.decision import Reason
 from aftersale_kit.core.model import Customer, EventKind, FinancialStatus, LineItem, Order
 from aftersale_kit.core.money import Money
+from aftersale_kit.results.care_inputs import customer_care_of
+from aftersale_kit.results.collect import shop_results
 from aftersale_kit.service.effects import Processor
 from aftersale_kit.service.shops import load_shops
 from aftersale_kit.storage.message_records import MessageOutcome, MessageState, NewMessage
@@ -116,6 +119,16 @@ def test_a_care_cost_condition_reads_the_stores_records(any_store: Any, tmp_path
     shop.codes.pop("bert")
     again = shop.buy("bert")
     assert again.detail.endswith("; customer.care_cost_share is 0.1042")
+    # and the report's care figures say the same, from one read of each kind of record
+    until = START + timedelta(days=30)
+    care = shop_results(any_store, shop.entry.config, since=START, until=until, now=until).care
+    assert (care.customers, care.cost, care.margin) == (2, Decimal("12.50"), Decimal("50.00"))
+    assert [(c.customer, c.orders, c.cost, c.share) for c in care.top] == [
+        ("anna", 3, Decimal("10.00"), Decimal("0.3846")),
+        ("bert", 2, Decimal("2.50"), Decimal("0.1042")),
+    ]
+    for c in care.top:
+        assert customer_care_of(any_store, shop.entry.config, c.customer, until=until) == c
 
 
 def _send_service_check(store: Any, customer: str, *, at: datetime) -> None:
