@@ -200,6 +200,14 @@ def render(rows: list[tuple[str, float, float, float, float, int]], load: str) -
             f"| {engine} | {without:.0f} | {with_care:.0f} | {report:.0f} | {gauges:.1f} "
             f"| {redeemed:,} |"
         )
+    lines += [
+        "",
+        "The machine was shared (see the load): runs vary by a factor of two. The care lookup is "
+        "four or five indexed reads before each decision of a campaign that reads "
+        "`customer.care_cost_share`; the report's care figures read each kind of record once "
+        "(a first version looked up every customer in turn: 540 ms on SQLite, 1,330 ms on "
+        "PostgreSQL for this store).",
+    ]
     return "\n".join(lines) + "\n"
 
 
