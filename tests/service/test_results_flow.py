@@ -259,6 +259,7 @@ def test_redemptions_refunds_and_leaks_show_in_the_results_as_the_rows_say(
         "discount_cost": danke.discount_cost,
         "revenue_gross": danke.revenue_gross,
         "revenue_net": danke.revenue_net,
+        "margin_gross": danke.margin_gross,
     }
     assert danke.budget.spent == Decimal("15.00")
     # and the metrics say the same per campaign
@@ -320,11 +321,12 @@ def _raw_sums(svc: Service, shop: str, *, since: datetime, until: datetime) -> d
             ),
             args,
         ).one()
-        gross, net = conn.execute(
+        gross, net, margin = conn.execute(
             text(
                 "SELECT coalesce(sum(f.net_micros), 0), coalesce(sum(CASE WHEN"
                 " r.reversed_at IS NULL AND f.closed IS NULL THEN f.net_micros -"
-                " f.refunded_micros ELSE 0 END), 0) FROM redemptions r JOIN order_facts f"
+                " f.refunded_micros ELSE 0 END), 0), coalesce(sum(f.margin_micros), 0)"
+                " FROM redemptions r JOIN order_facts f"
                 f" ON f.shop = r.shop AND f.order_id = r.redeeming_order_id WHERE {where}"
             ),
             args,
@@ -335,6 +337,7 @@ def _raw_sums(svc: Service, shop: str, *, since: datetime, until: datetime) -> d
         "discount_cost": Decimal(int(cost)) / million,
         "revenue_gross": Decimal(int(gross)) / million,
         "revenue_net": Decimal(int(net)) / million,
+        "margin_gross": Decimal(int(margin)) / million,
     }
 
 
