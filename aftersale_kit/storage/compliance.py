@@ -38,6 +38,7 @@ from .coupons import coupon_from_row
 from .decisions import record_from_row
 from .ledger import entry_from_row
 from .messages import redact_customer as redact_messages
+from .order_facts import facts_from_row
 from .tables import (
     auth_requests,
     blocks,
@@ -51,6 +52,7 @@ from .tables import (
     ledger,
     link_nonces,
     messages,
+    order_facts,
     order_keys,
     quarantine,
     redemptions,
@@ -148,7 +150,7 @@ def _scope(
         linked_orders, linked_keys = _linked_by_body(conn, shop=shop, email=email)
         found |= linked_orders
         keys += sorted(k for k in linked_keys - set(keys) if not k.startswith("redacted:"))
-    for table in (decisions, coupons, events, ledger):
+    for table in (decisions, coupons, events, ledger, order_facts):
         rows = conn.execute(
             select(table.c.order_id)
             .where(table.c.shop == shop, table.c.customer_key.in_(keys))
@@ -229,6 +231,30 @@ def export_customer(
         ],
         "blocks": {order_id: json.loads(payload) for order_id, payload in block_rows},
         "redemptions": _redemptions(conn, shop=shop, keys=keys, orders=orders),
+        "order_facts": [
+            {
+                "order_id": f.order_id,
+                "customer_id": f.customer_id,
+                "email": f.email,
+                "placed_at": f.placed_at.isoformat(),
+                "currency": f.currency,
+                "net": str(f.net),
+                "margin": str(f.margin),
+                "refunded": str(f.refunded),
+                "closed": f.closed,
+            }
+            for f in map(
+                facts_from_row,
+                (
+                    r._mapping
+                    for r in conn.execute(
+                        select(order_facts)
+                        .where(*mine(order_facts))
+                        .order_by(order_facts.c.placed_at, order_facts.c.order_id)
+                    )
+                ),
+            )
+        ],
         "loyalty": export_accounts(conn, shop=shop, keys=keys),
         "quarantined": [
             {
@@ -326,6 +352,21 @@ def redact_customer(
     counts["redemptions"] = counts.pop("redemptions.issuing_customer_key") + counts.pop(
         "redemptions.redeeming_customer_key"
     )
+    # the order's value and margin stay (the shop's results), under the pseudonym, without who
+    counts["order_facts"] = conn.execute(
+        update(order_facts)
+        .where(
+            order_facts.c.shop == shop,
+            or_(order_facts.c.customer_key.in_(keys), order_facts.c.order_id.in_(orders)),
+            # only rows that still say who (erasing twice erases once)
+            or_(
+                order_facts.c.customer_key.in_(keys),
+                order_facts.c.customer_id.is_not(None),
+                order_facts.c.email.is_not(None),
+            ),
+        )
+        .values(customer_key=pseudonym, customer_id=None, email=None)
+    ).rowcount
     gone = [m["id"] for m in _quarantined(conn, shop=shop, email=email)]
     counts["quarantine"] = (
         conn.execute(delete(quarantine).where(quarantine.c.id.in_(gone))).rowcount if gone else 0
@@ -356,6 +397,7 @@ def redact_shop(conn: Connection, *, shop: str, now: datetime | None = None) -> 
         refunds,
         closures,
         redemptions,
+        order_facts,
         quarantine,
         order_keys,
         messages,

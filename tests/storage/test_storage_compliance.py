@@ -213,3 +213,40 @@ def test_redemptions_are_exported_erased_to_a_pseudonym_and_deleted_with_the_sho
     assert store.export_customer(SHOP, customer_id="c2")["redemptions"] == []
     # when the shop is redacted, then the redemption goes with it
     assert store.redact_shop(SHOP)["redemptions"] == 1
+
+
+def test_order_facts_are_exported_erased_to_a_pseudonym_and_deleted_with_the_shop(
+    store: Store,
+) -> None:
+    from aftersale_kit.core.order_facts import order_facts
+    from aftersale_kit.storage import order_facts as facts_rows
+
+    # given Anna's order's facts (her id and address among them) and Bob's
+    settings = config(coupon_campaign()).settings
+    with store.db.write() as conn:
+        for the_order in (
+            order("1", customer_id="c1", email="Anna@Example.org"),
+            order("2", customer_id="c2", email="bob@example.org"),
+        ):
+            facts_rows.write(conn, order_facts(the_order, settings), now=NOW)
+    # when Anna asks for her data, then her order's facts are in it, and only hers
+    [mine] = store.export_customer(SHOP, customer_id="c1")["order_facts"]
+    assert (mine["order_id"], mine["customer_id"], mine["email"]) == (
+        "1",
+        "c1",
+        "anna@example.org",
+    )
+    # when Anna is erased, then who she is goes, the order's figures stay for the results
+    assert store.redact_customer(SHOP, customer_id="c1")["order_facts"] == 1
+    anna, bob = store.order_facts(SHOP)
+    assert anna.customer_key is not None and anna.customer_key.startswith("redacted:")
+    assert (anna.customer_id, anna.email, anna.placed_at) == (None, None, NOW)
+    assert (bob.customer_key, bob.email) == ("c2", "bob@example.org")
+    assert store.export_customer(SHOP, customer_id="c1")["order_facts"] == []
+    # and erasing her again finds nothing left to erase
+    assert (
+        store.redact_customer(SHOP, customer_id="c1", email="anna@example.org")["order_facts"] == 0
+    )
+    # when the shop is redacted, then the rows go with it
+    assert store.redact_shop(SHOP)["order_facts"] == 2
+    assert store.order_facts(SHOP) == []
