@@ -10,6 +10,7 @@ POST     /v1/loyalty/{platform}/{shop}/redeem      redeem points for a coupon (s
 ...      /v1/unsubscribe, /v1/survey, /v1/newsletter  the follow-up links (:mod:`.link_routes`)
 GET      /healthz                                  200 when the database answers, else 503
 GET      /metrics                                  Prometheus text format
+GET      /admin/{platform}/{shop}[/report.json]    the operator's dashboard (:mod:`.admin_routes`)
 ...      the platforms' own routes                 install links, approval callbacks, a
                                                    plugin's export/erase (:mod:`.auth_routes`)
 =======  ======================================  ===========================================
@@ -45,6 +46,8 @@ from starlette.routing import Route
 from ..core import registry as platforms
 from ..results.collect import campaign_gauges
 from ..storage import Store
+from .admin_access import AdminAccess
+from .admin_routes import admin_routes
 from .auth_routes import auth_routes
 from .blocks import BlockService
 from .effects import Processor
@@ -287,7 +290,10 @@ def create_app(
     metrics: Metrics | None = None,
     worker: Worker | None = None,
     max_body_bytes: int | None = None,
+    admin: AdminAccess | None = None,
 ) -> Starlette:
+    """``admin``: the operator token of the dashboard (none: the dashboard answers that it is
+    off)."""
     metrics = metrics or (worker.metrics if worker is not None else Metrics())
     processor = processor or (worker.processor if worker is not None else None)
     processor = processor or Processor(registry=registry, store=store)
@@ -314,6 +320,7 @@ def create_app(
             *loyalty_routes(blocks),
             *link_routes(processor),
             *auth_routes(registry=registry, store=store, processor=processor),
+            *admin_routes(registry=registry, store=store, access=admin or AdminAccess()),
             Route("/healthz", _health_endpoint(store), methods=["GET"]),
             Route("/metrics", _metrics_endpoint(store, metrics, registry), methods=["GET"]),
         ],

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..storage import DEFAULT_SQLITE_PATH, Store
+from .admin_access import AdminAccess
 from .compliance import export_sink
 from .connect import attach_credentials
 from .effects import Processor
@@ -42,6 +43,8 @@ class Wiring:
     store: Store
     processor: Processor
     metrics: Metrics
+    #: The dashboard's operator token (from the environment) and what computes its figures.
+    admin: AdminAccess = field(default_factory=AdminAccess)
 
     def worker(self, **options: Any) -> Worker:
         """A job loop over this processor that counts into these metrics (``options``: the
@@ -60,6 +63,7 @@ class Wiring:
             metrics=self.metrics,
             worker=worker,
             max_body_bytes=max_body_bytes,
+            admin=self.admin,
         )
 
     def close(self) -> None:
@@ -111,5 +115,13 @@ def bootstrap(
         if clock is None
         else Processor(registry=registry, store=store, compliance_sink=sink, clock=clock)
     )
-    processor.follow_ups = FollowUps.from_env(os.environ if env is None else env, clock=clock)
-    return Wiring(registry=registry, store=store, processor=processor, metrics=Metrics())
+    environment = os.environ if env is None else env
+    try:
+        admin = AdminAccess.from_env(environment)
+    except BaseException:
+        store.close()
+        raise
+    processor.follow_ups = FollowUps.from_env(environment, clock=clock)
+    return Wiring(
+        registry=registry, store=store, processor=processor, metrics=Metrics(), admin=admin
+    )

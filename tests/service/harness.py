@@ -3,6 +3,7 @@ platform sandboxes, and helpers that sign deliveries as the platforms do."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import threading
@@ -96,10 +97,12 @@ def running_service(
     shopify_api_key: str | None = None,
     max_body_bytes: int | None = None,
     export_dir: Path | None = None,
+    admin_collect: Any = None,
 ) -> Iterator[Service]:
     """The service on a loopback port (uvicorn in a thread), with or without its worker.
 
-    ``export_dir``: where customer data exports go (the ``--export-dir`` of ``serve``)."""
+    ``export_dir``: where customer data exports go (the ``--export-dir`` of ``serve``);
+    ``admin_collect``: what computes the dashboard's figures, instead of the results package."""
     environment = dict(env)
     if shopify_api_key:
         environment["SHOPIFY_API_KEY"] = shopify_api_key
@@ -111,6 +114,10 @@ def running_service(
         adapter_options=adapter_options or {},
         export_dir=export_dir,
     )
+    if admin_collect is not None:
+        wiring = dataclasses.replace(
+            wiring, admin=dataclasses.replace(wiring.admin, collect=admin_collect)
+        )
     registry, store, processor = wiring.registry, wiring.store, wiring.processor
     job_loop = (
         wiring.worker(
