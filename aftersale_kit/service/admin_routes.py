@@ -53,6 +53,9 @@ __all__ = ["ADMIN_HEADERS", "admin_routes"]
 
 #: Days shown when ``since`` is not given.
 DEFAULT_DAYS = 90
+#: The days a range may name (beyond them the arithmetic of time zones overflows).
+_FIRST_DAY = date(1970, 1, 1)
+_LAST_DAY = date(9998, 12, 31)
 _REALM = 'Basic realm="aftersale-kit admin", charset="UTF-8"'
 
 #: Sent with every answer of these routes: no script, no frames, no caching, no referrer.
@@ -100,9 +103,15 @@ def _day(request: Request, name: str) -> date | None:
     if raw is None or raw == "":
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
-        raise _BadQuery(f"{name}: expected a day as YYYY-MM-DD, for example 2026-11-01") from None
+        day = None
+    if day is None or not _FIRST_DAY <= day <= _LAST_DAY:
+        raise _BadQuery(
+            f"{name}: expected a day as YYYY-MM-DD between {_FIRST_DAY} and {_LAST_DAY}, "
+            "for example 2026-11-01"
+        )
+    return day
 
 
 def _range(request: Request, config: ShopConfig, now: datetime) -> tuple[datetime, datetime]:

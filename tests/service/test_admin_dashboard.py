@@ -127,6 +127,9 @@ def test_only_the_operator_token_in_the_header_opens_the_dashboard(
             "basic without password": get(page, _basic("", user=TOKEN)),
             "token as basic user": get(page, "Basic " + base64.b64encode(TOKEN.encode()).decode()),
             "malformed basic": get(page, "Basic %%%"),
+            "basic not utf-8": get(page, "Basic " + base64.b64encode(b"op:\xff\xfe").decode()),
+            "a very long bearer": get(page, "Bearer " + TOKEN * 400),
+            "token with a prefix": get(page, f"Bearer x{TOKEN}"),
             "other scheme": get(page, f"Token {TOKEN}"),
             "unknown shop": get(f"{svc.url}/admin/shopify/nobody.myshopify.com"),
             "json, nothing": get(f"{page}/report.json"),
@@ -196,9 +199,19 @@ def test_with_a_login_unknown_shops_are_404_and_bad_dates_400(
         assert status(f"{svc.url}/admin/nowhere/{shopify_sandbox.shop_domain}")[0] == 404
         assert status(page, since="2026-13-01") == (
             400,
-            "since: expected a day as YYYY-MM-DD, for example 2026-11-01",
+            "since: expected a day as YYYY-MM-DD between 1970-01-01 and 9998-12-31, "
+            "for example 2026-11-01",
         )
-        assert status(page, until="yesterday")[0] == 400
+        for bad in (
+            "yesterday",
+            "9999-12-31",
+            "0001-01-01",
+            "2026-11-01T00:00",
+            "\x00",
+            "1" * 5000,
+        ):
+            assert status(page, until=bad)[0] == 400, bad
+            assert status(page, since=bad)[0] == 400, bad
         assert status(page, since="2026-11-02", until="2026-11-01") == (
             400,
             "since: must be a day before until",
