@@ -15,6 +15,7 @@ from dashboard_sample import HOSTILE, sample_results
 
 from aftersale_kit.content.environment import ContentRenderer
 from aftersale_kit.results.html import TEMPLATE, render_html
+from aftersale_kit.results.html_texts import TEXTS
 from aftersale_kit.results.json_report import render_json
 
 
@@ -154,3 +155,8 @@ def test_the_dashboard_template_compiles_in_the_shop_content_environment() -> No
     # compile stops the service), this one included
     renderer = ContentRenderer.load()
     assert renderer.origin(TEMPLATE).endswith("report/dashboard.html.j2")
+
+
+def test_german_and_english_have_the_same_texts() -> None:
+    assert TEXTS["de"].keys() == TEXTS["en"].keys()
+    assert all(TEXTS["de"][key] != TEXTS["en"][key] for key in ("title", "not_enough", "care"))

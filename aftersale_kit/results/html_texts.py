@@ -10,7 +10,6 @@ _DE = {
     "title": "Auswertung",
     "period": "Zeitraum {since} bis {until}",
     "generated": "Stand {at}",
-    "summary": "Überblick",
     "campaigns": "Aktionen",
     "issued": "Gutscheine ausgegeben",
     "redeemed": "eingelöst",
@@ -35,7 +34,6 @@ _DE = {
     "when": "Zeitpunkt",
     "chart_campaigns": "Umsatz netto und Rabattkosten je Aktion",
     "chart_months": "Umsatz netto und Rabattkosten je Monat",
-    "month": "Monat",
     "experiments": "Vergleichsgruppen",
     "experiments_note": (
         "Unterschied Testgruppe minus Vergleichsgruppe, mit dem Bereich, in dem er mit 95 % "
@@ -93,7 +91,6 @@ _EN = {
     "title": "Results",
     "period": "From {since} to {until}",
     "generated": "As of {at}",
-    "summary": "Overview",
     "campaigns": "Campaigns",
     "issued": "Codes issued",
     "redeemed": "redeemed",
@@ -118,7 +115,6 @@ _EN = {
     "when": "When",
     "chart_campaigns": "Net revenue and discount cost per campaign",
     "chart_months": "Net revenue and discount cost per month",
-    "month": "Month",
     "experiments": "Experiments",
     "experiments_note": (
         "Difference treatment minus control, with the range it lies in with 95% confidence."
