@@ -12,8 +12,7 @@ import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import import_module
-from typing import Protocol, cast
+from typing import Protocol
 
 from ..core.campaign import ShopConfig
 from ..results.figures import ShopResults
@@ -38,10 +37,10 @@ class Collect(Protocol):
 def _shop_results(
     store: Store, config: ShopConfig, *, since: datetime, until: datetime, now: datetime
 ) -> ShopResults:
-    # Imported on the first request, by name: the statistics' dependencies are not loaded at
-    # start, and this module does not depend on the computation's module being built yet.
-    collect = cast(Collect, import_module("aftersale_kit.results.collect").shop_results)
-    return collect(store, config, since=since, until=until, now=now)
+    # Imported on the first request: the statistics' dependencies are not loaded at start.
+    from ..results.collect import shop_results
+
+    return shop_results(store, config, since=since, until=until, now=now)
 
 
 def _now() -> datetime:

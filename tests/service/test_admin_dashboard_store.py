@@ -17,7 +17,7 @@ from dashboard_sample import HOSTILE
 
 from aftersale_kit.core.config import load_config
 from aftersale_kit.results.collect import shop_results
-from aftersale_kit.results.json_report import to_data
+from aftersale_kit.results.export import to_data
 
 from .dashboard_support import TOKEN, codes, pay, settle, shop_folder
 from .harness import running_service, wait_for
