@@ -4,15 +4,12 @@ the campaigns brought (:func:`aftersale_kit.results.collect.shop_results`).
 ``--since`` and ``--until`` are days in the shop's time zone; ``--until`` (exclusive) defaults to
 tomorrow, i.e. up to now. ``--config`` and ``--db`` are those of ``serve``.
 
-Exit codes: 0 done, 1 a problem with the configuration or the database (or the HTML report is
-not available), 2 wrong usage.
+Exit codes: 0 done, 1 a problem with the configuration or the database, 2 wrong usage.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -20,8 +17,10 @@ from zoneinfo import ZoneInfo
 
 from ..core.errors import AftersaleKitError
 from ..results.collect import shop_results
-from ..results.export import to_csv, to_data, to_table
+from ..results.export import to_csv, to_table
 from ..results.figures import ShopResults
+from ..results.html import render_html
+from ..results.json_report import render_json
 from .failures import report_failure
 
 __all__ = ["report_main"]
@@ -72,20 +71,13 @@ def _start(day: date, zone: ZoneInfo) -> datetime:
 
 
 def render(results: ShopResults, fmt: str, *, lang: str = "en") -> str:
-    """The results in ``fmt`` (one of :data:`FORMATS`)."""
+    """The results in ``fmt`` (one of :data:`FORMATS`): the JSON and HTML are the dashboard's."""
     if fmt == "json":
-        return json.dumps(to_data(results), indent=2, ensure_ascii=False) + "\n"
+        return render_json(results) + "\n"
     if fmt == "csv":
         return to_csv(results)
     if fmt == "html":
-        try:
-            module = importlib.import_module("aftersale_kit.results.html")
-        except ImportError:
-            raise ReportError(
-                "the HTML report is not available in this version; use --format json or csv"
-            ) from None
-        html: str = module.render_html(results, lang=lang)
-        return html
+        return render_html(results, lang=lang)
     return to_table(results)
 
 
