@@ -131,39 +131,60 @@ def _quote(value: str) -> str:
     return '"' + value + '"'
 
 
+def _numeric_tests(path: str, kind: FieldType) -> list[str]:
+    out: list[str] = []
+    for c in NUMBERS:
+        out += [f"{path} {op} {c}" for op in ("==", "!=", "<", "<=", ">", ">=")]
+        out.append(f"{c} < {path}")
+    out += [f"{path} in [2, 50, 49.99]", f"{path} not in [0, 50.00001]"]
+    item = path.startswith("line_items.")
+    same = [
+        p
+        for p, s in FIELDS.items()
+        if s.type is kind and p != path and p.startswith("line_items.") == item
+    ]
+    return out + ([f"{path} >= {same[0]}", f"{path} == {same[-1]}"] if same else [])
+
+
+def _text_tests(path: str) -> list[str]:
+    out: list[str] = []
+    for c in [*TEXTS[:4], "a@EXAMPLE.de", ""]:
+        out += [f"{path} == {_quote(c)}", f"{path} != {_quote(c)}"]
+        out += [f"{path} contains {_quote(c)}", f"{path} not contains {_quote(c)}"]
+    out += [f'{path} in ["DE", "paypal", "a@example.de"]', f'{path} not in ["AT", "web"]']
+    out += [f"{path} is empty", f"{path} is not empty"]
+    if not path.startswith("line_items."):
+        out += [f"{path} in customer.tags", f"{path} not in order.tags"]
+        out += [f"{path} == order.shipping_country", f"{path} != customer.id"]
+    return out
+
+
+def _list_tests(path: str) -> list[str]:
+    out: list[str] = []
+    for c in ("vip", "x", "Kaffee"):
+        out += [f"{_quote(c)} in {path}", f"{_quote(c)} not in {path}"]
+        out += [f"{path} contains {_quote(c)}", f"{path} not contains {_quote(c)}"]
+    out += [f"{path} is empty", f"{path} is not empty"]
+    if not path.startswith("line_items."):
+        out.append(f"{path} contains order.shipping_country")
+    return out
+
+
 def _tests_of(path: str) -> list[str]:
     """Tests of one field with every operator its type allows."""
     kind = FIELDS[path].type
-    out: list[str] = []
     if kind in (FieldType.MONEY, FieldType.NUMBER):
-        for c in NUMBERS:
-            out += [f"{path} {op} {c}" for op in ("==", "!=", "<", "<=", ">", ">=")]
-            out.append(f"{c} < {path}")
-        out += [f"{path} in [2, 50, 49.99]", f"{path} not in [0, 50.00001]"]
-        same = [p for p, s in FIELDS.items() if s.type is kind and p != path]
-        same = [p for p in same if p.startswith("line_items.") == path.startswith("line_items.")]
-        out += [f"{path} >= {same[0]}", f"{path} == {same[-1]}"] if same else []
+        out = _numeric_tests(path, kind)
     elif kind is FieldType.TEXT:
-        for c in TEXTS[:4] + ["a@EXAMPLE.de", ""]:
-            out += [f"{path} == {_quote(c)}", f"{path} != {_quote(c)}"]
-            out += [f"{path} contains {_quote(c)}", f"{path} not contains {_quote(c)}"]
-        out += [f'{path} in ["DE", "paypal", "a@example.de"]', f'{path} not in ["AT", "web"]']
-        out += [f"{path} is empty", f"{path} is not empty"]
-        if not path.startswith("line_items."):
-            out += [f"{path} in customer.tags", f"{path} not in order.tags"]
-            out += [f"{path} == order.shipping_country", f"{path} != customer.id"]
+        out = _text_tests(path)
     elif kind is FieldType.TEXT_LIST:
-        for c in ("vip", "x", "Kaffee"):
-            out += [f"{_quote(c)} in {path}", f"{_quote(c)} not in {path}"]
-            out += [f"{path} contains {_quote(c)}", f"{path} not contains {_quote(c)}"]
-        out += [f"{path} is empty", f"{path} is not empty"]
-        if not path.startswith("line_items."):
-            out.append(f"{path} contains order.shipping_country")
+        out = _list_tests(path)
     elif kind is FieldType.BOOL:
-        out += [path, f"not {path}", f"{path} == true", f"{path} != false"]
-    elif kind is FieldType.DATETIME:
-        for c in TIMES:
-            out += [f"{path} {op} {_quote(c)}" for op in ("==", "!=", "<", "<=", ">", ">=")]
+        out = [path, f"not {path}", f"{path} == true", f"{path} != false"]
+    else:
+        out = [
+            f"{path} {op} {_quote(c)}" for c in TIMES for op in ("==", "!=", "<", "<=", ">", ">=")
+        ]
         out.append(f"{path} >= order.created_at")
     if path.startswith("line_items."):
         out = [f"{q} ({t})" for t in out for q in ("any", "all", "none")]
@@ -288,7 +309,10 @@ def test_common_tests_are_decided_not_left_open(condition: str, expected: bool) 
 def test_unknown_and_unpriced_orders_stay_open() -> None:
     unenriched = _order(customer=Customer(id="c1"))
     yen = _order(currency="JPY", subtotal=Money(Decimal(10), "JPY"))
-    conditions = [compile_condition("customer.orders_count >= 2"), compile_condition("subtotal > 50")]
+    conditions = [
+        compile_condition("customer.orders_count >= 2"),
+        compile_condition("subtotal > 50"),
+    ]
     verdicts = condition_verdicts(conditions, [unenriched, yen], SETTINGS)
     # unknown orders count: open; JPY without a rate: the amount is not compared at all
     assert verdicts[0][0] is None
@@ -322,15 +346,13 @@ def test_candidate_sets_leave_out_only_campaigns_with_a_false_condition() -> Non
 
 
 def test_more_campaigns_than_one_mask_holds() -> None:
-    campaigns = tuple(
-        _campaign(f"c{i}", f"subtotal >= {i}") for i in range(130)
-    )
+    campaigns = tuple(_campaign(f"c{i}", f"subtotal >= {i}") for i in range(130))
     config = ShopConfig(settings=SETTINGS, campaigns=campaigns)
     (ids,) = BatchFilter(config).evaluate([_order()])
     assert ids == frozenset(f"c{i}" for i in range(51))
 
 
-def test_prefilter_streams_in_chunks_and_answers_only_for_the_orders_it_saw() -> None:
+def test_prefilter_streams_in_chunks_and_answers_by_order_id() -> None:
     config = ShopConfig(settings=SETTINGS, campaigns=(_campaign("big", "subtotal >= 100"),))
     history = [
         HistoryOrder(_order(id=str(i), subtotal=Money(Decimal(i * 30), "EUR")), SourceRef("f", i))
@@ -345,5 +367,27 @@ def test_prefilter_streams_in_chunks_and_answers_only_for_the_orders_it_saw() ->
     rest = list(passed)
     assert [h.order.id for h in [first, *rest]] == [str(i) for i in range(7)]
     assert [hook(h.order) for h in history] == [frozenset()] * 4 + [frozenset({"big"})] * 3
-    # the same id on another object (e.g. the order net of a refund): every campaign
-    assert hook(_order(id="5")) is None
+    # the order as a later event carries it (refunded, another status): the same answer
+    later = _order(id="5", financial_status=FinancialStatus.REFUNDED)
+    assert hook(later) == frozenset({"big"})
+    assert hook(_order(id="unseen")) is None
+
+
+def test_an_id_seen_twice_gets_every_campaign() -> None:
+    config = ShopConfig(settings=SETTINGS, campaigns=(_campaign("big", "subtotal >= 100"),))
+    twice = [HistoryOrder(_order(id="1"), SourceRef("f", 1))] * 2
+    passed, hook = prefilter(config, twice)
+    assert len(list(passed)) == 2
+    assert hook(twice[0].order) is None
+
+
+def test_payment_status_decides_nothing_it_changes_between_events() -> None:
+    (row,) = condition_verdicts(
+        [compile_condition('financial_status == "paid"')], [_order()], SETTINGS
+    )
+    assert row == [None]
+
+
+def test_campaigns_without_conditions_are_candidates_for_every_order() -> None:
+    config = ShopConfig(settings=SETTINGS, campaigns=(_campaign("a"), _campaign("b")))
+    assert BatchFilter(config).evaluate([_order(), _order(id="2")]) == [frozenset({"a", "b"})] * 2

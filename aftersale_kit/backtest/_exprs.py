@@ -49,6 +49,10 @@ if TYPE_CHECKING:
 _MIRROR: Final = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _NUMERIC: Final = frozenset({FieldType.MONEY, FieldType.NUMBER})
 _LOWER_CASE_FIELDS: Final = frozenset({"customer.email", "order.email"})
+#: Fields whose value differs between the events of one order (the replay decides each event on
+#: the order as that event's webhook carried it: pending when created, refunded later...). The
+#: table holds the order's last known state, so tests on these decide nothing.
+EVENT_STATE_FIELDS: Final = frozenset({"order.financial_status"})
 #: What a test on an absent value gives (as in the core's ``ABSENT_RESULT``).
 _ABSENT_RESULT: Final = {
     "==": False,
@@ -74,7 +78,7 @@ def _null() -> pl.Expr:
     return pl.lit(None, dtype=pl.Boolean)
 
 
-def _compare_ops(op: str, left: pl.Expr, right: Any) -> pl.Expr:
+def _compare_ops(op: str, left: pl.Expr, right: pl.Expr) -> pl.Expr:
     if op == "==":
         return left == right
     if op == "!=":
@@ -178,6 +182,8 @@ class ExprCompiler:
         spec = ref.spec
         if spec.per_item != self._in_item:
             raise Unsupported("field scope")
+        if spec.path in EVENT_STATE_FIELDS:
+            raise Unsupported("a field that changes between the order's events")
         (self.item_fields if spec.per_item else self.order_fields).add(spec.path)
         return spec, pl.col(spec.path)
 
@@ -229,7 +235,9 @@ class ExprCompiler:
         if not isinstance(left, FieldRef):
             if op in ("in", "not in") and isinstance(left, Literal) and isinstance(right, FieldRef):
                 # "x" in list_field is list_field contains "x"
-                return self._field_const("contains" if op == "in" else "not contains", right, left.value)
+                return self._field_const(
+                    "contains" if op == "in" else "not contains", right, left.value
+                )
             raise Unsupported("compare")
         if isinstance(right, FieldRef):
             return self._field_field(op, left, right)
@@ -280,29 +288,41 @@ def _is_money(path: str) -> bool:
     return spec is not None and spec.type is FieldType.MONEY
 
 
+def _membership(op: str, kind: FieldType, col: pl.Expr, c: Any) -> pl.Expr:
+    import polars as pl
+
+    if not isinstance(c, frozenset):
+        raise Unsupported("in")
+    if kind in _NUMERIC:
+        values: list[Any] = [q for q in (scaled(Decimal(x)) for x in c) if q is not None]
+        member = col.is_in(pl.Series(values, dtype=pl.Int64).implode())
+    elif kind is FieldType.TEXT:
+        member = col.is_in(pl.Series(sorted(c), dtype=pl.String).implode())
+    else:
+        raise Unsupported("in")
+    return ~member if op == "not in" else member
+
+
+def _contains(op: str, kind: FieldType, col: pl.Expr, c: Any) -> pl.Expr:
+    import polars as pl
+
+    if kind is FieldType.TEXT_LIST:
+        found = col.list.contains(pl.lit(c, dtype=pl.String))
+    elif kind is FieldType.TEXT:
+        found = col.str.contains(c, literal=True)
+    else:
+        raise Unsupported("contains")
+    return ~found if op == "not contains" else found
+
+
 def _const_test(op: str, kind: FieldType, col: pl.Expr, c: Any) -> pl.Expr:
     """``col op c`` for a known, exact value of a field of type ``kind``."""
     import polars as pl
 
     if op in ("in", "not in"):
-        if not isinstance(c, frozenset):
-            raise Unsupported("in")
-        if kind in _NUMERIC:
-            values: list[Any] = [q for q in (scaled(Decimal(x)) for x in c) if q is not None]
-            member = col.is_in(pl.Series(values, dtype=pl.Int64))
-        elif kind is FieldType.TEXT:
-            member = col.is_in(pl.Series(sorted(c), dtype=pl.String))
-        else:
-            raise Unsupported("in")
-        return ~member if op == "not in" else member
+        return _membership(op, kind, col, c)
     if op in ("contains", "not contains"):
-        if kind is FieldType.TEXT_LIST:
-            found = col.list.contains(pl.lit(c, dtype=pl.String))
-        elif kind is FieldType.TEXT:
-            found = col.str.contains(c, literal=True)
-        else:
-            raise Unsupported("contains")
-        return ~found if op == "not contains" else found
+        return _contains(op, kind, col, c)
     if kind in _NUMERIC:
         if not isinstance(c, Decimal):
             raise Unsupported("number")
@@ -318,8 +338,6 @@ def _const_test(op: str, kind: FieldType, col: pl.Expr, c: Any) -> pl.Expr:
 
 def fold_quantifiers(items: pl.DataFrame, quantifiers: list[tuple[str, pl.Expr]]) -> pl.DataFrame:
     """Per order row: whether some item's body is true (``#t``), null (``#n``), false (``#f``)."""
-    import polars as pl
-
     from ._table import ROW
 
     aggs: list[pl.Expr] = []
@@ -336,4 +354,10 @@ def quantifier_columns(quantifiers: list[tuple[str, pl.Expr]]) -> list[str]:
     return [name + s for name, _ in quantifiers for s in ("#t", "#n", "#f")]
 
 
-__all__ = ["ExprCompiler", "Unsupported", "fold_quantifiers", "quantifier_columns"]
+__all__ = [
+    "EVENT_STATE_FIELDS",
+    "ExprCompiler",
+    "Unsupported",
+    "fold_quantifiers",
+    "quantifier_columns",
+]

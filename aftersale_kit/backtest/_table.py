@@ -79,9 +79,8 @@ def _encode(value: object, kind: FieldType) -> tuple[object, bool]:
         return [str(x) for x in value], True
     if kind is FieldType.TEXT:
         return (str(value), True) if isinstance(value, str) else (None, False)
-    if kind is FieldType.BOOL:
-        return (value, True) if isinstance(value, bool) else (None, False)
-    return None, False
+    # a yes/no field
+    return (value, True) if isinstance(value, bool) else (None, False)
 
 
 def _dtype(kind: FieldType) -> Any:

@@ -16,8 +16,8 @@ an amount with more decimal places than the columns hold, an operator it does no
 "may hold", so the replay's decisions stay those of the per-order engine.
 
 Memory: orders pass through in chunks (``chunk_size``, 50,000 by default); only the chunk's
-columns are alive at a time, plus one small entry per order (its id, the order object the
-replay holds anyway, and an interned set of campaign ids).
+columns are alive at a time, plus one small entry per order (its id and an interned set of
+campaign ids, about 150 bytes).
 
 polars is imported on first use (the ``backtest`` extra), not at import.
 """
@@ -84,7 +84,7 @@ def condition_verdicts(
     compiled = _Compiled(compiler)
     if not orders or not exprs:
         return [[None] * len(orders) for _ in conditions]
-    table = compiled.frame(orders, settings).select(exprs)
+    table = compiled.frame(orders, settings).with_columns(exprs)
     return [table.get_column(f"#c{i}").to_list() for i in range(len(conditions))]
 
 
@@ -106,10 +106,13 @@ class BatchFilter:
         self._masks: list[pl.Expr] = []
         for start in range(0, len(excluded), _BITS):
             bits = [
-                pl.when(ex).then(pl.lit(0, dtype=pl.Int64)).otherwise(pl.lit(1 << k, dtype=pl.Int64))
+                pl.when(ex)
+                .then(pl.lit(0, dtype=pl.Int64))
+                .otherwise(pl.lit(1 << k, dtype=pl.Int64))
                 for k, ex in enumerate(excluded[start : start + _BITS])
             ]
             self._masks.append(pl.sum_horizontal(bits).alias(f"#m{start // _BITS}"))
+        self._mask_names = [f"#m{g}" for g in range(len(self._masks))]
         self._sets: dict[tuple[int, ...], frozenset[str]] = {}
 
     @property
@@ -122,8 +125,10 @@ class BatchFilter:
             return []
         if not self._masks:
             return [frozenset()] * len(orders)
-        table = self._compiled.frame(orders, self._settings).select(self._masks)
-        rows = table.iter_rows()
+        # with_columns, not select: a mask of literals only (campaigns without conditions) must
+        # still give one value per row
+        frame = self._compiled.frame(orders, self._settings).with_columns(self._masks)
+        rows = frame.select(self._mask_names).iter_rows()
         return [self._set(row) for row in rows]
 
     def _set(self, masks: tuple[int, ...]) -> frozenset[str]:
@@ -144,9 +149,12 @@ class Prefilter:
     """Passes orders through to the replay chunk by chunk and answers its ``candidates`` hook.
 
     ``feed`` evaluates each chunk before handing its orders on, so the answer for an order is
-    ready by the time the replay can ask. An order the filter has not seen (or another object
-    with the same id, e.g. the order net of its refunds when a campaign is decided again) gets
-    ``None``: every campaign is a candidate.
+    ready by the time the replay can ask. The replay asks with the order *as one of its events
+    carries it* (another object: without the later refunds, not yet cancelled, another payment
+    status), so answers are kept by order id; they hold for every event of the order because the
+    fields that change between events decide nothing here (``_exprs.EVENT_STATE_FIELDS``). An
+    order the filter has not seen, or an id that came twice in the history (two different orders
+    or two states of one), gets ``None``: every campaign is a candidate.
     """
 
     def __init__(self, config: ShopConfig, *, chunk_size: int = DEFAULT_CHUNK) -> None:
@@ -154,7 +162,7 @@ class Prefilter:
             raise ValueError("chunk_size must be at least 1")
         self._filter = BatchFilter(config)
         self._chunk = chunk_size
-        self._seen: dict[str, tuple[Order, frozenset[str]]] = {}
+        self._seen: dict[str, frozenset[str] | None] = {}
 
     def feed(self, orders: Iterable[HistoryOrder]) -> Iterator[HistoryOrder]:
         it = iter(orders)
@@ -162,14 +170,12 @@ class Prefilter:
             sets = self._filter.evaluate([h.order for h in chunk])
             seen = self._seen
             for history, ids in zip(chunk, sets, strict=True):
-                seen[history.order.id] = (history.order, ids)
+                key = history.order.id
+                seen[key] = None if key in seen else ids
             yield from chunk
 
     def __call__(self, order: Order) -> frozenset[str] | None:
-        entry = self._seen.get(order.id)
-        if entry is None or entry[0] is not order:
-            return None
-        return entry[1]
+        return self._seen.get(order.id)
 
 
 def prefilter(
@@ -177,8 +183,8 @@ def prefilter(
 ) -> tuple[Iterator[HistoryOrder], Prefilter]:
     """``orders`` passed through the filter, and the ``candidates`` hook for the replay::
 
-        orders, candidates = prefilter(config, read_orders(...))
-        result = replay(config, orders, ..., candidates=candidates)
+    orders, candidates = prefilter(config, read_orders(...))
+    result = replay(config, orders, ..., candidates=candidates)
     """
     hook = Prefilter(config, chunk_size=chunk_size)
     return hook.feed(orders), hook
