@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, str] = {
     "p1": "bench.p1_rules",
     "p2": "bench.p2_intake",
     "p3": "bench.p3_blocks",
+    "p4": "bench.p4_backtest",
     "s1": "bench.s1_storage",
     "p6": "bench.p6_loyalty",
     "p7": "bench.p7_mail_sweep",
