@@ -88,6 +88,8 @@ def customers(draw: st.DrawFn, currency: str) -> Customer | None:
         orders_count=draw(st.one_of(st.none(), st.integers(0, 3))),
         total_spent=draw(st.one_of(st.none(), amount.map(money(currency)))),
         accepts_marketing=draw(st.one_of(st.none(), st.booleans())),
+        care_cost=draw(st.one_of(st.none(), amount.map(money(currency)))),
+        care_cost_share=draw(st.one_of(st.none(), st.sampled_from(NUMBERS).map(Decimal))),
     )
 
 
