@@ -51,6 +51,8 @@ FORMAT = os.environ.get("BENCH_P4_FORMAT", "shopify-bulk")
 DATA = os.environ.get("BENCH_P4_DATA")
 FULL = os.environ.get("BENCH_P4_FULL", "1") == "1"
 PROFILE_ORDERS = int(os.environ.get("BENCH_P4_PROFILE_ORDERS", "100000"))
+#: Orders per chunk of the pre-filter (default: the package's).
+CHUNK = int(os.environ.get("BENCH_P4_CHUNK", "0"))
 CONFIG = Path(__file__).resolve().parent / "p4_shop.yaml"
 SECRET = b"p4-bench-code-secret"
 FILES = {
@@ -129,7 +131,8 @@ def _replay(path: Path, *, batch: bool, limit: int | None = None) -> dict[str, A
         orders = islice(orders, limit)
     options: dict[str, Any] = {}
     if batch:
-        orders, options["candidates"] = batch_module.prefilter(config, orders)
+        chunk = CHUNK or batch_module.DEFAULT_CHUNK
+        orders, options["candidates"] = batch_module.prefilter(config, orders, chunk_size=chunk)
     result = replay(config, orders, code_secret=SECRET, redemption_rate=Decimal("0.5"), **options)
     seconds = time.perf_counter() - start
     fired = sum(c.orders for c in result.campaigns)
@@ -289,7 +292,8 @@ def _section(
         f"{_rate(n, floor['cpu'])} | {floor['peak_mb']:,.0f} MB | |",
         f"| backtest: read, pre-filter, replay | {bs:.1f} s | {backtest['cpu']:.1f} s | "
         f"{_rate(n, backtest['cpu'])} | "
-        f"{backtest['peak_mb']:,.0f} MB | pre-filter {backtest['prefilter']:.1f} s; "
+        f"{backtest['peak_mb']:,.0f} MB | pre-filter {backtest['prefilter']:.1f} s (chunks of "
+        f"{CHUNK or 5000:,}); "
         f"{backtest['events']:,} events, {backtest['fired']:,} firings |",
     ]
     if full is not None:
