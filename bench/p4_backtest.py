@@ -108,9 +108,8 @@ def _floor(path: Path) -> dict[str, Any]:
 
 
 def _replay(path: Path, *, batch: bool, limit: int | None = None) -> dict[str, Any]:
-    from aftersale_kit.backtest.replay import replay
-
     from aftersale_kit.backtest import batch as batch_module
+    from aftersale_kit.backtest.replay import replay
 
     config = _config()
     bad: list[Any] = []
