@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +46,7 @@ def _account(row: Row[Any]) -> AccountRow:
         debt=int(m["debt"]),
         customer_id=m["customer_id"],
         email=m["email"],
+        snapshot=m["state"],
     )
 
 
@@ -138,17 +140,23 @@ class SqlLoyaltyTx:
         )
         return [_journal_row(r) for r in self.conn.execute(stmt, {"account_id": account_id})]
 
-    def insert(self, account: AccountRow, row: JournalRow, *, now: datetime) -> None:
+    def insert(self, account: AccountRow, row: JournalRow, *, now: datetime) -> JournalRow:
         stmt = statement("loyalty.insert_movement", loyalty_movements.insert)
         self.conn.execute(stmt, movement_values(account, row, now=now))
+        m = row.movement
+        spend = None if row.spend is None else from_micros(to_micros(row.spend))
+        return replace(row, movement=replace(m, ref=m.ref[:512]), spend=spend, booked_at=now)
 
-    def set_totals(self, account: AccountRow, state: JournalState, *, now: datetime) -> None:
+    def set_totals(
+        self, account: AccountRow, state: JournalState, *, snapshot: str, now: datetime
+    ) -> None:
         stmt = statement(
             "loyalty.set_totals",
             lambda: update(loyalty_accounts).where(loyalty_accounts.c.id == bindparam("_id")),
         )
         values = {"pending": state.pending, "available": state.available, "debt": state.debt}
-        self.conn.execute(stmt, {"_id": account.id, **values, "updated_at": now})
+        params = {"_id": account.id, **values, "state": snapshot, "updated_at": now}
+        self.conn.execute(stmt, params)
 
     def cards(self, account_id: int) -> dict[str, CardState]:
         stmt = statement(
