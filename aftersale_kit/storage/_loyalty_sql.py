@@ -17,6 +17,7 @@ from .loyalty import (
     AccountRow,
     Identity,
     JournalRow,
+    LoyaltyBalance,
     LoyaltyRedemption,
     LoyaltyReminder,
     card_from_json,
@@ -125,6 +126,20 @@ class SqlLoyaltyTx:
             },
         )
         return self._locked("key", {"shop": shop, "account": account})
+
+    def balance(self, shop: str, account: str) -> LoyaltyBalance | None:
+        """The running totals alone (the balance read does not fetch the account's snapshot)."""
+        a = loyalty_accounts.c
+        stmt = statement(
+            "loyalty.balance",
+            lambda: select(a.pending, a.available, a.debt).where(
+                a.shop == bindparam("shop"), a.account == bindparam("account")
+            ),
+        )
+        row = self.conn.execute(stmt, {"shop": shop, "account": account}).first()
+        if row is None:
+            return None
+        return LoyaltyBalance(account, int(row[0]), int(row[1]), int(row[2]))
 
     def account_by_id(self, account_id: int) -> AccountRow | None:
         return self._locked("id", {"id": account_id})
