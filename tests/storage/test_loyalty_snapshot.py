@@ -1,4 +1,4 @@
-"""The loyalty account's snapshot: what its journal replays to, kept on its row (r0010).
+"""The loyalty account's snapshot: what its journal replays to, kept on its row (r0011).
 
 A booking reads it instead of replaying the journal; the journal stays the truth: the check
 compares the two, a snapshot that disagrees with the running totals is not used, and an account
@@ -103,7 +103,7 @@ def test_a_snapshot_that_disagrees_with_the_totals_is_not_used(store: Store) -> 
     assert store.loyalty_check(SHOP) == 1
 
 
-def test_r0010_adds_the_state_existing_accounts_replay_once_and_it_goes_back(
+def test_r0011_adds_the_state_existing_accounts_replay_once_and_it_goes_back(
     open_store: Callable[[], Store],
 ) -> None:
     from alembic import command
@@ -111,8 +111,8 @@ def test_r0010_adds_the_state_existing_accounts_replay_once_and_it_goes_back(
     from aftersale_kit.storage.migrate import alembic_config, upgrade
 
     store = open_store()
-    # given a database at r0009_messages with an account and its earning
-    upgrade(store.db, "r0009_messages")
+    # given a database at r0010_results with an account and its earning
+    upgrade(store.db, "r0010_results")
     at = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
     with store.db.write() as conn:
         conn.execute(
@@ -148,7 +148,7 @@ def test_r0010_adds_the_state_existing_accounts_replay_once_and_it_goes_back(
     config = alembic_config(store.db)
     with store.db.write() as conn:
         config.attributes["connection"] = conn
-        command.downgrade(config, "r0009_messages")
+        command.downgrade(config, "r0010_results")
     with store.db.read() as conn:
         columns = {c["name"] for c in inspect(conn).get_columns("loyalty_accounts")}
         kinds = conn.execute(text("SELECT kind FROM loyalty_movements ORDER BY id")).scalars()
