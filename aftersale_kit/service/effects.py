@@ -239,16 +239,17 @@ class Processor:
         now = now or self.clock()
         config = entry.config
         known = list(refunds) or list(order.refunds)
-        existing = self.store.decision(
-            shop=entry.domain, order_id=order.id, event_kind=kind, ref=ref
-        )
-        fields = (
-            enrichment_fields(config.campaigns, event=kind) | loyalty_fields(config)
-            if existing is None
-            else frozenset()
-        )
-        if known or self.store.refunds(entry.domain, order.id):
-            fields |= _reevaluated_fields(config)
+        # Enrich what a first decision reads, and what refunds re-decide; each look-up runs
+        # only when its answer can change what is enriched (most shops enrich nothing).
+        fields = enrichment_fields(config.campaigns, event=kind) | loyalty_fields(config)
+        if fields and (
+            self.store.decision(shop=entry.domain, order_id=order.id, event_kind=kind, ref=ref)
+            is not None
+        ):
+            fields = frozenset()
+        again = _reevaluated_fields(config)
+        if again and (known or self.store.refunds(entry.domain, order.id)):
+            fields |= again
         records = fields & fields_from_records(config.campaigns, event=kind)
         if fields - records:
             order = entry.adapter.enrich(order, fields - records)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from .loyalty import (
     AccountRow,
     Identity,
     JournalRow,
+    LoyaltyBalance,
     LoyaltyRedemption,
     LoyaltyReminder,
     card_from_json,
@@ -45,6 +47,7 @@ def _account(row: Row[Any]) -> AccountRow:
         debt=int(m["debt"]),
         customer_id=m["customer_id"],
         email=m["email"],
+        snapshot=m["state"],
     )
 
 
@@ -124,6 +127,20 @@ class SqlLoyaltyTx:
         )
         return self._locked("key", {"shop": shop, "account": account})
 
+    def balance(self, shop: str, account: str) -> LoyaltyBalance | None:
+        """The running totals alone (the balance read does not fetch the account's snapshot)."""
+        a = loyalty_accounts.c
+        stmt = statement(
+            "loyalty.balance",
+            lambda: select(a.pending, a.available, a.debt).where(
+                a.shop == bindparam("shop"), a.account == bindparam("account")
+            ),
+        )
+        row = self.conn.execute(stmt, {"shop": shop, "account": account}).first()
+        if row is None:
+            return None
+        return LoyaltyBalance(account, int(row[0]), int(row[1]), int(row[2]))
+
     def account_by_id(self, account_id: int) -> AccountRow | None:
         return self._locked("id", {"id": account_id})
 
@@ -138,17 +155,23 @@ class SqlLoyaltyTx:
         )
         return [_journal_row(r) for r in self.conn.execute(stmt, {"account_id": account_id})]
 
-    def insert(self, account: AccountRow, row: JournalRow, *, now: datetime) -> None:
+    def insert(self, account: AccountRow, row: JournalRow, *, now: datetime) -> JournalRow:
         stmt = statement("loyalty.insert_movement", loyalty_movements.insert)
         self.conn.execute(stmt, movement_values(account, row, now=now))
+        m = row.movement
+        spend = None if row.spend is None else from_micros(to_micros(row.spend))
+        return replace(row, movement=replace(m, ref=m.ref[:512]), spend=spend, booked_at=now)
 
-    def set_totals(self, account: AccountRow, state: JournalState, *, now: datetime) -> None:
+    def set_totals(
+        self, account: AccountRow, state: JournalState, *, snapshot: str, now: datetime
+    ) -> None:
         stmt = statement(
             "loyalty.set_totals",
             lambda: update(loyalty_accounts).where(loyalty_accounts.c.id == bindparam("_id")),
         )
         values = {"pending": state.pending, "available": state.available, "debt": state.debt}
-        self.conn.execute(stmt, {"_id": account.id, **values, "updated_at": now})
+        params = {"_id": account.id, **values, "state": snapshot, "updated_at": now}
+        self.conn.execute(stmt, params)
 
     def cards(self, account_id: int) -> dict[str, CardState]:
         stmt = statement(

@@ -127,9 +127,7 @@ class LoyaltyMethods:
 
     def loyalty_balance(self, shop: str, account: str) -> LoyaltyBalance | None:
         with self.db.read() as conn:
-            tx = SqlLoyaltyTx(conn, lock=False)
-            row = tx.account(shop, account, identity=None, now=_never())
-            return None if row is None else loyalty.balance_of(row)
+            return SqlLoyaltyTx(conn, lock=False).balance(shop, account)
 
     def loyalty_account(self, shop: str, account: str) -> AccountView | None:
         with self.db.read() as conn:

@@ -83,18 +83,23 @@ class _MemoryTx:
     def journal(self, account_id: int) -> list[JournalRow]:
         return list(self.rows.journal.get(account_id, []))
 
-    def insert(self, account: AccountRow, row: JournalRow, *, now: datetime) -> None:
+    def insert(self, account: AccountRow, row: JournalRow, *, now: datetime) -> JournalRow:
         rows = self.rows.journal.setdefault(account.id, [])
         if any(r.movement.key == row.movement.key for r in rows):
             raise ValueError(f"movement {row.movement.key!r} is booked already")
-        rows.append(replace(row, booked_at=now))
+        stored = replace(row, booked_at=now)
+        rows.append(stored)
+        return stored
 
-    def set_totals(self, account: AccountRow, state: JournalState, *, now: datetime) -> None:
+    def set_totals(
+        self, account: AccountRow, state: JournalState, *, snapshot: str, now: datetime
+    ) -> None:
         self.rows.accounts[account.id] = replace(
             self.rows.accounts[account.id],
             pending=state.pending,
             available=state.available,
             debt=state.debt,
+            snapshot=snapshot,
         )
 
     def cards(self, account_id: int) -> dict[str, CardState]:

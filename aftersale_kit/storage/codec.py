@@ -64,49 +64,88 @@ def dumps(value: Any) -> str:
 # -- encoding -----------------------------------------------------------------------------------
 
 
+_Encoder = Callable[[Any], Any]
+#: One encoder per type hint and per (dataclass, tagged), built on first use: a decision is
+#: encoded on every step, and walking its type hints anew each time cost more than the rest.
+_ENCODERS: dict[Any, _Encoder] = {}
+_DATACLASS_ENCODERS: dict[tuple[type, bool], _Encoder] = {}
+
+
 def _encode(value: Any, hint: Any) -> Any:
+    return _encoder(hint)(value)
+
+
+def _encoder(hint: Any) -> _Encoder:
+    try:
+        found = _ENCODERS.get(hint)
+    except TypeError:  # an unhashable hint: built each time
+        return _optional(_build_encoder(hint))
+    if found is None:
+        found = _ENCODERS[hint] = _optional(_build_encoder(hint))
+    return found
+
+
+def _optional(inner: _Encoder) -> _Encoder:
+    return lambda value: None if value is None else inner(value)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _build_encoder(hint: Any) -> _Encoder:
     origin = typing.get_origin(hint)
-    if value is None:
-        return None
     if hint is Any:
-        return _encode_free(value)
+        return _encode_free
     if origin in (types.UnionType, typing.Union):
         members = [m for m in typing.get_args(hint) if m is not type(None)]
         if len(members) == 1:
-            return _encode(value, members[0])
+            return _encoder(members[0])
         # A union of dataclasses (the Action union): tag the member.
-        return _encode_dataclass(value, tagged=True)
+        return lambda value: _encode_dataclass(value, tagged=True)
     if origin is tuple:
         args = typing.get_args(hint)
         if len(args) == 2 and args[1] is Ellipsis:
-            return [_encode(v, args[0]) for v in value]
-        return [_encode(v, a) for v, a in zip(value, args, strict=True)]
-    if isinstance(hint, type):
-        if issubclass(hint, Enum):
-            return value.value
-        if hint is Decimal:
-            return str(value)
-        return _encode_class(value, hint)
-    return value
-
-
-def _encode_class(value: Any, hint: type) -> Any:
+            item = _encoder(args[0])
+            return lambda value: [item(v) for v in value]
+        items = [_encoder(a) for a in args]
+        return lambda value: [e(v) for v, e in zip(value, items, strict=True)]
+    if not isinstance(hint, type):
+        return _identity
+    if issubclass(hint, Enum):
+        return lambda value: value.value
+    if hint is Decimal:
+        return str
     if hint is datetime:
-        return cast(datetime, value).isoformat()
+        return lambda value: cast(datetime, value).isoformat()
     if hint is Condition:
-        return cast(Condition, value).source
+        return lambda value: cast(Condition, value).source
     if dataclasses.is_dataclass(hint):
-        return _encode_dataclass(value, tagged=hint in _ACTION_CLASSES)
-    return value
+        tagged = hint in _ACTION_CLASSES
+        return lambda value: _encode_dataclass(value, tagged=tagged)
+    return _identity
 
 
 def _encode_dataclass(value: Any, *, tagged: bool) -> dict[str, Any]:
     cls = type(value)
+    encode = _DATACLASS_ENCODERS.get((cls, tagged))
+    if encode is None:
+        encode = _DATACLASS_ENCODERS[(cls, tagged)] = _dataclass_encoder(cls, tagged=tagged)
+    return cast(dict[str, Any], encode(value))
+
+
+def _dataclass_encoder(cls: type, *, tagged: bool) -> _Encoder:
     hints = _hints(cls)
-    out: dict[str, Any] = {"type": action_tag(cls)} if tagged else {}
-    for f in dataclasses.fields(cls):
-        out[f.name] = _encode(getattr(value, f.name), hints[f.name])
-    return out
+    fields = [(f.name, _encoder(hints[f.name])) for f in dataclasses.fields(cls)]
+    tag = action_tag(cls)
+
+    def encode(value: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": tag} if tagged else {}
+        for name, field_encoder in fields:
+            out[name] = field_encoder(getattr(value, name))
+        return out
+
+    return encode
 
 
 def _encode_free(value: Any) -> Any:

@@ -2,10 +2,11 @@
 
 Every change of an account runs under the account's lock (PostgreSQL: ``SELECT ... FOR UPDATE``
 on the account row; SQLite: the write transaction excludes every other writer) and books its
-movements through :func:`~aftersale_kit.core.loyalty.ledger.apply` on the state replayed from
-the journal, so concurrent redemptions can never spend a point twice and a movement whose key was
-booked moves nothing. The account row keeps the running totals; :func:`check` compares them with
-the journal's sums.
+movements through :func:`~aftersale_kit.core.loyalty.ledger.apply` on the state the journal
+replays to, so concurrent redemptions can never spend a point twice and a movement whose key was
+booked moves nothing. The account row keeps the running totals and that state
+(:mod:`._loyalty_snapshot`, written with every booking, so a booking reads one row instead of
+the journal); :func:`check` compares both with the journal.
 
 The logic here is written once against :class:`LoyaltyTx`, the few row operations a backend
 offers inside one transaction: the SQL store (:mod:`._loyalty_sql`) and the memory store
@@ -49,6 +50,7 @@ from ..core.loyalty.stamps import (
 )
 from ..core.loyalty.tiers import Activity
 from ..core.model import Refund
+from ._loyalty_snapshot import LedgerSnapshot, decode, encode
 from .records import CouponRecord, DecisionRecord, JobKind
 
 __all__ = [
@@ -103,6 +105,9 @@ class AccountRow:
     debt: int
     customer_id: str | None = None
     email: str | None = None
+    #: What the journal replays to (:mod:`._loyalty_snapshot`, JSON), ``None`` before the
+    #: account's first booking since it was introduced.
+    snapshot: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,9 +277,15 @@ class LoyaltyTx(Protocol):
 
     def journal(self, account_id: int) -> list[JournalRow]: ...
 
-    def insert(self, account: AccountRow, row: JournalRow, *, now: datetime) -> None: ...
+    def insert(self, account: AccountRow, row: JournalRow, *, now: datetime) -> JournalRow:
+        """Append ``row``; returns it as the journal holds it (what a replay reads back)."""
+        ...
 
-    def set_totals(self, account: AccountRow, state: JournalState, *, now: datetime) -> None: ...
+    def set_totals(
+        self, account: AccountRow, state: JournalState, *, snapshot: str, now: datetime
+    ) -> None:
+        """Write the running totals of ``state`` and the account's snapshot (its JSON)."""
+        ...
 
     def cards(self, account_id: int) -> dict[str, CardState]: ...
 
@@ -393,8 +404,8 @@ def reward_coupon_keys(shop: str, account: str, completion: Completion, count: i
     return [f"{shop}:loyalty:{account}:{completion.key}:{i}" for i in range(count)]
 
 
-def _replay(tx: LoyaltyTx, account: AccountRow) -> tuple[JournalState, list[JournalRow]]:
-    rows = tx.journal(account.id)
+def _replayed(account: AccountRow, rows: Sequence[JournalRow]) -> LedgerSnapshot:
+    """The journal ``rows`` replayed (redemptions not marked used)."""
     state = JournalState()
     for row in rows:
         result = apply(state, row.movement)
@@ -404,12 +415,49 @@ def _replay(tx: LoyaltyTx, account: AccountRow) -> tuple[JournalState, list[Jour
                 f"{row.movement.key!r} does not replay ({result.reason})"
             )
         state = result.state
+    earned = {r.movement.key: r for r in rows if r.movement.kind is MovementKind.EARNED_PENDING}
+    return LedgerSnapshot(state, _history(rows), earned, len(rows))
+
+
+def _marked(tx: LoyaltyTx, account: AccountRow, state: JournalState) -> JournalState:
+    """``state`` with the redemptions whose coupon was used marked so (the coupons table
+    says; one look-up, only for an account that redeemed)."""
+    if not state.redemptions:
+        return state
     redemptions = tx.redemptions(account.id)
     used = tx.used_coupons(account.shop, [r.coupon_key for r in redemptions])
     for redemption in redemptions:
         if redemption.coupon_key in used:
             state = mark_used(state, redemption.key)
-    return state, rows
+    return state
+
+
+def _stored(account: AccountRow) -> LedgerSnapshot | None:
+    """The account's snapshot, when it has one that agrees with its running totals (anything
+    else is replayed from the journal)."""
+    found = decode(account.snapshot)
+    if found is None:
+        return None
+    s = found.state
+    if (s.pending, s.available, s.debt) != (account.pending, account.available, account.debt):
+        return None
+    return found
+
+
+def _load(tx: LoyaltyTx, account: AccountRow) -> LedgerSnapshot:
+    """The account's ledger under its lock: the snapshot on its row, or the journal replayed
+    when it has none; redemptions marked used as the coupons table says."""
+    found = _stored(account) or _replayed(account, tx.journal(account.id))
+    marked = _marked(tx, account, found.state)
+    return found if marked is found.state else replace(found, state=marked)
+
+
+def _with(found: LedgerSnapshot, row: JournalRow, state: JournalState) -> LedgerSnapshot:
+    """``found`` after booking ``row`` (as the journal holds it), which led to ``state``."""
+    earned = found.earned
+    if row.movement.kind is MovementKind.EARNED_PENDING:
+        earned = {**earned, row.movement.key: row}
+    return LedgerSnapshot(state, found.history + _history((row,)), earned, found.rows + 1)
 
 
 def _history(rows: Sequence[JournalRow]) -> tuple[Activity, ...]:
@@ -444,9 +492,13 @@ def _cards(tx: LoyaltyTx, account: AccountRow) -> dict[str, CardState]:
 
 
 def view(tx: LoyaltyTx, account: AccountRow) -> AccountView:
-    state, rows = _replay(tx, account)
-    earned = {r.movement.key: r for r in rows if r.movement.kind is MovementKind.EARNED_PENDING}
-    return AccountView(account.account, state, _history(rows), _cards(tx, account), earned)
+    return _view_of(tx, account, _load(tx, account))
+
+
+def _view_of(tx: LoyaltyTx, account: AccountRow, found: LedgerSnapshot) -> AccountView:
+    return AccountView(
+        account.account, found.state, found.history, _cards(tx, account), found.earned
+    )
 
 
 def balance_of(account: AccountRow) -> LoyaltyBalance:
@@ -455,8 +507,18 @@ def balance_of(account: AccountRow) -> LoyaltyBalance:
 
 def check(tx: LoyaltyTx, account: AccountRow) -> JournalState:
     """Raise :class:`LedgerDriftError` when the account's running totals differ from the sums
-    of its journal (or from the state the journal replays to)."""
-    state, rows = _replay(tx, account)
+    of its journal (or from the state the journal replays to), or its snapshot from the
+    journal replayed."""
+    rows = tx.journal(account.id)
+    replayed = _replayed(account, rows)
+    stored = decode(account.snapshot)
+    if stored is not None and stored != replayed:
+        raise LedgerDriftError(
+            f"loyalty account {account.account!r} of {account.shop}: its snapshot "
+            f"({stored.rows} movements) differs from its journal replayed ({len(rows)} "
+            "movements)"
+        )
+    state = _marked(tx, account, replayed.state)
     pending = sum(r.pending_delta for r in rows)
     available = sum(r.available_delta for r in rows)
     found = (account.pending, account.available, account.debt)
@@ -478,17 +540,18 @@ def check(tx: LoyaltyTx, account: AccountRow) -> JournalState:
 def _book_one(
     tx: LoyaltyTx,
     account: AccountRow,
-    state: JournalState,
+    book: LedgerSnapshot,
     row: JournalRow,
     *,
     policy: SpentRefundPolicy,
     now: datetime,
-) -> tuple[JournalState, ApplyResult]:
-    result = apply(state, row.movement, policy=policy)
+) -> tuple[LedgerSnapshot, ApplyResult]:
+    """Book ``row`` on the account's ledger ``book``: the journal row, and ``book`` after it."""
+    result = apply(book.state, row.movement, policy=policy)
     if result.status is not Status.APPLIED or result.booking is None:
-        return state, result
+        return book, result
     booking = result.booking
-    tx.insert(
+    stored = tx.insert(
         account,
         replace(
             row,
@@ -499,7 +562,7 @@ def _book_one(
         now=now,
     )
     _queue_customer_write(tx, account, row.movement.key, now=now)
-    state = result.state
+    book = _with(book, stored, result.state)
     for instruction in result.instructions:
         redemption = tx.redemption(account.shop, key=instruction.redemption)
         if redemption is None or redemption.state != ACTIVE:
@@ -508,8 +571,8 @@ def _book_one(
             account.shop, redemption.coupon_key, reason="points reversed by a refund", now=now
         )
         if not queued:  # never created on the platform: its points come back right away
-            state = _return_points(tx, account, state, redemption, now=now)
-    return state, result
+            book = _return_points(tx, account, book, redemption, now=now)
+    return book, result
 
 
 def shows_loyalty(records: Sequence[DecisionRecord]) -> bool:
@@ -547,11 +610,11 @@ def _queue_customer_write(
 def _return_points(
     tx: LoyaltyTx,
     account: AccountRow,
-    state: JournalState,
+    book: LedgerSnapshot,
     redemption: LoyaltyRedemption,
     *,
     now: datetime,
-) -> JournalState:
+) -> LedgerSnapshot:
     follow_up = Movement(
         key=f"cancel:{redemption.key}",
         kind=MovementKind.ADJUSTED,
@@ -562,22 +625,27 @@ def _return_points(
         reason="redemption coupon deactivated: the points it was bought with came back for a "
         "refund",
     )
-    state, result = _book_one(
+    book, result = _book_one(
         tx,
         account,
-        state,
+        book,
         JournalRow(follow_up, 0, 0),
         policy=SpentRefundPolicy.NEGATIVE_BALANCE,
         now=now,
     )
     if result.status is Status.APPLIED:
         tx.set_redemption_state(account.shop, redemption.key, CANCELLED, now=now)
-    return state
+    return book
 
 
-def _finish(tx: LoyaltyTx, account: AccountRow, state: JournalState, now: datetime) -> AccountRow:
-    tx.set_totals(account, state, now=now)
-    return replace(account, pending=state.pending, available=state.available, debt=state.debt)
+def _finish(tx: LoyaltyTx, account: AccountRow, book: LedgerSnapshot, now: datetime) -> AccountRow:
+    """Write the running totals and the snapshot (in the transaction of the bookings)."""
+    state = book.state
+    text = encode(book)
+    tx.set_totals(account, state, snapshot=text, now=now)
+    return replace(
+        account, pending=state.pending, available=state.available, debt=state.debt, snapshot=text
+    )
 
 
 def _require(
@@ -605,13 +673,12 @@ def step(
     card states replace the stored ones; rewards are planned once (coupon row and job, by the
     planned action's key); revoked coupons get their deactivation job."""
     row = _require(tx, shop, account, identity, now)
-    current = view(tx, row)
-    todo = plan(current)
-    state = current.state
+    book = _load(tx, row)
+    todo = plan(_view_of(tx, row, book))
     booked: list[JournalRow] = []
     results: list[ApplyResult] = []
     for item in todo.movements:
-        state, result = _book_one(tx, row, state, item, policy=policy, now=now)
+        book, result = _book_one(tx, row, book, item, policy=policy, now=now)
         results.append(result)
         if result.status is Status.APPLIED:
             booked.append(item)
@@ -621,7 +688,7 @@ def step(
         _plan_reward(tx, shop=shop, account=account, reward=reward, now=now)
     for key in todo.revoke:
         tx.revoke_coupon(shop, key, reason="stamp card below complete", now=now)
-    row = _finish(tx, row, state, now)
+    row = _finish(tx, row, book, now)
     return LoyaltyOutcome(
         account, tuple(booked), tuple(results), balance_of(row), tuple(todo.cards.values())
     )
@@ -670,13 +737,13 @@ def redeem(
             True, "redeemed before", balance_of(row), existing.coupon_code, existing.points, True
         )
     row = _require(tx, shop, account, identity, now)
-    state, _ = _replay(tx, row)
-    verdict = check_redemption(state, program, option_id, cart_value=cart_value)
+    book = _load(tx, row)
+    verdict = check_redemption(book.state, program, option_id, cart_value=cart_value)
     if not verdict.allowed or verdict.option is None:
         return RedeemOutcome(False, verdict.reason, balance_of(row))
     movement = redemption_movement(verdict.option, request=request, at=now, coupon=code)
-    state, result = _book_one(
-        tx, row, state, JournalRow(movement, 0, 0), policy=program.on_spent_refund, now=now
+    book, result = _book_one(
+        tx, row, book, JournalRow(movement, 0, 0), policy=program.on_spent_refund, now=now
     )
     if result.status is not Status.APPLIED:
         return RedeemOutcome(False, result.reason, balance_of(row))
@@ -706,7 +773,7 @@ def redeem(
     )
     payload = {"coupon_key": coupon_key}
     tx.enqueue(shop=shop, kind=job_kind, key=coupon_key, payload=payload, now=now)
-    row = _finish(tx, row, state, now)
+    row = _finish(tx, row, book, now)
     return RedeemOutcome(True, verdict.reason, balance_of(row), code, verdict.option.points)
 
 
@@ -718,9 +785,8 @@ def coupon_deactivated(tx: LoyaltyTx, *, shop: str, coupon_key: str, now: dateti
     account = _account_by_id(tx, shop, redemption)
     if account is None:
         return False
-    state, _ = _replay(tx, account)
-    state = _return_points(tx, account, state, redemption, now=now)
-    _finish(tx, account, state, now)
+    book = _return_points(tx, account, _load(tx, account), redemption, now=now)
+    _finish(tx, account, book, now)
     return True
 
 
@@ -743,20 +809,20 @@ def sweep(
     row = tx.account(shop, account, identity=None, now=now)
     if row is None:
         return SweepOutcome((), 0)
-    state, _ = _replay(tx, row)
+    book = _load(tx, row)
     booked = []
-    for movement in due(state, program, now):
-        state, result = _book_one(
-            tx, row, state, JournalRow(movement, 0, 0), policy=program.on_spent_refund, now=now
+    for movement in due(book.state, program, now):
+        book, result = _book_one(
+            tx, row, book, JournalRow(movement, 0, 0), policy=program.on_spent_refund, now=now
         )
         if result.status is Status.APPLIED:
             booked.append(JournalRow(movement, 0, 0))
     reminders = 0
-    for soon in expiring(state, program, now, now + remind_within):
+    for soon in expiring(book.state, program, now, now + remind_within):
         key = f"remind:{_short(row.account)}:{soon.grant}:{soon.at.date().isoformat()}"
         if tx.add_event(row, kind=REMINDER, key=key, points=soon.points, due_at=soon.at, now=now):
             reminders += 1
-    _finish(tx, row, state, now)
+    _finish(tx, row, book, now)
     return SweepOutcome(tuple(booked), reminders)
 
 

@@ -150,11 +150,10 @@ def import_entries(
     imported = repeated = points = 0
     for done, entry in enumerate(entries, 1):
         row = loyalty._require(tx, shop, entry.account, entry.identity, now)
-        state, _ = loyalty._replay(tx, row)
-        state, result = loyalty._book_one(
+        book, result = loyalty._book_one(
             tx,
             row,
-            state,
+            loyalty._load(tx, row),
             JournalRow(entry.movement, 0, 0),
             policy=SpentRefundPolicy.NEGATIVE_BALANCE,
             now=now,
@@ -166,7 +165,7 @@ def import_entries(
         else:
             imported += 1
             points += entry.movement.points
-            loyalty._finish(tx, row, state, now)
+            loyalty._finish(tx, row, book, now)
         if progress is not None:
             progress(done)
     return ImportOutcome(imported, repeated, points)

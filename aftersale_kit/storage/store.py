@@ -94,7 +94,8 @@ class StepFacts:
     refunds: tuple[Refund, ...]
     #: Why the order is closed (``order_cancelled``, ``refunded``), or ``None``.
     closed: str | None
-    #: Campaigns booked on the order and not taken back yet.
+    #: Campaigns booked on the order and not taken back yet (read only when the order has
+    #: refunds or is closed, since only they take back; empty otherwise).
     open_campaigns: tuple[str, ...]
 
 
@@ -424,9 +425,10 @@ class Store(LinkMethods, LoyaltyMethods, LoyaltyAdminMethods, MessageMethods):
 
         Records ``refunds`` (once per refund id) and the closure (``closing``: the order is
         cancelled or refunded in full), records the redemptions of the shop's codes that
-        ``order`` used, decides ``(event_kind, ref)`` once (:meth:`decide_once`), then asks
-        ``settle`` (pure, quick, no Store call) which campaigns the order's refunds or closure
-        take back now, and takes them back (:func:`~aftersale_kit.storage.timeline.take_back`).
+        ``order`` used, decides ``(event_kind, ref)`` once (:meth:`decide_once`), then, when
+        the order has refunds or is closed, asks ``settle`` (pure, quick, no Store call) which
+        campaigns they take back now, and takes them back
+        (:func:`~aftersale_kit.storage.timeline.take_back`).
         A change to what the order shows queues one rewrite of its content. ``loyalty``: book
         what the order stands for on the customer's loyalty account in the same transaction
         (under the account's lock as well, :func:`.loyalty.book_step`). ``follow_ups``: put the
@@ -454,10 +456,15 @@ class Store(LinkMethods, LoyaltyMethods, LoyaltyAdminMethods, MessageMethods):
                 max_attempts=max_attempts,
                 ref=ref,
             )
+            known_refunds = tuple(timeline.refunds_for(conn, shop=shop, order_id=order.id))
+            closed = timeline.closure(conn, shop=shop, order_id=order.id)
             facts = StepFacts(
-                refunds=tuple(timeline.refunds_for(conn, shop=shop, order_id=order.id)),
-                closed=timeline.closure(conn, shop=shop, order_id=order.id),
-                open_campaigns=tuple(timeline.open_campaigns(conn, shop=shop, order_id=order.id)),
+                refunds=known_refunds,
+                closed=closed,
+                # only refunds and closure take back: without them nothing is asked
+                open_campaigns=tuple(timeline.open_campaigns(conn, shop=shop, order_id=order.id))
+                if known_refunds or closed is not None
+                else (),
             )
             planned = 0
             if created and follow_ups is not None:
@@ -469,7 +476,7 @@ class Store(LinkMethods, LoyaltyMethods, LoyaltyAdminMethods, MessageMethods):
                 )
             if facts_of is not None:
                 order_facts.write(conn, replace(facts_of(facts), shop=shop), now=now)
-            plan = dict(settle(facts))
+            plan = dict(settle(facts)) if facts.refunds or facts.closed is not None else {}
             revoked: list[str] = []
             for campaign_id, reason in plan.items():
                 revoked += timeline.take_back(

@@ -350,7 +350,8 @@ auth_requests = Table(
 #: or ``email:<address>`` for a guest). ``account``, ``customer_id`` and ``email`` are the only
 #: personal data; redaction replaces the key by a pseudonym and clears the other two, the
 #: amounts stay (they are the shop's liability). ``pending``/``available``/``debt`` are the
-#: running totals, checked against the journal's sums (:func:`.loyalty.check`).
+#: running totals, checked against the journal's sums (:func:`.loyalty.check`); ``state`` is what
+#: the journal replays to (JSON, :mod:`._loyalty_snapshot`), written with every booking.
 loyalty_accounts = Table(
     "loyalty_accounts",
     metadata,
@@ -365,6 +366,7 @@ loyalty_accounts = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("redacted_at", UtcDateTime(), nullable=True),
+    Column("state", Text(), nullable=True),
     UniqueConstraint("shop", "account"),
 )
 
