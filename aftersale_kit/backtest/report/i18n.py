@@ -103,6 +103,12 @@ _WORDS: dict[str, dict[str, str]] = {
         "files": "Auch als JSON und CSV im selben Ordner.",
         "made_by": "Erstellt von aftersale-kit",
         "bad_rows_more": "weitere",
+        "sum_head": "Testlauf für {shop}: {orders} Bestellungen von {customers} Kunden, {period}",
+        "sum_bad": "{count} nicht lesbare Zeilen übersprungen:",
+        "sum_cost": "erwartete Kosten",
+        "sum_report": "Bericht: {path} (JSON und CSV im selben Ordner)",
+        "sum_compare": "Vergleich mit {other}:",
+        "sum_no_orders": "Keine Bestellung im Zeitraum gelesen.",
     },
     "en": {
         "title": "Backtest over past orders",
@@ -177,6 +183,12 @@ _WORDS: dict[str, dict[str, str]] = {
         "files": "Also as JSON and CSV in the same folder.",
         "made_by": "Made by aftersale-kit",
         "bad_rows_more": "more",
+        "sum_head": "Backtest of {shop}: {orders} orders from {customers} customers, {period}",
+        "sum_bad": "{count} unreadable rows skipped:",
+        "sum_cost": "expected cost",
+        "sum_report": "Report: {path} (JSON and CSV in the same folder)",
+        "sum_compare": "Compared with {other}:",
+        "sum_no_orders": "No order read in the period.",
     },
 }
 
