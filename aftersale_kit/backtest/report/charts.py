@@ -25,11 +25,11 @@ INK = "#222"
 GRID = "#ddd"
 
 _W = 720
-_H = 260
+_H = 270
 _LEFT = 84
 _RIGHT = 16
 _TOP = 28
-_BOTTOM = 56
+_BOTTOM = 64
 
 
 def _svg(label: str, width: int, height: int, body: list[str]) -> Markup:
@@ -93,14 +93,25 @@ def cost_chart(bars: Sequence[Bar], *, title: str, currency: str, t: Texts) -> M
                       font_weight="bold")
             )  # fmt: skip
         if i % every == 0 or bar.exhausted:
-            weight = "bold" if bar.exhausted else "normal"
-            fill = RED if bar.exhausted else INK
-            body.append(
-                _text(x + slot / 2, _H - _BOTTOM + 16, bar.label, text_anchor="middle",
-                      font_size="11", font_weight=weight, fill=fill)
-            )  # fmt: skip
+            body.append(_axis_label(bar, bars[i - 1] if i else None, x + slot / 2))
     body.append(_legend(t, with_budget=any(b.limit is not None for b in bars)))
     return _svg(title, _W, _H, body)
+
+
+def _axis_label(bar: Bar, before: Bar | None, x: float) -> str:
+    """A month as "Mär" with the year below it under the first bar and each January; any other
+    period as its label."""
+    weight, fill = ("bold", RED) if bar.exhausted else ("normal", INK)
+    y = _H - _BOTTOM + 16
+    month, _, year = bar.label.partition(" ")
+    if len(bar.key) != 7 or not year:
+        return _text(x, y, bar.label, text_anchor="middle", font_size="11", font_weight=weight,
+                     fill=fill)  # fmt: skip
+    parts = [_text(x, y, month, text_anchor="middle", font_size="11", font_weight=weight,
+                   fill=fill)]  # fmt: skip
+    if before is None or before.key[:4] != bar.key[:4]:
+        parts.append(_text(x, y + 13, year, text_anchor="middle", font_size="11", fill=INK))
+    return "".join(parts)
 
 
 def _axes(top: Decimal, currency: str, t: Texts, plot_w: float, plot_h: float) -> str:

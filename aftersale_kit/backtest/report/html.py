@@ -20,7 +20,15 @@ from markupsafe import Markup
 from ..result import BacktestResult, CampaignFigures
 from .charts import contacts_histogram, cost_chart, reach_chart
 from .i18n import Texts
-from .view import CompareRow, Exhausted, compare_rows, exhausted, period_key, period_label
+from .view import (
+    CompareRow,
+    Exhausted,
+    compare_rows,
+    exhausted,
+    period_key,
+    period_label,
+    spans,
+)
 
 __all__ = ["HTML_FILE", "render_html"]
 
@@ -75,7 +83,7 @@ def _campaign_view(
         figures=c,
         chart=cost_chart(bars, title=title, currency=result.currency, t=t),
         periods=periods,
-        ran_out=tuple(period_label(b, tz, t) for b in c.exhausted_periods),
+        ran_out=spans(c.exhausted_periods, tz, t),
     )
 
 

@@ -44,7 +44,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "budget_alert_lead": "Diese Aktionen hätten ihr Budget überschritten; ab da wären "
         "keine weiteren Angebote mehr gemacht worden:",
         "budget_ok": "Keine Aktion hätte ihr Budget überschritten.",
-        "ran_out_in": "Budget aufgebraucht im",
+        "ran_out_in": "Budget aufgebraucht:",
         "refused": "abgelehnte Angebote",
         "campaigns": "Aktionen im Überblick",
         "campaign": "Aktion",
@@ -103,6 +103,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "files": "Auch als JSON und CSV im selben Ordner.",
         "made_by": "Erstellt von aftersale-kit",
         "bad_rows_more": "weitere",
+        "no_hits": "Im Zeitraum nie gegriffen (ohne Diagramm):",
         "sum_head": "Testlauf für {shop}: {orders} Bestellungen von {customers} Kunden, {period}",
         "sum_bad": "{count} nicht lesbare Zeilen übersprungen:",
         "sum_cost": "erwartete Kosten",
@@ -125,7 +126,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "budget_alert_lead": "These campaigns would have exceeded their budget; from then on "
         "no further offers would have been made:",
         "budget_ok": "No campaign would have exceeded its budget.",
-        "ran_out_in": "budget ran out in",
+        "ran_out_in": "budget ran out:",
         "refused": "offers refused",
         "campaigns": "Campaigns at a glance",
         "campaign": "Campaign",
@@ -183,6 +184,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "files": "Also as JSON and CSV in the same folder.",
         "made_by": "Made by aftersale-kit",
         "bad_rows_more": "more",
+        "no_hits": "Never fired in the period (no chart):",
         "sum_head": "Backtest of {shop}: {orders} orders from {customers} customers, {period}",
         "sum_bad": "{count} unreadable rows skipped:",
         "sum_cost": "expected cost",

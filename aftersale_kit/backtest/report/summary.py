@@ -29,20 +29,19 @@ def _period(result: BacktestResult, tz: ZoneInfo) -> str:
 
 
 def _campaign_lines(result: BacktestResult, tz: ZoneInfo, t: Texts) -> list[str]:
-    ran_out = {e.campaign_id: e.labels for e in exhausted(result, tz, t)}
-    width = max((len(c.name) for c in result.campaigns), default=0)
-    width = min(max(width, len(t("total"))), 40)
+    """One line per campaign (by its id, as the config names it): expected cost and, when its
+    budget ran out, when."""
+    ran_out = {e.campaign_id: e.spans for e in exhausted(result, tz, t)}
+    width = max([len(c.campaign_id) for c in result.campaigns] + [len(t("total"))])
     lines = []
     for c in result.campaigns:
         cost = t.money(c.expected_cost, result.currency)
-        flag = (
-            f"  {t('budget_alert').upper()}: {', '.join(ran_out[c.campaign_id])}"
-            if (c.campaign_id in ran_out)
-            else ""
-        )
-        lines.append(f"  {c.name[:40]:<{width}}  {t('sum_cost')} {cost:>12}{flag}")
-    total = sum((c.expected_cost for c in result.campaigns), Decimal(0))
-    lines.append(f"  {t('total'):<{width}}  {t('sum_cost')} {t.money(total, result.currency):>12}")
+        line = f"  {c.campaign_id:<{width}}  {t('sum_cost')} {cost:>12}"
+        if c.campaign_id in ran_out:
+            line += f"  {t('budget_alert').upper()}: {', '.join(ran_out[c.campaign_id])}"
+        lines.append(line)
+    total = t.money(sum((c.expected_cost for c in result.campaigns), Decimal(0)), result.currency)
+    lines.append(f"  {t('total'):<{width}}  {t('sum_cost')} {total:>12}")
     return lines
 
 
@@ -79,7 +78,8 @@ def summary_lines(
         lines += _campaign_lines(results[1], tz, t)
         for row in compare_rows(first, results[1], tz, t):
             diff = t.signed_money(row.expected_cost[2], first.currency)
-            lines.append(f"  {t('difference')} {row.name[:40]}: {diff}")
+            name = row.campaign_id or t("total")
+            lines.append(f"  {t('difference')} {name}: {diff}")
     if report is not None:
         lines.append(t("sum_report").format(path=report))
     return lines

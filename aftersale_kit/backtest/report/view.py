@@ -25,6 +25,7 @@ __all__ = [
     "exhausted",
     "period_key",
     "period_label",
+    "spans",
 ]
 
 #: More budget periods than this (a daily budget over a year) are shown summed per month.
@@ -51,6 +52,12 @@ class Exhausted:
     periods: tuple[BudgetUse, ...]
     keys: tuple[str, ...]
     labels: tuple[str, ...]
+    #: The periods with consecutive ones joined: "Januar – April 2025", "Juni 2025".
+    spans: tuple[str, ...] = ()
+
+    @property
+    def refused(self) -> int:
+        return sum(p.refused for p in self.periods)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +120,33 @@ def exhausted(result: BacktestResult, tz: ZoneInfo, t: Texts) -> list[Exhausted]
                     periods=periods,
                     keys=tuple(period_key(p, tz) for p in periods),
                     labels=tuple(period_label(p, tz, t) for p in periods),
+                    spans=spans(periods, tz, t),
                 )
             )
     return found
+
+
+def spans(periods: Sequence[BudgetUse], tz: ZoneInfo, t: Texts) -> tuple[str, ...]:
+    """Consecutive periods (one ends where the next starts) as one span of text."""
+    groups: list[list[BudgetUse]] = []
+    for p in sorted(periods, key=lambda b: b.start):
+        if groups and groups[-1][-1].end == p.start:
+            groups[-1].append(p)
+        else:
+            groups.append([p])
+    return tuple(_span(g[0], g[-1], tz, t) for g in groups)
+
+
+def _span(first: BudgetUse, last: BudgetUse, tz: ZoneInfo, t: Texts) -> str:
+    if first is last:
+        return period_label(first, tz, t)
+    a, b = period_key(first, tz), period_key(last, tz)
+    if len(a) == 7 and len(b) == 7:
+        if a[:4] == b[:4]:
+            return f"{t.month(a, long=True).rsplit(' ', 1)[0]} – {t.month(b, long=True)}"
+        return f"{t.month(a, long=True)} – {t.month(b, long=True)}"
+    end = period_label(last, tz, t).split(" – ")[-1]
+    return f"{a} – {end}"
 
 
 def cost_bars(
@@ -201,8 +232,8 @@ def compare_rows(
     a = {c.campaign_id: c for c in first.campaigns}
     b = {c.campaign_id: c for c in second.campaigns}
     ids = [*a, *(k for k in b if k not in a)]
-    ran_a = {e.campaign_id: e.labels for e in exhausted(first, tz, t)}
-    ran_b = {e.campaign_id: e.labels for e in exhausted(second, tz, t)}
+    ran_a = {e.campaign_id: e.spans for e in exhausted(first, tz, t)}
+    ran_b = {e.campaign_id: e.spans for e in exhausted(second, tz, t)}
     rows = []
     for cid in ids:
         x, y = a.get(cid), b.get(cid)
