@@ -221,3 +221,13 @@ def test_summary_names_bad_rows_costs_and_months_and_the_report() -> None:
 def test_an_unknown_language_is_refused(lang: str) -> None:
     with pytest.raises(ValueError, match="language must be one of de, en"):
         Texts(lang)
+
+
+def test_every_reason_the_engine_gives_has_words_in_both_languages() -> None:
+    from aftersale_kit.core.decision import Reason
+
+    for lang in ("de", "en"):
+        t = Texts(lang)
+        for reason in Reason:
+            if reason is not Reason.FIRED:
+                assert t.reason(reason.value) != reason.value.replace("_", " "), (lang, reason)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -95,3 +96,12 @@ def test_hostile_names_stay_inert_in_the_browser(tmp_path: Path) -> None:
     assert found["title"] == "Backtest over past orders – kaffee-test.myshopify.com"
     assert found["injected"] == 0
     assert '<script>document.title="pwned"</script>' in found["alert"]["text"]
+
+
+def test_the_picture_in_the_docs_is_referenced_from_the_readme() -> None:
+    root = Path(__file__).resolve().parents[2]
+    png = (root / "docs" / "backtest.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == (1100, 1000)  # make backtest-png's --window-size
+    assert "](docs/backtest.png)" in (root / "README.md").read_text(encoding="utf-8")
