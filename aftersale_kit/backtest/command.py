@@ -66,8 +66,15 @@ def _parser() -> argparse.ArgumentParser:
         help="order exports: Shopify orders CSV, Shopify bulk-operation JSON Lines, "
         "WooCommerce REST order pages (JSON or JSON Lines); .gz is fine",
     )
-    parser.add_argument("--since", metavar="DATE", help="first day (or ISO time) to replay")
-    parser.add_argument("--until", metavar="DATE", help="last day (or ISO time) to replay")
+    parser.add_argument(
+        "--since", metavar="DATE", help="replay orders placed from this day (or ISO time) on"
+    )
+    parser.add_argument(
+        "--until",
+        metavar="DATE",
+        help="replay orders placed up to and including this day (or before this ISO time); "
+        "their later refunds still count",
+    )
     parser.add_argument(
         "--out",
         metavar="DIR",
