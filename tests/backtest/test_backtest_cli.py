@@ -9,8 +9,10 @@ import json
 import re
 import subprocess
 import sys
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -183,3 +185,22 @@ def test_batch_and_per_order_give_the_same_report(
         runs.append(json.loads((out / "backtest.json").read_text(encoding="utf-8"))["runs"])
     capsys.readouterr()
     assert runs[0] == runs[1]
+
+
+@pytest.mark.slow
+def test_since_and_until_are_whole_days_in_the_shops_time_zone(
+    tmp_path: Path, history: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _config(tmp_path)
+    out = tmp_path / "march"
+    argv = ["backtest", str(config), str(history), "--out", str(out), "--no-batch"]
+    assert main([*argv, "--since", "2025-03-01", "--until", "2025-03-31"]) == 0
+    capsys.readouterr()
+    run = json.loads((out / "backtest.json").read_text(encoding="utf-8"))["runs"][0]
+    first, last = (datetime.fromisoformat(run[k]) for k in ("first_order", "last_order"))
+    berlin = ZoneInfo("Europe/Berlin")
+    assert first.astimezone(berlin).date().isoformat().startswith("2025-03")
+    assert last.astimezone(berlin).date().isoformat().startswith("2025-03")
+    # about a twelfth of the year, and the March budget is the only one that can run out
+    assert 60 < run["orders"] < 200
+    assert set(run["campaigns"][0]["budget_ran_out"]) <= {"2025-03"}
