@@ -43,6 +43,10 @@ _PROG = "aftersale-kit backtest"
 DEFAULT_REDEMPTION_RATE = Decimal("0.25")
 #: ``--format`` values; ``auto`` recognises each file by its name and first bytes.
 FORMATS = ("auto", "shopify-csv", "shopify-bulk", "woo-json", "woo-jsonl")
+#: Below this much input (about 35,000 orders of a Shopify export) the default is the per-order
+#: path: loading polars and compiling the conditions then costs more than the pre-filter saves
+#: (3,000 orders: 9.5 s with, 6.5 s without, on 2 busy cores).
+AUTO_BATCH_BYTES = 16 * 1024 * 1024
 #: Bad rows kept for the report (all are counted).
 KEPT_BAD_ROWS = 100
 
@@ -101,8 +105,8 @@ def _parser() -> argparse.ArgumentParser:
         "--batch",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="pre-filter the orders column-wise before the replay (default: when polars is "
-        "installed); the decisions are the same either way",
+        help="pre-filter the orders column-wise before the replay (default: for inputs of "
+        "16 MB and more, when polars is installed); the decisions are the same either way",
     )
     return parser
 
@@ -213,6 +217,8 @@ def run_backtest(
         on_bad=bad,
         fmt=fmt,
     )
+    if batch is None and _input_bytes(paths) < AUTO_BATCH_BYTES:
+        batch = False
     orders, candidates = _batch(batch, config, orders)
     result = replay(
         config,
@@ -231,8 +237,18 @@ def run_backtest(
     )
 
 
+def _input_bytes(paths: Sequence[str]) -> int:
+    total = 0
+    for path in paths:
+        if os.path.isdir(path):
+            total += sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
+        else:
+            total += os.path.getsize(path)
+    return total
+
+
 def _missing(paths: Sequence[str]) -> list[str]:
-    return [p for p in paths if not os.path.isfile(p)]
+    return [p for p in paths if not os.path.exists(p)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
