@@ -173,7 +173,7 @@ def _batch(
 ) -> tuple[Iterator[HistoryOrder], Any]:
     """The orders passed through the batch pre-filter and its ``candidates`` hook, or the
     orders as they are and ``None`` (every campaign decided per order). ``--batch`` without
-    polars is an error naming the extra; by default the batch path is taken when it can be."""
+    polars is an error naming the extra; ``None`` takes the batch path when polars is there."""
     if use is False:
         return orders, None
     try:
@@ -202,7 +202,9 @@ def run_backtest(
     """One replay of ``config`` over the order files, with the bad rows of the read.
 
     ``orders_of``: whose shop domain and currency the files are read with (``--compare`` reads
-    them as the first config does, so both runs see the very same orders).
+    them as the first config does, so both runs see the very same orders). ``batch``: with or
+    without the pre-filter; ``None``: with it for inputs of :data:`AUTO_BATCH_BYTES` and more
+    when polars is installed.
     """
     from .readers import read_orders
     from .replay import replay
