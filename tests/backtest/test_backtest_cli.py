@@ -204,3 +204,16 @@ def test_since_and_until_are_whole_days_in_the_shops_time_zone(
     # about a twelfth of the year, and the March budget is the only one that can run out
     assert 60 < run["orders"] < 200
     assert set(run["campaigns"][0]["budget_ran_out"]) <= {"2025-03"}
+
+
+def test_batch_without_polars_names_the_extra(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "polars", None)  # import polars now fails
+    orders = tmp_path / "orders.jsonl"
+    orders.write_text("", encoding="utf-8")
+    assert main(["backtest", str(_config(tmp_path)), str(orders), "--batch"]) == 1
+    assert capsys.readouterr().err == (
+        "aftersale-kit backtest: --batch (the columnar pre-filter) needs an optional "
+        "dependency: pip install 'aftersale-kit[backtest]'\n"
+    )
