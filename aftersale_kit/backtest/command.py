@@ -18,7 +18,8 @@ import argparse
 import dataclasses
 import os
 import sys
-from collections.abc import Iterator, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -27,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from ..core.errors import ConfigError, MissingExtraError
 from ..evaluation import load_shop_config, trial_code_secret
-from .history import BadRow, HistoryOrder
+from .history import BadRow, BadRowSink, HistoryOrder
 from .report import LANGUAGES, Texts, language_of, write_report
 from .report.summary import summary_lines
 
@@ -51,6 +52,10 @@ AUTO_BATCH_BYTES = 16 * 1024 * 1024
 KEPT_BAD_ROWS = 100
 
 
+#: Orders from elsewhere than files: called with the bad-row sink, yields the orders.
+OrderSource = Callable[[BadRowSink], Iterable[HistoryOrder]]
+
+
 class UsageError(Exception):
     """A bad option value: one line, exit code 2."""
 
@@ -66,9 +71,22 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "orders",
         metavar="ORDERS",
-        nargs="+",
+        nargs="*",
         help="order exports: Shopify orders CSV, Shopify bulk-operation JSON Lines, "
         "WooCommerce REST order pages (JSON or JSON Lines); .gz is fine",
+    )
+    parser.add_argument(
+        "--from-shop",
+        action="store_true",
+        help="read the orders straight from the shop CONFIG describes (its API credentials "
+        "from the environment variables the config names), paged, with a progress line",
+    )
+    parser.add_argument(
+        "--checkpoint",
+        metavar="FILE",
+        type=Path,
+        help="with --from-shop: resume an interrupted read from FILE (and keep the orders read "
+        "beside it; a finished one is read again from there: delete it to fetch afresh)",
     )
     parser.add_argument(
         "--since", metavar="DATE", help="replay orders placed from this day (or ISO time) on"
@@ -198,13 +216,15 @@ def run_backtest(
     batch: bool | None = False,
     orders_of: ShopConfig | None = None,
     label: str | None = None,
+    source: OrderSource | None = None,
 ) -> BacktestResult:
     """One replay of ``config`` over the order files, with the bad rows of the read.
 
     ``orders_of``: whose shop domain and currency the files are read with (``--compare`` reads
     them as the first config does, so both runs see the very same orders). ``batch``: with or
     without the pre-filter; ``None``: with it for inputs of :data:`AUTO_BATCH_BYTES` and more
-    when polars is installed.
+    when polars is installed. ``source``: where the orders come from instead of ``paths``
+    (``--from-shop``), called with the bad-row sink.
     """
     from .readers import read_orders
     from .replay import replay
@@ -212,13 +232,16 @@ def run_backtest(
     reader = orders_of or config
     bad = _BadRows()
 
-    orders = read_orders(
-        list(paths),
-        shop=reader.settings.domain,
-        currency=reader.settings.currency,
-        on_bad=bad,
-        fmt=fmt,
-    )
+    if source is not None:
+        orders = iter(source(bad))
+    else:
+        orders = read_orders(
+            list(paths),
+            shop=reader.settings.domain,
+            currency=reader.settings.currency,
+            on_bad=bad,
+            fmt=fmt,
+        )
     if batch is None and _input_bytes(paths) < AUTO_BATCH_BYTES:
         batch = False
     orders, candidates = _batch(batch, config, orders)
@@ -253,16 +276,48 @@ def _missing(paths: Sequence[str]) -> list[str]:
     return [p for p in paths if not os.path.exists(p)]
 
 
+def _shop_source(
+    config: ShopConfig,
+    since: datetime | None,
+    until: datetime | None,
+    checkpoint: Path | None,
+) -> OrderSource:
+    """``--from-shop``: the shop's orders through its adapter, with a progress line."""
+    from .from_shop import read_from_shop
+
+    def read(on_bad: BadRowSink) -> Iterable[HistoryOrder]:
+        return read_from_shop(
+            config.settings,
+            since=since,
+            until=until,
+            on_bad=on_bad,
+            checkpoint=checkpoint,
+            progress=True,
+        )
+
+    return read
+
+
+def _inputs_ok(parser: argparse.ArgumentParser, args: argparse.Namespace) -> bool:
+    """ORDERS or ``--from-shop`` (wrong usage otherwise), and every ORDERS file there."""
+    if bool(args.orders) == args.from_shop:
+        parser.error("give the ORDERS files or --from-shop, one of the two")
+    if args.checkpoint is not None and not args.from_shop:
+        parser.error("--checkpoint goes with --from-shop")
+    missing = _missing(args.orders)
+    for path in missing:
+        print(f"{path}: file not found", file=sys.stderr)
+    return not missing
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    parser = _parser()
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     config = _load(args.config)
     other = _load(args.compare) if args.compare else None
     if config is None or (args.compare and other is None):
         return 1
-    missing = _missing(args.orders)
-    for path in missing:
-        print(f"{path}: file not found", file=sys.stderr)
-    if missing:
+    if not _inputs_ok(parser, args):
         return 1
     tz = ZoneInfo(config.settings.timezone)
     try:
@@ -272,32 +327,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"{_PROG}: {exc}", file=sys.stderr)
         return 2
-    fmt = None if args.format == "auto" else args.format
+    with tempfile.TemporaryDirectory(prefix="aftersale-backtest-") as scratch:
+        source = None
+        if args.from_shop:
+            # a comparison reads the shop once: the second run reads the spool of the first
+            spool = Path(scratch) / "shop.checkpoint" if other is not None else None
+            source = _shop_source(config, since, until, args.checkpoint or spool)
 
-    def run(cfg: ShopConfig, label: str, rate: Decimal) -> BacktestResult:
-        return run_backtest(
-            cfg,
-            args.orders,
-            redemption_rate=rate,
-            fmt=fmt,
-            since=since,
-            until=until,
-            batch=args.batch,
-            orders_of=config,
-            label=label,
-        )
+        def run(cfg: ShopConfig, label: str, rate: Decimal) -> BacktestResult:
+            return run_backtest(
+                cfg,
+                args.orders,
+                redemption_rate=rate,
+                fmt=None if args.format == "auto" else args.format,
+                since=since,
+                until=until,
+                batch=args.batch,
+                orders_of=config,
+                label=label,
+                source=source,
+            )
 
-    from .readers import ReaderError
-
-    try:
         results = [run(config, args.config, rate)]
         if other is not None:
             # the option applies to both; else each config's own rate
             other_rate = rate if args.redemption_rate is not None else _rate(None, other)
             results.append(run(other, args.compare, other_rate))
-    except ReaderError as exc:
-        print(f"{_PROG}: {exc}", file=sys.stderr)
-        return 1
     lang = args.lang or language_of(config.settings.locale)
     labels = [args.config, *([args.compare] if args.compare else [])]
     page = write_report(
