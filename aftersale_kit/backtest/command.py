@@ -1,12 +1,14 @@
-"""``aftersale-kit backtest CONFIG ORDERS...``: what the campaigns would have done over past
-orders, as a report (HTML, JSON, CSV) and a short summary.
+"""``aftersale-kit backtest CONFIG ORDERS...`` (or ``CONFIG --from-shop``): what the campaigns
+would have done over past orders, as a report (HTML, JSON, CSV) and a short summary.
 
 The config is checked as ``validate`` checks it (every problem as ``file:line:col``); the orders
 are read as a stream (a row that cannot be read is named by file and line and skipped); the
 replay decides in time order with the live engine's semantics. ``--compare OTHER`` replays the
 same orders under a second config and the report shows both and their difference: the order
 files are simply read a second time (streaming, so memory stays bounded; the bad rows are those
-of the first read, the files being the same).
+of the first read, the files being the same). From the shop, a comparison reads the shop once:
+the first run spools the orders beside a checkpoint (``--checkpoint``, else a temporary one)
+and the second reads the spool.
 
 Exit codes as the other commands: 0 done (also with skipped rows, which the summary names), 1 a
 problem with the input (config, missing file, a missing optional dependency), 2 wrong usage.
