@@ -9,6 +9,7 @@ A few thousand orders, so that the demo stays quick.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -23,6 +24,8 @@ from .core.campaign import ShopConfig
 
 __all__ = ["DEMO_HISTORY", "DemoHistory", "backtest_examples"]
 
+#: The synthetic order histories (``generate`` the orders, ``write`` them in the formats).
+GENERATOR = "aftersale_kit.backtest.generate"
 #: The export format a shop of each platform would hand in.
 EXPORT_FORMAT = {"shopify": "shopify-csv", "woocommerce": "woo-json"}
 
@@ -43,10 +46,9 @@ DEMO_HISTORY = DemoHistory()
 
 def _history(folder: Path, config: ShopConfig, history: DemoHistory) -> Path:
     """Write the year in the platform's export format; the file (or folder of pages)."""
-    from .backtest.generate import OUTPUTS, generate, write
-
+    generator = importlib.import_module(GENERATOR)
     fmt = EXPORT_FORMAT.get(config.settings.platform, "woo-jsonl")
-    orders = generate(
+    orders = generator.generate(
         count=history.count,
         customers=history.customers,
         seed=history.seed,
@@ -54,8 +56,8 @@ def _history(folder: Path, config: ShopConfig, history: DemoHistory) -> Path:
         months=history.months,
         currency=config.settings.currency,
     )
-    write(orders, (fmt,), folder)
-    return folder / OUTPUTS[fmt]
+    generator.write(orders, (fmt,), folder)
+    return folder / str(generator.OUTPUTS[fmt])
 
 
 def backtest_examples(
@@ -72,7 +74,7 @@ def backtest_examples(
         file=out,
     )
     try:
-        from .backtest import generate  # noqa: F401
+        importlib.import_module(GENERATOR)
     except ImportError as exc:  # the generator ships with the package; say so if it does not
         print(f"backtest left out: the order generator is missing ({exc})", file=out)
         return []
