@@ -68,16 +68,16 @@ def backtest_examples(
     history: DemoHistory = DEMO_HISTORY,
 ) -> list[Path]:
     """Backtest every shop over its generated year; print each summary and report path."""
+    try:
+        importlib.import_module(GENERATOR)
+    except ImportError as exc:  # the generator ships with the package; say so if it does not
+        print(f"\nbacktest left out: the order generator is missing ({exc})", file=out)
+        return []
     print(
         f"\nTestlauf / backtest: {history.count:,} generated orders from "
         f"{history.customers:,} customers, {history.start.isoformat()} + {history.months} months",
         file=out,
     )
-    try:
-        importlib.import_module(GENERATOR)
-    except ImportError as exc:  # the generator ships with the package; say so if it does not
-        print(f"backtest left out: the order generator is missing ({exc})", file=out)
-        return []
     pages = []
     for config_path, config in shops:
         folder = out_dir / "backtest" / config_path.parent.name
