@@ -17,13 +17,14 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from ..result import BacktestResult, CampaignFigures
+from ..result import BacktestResult, BudgetUse, CampaignFigures
 from .charts import contacts_histogram, cost_chart, reach_chart
 from .i18n import Texts
 from .view import (
     CompareRow,
     Exhausted,
     compare_rows,
+    cost_bars,
     exhausted,
     period_key,
     period_label,
@@ -41,7 +42,7 @@ class CampaignView:
     figures: CampaignFigures
     chart: Markup
     #: (label, key, budget use) per budget period, in time order.
-    periods: tuple[tuple[str, str, object], ...]
+    periods: tuple[tuple[str, str, BudgetUse], ...]
     ran_out: tuple[str, ...]
 
 
@@ -71,8 +72,6 @@ def _environment() -> Environment:
 def _campaign_view(
     c: CampaignFigures, result: BacktestResult, tz: ZoneInfo, t: Texts
 ) -> CampaignView:
-    from .view import cost_bars
-
     bars = cost_bars(c, result.months, tz, t)
     title = f"{t('cost_chart')}: {c.name}"
     periods = tuple(
