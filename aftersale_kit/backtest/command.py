@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import os
 import sys
 import tempfile
@@ -202,9 +203,10 @@ def _batch(
         if use:
             raise MissingExtraError("--batch (the columnar pre-filter)", "backtest") from None
         return orders, None
-    from .batch import prefilter
-
-    return prefilter(config, orders)
+    # looked up by name: the pre-filter is its own module with its own (polars) typing
+    batch = importlib.import_module(f"{__package__}.batch")
+    filtered, hook = batch.prefilter(config, orders)
+    return filtered, hook
 
 
 def run_backtest(
