@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import os
 import sys
 import tempfile
@@ -26,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from ..core.errors import ConfigError, MissingExtraError
@@ -37,6 +36,7 @@ from .report.summary import summary_lines
 
 if TYPE_CHECKING:
     from ..core.campaign import ShopConfig
+    from .replay import Candidates
     from .result import BacktestResult
 
 __all__ = ["DEFAULT_REDEMPTION_RATE", "FORMATS", "main", "run_backtest"]
@@ -191,7 +191,7 @@ class _BadRows:
 
 def _batch(
     use: bool | None, config: ShopConfig, orders: Iterator[HistoryOrder]
-) -> tuple[Iterator[HistoryOrder], Any]:
+) -> tuple[Iterator[HistoryOrder], Candidates | None]:
     """The orders passed through the batch pre-filter and its ``candidates`` hook, or the
     orders as they are and ``None`` (every campaign decided per order). ``--batch`` without
     polars is an error naming the extra; ``None`` takes the batch path when polars is there."""
@@ -203,10 +203,9 @@ def _batch(
         if use:
             raise MissingExtraError("--batch (the columnar pre-filter)", "backtest") from None
         return orders, None
-    # looked up by name: the pre-filter is its own module with its own (polars) typing
-    batch = importlib.import_module(f"{__package__}.batch")
-    filtered, hook = batch.prefilter(config, orders)
-    return filtered, hook
+    from .batch import prefilter
+
+    return prefilter(config, orders)
 
 
 def run_backtest(
