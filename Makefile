@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv sysdeps demo test lint typecheck contracts unit unit-fast bench clean preview-png
+.PHONY: venv sysdeps demo test lint typecheck contracts unit unit-fast bench clean preview-png backtest-png
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,16 @@ preview-png: venv
 	$(BIN)/aftersale-kit preview $(EXAMPLE)/shop.yaml $(EXAMPLE)/orders/01-erstbestellung.json \
 	    --enrich $(EXAMPLE)/enrichment/01-erstbestellung.json --out demo-out/preview \
 	    --screenshot docs/preview.png
+
+# docs/backtest.png: the coffee roaster's backtest over the demo's generated year (needs chromium)
+BACKTEST_OUT := demo-out/backtest-png
+backtest-png: venv
+	$(BIN)/python -m aftersale_kit.backtest.generate --count 2200 --customers 600 --seed 1 \
+	    --format shopify-csv --out $(BACKTEST_OUT)/orders
+	$(BIN)/aftersale-kit backtest $(EXAMPLE)/shop.yaml $(BACKTEST_OUT)/orders/orders_export.csv \
+	    --out $(BACKTEST_OUT)
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,1000 \
+	    --screenshot=docs/backtest.png file://$(CURDIR)/$(BACKTEST_OUT)/backtest.html
 
 lint: venv
 	$(BIN)/ruff check .

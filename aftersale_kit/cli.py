@@ -75,6 +75,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "aftersale_kit.content.preview:main",
         "render an order's thank-you page and e-mail into a folder",
     ),
+    "backtest": (
+        "aftersale_kit.backtest.command:main",
+        "what the campaigns would have cost over past orders: a report",
+    ),
     "sandbox": (
         "aftersale_kit.sandbox_cli:main",
         "run a local Shopify or WooCommerce sandbox",

@@ -11,6 +11,10 @@ service and worker (:mod:`aftersale_kit.demo_live`), seeded with the same enrich
 the same times with the same code secret. The demo compares both runs order by order and says
 where they differ (exit code 1).
 
+Last (unless ``--no-backtest``), each shop is backtested over a generated year of a few thousand
+orders (:mod:`aftersale_kit.demo_backtest`): the summary is printed and the report written to
+``demo-out/backtest/<shop>/backtest.html``.
+
 The output is a report for the shop owner (:mod:`aftersale_kit.demo_report`), in the shop's
 language: per order the campaigns that fired, coupons with value and expiry, free gifts, the
 blocks on the confirmation page and its preview in ``demo-out/``, what it cost; a table per
@@ -264,13 +268,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if args.offline:
         _print_reports(runs, out=out, live=False)
-        print(f"demo ok: {len(runs)} shops", file=out)
-        return 0
-    try:
-        return _run_live(runs, out=out, out_dir=args.out, verbose=args.verbose)
-    except Exception as exc:  # every failure of the live path ends the demo with a message
-        print(f"demo FAILED (live): {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+    else:
+        try:
+            code = _run_live(runs, out=out, out_dir=args.out, verbose=args.verbose)
+        except Exception as exc:  # every failure of the live path ends the demo with a message
+            print(f"demo FAILED (live): {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 1
+        if code:
+            return code
+    if args.backtest:
+        _backtest(runs, out=out, out_dir=args.out)
+    print(f"demo ok: {len(runs)} shops", file=out)
+    return 0
+
+
+def _backtest(runs: list[ShopRun], *, out: TextIO, out_dir: Path) -> None:
+    """The last step: every example shop over a generated year of orders (a report each)."""
+    from .demo_backtest import backtest_examples
+
+    backtest_examples([(r.config_path, r.config) for r in runs], out=out, out_dir=out_dir)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -295,7 +311,14 @@ def _parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         default=Path("demo-out"),
-        help="folder for the preview pages of the live demo (default: demo-out)",
+        help="folder for the preview pages of the live demo and the backtest reports "
+        "(default: demo-out)",
+    )
+    parser.add_argument(
+        "--no-backtest",
+        dest="backtest",
+        action="store_false",
+        help="leave out the last step, the backtest of each shop over a generated year",
     )
     parser.add_argument(
         "--verbose",
@@ -343,7 +366,6 @@ def _run_live(runs: list[ShopRun], *, out: TextIO, out_dir: Path, verbose: bool)
         print("demo FAILED (live): the live service decided otherwise, see above", file=sys.stderr)
     if dead or found:
         return 1
-    print(f"demo ok: {len(runs)} shops", file=out)
     return 0
 
 

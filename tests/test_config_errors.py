@@ -268,6 +268,18 @@ def test_care_settings_of_the_shop() -> None:
     assert (plain.settings.service_check_cost, plain.settings.care_min_orders) == (None, 3)
 
 
+def test_backtest_redemption_rate_is_a_share() -> None:
+    text = SHOPIFY + "  backtest: {redemption_rate: 25, redemtion: 1}\ncampaigns: []\n"
+    assert problems(text) == [
+        "shop.yaml:5:31: shop.backtest.redemption_rate: expected a share between 0 and 1 (e.g. "
+        "0.25 if one coupon in four is redeemed), got 25",
+        "shop.yaml:5:35: shop.backtest: unknown key 'redemtion' (did you mean 'redemption_rate'?)",
+    ]
+    # and a share loads into the settings
+    config = load_config_text(SHOPIFY + "  backtest: {redemption_rate: 0.3}\ncampaigns: []\n")
+    assert config.settings.backtest_redemption_rate == Decimal("0.3")
+
+
 def test_shop_settings_name_the_fix() -> None:
     text = (
         "shop:\n  platform: shopify\n  domain: https://www.kaffee.de\n  currency: euro\n"

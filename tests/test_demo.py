@@ -13,6 +13,7 @@ customer of ``kaffeeroesterei-shopify`` gets the ``betrag`` variant (5 EUR) of `
 from __future__ import annotations
 
 import io
+import json
 import re
 import socket
 import subprocess
@@ -481,3 +482,25 @@ def test_an_english_shop_gets_its_report_in_english(tmp_path: Path) -> None:
         in text
     )
     assert "Did not fire – condition not met: danke-stammkunde," in text
+
+
+@pytest.mark.slow
+def test_the_demo_ends_with_a_backtest_of_each_shop_over_a_generated_year(tmp_path: Path) -> None:
+    # the order generator ships in the package (bench/orders.py wraps it)
+    pytest.importorskip("aftersale_kit.backtest.generate")
+    result = _run_demo("--offline", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    # the last step: one summary per shop, each naming where its report is
+    tail = out[out.index("\nTestlauf / backtest: 2,200 generated orders") :]
+    for shop in (SHOPIFY, WOO):
+        page = tmp_path / "backtest" / shop / "backtest.html"
+        assert f"Bericht: {page} (JSON und CSV im selben Ordner)" in tail
+        assert page.is_file() and (page.parent / "backtest.json").is_file()
+        run = json.loads((page.parent / "backtest.json").read_text(encoding="utf-8"))["runs"][0]
+        # a year of orders, and the figures the summary prints are the report's
+        assert run["orders"] > 2000 and run["months"][0] == "2025-01"
+        total = sum(Decimal(c["expected_cost"]) for c in run["campaigns"])
+        shown = f"{total:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+        assert re.search(rf"\n  Gesamt +erwartete Kosten +{re.escape(shown)} €\n", tail)
+    assert out.rstrip().endswith("demo ok: 2 shops")

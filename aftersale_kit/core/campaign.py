@@ -283,6 +283,9 @@ class ShopSettings:
     exchange_rates: tuple[tuple[str, Decimal], ...] = ()
     #: ``shop.auth``; ``None``: the platform's first method (its static credentials).
     auth: ShopAuth | None = None
+    #: ``shop.backtest.redemption_rate``: the share of issued coupons a backtest assumes are
+    #: redeemed (0..1); ``None``: the command's default. ``--redemption-rate`` overrides it.
+    backtest_redemption_rate: Decimal | None = None
 
     @property
     def auth_method(self) -> str:

@@ -194,6 +194,18 @@ def _shop() -> dict[str, Any]:
                     ),
                 },
             ),
+            "backtest": _obj(
+                "What `aftersale-kit backtest` assumes for this shop.",
+                {
+                    "redemption_rate": {
+                        "type": "number",
+                        "description": "Share of issued coupons assumed to be redeemed (0 to "
+                        "1), for the expected cost; --redemption-rate overrides it.",
+                        "minimum": 0,
+                        "maximum": 1,
+                    },
+                },
+            ),
             "templates_dir": _str(
                 "Optional folder with your own block templates (relative to this file)."
             ),

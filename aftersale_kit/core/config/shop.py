@@ -66,6 +66,7 @@ def read_shop(ctx: Context, node: yaml.Node) -> ShopSettings | None:
     check_cost, min_orders = _read(ctx, e, "care", _care) or (None, DEFAULT_CARE_MIN_ORDERS)
     templates = _read(ctx, e, "templates_dir", _templates_dir)
     rates = _read(ctx, e, "exchange_rates", _exchange_rates) or ()
+    redemption = _read(ctx, e, "backtest", _backtest)
     if not ctx.c.clean_since(start) or ctx.platform is None or domain is None:
         return None
     return ShopSettings(
@@ -85,6 +86,7 @@ def read_shop(ctx: Context, node: yaml.Node) -> ShopSettings | None:
         templates_dir=templates,
         exchange_rates=rates,
         auth=auth,
+        backtest_redemption_rate=redemption,
     )
 
 
@@ -213,6 +215,20 @@ def _margin(ctx: Context, node: yaml.Node) -> tuple[Decimal, tuple[tuple[str, De
         share = value if value is not None else _DEFAULT_MARGIN
     costs = _read(ctx, e, "product_costs", _product_costs) or ()
     return share, costs
+
+
+def _backtest(ctx: Context, node: yaml.Node) -> Decimal | None:
+    """``backtest: {redemption_rate: 0.25}``: what ``aftersale-kit backtest`` assumes."""
+    e = ctx.c.mapping(node, "shop.backtest", allowed=object_keys("shop", "backtest"))
+    if e is None or "redemption_rate" not in e:
+        return None
+    return ctx.c.bounded(
+        e["redemption_rate"].value,
+        "shop.backtest.redemption_rate",
+        expected="a share between 0 and 1 (e.g. 0.25 if one coupon in four is redeemed)",
+        low=Decimal(0),
+        high=Decimal(1),
+    )
 
 
 def _product_costs(ctx: Context, node: yaml.Node) -> tuple[tuple[str, Decimal], ...]:
