@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from aftersale_kit.backtest._generate_write import CSV_COLUMNS
 from bench.orders import generate, write
-from bench.orders_write import CSV_COLUMNS
 
 from .readers_support import read
 

@@ -1,4 +1,5 @@
-"""Writers of :class:`bench.orders.GenOrder` in each input format of the backtest (streamed)."""
+"""Writers of :class:`~aftersale_kit.backtest.generate.GenOrder` in each input format of the
+backtest (streamed)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from bench.orders import GenOrder
+from .generate import GenOrder
 
 __all__ = ["CSV_COLUMNS", "open_writer"]
 
 SHOP_OFFSET = timezone(timedelta(hours=1))
 
-#: Shopify's orders export, column for column, plus ``Customer ID`` (see bench.orders).
+#: Shopify's orders export, column for column, plus ``Customer ID`` (see :mod:`.generate`).
 CSV_COLUMNS = (
     "Name",
     "Email",
@@ -413,7 +414,7 @@ class WooPagesWriter:
 
 
 def open_writer(fmt: str, out: Path, *, gz: bool, page_size: int = 100) -> Writer:
-    """The writer of ``fmt`` into directory ``out`` (file names in bench.orders)."""
+    """The writer of ``fmt`` into directory ``out`` (file names in :mod:`.generate`)."""
     if fmt == "shopify-csv":
         return CsvWriter(out / "orders_export.csv", gz)
     if fmt == "shopify-bulk":
