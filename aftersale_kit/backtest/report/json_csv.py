@@ -37,23 +37,28 @@ CSV_FILES = (
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, tz: ZoneInfo) -> Any:
+    """JSON-ready data; times in the shop's time zone (whatever offset the input carried)."""
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
-        return value.isoformat()
+        return value.astimezone(tz).isoformat() if value.tzinfo else value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: _plain(getattr(value, f.name), tz) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _plain(v, tz) for k, v in value.items()}
     if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
+        return [_plain(v, tz) for v in value]
     return value
+
+
+def _local(moment: datetime, tz: ZoneInfo) -> datetime:
+    return moment.astimezone(tz) if moment.tzinfo else moment
 
 
 def result_json(result: BacktestResult, tz: ZoneInfo) -> dict[str, Any]:
     """The result as JSON-ready data, each campaign with the keys of the periods that ran out."""
-    data: dict[str, Any] = _plain(result)
+    data: dict[str, Any] = _plain(result, tz)
     for figures, campaign in zip(data["campaigns"], result.campaigns, strict=True):
         figures["budget_ran_out"] = [period_key(b, tz) for b in campaign.exhausted_periods]
     return data
@@ -118,8 +123,8 @@ def write_csv(folder: Path, results: Sequence[BacktestResult], tz: ZoneInfo) -> 
             ("run", "campaign_id", "period", "start", "end", "budget", "spent", "refused",
              "ran_out"),
             [
-                (n, c.campaign_id, period_key(b, tz), b.start, b.end, b.budget, b.spent,
-                 b.refused, "yes" if b.exhausted else "no")
+                (n, c.campaign_id, period_key(b, tz), _local(b.start, tz), _local(b.end, tz),
+                 b.budget, b.spent, b.refused, "yes" if b.exhausted else "no")
                 for n, r in runs for c in r.campaigns for b in c.budget
             ],
         ),
@@ -147,7 +152,7 @@ def write_csv(folder: Path, results: Sequence[BacktestResult], tz: ZoneInfo) -> 
         (
             ("run", "rank", "order_id", "number", "customer", "placed_at", "cost", "campaigns"),
             [
-                (n, i, o.order_id, o.number, o.customer or "", o.placed_at, o.cost,
+                (n, i, o.order_id, o.number, o.customer or "", _local(o.placed_at, tz), o.cost,
                  " ".join(o.campaigns))
                 for n, r in runs for i, o in enumerate(r.top_orders, start=1)
             ],
