@@ -8,7 +8,7 @@ names the subject. Data is only ever a value in a format call, never the format 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -182,6 +182,34 @@ def points_reminder(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, 
     }
 
 
+def _moment(value: object, pattern: str) -> str:
+    """An ISO date-time with its offset (the shop's time zone), as the language writes it."""
+    try:
+        return datetime.fromisoformat(str(value)).strftime(pattern)
+    except ValueError:
+        raise MailError(
+            f"the vip_presale e-mail needs ISO times, got {str(value)[:40]!r}"
+        ) from None
+
+
+def vip_presale(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
+    """``presale_name``, ``presale_starts`` and ``presale_ends`` (ISO, the shop's offset),
+    optional ``presale_url`` (a button to the pre-sale page)."""
+    name = str(_get(data, "presale_name", "vip_presale"))
+    starts = _moment(_get(data, "presale_starts", "vip_presale"), t["vip_time_format"])
+    ends = _moment(_get(data, "presale_ends", "vip_presale"), t["vip_time_format"])
+    url = data.get("presale_url")
+    return {
+        "subject": t["vip_subject"].format(name=name, starts=starts),
+        "headline": t["vip_headline"].format(name=name),
+        "text": t["vip_text"],
+        "when": t["vip_when"].format(starts=starts, ends=ends),
+        "login": t["vip_login"],
+        "url": _web_url(url, "presale_url") if url else None,
+        "button": t["vip_button"],
+    }
+
+
 VIEWS: Mapping[str, View] = {
     "survey": survey,
     "service_reminder": service_reminder,
@@ -189,4 +217,5 @@ VIEWS: Mapping[str, View] = {
     "complaint": complaint,
     "review_request": review_request,
     "points_reminder": points_reminder,
+    "vip_presale": vip_presale,
 }
