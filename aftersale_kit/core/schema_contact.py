@@ -149,7 +149,6 @@ def _vip_presale() -> dict[str, Any]:
                 "description": "The pre-sale page (https), a button in the e-mail.",
             },
             "purpose": _enum("Always marketing: an invitation is advertising.", ["marketing"]),
-            "variant": {"type": "string", "pattern": _ID, "description": "Only in this variant."},
         },
         "name",
         "starts",

@@ -15,7 +15,8 @@
             template: vip_presale          # the built-in announcement
 
 The announcement is advertising, so its purpose is always ``marketing``: it needs consent and
-counts against the contact policy's cap (``purpose: transactional`` is refused).
+counts against the contact policy's cap (``purpose: transactional`` is refused). It has no
+``variant:``: an invitation to some of the segment only would be a different segment.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from ..contact.presale import VIP_TEMPLATE, VipPresale
 from ..model import EventKind
 from ..schema_contact import contact_keys
 from .checker import Entry
-from .context import Context, read_variant
+from .context import Context
 from .follow_up import _template
 from .gates import read_moment
 
@@ -48,7 +49,7 @@ _SYNONYMS = {
     "tags": "tag",
     "customer_tag": "tag",
 }
-#: Shopify refuses longer tags (and a WooCommerce meta value has no reason to be longer).
+#: Platforms refuse longer tags (and a meta value has no reason to be longer).
 _TAG_MAX = 255
 
 
@@ -83,13 +84,12 @@ def read_vip_presale(
         template = _template(ctx, e, node, path, FollowUpKind.CUSTOM) or VIP_TEMPLATE
     _purpose(ctx, e, path)
     url = _url(ctx, e, path)
-    variant = read_variant(ctx, e, path, variants)
     _trigger(ctx, node, path)
     if not ctx.c.clean_since(start) or not name or starts is None or ends is None:
         return None
     return VipPresale(
         name=name.strip(), starts_at=starts, ends_at=ends, tag=tag, template=template,
-        purpose=Purpose.MARKETING, url=url, variant=variant,
+        purpose=Purpose.MARKETING, url=url,
     )  # fmt: skip
 
 

@@ -34,6 +34,7 @@ class VipPresale:
     purpose: Purpose = Purpose.MARKETING
     #: The pre-sale page (https), a button in the e-mail; ``None``: the e-mail has none.
     url: str | None = None
+    #: Always ``None`` (the config has no ``variant:`` for it); every action has the field.
     variant: str | None = None
 
     def describe(self) -> str:
