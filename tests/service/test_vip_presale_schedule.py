@@ -45,6 +45,7 @@ def _vip(flow: Any) -> list[Any]:
     return [r for r in flow.rows() if r.kind == "vip_presale"]
 
 
+@pytest.mark.slow
 def test_due_at_the_start_deferred_by_quiet_hours_and_once_per_customer(flow_for: Any) -> None:
     flow = flow_for(presale(QUIET), BEFORE)
     flow.paid(order("1", paid_at=BEFORE))
@@ -61,6 +62,7 @@ def test_due_at_the_start_deferred_by_quiet_hours_and_once_per_customer(flow_for
     assert flow.at(END) == {}
 
 
+@pytest.mark.slow
 def test_at_once_during_the_sale_and_nothing_after_it(flow_for: Any) -> None:
     during = START + timedelta(days=2, hours=4)
     flow = flow_for(presale(), during)
