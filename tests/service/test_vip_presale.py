@@ -143,6 +143,7 @@ def test_shopify_tags_once_and_announces_once_at_the_start(
             deliver(order, f"evt-{order['id']}")
         wait_for(lambda: _idle(svc) and len(_announcements(svc)) == 2)
         tag_jobs = svc.store.jobs(kind=TAG_CUSTOMER, limit=100)
+        assert svc.store.jobs(status=JobStatus.DEAD, limit=10) == []
         planned = {m.email: m for m in _announcements(svc)}
         sender, clock = _sender(svc, env), _inject(svc)
         # then nothing goes out before the start
@@ -202,6 +203,7 @@ def test_woocommerce_tags_the_customer_meta_once_and_needs_consent(
             assert httpx.post(endpoint, headers=headers, content=body).status_code == 200
         wait_for(lambda: _idle(svc) and len(_announcements(svc)) == 1)
         tag_jobs = svc.store.jobs(kind=TAG_CUSTOMER, limit=100)
+        assert svc.store.jobs(status=JobStatus.DEAD, limit=10) == []
         sender, clock = _sender(svc, env), _inject(svc)
         # then without consent (WooCommerce has no field of its own) nothing is sent
         _sweep_at(svc, clock, sender, START)
