@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from . import __version__
 from .core.contact.follow_up import FollowUp
+from .core.contact.presale import VipPresale
 from .core.errors import AftersaleKitError, ConfigError, MissingExtraError, PayloadError
 from .evaluation import (
     DEMO_CODE_SECRET,
@@ -337,12 +338,13 @@ _ACTION_KIND = {
     "AwardPoints": "award_points",
     "Stamp": "stamp",
     "FollowUp": "follow_up",
+    "VipPresale": "vip_presale",
 }
 
 
 def _action_json(action: Action) -> dict[str, Any]:
     """An action's fields, named as in the config file (a coupon's ``kind`` is its ``type``)."""
-    if isinstance(action, FollowUp):
+    if isinstance(action, FollowUp | VipPresale):
         return action.summary()
     fields: dict[str, Any] = {}
     for field in dataclasses.fields(action):
@@ -404,6 +406,8 @@ def _describe_action(action: Action, currency: str) -> str:
 
     if isinstance(action, FollowUp):
         return f"follow-up: {action.describe()}"
+    if isinstance(action, VipPresale):
+        return action.describe()
     if isinstance(action, IssueCoupon):
         if action.kind is CouponKind.PERCENTAGE:
             what = f"{action.value} % coupon"

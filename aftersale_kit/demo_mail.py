@@ -25,6 +25,7 @@ KIND_NAMES = {
     "survey": "Umfrage",
     "review_request": "Bewertungsbitte",
     "points_reminder": "Punktestand",
+    "vip_presale": "VIP-Vorverkauf",
     "custom": "eigene E-Mail",
 }
 

@@ -415,7 +415,14 @@ def test_make_demo_reports_to_the_shop_owner_on_two_screens_per_shop(tmp_path: P
     )
     assert re.search(r"03\.12\.2026 09:41  Punktestand +an anna\.becker@example\.de", kaffee)
     assert "„Sie haben 39 Punkte bei uns“ – gesendet" in kaffee
-    assert "gesendet 3, zurückgehalten 0, sonstige 0" in kaffee
+    # the VIP pre-sale's announcement on its first day, held back: no marketing consent
+    assert re.search(
+        r"15\.01\.2027 09:00  VIP-Vorverkauf +an t\.mueller@example\.de\n"
+        r" +„Ihr VIP-Vorverkauf: Neue Ernte 2027 ab 15\.01\.2027“ – zurückgehalten: keine "
+        r"Werbe-Einwilligung",
+        kaffee,
+    )
+    assert "gesendet 3, zurückgehalten 1, sonstige 0" in kaffee
     mail = tmp_path / "demo-out" / "shopify" / "mail"
     assert len(list(mail.glob("*.eml"))) == 3
     assert f"3 E-Mails als .eml-Dateien in {mail}/" in kaffee

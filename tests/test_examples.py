@@ -16,6 +16,7 @@ from aftersale_kit.cli import DEMO_CODE_SECRET, evaluate_payload, load_shop_conf
 from aftersale_kit.core.blocks import BLOCKS
 from aftersale_kit.core.campaign import FreeGift, IssueCoupon, ShowBlock, TagOrder
 from aftersale_kit.core.contact.follow_up import FollowUp
+from aftersale_kit.core.contact.presale import VipPresale
 from aftersale_kit.core.counters import InMemoryCounters
 from aftersale_kit.core.decision import Decision, Reason
 from aftersale_kit.core.loyalty.actions import AwardPoints, Stamp
@@ -122,6 +123,7 @@ def test_together_the_examples_use_every_block_action_and_control() -> None:
         AwardPoints,
         Stamp,
         FollowUp,
+        VipPresale,
     }
     assert {a.kind.value for a in actions if isinstance(a, IssueCoupon)} == {
         "percentage",

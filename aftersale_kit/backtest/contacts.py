@@ -4,7 +4,9 @@ As the service does: a decided step's ``follow_up`` actions become messages with
 times (:func:`~aftersale_kit.core.contact.schedule.planned_messages`, from the step's trigger
 moment), for orders with an e-mail address; a later order of the customer that makes a repeat's
 ``stop_when`` true cancels the repeats due after it; a closed order (cancelled, refunded in
-full) cancels its waiting messages. Messages are then decided in due-time order, interleaved
+full) cancels its waiting messages. A ``vip_presale`` plans its one announcement per customer
+and pre-sale (due at the start, at once during the sale, none after it), dropped when the sale
+ended while it waited. Messages are then decided in due-time order, interleaved
 with the history's events, by :func:`~aftersale_kit.core.contact.policy.check` against the
 customer's messages sent so far, with the consent the order carries (``accepts_marketing``;
 newsletter opt-ins and unsubscribes are not in an order export); a deferral is asked again at
@@ -22,6 +24,7 @@ from ..core.campaign import ShopConfig
 from ..core.conditions import Condition
 from ..core.contact.follow_up import FollowUp, Purpose
 from ..core.contact.policy import Consent, Defer, HoldBack, Message, SentMessage, check
+from ..core.contact.presale import VipPresale, announcement_due, presale_key
 from ..core.contact.schedule import planned_messages
 from ..core.decision import Decision
 from ..core.engine import customer_key
@@ -49,6 +52,8 @@ class _Pending:
     consent: Consent
     stop_when: Condition | None
     cancelled: bool = False
+    #: A pre-sale announcement's end: one still waiting then is dropped.
+    ends_at: datetime | None = None
 
 
 class ContactBook:
@@ -56,7 +61,11 @@ class ContactBook:
 
     def __init__(self, config: ShopConfig) -> None:
         self.policy = config.policy
-        self.active = any(isinstance(a, FollowUp) for c in config.campaigns for a in c.actions)
+        self.active = any(
+            isinstance(a, FollowUp | VipPresale) for c in config.campaigns for a in c.actions
+        )
+        #: The pre-sale invitations planned (one per customer and pre-sale).
+        self._invited: set[str] = set()
         self._heap: list[tuple[datetime, int, _Pending]] = []
         self._seq = 0
         cap = self.policy.marketing_cap
@@ -87,6 +96,8 @@ class ContactBook:
         trigger_at = trigger_moment(order, decision)
         for planned in decision.actions:
             action = planned.action
+            if isinstance(action, VipPresale):
+                self._invite(planned.campaign_id, action, order, email, key, consent, decision)
             if not isinstance(action, FollowUp):
                 continue
             messages = planned_messages(
@@ -108,6 +119,32 @@ class ContactBook:
                 self._push(m.due_at, item)
                 self._by_email.setdefault(email, []).append(item)
                 self._by_order.setdefault(order.id, []).append(item)
+
+    def _invite(
+        self,
+        campaign_id: str,
+        action: VipPresale,
+        order: Order,
+        email: str,
+        key: str,
+        consent: Consent,
+        decision: Decision,
+    ) -> None:
+        """The customer's one announcement of the pre-sale, as the service plans it."""
+        invitation = presale_key(decision.shop, campaign_id, key)
+        due = announcement_due(action, decision.decided_at)
+        if due is None or invitation in self._invited:
+            return
+        self._invited.add(invitation)
+        label = f"campaign {campaign_id!r} pre-sale announcement"
+        item = _Pending(
+            key=f"{invitation}:1", order_id=order.id, email=email,
+            message=Message(key, email, action.purpose, due, label), consent=consent,
+            stop_when=None, ends_at=action.ends_at,
+        )  # fmt: skip
+        self._push(due, item)
+        self._by_email.setdefault(email, []).append(item)
+        self._by_order.setdefault(order.id, []).append(item)
 
     def _push(self, at: datetime, item: _Pending) -> None:
         self._seq += 1
@@ -134,6 +171,10 @@ class ContactBook:
         while heap and (until is None or heap[0][0] < until):
             at, _, item = heapq.heappop(heap)
             if item.cancelled:
+                continue
+            if item.ends_at is not None and at >= item.ends_at:
+                self._forget(item)  # the pre-sale ended while it waited
+                self.cancelled += 1
                 continue
             history = self.history.setdefault(item.message.customer, [])
             verdict = check(item.message, history, item.consent, self.policy, at)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .contact.follow_up import FollowUp
 from .contact.policy import ContactPolicy
+from .contact.presale import VipPresale
 from .loyalty.actions import AwardPoints, Stamp
 from .model import EventKind
 from .money import Money
@@ -155,7 +156,7 @@ class TagOrder:
     variant: str | None = None
 
 
-Action = IssueCoupon | ShowBlock | FreeGift | TagOrder | AwardPoints | Stamp | FollowUp
+Action = IssueCoupon | ShowBlock | FreeGift | TagOrder | AwardPoints | Stamp | FollowUp | VipPresale
 
 
 @dataclass(frozen=True, slots=True)

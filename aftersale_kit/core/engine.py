@@ -62,6 +62,7 @@ from .campaign import (
 )
 from .codes import coupon_code
 from .contact.follow_up import FollowUp
+from .contact.presale import VipPresale
 from .currency import Pricing, price_order
 from .decision import Decision, Outcome, PlannedAction, Reason
 from .fields import FIELDS, FieldType
@@ -306,7 +307,7 @@ def _describe_action(action: Action, planned: PlannedAction, currency: str) -> s
         return f"free gift ({action.note})"
     if isinstance(action, TagOrder):
         return f"tag {action.tag!r}"
-    if isinstance(action, AwardPoints | Stamp | FollowUp):
+    if isinstance(action, AwardPoints | Stamp | FollowUp | VipPresale):
         return action.describe()
     raise AssertionError(f"unknown action {action!r}")
 
@@ -565,6 +566,9 @@ class _Run:
         parts = "; ".join(_describe_action(p.action, p, currency) for p in planned)
         in_variant = f" (variant {variant!r})" if variant else ""
         detail = f"fired{in_variant}: {parts}; offer cost {_money(cost, currency)}"
+        if self.order.is_guest and any(isinstance(p.action, VipPresale) for p in planned):
+            detail += "; guest order: no customer account to tag, the announcement goes to the "
+            detail += "order's address"
         if campaign.margin_guard is not None and self.margin().discounts.amount:
             detail += f"; within the margin guard on {self.margin().describe()}"
         read = (path for condition in campaign.conditions for path in condition.fields)

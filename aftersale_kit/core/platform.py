@@ -487,6 +487,13 @@ class Platform(Protocol):
         """Add tags to the order (idempotent; existing tags stay)."""
         ...
 
+    def tag_customer(self, customer_id: str | None, tags: Sequence[str]) -> bool:
+        """Add tags to the customer (a set: existing tags stay, a repeat adds nothing), so the
+        shop can gate pages by them (a VIP pre-sale). A guest (``None``, ``0`` or an
+        ``email:`` key, see :func:`platform_customer_id`) or an unknown customer: nothing is
+        written, ``False``. ``True`` when the customer has the tags."""
+        ...
+
     def add_order_note(self, order: Order, *, text: str, key: str) -> bool:
         """Leave ``text`` where the shop's staff see it when they pack the order (the order
         note, appended, or a private order note), once per ``key``: the note is

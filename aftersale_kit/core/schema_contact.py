@@ -124,7 +124,39 @@ def _follow_up() -> dict[str, Any]:
     )
 
 
-CONTACT_ACTION_SCHEMAS = {"follow_up": _follow_up}
+def _vip_presale() -> dict[str, Any]:
+    moment = "a date such as 2027-03-01 or a moment such as 2027-03-01T09:00 (shop time zone)"
+    return _obj(
+        "A VIP pre-sale for the customers the campaign's when: selects: they are tagged on the "
+        "platform (gate the pre-sale page by the tag) and get one announcement e-mail when it "
+        "starts (marketing: consent and contact_policy apply).",
+        {
+            "name": {"type": "string", "description": "The pre-sale's name, shown in the e-mail."},
+            "starts": {"type": "string", "description": f"When it starts: {moment}."},
+            "ends": {"type": "string", "description": f"When it ends: {moment}; a date: its end."},
+            "tag": {
+                "type": "string",
+                "description": "The customer tag (default vip-presale-<campaign id>).",
+            },
+            "template": {
+                "type": "string",
+                "pattern": _ID,
+                "description": "The announcement (default: the built-in vip_presale; another "
+                "name needs follow_up/<name>.html.j2 and .txt.j2 in shop.templates_dir).",
+            },
+            "url": {
+                "type": "string",
+                "description": "The pre-sale page (https), a button in the e-mail.",
+            },
+            "purpose": _enum("Always marketing: an invitation is advertising.", ["marketing"]),
+        },
+        "name",
+        "starts",
+        "ends",
+    )
+
+
+CONTACT_ACTION_SCHEMAS = {"follow_up": _follow_up, "vip_presale": _vip_presale}
 
 
 @functools.cache

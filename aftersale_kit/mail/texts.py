@@ -72,6 +72,17 @@ _DE: dict[str, str] = {
     "complaint_wait": "Wartezeit",
     "complaint_comment": "Kommentar",
     "complaint_customer": "Kunde",
+    # VIP pre-sale
+    "vip_subject": "Ihr VIP-Vorverkauf: {name} ab {day}",
+    "vip_headline": "Exklusiv für Sie: {name}",
+    "vip_text": "Weil Sie schon länger bei uns einkaufen, laden wir Sie zu unserem "
+    "VIP-Vorverkauf ein: Sie erhalten exklusiven Zugang und kaufen früher ein als alle anderen.",
+    "vip_when": "Vom {starts} bis {ends}.",
+    "vip_login": "Melden Sie sich in Ihrem Kundenkonto an, dann ist der Vorverkauf für Sie "
+    "freigeschaltet.",
+    "vip_button": "Zum VIP-Vorverkauf",
+    "vip_time_format": "%d.%m.%Y, %H:%M Uhr",
+    "vip_day_format": "%d.%m.%Y",
 }
 
 _EN: dict[str, str] = {
@@ -127,6 +138,16 @@ _EN: dict[str, str] = {
     "complaint_wait": "Waiting time",
     "complaint_comment": "Comment",
     "complaint_customer": "Customer",
+    # VIP pre-sale
+    "vip_subject": "Your VIP pre-sale: {name} from {day}",
+    "vip_headline": "Just for you: {name}",
+    "vip_text": "Because you have been shopping with us for a while, we invite you to our VIP "
+    "pre-sale: exclusive early access, before everyone else.",
+    "vip_when": "From {starts} until {ends}.",
+    "vip_login": "Sign in to your customer account and the pre-sale is open to you.",
+    "vip_button": "Go to the VIP pre-sale",
+    "vip_time_format": "%Y-%m-%d %H:%M",
+    "vip_day_format": "%Y-%m-%d",
 }
 
 MAIL_TEXTS: Mapping[str, Mapping[str, str]] = {"de": _DE, "en": _EN}

@@ -8,7 +8,7 @@ names the subject. Data is only ever a value in a format call, never the format 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -182,6 +182,50 @@ def points_reminder(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, 
     }
 
 
+def _moment(value: object, pattern: str) -> str:
+    """An ISO date-time with its offset (the shop's time zone), as the language writes it."""
+    try:
+        return datetime.fromisoformat(str(value)).strftime(pattern)
+    except ValueError:
+        raise MailError(
+            f"the vip_presale e-mail needs ISO times, got {str(value)[:40]!r}"
+        ) from None
+
+
+def _end(value: object, t: Mapping[str, str]) -> str:
+    """An end at midnight (``ends: 2027-03-07`` is the start of the 8th) is shown as the last
+    day, which is how the shop wrote it; any other end with its time."""
+    try:
+        end = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise MailError(
+            f"the vip_presale e-mail needs ISO times, got {str(value)[:40]!r}"
+        ) from None
+    if (end.hour, end.minute, end.second) == (0, 0, 0):
+        return (end - timedelta(days=1)).strftime(t["vip_day_format"])
+    return end.strftime(t["vip_time_format"])
+
+
+def vip_presale(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
+    """``presale_name``, ``presale_starts`` and ``presale_ends`` (ISO, the shop's offset),
+    optional ``presale_url`` (a button to the pre-sale page)."""
+    name = str(_get(data, "presale_name", "vip_presale"))
+    start = _get(data, "presale_starts", "vip_presale")
+    starts = _moment(start, t["vip_time_format"])
+    day = _moment(start, t["vip_day_format"])
+    ends = _end(_get(data, "presale_ends", "vip_presale"), t)
+    url = data.get("presale_url")
+    return {
+        "subject": t["vip_subject"].format(name=name, day=day),
+        "headline": t["vip_headline"].format(name=name),
+        "text": t["vip_text"],
+        "when": t["vip_when"].format(starts=starts, ends=ends),
+        "login": t["vip_login"],
+        "url": _web_url(url, "presale_url") if url else None,
+        "button": t["vip_button"],
+    }
+
+
 VIEWS: Mapping[str, View] = {
     "survey": survey,
     "service_reminder": service_reminder,
@@ -189,4 +233,5 @@ VIEWS: Mapping[str, View] = {
     "complaint": complaint,
     "review_request": review_request,
     "points_reminder": points_reminder,
+    "vip_presale": vip_presale,
 }

@@ -52,6 +52,7 @@ from typing import Any
 from ..core.campaign import ShowBlock
 from ..core.conditions import Condition, compile_condition
 from ..core.contact.follow_up import DelayUnit, FollowUp, FollowUpKind
+from ..core.contact.presale import VipPresale, announcement_due, presale_key
 from ..core.contact.schedule import planned_messages
 from ..core.decision import Decision, PlannedAction
 from ..core.engine import customer_key
@@ -285,7 +286,10 @@ def message_of(store: MessageStore, shop: str, subject: str) -> MessageRecord | 
 
 
 def has_follow_ups(entry: ShopEntry) -> bool:
-    return any(isinstance(a, FollowUp) for c in entry.config.campaigns for a in c.actions)
+    """Whether the shop's campaigns plan e-mails (``follow_up``, ``vip_presale``)."""
+    return any(
+        isinstance(a, FollowUp | VipPresale) for c in entry.config.campaigns for a in c.actions
+    )
 
 
 def trigger_moment(order: Order, decision: Decision) -> datetime:
@@ -393,6 +397,51 @@ def stop_repeats(store: MessageStore, entry: ShopEntry, order: Order, *, now: da
     return store.cancel_messages(entry.domain, ids=ids, reason=reason, now=now)
 
 
+def presale_data(order: Order, action: VipPresale) -> dict[str, Any]:
+    """What the announcement's template and the sweep need, kept with the message: the
+    pre-sale's name, start and end (the sweep cancels it once the end has passed)."""
+    customer = order.customer
+    name = None
+    if customer is not None:
+        name = " ".join(p for p in (customer.first_name, customer.last_name) if p) or None
+    return {
+        "presale_name": action.name,
+        "presale_starts": action.starts_at.isoformat(),
+        "presale_ends": action.ends_at.isoformat(),
+        "presale_tag": action.tag,
+        "presale_url": action.url,
+        "locale": order.locale or (customer.locale if customer is not None else None),
+        "to_name": name,
+        "accepts_marketing": customer.accepts_marketing if customer is not None else None,
+        "order_number": order.number,
+    }
+
+
+def _invitation(
+    shop: str,
+    order: Order,
+    planned: PlannedAction,
+    action: VipPresale,
+    customer: str,
+    email: str,
+    decision: Decision,
+) -> list[NewMessage]:
+    """The customer's one announcement of the pre-sale (keyed by customer, not order: a
+    second qualifying order plans nothing new); none once the pre-sale has ended."""
+    due = announcement_due(action, decision.decided_at)
+    if due is None:
+        return []
+    return [
+        NewMessage(
+            shop=shop, key=f"{presale_key(shop, planned.campaign_id, customer)}:1",
+            order_id=order.id, customer_key=customer, email=email,
+            campaign_id=planned.campaign_id, occurrence=1, kind="vip_presale",
+            template=action.template, purpose=action.purpose.value, due_at=due,
+            data=presale_data(order, action),
+        )
+    ]  # fmt: skip
+
+
 def step_follow_ups(entry: ShopEntry, order: Order) -> StepMessages | None:
     """What a step of ``order`` puts on the schedule (``decide_step(follow_ups=...)``);
     ``None`` when the shop has no ``follow_up`` action or the order no e-mail address."""
@@ -409,6 +458,8 @@ def step_follow_ups(entry: ShopEntry, order: Order) -> StepMessages | None:
         trigger_at = trigger_moment(order, decision)
         for planned in decision.actions:
             action = planned.action
+            if isinstance(action, VipPresale) and key is not None:
+                found.extend(_invitation(shop, order, planned, action, key, email, decision))
             if not isinstance(action, FollowUp):
                 continue
             data = message_data(order, action, loyalty=entry.config.loyalty)

@@ -173,6 +173,9 @@ class MessageSender:
             return _cancelled("app uninstalled")
         if not record.email:
             return _cancelled("no e-mail address (redacted?)")
+        ended = _presale_ended(record, self.processor.clock())
+        if ended is not None:
+            return _cancelled(ended)
         verdict = self.verdict(entry, record)
         if isinstance(verdict, Defer):
             return MessageOutcome(MessageState.DEFERRED, reason=verdict.explanation,
@@ -304,6 +307,15 @@ class MessageSender:
             for shop_mail in self._shops.values():
                 shop_mail.close()
             self._shops.clear()
+
+
+def _presale_ended(record: MessageRecord, now: datetime) -> str | None:
+    """A pre-sale announcement still waiting when the pre-sale has ended (deferred by quiet
+    hours, the gap or retries past its end) is no use to anyone: the reason, else ``None``."""
+    ends = record.data.get("presale_ends")
+    if not isinstance(ends, str) or now < datetime.fromisoformat(ends):
+        return None
+    return f"pre-sale {record.data.get('presale_name')!r} ended at {ends}"
 
 
 def _cancelled(reason: str) -> MessageOutcome:

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, bindparam, select
 
 from ..core.campaign import FreeGift, IssueCoupon, ShowBlock, TagOrder
 from ..core.contact.follow_up import FollowUp
+from ..core.contact.presale import VipPresale, presale_key
 from ..core.decision import Decision, PlannedAction
 from ..core.loyalty.actions import AwardPoints, Stamp
 from ..core.model import EventKind
@@ -37,6 +38,10 @@ __all__ = [
 #: The "kind" of a ``follow_up``: it gets no outbox job; the step puts its messages on the
 #: schedule in its own transaction (``decide_step(follow_ups=...)``, :mod:`.messages`).
 PLAN_FOLLOW_UP = "plan_follow_up"
+#: The job of a ``vip_presale``: the customer's tag on the platform, once per customer and
+#: pre-sale (its key is :func:`~aftersale_kit.core.contact.presale.presale_key`, not the
+#: order's), and none for a guest, who has no customer record to tag.
+TAG_CUSTOMER = "tag_customer"
 
 
 def shop_lock_name(shop: str) -> str:
@@ -64,7 +69,19 @@ def effect_kind(planned: PlannedAction) -> str:
         return JobKind.TAG_ORDER.value
     if isinstance(action, FollowUp):
         return PLAN_FOLLOW_UP
+    if isinstance(action, VipPresale):
+        return TAG_CUSTOMER
     raise TypeError(f"no job kind for action {type(action).__name__}")
+
+
+def job_key(planned: PlannedAction, *, shop: str, customer_key: str | None) -> str | None:
+    """The outbox key of a planned action's job: the action's own key, except for a
+    ``vip_presale``, whose tag is per customer (``None`` for a guest: no job)."""
+    if not isinstance(planned.action, VipPresale):
+        return planned.idempotency_key
+    if customer_key is None or customer_key.startswith("email:"):
+        return None
+    return presale_key(shop, planned.campaign_id, customer_key)
 
 
 def decide_once(
@@ -158,16 +175,20 @@ def decide_locked(
     for planned in decision.actions:
         if not has_job(planned):
             continue  # content: one job below; loyalty: booked by the service
+        key = job_key(planned, shop=shop, customer_key=customer_key)
+        if key is None:
+            continue  # a guest's pre-sale invitation: nobody to tag
         outbox.enqueue(
             conn,
             shop=shop,
             kind=effect_kind(planned),
-            idempotency_key=planned.idempotency_key,
+            idempotency_key=key,
             payload={
                 **payload_base,
                 "event_kind": event_kind.value,
                 "ref": ref,
                 "action": planned_action_to_dict(planned),
+                **({"customer_id": customer_key} if key != planned.idempotency_key else {}),
             },
             run_at=now,
             now=now,

@@ -322,3 +322,30 @@ campaigns:
     (bonus,) = result.campaigns
     assert (bonus.points, bonus.face_value, bonus.expected_cost) == (100, Decimal(5), Decimal(5))
     assert result.loyalty.points_earned == 2 * (50 + 50)
+
+
+def test_a_presale_announcement_is_one_contact_per_customer_and_none_after_the_sale() -> None:
+    # given a VIP pre-sale from June 1 to June 7 for orders from 40 EUR
+    config = load_config_text(
+        HEAD
+        + """campaigns:
+  - id: vip
+    when: order.subtotal >= 40
+    actions:
+      - vip_presale: {name: Sommer, starts: 2025-06-01T09:00, ends: 2025-06-07}
+"""
+    )
+    orders = [
+        order(1, mid_month(2025, 5, 5), customer="a"),
+        order(2, mid_month(2025, 5, 20), customer="a"),  # the same customer again
+        order(3, mid_month(2025, 6, 3), customer="b"),  # during the sale: at once
+        order(4, mid_month(2025, 5, 6), customer="c", marketing=False),
+        order(5, mid_month(2025, 6, 20), customer="d"),  # after the sale: nothing
+    ]
+    # when replayed
+    result = replay(config, orders, code_secret=SECRET, redemption_rate=Decimal(1))
+    # then a and b got one announcement each, c none (no consent), d none
+    contacts = result.contacts
+    assert contacts.per_customer == {1: 2}
+    assert contacts.sent == 2
+    assert contacts.held_back == {"consent": 1}

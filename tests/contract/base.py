@@ -180,6 +180,10 @@ class ContractHarness(Protocol):
         and the time of the consent (ISO 8601, UTC) where one is kept."""
         ...
 
+    def customer_tags(self, customer_id: str) -> list[str]:
+        """The customer's tags as the platform keeps them (a theme gates pages by them)."""
+        ...
+
 
 def _planned(code: str, *, kind: CouponKind = CouponKind.PERCENTAGE) -> PlannedAction:
     value = Decimal(0) if kind is CouponKind.FREE_SHIPPING else Decimal(10)
@@ -553,6 +557,26 @@ class PlatformContract:
         )
         assert adapter.record_marketing_consent(None, "a@example.com", consent) is False
         assert adapter.record_marketing_consent("987654321", "a@example.com", consent) is False
+
+    def test_customer_tags_are_added_once_and_others_stay(
+        self, harness: ContractHarness, adapter: Platform
+    ) -> None:
+        customer = self._customer_id(harness, adapter)
+        before = harness.customer_tags(customer)
+        # when the pre-sale tag is added three times (a retried job), then another
+        written = [adapter.tag_customer(customer, ["vip-presale-fruehjahr"]) for _ in range(3)]
+        written.append(adapter.tag_customer(customer, ["vip-presale-sommer"]))
+        # then each tag is there once, after the customer's own
+        assert written == [True, True, True, True]
+        after = harness.customer_tags(customer)
+        assert after == [*before, "vip-presale-fruehjahr", "vip-presale-sommer"]
+
+    def test_customer_tags_of_a_guest_or_unknown_customer_are_not_written(
+        self, adapter: Platform
+    ) -> None:
+        assert adapter.tag_customer(None, ["vip"]) is False
+        assert adapter.tag_customer("email:kim@example.com", ["vip"]) is False
+        assert adapter.tag_customer("987654321", ["vip"]) is False
 
     def test_customer_loyalty_outage_is_unavailable(
         self, harness: ContractHarness, adapter: Platform

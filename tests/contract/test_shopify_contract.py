@@ -253,6 +253,9 @@ class ShopifyHarness:
         assert found is not None
         return found["marketing_state"] == "SUBSCRIBED", found["consent_updated_at"]
 
+    def customer_tags(self, customer_id: str) -> list[str]:
+        return self.sandbox.tags().get(f"gid://shopify/Customer/{customer_id}", [])
+
 
 @pytest.fixture(scope="module")
 def harness() -> Iterator[ShopifyHarness]:

@@ -259,6 +259,10 @@ class WooCommerceHarness:
         proof = json.loads(meta.get(CONSENT_META_KEY) or "{}")
         return meta.get(NEWSLETTER_META_KEY) == "yes", proof.get("at")
 
+    def customer_tags(self, customer_id: str) -> list[str]:
+        meta = {r["key"]: r["value"] for r in self.sandbox.customer_meta(int(customer_id))}
+        return [t.strip() for t in str(meta.get(TAGS_META_KEY) or "").split(",") if t.strip()]
+
 
 @pytest.fixture(scope="module")
 def harness() -> Iterator[WooCommerceHarness]:

@@ -157,6 +157,15 @@ class KasseAdapter:
     def tag_order(self, order: Order, tags: Sequence[str]) -> None:
         return None
 
+    def tag_customer(self, customer_id: str | None, tags: Sequence[str]) -> bool:
+        customer = platform_customer_id(customer_id)
+        if customer is None:
+            return False
+        with self._lock:
+            found = self.state.setdefault("customer_tags", {}).setdefault(customer, [])
+            found.extend(t for t in tags if t not in found)
+        return True
+
     def add_order_note(self, order: Order, *, text: str, key: str) -> bool:
         return False
 

@@ -660,6 +660,28 @@ class ShopifyAdapter:
         if errors:
             raise user_errors_error("tagsAdd", errors, shop=self.shop, redact=self._redact)
 
+    def tag_customer(self, customer_id: str | None, tags: Sequence[str]) -> bool:
+        """``tagsAdd`` on the Customer (https://shopify.dev/docs/api/admin-graphql/latest/mutations/tagsAdd:
+        orders, draft orders, customers, products and articles; scope ``write_customers`` for
+        a customer). Shopify merges the tags, so a repeat adds nothing; a theme gates a page
+        with ``customer.tags contains 'vip-presale-...'`` in Liquid. A guest or an unknown
+        customer (a user error on ``id``): ``False``."""
+        customer = platform_customer_id(customer_id)
+        cleaned = list(dict.fromkeys(t.strip() for t in tags if t.strip()))
+        if customer is None or not cleaned:
+            return False
+        owner = customer if customer.startswith("gid://") else gid("Customer", customer)
+        data = self._execute(q.TAGS_ADD, {"id": owner, "tags": cleaned}, operation="tagsAdd")
+        payload = data.get("tagsAdd") or {}
+        errors = [e for e in payload.get("userErrors") or [] if isinstance(e, Mapping)]
+        if any("id" in (e.get("field") or ()) for e in errors):
+            log.info("shopify %s: customer %s not tagged: %s", self.shop, customer, errors[0])
+            return False
+        if errors:
+            raise user_errors_error("tagsAdd", errors, shop=self.shop, redact=self._redact)
+        log.info("shopify %s: customer %s tagged", self.shop, customer)
+        return True
+
     def add_order_note(self, order: Order, *, text: str, key: str) -> bool:
         """Append the staff note to the order note, once per ``key``.
 

@@ -560,6 +560,39 @@ class WooCommerceAdapter:
             f"orders/{oid}", {"meta_data": [{"key": TAGS_META_KEY, "value": ", ".join(merged)}]}
         )
 
+    def tag_customer(self, customer_id: str | None, tags: Sequence[str]) -> bool:
+        """WooCommerce customers have no tags: the user meta ``aftersale_kit_tags`` (the same
+        comma-separated list as on orders), read with ``GET customers/<id>`` and written with
+        ``PUT customers/<id>`` and only ``meta_data``, by key
+        (https://woocommerce.github.io/woocommerce-rest-api-docs/#update-a-customer). A theme
+        or the companion plugin gates a page with ``get_user_meta($user_id,
+        'aftersale_kit_tags', true)``. Tags compare case-insensitively; a tag already there
+        writes nothing. A guest or an unknown customer (``woocommerce_rest_invalid_id``):
+        ``False``."""
+        customer = platform_customer_id(customer_id)
+        if customer is None:
+            return False
+        cid = _numeric_id(customer, "customer")
+        wanted = [t.replace(",", " ").strip() for t in tags]
+        try:
+            current = self.client.get(f"customers/{cid}").data
+        except (InvalidRequestError, NotFoundError) as exc:
+            if getattr(exc, "code", "woocommerce_rest_invalid_id") != "woocommerce_rest_invalid_id":
+                raise
+            log.info("woocommerce %s: unknown customer %s not tagged", self.shop, cid)
+            return False
+        value = _meta(current, TAGS_META_KEY) if isinstance(current, Mapping) else None
+        have = [t.strip() for t in str(value or "").split(",") if t.strip()]
+        merged = list(have)
+        for tag in wanted:
+            if tag and tag.lower() not in {t.lower() for t in merged}:
+                merged.append(tag)
+        if merged != have:
+            meta = [{"key": TAGS_META_KEY, "value": ", ".join(merged)}]
+            self.client.put(f"customers/{cid}", {"meta_data": meta})
+            log.info("woocommerce %s: customer %s tagged", self.shop, cid)
+        return True
+
     # -- webhooks subscriptions -------------------------------------------------------------
 
     def _webhooks(self) -> list[Mapping[str, Any]]:

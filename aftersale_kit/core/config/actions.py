@@ -19,6 +19,7 @@ from .checker import Entry
 from .context import SYNONYMS, Context, amount, read_variant
 from .follow_up import read_follow_up
 from .loyalty_actions import read_award_points, read_stamp
+from .presale import read_vip_presale
 from .show_block import block_needs, read_show_block
 
 __all__ = ["read_actions"]
@@ -286,4 +287,5 @@ _READERS: dict[str, _Reader] = {
     "award_points": read_award_points,
     "stamp": read_stamp,
     "follow_up": read_follow_up,
+    "vip_presale": read_vip_presale,
 }

@@ -73,6 +73,7 @@ def _campaign(
     if e is None:
         return None
     cid = _campaign_id(ctx, e, path, seen_ids)
+    ctx.campaign_id = cid
     description = _optional(ctx, e, "description", path, _text) or ""
     enabled = True
     if "enabled" in e:

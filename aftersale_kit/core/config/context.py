@@ -84,6 +84,8 @@ class Context:
     templates_dir: str | None = None
     #: The trigger of the campaign being read (a ``follow_up`` counts its delay from it).
     trigger: str | None = None
+    #: The id of the campaign being read (a ``vip_presale``'s default tag names it).
+    campaign_id: str | None = None
 
 
 def amount(ctx: Context, node: yaml.Node, path: str, *, allow_zero: bool = False) -> Decimal | None:

@@ -23,7 +23,14 @@ from ..schema import ID_PATTERN, object_keys
 from .checker import Entry, found, join_path
 from .context import ID_HELP, SYNONYMS, Context, amount, currency_code
 
-__all__ = ["read_budget", "read_margin_guard", "read_per_customer", "read_schedule", "read_split"]
+__all__ = [
+    "read_budget",
+    "read_margin_guard",
+    "read_moment",
+    "read_per_customer",
+    "read_schedule",
+    "read_split",
+]
 
 _PERIODS = tuple(p.value for p in BudgetPeriod)
 _BASES = tuple(b.value for b in BudgetBasis)
@@ -37,15 +44,16 @@ def read_schedule(ctx: Context, node: yaml.Node, path: str) -> Window | None:
     if not e:
         ctx.c.report(node, path, "write from: and/or until:")
         return None
-    starts = _moment(ctx, e["from"].value, f"{path}.from", end=False) if "from" in e else None
-    ends = _moment(ctx, e["until"].value, f"{path}.until", end=True) if "until" in e else None
+    starts = read_moment(ctx, e["from"].value, f"{path}.from", end=False) if "from" in e else None
+    ends = read_moment(ctx, e["until"].value, f"{path}.until", end=True) if "until" in e else None
     if starts is not None and ends is not None and ends <= starts:
         ctx.c.report(e["until"].value, f"{path}.until", "until is before from")
         return None
     return Window(starts_at=starts, ends_at=ends)
 
 
-def _moment(ctx: Context, node: yaml.Node, path: str, *, end: bool) -> datetime | None:
+def read_moment(ctx: Context, node: yaml.Node, path: str, *, end: bool) -> datetime | None:
+    """A date or moment in the shop's time zone (an end date means the end of that day)."""
     if not isinstance(node, yaml.ScalarNode) or node.value == "":
         ctx.c.report(node, path, f"expected {_MOMENT_HELP}, got {found(node)}")
         return None
