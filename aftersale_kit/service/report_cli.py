@@ -29,17 +29,25 @@ _PROG = "aftersale-kit report"
 FORMATS = ("table", "json", "csv", "html")
 
 
+#: The days a range may name, as the dashboard's (beyond them time zone arithmetic overflows).
+_FIRST_DAY = date(1970, 1, 1)
+_LAST_DAY = date(9998, 12, 31)
+
+
 class ReportError(AftersaleKitError):
     """The report cannot be made as asked (an unknown shop, no HTML renderer)."""
 
 
 def _day(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
+        day = None
+    if day is None or not _FIRST_DAY <= day <= _LAST_DAY:
         raise argparse.ArgumentTypeError(
-            f"expected a date such as 2026-01-01, got {text!r}"
-        ) from None
+            f"expected a date such as 2026-01-01 between {_FIRST_DAY} and {_LAST_DAY}, got {text!r}"
+        )
+    return day
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,7 +75,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _start(day: date, zone: ZoneInfo) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+    """Midnight of ``day`` in the shop's zone, kept in that zone: the report's range reads as the
+    shop's days (and the JSON is the dashboard's, whose range is in the shop's zone too)."""
+    return datetime(day.year, day.month, day.day, tzinfo=zone)
 
 
 def render(results: ShopResults, fmt: str, *, lang: str = "en") -> str:
@@ -97,15 +107,16 @@ def report_main(argv: Sequence[str]) -> int:
                     f"shop {args.shop!r} is not in {args.config} (configured: {known})"
                 )
             zone = ZoneInfo(entry.config.settings.timezone or "UTC")
-            now = datetime.now(UTC)
+            now = datetime.now(UTC).astimezone(zone)
+            since = _start(args.since, zone)
             until = (
                 _start(args.until, zone)
                 if args.until is not None
                 else now + timedelta(microseconds=1)
             )
-            results = shop_results(
-                wiring.store, entry.config, since=_start(args.since, zone), until=until, now=now
-            )
+            if since >= until:
+                raise ReportError(f"--since {args.since} is after today in the shop's time zone")
+            results = shop_results(wiring.store, entry.config, since=since, until=until, now=now)
             locale = entry.config.settings.locale.lower()
         lang = args.lang or ("de" if locale.startswith("de") else "en")
         sys.stdout.write(render(results, args.format, lang=lang))
