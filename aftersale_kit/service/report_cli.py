@@ -13,6 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..core.errors import AftersaleKitError
@@ -80,6 +81,19 @@ def _start(day: date, zone: ZoneInfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=zone)
 
 
+def _check_database(db: str | None) -> None:
+    """A report reads the records ``serve`` keeps: an SQLite file that is not there is a wrong
+    ``--db`` (opening it would create an empty store and report zeros for a typo)."""
+    from ..storage import normalize_url
+
+    url = normalize_url(db)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        raise ReportError(
+            f"no database at {url.database}: give --db the database URL serve uses "
+            "(without --db: aftersale.db in the current folder)"
+        )
+
+
 def render(results: ShopResults, fmt: str, *, lang: str = "en") -> str:
     """The results in ``fmt`` (one of :data:`FORMATS`): the JSON and HTML are the dashboard's."""
     if fmt == "json":
@@ -99,6 +113,7 @@ def report_main(argv: Sequence[str]) -> int:
     try:
         from .bootstrap import bootstrap
 
+        _check_database(args.db)
         with bootstrap(config=args.config, db_url=args.db) as wiring:
             entry = wiring.registry.by_domain(args.shop.strip().lower())
             if entry is None:

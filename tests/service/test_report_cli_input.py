@@ -1,7 +1,7 @@
 """``aftersale-kit report`` as a shop owner types it, over a real (empty) SQLite store and the
-example shop: days out of range and a start in the future are usage errors that say what to
-fix, never an internal error; the range is the shop's days (its time zone), as on the
-dashboard."""
+example shop: days out of range, a start in the future and a database file that is not there
+are errors that say what to fix, never an internal error or a new empty store; the range is
+the shop's days (its time zone), as on the dashboard."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from aftersale_kit.service.report_cli import report_main
+from aftersale_kit.storage import Store
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +26,9 @@ def common(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setenv("SHOPIFY_CLIENT_ID", "client")
     monkeypatch.setenv("SHOPIFY_CLIENT_SECRET", "0123456789abcdef0123456789abcdef")
     monkeypatch.setenv("AFTERSALE_CREDENTIALS_KEY", Fernet.generate_key().decode())
-    return [SHOP, "--config", str(EXAMPLE), "--db", f"sqlite:///{tmp_path / 'a.db'}"]
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    Store.open(url, migrate=True).close()  # the empty store serve made
+    return [SHOP, "--config", str(EXAMPLE), "--db", url]
 
 
 @pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "2026-02-30"])
@@ -59,3 +62,15 @@ def test_the_range_is_the_shops_days(common: list[str], capsys: pytest.CaptureFi
     )
     assert report_main(args) == 0
     assert capsys.readouterr().out.startswith(f"{SHOP} (shopify) 2026-11-01 to 2026-12-01")
+
+
+def test_a_database_that_is_not_there_is_named_not_created(
+    common: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "typo.db"
+    args = [*common[:-1], f"sqlite:///{missing}", "--since", "2026-11-01"]
+    assert report_main(args) == 1
+    assert f"no database at {missing}: give --db the database URL serve uses" in (
+        capsys.readouterr().err
+    )
+    assert not missing.exists()
