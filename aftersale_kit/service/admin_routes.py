@@ -119,7 +119,11 @@ def _range(request: Request, config: ShopConfig, now: datetime) -> tuple[datetim
     time zone."""
     zone = _zone(config)
     since_day, until_day = _day(request, "since"), _day(request, "until")
-    until = datetime.combine(until_day + timedelta(days=1), time(), zone) if until_day else now
+    until = (
+        datetime.combine(until_day + timedelta(days=1), time(), zone)
+        if until_day
+        else now.astimezone(zone)
+    )
     since = (
         datetime.combine(since_day, time(), zone)
         if since_day
