@@ -10,6 +10,7 @@ Exit codes: 0 done, 1 a problem with the configuration or the database, 2 wrong 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -33,6 +34,7 @@ FORMATS = ("table", "json", "csv", "html")
 #: The days a range may name, as the dashboard's (beyond them time zone arithmetic overflows).
 _FIRST_DAY = date(1970, 1, 1)
 _LAST_DAY = date(9998, 12, 31)
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class ReportError(AftersaleKitError):
@@ -41,7 +43,8 @@ class ReportError(AftersaleKitError):
 
 def _day(text: str) -> date:
     try:
-        day = date.fromisoformat(text)
+        # only YYYY-MM-DD: fromisoformat also takes 20261101 and 2026-W45
+        day = date.fromisoformat(text) if _DAY.fullmatch(text) else None
     except ValueError:
         day = None
     if day is None or not _FIRST_DAY <= day <= _LAST_DAY:

@@ -31,7 +31,7 @@ def common(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return [SHOP, "--config", str(EXAMPLE), "--db", url]
 
 
-@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "2026-02-30"])
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "2026-02-30", "20261101", "2026-W45"])
 def test_a_day_out_of_range_is_a_usage_error_naming_the_range(
     common: list[str], day: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
