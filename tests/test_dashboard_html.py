@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal
 from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
 
 import pytest
 from dashboard_sample import HOSTILE, sample_results
@@ -160,3 +162,16 @@ def test_the_dashboard_template_compiles_in_the_shop_content_environment() -> No
 def test_german_and_english_have_the_same_texts() -> None:
     assert TEXTS["de"].keys() == TEXTS["en"].keys()
     assert all(TEXTS["de"][key] != TEXTS["en"][key] for key in ("title", "not_enough", "care"))
+
+
+def test_the_period_names_the_shops_first_and_last_day() -> None:
+    # given November in Berlin: since its midnight, until (exclusive) the midnight after 30 Nov
+    berlin = ZoneInfo("Europe/Berlin")
+    results = replace(
+        sample_results(),
+        since=datetime(2026, 11, 1, tzinfo=berlin),
+        until=datetime(2026, 12, 1, tzinfo=berlin),
+    )
+    text = " ".join(" ".join(_parse(render_html(results, lang="en")).text).split())
+    # then the page says the days the figures include, not the day after
+    assert "From Nov 1, 2026 to Nov 30, 2026" in text

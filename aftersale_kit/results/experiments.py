@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ..core.errors import MissingExtraError
 from .figures import Experiment, GroupFigures
 
 __all__ = [
@@ -189,9 +190,9 @@ def _stats() -> Any:
     try:
         from scipy import stats
     except ImportError:
-        raise ImportError(
-            "experiment figures need scipy: pip install 'aftersale-kit[results]'"
-        ) from None
+        # MissingExtraError: `aftersale-kit report` says what to install (a bare ImportError
+        # would be an "internal error" there); the dashboard answers 503 with the same text.
+        raise MissingExtraError("experiment figures (scipy)", "results") from None
     return stats
 
 

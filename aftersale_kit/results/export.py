@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -46,6 +47,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: Control characters and bidirectional overrides: written out as escapes in the terminal
+#: table, so a code, an e-mail or a job's error cannot move the cursor, recolour or reorder it.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+#: A CSV cell starting with these is a formula to a spreadsheet (CSV injection).
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _shown(text: str) -> str:
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def _cell(text: str) -> str:
+    """Text for a CSV cell that a spreadsheet shows as text, never evaluates."""
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
 def to_data(results: ShopResults) -> dict[str, Any]:
     """The results as JSON-ready data (every field of :class:`ShopResults`, nested)."""
     data: dict[str, Any] = _plain(results)
@@ -56,7 +73,7 @@ def _rows(campaign: CampaignResults) -> Iterable[list[str]]:
     for p in campaign.periods:
         yield [
             campaign.campaign_id,
-            campaign.name,
+            _cell(campaign.name),
             p.period,
             str(p.issued),
             str(p.redeemed),
@@ -71,7 +88,7 @@ def _rows(campaign: CampaignResults) -> Iterable[list[str]]:
     rate = campaign.redemption_rate
     yield [
         campaign.campaign_id,
-        campaign.name,
+        _cell(campaign.name),
         "total",
         str(campaign.issued),
         str(campaign.redeemed),
@@ -151,8 +168,9 @@ def to_table(results: ShopResults) -> str:
             )
         for leak in r.leaks:
             lines.append(
-                f"  {leak.campaign_id}: {leak.code} issued to {leak.issued_to or '?'}, used by "
-                f"{leak.redeemed_by or '?'} on order {leak.redeeming_order_id} "
+                f"  {leak.campaign_id}: {_shown(leak.code)} issued to "
+                f"{_shown(leak.issued_to or '?')}, used by {_shown(leak.redeemed_by or '?')} "
+                f"on order {_shown(leak.redeeming_order_id)} "
                 f"({leak.redeemed_at:%Y-%m-%d})"
             )
     care = r.care
@@ -162,7 +180,7 @@ def to_table(results: ShopResults) -> str:
         f"{_money(care.margin)}",
     ]
     for c in care.top:
-        lines.append(f"  {c.customer}: {c.orders} orders, share {_rate(c.share)}")
+        lines.append(f"  {_shown(c.customer)}: {c.orders} orders, share {_rate(c.share)}")
     lines.append(f"points liability: {r.points_liability} ({_money(r.points_liability_value)})")
     if r.surveys is not None:
         s = r.surveys
@@ -176,7 +194,8 @@ def to_table(results: ShopResults) -> str:
         for j in r.failed_jobs:
             lines.append(
                 f"  {j.at:%Y-%m-%d %H:%M} {j.kind} {j.state} after {j.attempts} attempts"
-                f"{' order ' + j.order_id if j.order_id else ''}: {_first_line(j.error)}"
+                f"{' order ' + _shown(j.order_id) if j.order_id else ''}: "
+                f"{_shown(_first_line(j.error))}"
             )
     return "\n".join(lines) + "\n"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -227,7 +227,11 @@ def _context(results: ShopResults, lang: str) -> dict[str, Any]:
         "t": t,
         "shop": results.shop,
         "platform": results.platform,
-        "period": t["period"].format(since=f.day(results.since), until=f.day(results.until)),
+        # ``until`` is exclusive (midnight after the last day, or now): the page names the last
+        # day the figures include, as the dashboard's ``?until=`` is asked.
+        "period": t["period"].format(
+            since=f.day(results.since), until=f.day(results.until - timedelta(microseconds=1))
+        ),
         "generated": t["generated"].format(at=f.moment(results.generated_at)),
         "campaigns": [_campaign_row(c, f) for c in results.campaigns],
         "charts": _charts(results, f, t),

@@ -31,6 +31,7 @@ no script at all.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -56,6 +57,7 @@ DEFAULT_DAYS = 90
 #: The days a range may name (beyond them the arithmetic of time zones overflows).
 _FIRST_DAY = date(1970, 1, 1)
 _LAST_DAY = date(9998, 12, 31)
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _REALM = 'Basic realm="aftersale-kit admin", charset="UTF-8"'
 
 #: Sent with every answer of these routes: no script, no frames, no caching, no referrer.
@@ -103,7 +105,8 @@ def _day(request: Request, name: str) -> date | None:
     if raw is None or raw == "":
         return None
     try:
-        day = date.fromisoformat(raw)
+        # only YYYY-MM-DD: fromisoformat also takes 20261101 and 2026-W45
+        day = date.fromisoformat(raw) if _DAY.fullmatch(raw) else None
     except ValueError:
         day = None
     if day is None or not _FIRST_DAY <= day <= _LAST_DAY:
@@ -119,7 +122,11 @@ def _range(request: Request, config: ShopConfig, now: datetime) -> tuple[datetim
     time zone."""
     zone = _zone(config)
     since_day, until_day = _day(request, "since"), _day(request, "until")
-    until = datetime.combine(until_day + timedelta(days=1), time(), zone) if until_day else now
+    until = (
+        datetime.combine(until_day + timedelta(days=1), time(), zone)
+        if until_day
+        else now.astimezone(zone)
+    )
     since = (
         datetime.combine(since_day, time(), zone)
         if since_day

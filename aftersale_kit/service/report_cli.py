@@ -10,9 +10,11 @@ Exit codes: 0 done, 1 a problem with the configuration or the database, 2 wrong 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..core.errors import AftersaleKitError
@@ -29,17 +31,27 @@ _PROG = "aftersale-kit report"
 FORMATS = ("table", "json", "csv", "html")
 
 
+#: The days a range may name, as the dashboard's (beyond them time zone arithmetic overflows).
+_FIRST_DAY = date(1970, 1, 1)
+_LAST_DAY = date(9998, 12, 31)
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 class ReportError(AftersaleKitError):
     """The report cannot be made as asked (an unknown shop, no HTML renderer)."""
 
 
 def _day(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        # only YYYY-MM-DD: fromisoformat also takes 20261101 and 2026-W45
+        day = date.fromisoformat(text) if _DAY.fullmatch(text) else None
     except ValueError:
+        day = None
+    if day is None or not _FIRST_DAY <= day <= _LAST_DAY:
         raise argparse.ArgumentTypeError(
-            f"expected a date such as 2026-01-01, got {text!r}"
-        ) from None
+            f"expected a date such as 2026-01-01 between {_FIRST_DAY} and {_LAST_DAY}, got {text!r}"
+        )
+    return day
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,7 +79,22 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _start(day: date, zone: ZoneInfo) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+    """Midnight of ``day`` in the shop's zone, kept in that zone: the report's range reads as the
+    shop's days (and the JSON is the dashboard's, whose range is in the shop's zone too)."""
+    return datetime(day.year, day.month, day.day, tzinfo=zone)
+
+
+def _check_database(db: str | None) -> None:
+    """A report reads the records ``serve`` keeps: an SQLite file that is not there is a wrong
+    ``--db`` (opening it would create an empty store and report zeros for a typo)."""
+    from ..storage import normalize_url
+
+    url = normalize_url(db)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        raise ReportError(
+            f"no database at {url.database}: give --db the database URL serve uses "
+            "(without --db: aftersale.db in the current folder)"
+        )
 
 
 def render(results: ShopResults, fmt: str, *, lang: str = "en") -> str:
@@ -89,6 +116,7 @@ def report_main(argv: Sequence[str]) -> int:
     try:
         from .bootstrap import bootstrap
 
+        _check_database(args.db)
         with bootstrap(config=args.config, db_url=args.db) as wiring:
             entry = wiring.registry.by_domain(args.shop.strip().lower())
             if entry is None:
@@ -97,15 +125,16 @@ def report_main(argv: Sequence[str]) -> int:
                     f"shop {args.shop!r} is not in {args.config} (configured: {known})"
                 )
             zone = ZoneInfo(entry.config.settings.timezone or "UTC")
-            now = datetime.now(UTC)
+            now = datetime.now(UTC).astimezone(zone)
+            since = _start(args.since, zone)
             until = (
                 _start(args.until, zone)
                 if args.until is not None
                 else now + timedelta(microseconds=1)
             )
-            results = shop_results(
-                wiring.store, entry.config, since=_start(args.since, zone), until=until, now=now
-            )
+            if since >= until:
+                raise ReportError(f"--since {args.since} is after today in the shop's time zone")
+            results = shop_results(wiring.store, entry.config, since=since, until=until, now=now)
             locale = entry.config.settings.locale.lower()
         lang = args.lang or ("de" if locale.startswith("de") else "en")
         sys.stdout.write(render(results, args.format, lang=lang))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+import sys
 from decimal import Decimal
 
 import pytest
 
 from aftersale_kit.core.campaign import Split
 from aftersale_kit.core.engine import assign_variant
+from aftersale_kit.core.errors import AftersaleKitError, MissingExtraError
 from aftersale_kit.results.experiments import (
     HOLDOUT,
     NET_REVENUE,
@@ -185,3 +187,17 @@ def test_importing_does_not_import_scipy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_without_scipy_the_comparison_names_the_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given scipy cannot be imported (installed without the results extra)
+    monkeypatch.setitem(sys.modules, "scipy", None)
+    control = Arm("holdout", tuple(float(i % 2) for i in range(100)))
+    treatment = Arm("campaign", tuple(float(i % 3 == 0) for i in range(100)))
+    # then the error is one the command line and the dashboard report as what to install
+    with pytest.raises(MissingExtraError) as raised:
+        compare("c", REPEAT_RATE, control, treatment, window_days=90)
+    assert isinstance(raised.value, AftersaleKitError)
+    assert "pip install 'aftersale-kit[results]'" in str(raised.value)

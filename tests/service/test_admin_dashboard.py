@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import secrets
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -207,6 +207,8 @@ def test_with_a_login_unknown_shops_are_404_and_bad_dates_400(
             "9999-12-31",
             "0001-01-01",
             "2026-11-01T00:00",
+            "20261101",
+            "2026-W45",
             "\x00",
             "1" * 5000,
         ):
@@ -224,6 +226,12 @@ def test_with_a_login_unknown_shops_are_404_and_bad_dates_400(
             "2026-10-01T00:00:00+02:00",  # summer time still
             "2026-11-01T00:00:00+01:00",
         )
+        # without a range: the last 90 days up to now, read in the shop's zone too (the page
+        # names the shop's days, not those of UTC)
+        assert status(page)[0] == 200
+        default = figures.calls[-1]
+        assert str(default["until"].tzinfo) == "Europe/Berlin"
+        assert default["until"] - default["since"] == timedelta(days=90)
 
 
 def test_without_a_configured_token_the_dashboard_says_it_is_off(

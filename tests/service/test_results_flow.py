@@ -34,6 +34,7 @@ from sqlalchemy import text
 
 from aftersale_kit.core.config import load_config
 from aftersale_kit.results.collect import shop_results
+from aftersale_kit.service.admin_access import ENV_TOKEN
 from aftersale_kit.service.report_cli import report_main
 from aftersale_kit.storage import CouponStatus, JobStatus
 
@@ -218,7 +219,8 @@ def test_redemptions_refunds_and_leaks_show_in_the_results_as_the_rows_say(
         else _woocommerce(woocommerce_sandbox, tmp_path)
     )
     since = datetime.now(UTC) - timedelta(days=1)
-    with running_service(config=shop.config, db_url=db_url, env=shop.env) as svc:
+    admin = {ENV_TOKEN: secrets.token_urlsafe(24)}
+    with running_service(config=shop.config, db_url=db_url, env={**shop.env, **admin}) as svc:
         _SERVICE[0] = svc.url
         # given A paid and its code issued
         a_id, a_paid = shop.buy("Ada", "80.00", None)
@@ -238,6 +240,12 @@ def test_redemptions_refunds_and_leaks_show_in_the_results_as_the_rows_say(
         results = shop_results(svc.store, config, since=since, until=now, now=now)
         raw = _raw_sums(svc, shop.domain, since=since, until=now)
         scraped = httpx.get(svc.url + "/metrics", timeout=30).text
+        served = httpx.get(
+            f"{svc.url}/admin/{platform}/{shop.domain}/report.json",
+            params={"since": f"{since:%Y-%m-%d}"},
+            headers={"Authorization": f"Bearer {admin[ENV_TOKEN]}"},
+            timeout=30,
+        )
         dead = svc.store.jobs(status=JobStatus.DEAD)
     assert dead == []
     (danke,) = results.campaigns
@@ -275,6 +283,12 @@ def test_redemptions_refunds_and_leaks_show_in_the_results_as_the_rows_say(
     common += ["--db", db_url]
     assert report_main([*common, "--format", "json"]) == 0
     printed = json.loads(capsys.readouterr().out)
+    # the same range as the dashboard's report.json, the same figures (only "now" differs)
+    assert served.status_code == 200, served.text
+    moments = ("until", "generated_at")
+    assert {k: v for k, v in printed.items() if k not in moments} == {
+        k: v for k, v in served.json().items() if k not in moments
+    }
     assert [
         (c["campaign_id"], c["redeemed"], c["revenue_net"], c["leaks"])
         for c in printed["campaigns"]
