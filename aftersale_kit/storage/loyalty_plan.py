@@ -10,6 +10,11 @@ make it book only what is new:
   customer (the tier the customer's history reaches when the order was paid), with the bonus of
   the ``award_points`` actions of the order's steps so far; paid, completed and redelivered
   webhooks in any order earn once;
+* a bonus decided at a later step (an order created paid earns at its created step; the
+  ``order_paid`` or ``order_fulfilled`` campaign's bonus comes after) tops the grant up once to
+  what the order earns with all its bonuses so far (``earn:<order>:+<total>``), priced with the
+  tier it earned with and pending from its payment like the grant, so the order earns the same
+  whatever the order of its steps; a closed order is not topped up;
 * its refunds take back what the order net of all its refunds no longer earns
   (:func:`~aftersale_kit.core.loyalty.earning.reversal_for`), keyed by the set of refunds
   known (``reverse:<order>:<r1>+<r2>``), a cancellation or full refund all (``...:full``);
@@ -32,7 +37,7 @@ from ..core.campaign import IssueCoupon, ShopConfig
 from ..core.loyalty.actions import AwardPoints, Stamp
 from ..core.loyalty.earning import line_values, points_for, reversal_for
 from ..core.loyalty.ledger import JournalState, Status, apply
-from ..core.loyalty.movements import earn_key, earning, reversal
+from ..core.loyalty.movements import earn_key, earning, reversal, top_up
 from ..core.loyalty.program import LoyaltyProgram, StampCard, Tier
 from ..core.loyalty.stamps import (
     CardState,
@@ -125,6 +130,27 @@ def _earn(
     return JournalRow(movement, 0, 0, spend=spend, tier=tier.name if tier else None)
 
 
+def _top_up(
+    facts: OrderFacts,
+    program: LoyaltyProgram,
+    state: JournalState,
+    earned: JournalRow,
+    bonuses: Sequence[AwardPoints],
+) -> JournalRow | None:
+    """The points the order's bonuses so far add to what its grant holds, if any."""
+    order = facts.order
+    grant = state.grants.get(earned.movement.key)
+    if grant is None or not bonuses or facts.closed or reversal_of(order) is not None:
+        return None
+    try:
+        award = points_for(order, program, _tier(program, earned.tier), bonuses)
+    except CurrencyMismatchError:
+        return None
+    if award.points <= grant.points:
+        return None
+    return JournalRow(top_up(order, award, earned.movement, grant.points), 0, 0, tier=earned.tier)
+
+
 def _refund_ref(refunds: Sequence[Refund], closed: bool) -> str:
     if closed or not refunds:
         return "full"
@@ -158,7 +184,8 @@ def _reverse(
     )
     if plan.points <= 0:
         return None
-    movement = reversal(order, _refund_ref(facts.refunds, closed), plan, facts.now)
+    topped = grant.points if grant.points != earned.movement.points else None
+    movement = reversal(order, _refund_ref(facts.refunds, closed), plan, facts.now, topped)
     spend = None
     if earned.spend is not None and grant.points > 0:
         spend = -(earned.spend * plan.points / grant.points)
@@ -266,6 +293,12 @@ def order_plan(
             state = result.state
             movements.append(earned)
     if earned is not None:
+        more = _top_up(facts, program, state, earned, bonuses)
+        if more is not None:
+            result = apply(state, more.movement)
+            if result.status is Status.APPLIED:
+                state = result.state
+                movements.append(more)
         back = _reverse(facts, program, state, earned, bonuses)
         if back is not None:
             movements.append(back)

@@ -1,10 +1,11 @@
 """Property: random event sequences with duplicates, reorders and refunds keep the ledger exact.
 
-Orders earn, refunds reverse, customers redeem, operators adjust, the worker releases and
-expires; every event may be delivered several times and in any order, and what the ledger
-cannot book yet is delivered again later (as webhooks are retried). After every delivery the
-balances equal the sums of the booked movements, no key is booked twice, pending points were
-never spent, and in the end every earning is booked exactly once.
+Orders earn, later bonuses top their earnings up, refunds reverse, customers redeem,
+operators adjust, the worker releases and expires; every event may be delivered several
+times and in any order, and what the ledger cannot book yet is delivered again later (as
+webhooks are retried). After every delivery the balances equal the sums of the booked
+movements, no key is booked twice, pending points were never spent, and in the end every
+earning (and top-up) is booked exactly once.
 """
 
 from __future__ import annotations
@@ -43,6 +44,17 @@ def events(draw: st.DrawFn) -> list[Movement | int]:
         out.append(
             Movement(key, MovementKind.EARNED_PENDING, NOW + timedelta(days=day), points, ref=key)
         )
+        for t in range(draw(st.integers(0, 2))):  # a bonus decided at a later step tops it up
+            out.append(
+                Movement(
+                    f"{key}:+{t}",
+                    MovementKind.EARNED_PENDING,
+                    NOW + timedelta(days=day),
+                    draw(st.integers(0, 300)),
+                    ref=key,
+                    grant=key,
+                )
+            )
         for r in range(draw(st.integers(0, 2))):  # partial refunds, maybe more than earned
             out.append(
                 Movement(

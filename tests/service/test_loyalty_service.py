@@ -181,6 +181,30 @@ def test_two_double_points_campaigns_double_once(flow: Flow) -> None:
     assert earned.movement.points == 240 and earned.movement.key.startswith("earn:")
 
 
+@pytest.mark.parametrize("topics", [("create", "paid"), ("paid", "create")])
+def test_an_order_created_paid_earns_the_paid_steps_bonus_once(
+    flow: Flow, topics: tuple[str, str]
+) -> None:
+    """Issue 13: orders/create already carries the paid order and earns; the double points
+    campaign (trigger order_paid) decides at orders/paid; either order gives 240, once."""
+    order = flow.sandbox.create_order(
+        line_items=[{"title": "Kabel", "price": "120.00"}],
+        customer={"id": 77, "first_name": "Kim", "email": "kim@example.com"},
+    )
+    for topic in topics:
+        flow.deliver(f"orders/{topic}", order, times=2)
+    assert flow.account_balance().pending == 240
+    earned = [
+        r.movement.points
+        for r in flow.store.loyalty_journal(flow.shop, "77")
+        if r.movement.kind is MovementKind.EARNED_PENDING
+    ]
+    assert sum(earned) == 240
+    flow.cancel(str(order["id"]))
+    assert flow.account_balance().pending == 0
+    flow.store.loyalty_check(flow.shop)
+
+
 def test_points_spent_before_a_refund_deactivate_the_coupon_and_come_back(flow: Flow) -> None:
     order_id = flow.paid("80.00")
     assert flow.worker.sweeper is not None

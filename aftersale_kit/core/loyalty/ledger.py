@@ -13,7 +13,8 @@ Rules:
   redemption without enough available points) changes nothing and is *not* remembered
   (``REJECTED``), so that it can be delivered again later.
 * Points are earned *pending* (``earned_pending``) into a grant; only a ``released`` grant is
-  available. Pending points can never be spent.
+  available. Pending points can never be spent. An ``earned_pending`` movement that names a
+  ``grant`` tops that grant up (a bonus decided after the order earned) instead of opening one.
 * Spending (``redeemed``, a negative ``adjusted``) and expiry take points from grants, the one
   that expires first first. A reversal takes from its grant's pending points, then from its
   grant's available points, then from the other grants; what remains is a debt (a negative
@@ -80,7 +81,8 @@ class Movement:
     ``points``: for ``earned_pending``, ``redeemed``, ``reversed`` and ``imported`` the amount
     (0 or more); for ``adjusted`` signed; for ``released`` and ``expired`` 0 means "what the
     grant has left" (the usual case). ``grant`` names the grant (the key of the earning or
-    import movement) a release, reversal or expiry concerns. An ``adjusted`` movement from
+    import movement) a release, reversal, expiry or top-up (``earned_pending``) concerns. An
+    ``adjusted`` movement from
     source ``redemption`` cancels that redemption (``ref``: its key) and returns its points.
     """
 
@@ -250,7 +252,28 @@ def _positive(movement: Movement) -> int:
     return movement.points
 
 
+def _top_up(w: _Work, m: Movement) -> None:
+    """More points into an order's grant (a bonus decided after it earned): pending with it,
+    or available at once when it is released already (its pending days, counted from the same
+    payment, are over); into an expired grant they expire with it."""
+    grant = w.grant(m)
+    points = _positive(m)
+    grant = replace(grant, points=grant.points + points)
+    if not grant.released:
+        grant = replace(grant, pending=grant.pending + points)
+        w.pending += points
+    elif grant.expired:
+        grant = replace(grant, expired=grant.expired + points)
+    else:
+        grant, w.debt = _credit(grant, w.debt, points)
+        w.available += points
+    w.grants[grant.key] = grant
+
+
 def _earned(w: _Work, m: Movement) -> None:
+    if m.grant is not None:
+        _top_up(w, m)
+        return
     w.new_grant(m, released=False, points=_positive(m))
     if m.source is SourceKind.ORDER:
         last = w.state.last_order_at
