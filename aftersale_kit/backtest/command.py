@@ -29,13 +29,14 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from ..core.errors import ConfigError, MissingExtraError
-from ..evaluation import load_shop_config, trial_code_secret
+from ..evaluation import EvaluationError, load_shop_config, trial_code_secret
 from .history import BadRow, BadRowSink, HistoryOrder
 from .report import LANGUAGES, Texts, language_of, write_report
 from .report.summary import summary_lines
 
 if TYPE_CHECKING:
     from ..core.campaign import ShopConfig
+    from .products import ProductFacts
     from .replay import Candidates
     from .result import BacktestResult
 
@@ -121,6 +122,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--lang", choices=LANGUAGES, help="language of the report (default: the shop's locale)"
+    )
+    parser.add_argument(
+        "--products",
+        metavar="FILE",
+        help="product categories, tags and types the order lines lack, by SKU or product id "
+        '(JSON: {"products": {"SKU": {"categories": [...]}}}, as evaluate --enrich reads)',
     )
     parser.add_argument(
         "--batch",
@@ -220,6 +227,7 @@ def run_backtest(
     orders_of: ShopConfig | None = None,
     label: str | None = None,
     source: OrderSource | None = None,
+    products: ProductFacts | None = None,
 ) -> BacktestResult:
     """One replay of ``config`` over the order files, with the bad rows of the read.
 
@@ -227,7 +235,8 @@ def run_backtest(
     them as the first config does, so both runs see the very same orders). ``batch``: with or
     without the pre-filter; ``None``: with it for inputs of :data:`AUTO_BATCH_BYTES` and more
     when polars is installed. ``source``: where the orders come from instead of ``paths``
-    (``--from-shop``), called with the bad-row sink.
+    (``--from-shop``), called with the bad-row sink. ``products``: the lines' missing product
+    facts (``--products``, :mod:`.products`), added before the pre-filter and the replay.
     """
     from .readers import read_orders
     from .replay import replay
@@ -245,6 +254,10 @@ def run_backtest(
             on_bad=bad,
             fmt=fmt,
         )
+    if products:
+        from .products import with_products
+
+        orders = with_products(orders, products)
     if batch is None and _input_bytes(paths) < AUTO_BATCH_BYTES:
         batch = False
     orders, candidates = _batch(batch, config, orders)
@@ -263,6 +276,18 @@ def run_backtest(
         bad_count=bad.count,
         config=label or result.config,
     )
+
+
+def _products(path: str | None) -> ProductFacts | None:
+    """``--products``: the file's product facts (a :class:`UsageError` naming what to fix)."""
+    if path is None:
+        return None
+    from .products import load_products
+
+    try:
+        return load_products(path)
+    except EvaluationError as exc:
+        raise UsageError(f"--products: {exc}") from None
 
 
 def _input_bytes(paths: Sequence[str]) -> int:
@@ -325,6 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tz = ZoneInfo(config.settings.timezone)
     try:
         rate = _rate(args.redemption_rate, config)
+        products = _products(args.products)
         since = _moment(args.since, "--since", tz, end=False)
         until = _moment(args.until, "--until", tz, end=True)
     except UsageError as exc:
@@ -349,6 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 orders_of=config,
                 label=label,
                 source=source,
+                products=products,
             )
 
         results = [run(config, args.config, rate)]

@@ -9,7 +9,10 @@ on (time, input place, life place). Memory then holds one batch of rows, not the
 file is removed when the iteration ends (or is abandoned).
 
 Ties in time keep the input's order between orders and the order's life (created, paid,
-fulfilled, refunds, cancelled) within one order.
+fulfilled, refunds, cancelled) within one order. On the way out, each customer's order count and
+spend are filled in where the data lacks them (:mod:`.customers`): in time order, the same for
+the per-order engine and the pre-filter (which sees them unknown, so "may hold", and leaves the
+decision to the engine on the filled order).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 
+from .customers import with_customer_figures
 from .events import HistoryEvent, events_of
 from .history import HistoryOrder
 
@@ -75,7 +79,9 @@ def in_time_order(
     """The events of the orders placed in ``[since, until)``, in time order (see the module
     docstring); reads ``orders`` once, as a stream (``on_order`` sees each selected order as
     it is read, also one without events: an unpaid order on a platform that does not report
-    new orders). Naive times are taken as UTC."""
+    new orders). Naive times are taken as UTC. Customers' ``orders_count`` and ``total_spent``
+    the data lacks are filled in from the history so far
+    (:func:`~.customers.with_customer_figures`)."""
     buffer: list[tuple[int, int, int, HistoryEvent]] = []
     spill: _Spill | None = None
     for seq, h in enumerate(_selected(orders, since, until, on_order)):
@@ -88,11 +94,11 @@ def in_time_order(
             buffer = []
     if spill is None:
         buffer.sort(key=lambda row: row[:3])
-        yield from (row[3] for row in buffer)
+        yield from with_customer_figures(row[3] for row in buffer)
         return
     try:
         spill.add(buffer)
-        yield from spill.sorted()
+        yield from with_customer_figures(spill.sorted())
     finally:
         spill.close()
 
