@@ -1,8 +1,9 @@
 """The demo's last step: each example shop backtested over a generated year of orders.
 
-A year of synthetic orders (repeat customers, guests, refunds:
-:mod:`aftersale_kit.backtest.generate`) is written in the shop platform's export format, read
+A year of synthetic orders (repeat customers, guests, refunds, from a catalogue fitting the
+shop: :mod:`aftersale_kit.backtest.generate`) is written in the shop platform's export format, read
 back by the readers ``aftersale-kit backtest`` uses and replayed under the shop's config; the
+product file with the catalogue's categories is handed in as ``--products`` would; the
 report goes to ``<out>/backtest/<shop>/backtest.html`` and the shop owner's summary is printed.
 A few thousand orders, so that the demo stays quick.
 """
@@ -18,6 +19,7 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from .backtest.command import DEFAULT_REDEMPTION_RATE, run_backtest
+from .backtest.products import load_products
 from .backtest.report import Texts, language_of, write_report
 from .backtest.report.summary import summary_lines
 from .core.campaign import ShopConfig
@@ -28,6 +30,8 @@ __all__ = ["DEMO_HISTORY", "DemoHistory", "backtest_examples"]
 GENERATOR = "aftersale_kit.backtest.generate"
 #: The export format a shop of each platform would hand in.
 EXPORT_FORMAT = {"shopify": "shopify-csv", "woocommerce": "woo-json"}
+#: The products each example shop sells (its folder's name; others get the coffee catalogue).
+CATALOGUE_OF = {"kaffeeroesterei-shopify": "coffee", "elektronik-woocommerce": "electronics"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +48,12 @@ class DemoHistory:
 DEMO_HISTORY = DemoHistory()
 
 
-def _history(folder: Path, config: ShopConfig, history: DemoHistory) -> Path:
-    """Write the year in the platform's export format; the file (or folder of pages)."""
+def _history(
+    folder: Path, config: ShopConfig, history: DemoHistory, catalogue: str
+) -> tuple[Path, Path]:
+    """Write the year in the platform's export format and the catalogue's product file (the
+    categories and product types order lines do not carry); the orders file (or folder of
+    pages) and the product file."""
     generator = importlib.import_module(GENERATOR)
     fmt = EXPORT_FORMAT.get(config.settings.platform, "woo-jsonl")
     orders = generator.generate(
@@ -55,9 +63,11 @@ def _history(folder: Path, config: ShopConfig, history: DemoHistory) -> Path:
         start=history.start,
         months=history.months,
         currency=config.settings.currency,
+        catalogue=catalogue,
     )
     generator.write(orders, (fmt,), folder)
-    return folder / str(generator.OUTPUTS[fmt])
+    products: Path = generator.write_products(catalogue, folder)
+    return folder / str(generator.OUTPUTS[fmt]), products
 
 
 def backtest_examples(
@@ -81,11 +91,17 @@ def backtest_examples(
     pages = []
     for config_path, config in shops:
         folder = out_dir / "backtest" / config_path.parent.name
-        orders = _history(folder / "orders", config, history)
+        catalogue = CATALOGUE_OF.get(config_path.parent.name, "coffee")
+        orders, products = _history(folder / "orders", config, history, catalogue)
         configured = config.settings.backtest_redemption_rate
         rate = DEFAULT_REDEMPTION_RATE if configured is None else configured
         result = run_backtest(
-            config, [str(orders)], redemption_rate=rate, batch=None, label=str(config_path)
+            config,
+            [str(orders)],
+            redemption_rate=rate,
+            batch=None,
+            label=str(config_path),
+            products=load_products(products),
         )
         lang = language_of(config.settings.locale)
         tz = config.settings.timezone

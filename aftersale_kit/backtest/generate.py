@@ -5,7 +5,7 @@
 
     python -m aftersale_kit.backtest.generate --count 1000000 --customers 200000 \\
         --format all --out DIR [--seed 1] [--start 2025-01-01 --months 12] [--gzip] \\
-        [--page-size 100]
+        [--page-size 100] [--catalogue coffee|electronics]
 
 The same logical orders are written in every format asked for (one pass, streamed: a million
 orders are never held at once): ``shopify-csv`` (``orders_export.csv``), ``shopify-bulk``
@@ -24,7 +24,8 @@ the formats read to equal :func:`~aftersale_kit.backtest.readers.common_view` vi
 that the CSV has refunds only as a total (no dates) and no line ids. Beyond the documented
 export columns the CSV gets a ``Customer ID`` column (export apps add it; Shopify's own export
 has none), and WooCommerce refunds carry their ``date_created_gmt`` as
-``GET /orders/<id>/refunds`` gives it.
+``GET /orders/<id>/refunds`` gives it. ``products.json`` gives the catalogue's categories and
+product types (which order lines do not carry) for ``aftersale-kit backtest --products``.
 """
 
 from __future__ import annotations
@@ -39,25 +40,25 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-__all__ = ["GenLine", "GenOrder", "Refund", "generate", "main", "write"]
+from ._catalogues import CATALOGUES, Product, product_facts
+
+__all__ = [
+    "CATALOGUES",
+    "GenLine",
+    "GenOrder",
+    "Refund",
+    "generate",
+    "main",
+    "write",
+    "write_products",
+]
 
 FORMATS = ("shopify-csv", "shopify-bulk", "woo-json", "woo-jsonl")
 CENT = Decimal("0.01")
 SHOP_OFFSET = timezone(timedelta(hours=1))
 
-#: title, sku, vendor, product type, unit price
-CATALOGUE: tuple[tuple[str, str, str, str, Decimal], ...] = (
-    ("Kaffeebohnen Hausmischung 1 kg", "KB-1000", "Roesterei Nord", "Kaffee", Decimal("24.90")),
-    ("Espresso Forte 500 g", "ES-500", "Roesterei Nord", "Kaffee", Decimal("13.50")),
-    ("Filterpapier 100 Stk", "FP-100", "Papierwerk", "Zubehoer", Decimal("3.20")),
-    ("Handmuehle Classic", "HM-01", "Muehlenbau", "Geraete", Decimal("89.00")),
-    ("Milchkaennchen 350 ml", "MK-350", "Metallform", "Zubehoer", Decimal("19.95")),
-    ("Entkalker Flasche", "EK-1", "Pflegeprofi", "Pflege", Decimal("9.99")),
-    ("Siebtraeger Basic", "ST-B", "Muehlenbau", "Geraete", Decimal("249.00")),
-    ("Tasse Steingut", "TS-01", "Toepferei Sued", "Geschirr", Decimal("14.00")),
-    ("Geschenkbox Probierset", "GB-PS", "Roesterei Nord", "Geschenk", Decimal("39.00")),
-    ("Kakao Bio 250 g", "KK-250", "Bio Handel", "Kakao", Decimal("7.45")),
-)
+#: The coffee catalogue (``--catalogue coffee``, the default).
+CATALOGUE = CATALOGUES["coffee"]
 #: code, percent off
 CODES = (("WELCOME10", Decimal("0.10")), ("SOMMER15", Decimal("0.15")), ("TREUE5", Decimal("0.05")))
 #: title, method id, price
@@ -196,8 +197,11 @@ def generate(
     start: date = date(2025, 1, 1),
     months: int = 12,
     currency: str = "EUR",
+    catalogue: str = "coffee",
 ) -> Iterator[GenOrder]:
-    """``count`` orders in time order (lazily), from ``customers`` customers plus guests."""
+    """``count`` orders in time order (lazily), from ``customers`` customers plus guests,
+    their lines from ``catalogue`` (a key of :data:`CATALOGUES`)."""
+    products = CATALOGUES[catalogue]
     rng = random.Random(seed)
     people = _Customers(max(customers, 1), rng)
     begin = datetime(start.year, start.month, start.day, tzinfo=UTC)
@@ -206,12 +210,12 @@ def generate(
     step = (end - begin) / max(count, 1)
     for seq in range(count):
         created = begin + step * (seq + rng.random() * 0.999)
-        yield _order(seq, created.replace(microsecond=0), rng, people, currency)
+        yield _order(seq, created.replace(microsecond=0), rng, people, currency, products)
 
 
-def _lines(seq: int, rng: random.Random) -> list[GenLine]:
+def _lines(seq: int, rng: random.Random, catalogue: tuple[Product, ...]) -> list[GenLine]:
     n = min(1 + int(rng.expovariate(1.2)), 5)
-    picked = rng.sample(CATALOGUE, n)
+    picked = rng.sample(catalogue, n)
     return [
         GenLine(
             id=str(13_000_000_000 + seq * 10 + k),
@@ -244,7 +248,12 @@ def _discounted(lines: list[GenLine], discount: Decimal) -> tuple[GenLine, ...]:
 
 
 def _order(
-    seq: int, created: datetime, rng: random.Random, people: _Customers, shop_currency: str
+    seq: int,
+    created: datetime,
+    rng: random.Random,
+    people: _Customers,
+    shop_currency: str,
+    catalogue: tuple[Product, ...],
 ) -> GenOrder:
     if rng.random() < 0.2:
         customer_id = None
@@ -254,7 +263,7 @@ def _order(
         who = people.pick(rng)
         customer_id = str(7_000_000_000 + who)
         email = f"kunde{who}@example.com"
-    lines = _lines(seq, rng)
+    lines = _lines(seq, rng, catalogue)
     gross = sum((li.gross for li in lines), Decimal(0))
     code: str | None = None
     discount = Decimal(0)
@@ -356,6 +365,20 @@ def write(
     return written
 
 
+PRODUCTS = "products.json"
+
+
+def write_products(catalogue: str, out: Path) -> Path:
+    """The catalogue's categories and product types as ``out/products.json``, the file
+    ``aftersale-kit backtest --products`` reads (order lines carry no categories)."""
+    import json
+
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / PRODUCTS
+    path.write_text(json.dumps(product_facts(catalogue), indent=1) + "\n", encoding="utf-8")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m aftersale_kit.backtest.generate",
@@ -370,6 +393,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start", type=date.fromisoformat, default=date(2025, 1, 1))
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--currency", default="EUR", help="the shop's currency")
+    parser.add_argument(
+        "--catalogue", default="coffee", choices=sorted(CATALOGUES), help="the shop's products"
+    )
     parser.add_argument("--gzip", action="store_true", help="compress each file")
     parser.add_argument("--page-size", type=int, default=100, help="orders per WooCommerce page")
     args = parser.parse_args(argv)
@@ -383,10 +409,12 @@ def main(argv: list[str] | None = None) -> int:
         start=args.start,
         months=args.months,
         currency=args.currency.upper(),
+        catalogue=args.catalogue,
     )
     written = write(orders, formats, args.out, gz=args.gzip, page_size=args.page_size)
     for f in formats:
         print(f"{f}: {args.out / OUTPUTS[f]}{'' if f == 'woo-json' or not args.gzip else '.gz'}")
+    print(f"products: {write_products(args.catalogue, args.out)}")
     print(f"{written} orders", file=sys.stderr)
     return 0
 

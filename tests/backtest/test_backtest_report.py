@@ -200,20 +200,22 @@ def _fields(obj: object) -> dict[str, object]:
 
 
 def test_summary_names_bad_rows_costs_and_months_and_the_report() -> None:
-    lines = summary_lines(
-        [sample_result()], t=Texts("de"), tz=BERLIN, report=Path("out/backtest.html")
-    )
+    result = sample_result()
+    lines = summary_lines([result], t=Texts("de"), tz=BERLIN, report=Path("out/backtest.html"))
+    fired = {c.campaign_id: c.orders for c in result.campaigns}
     text = "\n".join(lines)
     assert lines[0] == (
         "Testlauf für kaffee-test.myshopify.com: 1.200 Bestellungen von 700 Kunden, "
         "2025-01-01 – 2025-06-30"
     )
     assert "2 nicht lesbare Zeilen übersprungen:\n  orders.csv:17: no order id" in text
+    # each campaign with the orders it fired on (campaigns without costs show they reached some)
     assert (
-        "  danke-10  erwartete Kosten     292,50 €  BUDGET AUFGEBRAUCHT: März 2025, Mai 2025\n"
-        in text
+        f"  danke-10  {fired['danke-10']} Bestellungen  erwartete Kosten     292,50 €  "
+        "BUDGET AUFGEBRAUCHT: März 2025, Mai 2025\n" in text
     )
-    assert "  punkte    erwartete Kosten     135,00 €\n" in text
+    assert f"  punkte    {fired['punkte']} Bestellungen  erwartete Kosten     135,00 €\n" in text
+    assert "  Gesamt                      erwartete Kosten     427,50 €" in text
     assert lines[-1] == "Bericht: out/backtest.html (JSON und CSV im selben Ordner)"
 
 

@@ -1,6 +1,6 @@
 """The few lines ``aftersale-kit backtest`` (and the demo) print for the shop owner: what was
-read, the rows that were not, each campaign's expected cost and the months its budget ran out,
-and where the report is. The same words and period names as the page.
+read, the rows that were not, each campaign's orders and expected cost and the months its
+budget ran out, and where the report is. The same words and period names as the page.
 """
 
 from __future__ import annotations
@@ -29,19 +29,24 @@ def _period(result: BacktestResult, tz: ZoneInfo) -> str:
 
 
 def _campaign_lines(result: BacktestResult, tz: ZoneInfo, t: Texts) -> list[str]:
-    """One line per campaign (by its id, as the config names it): expected cost and, when its
-    budget ran out, when."""
+    """One line per campaign (by its id, as the config names it): the orders it fired on (a
+    campaign without costs, a message or a block, shows it reached orders), expected cost and,
+    when its budget ran out, when."""
     ran_out = {e.campaign_id: e.spans for e in exhausted(result, tz, t)}
     width = max([len(c.campaign_id) for c in result.campaigns] + [len(t("total"))])
+    counts = {c.campaign_id: t.number(c.orders) for c in result.campaigns}
+    reach = max([len(n) for n in counts.values()] + [1])
     lines = []
     for c in result.campaigns:
         cost = t.money(c.expected_cost, result.currency)
-        line = f"  {c.campaign_id:<{width}}  {t('sum_cost')} {cost:>12}"
+        orders = f"{counts[c.campaign_id]:>{reach}} {t('orders')}"
+        line = f"  {c.campaign_id:<{width}}  {orders}  {t('sum_cost')} {cost:>12}"
         if c.campaign_id in ran_out:
             line += f"  {t('budget_alert').upper()}: {', '.join(ran_out[c.campaign_id])}"
         lines.append(line)
     total = t.money(sum((c.expected_cost for c in result.campaigns), Decimal(0)), result.currency)
-    lines.append(f"  {t('total'):<{width}}  {t('sum_cost')} {total:>12}")
+    blank = " " * (reach + 1 + len(t("orders")))
+    lines.append(f"  {t('total'):<{width}}  {blank}  {t('sum_cost')} {total:>12}")
     return lines
 
 
