@@ -66,7 +66,7 @@ def _history(
         catalogue=catalogue,
     )
     generator.write(orders, (fmt,), folder)
-    products: Path = generator.write_products(catalogue, folder)
+    products: Path = generator.write_products(catalogue, folder.parent / "products.json")
     return folder / str(generator.OUTPUTS[fmt]), products
 
 

@@ -5,7 +5,7 @@
 
     python -m aftersale_kit.backtest.generate --count 1000000 --customers 200000 \\
         --format all --out DIR [--seed 1] [--start 2025-01-01 --months 12] [--gzip] \\
-        [--page-size 100] [--catalogue coffee|electronics]
+        [--page-size 100] [--catalogue coffee|electronics] [--products FILE]
 
 The same logical orders are written in every format asked for (one pass, streamed: a million
 orders are never held at once): ``shopify-csv`` (``orders_export.csv``), ``shopify-bulk``
@@ -24,8 +24,8 @@ the formats read to equal :func:`~aftersale_kit.backtest.readers.common_view` vi
 that the CSV has refunds only as a total (no dates) and no line ids. Beyond the documented
 export columns the CSV gets a ``Customer ID`` column (export apps add it; Shopify's own export
 has none), and WooCommerce refunds carry their ``date_created_gmt`` as
-``GET /orders/<id>/refunds`` gives it. ``products.json`` gives the catalogue's categories and
-product types (which order lines do not carry) for ``aftersale-kit backtest --products``.
+``GET /orders/<id>/refunds`` gives it. ``--products FILE`` writes the catalogue's categories
+and product types (which order lines do not carry) for ``aftersale-kit backtest --products``.
 """
 
 from __future__ import annotations
@@ -365,16 +365,12 @@ def write(
     return written
 
 
-PRODUCTS = "products.json"
-
-
-def write_products(catalogue: str, out: Path) -> Path:
-    """The catalogue's categories and product types as ``out/products.json``, the file
-    ``aftersale-kit backtest --products`` reads (order lines carry no categories)."""
+def write_products(catalogue: str, path: Path) -> Path:
+    """The catalogue's categories and product types as ``path``, the file ``aftersale-kit
+    backtest --products`` reads (order lines carry no categories); ``path``."""
     import json
 
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / PRODUCTS
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(product_facts(catalogue), indent=1) + "\n", encoding="utf-8")
     return path
 
@@ -396,6 +392,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--catalogue", default="coffee", choices=sorted(CATALOGUES), help="the shop's products"
     )
+    parser.add_argument(
+        "--products",
+        type=Path,
+        metavar="FILE",
+        help="also write the catalogue's categories and product types there (for backtest "
+        "--products; keep it outside --out, where every file is read as orders)",
+    )
     parser.add_argument("--gzip", action="store_true", help="compress each file")
     parser.add_argument("--page-size", type=int, default=100, help="orders per WooCommerce page")
     args = parser.parse_args(argv)
@@ -414,7 +417,8 @@ def main(argv: list[str] | None = None) -> int:
     written = write(orders, formats, args.out, gz=args.gzip, page_size=args.page_size)
     for f in formats:
         print(f"{f}: {args.out / OUTPUTS[f]}{'' if f == 'woo-json' or not args.gzip else '.gz'}")
-    print(f"products: {write_products(args.catalogue, args.out)}")
+    if args.products is not None:
+        print(f"products: {write_products(args.catalogue, args.products)}")
     print(f"{written} orders", file=sys.stderr)
     return 0
 

@@ -51,7 +51,7 @@ def test_without_the_product_file_no_category_campaign_fires(tmp_path: Path) -> 
     config = load_shop_config(ELECTRONICS)
     orders = generate(count=300, customers=100, seed=5, catalogue="electronics")
     write(orders, ("woo-json",), tmp_path)
-    products = load_products(write_products("electronics", tmp_path))
+    products = load_products(write_products("electronics", tmp_path / "products.json"))
     pages = str(tmp_path / "woo-pages")
     # when it is replayed with and without the products
     rate = Decimal("0.5")
@@ -91,3 +91,25 @@ def test_a_bad_product_file_is_named_with_what_to_fix(
     assert code == 2
     assert f"--products: {path}" in err and says in err
     assert "Traceback" not in err
+
+
+def test_the_generator_writes_the_electronics_catalogue_and_its_product_file(
+    tmp_path: Path,
+) -> None:
+    # given the generator asked for the electronics catalogue and its product file
+    from aftersale_kit.backtest.generate import main as generate_main
+    from aftersale_kit.backtest.readers import read_orders
+
+    products = tmp_path / "products.json"
+    out = tmp_path / "orders"
+    code = generate_main(
+        ["--count", "60", "--format", "woo-jsonl", "--out", str(out), "--catalogue",
+         "electronics", "--products", str(products)]
+    )  # fmt: skip
+    # then every ordered SKU is in the product file with its categories, and the orders read
+    assert code == 0
+    facts = load_products(products)
+    orders = list(read_orders([str(out)], shop="s", currency="EUR", on_bad=pytest.fail))
+    skus = {li.sku for h in orders for li in h.order.line_items}
+    assert len(orders) == 60 and skus and skus <= set(facts)
+    assert "smartphones" in {c for sku in skus for c in facts[sku]["categories"]}
