@@ -102,6 +102,13 @@ def _parser() -> argparse.ArgumentParser:
         "their later refunds still count",
     )
     parser.add_argument(
+        "--warm-up",
+        metavar="DATE",
+        help="with --since: the orders placed from this day until --since only count towards "
+        "customers' order counts and spend (not replayed), so returning customers are known "
+        "from the first day on",
+    )
+    parser.add_argument(
         "--out",
         metavar="DIR",
         type=Path,
@@ -228,6 +235,7 @@ def run_backtest(
     label: str | None = None,
     source: OrderSource | None = None,
     products: ProductFacts | None = None,
+    warm_up: datetime | None = None,
 ) -> BacktestResult:
     """One replay of ``config`` over the order files, with the bad rows of the read.
 
@@ -237,6 +245,7 @@ def run_backtest(
     when polars is installed. ``source``: where the orders come from instead of ``paths``
     (``--from-shop``), called with the bad-row sink. ``products``: the lines' missing product
     facts (``--products``, :mod:`.products`), added before the pre-filter and the replay.
+    ``warm_up``: orders placed from then until ``since`` only count towards customers' figures.
     """
     from .readers import read_orders
     from .replay import replay
@@ -269,6 +278,7 @@ def run_backtest(
         since=since,
         until=until,
         candidates=candidates,
+        warm_up=warm_up,
     )
     return dataclasses.replace(
         result,
@@ -276,6 +286,18 @@ def run_backtest(
         bad_count=bad.count,
         config=label or result.config,
     )
+
+
+def _warm_up(text: str | None, since: datetime | None, tz: ZoneInfo) -> datetime | None:
+    """``--warm-up``: a day before ``--since``."""
+    warm_up = _moment(text, "--warm-up", tz, end=False)
+    if warm_up is None:
+        return None
+    if since is None:
+        raise UsageError("--warm-up goes with --since (the warm-up ends where the replay starts)")
+    if warm_up >= since:
+        raise UsageError(f"--warm-up: {text} is not before --since")
+    return warm_up
 
 
 def _products(path: str | None) -> ProductFacts | None:
@@ -353,6 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         products = _products(args.products)
         since = _moment(args.since, "--since", tz, end=False)
         until = _moment(args.until, "--until", tz, end=True)
+        warm_up = _warm_up(args.warm_up, since, tz)
     except UsageError as exc:
         print(f"{_PROG}: {exc}", file=sys.stderr)
         return 2
@@ -361,7 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.from_shop:
             # a comparison reads the shop once: the second run reads the spool of the first
             spool = Path(scratch) / "shop.checkpoint" if other is not None else None
-            source = _shop_source(config, since, until, args.checkpoint or spool)
+            source = _shop_source(config, warm_up or since, until, args.checkpoint or spool)
 
         def run(cfg: ShopConfig, label: str, rate: Decimal) -> BacktestResult:
             return run_backtest(
@@ -376,6 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 label=label,
                 source=source,
                 products=products,
+                warm_up=warm_up,
             )
 
         results = [run(config, args.config, rate)]

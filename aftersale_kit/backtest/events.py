@@ -51,7 +51,9 @@ class HistoryEvent:
     """One event of one past order: the order as that event's webhook would have carried it.
 
     ``last`` marks the order's last event (the replay forgets the order after it: memory stays
-    bounded by the orders in flight, not by the history).
+    bounded by the orders in flight, not by the history). ``warm_up``: the order was placed in
+    the warm-up before the replayed period; it only counts towards its customer's order count
+    and spend (:mod:`.customers`) and is not decided.
     """
 
     at: datetime
@@ -59,6 +61,7 @@ class HistoryEvent:
     order: Order
     refund: Refund | None = None
     last: bool = False
+    warm_up: bool = False
 
     @property
     def rank(self) -> int:

@@ -23,6 +23,7 @@ import pickle
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from .customers import with_customer_figures
@@ -52,19 +53,24 @@ def _selected(
     since: datetime | None,
     until: datetime | None,
     on_order: Callable[[HistoryOrder], None] | None,
-) -> Iterator[HistoryOrder]:
-    """The orders placed in ``[since, until)``; all their events count, however late."""
+    warm_up: datetime | None = None,
+) -> Iterator[tuple[HistoryOrder, bool]]:
+    """The orders placed in ``[since, until)`` (all their events count, however late), and
+    those placed in ``[warm_up, since)``, marked as warm-up (True)."""
     since = _aware(since) if since is not None else None
     until = _aware(until) if until is not None else None
+    warm_up = _aware(warm_up) if warm_up is not None and since is not None else None
     for h in orders:
         created = _aware(h.order.created_at)
-        if since is not None and created < since:
-            continue
         if until is not None and created >= until:
+            continue
+        if since is not None and created < since:
+            if warm_up is not None and created >= warm_up:
+                yield h, True
             continue
         if on_order is not None:
             on_order(h)
-        yield h
+        yield h, False
 
 
 def in_time_order(
@@ -75,17 +81,21 @@ def in_time_order(
     memory_events: int = DEFAULT_MEMORY_EVENTS,
     spill_dir: str | None = None,
     on_order: Callable[[HistoryOrder], None] | None = None,
+    warm_up: datetime | None = None,
 ) -> Iterator[HistoryEvent]:
     """The events of the orders placed in ``[since, until)``, in time order (see the module
     docstring); reads ``orders`` once, as a stream (``on_order`` sees each selected order as
     it is read, also one without events: an unpaid order on a platform that does not report
     new orders). Naive times are taken as UTC. Customers' ``orders_count`` and ``total_spent``
     the data lacks are filled in from the history so far
-    (:func:`~.customers.with_customer_figures`)."""
+    (:func:`~.customers.with_customer_figures`); the orders placed in ``[warm_up, since)`` count
+    towards those figures only (their events are not yielded)."""
     buffer: list[tuple[int, int, int, HistoryEvent]] = []
     spill: _Spill | None = None
-    for seq, h in enumerate(_selected(orders, since, until, on_order)):
+    for seq, (h, early) in enumerate(_selected(orders, since, until, on_order, warm_up)):
         for event in events_of(h):
+            if early:
+                event = replace(event, warm_up=True)
             buffer.append((_micros(event.at), seq, event.rank, event))
         if spill is None and len(buffer) > memory_events:
             spill = _Spill(spill_dir)
@@ -94,13 +104,18 @@ def in_time_order(
             buffer = []
     if spill is None:
         buffer.sort(key=lambda row: row[:3])
-        yield from with_customer_figures(row[3] for row in buffer)
+        yield from _decided(with_customer_figures(row[3] for row in buffer))
         return
     try:
         spill.add(buffer)
-        yield from with_customer_figures(spill.sorted())
+        yield from _decided(with_customer_figures(spill.sorted()))
     finally:
         spill.close()
+
+
+def _decided(events: Iterator[HistoryEvent]) -> Iterator[HistoryEvent]:
+    """The events to decide: the warm-up's only counted."""
+    return (e for e in events if not e.warm_up)
 
 
 class _Spill:

@@ -277,6 +277,7 @@ def replay(
     bad_rows: Iterable[BadRow] = (),
     bad_count: int | None = None,
     memory_events: int = DEFAULT_MEMORY_EVENTS,
+    warm_up: datetime | None = None,
 ) -> BacktestResult:
     """Replay ``orders`` (a stream; read once) under ``config`` and sum up what the campaigns
     would have done (see the module docstring).
@@ -286,6 +287,8 @@ def replay(
     the share of coupons assumed redeemed, for the expected cost. ``bad_rows``/``bad_count``: the
     readers' unreadable rows, passed through to the result (the first 100 kept).
     ``memory_events``: events sorted in memory before the sort spills to a temporary file.
+    ``warm_up``: the orders placed from then until ``since`` count towards their customers' order
+    counts and spend only (:mod:`.customers`), so the first months do not undercount them.
     """
     tally = Tally(config, redemption_rate=redemption_rate, since=since, until=until)
     events = in_time_order(
@@ -294,6 +297,7 @@ def replay(
         until=until,
         memory_events=memory_events,
         on_order=lambda h: tally.order(h.order),
+        warm_up=warm_up,
     )
     replay_events(
         config, events, code_secret=code_secret, candidates=candidates, on_step=on_step, tally=tally

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -184,3 +185,47 @@ def test_guests_get_no_figures() -> None:
     # then no order has a customer: the platforms keep no count for guests
     assert events and all(e.order.customer is None for e in events)
     assert replace(history[0].order).customer is None
+
+
+def test_a_warm_up_counts_earlier_orders_without_replaying_them() -> None:
+    # given anna's first order before the replayed period and her second in it
+    history = [order(1, 0, customer="anna"), order(2, 10, customer="anna", total="250.00")]
+    since = START + timedelta(days=5)
+    config = load_config_text(CONFIG)
+
+    def run(**options: object) -> tuple[set[str], int]:
+        steps: list[StepRecord] = []
+        result = replay(
+            config,
+            history,
+            code_secret=SECRET,
+            redemption_rate=Decimal(1),
+            since=since,
+            on_step=steps.append,
+            **options,  # type: ignore[arg-type]
+        )
+        fired = {o.campaign_id for s in steps for o in s.decision.outcomes if o.fired}
+        return fired, result.orders
+
+    # when it is replayed from `since` with and without a warm-up from the start
+    warmed, warmed_orders = run(warm_up=START)
+    cold, cold_orders = run()
+    # then only the warm-up knows her as a returning customer who spent 350
+    assert warmed == {"stammkunde", "vip"}
+    assert cold == set()
+    # and the warm-up's order is not replayed
+    assert warmed_orders == cold_orders == 1
+
+
+def test_a_warm_up_without_since_is_wrong_usage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from aftersale_kit.cli import main
+
+    config = tmp_path / "shop.yaml"
+    config.write_text(CONFIG, encoding="utf-8")
+    orders = tmp_path / "orders.jsonl"
+    orders.write_text("", encoding="utf-8")
+    code = main(["backtest", str(config), str(orders), "--warm-up", "2025-01-01"])
+    assert code == 2
+    assert "--warm-up goes with --since" in capsys.readouterr().err
