@@ -4,7 +4,7 @@ A file holds one page (a JSON array of orders, as the API returns it), several v
 another, or JSON Lines (one order, or one page, per line). Each order is read by the live
 normaliser and completed with what the REST order carries for a history but a live decision
 does not need, by the adapter's reading of a listed order
-(``aftersale_kit_woocommerce.history.read_listed_order``, the one ``--from-shop`` uses; see
+(``aftersale_kit_woocommerce.listed.read_listed_order``, the one ``--from-shop`` uses; see
 https://woocommerce.github.io/woocommerce-rest-api-docs/#order-properties):
 
 - ``fulfilled_at`` is ``date_completed_gmt`` (the order reached *completed*: shipped).
@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from aftersale_kit_woocommerce.history import read_listed_order
+from aftersale_kit_woocommerce.listed import read_listed_order
 
 from aftersale_kit.core.errors import PayloadError
 

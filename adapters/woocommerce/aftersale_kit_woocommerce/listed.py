@@ -1,0 +1,69 @@
+"""Reading a WooCommerce REST order as a past order (:func:`read_listed_order`): the shop's
+listing (:mod:`.history`) and the backtest's page reader use it alike. Imports no SDK.
+
+It completes the live normaliser's order with what a history needs:
+
+- ``fulfilled_at`` is ``date_completed_gmt``: a store marks an order *completed* when it has
+  shipped it (https://woocommerce.com/document/managing-orders/order-statuses/);
+- each refund's ``created_at`` is its merged ``date_created_gmt`` (unknown without one);
+- WooCommerce has no *partially refunded* status: a paid order refunded less than its total is
+  ``PARTIALLY_REFUNDED``, as Shopify reports it;
+- WooCommerce keeps no cancellation date: a *cancelled* order's ``cancelled_at`` is its
+  ``date_modified_gmt`` (its last change, normally the cancellation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from aftersale_kit.core.errors import PayloadError
+from aftersale_kit.core.model import FinancialStatus, Order
+from aftersale_kit.core.platform import ListedOrder
+
+from .normalize import normalize_woocommerce_order
+
+__all__ = ["read_listed_order"]
+
+
+def _gmt(item: Mapping[str, Any], key: str) -> datetime | None:
+    """``<key>_gmt`` (else ``<key>``) as an aware time; naive text is UTC; text that is no
+    date is a :class:`PayloadError` (the order is reported, not read with a date missing)."""
+    value = item.get(f"{key}_gmt", item.get(key))
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise PayloadError(
+            f"{key}_gmt {value!r} is not a date and time like 2025-01-15T10:23:45"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _complete(order: Order, raw: Mapping[str, Any]) -> Order:
+    """What the live normaliser leaves out (see the module's docstring)."""
+    refunds = order.refunds
+    entries = raw.get("refunds")
+    if refunds and isinstance(entries, list) and len(entries) == len(refunds):
+        refunds = tuple(
+            replace(r, created_at=_gmt(e, "date_created")) if isinstance(e, Mapping) else r
+            for r, e in zip(refunds, entries, strict=True)
+        )
+    status = order.financial_status
+    refunded = sum((r.amount.amount for r in refunds), Decimal(0))
+    if status is FinancialStatus.PAID and 0 < refunded < order.total.amount:
+        status = FinancialStatus.PARTIALLY_REFUNDED
+    cancelled_at = order.cancelled_at
+    if status is FinancialStatus.CANCELLED and cancelled_at is None:
+        cancelled_at = _gmt(raw, "date_modified")
+    return replace(order, refunds=refunds, financial_status=status, cancelled_at=cancelled_at)
+
+
+def read_listed_order(raw: Mapping[str, Any], *, shop: str) -> ListedOrder:
+    """The neutral order of a listed REST order (PayloadError when it cannot be read)."""
+    order = _complete(normalize_woocommerce_order(raw, shop=shop), raw)
+    return ListedOrder(order=order, fulfilled_at=_gmt(raw, "date_completed"))
