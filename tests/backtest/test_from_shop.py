@@ -335,12 +335,16 @@ def test_a_429_with_retry_after_is_waited_out(shop: Shop) -> None:
 
 
 def test_shopify_query_cost_throttling_is_waited_out() -> None:
-    # given: an empty leaky bucket that refills in about a second (slow enough that a busy
+    # given: an empty leaky bucket that refills in about two seconds (slow enough that a busy
     # machine does not find it full again before the first page); the first page is THROTTLED
     with ShopifySandbox(currency="USD") as sandbox:
         shop = ShopifyShop(sandbox)
         ids = shop.seed(15)
-        sandbox.set_bucket(maximum_available=2000, currently_available=0, restore_rate=700)
+        sandbox.set_bucket(maximum_available=2000, currently_available=0, restore_rate=350)
+        # a page costs about 680 points: a wait of about two seconds, within the read's bound
+        shop.options["retry"] = RetryPolicy(
+            max_attempts=3, base_delay=0.01, max_delay=0.05, max_total_wait=5.0, timeout=5.0
+        )
         # when
         orders = [h.order.id for h in _read(shop, [])]
         # then

@@ -665,8 +665,9 @@ def test_throttled_with_200_then_recovers_after_waiting(sandbox: ShopifySandbox,
 
 def test_throttled_as_429_with_retry_after(sandbox: ShopifySandbox) -> None:
     # given a bucket with no points left and the 429 variant switched on
+    # (a slow refill: a busy machine must not find the bucket full again before the query)
     sandbox.set_bucket(
-        maximum_available=50, restore_rate=20, currently_available=0, throttle_status=429
+        maximum_available=50, restore_rate=2, currently_available=0, throttle_status=429
     )
     with activate(sandbox):
         # when a query is sent
@@ -675,7 +676,7 @@ def test_throttled_as_429_with_retry_after(sandbox: ShopifySandbox) -> None:
         # then it is a 429 with a float Retry-After and the THROTTLED body
         assert caught.value.code == 429
         retry_after = caught.value.headers["Retry-After"]
-        assert retry_after == "0.1"
+        assert retry_after == "0.5"  # the query's cost (1) at 2 points a second
         # and after waiting that long it succeeds
         time.sleep(float(retry_after) + 0.05)
         answer = json.loads(shopify.GraphQL().execute("{ shop { name myshopifyDomain } }"))
