@@ -48,8 +48,9 @@ typecheck: venv
 contracts: venv
 	$(BIN)/lint-imports --no-cache
 
+# the whole suite on both cores (every test is independent: own temp dirs, ports, schemas)
 unit: venv sysdeps
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 # the edit-test loop (under a minute): what is not marked slow, on SQLite; `make test` runs it all
 unit-fast: venv
