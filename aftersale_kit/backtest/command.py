@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from ..core.errors import ConfigError, MissingExtraError
 from ..evaluation import EvaluationError, load_shop_config, trial_code_secret
-from .history import BadRow, BadRowSink, HistoryOrder
+from .history import FIRST_YEAR, LAST_YEAR, BadRow, BadRowSink, HistoryOrder
 from .report import LANGUAGES, Texts, language_of, write_report
 from .report.summary import summary_lines
 
@@ -154,7 +154,7 @@ def _rate(text: str | None, config: ShopConfig) -> Decimal:
         rate = Decimal(text.strip().rstrip("%")) / (100 if text.strip().endswith("%") else 1)
     except InvalidOperation:
         rate = Decimal(-1)
-    if not Decimal(0) <= rate <= Decimal(1):
+    if not rate.is_finite() or not Decimal(0) <= rate <= Decimal(1):  # NaN compares by raising
         raise UsageError(
             f"--redemption-rate: expected a share from 0 to 1 (e.g. 0.25), got {text!r}"
         )
@@ -171,14 +171,29 @@ def _moment(text: str | None, option: str, tz: ZoneInfo, *, end: bool) -> dateti
     except ValueError:
         day = None
     if day is not None:
-        if end:
-            return datetime.combine(day + timedelta(days=1), time(), tz)
-        return datetime.combine(day, time(), tz)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{option}: expected a date such as 2025-03-01, got {text!r}") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+        moment = datetime.combine(day, time(), tz)
+    else:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise UsageError(
+                f"{option}: expected a date such as 2025-03-01, got {text!r}"
+            ) from None
+        moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+    # the replay shifts times by days and zones: the year must leave room to do so
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise UsageError(
+            f"{option}: expected a date from {FIRST_YEAR} to {LAST_YEAR}, got {text!r}"
+        )
+    return moment + timedelta(days=1) if day is not None and end else moment
+
+
+def _period(since: datetime | None, until: datetime | None, texts: tuple[str, str]) -> None:
+    if since is not None and until is not None and since >= until:
+        raise UsageError(
+            f"--since {texts[0]} is not before --until {texts[1]}: no order could be in between "
+            "(swap them?)"
+        )
 
 
 def _load(path: str) -> ShopConfig | None:
@@ -201,6 +216,19 @@ class _BadRows:
         self.count += 1
         if len(self.kept) < KEPT_BAD_ROWS:
             self.kept.append(bad)
+
+
+class _Counted:
+    """The orders passed on as they are, counted (all read, before ``--since``/``--until``)."""
+
+    def __init__(self, orders: Iterable[HistoryOrder]) -> None:
+        self.orders = orders
+        self.count = 0
+
+    def __iter__(self) -> Iterator[HistoryOrder]:
+        for order in self.orders:
+            self.count += 1
+            yield order
 
 
 def _batch(
@@ -267,6 +295,8 @@ def run_backtest(
         from .products import with_products
 
         orders = with_products(orders, products)
+    counted = _Counted(orders)
+    orders = iter(counted)
     if batch is None and _input_bytes(paths) < AUTO_BATCH_BYTES:
         batch = False
     orders, candidates = _batch(batch, config, orders)
@@ -285,6 +315,7 @@ def run_backtest(
         bad_rows=tuple(bad.kept),
         bad_count=bad.count,
         config=label or result.config,
+        read=counted.count,
     )
 
 
@@ -348,6 +379,20 @@ def _shop_source(
     return read
 
 
+def _out_problem(out: Path) -> str | None:
+    """Why the report cannot go to ``out``, checked before the replay (which may take long)
+    by creating the folder and a file in it; ``None`` when it can."""
+    if out.exists() and not out.is_dir():
+        return f"--out {out}: is a file, not a folder; name a folder for the report (it is created)"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        return f"--out {out}: cannot write the report there ({exc.strerror or exc})"
+    return None
+
+
 def _inputs_ok(parser: argparse.ArgumentParser, args: argparse.Namespace) -> bool:
     """ORDERS or ``--from-shop`` (wrong usage otherwise), and every ORDERS file there."""
     if bool(args.orders) == args.from_shop:
@@ -357,7 +402,10 @@ def _inputs_ok(parser: argparse.ArgumentParser, args: argparse.Namespace) -> boo
     missing = _missing(args.orders)
     for path in missing:
         print(f"{path}: file not found", file=sys.stderr)
-    return not missing
+    out = _out_problem(args.out)
+    if out is not None:
+        print(f"{_PROG}: {out}", file=sys.stderr)
+    return not missing and out is None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -376,6 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         since = _moment(args.since, "--since", tz, end=False)
         until = _moment(args.until, "--until", tz, end=True)
         warm_up = _warm_up(args.warm_up, since, tz)
+        _period(since, until, (args.since, args.until))
     except UsageError as exc:
         print(f"{_PROG}: {exc}", file=sys.stderr)
         return 2
@@ -409,9 +458,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             results.append(run(other, args.compare, other_rate))
     lang = args.lang or language_of(config.settings.locale)
     labels = [args.config, *([args.compare] if args.compare else [])]
-    page = write_report(
-        args.out, results, lang=lang, timezone=config.settings.timezone, labels=labels
-    )
+    if not args.from_shop and results[0].read == 0:
+        return _nothing_read(args.orders, results[0])
+    try:
+        page = write_report(
+            args.out, results, lang=lang, timezone=config.settings.timezone, labels=labels
+        )
+    except OSError as exc:
+        print(f"{_PROG}: --out {args.out}: cannot write the report ({exc})", file=sys.stderr)
+        return 1
     for line in summary_lines(results, t=Texts(lang), tz=tz, report=page, labels=labels):
         print(line)
     return 0
+
+
+def _nothing_read(paths: Sequence[str], result: BacktestResult) -> int:
+    """Not one order in the files: say why (the rows that could not be read, or that there was
+    nothing) instead of a report of zeros; exit code 1."""
+    files = ", ".join(paths)
+    print(f"{_PROG}: not one order could be read from {files}", file=sys.stderr)
+    for bad in result.bad_rows[:5]:
+        print(f"  {bad}", file=sys.stderr)
+    if result.bad_count > 5:
+        print(f"  ... {result.bad_count - 5} more", file=sys.stderr)
+    print(
+        "Give order exports: Shopify's orders CSV, the JSON Lines of a bulk operation on orders, "
+        "or WooCommerce REST order pages (see --format).",
+        file=sys.stderr,
+    )
+    return 1

@@ -50,7 +50,7 @@ from ..core.errors import (
 from ..core.platform import OrderHistory, OrderPage
 from ..core.registry import PlatformLoadError, UnknownPlatformError
 from ..platforms import load_platform
-from .history import BadRow, BadRowSink, HistoryOrder, SourceRef
+from .history import BadRow, BadRowSink, HistoryOrder, SourceRef, date_problem
 
 __all__ = ["CHECKPOINT_VERSION", "FromShopError", "connect_shop", "read_from_shop"]
 
@@ -304,11 +304,16 @@ class _Reader:
             oid = raw.get("id") or raw.get("legacyResourceId")
             self._bad(f"order {oid}: {exc}" if oid else str(exc))
             return None
-        return HistoryOrder(
+        item = HistoryOrder(
             order=listed.order,
             source=SourceRef(self.path, self.position),
             fulfilled_at=listed.fulfilled_at,
         )
+        problem = date_problem(item)
+        if problem is not None:
+            self._bad(problem)
+            return None
+        return item
 
     def _bad(self, reason: str) -> None:
         self.bad += 1

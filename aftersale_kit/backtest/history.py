@@ -16,7 +16,22 @@ from typing import Protocol
 
 from ..core.model import Order
 
-__all__ = ["BadRow", "BadRowSink", "HistoryOrder", "OrderReader", "SourceRef"]
+__all__ = [
+    "FIRST_YEAR",
+    "LAST_YEAR",
+    "BadRow",
+    "BadRowSink",
+    "HistoryOrder",
+    "OrderReader",
+    "SourceRef",
+    "date_problem",
+]
+
+#: The years an order's dates may lie in. The replay shifts times by days, months and time
+#: zones (cooldowns, delays, budget periods): a date at the end of the calendar (9999-12-31) or
+#: its start (0001-01-01) would overflow there, and no real order is that old or that far ahead.
+FIRST_YEAR = 1900
+LAST_YEAR = 2999
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +85,24 @@ class OrderReader(Protocol):
     def read(
         self, path: str, *, shop: str, currency: str, on_bad: BadRowSink
     ) -> Iterator[HistoryOrder]: ...
+
+
+def date_problem(h: HistoryOrder) -> str | None:
+    """Why the order's dates cannot be replayed (one outside :data:`FIRST_YEAR` to
+    :data:`LAST_YEAR`), in words for the shop owner; ``None`` when they can."""
+    order = h.order
+    dates = {
+        "created": order.created_at,
+        "paid": order.paid_at,
+        "cancelled": order.cancelled_at,
+        "fulfilled": h.fulfilled_at,
+        **{f"refund {r.id}": r.created_at for r in order.refunds},
+    }
+    for what, moment in dates.items():
+        if moment is not None and not FIRST_YEAR <= moment.year <= LAST_YEAR:
+            return (
+                f"order {order.number or order.id}: the {what} date {moment.isoformat()} is not "
+                f"between {FIRST_YEAR} and {LAST_YEAR}; correct it in the export (the order is "
+                "skipped)"
+            )
+    return None

@@ -154,5 +154,8 @@ class BacktestResult:
     #: The first bad rows (at most 100) and how many there were in all.
     bad_rows: tuple[BadRow, ...] = ()
     bad_count: int = 0
+    #: The orders read in all, also those outside ``--since``/``--until`` (``None``: not
+    #: counted, as when a result is made without reading files).
+    read: int | None = None
     #: Every month of the history, in order (the charts' x axis).
     months: tuple[str, ...] = ()

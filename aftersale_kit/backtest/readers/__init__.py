@@ -24,7 +24,7 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import Final
 
-from ..history import BadRowSink, HistoryOrder, OrderReader
+from ..history import BadRow, BadRowSink, HistoryOrder, OrderReader, date_problem
 from ._io import ReaderError, damage, open_binary, open_text
 from .compare import common_view
 from .shopify_bulk import ShopifyBulkReader
@@ -123,4 +123,9 @@ def read_orders(
     ``fmt`` names the format of all files; without it each file's is detected."""
     for path in _files(paths):
         reader = reader_for(fmt or detect_format(path))
-        yield from reader.read(path, shop=shop, currency=currency.upper(), on_bad=on_bad)
+        for h in reader.read(path, shop=shop, currency=currency.upper(), on_bad=on_bad):
+            problem = date_problem(h)
+            if problem is None:
+                yield h
+            else:
+                on_bad(BadRow(h.source.path, h.source.line, problem))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -103,29 +104,47 @@ def _incomplete(w: _Window) -> bool:
     return _value_end(w.text, w.pos) is None
 
 
+#: What the scan for a value's end stops at: a string's quote or a bracket.
+_SPECIAL = re.compile(r'["{}\[\]]')
+
+
 def _value_end(text: str, start: int) -> int | None:
     """The index after the object or array starting at ``start``; ``None`` if it does not close
-    within ``text`` (strings and escapes respected; iterative, so depth is no problem)."""
+    within ``text`` (strings and escapes respected; iterative, so depth is no problem).
+
+    The scan is repeated from the value's start for each chunk read while the value is open, so
+    it jumps (a regular-expression search to the next quote or bracket, ``str.find`` to a
+    string's end) instead of stepping through characters in Python, which made one order of
+    50 MB take minutes."""
     depth = 0
-    in_string = False
-    i = start
-    n = len(text)
-    while i < n:
+    pos = start
+    while (found := _SPECIAL.search(text, pos)) is not None:
+        i = found.start()
         c = text[i]
-        if in_string:
-            if c == "\\":
-                i += 1
-            elif c == '"':
-                in_string = False
-        elif c == '"':
-            in_string = True
-        elif c in "{[":
-            depth += 1
-        elif c in "}]":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
+        if c == '"':
+            end = _string_end(text, i)
+            if end is None:
+                return None
+            pos = end
+            continue
+        pos = i + 1
+        depth += 1 if c in "{[" else -1
+        if depth == 0:
+            return pos
+    return None
+
+
+def _string_end(text: str, quote: int) -> int | None:
+    """The index after the string whose opening quote is at ``quote``; ``None`` if it does not
+    close within ``text`` (a quote after an odd number of backslashes is escaped)."""
+    j = text.find('"', quote + 1)
+    while j >= 0:
+        k = j - 1
+        while text[k] == "\\":
+            k -= 1
+        if (j - 1 - k) % 2 == 0:
+            return j + 1
+        j = text.find('"', j + 1)
     return None
 
 

@@ -60,14 +60,13 @@ def summary_lines(
 ) -> list[str]:
     """The summary of one run, or of two (``--compare``) with the differences per campaign."""
     first = results[0]
-    lines = [
-        t("sum_head").format(
-            shop=first.shop,
-            orders=t.number(first.orders),
-            customers=t.number(first.customers),
-            period=_period(first, tz),
-        )
-    ]
+    head = t("sum_head").format(
+        shop=first.shop,
+        orders=t.number(first.orders),
+        customers=t.number(first.customers),
+        period=_period(first, tz),
+    )
+    lines = [head.rstrip(", ")]  # no period without orders: no dangling comma
     if not first.orders:
         lines.append(t("sum_no_orders"))
     if first.bad_count:
