@@ -415,6 +415,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     other = _load(args.compare) if args.compare else None
     if config is None or (args.compare and other is None):
         return 1
+    if other is not None and other.settings.currency != config.settings.currency:
+        print(
+            f"{_PROG}: --compare {args.compare}: its shop.currency is "
+            f"{other.settings.currency}, {args.config}'s is {config.settings.currency}; the "
+            "difference would subtract one currency from the other (compare two configs of "
+            "the same shop)",
+            file=sys.stderr,
+        )
+        return 1
     if not _inputs_ok(parser, args):
         return 1
     tz = ZoneInfo(config.settings.timezone)

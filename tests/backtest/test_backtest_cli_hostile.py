@@ -243,3 +243,19 @@ def test_order_files_are_read_without_the_woocommerce_client_library(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "r" / "backtest.html").is_file()
+
+
+def test_compare_with_a_config_in_another_currency_is_refused(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "usd.yaml"
+    other.write_text(CONFIG.replace("currency: EUR", "currency: USD"), encoding="utf-8")
+    out = tmp_path / "r"
+    args = ["backtest", str(config), str(EXPORT), "--compare", str(other), "--out", str(out)]
+    assert main(args) == 1
+    assert capsys.readouterr().err == (
+        f"aftersale-kit backtest: --compare {other}: its shop.currency is USD, {config}'s is "
+        "EUR; the difference would subtract one currency from the other (compare two configs "
+        "of the same shop)\n"
+    )
+    assert not (out / "backtest.html").exists()
