@@ -194,3 +194,23 @@ def test_messages_clip_long_values() -> None:
 )
 def test_split_tags(text: str, tags: tuple[str, ...]) -> None:
     assert split_tags(text) == tags
+
+
+@pytest.mark.parametrize(
+    ("platform", "key"), [("shopify", "created_at"), ("woocommerce", "date_created_gmt")]
+)
+@pytest.mark.parametrize("moment", ["9999-12-31T23:30:00+00:00", "0001-01-01T00:00:00+00:00"])
+def test_an_order_time_at_the_ends_of_the_calendar_is_refused_by_name(
+    platform: str, key: str, moment: str
+) -> None:
+    # given: a real order whose creation time no shop could have (the calendar arithmetic of
+    # budgets and follow-up delays would run past what a date can hold)
+    name = next(n for n, p in ORDERS.items() if p == platform)
+    payload = load(name)
+    body = payload.get("order", payload)
+    body[key] = moment if platform == "shopify" else moment[:19]
+    # when / then: one precise message naming the field and the range
+    with pytest.raises(PayloadError) as refused:
+        normalize_order(payload, platform=platform)
+    assert key in str(refused.value)
+    assert "between the years 1970 and 2999" in str(refused.value)

@@ -41,6 +41,10 @@ def split_tags(text: str) -> tuple[str, ...]:
     return tuple(tag for tag in (part.strip() for part in text.split(",")) if tag)
 
 
+#: The order times a payload may carry (:meth:`Obj.opt_datetime`).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
 class Obj:
     """One JSON object inside a payload, with its path for error messages."""
 
@@ -217,6 +221,10 @@ class Obj:
             if not naive_is_utc:
                 raise self.wrong(key, "an ISO 8601 date-time with a UTC offset", value)
             parsed = parsed.replace(tzinfo=UTC)
+        if not EARLIEST <= parsed < LATEST:
+            # no shop takes orders then, and the calendar arithmetic of budgets, delays and
+            # repeats (a year ahead at most) stays inside what datetime can hold
+            raise self.wrong(key, "a date-time between the years 1970 and 2999", value)
         return parsed
 
 
