@@ -45,6 +45,7 @@ def split_tags(text: str) -> tuple[str, ...]:
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 
+
 class Obj:
     """One JSON object inside a payload, with its path for error messages."""
 
