@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from ..core.errors import ConfigError, MissingExtraError
 from ..evaluation import EvaluationError, load_shop_config, trial_code_secret
-from .history import FIRST_YEAR, LAST_YEAR, BadRow, BadRowSink, HistoryOrder
+from .history import FIRST_YEAR, LAST_YEAR, BadRow, BadRowSink, HistoryOrder, SourceRef
 from .report import LANGUAGES, Texts, language_of, write_report
 from .report.summary import summary_lines
 
@@ -219,16 +219,32 @@ class _BadRows:
 
 
 class _Counted:
-    """The orders passed on as they are, counted (all read, before ``--since``/``--until``)."""
+    """The orders passed on, counted (all read, before ``--since``/``--until``); an order read
+    again (overlapping exports, the same orders in two formats) is a bad row naming where it
+    was read first, and only its first copy is replayed, so nothing counts twice."""
 
-    def __init__(self, orders: Iterable[HistoryOrder]) -> None:
+    def __init__(self, orders: Iterable[HistoryOrder], on_bad: BadRowSink) -> None:
         self.orders = orders
+        self.on_bad = on_bad
         self.count = 0
+        self.first: dict[str, SourceRef] = {}
 
     def __iter__(self) -> Iterator[HistoryOrder]:
-        for order in self.orders:
+        for h in self.orders:
+            first = self.first.setdefault(h.order.id, h.source)
+            if first is not h.source:
+                where = h.source
+                self.on_bad(
+                    BadRow(
+                        where.path,
+                        where.line,
+                        f"order {h.order.number or h.order.id} was read before, at {first}; "
+                        "this copy is skipped (are two exports overlapping?)",
+                    )
+                )
+                continue
             self.count += 1
-            yield order
+            yield h
 
 
 def _batch(
@@ -295,7 +311,7 @@ def run_backtest(
         from .products import with_products
 
         orders = with_products(orders, products)
-    counted = _Counted(orders)
+    counted = _Counted(orders, bad)
     orders = iter(counted)
     if batch is None and _input_bytes(paths) < AUTO_BATCH_BYTES:
         batch = False

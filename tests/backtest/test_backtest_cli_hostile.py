@@ -259,3 +259,28 @@ def test_compare_with_a_config_in_another_currency_is_refused(
         "of the same shop)\n"
     )
     assert not (out / "backtest.html").exists()
+
+
+def test_an_order_in_two_overlapping_exports_counts_once_and_is_named(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given: the same export twice (as two overlapping exports would hold the same orders)
+    first, second = tmp_path / "jan-jun.csv", tmp_path / "apr-dec.csv"
+    for path in (first, second):
+        path.write_bytes(EXPORT.read_bytes())
+    out = tmp_path / "r"
+    # when
+    code = main(["backtest", str(config), str(first), str(second), "--out", str(out)])
+    # then: the second copies are bad rows naming where each order was read first, and the
+    # figures are those of one export alone
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert f"{second}:2: order #1001 was read before, at {first}:2; this copy is skipped" in printed
+    both = json.loads((out / "backtest.json").read_text(encoding="utf-8"))
+    assert main(["backtest", str(config), str(first), "--out", str(tmp_path / "one")]) == 0
+    one = json.loads((tmp_path / "one" / "backtest.json").read_text(encoding="utf-8"))
+    run_both = both["runs"][0] if "runs" in both else both
+    run_one = one["runs"][0] if "runs" in one else one
+    assert run_both["orders"] == run_one["orders"] > 0
+    assert run_both["bad_count"] == run_one["orders"]
+    assert run_both["campaigns"] == run_one["campaigns"]
