@@ -39,13 +39,13 @@ def _campaign_lines(result: BacktestResult, tz: ZoneInfo, t: Texts) -> list[str]
     lines = []
     for c in result.campaigns:
         cost = t.money(c.expected_cost, result.currency)
-        orders = f"{counts[c.campaign_id]:>{reach}} {t('orders')}"
+        orders = f"{counts[c.campaign_id]:>{reach}} {t('sum_orders')}"
         line = f"  {c.campaign_id:<{width}}  {orders}  {t('sum_cost')} {cost:>12}"
         if c.campaign_id in ran_out:
             line += f"  {t('budget_alert').upper()}: {', '.join(ran_out[c.campaign_id])}"
         lines.append(line)
     total = t.money(sum((c.expected_cost for c in result.campaigns), Decimal(0)), result.currency)
-    blank = " " * (reach + 1 + len(t("orders")))
+    blank = " " * (reach + 1 + len(t("sum_orders")))
     lines.append(f"  {t('total'):<{width}}  {blank}  {t('sum_cost')} {total:>12}")
     return lines
 
@@ -70,7 +70,8 @@ def summary_lines(
     if not first.orders:
         lines.append(t("sum_no_orders"))
     if first.bad_count:
-        lines.append(t("sum_bad").format(count=t.number(first.bad_count)))
+        bad = "sum_bad_one" if first.bad_count == 1 else "sum_bad"
+        lines.append(t(bad).format(count=t.number(first.bad_count)))
         lines += [f"  {bad}" for bad in first.bad_rows[:SHOWN_BAD_ROWS]]
         rest = first.bad_count - min(len(first.bad_rows), SHOWN_BAD_ROWS)
         if rest > 0:
