@@ -23,6 +23,7 @@ from .backtest.products import load_products
 from .backtest.report import Texts, language_of, write_report
 from .backtest.report.summary import summary_lines
 from .core.campaign import ShopConfig
+from .core.errors import MissingExtraError
 
 __all__ = ["DEMO_HISTORY", "DemoHistory", "backtest_examples"]
 
@@ -80,6 +81,11 @@ def backtest_examples(
     """Backtest every shop over its generated year; print each summary and report path."""
     try:
         importlib.import_module(GENERATOR)
+        # the replay books points with the storage's loyalty plan (the `backtest` extra)
+        importlib.import_module("aftersale_kit.backtest.replay")
+    except MissingExtraError:
+        print("\nbacktest left out: pip install 'aftersale-kit[backtest]' to run it", file=out)
+        return []
     except ImportError as exc:  # the generator ships with the package; say so if it does not
         print(f"\nbacktest left out: the order generator is missing ({exc})", file=out)
         return []
