@@ -11,6 +11,8 @@ import httpx
 import pytest
 from aftersale_kit_woocommerce.tokens import block_token as woocommerce_block_token
 
+from aftersale_kit.storage import JobStatus
+
 from .conftest import write_woocommerce_config
 from .harness import running_service, wait_for, woocommerce_delivery
 
@@ -70,6 +72,12 @@ def test_woocommerce_page_before_and_after_the_webhook(
         answer = httpx.post(f"{svc.url}/webhooks/woocommerce", headers=headers, content=body)
         assert answer.json() == {"status": "accepted"}
         wait_for(lambda: svc.store.order_key(SHOP, str(order["id"])) == key)
+
+        def idle() -> bool:  # the worker's own calls for the order (its content) are done
+            stats = svc.store.queue_stats()
+            return stats.get(JobStatus.PENDING, 0) + stats.get(JobStatus.CLAIMED, 0) == 0
+
+        wait_for(idle, timeout=60)
         calls = len(woocommerce_sandbox.requests())
         assert get(token=token(key)).status_code == 200
         assert get(token=token(other_key), key=other_key).status_code == 404
