@@ -147,7 +147,12 @@ def _experiment(e: Experiment, f: _Fmt, t: dict[str, str]) -> dict[str, Any]:
         "campaign": e.campaign_id,
         "metric": metric,
         "groups": [
-            {"name": g.name, "customers": f.number(g.customers), "value": value(g.value)}
+            {
+                # the holdout and "everyone who got it" in the page's words; variants by name
+                "name": t.get(f"arm_{g.name}", g.name),
+                "customers": f.number(g.customers),
+                "value": value(g.value),
+            }
             for g in (e.control, e.treatment)
         ],
         "enough": False,

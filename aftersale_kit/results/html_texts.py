@@ -40,6 +40,8 @@ _DE = {
         "Sicherheit liegt."
     ),
     "no_experiments": "Keine Aktion mit Vergleichsgruppe.",
+    "arm_holdout": "ohne Angebot (Vergleichsgruppe)",
+    "arm_campaign": "mit Angebot",
     "metric_repeat_rate": "Wiederkaufquote innerhalb von {days} Tagen",
     "metric_repeat_rate_nodays": "Wiederkaufquote",
     "metric_net_revenue_per_customer": "Umsatz netto je Kunde",
@@ -120,6 +122,8 @@ _EN = {
         "Difference treatment minus control, with the range it lies in with 95% confidence."
     ),
     "no_experiments": "No campaign with a control group.",
+    "arm_holdout": "without the offer (holdout)",
+    "arm_campaign": "with the offer",
     "metric_repeat_rate": "Repeat-purchase rate within {days} days",
     "metric_repeat_rate_nodays": "Repeat-purchase rate",
     "metric_net_revenue_per_customer": "Net revenue per customer",
