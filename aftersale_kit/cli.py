@@ -211,7 +211,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        return _dispatch(args)
+        code = _dispatch(args)
+        # what is still buffered goes out here, where a closed pipe is caught, not in the
+        # interpreter's final flush (a text larger than the pipe's buffer)
+        sys.stdout.flush()
+        return code
     except BrokenPipeError:
         _quiet_stdout()
         return 1
