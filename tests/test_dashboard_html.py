@@ -175,3 +175,16 @@ def test_the_period_names_the_shops_first_and_last_day() -> None:
     text = " ".join(" ".join(_parse(render_html(results, lang="en")).text).split())
     # then the page says the days the figures include, not the day after
     assert "From Nov 1, 2026 to Nov 30, 2026" in text
+
+
+def test_times_of_day_are_shown_in_the_shops_time_zone() -> None:
+    # given: figures made at 06:39 UTC for a shop in Berlin (winter: UTC+1)
+    made = datetime(2026, 12, 7, 6, 39, tzinfo=ZoneInfo("UTC"))
+    results = replace(sample_results(), generated_at=made, timezone="Europe/Berlin")
+    # when
+    page = render_html(results, lang="de")
+    # then: the page says 07:39, the shop's time, not the stored UTC
+    assert "07:39" in page
+    assert "06:39" not in page
+    # and a shop on UTC sees the stored time
+    assert "06:39" in render_html(replace(results, timezone="UTC"), lang="de")

@@ -72,6 +72,7 @@ def shop_results(
         since=since,
         until=until,
         generated_at=now,
+        timezone=settings.timezone,
         campaigns=campaigns,
         leaks=tuple(leak_of(a) for a in items if a.leak),
         experiments=_experiments(store, config, list(facts.values()), since=since, until=until),

@@ -189,3 +189,5 @@ class ShopResults:
     points_liability_value: Decimal
     failed_jobs: tuple[FailedJob, ...]
     surveys: SurveyFigures | None
+    #: The shop's time zone (IANA name): the pages show the times of day in it.
+    timezone: str = "UTC"

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -59,9 +60,10 @@ def _environment() -> Environment:
 class _Fmt:
     """Money, shares and dates in the page's locale."""
 
-    def __init__(self, lang: str, currency: str) -> None:
+    def __init__(self, lang: str, currency: str, zone: str = "UTC") -> None:
         self.locale = _LOCALES[lang]
         self.currency = currency
+        self.zone = ZoneInfo(zone)
 
     def money(self, value: Decimal) -> str:
         return str(format_currency(value, self.currency, locale=self.locale))
@@ -83,7 +85,9 @@ class _Fmt:
         return str(format_date(value.date(), "medium", locale=self.locale))
 
     def moment(self, value: datetime) -> str:
-        return f"{self.day(value)} {value:%H:%M}"
+        """A time of day in the shop's time zone (times are stored in UTC)."""
+        local = value.astimezone(self.zone) if value.tzinfo is not None else value
+        return f"{self.day(local)} {local:%H:%M}"
 
     def month(self, period: str) -> str:
         try:
@@ -225,7 +229,7 @@ def _budgets(results: ShopResults, f: _Fmt, t: dict[str, str]) -> list[dict[str,
 
 def _context(results: ShopResults, lang: str) -> dict[str, Any]:
     t = TEXTS[lang]
-    f = _Fmt(lang, results.currency)
+    f = _Fmt(lang, results.currency, results.timezone)
     surveys = results.surveys
     return {
         "lang": lang,
