@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from aftersale_kit.content.environment import builtin_templates_dir
+from aftersale_kit.content.formatting import Formatter
 from aftersale_kit.core.errors import MissingExtraError
 
 from .charts import bar_chart, gauge, interval_chart
@@ -27,8 +28,9 @@ from .figures import CampaignResults, CareFigures, Experiment, ShopResults
 from .html_texts import TEXTS
 
 try:
-    from babel.dates import format_date, format_skeleton
-    from babel.numbers import format_currency, format_decimal, format_percent
+    from babel import Locale
+    from babel.dates import format_skeleton
+    from babel.numbers import format_decimal, format_percent
 except ImportError as exc:  # pragma: no cover - babel comes with the server extra
     raise MissingExtraError("The results page (money and dates per locale)", "server") from exc
 
@@ -58,15 +60,18 @@ def _environment() -> Environment:
 
 
 class _Fmt:
-    """Money, shares and dates in the page's locale."""
+    """Money, shares and dates in the page's locale: the content layer's
+    :class:`~aftersale_kit.content.formatting.Formatter` (money, numbers, dates, the shop's time
+    zone), plus the page's own shares, percentage points and months."""
 
     def __init__(self, lang: str, currency: str, zone: str = "UTC") -> None:
+        self.base = Formatter(
+            locale=Locale.parse(_LOCALES[lang]), currency=currency, tz=ZoneInfo(zone)
+        )
         self.locale = _LOCALES[lang]
-        self.currency = currency
-        self.zone = ZoneInfo(zone)
 
     def money(self, value: Decimal) -> str:
-        return str(format_currency(value, self.currency, locale=self.locale))
+        return self.base.money(value)
 
     def share(self, value: Decimal | None) -> str:
         if value is None:
@@ -79,14 +84,14 @@ class _Fmt:
         return str(format_decimal(value * 100, "+#,##0.0;-#,##0.0", locale=self.locale)) + unit
 
     def number(self, value: int | Decimal) -> str:
-        return str(format_decimal(value, locale=self.locale))
+        return self.base.number(value)
 
     def day(self, value: datetime) -> str:
-        return str(format_date(value.date(), "medium", locale=self.locale))
+        return self.base.medium_date(value.date())
 
     def moment(self, value: datetime) -> str:
         """A time of day in the shop's time zone (times are stored in UTC)."""
-        local = value.astimezone(self.zone) if value.tzinfo is not None else value
+        local = self.base.local(value) if value.tzinfo is not None else value
         return f"{self.day(local)} {local:%H:%M}"
 
     def month(self, period: str) -> str:
