@@ -16,32 +16,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from aftersale_kit.core.errors import PayloadError
 from aftersale_kit.core.model import FinancialStatus, Order
+from aftersale_kit.core.normalize.reading import Obj
 from aftersale_kit.core.platform import ListedOrder
 
-from .normalize import normalize_woocommerce_order
+from .normalize import _LABEL, _datetime, normalize_woocommerce_order
 
 __all__ = ["read_listed_order"]
 
 
-def _gmt(item: Mapping[str, Any], key: str) -> datetime | None:
-    """``<key>_gmt`` (else ``<key>``) as an aware time; naive text is UTC; text that is no
-    date is a :class:`PayloadError` (the order is reported, not read with a date missing)."""
-    value = item.get(f"{key}_gmt", item.get(key))
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise PayloadError(
-            f"{key}_gmt {value!r} is not a date and time like 2025-01-15T10:23:45"
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+def _gmt(item: Mapping[str, Any], key: str, *, path: str = "") -> datetime | None:
+    """``<key>_gmt`` (else ``<key>``) read as the normaliser reads the order's own dates (the
+    same range and messages); text that is no date is a :class:`PayloadError`, so the order is
+    reported, not read with a date missing."""
+    return _datetime(Obj(item, label=_LABEL, path=path), key)
 
 
 def _complete(order: Order, raw: Mapping[str, Any]) -> Order:
@@ -50,8 +42,10 @@ def _complete(order: Order, raw: Mapping[str, Any]) -> Order:
     entries = raw.get("refunds")
     if refunds and isinstance(entries, list) and len(entries) == len(refunds):
         refunds = tuple(
-            replace(r, created_at=_gmt(e, "date_created")) if isinstance(e, Mapping) else r
-            for r, e in zip(refunds, entries, strict=True)
+            replace(r, created_at=_gmt(e, "date_created", path=f"refunds[{i}]"))
+            if isinstance(e, Mapping)
+            else r
+            for i, (r, e) in enumerate(zip(refunds, entries, strict=True))
         )
     status = order.financial_status
     refunded = sum((r.amount.amount for r in refunds), Decimal(0))
