@@ -11,7 +11,8 @@ up to date instead (state, tier history, earnings, cards), which gives the same 
 time per step. The property test against the live store holds the two to the same books.
 
 Customers redeem no points in a backtest (there is no storefront): the liability at the end is
-every point still pending or available, valued at the program's first redemption option.
+every point still pending or available, valued at what a point is worth (the loyalty report's
+rule, :func:`~aftersale_kit.core.loyalty.redeem.point_value`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from decimal import Decimal
 from ..core.campaign import ShopConfig
 from ..core.loyalty.ledger import JournalState, Movement, MovementKind, SourceKind, Status, apply
 from ..core.loyalty.program import LoyaltyProgram, SpentRefundPolicy, account_key
+from ..core.loyalty.redeem import point_value
 from ..core.loyalty.schedule import due, expires_at, release_at
 from ..core.loyalty.stamps import CardState, RewardStatus
 from ..core.loyalty.tiers import Activity
@@ -176,8 +178,7 @@ class LoyaltyBook:
         )
 
     def _value(self, points: int) -> Decimal:
-        options = self.program.redemption.options
-        if not options or points <= 0:
+        found = point_value(self.program)
+        if found is None or points <= 0:
             return Decimal(0)
-        option = options[0]
-        return (Decimal(points) * option.value / Decimal(option.points)).quantize(Decimal("0.01"))
+        return (Decimal(points) * found[0]).quantize(Decimal("0.01"))

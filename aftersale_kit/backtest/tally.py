@@ -3,7 +3,7 @@
 Per step the tally counts why campaigns did not fire (their trigger's steps only: a campaign is
 not "hit" by events it does not run on) and the budget refusals per period; when an order's
 timeline is done it counts what the order got: reach, actions, face value (the planned actions'
-cost, fixed bonus points at the value of a point in the program's first redemption option),
+cost, fixed bonus points at what a point is worth by the loyalty report's rule),
 and the expected cost after take-backs (a coupon at the redemption rate, everything else in
 full; nothing for what a refund or cancellation took back). Multiplied points (``award_points``
 with a multiplier) are in the loyalty figures, not priced per campaign. Budget use per period is
@@ -24,6 +24,7 @@ from ..core.contact.follow_up import FollowUp
 from ..core.decision import Decision, PlannedAction, Reason
 from ..core.engine import budget_period_start, customer_key
 from ..core.loyalty.actions import AwardPoints
+from ..core.loyalty.redeem import point_value
 from ..core.model import Order
 from .books import ReplayBooks
 from .contacts import ContactBook
@@ -88,11 +89,9 @@ class _Campaign:
 
 
 def _point_value(config: ShopConfig) -> Decimal:
-    program = config.loyalty
-    options = program.redemption.options if program is not None else ()
-    if not options or options[0].points <= 0:
-        return _ZERO
-    return options[0].value / Decimal(options[0].points)
+    """What a point is worth, by the loyalty report's rule (zero without a program)."""
+    found = point_value(config.loyalty) if config.loyalty is not None else None
+    return found[0] if found is not None else _ZERO
 
 
 class Tally:
@@ -119,7 +118,7 @@ class Tally:
         self.first_event: datetime | None = None
         self.last_event: datetime | None = None
         self.top: list[OrderCost] = []
-        #: What a point is worth: the program's first redemption option (0 without one).
+        #: What a point is worth (the loyalty report's rule; 0 without a program).
         self.point_value = _point_value(config)
         self._closed: BacktestResult | None = None
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from ..core.campaign import BudgetBasis, Campaign, IssueCoupon, ShopConfig
 from ..core.engine import budget_period_start
 from ..core.loyalty.program import LoyaltyProgram
+from ..core.loyalty.redeem import point_value as core_point_value
 from ..core.order_facts import OrderFacts
 from ..storage.ports import ResultsReader
 from ..storage.records import CouponRecord, JobStatus
@@ -220,13 +221,10 @@ def campaign_gauges(
 
 
 def point_value(program: LoyaltyProgram) -> Decimal | None:
-    """What one point is worth: the most one point buys among the coupon options (else the
-    rewards at their cost), the rule of ``aftersale-kit loyalty report``'s liability."""
-    coupons = [o for o in program.redemption.options if o.coupon_value is not None]
-    pool = coupons or [o for o in program.redemption.options if o.value > 0]
-    if not pool:
-        return None
-    return max(o.value / o.points for o in pool)
+    """What one point is worth (:func:`aftersale_kit.core.loyalty.redeem.point_value`, the
+    rule of ``aftersale-kit loyalty report``'s liability)."""
+    found = core_point_value(program)
+    return found[0] if found is not None else None
 
 
 def _liability(

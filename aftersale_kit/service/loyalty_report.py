@@ -24,7 +24,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from ..core.errors import AftersaleKitError
 from ..core.loyalty.ledger import MovementKind, SourceKind
-from ..core.loyalty.program import LoyaltyProgram, RedemptionOption
+from ..core.loyalty.program import LoyaltyProgram
+from ..core.loyalty.redeem import point_value
 from ..storage.loyalty_admin import LedgerTotals
 
 __all__ = [
@@ -107,16 +108,6 @@ def accounting(totals: LedgerTotals, *, now: datetime) -> list[Line]:
             f"{running[0]}, available {running[1]})"
         )
     return [opening, *moves, closing]
-
-
-def point_value(program: LoyaltyProgram) -> tuple[Decimal, RedemptionOption] | None:
-    """The most one point buys among the coupon options (else the rewards, at their cost)."""
-    coupons = [o for o in program.redemption.options if o.coupon_value is not None]
-    pool = coupons or [o for o in program.redemption.options if o.value > 0]
-    if not pool:
-        return None
-    best = max(pool, key=lambda o: o.value / o.points)
-    return best.value / best.points, best
 
 
 def _first_reward(program: LoyaltyProgram, per_unit: Decimal) -> Decimal | None:

@@ -14,7 +14,7 @@ from ..money import Money
 from .ledger import JournalState, Movement, MovementKind, SourceKind
 from .program import LoyaltyProgram, RedemptionOption
 
-__all__ = ["RedemptionCheck", "check_redemption", "redemption_movement"]
+__all__ = ["RedemptionCheck", "check_redemption", "point_value", "redemption_movement"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,3 +79,16 @@ def redemption_movement(
         reason=f"redeemed for {option.id!r}",
         coupon=coupon,
     )
+
+
+def point_value(program: LoyaltyProgram) -> tuple[Decimal, RedemptionOption] | None:
+    """What one point is worth, and the option that says so: the most one point buys among the
+    coupon options (else among the rewards, at their cost); ``None`` when nothing is worth
+    anything. The liability of the loyalty report, the results and the backtest's price of
+    bonus points all use this one rule."""
+    coupons = [o for o in program.redemption.options if o.coupon_value is not None]
+    pool = coupons or [o for o in program.redemption.options if o.value > 0]
+    if not pool:
+        return None
+    best = max(pool, key=lambda o: o.value / o.points)
+    return best.value / best.points, best
