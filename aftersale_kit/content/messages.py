@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["LANGUAGES", "MESSAGES"]
+__all__ = ["LANGUAGES", "MESSAGES", "language_of"]
 
 _DE: dict[str, str] = {
     # page
@@ -247,3 +247,9 @@ _EN: dict[str, str] = {
 MESSAGES: Mapping[str, Mapping[str, str]] = {"de": _DE, "en": _EN}
 
 LANGUAGES: tuple[str, ...] = tuple(MESSAGES)
+
+
+def language_of(tag: str | None) -> str:
+    """``de`` for a German locale or language tag (``de``, ``de_DE``, ``de-AT``), else ``en``:
+    the language of the pages, reports and e-mails written in German or English."""
+    return "de" if (tag or "").strip().lower().startswith("de") else "en"

@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from aftersale_kit.content.environment import builtin_templates_dir
 from aftersale_kit.content.formatting import Formatter
+from aftersale_kit.content.messages import language_of
 from aftersale_kit.core.errors import MissingExtraError
 
 from .charts import bar_chart, gauge, interval_chart
@@ -41,9 +42,8 @@ _LOCALES = {"de": "de_DE", "en": "en_US"}
 _ERROR_CHARS = 300
 
 
-def language(tag: str | None) -> str:
-    """``de`` for a German tag (``de``, ``de-AT``, ``de_CH``), else ``en``."""
-    return "de" if tag and tag.strip().lower()[:2] == "de" else "en"
+#: The page's language of a locale or tag (the content layer's rule).
+language = language_of
 
 
 @lru_cache(maxsize=1)

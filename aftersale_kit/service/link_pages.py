@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from html import escape
 
+from ..content.messages import language_of
 from ..storage.links import WAIT_CHOICES, SurveyAnswer
 
 __all__ = ["PAGE_HEADERS", "TEXTS", "language_of", "page", "survey_body"]
@@ -116,10 +117,6 @@ _STYLE = (
     "dl{margin:0}dt{font-weight:bold;margin-top:.5rem}dd{margin:0;white-space:pre-wrap}"
     ".shop{color:#6b7684;font-size:.9rem;margin:0 0 1rem}"
 )
-
-
-def language_of(locale: str | None) -> str:
-    return "de" if (locale or "").lower().startswith("de") else "en"
 
 
 def page(lang: str, title: str, body: str, *, shop: str = "") -> str:

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from ..content.messages import language_of
 from ..core.errors import AftersaleKitError
 from ..results.collect import shop_results
 from ..results.export import to_csv, to_table
@@ -136,7 +137,7 @@ def report_main(argv: Sequence[str]) -> int:
                 raise ReportError(f"--since {args.since} is after today in the shop's time zone")
             results = shop_results(wiring.store, entry.config, since=since, until=until, now=now)
             locale = entry.config.settings.locale.lower()
-        lang = args.lang or ("de" if locale.startswith("de") else "en")
+        lang = args.lang or language_of(locale)
         sys.stdout.write(render(results, args.format, lang=lang))
     except AftersaleKitError as exc:
         return report_failure(_PROG, exc)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from aftersale_kit.content.messages import language_of
+
 __all__ = ["LANGUAGES", "Texts", "language_of", "texts"]
 
 LANGUAGES = ("de", "en")
@@ -237,11 +239,6 @@ _REASONS: dict[str, dict[str, str]] = {
         "no_actions": "nothing to do",
     },
 }
-
-
-def language_of(locale: str | None) -> str:
-    """``de`` for a German locale (``de_DE``, ``de-AT``), else ``en``."""
-    return "de" if (locale or "").lower().startswith("de") else "en"
 
 
 class Texts:
