@@ -7,10 +7,17 @@
   login, or the shop's send rate is used up (that one does not count as an attempt). Bounded by
   :class:`RetryPolicy`; the last transient failure becomes ``FAILED``.
 * ``FAILED``: a 5xx reply, recorded with the server's code and reply text.
+
+``before_end`` (given by the sweep) is called after the whole message has gone to the server
+and before the end of data (``<CRLF>.<CRLF>``), the moment the server takes responsibility for
+it (RFC 5321 section 4.1.1.4; a connection that closes before that moment leaves no message).
+The sweep records the hand-over there; if it returns ``False`` the connection is dropped and
+the server discards the message (docs/follow-ups.md, "A crash while sending").
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import smtplib
@@ -20,6 +27,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.generator import BytesGenerator
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
@@ -36,6 +44,7 @@ from .errors import MailError
 from .ratelimit import SendRateLimiter
 
 __all__ = [
+    "BeforeEnd",
     "Delivery",
     "DeliveryStatus",
     "DryRunTransport",
@@ -48,6 +57,10 @@ __all__ = [
 
 _IDLE_CHECK_SECONDS = 5.0
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._@-]")
+_LINE_START_DOT = re.compile(rb"(?m)^\.")
+
+#: Called just before the end of data; ``False``: do not let the server take the message.
+BeforeEnd = Callable[[], bool]
 
 
 class DeliveryStatus(StrEnum):
@@ -89,7 +102,7 @@ class Transport(Protocol):
     #: Whether the shop's send rate applies (an SMTP server: yes; a folder: no).
     rate_limited: bool
 
-    def send(self, mail: OutgoingMail) -> str:
+    def send(self, mail: OutgoingMail, *, before_end: BeforeEnd | None = None) -> str:
         """Hand ``mail`` over; the server's reply. Raises :class:`TransportError`."""
         ...
 
@@ -122,6 +135,51 @@ def classify(exc: BaseException) -> TransportError:
 def _by_code(code: int, reply: str) -> TransportError:
     permanent = 500 <= code <= 599
     return TransportError(transient=not permanent, code=code if code > 0 else None, reply=reply)
+
+
+_NOT_HANDED_OVER = "not handed over: the message's lease was lost before the end of data"
+
+
+class _NotHandedOver(Exception):
+    pass
+
+
+def _transaction(conn: smtplib.SMTP, mail: OutgoingMail, before_end: BeforeEnd | None) -> str:
+    """One mail transaction (MAIL, RCPT, DATA) with ``before_end`` called before the end of
+    data; the server's reply. ``smtplib``'s ``sendmail`` sends the data and its end in one
+    write, which leaves no moment to record the hand-over in between."""
+    conn.ehlo_or_helo_if_needed()
+    code, reply = conn.mail(mail.sender)
+    if code != 250:
+        conn.rset()
+        raise smtplib.SMTPSenderRefused(code, reply, mail.sender)
+    code, reply = conn.rcpt(mail.recipient)
+    if code not in (250, 251):
+        conn.rset()
+        raise smtplib.SMTPRecipientsRefused({mail.recipient: (code, reply)})
+    conn.putcmd("data")
+    code, reply = conn.getreply()
+    if code != 354:
+        conn.rset()
+        raise smtplib.SMTPDataError(code, reply)
+    conn.send(_data(mail))
+    if before_end is not None and not before_end():
+        raise _NotHandedOver(_NOT_HANDED_OVER)
+    conn.send(b".\r\n")
+    code, reply = conn.getreply()
+    if code != 250:
+        conn.rset()
+        raise smtplib.SMTPDataError(code, reply)
+    return f"{code} {_text(reply)}"
+
+
+def _data(mail: OutgoingMail) -> bytes:
+    """The message as DATA carries it: CRLF line ends, a dot doubled at a line's start, ending
+    in CRLF (the end of data is sent apart)."""
+    out = io.BytesIO()
+    BytesGenerator(out, policy=mail.message.policy.clone(linesep="\r\n")).flatten(mail.message)
+    raw = _LINE_START_DOT.sub(b"..", out.getvalue())
+    return raw if raw.endswith(b"\r\n") else raw + b"\r\n"
 
 
 class SmtpTransport:
@@ -204,15 +262,24 @@ class SmtpTransport:
         self._used_at = now
         return self._conn
 
-    def send(self, mail: OutgoingMail) -> str:
+    def send(self, mail: OutgoingMail, *, before_end: BeforeEnd | None = None) -> str:
         try:
             conn = self._connection()
-            conn.send_message(mail.message, from_addr=mail.sender, to_addrs=[mail.recipient])
+            reply = _transaction(conn, mail, before_end)
+        except _NotHandedOver as exc:
+            self._drop()
+            raise TransportError(transient=True, code=None, reply=str(exc)) from exc
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
             raise classify(exc) from exc
         self._used_at = time.monotonic()
-        return "accepted"
+        return reply
+
+    def _drop(self) -> None:
+        """Close without QUIT: in the middle of data a QUIT would be part of the message."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
 
     def close(self) -> None:
         conn, self._conn = self._conn, None
@@ -237,7 +304,7 @@ class DryRunTransport:
         name = _UNSAFE_FILE_CHARS.sub("_", mail.message_id.strip("<>"))
         return self.folder / f"{name}.eml"
 
-    def send(self, mail: OutgoingMail) -> str:
+    def send(self, mail: OutgoingMail, *, before_end: BeforeEnd | None = None) -> str:
         target = self.path_for(mail)
         if target.exists():
             return f"already written: {target.name}"
@@ -246,6 +313,9 @@ class DryRunTransport:
             fd, temp = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
             with os.fdopen(fd, "wb") as out:
                 out.write(mail.as_bytes())
+            if before_end is not None and not before_end():
+                os.unlink(temp)
+                raise TransportError(transient=True, code=None, reply=_NOT_HANDED_OVER)
             os.replace(temp, target)
         except OSError as exc:
             raise TransportError(transient=True, code=None, reply=f"cannot write: {exc}") from exc
@@ -327,8 +397,11 @@ class Mailer:
             clock=clock,
         )
 
-    def deliver(self, mail: OutgoingMail, *, attempt: int = 1) -> Delivery:
-        """Hand ``mail`` over once (``attempt``: 1 the first time, then ``next_attempt``)."""
+    def deliver(
+        self, mail: OutgoingMail, *, attempt: int = 1, before_end: BeforeEnd | None = None
+    ) -> Delivery:
+        """Hand ``mail`` over once (``attempt``: 1 the first time, then ``next_attempt``);
+        ``before_end`` as the module says."""
         if attempt < 1:
             raise ValueError("attempt starts at 1")
         if self.transport.rate_limited:
@@ -343,7 +416,7 @@ class Mailer:
                     reason="rate_limited",
                 )
         try:
-            reply = self.transport.send(mail)
+            reply = self.transport.send(mail, before_end=before_end)
         except TransportError as exc:
             return self._failure(mail, attempt, exc)
         reason = "written" if not self.transport.rate_limited else "accepted"

@@ -13,8 +13,13 @@ records:
 * ``Defer`` -> ``deferred`` to the new due time, with the rule;
 * ``HoldBack`` -> ``held_back`` with the rule's explanation.
 
-The Message-ID comes from the message's key, so a message sent again after a crash between
-sending and recording carries the same Message-ID (docs/follow-ups.md).
+A message is marked handed over (:meth:`~aftersale_kit.storage.ports.MessageStore.
+hand_over_message`) after its text has gone to the server and before the end of data, the
+moment the server takes it. A worker that dies before the mark leaves the server nothing (a
+connection closed in the middle of data delivers no message): the next sweep sends it. A worker
+that dies after it leaves a marked message: the next sweep records it as sent, without sending
+it again. The Message-ID comes from the message's key either way (docs/follow-ups.md, "A crash
+while sending").
 
 :class:`MessageSweeper` runs the sweep in a daemon thread of the worker (no cron).
 """
@@ -51,6 +56,7 @@ from ..mail import (
     MailRequest,
     OutgoingMail,
     SendRateLimiter,
+    message_id_for,
 )
 from ..storage.message_records import MessageOutcome, MessageRecord, MessageState
 from .followups import PUBLIC_URL_ENV, FollowUps, message_subject, points_data
@@ -131,12 +137,14 @@ class MessageSender:
         self.limiter = limiter or SendRateLimiter()
         self._shops: dict[str, _ShopMail] = {}
         self._lock = threading.Lock()
+        self._lease_seconds = 120.0
 
     # -- one sweep ------------------------------------------------------------------------------
 
     def sweep(self, *, limit: int = 50, lease_seconds: float = 120.0) -> SweepCounts:
         """Claim up to ``limit`` due messages and work each off; returns what was recorded."""
         done = SweepCounts()
+        self._lease_seconds = lease_seconds
         claimed = self.store.claim_messages(
             worker_id=self.worker_id,
             limit=limit,
@@ -173,6 +181,8 @@ class MessageSender:
             return _cancelled("app uninstalled")
         if not record.email:
             return _cancelled("no e-mail address (redacted?)")
+        if record.handed_over_at is not None:
+            return self.handed_over(entry, record)
         ended = _presale_ended(record, self.processor.clock())
         if ended is not None:
             return _cancelled(ended)
@@ -216,6 +226,28 @@ class MessageSender:
 
     # -- sending --------------------------------------------------------------------------------
 
+    def handed_over(self, entry: ShopEntry, record: MessageRecord) -> MessageOutcome:
+        """A message a worker handed to the server and stopped before recording the reply:
+        the server has it (the end of data went out), so it counts as sent."""
+        at = record.handed_over_at
+        domain = entry.config.mail.sender_address.rsplit("@", 1)[1] if entry.config.mail else ""
+        log_event(
+            logging.WARNING,
+            "follow-up handed over before a worker stopped: recorded as sent",
+            shop=record.shop,
+            order_id=record.order_id,
+            campaign=record.campaign_id,
+            occurrence=record.occurrence,
+        )
+        return MessageOutcome(
+            MessageState.SENT,
+            reason=f"handed over to the server at {at.isoformat() if at else '?'} by a worker "
+            "that stopped before it read the reply; not sent again",
+            message_id=record.message_id or message_id_for(record.key, domain.lower()),
+            attempts=record.attempts + 1,
+            sent_at=at,
+        )
+
     def send(self, entry: ShopEntry, record: MessageRecord) -> MessageOutcome:
         try:
             shop_mail = self.shop_mail(entry)
@@ -223,7 +255,16 @@ class MessageSender:
             mailer = shop_mail.mailer
         except MailError as exc:
             return MessageOutcome(MessageState.FAILED, reason=f"cannot build the e-mail: {exc}")
-        delivery = mailer.deliver(mail, attempt=record.attempts + 1)
+        delivery = mailer.deliver(
+            mail,
+            attempt=record.attempts + 1,
+            before_end=lambda: self.store.hand_over_message(
+                record.id,
+                worker_id=self.worker_id,
+                lease_seconds=self._lease_seconds,
+                now=self.processor.clock(),
+            ),
+        )
         outcome = _recorded(delivery, now=self.processor.clock())
         log_event(
             logging.INFO if delivery.status is DeliveryStatus.SENT else logging.WARNING,

@@ -72,7 +72,7 @@ class MessageRows:
     def cancel(self, picked: Iterable[MessageRecord], reason: str, now: datetime) -> int:
         n = 0
         for r in list(picked):
-            if r.state.value in PENDING_STATES:
+            if r.state.value in PENDING_STATES and r.handed_over_at is None:
                 self.rows[r.id] = replace(
                     r, state=MessageState.CANCELLED, reason=reason[:2000], updated_at=now
                 )
@@ -87,17 +87,35 @@ class MessageRows:
             held = self.leases.get(r.id)
             return held is None or held.until <= now
 
+        busy = {
+            (r.shop, r.contact_key)
+            for row_id, held in self.leases.items()
+            if held.worker != worker and held.until > now
+            and (r := self.rows[row_id]).state.value in PENDING_STATES
+        }  # fmt: skip
         due = sorted(
             (
                 r
                 for r in self.rows.values()
                 if r.state.value in PENDING_STATES and r.due_at <= now and free(r)
+                and (r.shop, r.contact_key) not in busy
             ),
             key=lambda r: (r.due_at, r.id),
-        )[:limit]
+        )[:limit]  # fmt: skip
         for r in due:
             self.leases[r.id] = _Lease(worker, now + lease)
         return due
+
+    def hand_over(self, row_id: int, worker: str, now: datetime, lease: timedelta) -> bool:
+        r = self.rows.get(row_id)
+        held = self.leases.get(row_id)
+        if r is None or held is None or held.worker != worker:
+            return False
+        if r.state.value not in PENDING_STATES:
+            return False
+        self.rows[row_id] = replace(r, handed_over_at=now)
+        held.until = now + lease
+        return True
 
     def finish(self, row_id: int, worker: str, outcome: MessageOutcome, now: datetime) -> bool:
         r = self.rows.get(row_id)
@@ -113,6 +131,7 @@ class MessageRows:
         changes: dict[str, object] = {
             "state": outcome.state,
             "reason": outcome.reason[:2000] if outcome.reason is not None else None,
+            "handed_over_at": None,
             "updated_at": now,
         }
         for name in ("due_at", "message_id", "attempts", "sent_at"):
@@ -196,6 +215,20 @@ class MemoryMessages:
         now = aware(now, "now")
         with self._lock:
             return self._messages.claim(worker_id, now, limit, timedelta(seconds=lease_seconds))
+
+    def hand_over_message(
+        self,
+        message_id: int,
+        *,
+        worker_id: str,
+        lease_seconds: float = 120.0,
+        now: datetime | None = None,
+    ) -> bool:
+        now = aware(now, "now")
+        with self._lock:
+            return self._messages.hand_over(
+                message_id, worker_id, now, timedelta(seconds=lease_seconds)
+            )
 
     def finish_message(
         self,

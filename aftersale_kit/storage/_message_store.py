@@ -60,6 +60,7 @@ class MessageMethods:
         if limit < 1 or lease_seconds <= 0:
             raise ValueError("claim_messages() needs limit >= 1 and lease_seconds > 0")
         with self.db.write() as conn:
+            self.db.lock(conn, "claim_messages")
             return messages.claim(
                 conn,
                 worker_id=worker_id,
@@ -79,6 +80,23 @@ class MessageMethods:
         with self.db.write() as conn:
             return messages.finish(
                 conn, message_id, worker_id=worker_id, outcome=outcome, now=aware(now, "now")
+            )
+
+    def hand_over_message(
+        self,
+        message_id: int,
+        *,
+        worker_id: str,
+        lease_seconds: float = 120.0,
+        now: datetime | None = None,
+    ) -> bool:
+        with self.db.write() as conn:
+            return messages.hand_over(
+                conn,
+                message_id,
+                worker_id=worker_id,
+                now=aware(now, "now"),
+                lease=timedelta(seconds=lease_seconds),
             )
 
     def contact_history(

@@ -90,6 +90,10 @@ class MessageRecord:
     reply: str | None
     created_at: datetime
     updated_at: datetime
+    #: When a worker handed the message's end of data to the SMTP server without recording
+    #: the reply yet (``None`` otherwise): a message found so after its lease ran out is
+    #: counted as sent, never sent again (docs/follow-ups.md, "A crash while sending").
+    handed_over_at: datetime | None = None
 
     @property
     def contact_key(self) -> str:
@@ -118,6 +122,7 @@ class MessageRecord:
             "attempts": self.attempts,
             "sent_at": self.sent_at.isoformat() if self.sent_at else None,
             "reply": self.reply,
+            "handed_over_at": self.handed_over_at.isoformat() if self.handed_over_at else None,
         }
 
 

@@ -4,8 +4,11 @@ suppression list and the spent link nonces are the link tables of :mod:`._links_
 A sweep claims due rows (``planned`` or ``deferred`` with ``due_at <= now`` and no live lease)
 under ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite: the write lock), leases them to one
 worker, and records each outcome only while it still holds the lease. A worker that dies loses
-its lease; the row comes back after it expires and is sent again with the same Message-ID
-(see docs/follow-ups.md on the crash between sending and recording).
+its lease; the row comes back after it expires and is sent again with the same Message-ID,
+unless the worker had marked it handed over (``handed_over_at``, written just before the end
+of data goes to the server): then it is counted as sent (docs/follow-ups.md, "A crash while
+sending"). A claim leaves out the customers another worker is writing to right now, so the
+contact policy never decides on a history that misses a message in flight.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ __all__ = [
     "counts",
     "finish",
     "get",
+    "hand_over",
     "history",
     "listing",
     "plan",
@@ -98,6 +102,7 @@ def record_from_row(row: Row[Any]) -> MessageRecord:
         reply=m["reply"],
         created_at=m["created_at"],
         updated_at=m["updated_at"],
+        handed_over_at=m["handed_over_at"],
     )
 
 
@@ -139,7 +144,7 @@ def cancel(
     where = _where(shop, order_id=order_id, customer_key=customer_key, email=email, ids=ids)
     result = conn.execute(
         update(messages)
-        .where(*where, messages.c.state.in_(PENDING_STATES))
+        .where(*where, messages.c.state.in_(PENDING_STATES), messages.c.handed_over_at.is_(None))
         .values(
             state=MessageState.CANCELLED.value,
             reason=reason[:2000],
@@ -154,22 +159,25 @@ def cancel(
 def claim(
     conn: Connection, *, worker_id: str, now: datetime, limit: int, lease: timedelta
 ) -> list[MessageRecord]:
-    """Lease up to ``limit`` due messages (earliest ``due_at`` first) to ``worker_id``."""
+    """Lease up to ``limit`` due messages (earliest ``due_at`` first) to ``worker_id``, leaving
+    out customers with a message leased to another worker (their turn comes after it is
+    recorded). The caller serialises claims (:meth:`~.db.Database.lock` ``claim_messages``)."""
     due = and_(
         messages.c.state.in_(PENDING_STATES),
         messages.c.due_at <= now,
         or_(messages.c.leased_until.is_(None), messages.c.leased_until <= now),
     )
+    busy = _busy_contacts(conn, worker_id=worker_id, now=now)
+    candidates = conn.execute(
+        select(messages.c.id, messages.c.customer_key, messages.c.email, messages.c.shop)
+        .where(due)
+        .order_by(messages.c.due_at, messages.c.id)
+        .limit(limit if not busy else limit * 4)
+        .with_for_update(skip_locked=True)
+    )
     ids = [
-        int(i)
-        for i in conn.execute(
-            select(messages.c.id)
-            .where(due)
-            .order_by(messages.c.due_at, messages.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).scalars()
-    ]
+        int(r.id) for r in candidates if (r.shop, _contact(r.customer_key, r.email)) not in busy
+    ][:limit]
     if not ids:
         return []
     conn.execute(
@@ -185,6 +193,41 @@ def claim(
     return [record_from_row(r) for r in rows]
 
 
+def _contact(customer_key: str | None, email: str | None) -> str:
+    """:attr:`MessageRecord.contact_key` of a row's columns."""
+    return customer_key or f"email:{normalise_email(email or '')}"
+
+
+def _busy_contacts(conn: Connection, *, worker_id: str, now: datetime) -> set[tuple[str, str]]:
+    """``(shop, contact)`` of the messages other workers hold a live lease on."""
+    rows = conn.execute(
+        select(messages.c.shop, messages.c.customer_key, messages.c.email).where(
+            messages.c.leased_until > now,
+            messages.c.leased_by != worker_id,
+            messages.c.state.in_(PENDING_STATES),
+        )
+    )
+    return {(r.shop, _contact(r.customer_key, r.email)) for r in rows}
+
+
+def hand_over(
+    conn: Connection, message_id: int, *, worker_id: str, now: datetime, lease: timedelta
+) -> bool:
+    """Mark a claimed message handed over (its end of data goes to the server next) and renew
+    the lease, while it is still ``worker_id``'s (a claim by another worker after the lease
+    ran out takes it over); ``False``: it is not, so it must not be sent."""
+    result = conn.execute(
+        update(messages)
+        .where(
+            messages.c.id == message_id,
+            messages.c.leased_by == worker_id,
+            messages.c.state.in_(PENDING_STATES),
+        )
+        .values(handed_over_at=now, leased_until=now + lease)
+    )
+    return bool(result.rowcount)
+
+
 def finish(
     conn: Connection, message_id: int, *, worker_id: str, outcome: MessageOutcome, now: datetime
 ) -> bool:
@@ -194,6 +237,7 @@ def finish(
         "reason": outcome.reason[:2000] if outcome.reason is not None else None,
         "leased_by": None,
         "leased_until": None,
+        "handed_over_at": None,
         "updated_at": now,
     }
     for name in ("due_at", "message_id", "attempts", "sent_at"):
@@ -297,7 +341,7 @@ def redact_customer(
     who = and_(messages.c.shop == shop, or_(*where_who))
     conn.execute(
         update(messages)
-        .where(who, messages.c.state.in_(PENDING_STATES))
+        .where(who, messages.c.state.in_(PENDING_STATES), messages.c.handed_over_at.is_(None))
         .values(state=MessageState.CANCELLED.value, reason="customer redacted", updated_at=now)
     )
     erased = conn.execute(

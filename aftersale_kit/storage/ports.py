@@ -368,7 +368,23 @@ class MessageStore(Protocol):
         now: datetime | None = None,
     ) -> list[MessageRecord]:
         """Lease up to ``limit`` waiting messages due at ``now`` (earliest first) to
-        ``worker_id``; a leased message is nobody else's until its lease expires."""
+        ``worker_id``; a leased message is nobody else's until its lease expires. Customers
+        with a message leased to another worker are left out until it is recorded."""
+        ...
+
+    def hand_over_message(
+        self,
+        message_id: int,
+        *,
+        worker_id: str,
+        lease_seconds: float = 120.0,
+        now: datetime | None = None,
+    ) -> bool:
+        """Mark a claimed message as handed over, just before its end of data goes to the
+        server, and renew its lease, while it is still ``worker_id``'s (nobody claimed it
+        after its lease ran out); ``False``: it must not be sent. Found
+        so after the lease ran out, the message is counted as sent, not sent again; a
+        handed-over message is not cancelled (it is on its way)."""
         ...
 
     def finish_message(

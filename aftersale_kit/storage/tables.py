@@ -550,8 +550,11 @@ messages = Table(
     Column("leased_until", UtcDateTime(), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    #: Set just before the end of data goes to the SMTP server, cleared with the outcome.
+    Column("handed_over_at", UtcDateTime(), nullable=True),
     UniqueConstraint("shop", "key"),
     Index(None, "state", "due_at"),
+    Index(None, "leased_until"),
     Index(None, "shop", "customer_key"),
     Index(None, "shop", "order_id"),
 )

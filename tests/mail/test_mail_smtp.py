@@ -19,6 +19,7 @@ from aftersale_kit.mail import (
     RetryPolicy,
     SendRateLimiter,
     SmtpTransport,
+    TransportError,
 )
 
 from .conftest import SHOP, Clock, mail_settings, reminder_request, survey_request
@@ -287,3 +288,44 @@ def test_missing_credentials_and_plain_text_off_the_machine_are_refused() -> Non
         SmtpTransport.from_settings(settings, environ={"BOHNE_SMTP_USER": "bohne"})
     with pytest.raises(MailError, match="only allowed for 127"):
         SmtpTransport(SmtpSettings("smtp.example.com", 25, SmtpSecurity.NONE))
+
+
+def test_a_refused_hand_over_leaves_the_server_nothing_and_the_next_send_works(
+    sink: Sink, composer: MailComposer, links: MailLinks
+) -> None:
+    transport = plain(sink.port)
+    mail = composer.compose(reminder_request(links))
+    seen: list[int] = []
+
+    def refuse() -> bool:
+        seen.append(len(sink.received))
+        return False
+
+    try:
+        with pytest.raises(TransportError) as refused:
+            transport.send(mail, before_end=refuse)
+        assert refused.value.transient and "lease was lost" in refused.value.reply
+        assert seen == [0]  # asked once, after the text and before the end of data
+        assert sink.received == []  # the connection closed in the middle of data
+        reply = transport.send(mail, before_end=lambda: True)
+        assert reply.startswith("250")
+        assert sink.message_ids() == [mail.message_id]
+        assert sink.received[0].message.get_body(("plain",)) is not None
+    finally:
+        transport.close()
+
+
+def test_a_line_starting_with_a_dot_arrives_as_written(
+    sink: Sink, composer: MailComposer, links: MailLinks
+) -> None:
+    transport = plain(sink.port)
+    mail = composer.compose(reminder_request(links))
+    mail.message.get_body(("plain",)).set_content(".\n..zwei\nende\n")  # type: ignore[union-attr]
+    try:
+        transport.send(mail)
+    finally:
+        transport.close()
+    [got] = sink.received
+    body = got.message.get_body(("plain",))
+    assert body is not None
+    assert body.get_content().replace("\r\n", "\n") == ".\n..zwei\nende\n"

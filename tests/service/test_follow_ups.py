@@ -20,11 +20,12 @@ from aftersale_kit.core.model import (
     Order,
 )
 from aftersale_kit.core.money import Money
+from aftersale_kit.mail import message_id_for
 from aftersale_kit.service.effects import Processor
 from aftersale_kit.service.mail_sweep import MessageSender
 from aftersale_kit.service.metrics import Metrics
 from aftersale_kit.service.shops import ShopEntry, load_shops
-from aftersale_kit.storage import MessageState, Store
+from aftersale_kit.storage import MessageOutcome, MessageState, Store
 
 SHOP = "elektro.myshopify.com"
 ENV = {"SHOP_WEBHOOK_SECRET": "whsec-test", "SHOP_CODE_SECRET": "code-secret-for-follow-ups"}
@@ -352,3 +353,59 @@ def test_a_later_order_that_makes_stop_when_true_stops_the_repeats(flow_for: Any
     # order 2's reminders stop too (the customer's service is booked); order 3's own stay
     assert {r.order_id for r in flow.rows(MessageState.PLANNED)} == {"3"}
     assert {r.order_id for r in flow.rows(MessageState.CANCELLED)} == {"1", "2"}
+
+
+def _claimed_by_a_worker_that_dies(flow: Flow, due: datetime, *, handed_over: bool) -> Any:
+    """A worker claims the due message and is killed, after marking the hand-over or before."""
+    [claimed] = flow.store.claim_messages(worker_id="dead", lease_seconds=60, now=due)
+    if handed_over:
+        assert flow.store.hand_over_message(claimed.id, worker_id="dead", lease_seconds=60, now=due)
+    return claimed
+
+
+def test_a_message_handed_over_before_its_worker_died_counts_as_sent_and_is_not_sent_again(
+    flow_for: Any,
+) -> None:
+    flow = flow_for("campaigns:\n" + reminder("umfrage", 1, "transactional"), PAID)
+    flow.paid(order("1", paid_at=PAID))
+    due = PAID + timedelta(days=1)
+    claimed = _claimed_by_a_worker_that_dies(flow, due, handed_over=True)
+    # on its way: an unsubscribe or refund arriving now cannot call it back
+    assert flow.store.cancel_messages(SHOP, order_id="1", reason="order refunded", now=due) == 0
+    assert flow.at(due + timedelta(seconds=30)) == {}  # the lease is still the dead worker's
+    assert flow.at(due + timedelta(minutes=2)) == {"sent": 1}
+    assert flow.sink.received == []
+    [row] = flow.rows()
+    assert row.state is MessageState.SENT and row.handed_over_at is None
+    assert row.message_id == message_id_for(claimed.key, "elektro-krause.de")
+    assert row.sent_at == due and "not sent again" in (row.reason or "")
+
+
+def test_a_message_claimed_by_a_worker_that_died_before_the_hand_over_is_sent_once(
+    flow_for: Any,
+) -> None:
+    flow = flow_for("campaigns:\n" + reminder("umfrage", 1, "transactional"), PAID)
+    flow.paid(order("1", paid_at=PAID))
+    due = PAID + timedelta(days=1)
+    claimed = _claimed_by_a_worker_that_dies(flow, due, handed_over=False)
+    assert flow.at(due + timedelta(minutes=2)) == {"sent": 1}
+    assert flow.sink.message_ids() == [message_id_for(claimed.key, "elektro-krause.de")]
+    # the dead worker's lease is gone: marking it now is refused
+    assert not flow.store.hand_over_message(claimed.id, worker_id="dead", now=due)
+
+
+def test_a_customer_another_worker_writes_to_is_left_out_of_a_claim(flow_for: Any) -> None:
+    body = "campaigns:\n" + reminder("a", 1, "transactional") + reminder("b", 1, "transactional")
+    flow = flow_for(body, PAID)
+    flow.paid(order("1", paid_at=PAID))
+    flow.paid(order("2", paid_at=PAID, customer="2", email="jo@example.com"))
+    due = PAID + timedelta(days=1)
+    store = flow.store
+    [first] = store.claim_messages(worker_id="w1", limit=1, lease_seconds=60, now=due)
+    others = store.claim_messages(worker_id="w2", limit=10, lease_seconds=60, now=due)
+    # w2 gets customer 2's messages, not the other message of w1's customer
+    assert {m.customer_key for m in others} == {"2"} and len(others) == 2
+    sent = MessageOutcome(MessageState.SENT, message_id="<x@y>", sent_at=due)
+    assert store.finish_message(first.id, worker_id="w1", outcome=sent, now=due)
+    [rest] = store.claim_messages(worker_id="w2", limit=10, lease_seconds=60, now=due)
+    assert rest.customer_key == first.customer_key and rest.id != first.id
