@@ -175,14 +175,14 @@ class MessageSender:
     def work(self, record: MessageRecord) -> MessageOutcome:
         """The outcome of one claimed message (nothing recorded yet)."""
         entry = self.processor.registry.by_domain(record.shop)
+        if record.handed_over_at is not None:  # before all else: the server has it
+            return self.handed_over(entry, record)
         if entry is None:
             return _cancelled("the shop is not configured in this service")
         if self.processor.uninstalled(record.shop):
             return _cancelled("app uninstalled")
         if not record.email:
             return _cancelled("no e-mail address (redacted?)")
-        if record.handed_over_at is not None:
-            return self.handed_over(entry, record)
         ended = _presale_ended(record, self.processor.clock())
         if ended is not None:
             return _cancelled(ended)
@@ -226,11 +226,13 @@ class MessageSender:
 
     # -- sending --------------------------------------------------------------------------------
 
-    def handed_over(self, entry: ShopEntry, record: MessageRecord) -> MessageOutcome:
+    def handed_over(self, entry: ShopEntry | None, record: MessageRecord) -> MessageOutcome:
         """A message a worker handed to the server and stopped before recording the reply:
-        the server has it (the end of data went out), so it counts as sent."""
+        the server has it (the end of data went out), so it counts as sent, even if the shop
+        was removed or the address erased since."""
         at = record.handed_over_at
-        domain = entry.config.mail.sender_address.rsplit("@", 1)[1] if entry.config.mail else ""
+        settings = entry.config.mail if entry is not None else None
+        domain = settings.sender_address.rsplit("@", 1)[1] if settings is not None else None
         log_event(
             logging.WARNING,
             "follow-up handed over before a worker stopped: recorded as sent",
@@ -243,7 +245,8 @@ class MessageSender:
             MessageState.SENT,
             reason=f"handed over to the server at {at.isoformat() if at else '?'} by a worker "
             "that stopped before it read the reply; not sent again",
-            message_id=record.message_id or message_id_for(record.key, domain.lower()),
+            message_id=record.message_id
+            or (message_id_for(record.key, domain.lower()) if domain else None),
             attempts=record.attempts + 1,
             sent_at=at,
         )

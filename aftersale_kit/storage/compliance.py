@@ -2,7 +2,8 @@
 
 What counts as the customer's data: events linked to the customer or to one of their orders
 (raw webhook bodies hold names and addresses), decisions, ledger rows, coupons and stored
-confirmation content of those orders.
+confirmation content of those orders, and their follow-ups: messages, newsletter consents,
+suppression entries, survey answers and complaints (:mod:`._mail_privacy`).
 
 Redaction keeps the facts the shop needs for budgets and dedupe, without the person: event
 bodies and headers are emptied (the row stays, so a redelivery is still recognised as a
@@ -32,12 +33,12 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, or_, select, update
 
 from ._loyalty_privacy import anonymise_shop, export_accounts, redact_accounts
+from ._mail_privacy import export_follow_ups, redact_follow_ups
 from ._sql import from_micros, utcnow
 from .codec import decision_to_dict
 from .coupons import coupon_from_row
 from .decisions import record_from_row
 from .ledger import entry_from_row
-from .messages import redact_customer as redact_messages
 from .order_facts import facts_from_row
 from .tables import (
     auth_requests,
@@ -265,6 +266,7 @@ def export_customer(
             }
             for m in _quarantined(conn, shop=shop, email=email)
         ],
+        **export_follow_ups(conn, shop=shop, keys=keys, email=email, orders=orders),
     }
 
 
@@ -374,8 +376,10 @@ def redact_customer(
     counts["loyalty_accounts"] = redact_accounts(
         conn, shop=shop, keys=keys, pseudonym=pseudonym, now=now
     )
-    counts["messages"] = redact_messages(
-        conn, shop, customer_keys=keys, email=email, order_ids=orders, now=now
+    counts.update(
+        redact_follow_ups(
+            conn, shop=shop, keys=keys, email=email, orders=orders, pseudonym=pseudonym, now=now
+        )
     )
     counts["orders"] = len(orders)
     return counts

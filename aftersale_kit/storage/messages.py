@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, Row, and_, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..core.contact.follow_up import Purpose
@@ -31,7 +31,7 @@ from .message_records import (
     MessageState,
     NewMessage,
 )
-from .tables import consents, messages, suppressions
+from .tables import messages
 
 __all__ = [
     "cancel",
@@ -43,7 +43,6 @@ __all__ = [
     "history",
     "listing",
     "plan",
-    "redact_customer",
     "sent",
 ]
 
@@ -316,39 +315,3 @@ def counts(conn: Connection, shop: str | None = None) -> dict[MessageState, int]
     if shop is not None:
         query = query.where(messages.c.shop == shop)
     return {MessageState(s): int(n) for s, n in conn.execute(query)}
-
-
-def redact_customer(
-    conn: Connection,
-    shop: str,
-    *,
-    customer_keys: Sequence[str],
-    email: str | None,
-    order_ids: Sequence[str],
-    now: datetime,
-) -> int:
-    """``customers/redact``: cancel what is planned for the customer and erase the address and
-    the template data of every one of their messages; their consents and suppression go."""
-    where_who: list[ColumnElement[bool]] = []
-    if customer_keys:
-        where_who.append(messages.c.customer_key.in_(list(customer_keys)))
-    if email is not None:
-        where_who.append(func.lower(messages.c.email) == normalise_email(email))
-    if order_ids:
-        where_who.append(messages.c.order_id.in_(list(order_ids)))
-    if not where_who:
-        return 0
-    who = and_(messages.c.shop == shop, or_(*where_who))
-    conn.execute(
-        update(messages)
-        .where(who, messages.c.state.in_(PENDING_STATES), messages.c.handed_over_at.is_(None))
-        .values(state=MessageState.CANCELLED.value, reason="customer redacted", updated_at=now)
-    )
-    erased = conn.execute(
-        update(messages).where(who).values(email=None, data="{}", reply=None, updated_at=now)
-    )
-    if email is not None:
-        address = normalise_email(email)
-        for table in (consents, suppressions):
-            conn.execute(delete(table).where(table.c.shop == shop, table.c.email == address))
-    return int(erased.rowcount or 0)

@@ -370,8 +370,10 @@ def test_a_message_handed_over_before_its_worker_died_counts_as_sent_and_is_not_
     flow.paid(order("1", paid_at=PAID))
     due = PAID + timedelta(days=1)
     claimed = _claimed_by_a_worker_that_dies(flow, due, handed_over=True)
-    # on its way: an unsubscribe or refund arriving now cannot call it back
+    # on its way: an unsubscribe, refund or redact arriving now cannot call it back
     assert flow.store.cancel_messages(SHOP, order_id="1", reason="order refunded", now=due) == 0
+    if isinstance(flow.store, Store):
+        flow.store.redact_customer(SHOP, customer_id="77", email="kim@example.com")
     assert flow.at(due + timedelta(seconds=30)) == {}  # the lease is still the dead worker's
     assert flow.at(due + timedelta(minutes=2)) == {"sent": 1}
     assert flow.sink.received == []
@@ -379,6 +381,7 @@ def test_a_message_handed_over_before_its_worker_died_counts_as_sent_and_is_not_
     assert row.state is MessageState.SENT and row.handed_over_at is None
     assert row.message_id == message_id_for(claimed.key, "elektro-krause.de")
     assert row.sent_at == due and "not sent again" in (row.reason or "")
+    assert row.email == (None if isinstance(flow.store, Store) else "kim@example.com")
 
 
 def test_a_message_claimed_by_a_worker_that_died_before_the_hand_over_is_sent_once(
