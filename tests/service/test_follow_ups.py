@@ -4,6 +4,8 @@ schedule. On the memory store, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -412,3 +414,38 @@ def test_a_customer_another_worker_writes_to_is_left_out_of_a_claim(flow_for: An
     assert store.finish_message(first.id, worker_id="w1", outcome=sent, now=due)
     [rest] = store.claim_messages(worker_id="w2", limit=10, lease_seconds=60, now=due)
     assert rest.customer_key == first.customer_key and rest.id != first.id
+
+
+def test_two_workers_sweeping_at_once_keep_the_cap_for_every_customer(flow_for: Any) -> None:
+    """Five marketing campaigns due on the same day for 20 customers, two workers sweeping at the
+    same moment in threads: each customer gets exactly 2 (the cap), never 3."""
+    body = "contact_policy:\n  marketing_cap: {max: 2, days: 30}\ncampaigns:\n" + "".join(
+        reminder(f"angebot-{n}", 1) for n in range(5)
+    )
+    flow = flow_for(body, PAID)
+    for n in range(20):
+        flow.paid(order(str(n), paid_at=PAID, customer=f"c{n}", email=f"k{n}@example.com"))
+    other = MessageSender(
+        flow.processor, public_url="http://127.0.0.1:8000", environ={}, worker_id="second"
+    )
+    flow.clock.now = PAID + timedelta(days=1)
+    start = threading.Barrier(2)
+
+    def sweep(sender: MessageSender) -> None:
+        start.wait()
+        for _ in range(200):
+            if not sender.sweep(limit=7).claimed:
+                return
+
+    try:
+        threads = [threading.Thread(target=sweep, args=(s,)) for s in (flow.sender, other)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        other.close()
+    sent = Counter(r.customer_key for r in flow.rows(MessageState.SENT))
+    assert sent == {f"c{n}": 2 for n in range(20)}
+    assert len(flow.rows(MessageState.HELD_BACK)) == 60
+    assert len(flow.sink.received) == 40
