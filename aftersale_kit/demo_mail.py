@@ -4,7 +4,9 @@ After a shop's orders, the service's own sweep (:class:`~.service.mail_sweep.Mes
 works off every planned message at an injected clock moved from one due time to the next, so a
 shop owner sees months of e-mails in a second: due date in the shop's time zone, kind,
 recipient, subject and what the contact policy did. The e-mails are written as ``.eml`` files
-(the shop's ``mail:`` section turned into a dry run) into the demo's output folder.
+(the shop's ``mail:`` section turned into a dry run) into the demo's output folder; the ones the
+contact policy held back are written beside them as previews (``vorschau/``), so the owner can
+read what a customer with consent would get.
 """
 
 from __future__ import annotations
@@ -75,11 +77,14 @@ def _outcome(record: MessageRecord, due: datetime, tz: ZoneInfo) -> str:
     return f"{record.state.value}: {record.reason}"
 
 
-def _subject(sender: Any, entry: Any, record: MessageRecord) -> str:
+def _subject(sender: Any, entry: Any, record: MessageRecord, previews: Path) -> str:
     try:
         mail = sender.compose(sender.shop_mail(entry), record)
     except MailError as exc:
         return f"(nicht baubar: {exc})"
+    if record.state is MessageState.HELD_BACK:
+        previews.mkdir(parents=True, exist_ok=True)
+        (previews / f"{record.id:04d}-{record.kind}.eml").write_bytes(mail.as_bytes())
     return str(mail.message["Subject"])
 
 
@@ -98,7 +103,8 @@ def mail_lines(
         due = planned.get(record.id, record.due_at)
         kind = KIND_NAMES.get(record.kind, record.kind)
         yield f"  {_when(due, tz)}  {kind:<15} an {record.email}"
-        yield f"    „{_subject(sender, entry, record)}“ – {_outcome(record, due, tz)}"
+        subject = _subject(sender, entry, record, folder / "vorschau")
+        yield f"    „{subject}“ – {_outcome(record, due, tz)}"
     yield from _summary(store.messages(shop, limit=1000), folder)
 
 
@@ -107,7 +113,8 @@ def _summary(records: list[MessageRecord], folder: Path) -> Iterator[str]:
     sent, held = states.count(MessageState.SENT), states.count(MessageState.HELD_BACK)
     files = sorted(folder.glob("*.eml")) if folder.is_dir() else []
     yield f"  gesendet {sent}, zurückgehalten {held}, sonstige {len(states) - sent - held}"
-    yield f"  {len(files)} E-Mails als .eml-Dateien in {folder}/"
+    previews = f", zurückgehaltene als Vorschau in {folder}/vorschau/" if held else ""
+    yield f"  {len(files)} E-Mails als .eml-Dateien in {folder}/{previews}"
     if any(r.reason and r.reason.endswith("(consent)") for r in records):
         yield "  Hinweis: Werbe-E-Mails gehen nur an Kunden, die Werbung zugestimmt oder ihre"
         yield "  Newsletter-Anmeldung bestätigt haben (Double-Opt-in)."

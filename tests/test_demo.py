@@ -12,6 +12,8 @@ customer of ``kaffeeroesterei-shopify`` gets the ``betrag`` variant (5 EUR) of `
 
 from __future__ import annotations
 
+import email
+import email.policy
 import io
 import json
 import re
@@ -425,13 +427,21 @@ def test_make_demo_reports_to_the_shop_owner_on_two_screens_per_shop(tmp_path: P
     assert "gesendet 3, zurückgehalten 1, sonstige 0" in kaffee
     mail = tmp_path / "demo-out" / "shopify" / "mail"
     assert len(list(mail.glob("*.eml"))) == 3
-    assert f"3 E-Mails als .eml-Dateien in {mail}/" in kaffee
+    assert f"3 E-Mails als .eml-Dateien in {mail}/, zurückgehaltene als Vorschau in" in kaffee
     checks = re.findall(r"(\d\d\.\d\d\.\d{4}) \d\d:\d\d  Service-Check", krause)
     assert checks == ["12.02.2027", "12.05.2027", "12.08.2027", "12.11.2027"]
     assert "„Zeit für die kostenlose Überprüfung“ – zurückgehalten: keine Werbe-Einwilligung" in (
         krause
     )
     assert "gesendet 0, zurückgehalten 5, sonstige 0" in krause
+    # what was held back can still be read: previews beside the sent ones
+    previews = tmp_path / "demo-out" / "woocommerce" / "mail" / "vorschau"
+    assert f"zurückgehaltene als Vorschau in {previews.parent}/vorschau/" in krause
+    files = sorted(p.name for p in previews.glob("*.eml"))
+    assert [f.split("-", 1)[1] for f in files] == ["service_reminder.eml"] * 4 + ["survey.eml"]
+    check = email.message_from_bytes((previews / files[0]).read_bytes(), policy=email.policy.SMTP)
+    assert check["Subject"] == "Zeit für die kostenlose Überprüfung"
+    assert not list((tmp_path / "demo-out" / "woocommerce" / "mail").glob("*.eml"))
     # no technical lines without --verbose
     for technical in ("worker", "{", "other_trigger", "sandbox", "127.0.0.1"):
         assert technical not in "\n".join(sections[SHOPIFY] + sections[WOO])
