@@ -189,6 +189,8 @@ def test_the_engine_plans_a_follow_up_with_its_key_at_no_cost() -> None:
         },
         "purpose": "marketing",
         "variant": None,
+        "link": None,
+        "link_text": None,
     }
     json.dumps(action)
 
