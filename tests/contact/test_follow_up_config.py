@@ -411,7 +411,9 @@ def test_the_examples_of_the_schedule_and_policy_docs_load() -> None:
     }
     follow_up = config.campaigns[0].actions[0]
     assert isinstance(follow_up, FollowUp)
-    assert follow_up.link == config.settings.booking_url == (
-        "https://elektro-krause.de/service/termin"
+    assert (
+        follow_up.link
+        == config.settings.booking_url
+        == ("https://elektro-krause.de/service/termin")
     )
     assert config.settings.contact is not None and config.settings.contact.hours
