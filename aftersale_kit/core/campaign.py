@@ -41,6 +41,7 @@ __all__ = [
     "SecretRef",
     "ShopAuth",
     "ShopConfig",
+    "ShopContact",
     "ShopSettings",
     "ShowBlock",
     "SourceSpan",
@@ -255,6 +256,17 @@ DEFAULT_CARE_MIN_ORDERS = 3
 
 
 @dataclass(frozen=True, slots=True)
+class ShopContact:
+    """``shop.contact``: how customers reach the shop, shown in a service reminder that has no
+    booking page (``follow_up.link``, ``shop.booking_url``). Each part is optional."""
+
+    phone: str | None = None
+    email: str | None = None
+    #: When the shop is reachable, as written (e.g. "Mo-Fr 9-18 Uhr").
+    hours: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ShopSettings:
     platform: str
     domain: str
@@ -278,6 +290,14 @@ class ShopSettings:
     #: said (the order being decided counts).
     care_min_orders: int = DEFAULT_CARE_MIN_ORDERS
     templates_dir: str | None = None
+    #: ``shop.booking_url``: where customers book an appointment (https); the button of a
+    #: service reminder whose ``follow_up`` has no ``link:``.
+    booking_url: str | None = None
+    #: ``shop.review_url``: where customers write a review (https); the button of a review
+    #: request whose ``follow_up`` has no ``link:``.
+    review_url: str | None = None
+    #: ``shop.contact``: phone, e-mail and hours for the e-mails; ``None``: not written.
+    contact: ShopContact | None = None
     #: ``(currency, rate)``: 1 unit of ``currency`` is ``rate`` units of the shop currency. Orders
     #: in such a currency (multi-currency plugins) are converted for rules, budgets
     #: and margins; orders in another currency without a rate leave money conditions unknown.

@@ -19,9 +19,10 @@ from . import registry
 from .blocks import BLOCKS
 from .campaign import BudgetBasis, BudgetPeriod, CouponKind, RefundPolicy
 from .model import EventKind
-from .schema_contact import CONTACT_ACTION_SCHEMAS, contact_policy_schema
+from .schema_contact import CONTACT_ACTION_SCHEMAS, contact_policy_schema, link_schema
 from .schema_loyalty import LOYALTY_ACTION_SCHEMAS, loyalty_schema
 from .schema_mail import mail_schema
+from .weblinks import CONTACT_HOURS_MAX, PHONE_PATTERN
 
 __all__ = [
     "ENV_VAR_PATTERN",
@@ -208,6 +209,26 @@ def _shop() -> dict[str, Any]:
             ),
             "templates_dir": _str(
                 "Optional folder with your own block templates (relative to this file)."
+            ),
+            "booking_url": link_schema(
+                "Optional: where customers book an appointment; the button of every service "
+                "reminder whose follow_up has no link:."
+            ),
+            "review_url": link_schema(
+                "Optional: where customers write a review; the button of every review request "
+                "whose follow_up has no link:."
+            ),
+            "contact": _obj(
+                "Optional: how customers reach the shop, shown in a service reminder without a "
+                "booking page (follow_up link: or booking_url).",
+                {
+                    "phone": _str("A phone number, e.g. +49 30 1234567.", pattern=PHONE_PATTERN),
+                    "email": _str("An e-mail address, e.g. service@shop.example."),
+                    "hours": _str(
+                        "When the shop is reachable, as written, e.g. Mo-Fr 9-18 Uhr.",
+                        maxLength=CONTACT_HOURS_MAX,
+                    ),
+                },
             ),
             "exchange_rates": {
                 "type": "object",

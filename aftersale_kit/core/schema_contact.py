@@ -12,18 +12,36 @@ from typing import Any
 
 from .contact.follow_up import DelayUnit, FollowUpKind, Purpose
 from .contact.policy import WEEKDAYS
+from .weblinks import LINK_MAX, LINK_TEXT_MAX
 
 __all__ = [
     "CONTACT_ACTION_SCHEMAS",
     "DELAY_LIMITS",
+    "LINK_PATTERN",
     "contact_keys",
     "contact_policy_schema",
+    "link_schema",
     "lowest_amount",
 ]
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 _CLOCK = r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+#: A web page: https://, or plain http:// to this machine only (the loader says more).
+LINK_PATTERN = r"^(https://[^/?#\s]|http://(localhost|127\.0\.0\.1|\[::1\])([:/?#]|$))"
+
+
+def link_schema(description: str) -> dict[str, Any]:
+    """A link in an e-mail's button (:mod:`.weblinks`)."""
+    return {
+        "type": "string",
+        "description": description + " https:// (plain http:// only for localhost); "
+        "javascript:, data: and other schemes are refused.",
+        "pattern": LINK_PATTERN,
+        "maxLength": LINK_MAX,
+    }
+
 
 #: The largest amount of each unit, in a delay and in a repeat.
 DELAY_LIMITS = {DelayUnit.DAYS: 3650, DelayUnit.BUSINESS_DAYS: 520, DelayUnit.MONTHS: 120}
@@ -118,6 +136,18 @@ def _follow_up() -> dict[str, Any]:
                 [p.value for p in Purpose],
             ),
             "variant": {"type": "string", "pattern": _ID, "description": "Only in this variant."},
+            "link": link_schema(
+                "The page the e-mail's button opens: a service reminder's booking page, a "
+                "review request's review page, a points reminder's shop (not for a survey). "
+                "Default: shop.booking_url or shop.review_url, else the e-mail's contact line."
+            ),
+            "link_text": {
+                "type": "string",
+                "description": "The button's text (only with link:; default: the e-mail "
+                "language's, e.g. Termin vereinbaren / Book an appointment).",
+                "minLength": 1,
+                "maxLength": LINK_TEXT_MAX,
+            },
         },
         "kind",
         "after",

@@ -125,7 +125,7 @@ class MailComposer:
         formatter = self._formatter(request.locale)
         language = formatter.language
         texts = MAIL_TEXTS[language]
-        values = view(texts, request.data)
+        values = view(texts, self._with_shop_links(request.data))
         context = self._context(request, texts, values, language)
         text = self.renderer.render(f"mail/{request.template}.txt.j2", context)
         html = self.renderer.render(f"mail/{request.template}.html.j2", context)
@@ -146,6 +146,20 @@ class MailComposer:
             marketing=request.marketing,
             language=language,
         )
+
+    def _with_shop_links(self, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``data`` with the shop's booking and review pages where the message has none of
+        its own (a ``follow_up``'s ``link:``) and the shop's contact block: read now, so a
+        changed ``shop.booking_url`` or ``shop.contact`` holds for the messages already
+        planned."""
+        shop = {"booking_url": self.shop.booking_url, "review_url": self.shop.review_url}
+        missing: dict[str, Any] = {k: v for k, v in shop.items() if v and not data.get(k)}
+        contact = self.shop.contact
+        if contact is not None:
+            missing["contact"] = {
+                "phone": contact.phone, "email": contact.email, "hours": contact.hours
+            }  # fmt: skip
+        return {**data, **missing} if missing else data
 
     def _formatter(self, locale: str | None) -> Formatter:
         settings = self.shop

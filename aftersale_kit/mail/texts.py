@@ -36,6 +36,9 @@ _DE: dict[str, str] = {
     "service_products": "Betrifft:",
     "service_button": "Termin vereinbaren",
     "service_contact": "Melden Sie sich einfach bei uns, wir finden einen Termin.",
+    "contact_phone": "Telefon",
+    "contact_email": "E-Mail",
+    "contact_hours": "Erreichbar",
     # newsletter double opt-in
     "newsletter_subject": "Bitte bestätigen Sie Ihre Newsletter-Anmeldung",
     "newsletter_headline": "Nur noch ein Klick",
@@ -108,6 +111,9 @@ _EN: dict[str, str] = {
     "service_products": "For:",
     "service_button": "Book an appointment",
     "service_contact": "Just get in touch and we will find a date.",
+    "contact_phone": "Phone",
+    "contact_email": "E-mail",
+    "contact_hours": "Hours",
     "newsletter_subject": "Please confirm your newsletter signup",
     "newsletter_headline": "Just one more click",
     "newsletter_text": "You signed up for the newsletter of {shop}. Please confirm with the "

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..core.weblinks import LINK_TEXT_MAX
 from .errors import MailError
 
 __all__ = ["VIEWS", "View"]
@@ -33,6 +34,12 @@ def _web_url(value: object, key: str) -> str:
     if parts.scheme not in ("https", "http") or not parts.netloc:
         raise MailError(f"{key} must be a web address starting with https://, got {text[:80]!r}")
     return text
+
+
+def _button(t: Mapping[str, str], key: str, data: Mapping[str, Any]) -> str:
+    """The button's text: the follow-up's ``link_text`` (one line), else the language's."""
+    text = " ".join(str(data.get("link_text") or "").split())[:LINK_TEXT_MAX]
+    return text or t[key]
 
 
 def survey(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
@@ -59,7 +66,9 @@ def survey(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def service_reminder(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
-    """``months`` (the interval), optional ``products`` (titles) and ``booking_url``."""
+    """``months`` (the interval), optional ``products`` (titles), ``booking_url`` (else: the
+    contact line and the shop's ``contact``: phone, email, hours) and ``link_text`` (the
+    button's text)."""
     months = _get(data, "months", "service_reminder")
     booking = data.get("booking_url")
     return {
@@ -69,9 +78,30 @@ def service_reminder(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str,
         "products_label": t["service_products"],
         "products": _titles(data),
         "booking_url": _web_url(booking, "booking_url") if booking else None,
-        "button": t["service_button"],
+        "button": _button(t, "service_button", data),
         "contact": t["service_contact"],
+        "channels": _channels(t, data.get("contact")),
     }
+
+
+def _channels(t: Mapping[str, str], contact: object) -> list[dict[str, str]]:
+    """The shop's phone, e-mail and hours (``shop.contact``) as labelled lines, each with the
+    ``tel:`` or ``mailto:`` link of the HTML part (``""``: none)."""
+    if not isinstance(contact, Mapping):
+        return []
+    found = []
+    for key in ("phone", "email", "hours"):
+        value = " ".join(str(contact.get(key) or "").split())
+        if not value:
+            continue
+        href = ""
+        if key == "phone":
+            digits = "".join(ch for ch in value if ch.isdigit())
+            href = f"tel:{'+' if value.startswith('+') else ''}{digits}"
+        elif key == "email":
+            href = f"mailto:{value}"
+        found.append({"label": t[f"contact_{key}"], "value": value, "href": href})
+    return found
 
 
 def newsletter_confirm(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
@@ -123,7 +153,8 @@ def _titles(data: Mapping[str, Any]) -> list[str]:
 
 
 def review_request(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
-    """``order_number``, optional ``products`` (titles) and ``review_url`` (else: reply)."""
+    """``order_number``, optional ``products`` (titles), ``review_url`` (else: reply) and
+    ``link_text`` (the button's text)."""
     number = str(_get(data, "order_number", "review_request"))
     review = data.get("review_url")
     return {
@@ -133,7 +164,7 @@ def review_request(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, A
         "products_label": t["review_products"],
         "products": _titles(data),
         "review_url": _web_url(review, "review_url") if review else None,
-        "button": t["review_button"],
+        "button": _button(t, "review_button", data),
         "reply": t["review_reply"],
     }
 
@@ -160,7 +191,8 @@ def _day(value: object, pattern: str) -> str | None:
 
 def points_reminder(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
     """``points_balance`` (available points), optional ``points_expiring`` and
-    ``points_expire_on`` (ISO date), optional ``shop_url`` (a button to the shop)."""
+    ``points_expire_on`` (ISO date), optional ``shop_url`` (a button to the shop) and
+    ``link_text`` (its text)."""
     balance = _points(_get(data, "points_balance", "points_reminder"), "points_balance")
     expiring = _points(data.get("points_expiring") or 0, "points_expiring")
     on = _day(data.get("points_expire_on"), t["date_format"])
@@ -178,7 +210,7 @@ def points_reminder(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, 
         "expiry": expiry,
         "text": t["points_text"],
         "shop_url": _web_url(shop_url, "shop_url") if shop_url else None,
-        "button": t["points_button"],
+        "button": _button(t, "points_button", data),
     }
 
 

@@ -51,7 +51,7 @@ from typing import Any
 
 from ..core.campaign import ShowBlock
 from ..core.conditions import Condition, compile_condition
-from ..core.contact.follow_up import DelayUnit, FollowUp, FollowUpKind
+from ..core.contact.follow_up import LINK_DATA_KEYS, DelayUnit, FollowUp, FollowUpKind
 from ..core.contact.presale import VipPresale, announcement_due, presale_key
 from ..core.contact.schedule import planned_messages
 from ..core.decision import Decision, PlannedAction
@@ -316,7 +316,9 @@ def message_data(
 ) -> dict[str, Any]:
     """What the e-mail's template and the contact policy need, kept with the message. A
     points reminder keeps the loyalty account; the sweep reads its balance when it sends
-    (:func:`points_data`)."""
+    (:func:`points_data`). The action's ``link:`` is kept under its kind's key
+    (``booking_url``, ``review_url``, ...) with ``link_text``; without one, the composer uses
+    the shop's ``booking_url`` or ``review_url`` as configured when the e-mail is sent."""
     customer = order.customer
     name = None
     if customer is not None:
@@ -331,7 +333,18 @@ def message_data(
         "stop_when": _stop_source(action),
         "shipping_method": order.shipping_method,
         "loyalty_account": _loyalty_account(order, action, loyalty),
+        **_link_data(action),
     }
+
+
+def _link_data(action: FollowUp) -> dict[str, str]:
+    key = LINK_DATA_KEYS.get(action.kind)
+    if key is None or action.link is None:
+        return {}
+    found = {key: action.link}
+    if action.link_text is not None:
+        found["link_text"] = action.link_text
+    return found
 
 
 def _loyalty_account(order: Order, action: FollowUp, loyalty: LoyaltyProgram | None) -> str | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from datetime import date, time, timedelta
 from pathlib import Path
 
@@ -189,6 +190,8 @@ def test_the_engine_plans_a_follow_up_with_its_key_at_no_cost() -> None:
         },
         "purpose": "marketing",
         "variant": None,
+        "link": None,
+        "link_text": None,
     }
     json.dumps(action)
 
@@ -400,9 +403,17 @@ def test_contact_policy_mistakes(section: str, expected: list[str]) -> None:
 def test_the_examples_of_the_schedule_and_policy_docs_load() -> None:
     text = (Path(__file__).resolve().parents[2] / "docs" / "follow-ups.md").read_text("utf-8")
     section = text.split("## Schedule and contact policy", 1)[1].split("\n## ", 1)[0]
-    action, policy = re.findall(r"```yaml\n(.*?)```", section, re.S)
-    config = load_config_text(SHOPIFY + policy + action, filename="follow-ups.md")
+    action, shop, policy = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    below_shop = textwrap.dedent(shop).split("\n", 1)[1]
+    config = load_config_text(SHOPIFY + below_shop + policy + action, filename="follow-ups.md")
     assert config.contact_policy is not None and config.contact_policy.suppressed == {
         "bounced@example.com"
     }
-    assert isinstance(config.campaigns[0].actions[0], FollowUp)
+    follow_up = config.campaigns[0].actions[0]
+    assert isinstance(follow_up, FollowUp)
+    assert (
+        follow_up.link
+        == config.settings.booking_url
+        == ("https://elektro-krause.de/service/termin")
+    )
+    assert config.settings.contact is not None and config.settings.contact.hours

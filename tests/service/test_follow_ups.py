@@ -114,9 +114,12 @@ def order(
 class Flow:
     """A shop with follow-ups, a processor at an injected time and the mail sweep."""
 
-    def __init__(self, tmp_path: Path, store: Any, sink: Sink, body: str, start: datetime) -> None:
+    def __init__(
+        self, tmp_path: Path, store: Any, sink: Sink, body: str, start: datetime, shop: str = ""
+    ) -> None:
         path = tmp_path / "shop.yaml"
-        path.write_text(HEAD.replace("PORT", str(sink.port)) + body, encoding="utf-8")
+        head = HEAD.replace("PORT", str(sink.port)).replace("mail:\n", f"{shop}mail:\n", 1)
+        path.write_text(head + body, encoding="utf-8")
         self.registry = load_shops(path, env=ENV)
         self.store = store
         self.sink = sink
@@ -148,8 +151,8 @@ class Flow:
 def flow_for(tmp_path: Path, any_store: Any, sink: Sink) -> Any:
     flows: list[Flow] = []
 
-    def build(body: str, start: datetime) -> Flow:
-        flows.append(Flow(tmp_path, any_store, sink, body, start))
+    def build(body: str, start: datetime, shop: str = "") -> Flow:
+        flows.append(Flow(tmp_path, any_store, sink, body, start, shop))
         return flows[-1]
 
     yield build
@@ -197,6 +200,38 @@ def test_a_quarterly_reminder_arrives_at_3_6_and_9_months_and_not_after_an_unsub
     assert rows[3].reason == "unsubscribed: one-click link"
     assert [r.message_id for r in rows[:3]] == ids
     assert [r.sent_at for r in rows[:3]] == months
+
+
+def test_the_reminders_carry_the_campaigns_link_else_the_shops_booking_and_review_pages(
+    flow_for: Any,
+) -> None:
+    shop = (
+        "  booking_url: https://elektro-krause.de/werkstatt\n"
+        "  review_url: https://elektro-krause.de/bewertungen\n"
+    )
+    body = "campaigns:\n" + reminder("ohne-link", 30) + reminder("mit-link", 60)
+    body = body.replace(
+        "after: {days: 60}",
+        "after: {days: 60}\n          link: https://elektro-krause.de/service/termin\n"
+        "          link_text: 'Prüftermin <buchen>'",
+    )
+    body += "  - id: bewertung\n    trigger: order_paid\n    actions:\n"
+    body += "      - follow_up: {kind: review_request, after: {days: 21}}\n"
+    flow = flow_for(body, PAID, shop)
+    flow.paid(order(paid_at=PAID))
+    for days in (21, 30, 60):
+        assert flow.at(PAID + timedelta(days=days)) == {"sent": 1}
+    parts = []
+    for received in flow.sink.received:
+        text, html = received.message.get_body(("plain",)), received.message.get_body(("html",))
+        assert text is not None and html is not None
+        parts.append((text.get_content(), html.get_content()))
+    (review, review_html), (shop_link, _), (own, own_html) = parts
+    assert "Bewertung schreiben: https://elektro-krause.de/bewertungen" in review
+    assert 'href="https://elektro-krause.de/bewertungen"' in review_html
+    assert "Termin vereinbaren: https://elektro-krause.de/werkstatt" in shop_link
+    assert "Prüftermin <buchen>: https://elektro-krause.de/service/termin" in own
+    assert ">Prüftermin &lt;buchen&gt;</a>" in own_html and "werkstatt" not in own
 
 
 def test_the_marketing_cap_holds_back_naming_the_rule_and_transactional_is_not_counted(

@@ -8,6 +8,8 @@
         after: {months: 3}            # or {days: 14}, {business_days: 3}
         repeat: {every: {months: 3}, times: 2, stop_when: 'any line_items.sku == "WARTUNG"'}
         purpose: marketing            # default: transactional for a survey, else marketing
+        link: https://shop.example/service/termin   # the button (https), e.g. the booking page
+        link_text: Prüftermin buchen  # the button's text (default: the e-mail language's)
 
 The delay counts from the campaign's trigger, which must be ``order_paid`` or
 ``order_fulfilled``. A template other than the built-in ones must exist in the shop's
@@ -35,6 +37,7 @@ from ..contact.follow_up import (
 from ..model import EventKind
 from ..schema import ID_PATTERN
 from ..schema_contact import DELAY_LIMITS, contact_keys, lowest_amount
+from ..weblinks import link_problem, link_text_problem
 from .checker import Entry, did_you_mean
 from .condition_text import read_conditions
 from .context import ID_HELP, Context, read_variant
@@ -55,6 +58,16 @@ _SYNONYMS = {
     "stop": "stop_when",
     "count": "times",
     "max": "times",
+    "url": "link",
+    "booking_url": "link",
+    "review_url": "link",
+    "button": "link_text",
+    "button_text": "link_text",
+}
+#: What a good link looks like, per kind (in the suggestions).
+_LINK_EXAMPLES = {
+    FollowUpKind.SERVICE_REMINDER: "https://shop.example/service/termin",
+    FollowUpKind.REVIEW_REQUEST: "https://shop.example/bewertungen",
 }
 _UNIT_SYNONYMS = {
     "day": "days",
@@ -90,12 +103,14 @@ def read_follow_up(
     purpose = _purpose(ctx, e, path, kind)
     template = _template(ctx, e, node, path, kind)
     variant = read_variant(ctx, e, path, variants)
+    link, link_text = _link(ctx, e, path, kind)
     _trigger(ctx, node, path)
     if not ctx.c.clean_since(start) or kind is None or after is None or template is None:
         return None
     return FollowUp(
-        kind=kind, template=template, after=after, purpose=purpose, repeat=repeat, variant=variant
-    )
+        kind=kind, template=template, after=after, purpose=purpose, repeat=repeat,
+        variant=variant, link=link, link_text=link_text,
+    )  # fmt: skip
 
 
 def _kind(ctx: Context, e: dict[str, Entry], path: str) -> FollowUpKind | None:
@@ -111,6 +126,43 @@ def _purpose(ctx: Context, e: dict[str, Entry], path: str, kind: FollowUpKind | 
         return default
     value = ctx.c.choice(e["purpose"].value, f"{path}.purpose", _PURPOSES, what="purpose")
     return Purpose(value) if value is not None else default
+
+
+def _link(
+    ctx: Context, e: dict[str, Entry], path: str, kind: FollowUpKind | None
+) -> tuple[str | None, str | None]:
+    """``link:`` (a web page, see :mod:`..weblinks`) and ``link_text:`` (its button's text,
+    only with a link). A survey has no link: its links are the five rating links."""
+    example = _LINK_EXAMPLES.get(kind or FollowUpKind.CUSTOM, "https://shop.example/seite")
+    link = _link_url(ctx, e["link"].value, path, kind, example) if "link" in e else None
+    if "link_text" not in e:
+        return link, None
+    node = e["link_text"].value
+    written = ctx.c.text(node, f"{path}.link_text", expected="the button's text")
+    if written is None:
+        return link, None
+    problem = link_text_problem(written)
+    if problem is None and "link" not in e:
+        problem = f"link_text is the text of the link's button; add link: {example}"
+    if problem is not None:
+        ctx.c.report(node, f"{path}.link_text", problem)
+        return link, None
+    return link, written.strip()
+
+
+def _link_url(
+    ctx: Context, node: yaml.Node, path: str, kind: FollowUpKind | None, example: str
+) -> str | None:
+    written = ctx.c.text(node, f"{path}.link", expected=f"a web address such as {example}")
+    if written is None:
+        return None
+    problem = link_problem(written.strip(), example)
+    if kind is FollowUpKind.SURVEY:
+        problem = "a survey's links are its five rating links; remove link:"
+    if problem is not None:
+        ctx.c.report(node, f"{path}.link", problem)
+        return None
+    return written.strip()
 
 
 def _trigger(ctx: Context, node: yaml.Node, path: str) -> None:

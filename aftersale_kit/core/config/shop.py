@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import yaml
 
 from .. import registry
-from ..campaign import DEFAULT_CARE_MIN_ORDERS, SecretRef, ShopSettings
+from ..campaign import DEFAULT_CARE_MIN_ORDERS, SecretRef, ShopContact, ShopSettings
 from ..schema import object_keys
+from ..weblinks import CONTACT_HOURS_MAX, PHONE_PATTERN, link_problem
 from .auth import check_env_name, env_example, parse_auth
 from .checker import Entry, did_you_mean, found, join_path
 from .context import Context, amount, currency_code
@@ -27,6 +28,7 @@ __all__ = ["read_shop"]
 
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]+)?$")
 _LOCALE = re.compile(r"^[a-z]{2}(_[A-Z]{2})?$")
+_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _DEFAULT_MARGIN = Decimal("0.30")
 
@@ -67,6 +69,9 @@ def read_shop(ctx: Context, node: yaml.Node) -> ShopSettings | None:
     templates = _read(ctx, e, "templates_dir", _templates_dir)
     rates = _read(ctx, e, "exchange_rates", _exchange_rates) or ()
     redemption = _read(ctx, e, "backtest", _backtest)
+    booking = _read(ctx, e, "booking_url", _booking_url)
+    review = _read(ctx, e, "review_url", _review_url)
+    contact = _read(ctx, e, "contact", _contact)
     if not ctx.c.clean_since(start) or ctx.platform is None or domain is None:
         return None
     return ShopSettings(
@@ -84,6 +89,9 @@ def read_shop(ctx: Context, node: yaml.Node) -> ShopSettings | None:
         service_check_cost=check_cost,
         care_min_orders=min_orders,
         templates_dir=templates,
+        booking_url=booking,
+        review_url=review,
+        contact=contact,
         exchange_rates=rates,
         auth=auth,
         backtest_redemption_rate=redemption,
@@ -156,6 +164,57 @@ def _base_url(ctx: Context, node: yaml.Node) -> str | None:
         )
         return None
     return value.rstrip("/")
+
+
+def _booking_url(ctx: Context, node: yaml.Node) -> str | None:
+    return _link(ctx, node, "shop.booking_url", "https://shop.example/service/termin")
+
+
+def _review_url(ctx: Context, node: yaml.Node) -> str | None:
+    return _link(ctx, node, "shop.review_url", "https://shop.example/bewertungen")
+
+
+def _link(ctx: Context, node: yaml.Node, path: str, example: str) -> str | None:
+    """A page a button in the e-mails opens (:mod:`..weblinks`)."""
+    value = ctx.c.text(node, path, expected=f"a web address such as {example}")
+    if value is None:
+        return None
+    problem = link_problem(value.strip(), example)
+    if problem is not None:
+        ctx.c.report(node, path, problem)
+        return None
+    return value.strip()
+
+
+def _contact(ctx: Context, node: yaml.Node) -> ShopContact | None:
+    """``contact: {phone: ..., email: ..., hours: ...}``, each optional."""
+    e = ctx.c.mapping(node, "shop.contact", allowed=object_keys("shop", "contact"))
+    if not e:
+        return None
+    found: dict[str, str | None] = {}
+    checks = {
+        "phone": (re.compile(PHONE_PATTERN), "a phone number such as +49 30 1234567"),
+        "email": (_EMAIL, "an e-mail address such as service@shop.example"),
+        "hours": (None, f"one line of at most {CONTACT_HOURS_MAX} characters, e.g. Mo-Fr 9-18 Uhr"),
+    }
+    for key, (pattern, expected) in checks.items():
+        if key in e:
+            found[key] = _contact_part(ctx, e[key].value, f"shop.contact.{key}", pattern, expected)
+    return ShopContact(**found) if any(found.values()) else None
+
+
+def _contact_part(
+    ctx: Context, node: yaml.Node, path: str, pattern: re.Pattern[str] | None, expected: str
+) -> str | None:
+    value = ctx.c.text(node, path, expected=expected)
+    if value is None:
+        return None
+    text = value.strip()
+    one_line = all(ch.isprintable() for ch in text) and len(text) <= CONTACT_HOURS_MAX
+    if not text or not one_line or (pattern is not None and not pattern.match(text)):
+        ctx.c.report(node, path, f"expected {expected}, got {found(node)}")
+        return None
+    return text
 
 
 def _api_version(ctx: Context, node: yaml.Node) -> str | None:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BUILTIN_TEMPLATES",
     "DEFAULT_PURPOSE",
+    "LINK_DATA_KEYS",
     "Delay",
     "DelayUnit",
     "FollowUp",
@@ -55,6 +56,16 @@ DEFAULT_PURPOSE: dict[FollowUpKind, Purpose] = {
     FollowUpKind.REVIEW_REQUEST: Purpose.MARKETING,
     FollowUpKind.POINTS_REMINDER: Purpose.MARKETING,
     FollowUpKind.CUSTOM: Purpose.MARKETING,
+}
+
+#: The key of the template data that carries a follow-up's ``link:``, per kind: the booking
+#: page of a service reminder, the review page of a review request, the shop of a points
+#: reminder, ``link`` for a custom template. A survey's links are its five rating links.
+LINK_DATA_KEYS: dict[FollowUpKind, str] = {
+    FollowUpKind.SERVICE_REMINDER: "booking_url",
+    FollowUpKind.REVIEW_REQUEST: "review_url",
+    FollowUpKind.POINTS_REMINDER: "shop_url",
+    FollowUpKind.CUSTOM: "link",
 }
 
 #: Template names shipped with the package: one per kind except ``custom``. Any other name
@@ -113,6 +124,12 @@ class FollowUp:
     purpose: Purpose
     repeat: Repeat | None = None
     variant: str | None = None
+    #: The page the e-mail's button opens (https; checked when the config loads), e.g. the
+    #: booking page of a service reminder; ``None``: the shop's (``shop.booking_url``,
+    #: ``shop.review_url``), else the e-mail's contact line.
+    link: str | None = None
+    #: The button's text; ``None``: the e-mail language's ("Termin vereinbaren").
+    link_text: str | None = None
 
     @property
     def messages(self) -> int:
@@ -144,4 +161,6 @@ class FollowUp:
             "repeat": repeat,
             "purpose": self.purpose.value,
             "variant": self.variant,
+            "link": self.link,
+            "link_text": self.link_text,
         }
