@@ -151,11 +151,22 @@ class ContentRenderer:
                 return str(candidate)
         return name
 
+    def has_template(self, name: str) -> bool:
+        """Whether ``name`` is one of the compiled templates (the shop's or built in)."""
+        return any((folder / name).is_file() for folder in self.search_path)
+
     def render(self, name: str, context: Mapping[str, Any]) -> str:
         """Render a compiled template; any failure becomes :class:`TemplateRenderError`."""
+        return self.render_module(name, context)[0]
+
+    def render_module(self, name: str, context: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Render a compiled template: the text and what it sets at its top level
+        (``{% set subject = "..." %}``: a shop's own follow-up e-mail names its subject so)."""
         try:
             template = self._env.get_template(name)
-            return template.render(context)
+            module = template.make_module(dict(context))
+            exported = {k: getattr(module, k) for k in dir(module) if not k.startswith("_")}
+            return str(module), exported
         except TemplateNotFound as exc:
             raise TemplateRenderError("template not found", template=name, file=None) from exc
         except TemplateError as exc:

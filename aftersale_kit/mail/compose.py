@@ -30,11 +30,12 @@ from aftersale_kit.content import ContentRenderer, Formatter
 from aftersale_kit.content.formatting import Texts
 from aftersale_kit.content.messages import LANGUAGES
 from aftersale_kit.core.campaign import ShopSettings
+from aftersale_kit.core.contact.follow_up import template_files as custom_files
 from aftersale_kit.core.mail_settings import LOOPBACK_HOSTS, MailSettings
 
 from .errors import MailError
 from .texts import MAIL_TEXTS
-from .views import VIEWS
+from .views import VIEWS, custom
 
 __all__ = ["MailComposer", "MailRequest", "OutgoingMail", "message_id_for", "safe_header_text"]
 
@@ -116,19 +117,31 @@ class MailComposer:
     def compose(self, request: MailRequest) -> OutgoingMail:
         """Render and assemble ``request``; :class:`MailError` if it cannot be built."""
         view = VIEWS.get(request.template)
-        if view is None:
+        if view is None and not self.renderer.has_template(custom_files(request.template)[1]):
             known = ", ".join(sorted(VIEWS))
-            raise MailError(f"unknown mail template {request.template!r}; known: {known}")
+            raise MailError(
+                f"unknown mail template {request.template!r}; built in are {known}; a shop's "
+                f"own lives in shop.templates_dir as {' and '.join(custom_files(request.template))}"
+            )
         if request.marketing and not request.unsubscribe_url:
             raise MailError("a marketing e-mail needs its one-click unsubscribe link")
         recipient = _checked_address(request.to_address)
         formatter = self._formatter(request.locale)
         language = formatter.language
         texts = MAIL_TEXTS[language]
-        values = view(texts, self._with_shop_links(request.data))
+        values = (view or custom)(texts, self._with_shop_links(request.data))
         context = self._context(request, texts, values, language)
-        text = self.renderer.render(f"mail/{request.template}.txt.j2", context)
-        html = self.renderer.render(f"mail/{request.template}.html.j2", context)
+        if view is not None:
+            text = self.renderer.render(f"mail/{request.template}.txt.j2", context)
+            html = self.renderer.render(f"mail/{request.template}.html.j2", context)
+        else:
+            html_name, text_name = custom_files(request.template)
+            text, exported = self.renderer.render_module(text_name, context)
+            subject = " ".join(str(exported.get("subject") or "").split())
+            if not subject:
+                raise MailError(f'{text_name} sets no subject: add {{% set subject = "..." %}}')
+            values = {**values, "subject": subject}
+            html = self.renderer.render(html_name, {**context, "subject": subject})
         message = self._headers(request, recipient, safe_header_text(values["subject"]))
         message.set_content(text, subtype="plain", charset="utf-8")
         message.add_alternative(html, subtype="html", charset="utf-8")
@@ -192,7 +205,7 @@ class MailComposer:
             "lang": language,
             "t": Texts(texts),
             "v": values,
-            "subject": safe_header_text(values["subject"]),
+            "subject": safe_header_text(values["subject"] or ""),
             "greeting": texts["greeting_named"].format(name=name) if name else texts["greeting"],
             "signature": texts["signature"].format(shop=self.shop_name),
             "questions": questions,

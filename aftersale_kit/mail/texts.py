@@ -54,6 +54,7 @@ _DE: dict[str, str] = {
     "zwei Minuten eine Bewertung schreiben? Ehrlich ist uns am liebsten.",
     "review_products": "Ihre Bestellung:",
     "review_button": "Bewertung schreiben",
+    "custom_button": "Mehr erfahren",
     "review_reply": "Antworten Sie einfach auf diese E-Mail, wir lesen jede Nachricht.",
     # points reminder
     "date_format": "%d.%m.%Y",
@@ -126,6 +127,7 @@ _EN: dict[str, str] = {
     "review? It takes two minutes, and honest is best.",
     "review_products": "Your order:",
     "review_button": "Write a review",
+    "custom_button": "Learn more",
     "review_reply": "Just reply to this e-mail; we read every message.",
     "date_format": "%Y-%m-%d",
     "points_subject": "You have {points} points with us",

@@ -152,6 +152,25 @@ def _titles(data: Mapping[str, Any]) -> list[str]:
     return [str(p) for p in products]
 
 
+def custom(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
+    """A shop's own follow-up template (``follow_up/<name>.txt.j2`` and ``.html.j2``): what
+    the message carries (``order_number``, ``products``, ``months``, ``shipping_method``,
+    the follow-up's ``link`` and ``link_text``); the subject is the template's own."""
+    link = data.get("link")
+    number = data.get("order_number")
+    months = data.get("months")
+    shipping = data.get("shipping_method")
+    return {
+        "subject": None,
+        "order_number": str(number) if number is not None else None,
+        "products": _titles(data),
+        "months": months if isinstance(months, int) else None,
+        "shipping_method": str(shipping) if shipping else None,
+        "link": _web_url(link, "link") if link else None,
+        "button": _button(t, "custom_button", data),
+    }
+
+
 def review_request(t: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
     """``order_number``, optional ``products`` (titles), ``review_url`` (else: reply) and
     ``link_text`` (the button's text)."""

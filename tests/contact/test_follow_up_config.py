@@ -134,12 +134,23 @@ def test_a_survey_may_be_declared_marketing_and_a_custom_one_names_its_template(
         Purpose.MARKETING
     )
     (tmp_path / "vorlagen" / "follow_up").mkdir(parents=True)
-    for name in template_files("garantie"):
-        (tmp_path / "vorlagen" / name).write_text("Hallo", encoding="utf-8")
+    html, plain = template_files("garantie")
+    (tmp_path / "vorlagen" / html).write_text("<p>Hallo</p>", encoding="utf-8")
+    (tmp_path / "vorlagen" / plain).write_text("Hallo", encoding="utf-8")
     text = follow_up_campaign("kind: custom\ntemplate: garantie\nafter: {days: 300}").replace(
         "  timezone: Europe/Berlin\n", "  timezone: Europe/Berlin\n  templates_dir: vorlagen\n"
     )
     (tmp_path / "shop.yaml").write_text(text, encoding="utf-8")
+    # the plain-text part names the subject
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "shop.yaml", name="shop.yaml")
+    assert [str(p) for p in info.value.problems] == [
+        f"shop.yaml:13:21: {P}.template: follow_up/garantie.txt.j2 sets no subject: add "
+        '{% set subject = "..." %} at its top'
+    ]
+    (tmp_path / "vorlagen" / plain).write_text(
+        '{% set subject = "Ihre Garantie" %}Hallo', encoding="utf-8"
+    )
     action = load_config(tmp_path / "shop.yaml").campaigns[0].actions[0]
     assert isinstance(action, FollowUp)
     assert (action.kind, action.template, action.purpose) == (

@@ -484,3 +484,56 @@ def test_two_workers_sweeping_at_once_keep_the_cap_for_every_customer(flow_for: 
     assert sent == {f"c{n}": 2 for n in range(20)}
     assert len(flow.rows(MessageState.HELD_BACK)) == 60
     assert len(flow.sink.received) == 40
+
+
+GARANTIE_TXT = """{% set subject = "Ihre Garantie für " ~ v.order_number ~ " läuft bald ab" %}
+{% extends "mail/layout.txt.j2" %}
+{% block content %}
+Ihre Bestellung {{ v.order_number }}: {{ v.products | join(", ") }}.
+{% if v.link %}{{ v.button }}: {{ v.link }}{% endif %}
+{% endblock %}
+"""
+GARANTIE_HTML = """{% extends "mail/layout.html.j2" %}
+{% block content %}
+<p>Ihre Bestellung {{ v.order_number }}: {{ v.products | join(", ") }}.</p>
+{% if v.link %}<p><a href="{{ v.link }}">{{ v.button }}</a></p>{% endif %}
+{% endblock %}
+"""
+
+
+def test_a_custom_follow_up_is_sent_from_the_shops_own_template_with_its_subject(
+    tmp_path: Path, flow_for: Any
+) -> None:
+    folder = tmp_path / "vorlagen" / "follow_up"
+    folder.mkdir(parents=True)
+    (folder / "garantie.txt.j2").write_text(GARANTIE_TXT, encoding="utf-8")
+    (folder / "garantie.html.j2").write_text(GARANTIE_HTML, encoding="utf-8")
+    body = """campaigns:
+  - id: garantie
+    trigger: order_paid
+    actions:
+      - follow_up:
+          kind: custom
+          template: garantie
+          after: {months: 23}
+          purpose: transactional
+          link: https://elektro-krause.de/garantie
+          link_text: Garantie verlängern
+"""
+    flow = flow_for(body, PAID, shop="  templates_dir: vorlagen\n")
+    hostile = replace(order("1", paid_at=PAID), number="#1<script>alert(1)</script>")
+    hostile = replace(
+        hostile,
+        line_items=(replace(hostile.line_items[0], title='Akku <img src=x onerror="x()">'),),
+    )
+    flow.paid(hostile)
+    assert flow.at(PAID + timedelta(days=31 * 23)) == {"sent": 1}
+    [got] = flow.sink.received
+    message = got.message
+    assert message["Subject"] == "Ihre Garantie für #1<script>alert(1)</script> läuft bald ab"
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Garantie verlängern: https://elektro-krause.de/garantie" in text
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert '<a href="https://elektro-krause.de/garantie">Garantie verlängern</a>' in html
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html and "Kim" in html  # the layout's greeting

@@ -18,6 +18,7 @@ The delay counts from the campaign's trigger, which must be ``order_paid`` or
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -307,4 +308,15 @@ def _template(
             f"template {name!r} not found: add {' and '.join(missing)} to shop.templates_dir",
         )
         return None
+    if not _SETS_SUBJECT.search((folder / text).read_text(encoding="utf-8", errors="replace")):
+        ctx.c.report(
+            name_node,
+            f"{path}.template",
+            f'{text} sets no subject: add {{% set subject = "..." %}} at its top',
+        )
+        return None
     return name
+
+
+#: A shop's own follow-up names its subject in the plain-text template.
+_SETS_SUBJECT = re.compile(r"\{%-?\s*set\s+subject\s*=")
