@@ -164,7 +164,11 @@ class ContentRenderer:
         (``{% set subject = "..." %}``: a shop's own follow-up e-mail names its subject so)."""
         try:
             template = self._env.get_template(name)
-            module = template.make_module(dict(context))
+            try:
+                module = template.make_module(dict(context))
+            except Exception:
+                # as Template.render does: the traceback's frames become template lines
+                self._env.handle_exception()
             exported = {k: getattr(module, k) for k in dir(module) if not k.startswith("_")}
             return str(module), exported
         except TemplateNotFound as exc:

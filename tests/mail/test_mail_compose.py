@@ -211,7 +211,10 @@ def test_unknown_templates_and_missing_data_are_named(
     known = (
         "complaint, newsletter_confirm, points_reminder, review_request, service_reminder, survey"
     )
-    with pytest.raises(MailError, match=f"unknown mail template 'coupon'; known: {known}"):
+    own = "a shop's own lives in shop.templates_dir as follow_up/coupon.html.j2 and"
+    with pytest.raises(MailError, match=f"unknown mail template 'coupon'; built in are {known}"):
+        composer.compose(survey_request(links, template="coupon"))
+    with pytest.raises(MailError, match=own):
         composer.compose(survey_request(links, template="coupon"))
     with pytest.raises(MailError, match="needs 'order_number'"):
         composer.compose(survey_request(links, data={}))
