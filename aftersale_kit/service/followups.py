@@ -32,6 +32,8 @@ answer per order), an unsubscribe the message's row id (:func:`message_subject`,
 ``newsletter_confirmation``    records the signup (address from the order) and sends the one
                                double opt-in e-mail
 ``record_marketing_consent``   writes a confirmed consent to the platform
+``withdraw_marketing_consent`` writes an unsubscribe's withdrawal to the platform (queued by
+                               the first unsubscribe of the address, :func:`withdrawal_jobs`)
 =============================  =================================================================
 
 The e-mails have a Message-ID derived from the job's key, the note carries its marker, tags are a
@@ -96,6 +98,8 @@ __all__ = [
     "stop_repeats",
     "trigger_moment",
     "with_signup_links",
+    "withdrawal_jobs",
+    "withdrawal_of",
 ]
 
 LINK_KEY_ENV = "AFTERSALE_LINK_KEY"
@@ -107,7 +111,8 @@ CONSENT_TEXT_VERSION = "newsletter-v1"
 
 MAIL, NOTE, TAG = "survey_complaint_mail", "survey_complaint_note", "survey_complaint_tag"
 CONFIRMATION, CONSENT = "newsletter_confirmation", "record_marketing_consent"
-FOLLOW_UP_JOBS = frozenset({MAIL, NOTE, TAG, CONFIRMATION, CONSENT})
+WITHDRAWAL = "withdraw_marketing_consent"
+FOLLOW_UP_JOBS = frozenset({MAIL, NOTE, TAG, CONFIRMATION, CONSENT, WITHDRAWAL})
 
 
 class JobFailed(Exception):
@@ -122,6 +127,24 @@ def complaint_jobs(answer: SurveyAnswer) -> tuple[LinkJob, ...]:
     return tuple(
         LinkJob(kind, f"complaint:{answer.order_id}:{kind}", payload) for kind in (MAIL, NOTE, TAG)
     )
+
+
+def withdrawal_jobs(subject: str, now: datetime) -> tuple[LinkJob, ...]:
+    """The job that writes an unsubscribe's withdrawal to the platform: ``subject`` is the
+    message the link named (its row id: the address and the customer are read from it when the
+    job runs, so the job carries no address), ``now`` the moment of the unsubscribe (the
+    withdrawal's time on the platform, and part of the key: an address that subscribes again
+    and unsubscribes again gets a new job). Enqueued only by the call that puts the address on
+    the suppression list, so a second click queues nothing."""
+    at = now.astimezone(UTC).isoformat()
+    payload = {"message_id": subject, "at": at}
+    return (LinkJob(WITHDRAWAL, f"unsubscribe:{subject}:{at}", payload),)
+
+
+def withdrawal_of(at: datetime, source: str) -> MarketingConsent:
+    """The withdrawn consent written to the platform (the text version of the opt-in it
+    withdraws; the platform keeps the state and the time)."""
+    return MarketingConsent(opted_in=False, at=at, source=source, text_version=CONSENT_TEXT_VERSION)
 
 
 class FollowUps:

@@ -549,6 +549,31 @@ class PlatformContract:
         assert subscribed is True
         assert when is not None and datetime.fromisoformat(when) == at
 
+    def test_marketing_consent_withdrawal_unsubscribes_the_customer(
+        self, harness: ContractHarness, adapter: Platform
+    ) -> None:
+        # given a subscribed customer
+        customer = self._customer_id(harness, adapter)
+        opted_in = MarketingConsent(
+            opted_in=True, at=datetime(2026, 3, 2, tzinfo=UTC), source="thank_you",
+            text_version="newsletter-v1",
+        )  # fmt: skip
+        assert adapter.record_marketing_consent(customer, "kim@example.com", opted_in)
+        # when an unsubscribe's withdrawal is written twice (a retry)
+        at = datetime(2026, 4, 1, 8, 15, tzinfo=UTC)
+        withdrawn = MarketingConsent(
+            opted_in=False, at=at, source="unsubscribe_link", text_version="newsletter-v1"
+        )
+        written = [
+            adapter.record_marketing_consent(customer, "kim@example.com", withdrawn)
+            for _ in range(2)
+        ]
+        # then the customer is unsubscribed as of the unsubscribe
+        assert written == [True, True]
+        subscribed, when = harness.marketing_consent(customer)
+        assert subscribed is False
+        assert when is not None and datetime.fromisoformat(when) == at
+
     def test_marketing_consent_of_a_guest_or_unknown_customer_is_not_written(
         self, harness: ContractHarness, adapter: Platform
     ) -> None:

@@ -478,7 +478,8 @@ class WooCommerceAdapter:
     ) -> bool:
         """WooCommerce has no marketing consent field of its own: the user meta
         ``aftersale_kit_newsletter`` (``yes`` or ``no``) and ``aftersale_kit_newsletter_consent``
-        (JSON: state, time, source, text version, address, method) with ``PUT customers/<id>``
+        (JSON: state ``confirmed`` or ``withdrawn``, time, source, text version, address,
+        method ``double_opt_in`` or ``unsubscribe``) with ``PUT customers/<id>``
         and only ``meta_data``
         (https://woocommerce.github.io/woocommerce-rest-api-docs/#update-a-customer), written
         by key, so a repeat replaces the same rows. A guest or an unknown customer
@@ -488,12 +489,13 @@ class WooCommerceAdapter:
             return False
         cid = _numeric_id(customer, "customer")
         proof = {
+            "state": "confirmed" if consent.opted_in else "withdrawn",
             "opted_in": consent.opted_in,
             "at": consent.at.astimezone(UTC).isoformat(),
             "source": consent.source,
             "text_version": consent.text_version,
             "email": email,
-            "method": "double_opt_in",
+            "method": "double_opt_in" if consent.opted_in else "unsubscribe",
         }
         meta = [
             {"key": NEWSLETTER_META_KEY, "value": "yes" if consent.opted_in else "no"},
