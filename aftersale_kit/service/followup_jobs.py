@@ -176,10 +176,10 @@ def _not_withdrawn(job: Job, why: str) -> None:
 
 
 def withdraw_consent(processor: Processor, follow_ups: FollowUps, job: Job) -> None:
-    """An unsubscribe's withdrawal on the platform (Shopify: unsubscribed; WooCommerce: the
-    user meta set to ``no`` with the time). Read when the job runs: the message the link named
-    (its address and customer) and whether the address is still unsubscribed (a confirmed
-    double opt-in after the unsubscribe lifts it: then the withdrawal is stale)."""
+    """An unsubscribe's withdrawal on the platform (``record_marketing_consent`` with
+    ``opted_in`` false and the unsubscribe's time). Read when the job runs: the message the
+    link named (its address and customer) and whether the address is still unsubscribed (a
+    confirmed double opt-in after the unsubscribe lifts it: then the withdrawal is stale)."""
     store = processor.store
     record = message_of(store, job.shop, str(job.payload["message_id"]))
     if record is None or not record.email:
