@@ -494,6 +494,18 @@ class Platform(Protocol):
         written, ``False``. ``True`` when the customer has the tags."""
         ...
 
+    def untag_customer(self, customer_id: str | None, tags: Sequence[str]) -> bool:
+        """Remove tags from the customer (the others stay; a tag that is not there is no
+        error, so a repeat changes nothing): a VIP pre-sale's tag when the pre-sale ends. A
+        guest or an unknown customer: nothing is written, ``False``. ``True`` when the
+        customer no longer has the tags."""
+        ...
+
+    def customer_tags(self, customer_id: str | None) -> list[str] | None:
+        """The customer's tags as the platform keeps them (where :meth:`tag_customer` writes);
+        ``None`` for a guest or an unknown customer."""
+        ...
+
     def add_order_note(self, order: Order, *, text: str, key: str) -> bool:
         """Leave ``text`` where the shop's staff see it when they pack the order (the order
         note, appended, or a private order note), once per ``key``: the note is

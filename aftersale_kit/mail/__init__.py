@@ -18,7 +18,16 @@ from .compose import MailComposer, MailRequest, OutgoingMail, message_id_for, sa
 from .errors import MailError
 from .links import MailLinks
 from .ratelimit import SendRateLimiter, TokenBucket
-from .tokens import LinkClaims, LinkSigner, Purpose, Refusal, TokenRefused
+from .tokens import (
+    LinkClaims,
+    LinkKeyError,
+    LinkKeys,
+    LinkSigner,
+    Purpose,
+    Refusal,
+    TokenRefused,
+    parse_link_keys,
+)
 from .transport import (
     Delivery,
     DeliveryStatus,
@@ -35,6 +44,8 @@ __all__ = [
     "DeliveryStatus",
     "DryRunTransport",
     "LinkClaims",
+    "LinkKeyError",
+    "LinkKeys",
     "LinkSigner",
     "MailComposer",
     "MailError",
@@ -52,5 +63,6 @@ __all__ = [
     "Transport",
     "TransportError",
     "message_id_for",
+    "parse_link_keys",
     "safe_header_text",
 ]

@@ -1,10 +1,15 @@
 """Signed tokens for the links in e-mails: unsubscribe, survey answers, newsletter confirmation.
 
 A token is ``<payload>.<signature>``, both base64url without padding. The payload is a compact
-JSON array ``[version, purpose, shop, subject, expires, nonce]``; the signature is HMAC-SHA256
-over the payload's text with the service's link key. Verifying checks the signature first (with
+JSON array ``[2, purpose, shop, subject, expires, nonce, kid]``; the signature is HMAC-SHA256
+over the payload's text with the key named ``kid`` (:class:`LinkKeys`: the first key signs,
+every key verifies, so a new key can be added in front before the old one is removed). Tokens
+of version 1, ``[1, purpose, shop, subject, expires, nonce]``, name no key: they were signed
+before key ids existed and verify with the legacy key. Verifying reads the version and key id
+from the (not yet authenticated) payload to pick the key, checks the signature (with
 :func:`hmac.compare_digest`), then the purpose, the shop and the expiry against an injected
-clock; each refusal has its own :class:`Refusal` reason.
+clock; each refusal has its own :class:`Refusal` reason (an unknown key id:
+``unknown_key``).
 
 Tokens are not encrypted: the subject (e.g. an order or customer id) is readable by whoever holds
 the link, so never put an e-mail address or a name in it. Single use is the store's job: it
@@ -18,6 +23,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,15 +33,22 @@ from enum import StrEnum
 from aftersale_kit.core.errors import AftersaleKitError
 
 __all__ = [
+    "KEY_ID_PATTERN",
     "LinkClaims",
+    "LinkKeyError",
+    "LinkKeys",
     "LinkSigner",
     "Purpose",
     "Refusal",
     "TokenRefused",
+    "parse_link_keys",
 ]
 
-_VERSION = 1
+_LEGACY_VERSION = 1
+_VERSION = 2
 _MIN_KEY_BYTES = 32
+#: What a key id may be: 1 to 32 letters, digits, ``-``, ``_`` or ``.``.
+KEY_ID_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 _NONCE_BYTES = 12
 _MAX_TOKEN = 2048
 
@@ -60,6 +73,8 @@ class Refusal(StrEnum):
     WRONG_PURPOSE = "wrong_purpose"
     OTHER_SHOP = "other_shop"
     EXPIRED = "expired"
+    #: The token names a key id that is not (or no longer) among the keys.
+    UNKNOWN_KEY = "unknown_key"
 
 
 class TokenRefused(AftersaleKitError):
@@ -68,6 +83,65 @@ class TokenRefused(AftersaleKitError):
     def __init__(self, reason: Refusal, detail: str) -> None:
         self.reason = reason
         super().__init__(f"{reason.value}: {detail}")
+
+
+class LinkKeyError(AftersaleKitError, ValueError):
+    """The link keys are not usable (too short, a bad or repeated key id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkKeys:
+    """The keys of the links: ``legacy`` verifies tokens without a key id (and signs when there
+    are no ``kids``); ``kids`` are ``(key id, key)`` pairs, the first signs, all verify."""
+
+    legacy: bytes
+    kids: tuple[tuple[str, bytes], ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.legacy) < _MIN_KEY_BYTES:
+            raise LinkKeyError(f"the link key needs at least {_MIN_KEY_BYTES} bytes")
+        seen: set[str] = set()
+        for kid, key in self.kids:
+            if not KEY_ID_PATTERN.fullmatch(kid):
+                raise LinkKeyError(
+                    f"link key id {kid!r}: use 1 to 32 letters, digits, '-', '_' or '.'"
+                )
+            if kid in seen:
+                raise LinkKeyError(f"link key id {kid!r} appears twice")
+            seen.add(kid)
+            if len(key) < _MIN_KEY_BYTES:
+                raise LinkKeyError(
+                    f"the secret of link key id {kid!r} has {len(key)} bytes, "
+                    f"needs at least {_MIN_KEY_BYTES}"
+                )
+
+    def key_of(self, kid: str | None) -> bytes | None:
+        """The key that verifies tokens naming ``kid`` (``None``: the legacy key)."""
+        if kid is None:
+            return self.legacy
+        return dict(self.kids).get(kid)
+
+
+def parse_link_keys(text: str, *, variable: str) -> tuple[tuple[str, bytes], ...]:
+    """``kid1:secret1,kid2:secret2`` as ``(kid, secret)`` pairs, in order; ``variable`` names
+    the setting in the messages (which never show a secret)."""
+    entries = [e.strip() for e in text.split(",")]
+    if not any(entries):
+        raise LinkKeyError(f"{variable} is set but empty: write kid1:secret1,kid2:secret2")
+    pairs: list[tuple[str, bytes]] = []
+    for number, entry in enumerate(entries, start=1):
+        kid, colon, secret = entry.partition(":")
+        if not colon or not kid.strip() or not secret:
+            raise LinkKeyError(
+                f"{variable}: entry {number} is not kid:secret "
+                "(key id, a colon, a secret of at least 32 bytes; entries separated by commas)"
+            )
+        pairs.append((kid.strip(), secret.encode("utf-8")))
+    try:
+        LinkKeys(b"x" * _MIN_KEY_BYTES, tuple(pairs))
+    except LinkKeyError as exc:
+        raise LinkKeyError(f"{variable}: {exc}") from None
+    return tuple(pairs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +154,8 @@ class LinkClaims:
     expires: datetime
     #: Random, unique per token: the store records it to make a link single-use.
     nonce: str
+    #: The key id it was signed with (``None``: a token from before key ids).
+    kid: str | None = None
 
 
 def _b64(data: bytes) -> str:
@@ -96,24 +172,28 @@ _ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 
 
 class LinkSigner:
-    """Makes and checks link tokens with one secret key (at least 32 bytes).
+    """Makes and checks link tokens with one secret key (at least 32 bytes) or with
+    :class:`LinkKeys` (key ids for rotation).
 
     ``clock`` returns the current time (aware); tests pass a fixed or stepping clock.
     """
 
-    def __init__(self, key: bytes, *, clock: Callable[[], datetime] | None = None) -> None:
-        if len(key) < _MIN_KEY_BYTES:
-            raise ValueError(f"the link key needs at least {_MIN_KEY_BYTES} bytes")
-        self._key = key
+    def __init__(
+        self, key: bytes | LinkKeys, *, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        self._keys = key if isinstance(key, LinkKeys) else LinkKeys(key)
         self._clock = clock or (lambda: datetime.now(UTC))
 
     @property
-    def key_bytes(self) -> bytes:
-        """The key (for a signer of the same key with another clock)."""
-        return self._key
+    def keys(self) -> LinkKeys:
+        """The keys (for a signer of the same keys with another clock)."""
+        return self._keys
 
-    def _mac(self, payload: bytes) -> bytes:
-        return hmac.new(self._key, payload, hashlib.sha256).digest()
+    @property
+    def key_bytes(self) -> bytes:
+        """The key that signs."""
+        kids = self._keys.kids
+        return kids[0][1] if kids else self._keys.legacy
 
     def sign(
         self,
@@ -129,9 +209,11 @@ class LinkSigner:
             raise ValueError("valid_for must be positive")
         expires = int((self._clock() + valid_for).timestamp())
         nonce = nonce if nonce is not None else _b64(secrets.token_bytes(_NONCE_BYTES))
-        body = [_VERSION, purpose.value, shop, subject, expires, nonce]
+        body: list[object] = [purpose.value, shop, subject, expires, nonce]
+        kids = self._keys.kids
+        body = [_VERSION, *body, kids[0][0]] if kids else [_LEGACY_VERSION, *body]
         payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        return f"{_b64(payload)}.{_b64(self._mac(payload))}"
+        return f"{_b64(payload)}.{_b64(_mac(self.key_bytes, payload))}"
 
     def verify(self, token: str, *, purpose: Purpose, shop: str) -> LinkClaims:
         """The claims of a genuine, unexpired token for ``purpose`` at ``shop``.
@@ -159,17 +241,41 @@ class LinkSigner:
             payload, signature = _unb64(head), _unb64(tail)
         except (ValueError, binascii.Error):
             raise TokenRefused(Refusal.MALFORMED, "not a link token") from None
-        if not hmac.compare_digest(signature, self._mac(payload)):
+        key = self._keys.key_of(_kid_of(payload))
+        if key is None:
+            raise TokenRefused(Refusal.UNKNOWN_KEY, "the link names a key that is not configured")
+        if not hmac.compare_digest(signature, _mac(key, payload)):
             raise TokenRefused(Refusal.TAMPERED, "the signature does not match")
         return payload
 
 
-def _claims(payload: bytes) -> LinkClaims:
-    """The claims of an authentic payload (one we signed; old versions are refused)."""
+def _mac(key: bytes, payload: bytes) -> bytes:
+    return hmac.new(key, payload, hashlib.sha256).digest()
+
+
+def _kid_of(payload: bytes) -> str | None:
+    """The key id a payload names, read before its signature is checked (only to pick the
+    key): ``None`` for a version 1 token; a payload that is not a token is malformed."""
     try:
         body = json.loads(payload.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise TokenRefused(Refusal.MALFORMED, "not a link token") from None
+    if not isinstance(body, list) or not body:
+        raise TokenRefused(Refusal.MALFORMED, "not a link token")
+    if body[0] == _LEGACY_VERSION:
+        return None
+    if body[0] == _VERSION and len(body) == 7 and isinstance(body[6], str):
+        return body[6]
+    raise TokenRefused(Refusal.MALFORMED, "not a token of a known version")
+
+
+def _claims(payload: bytes) -> LinkClaims:
+    """The claims of an authentic payload (one we signed, version 1 or 2)."""
+    try:
+        body = json.loads(payload.decode("utf-8"))
+        kid = str(body.pop()) if body[0] == _VERSION else None
         version, purpose, shop, subject, expires, nonce = body
-        if version != _VERSION or not isinstance(expires, int):
+        if version not in (_LEGACY_VERSION, _VERSION) or not isinstance(expires, int):
             raise ValueError("unknown version")
         return LinkClaims(
             purpose=Purpose(purpose),
@@ -177,6 +283,7 @@ def _claims(payload: bytes) -> LinkClaims:
             subject=str(subject),
             expires=datetime.fromtimestamp(expires, UTC),
             nonce=str(nonce),
+            kid=kid,
         )
-    except (ValueError, TypeError, UnicodeDecodeError):
+    except (ValueError, TypeError, IndexError, AttributeError, UnicodeDecodeError):
         raise TokenRefused(Refusal.MALFORMED, "not a token of this version") from None

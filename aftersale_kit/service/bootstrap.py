@@ -118,10 +118,10 @@ def bootstrap(
     environment = os.environ if env is None else env
     try:
         admin = AdminAccess.from_env(environment)
+        processor.follow_ups = FollowUps.from_env(environment, clock=clock)
     except BaseException:
         store.close()
         raise
-    processor.follow_ups = FollowUps.from_env(environment, clock=clock)
     return Wiring(
         registry=registry, store=store, processor=processor, metrics=Metrics(), admin=admin
     )

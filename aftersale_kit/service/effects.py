@@ -47,7 +47,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..core.campaign import FreeGift, RefundPolicy, TagOrder
-from ..core.contact.presale import VipPresale
 from ..core.decision import Decision
 from ..core.engine import decide, enrichment_fields, fields_from_records
 from ..core.errors import (
@@ -79,7 +78,7 @@ from ..storage import (
     StoredEvent,
     customer_key_for,
 )
-from ..storage.decisions import TAG_CUSTOMER
+from ..storage.decisions import TAG_CUSTOMER, UNTAG_CUSTOMER
 from ..storage.ports import ProcessorStore
 from .care_fields import with_care
 from .followups import (
@@ -378,8 +377,13 @@ class Processor:
             self.tag_order(job)
         elif kind == JobKind.DEACTIVATE_COUPON:
             self.deactivate_coupon(job)
-        elif kind == TAG_CUSTOMER:
-            self.tag_customer(job)
+        elif kind in (TAG_CUSTOMER, UNTAG_CUSTOMER):
+            from . import presale_tags
+
+            handler = (
+                presale_tags.tag_customer if kind == TAG_CUSTOMER else presale_tags.untag_customer
+            )
+            handler(self, job)
         elif kind == JobKind.CREATE_LOYALTY_COUPON:
             from .loyalty import create_redemption_coupon
 
@@ -590,24 +594,6 @@ class Processor:
                 campaign=planned.campaign_id,
             )
         entry.adapter.tag_order(order, [action.tag])
-
-    def tag_customer(self, job: Job) -> None:
-        """A ``vip_presale``'s tag on the customer (a set on the platform: a repeat adds
-        nothing). The job exists once per customer and pre-sale (its key)."""
-        planned = job.planned_action()
-        action = planned.action
-        if not isinstance(action, VipPresale):
-            raise PermanentJobError(f"job {job.id}: {type(action).__name__} is not a pre-sale")
-        entry = self.entry(job.shop)
-        customer = str(job.payload.get("customer_id") or "")
-        wrote = entry.adapter.tag_customer(customer or None, [action.tag])
-        log_event(
-            logging.INFO,
-            "customer tagged" if wrote else "customer not tagged (no platform customer)",
-            shop=job.shop,
-            order_id=str(job.payload.get("order_id")),
-            campaign=planned.campaign_id,
-        )
 
     def deactivate_coupon(self, job: Job) -> None:
         entry = self.entry(job.shop)

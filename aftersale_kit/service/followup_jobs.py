@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..core.model import Order
@@ -19,10 +20,13 @@ from .followups import (
     MAIL,
     NOTE,
     TAG,
+    WITHDRAWAL,
     FollowUps,
     JobFailed,
     consent_of,
     job_attempt,
+    message_of,
+    withdrawal_of,
 )
 from .logs import log_event
 from .shops import ShopEntry
@@ -160,10 +164,44 @@ def record_consent(processor: Processor, follow_ups: FollowUps, job: Job) -> Non
     )
 
 
+def _not_withdrawn(job: Job, why: str) -> None:
+    """Nothing to write on the platform, and why (kept in the log with the job's key)."""
+    log_event(
+        logging.INFO,
+        "marketing consent withdrawal not written",
+        shop=job.shop,
+        job=job.idempotency_key,
+        reason=why,
+    )
+
+
+def withdraw_consent(processor: Processor, follow_ups: FollowUps, job: Job) -> None:
+    """An unsubscribe's withdrawal on the platform (``record_marketing_consent`` with
+    ``opted_in`` false and the unsubscribe's time). Read when the job runs: the message the
+    link named (its address and customer) and whether the address is still unsubscribed (a
+    confirmed double opt-in after the unsubscribe lifts it: then the withdrawal is stale)."""
+    store = processor.store
+    record = message_of(store, job.shop, str(job.payload["message_id"]))
+    if record is None or not record.email:
+        return _not_withdrawn(job, "the message or its address is gone (erased)")
+    if not store.is_unsubscribed(job.shop, record.email):
+        return _not_withdrawn(job, "the address subscribed again since")
+    customer = platform_customer_id(record.customer_key)
+    if customer is None:
+        return _not_withdrawn(job, "guest: no customer account on the platform")
+    entry = processor.entry(job.shop)
+    at = datetime.fromisoformat(str(job.payload["at"]))
+    withdrawal = withdrawal_of(at, "unsubscribe_link")
+    if not entry.adapter.record_marketing_consent(customer, record.email, withdrawal):
+        return _not_withdrawn(job, f"customer {customer} is unknown on the platform")
+    log_event(logging.INFO, "marketing consent withdrawn", shop=job.shop, job=job.idempotency_key)
+
+
 _HANDLERS = {
     MAIL: complaint_mail,
     NOTE: complaint_note,
     TAG: complaint_tag,
     CONFIRMATION: newsletter_confirmation,
     CONSENT: record_consent,
+    WITHDRAWAL: withdraw_consent,
 }

@@ -32,6 +32,8 @@ answer per order), an unsubscribe the message's row id (:func:`message_subject`,
 ``newsletter_confirmation``    records the signup (address from the order) and sends the one
                                double opt-in e-mail
 ``record_marketing_consent``   writes a confirmed consent to the platform
+``withdraw_marketing_consent`` writes an unsubscribe's withdrawal to the platform (queued by
+                               the first unsubscribe of the address, :func:`withdrawal_jobs`)
 =============================  =================================================================
 
 The e-mails have a Message-ID derived from the job's key, the note carries its marker, tags are a
@@ -61,6 +63,8 @@ from ..core.model import EventKind, Order
 from ..core.platform import MarketingConsent
 from ..mail import (
     DeliveryStatus,
+    LinkKeyError,
+    LinkKeys,
     LinkSigner,
     MailComposer,
     Mailer,
@@ -69,6 +73,7 @@ from ..mail import (
     MailRequest,
     Purpose,
     SendRateLimiter,
+    parse_link_keys,
 )
 from ..mail.links import SIGNUP_DAYS
 from ..storage.links import Consent, LinkJob, SurveyAnswer
@@ -82,6 +87,7 @@ __all__ = [
     "COMPLAINT_TAG",
     "CONSENT_TEXT_VERSION",
     "FOLLOW_UP_JOBS",
+    "LINK_KEYS_ENV",
     "LINK_KEY_ENV",
     "PUBLIC_URL_ENV",
     "FollowUps",
@@ -96,9 +102,13 @@ __all__ = [
     "stop_repeats",
     "trigger_moment",
     "with_signup_links",
+    "withdrawal_jobs",
+    "withdrawal_of",
 ]
 
 LINK_KEY_ENV = "AFTERSALE_LINK_KEY"
+#: ``kid1:secret1,kid2:secret2``: key ids for rotation (the first signs, all verify).
+LINK_KEYS_ENV = "AFTERSALE_LINK_KEYS"
 PUBLIC_URL_ENV = "AFTERSALE_PUBLIC_URL"
 #: The tag a complaint puts on the order, so the shop can filter its order list by it.
 COMPLAINT_TAG = "aftersale-complaint"
@@ -107,7 +117,8 @@ CONSENT_TEXT_VERSION = "newsletter-v1"
 
 MAIL, NOTE, TAG = "survey_complaint_mail", "survey_complaint_note", "survey_complaint_tag"
 CONFIRMATION, CONSENT = "newsletter_confirmation", "record_marketing_consent"
-FOLLOW_UP_JOBS = frozenset({MAIL, NOTE, TAG, CONFIRMATION, CONSENT})
+WITHDRAWAL = "withdraw_marketing_consent"
+FOLLOW_UP_JOBS = frozenset({MAIL, NOTE, TAG, CONFIRMATION, CONSENT, WITHDRAWAL})
 
 
 class JobFailed(Exception):
@@ -124,24 +135,47 @@ def complaint_jobs(answer: SurveyAnswer) -> tuple[LinkJob, ...]:
     )
 
 
+def withdrawal_jobs(subject: str, now: datetime) -> tuple[LinkJob, ...]:
+    """The job that writes an unsubscribe's withdrawal to the platform: ``subject`` is the
+    message the link named (its row id: the address and the customer are read from it when the
+    job runs, so the job carries no address), ``now`` the moment of the unsubscribe (the
+    withdrawal's time on the platform, and part of the key: an address that subscribes again
+    and unsubscribes again gets a new job). Enqueued only by the call that puts the address on
+    the suppression list, so a second click queues nothing."""
+    at = now.astimezone(UTC).isoformat()
+    payload = {"message_id": subject, "at": at}
+    return (LinkJob(WITHDRAWAL, f"unsubscribe:{subject}:{at}", payload),)
+
+
+def withdrawal_of(at: datetime, source: str) -> MarketingConsent:
+    """The withdrawn consent written to the platform (the text version of the opt-in it
+    withdraws; the platform keeps the state and the time)."""
+    return MarketingConsent(opted_in=False, at=at, source=source, text_version=CONSENT_TEXT_VERSION)
+
+
 class FollowUps:
     """The link key and address, and the per-shop mailers of the link jobs.
 
     ``key``: the service's link key, ``None`` for each shop's key derived from its
-    ``code_secret``; ``public_url``: the links' address, ``None``: no links are made."""
+    ``code_secret`` (either is the legacy key: it verifies the tokens without a key id, and
+    signs when there are no ``kids``); ``kids``: ``(key id, key)`` pairs, the first signs, all
+    verify; ``public_url``: the links' address, ``None``: no links are made."""
 
     def __init__(
         self,
         *,
         key: bytes | None = None,
+        kids: tuple[tuple[str, bytes], ...] = (),
         public_url: str | None = None,
         environ: Mapping[str, str] | None = None,
         clock: Callable[[], datetime] | None = None,
         mailer_options: Mapping[str, Any] | None = None,
     ) -> None:
-        if key is not None:
-            LinkSigner(key)  # at least 32 bytes, or ValueError now rather than per link
+        if key is not None and len(key) < 32:
+            raise LinkKeyError(f"{LINK_KEY_ENV} needs at least 32 bytes, got {len(key)}")
+        LinkKeys(b"-" * 32, kids)  # key ids and lengths, or LinkKeyError now, not per link
         self.key = key
+        self.kids = kids
         self.public_url = public_url
         self.environ = environ
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -152,11 +186,16 @@ class FollowUps:
     def from_env(
         cls, env: Mapping[str, str], *, clock: Callable[[], datetime] | None = None
     ) -> FollowUps:
-        """From ``$AFTERSALE_LINK_KEY`` (optional) and ``$AFTERSALE_PUBLIC_URL`` (optional)."""
+        """From ``$AFTERSALE_LINK_KEY``, ``$AFTERSALE_LINK_KEYS`` and ``$AFTERSALE_PUBLIC_URL``
+        (each optional); a malformed key is a :class:`LinkKeyError` naming the variable and
+        what is wrong (never the secret), so the service does not start with it."""
         key = env.get(LINK_KEY_ENV, "")
+        raw = env.get(LINK_KEYS_ENV)
+        kids = parse_link_keys(raw, variable=LINK_KEYS_ENV) if raw is not None else ()
         url = env.get(PUBLIC_URL_ENV, "").strip()
         return cls(
             key=key.encode("utf-8") if key else None,
+            kids=kids,
             public_url=url or None,
             environ=env,
             clock=clock,
@@ -166,7 +205,7 @@ class FollowUps:
         self, entry: ShopEntry, *, clock: Callable[[], datetime] | None = None
     ) -> LinkSigner:
         """The signer of ``entry``'s links (:func:`link_signer`)."""
-        return link_signer(entry, key=self.key, clock=clock or self.clock)
+        return link_signer(entry, key=self.key, kids=self.kids, clock=clock or self.clock)
 
     def links(
         self, entry: ShopEntry, *, clock: Callable[[], datetime] | None = None
@@ -262,14 +301,20 @@ _MAX_PRODUCTS = 5
 
 
 def link_signer(
-    entry: ShopEntry, *, key: bytes | None = None, clock: Callable[[], datetime] | None = None
+    entry: ShopEntry,
+    *,
+    key: bytes | None = None,
+    kids: tuple[tuple[str, bytes], ...] = (),
+    clock: Callable[[], datetime] | None = None,
 ) -> LinkSigner:
-    """The signer of the shop's e-mail links: ``key`` (the service's ``$AFTERSALE_LINK_KEY``)
-    when given, else HMAC-SHA256 of the shop's ``code_secret`` under a fixed label, so every
-    process of the service (worker and routes) has the same key without more configuration."""
+    """The signer of the shop's e-mail links. The legacy key (tokens without a key id) is
+    ``key`` (the service's ``$AFTERSALE_LINK_KEY``) when given, else HMAC-SHA256 of the shop's
+    ``code_secret`` under a fixed label, so every process of the service (worker and routes)
+    has the same key without more configuration. ``kids`` (``$AFTERSALE_LINK_KEYS``): the
+    first signs, all verify the tokens that name them."""
     if key is None:
         key = hmac.new(entry.code_secret, _LINK_KEY_LABEL, hashlib.sha256).digest()
-    return LinkSigner(key, clock=clock)
+    return LinkSigner(LinkKeys(key, kids), clock=clock)
 
 
 def message_subject(record: MessageRecord) -> str:

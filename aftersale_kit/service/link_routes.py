@@ -6,7 +6,8 @@ GET        /v1/unsubscribe/{token}             a page with a button (a GET never
 POST       /v1/unsubscribe/{token}             unsubscribes: RFC 8058 one-click (body
                                                ``List-Unsubscribe=One-Click``) or the button:
                                                the message's address is suppressed, its
-                                               opt-in withdrawn, what waits for it cancelled
+                                               opt-in withdrawn, what waits for it cancelled,
+                                               the withdrawal queued for the platform
 GET        /v1/survey/{token}?rating=N         records the rating once, then the short form
 POST       /v1/survey/{token}                  the short form (``application/x-www-form-
                                                urlencoded``), stored once
@@ -39,7 +40,7 @@ from ..core.errors import AftersaleKitError
 from ..mail import LinkClaims, Purpose, Refusal, TokenRefused
 from ..storage.links import WAIT_CHOICES, LinkJob, SurveyForm
 from .effects import Processor
-from .followups import CONFIRMATION, CONSENT, complaint_jobs, message_of
+from .followups import CONFIRMATION, CONSENT, complaint_jobs, message_of, withdrawal_jobs
 from .link_pages import PAGE_HEADERS, TEXTS, language_of, page, para, survey_body
 from .shops import ShopEntry
 
@@ -142,12 +143,14 @@ class _Endpoints:
     def unsubscribe(self, link: _Link) -> Response:
         email = self.address(link)
         if email is not None:
+            now = self.processor.clock()
             self.processor.store.unsubscribe(
                 link.shop,
                 email,
                 "unsubscribe_link",
                 subject=link.claims.subject,
-                now=self.processor.clock(),
+                jobs=withdrawal_jobs(link.claims.subject, now),
+                now=now,
             )
         return self.unsubscribed(link)
 

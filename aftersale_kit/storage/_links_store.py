@@ -282,11 +282,13 @@ class LinkMethods:
         reason: str,
         *,
         subject: str | None = None,
+        jobs: Sequence[LinkJob] = (),
         now: datetime | None = None,
     ) -> int:
         """Put ``email`` on the shop's suppression list (the first reason stays), withdraw its
         double opt-ins and cancel every message still waiting for it, in one transaction;
-        returns how many messages were cancelled."""
+        returns how many messages were cancelled. ``jobs`` are enqueued in the same
+        transaction, only when this call put the address on the list (a second click: none)."""
         now = aware(now, "now")
         address = email.strip().lower()
         values = {
@@ -298,7 +300,10 @@ class LinkMethods:
         }
         c = consents
         with self.db.write() as conn:
-            conn.execute(insert_ignore(conn, suppressions, "shop", "email"), values)
+            stmt = insert_ignore(conn, suppressions, "shop", "email")
+            added = conn.execute(stmt.returning(suppressions.c.email), values).first()
+            if added is not None:
+                _enqueue(conn, shop, jobs, now)
             conn.execute(
                 update(c)
                 .where(c.c.shop == shop, c.c.email == address, c.c.withdrawn_at.is_(None))

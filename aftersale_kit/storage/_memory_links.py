@@ -204,6 +204,7 @@ class MemoryLinks:
         reason: str,
         *,
         subject: str | None = None,
+        jobs: Sequence[LinkJob] = (),
         now: datetime | None = None,
     ) -> int:
         now = aware(now, "now")
@@ -214,6 +215,7 @@ class MemoryLinks:
                 rows.suppressions[(shop, address)] = Suppression(
                     shop=shop, email=address, reason=reason[:255], created_at=now, subject=subject
                 )
+                self._enqueue_all(shop, jobs, now)
             for key, c in list(rows.consents.items()):
                 if c.shop == shop and c.email == address and c.withdrawn_at is None:
                     rows.consents[key] = dataclasses.replace(c, withdrawn_at=now)

@@ -24,6 +24,8 @@ from .tables import decisions
 
 __all__ = [
     "PLAN_FOLLOW_UP",
+    "TAG_CUSTOMER",
+    "UNTAG_CUSTOMER",
     "content_key",
     "decide_locked",
     "decide_once",
@@ -42,6 +44,9 @@ PLAN_FOLLOW_UP = "plan_follow_up"
 #: pre-sale (its key is :func:`~aftersale_kit.core.contact.presale.presale_key`, not the
 #: order's), and none for a guest, who has no customer record to tag.
 TAG_CUSTOMER = "tag_customer"
+#: Its removal when the pre-sale ends (queued by the tag job, due at the end; once per tag job,
+#: and only when the customer did not have the tag before).
+UNTAG_CUSTOMER = "untag_customer"
 
 
 def shop_lock_name(shop: str) -> str:

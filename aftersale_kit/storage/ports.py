@@ -322,12 +322,15 @@ class LinkStore(Protocol):
         reason: str,
         *,
         subject: str | None = None,
+        jobs: Sequence[LinkJob] = ...,
         now: datetime | None = None,
     ) -> int:
         """Put the address on the shop's suppression list (no follow-up of any kind after; the
         first reason stays), withdraw its double opt-ins (the proof stays) and cancel every
         message still waiting for it, in one transaction; returns how many were cancelled.
-        ``subject``: what the unsubscribe link named, kept with the row."""
+        ``subject``: what the unsubscribe link named, kept with the row. ``jobs`` (the
+        withdrawal's write to the platform) are enqueued in that transaction, only when this
+        call put the address on the list."""
         ...
 
     def is_unsubscribed(self, shop: str, email: str) -> bool: ...

@@ -549,6 +549,31 @@ class PlatformContract:
         assert subscribed is True
         assert when is not None and datetime.fromisoformat(when) == at
 
+    def test_marketing_consent_withdrawal_unsubscribes_the_customer(
+        self, harness: ContractHarness, adapter: Platform
+    ) -> None:
+        # given a subscribed customer
+        customer = self._customer_id(harness, adapter)
+        opted_in = MarketingConsent(
+            opted_in=True, at=datetime(2026, 3, 2, tzinfo=UTC), source="thank_you",
+            text_version="newsletter-v1",
+        )  # fmt: skip
+        assert adapter.record_marketing_consent(customer, "kim@example.com", opted_in)
+        # when an unsubscribe's withdrawal is written twice (a retry)
+        at = datetime(2026, 4, 1, 8, 15, tzinfo=UTC)
+        withdrawn = MarketingConsent(
+            opted_in=False, at=at, source="unsubscribe_link", text_version="newsletter-v1"
+        )
+        written = [
+            adapter.record_marketing_consent(customer, "kim@example.com", withdrawn)
+            for _ in range(2)
+        ]
+        # then the customer is unsubscribed as of the unsubscribe
+        assert written == [True, True]
+        subscribed, when = harness.marketing_consent(customer)
+        assert subscribed is False
+        assert when is not None and datetime.fromisoformat(when) == at
+
     def test_marketing_consent_of_a_guest_or_unknown_customer_is_not_written(
         self, harness: ContractHarness, adapter: Platform
     ) -> None:
@@ -571,12 +596,34 @@ class PlatformContract:
         after = harness.customer_tags(customer)
         assert after == [*before, "vip-presale-fruehjahr", "vip-presale-sommer"]
 
+    def test_customer_tags_are_removed_and_others_stay(
+        self, harness: ContractHarness, adapter: Platform
+    ) -> None:
+        customer = self._customer_id(harness, adapter)
+        before = harness.customer_tags(customer)
+        assert adapter.tag_customer(customer, ["vip-presale-herbst", "stammkunde-x"])
+        # (Shopify's GraphQL answers a customer's tags sorted)
+        assert sorted(adapter.customer_tags(customer) or []) == sorted(
+            harness.customer_tags(customer)
+        )
+        # when the pre-sale tag is removed twice (a retried job)
+        removed = [adapter.untag_customer(customer, ["vip-presale-herbst"]) for _ in range(2)]
+        # then it is gone, and only it
+        assert removed == [True, True]
+        assert harness.customer_tags(customer) == [*before, "stammkunde-x"]
+        assert sorted(adapter.customer_tags(customer) or []) == sorted([*before, "stammkunde-x"])
+
     def test_customer_tags_of_a_guest_or_unknown_customer_are_not_written(
         self, adapter: Platform
     ) -> None:
         assert adapter.tag_customer(None, ["vip"]) is False
         assert adapter.tag_customer("email:kim@example.com", ["vip"]) is False
         assert adapter.tag_customer("987654321", ["vip"]) is False
+        assert adapter.untag_customer(None, ["vip"]) is False
+        assert adapter.untag_customer("email:kim@example.com", ["vip"]) is False
+        assert adapter.untag_customer("987654321", ["vip"]) is False
+        assert adapter.customer_tags(None) is None
+        assert adapter.customer_tags("987654321") is None
 
     def test_customer_loyalty_outage_is_unavailable(
         self, harness: ContractHarness, adapter: Platform

@@ -166,6 +166,22 @@ class KasseAdapter:
             found.extend(t for t in tags if t not in found)
         return True
 
+    def untag_customer(self, customer_id: str | None, tags: Sequence[str]) -> bool:
+        customer = platform_customer_id(customer_id)
+        if customer is None:
+            return False
+        with self._lock:
+            found = self.state.setdefault("customer_tags", {}).setdefault(customer, [])
+            found[:] = [t for t in found if t not in tags]
+        return True
+
+    def customer_tags(self, customer_id: str | None) -> list[str] | None:
+        customer = platform_customer_id(customer_id)
+        if customer is None:
+            return None
+        with self._lock:
+            return list(self.state.setdefault("customer_tags", {}).get(customer, []))
+
     def add_order_note(self, order: Order, *, text: str, key: str) -> bool:
         return False
 

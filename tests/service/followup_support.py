@@ -49,7 +49,14 @@ def shop_of(svc: Service) -> str:
     return entry.domain
 
 
-def planned_message(svc: Service, order_id: str, email: str, *, purpose: str = "marketing") -> str:
+def planned_message(
+    svc: Service,
+    order_id: str,
+    email: str,
+    *,
+    purpose: str = "marketing",
+    customer_key: str | None = None,
+) -> str:
     """Put one message for ``email`` on the schedule, a year ahead; its row id (what an
     unsubscribe link names)."""
     import datetime as dt
@@ -60,7 +67,7 @@ def planned_message(svc: Service, order_id: str, email: str, *, purpose: str = "
     svc.store.plan_messages(
         [
             NewMessage(
-                shop=shop, key=key, order_id=order_id, customer_key=None, email=email,
+                shop=shop, key=key, order_id=order_id, customer_key=customer_key, email=email,
                 campaign_id="test", occurrence=1, kind="custom", template="service_reminder",
                 purpose=purpose, due_at=due, data={},
             )

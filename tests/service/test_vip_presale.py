@@ -19,7 +19,7 @@ from mail.smtp_sink import Sink, smtp_sink
 
 from aftersale_kit.service.mail_sweep import MessageSender
 from aftersale_kit.storage import JobStatus, MessageState
-from aftersale_kit.storage.decisions import TAG_CUSTOMER
+from aftersale_kit.storage.decisions import TAG_CUSTOMER, UNTAG_CUSTOMER
 
 from .conftest import write_shopify_config, write_woocommerce_config
 from .followup_support import add_mail, link_env, shop_of
@@ -79,8 +79,11 @@ def _with_presale(config: Path, port: int, *, locale: str | None = None) -> None
 
 
 def _idle(svc: Service) -> bool:
+    """Nothing to do now (a tag's removal waits for the pre-sale's end)."""
     busy = (JobStatus.PENDING, JobStatus.CLAIMED)
-    return not any(svc.store.jobs(status=s, limit=10) for s in busy)
+    return not any(
+        j.kind != UNTAG_CUSTOMER for s in busy for j in svc.store.jobs(status=s, limit=100)
+    )
 
 
 def _sender(svc: Service, env: dict[str, str]) -> MessageSender:
@@ -254,3 +257,94 @@ def test_woocommerce_with_a_confirmed_opt_in_announces_at_once_during_the_sale(
     text = mail.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "exklusiven Zugang" in text
     assert f"Vom {day}, 09:00 Uhr bis {END_DAY:%d.%m.%Y}." in text
+
+
+# -- the tag comes off at the end ----------------------------------------------------------------
+
+END_AT = datetime.combine(END_DAY + timedelta(days=1), time(0, 0), tzinfo=BERLIN).astimezone(UTC)
+
+
+def _untag_jobs(svc: Service) -> list[Any]:
+    return svc.store.jobs(kind=UNTAG_CUSTOMER, limit=100)
+
+
+def _work_off_at(svc: Service, moment: datetime) -> int:
+    """Claim the due removals at ``moment`` and run them as the worker does."""
+    jobs = svc.store.claim(worker_id="end", kinds=[UNTAG_CUSTOMER], now=moment)
+    for job in jobs:
+        svc.processor.handle(job)
+        assert svc.store.complete(job, now=moment)
+    return len(jobs)
+
+
+def test_shopify_removes_the_tag_it_added_when_the_presale_ends(
+    shopify_sandbox: Any, tmp_path: Path, db_url: str, sink: Sink
+) -> None:
+    sandbox = shopify_sandbox
+    config, env = write_shopify_config(tmp_path / "shops", sandbox)
+    _with_presale(config, sink.port)
+    kim = sandbox.set_customer(email="kim@example.com", orders_count=4, tags=["stamm"])
+    jo = sandbox.set_customer(email="jo@example.com", orders_count=4, tags=[TAG])
+    orders = [
+        sandbox.create_order(
+            customer={"id": c["legacy_id"], "email": c["email"]}, email=c["email"],
+            line_items=[{"title": "Espresso", "price": "40.00"}],
+        )
+        for c in (kim, jo)
+    ]  # fmt: skip
+    with running_service(config=config, db_url=db_url, env=link_env(env)) as svc:
+        for order in orders:
+            headers, raw = shopify_delivery(
+                topic="orders/paid", body=order, shop=sandbox.shop_domain,
+                secret=sandbox.secret, event_id=f"evt-{order['id']}",
+            )  # fmt: skip
+            assert httpx.post(f"{svc.url}/webhooks/shopify", headers=headers, content=raw)
+        wait_for(lambda: _idle(svc) and len(svc.store.jobs(kind=TAG_CUSTOMER, limit=9)) == 2)
+        # then Kim (untagged before) has one removal queued for the end; Jo (tagged) none
+        (removal,) = _untag_jobs(svc)
+        tagged = sandbox.tags()
+        # nothing is due a second before the end
+        assert _work_off_at(svc, END_AT - timedelta(seconds=1)) == 0
+        # at the end the removal runs once
+        assert _work_off_at(svc, END_AT) == 1
+        assert _work_off_at(svc, END_AT + timedelta(days=1)) == 0
+        dead = svc.store.jobs(status=JobStatus.DEAD, limit=10)
+    assert dead == []
+    assert str(removal.payload["customer_id"]) == str(kim["legacy_id"])
+    assert removal.run_at.astimezone(UTC) == END_AT
+    assert tagged[kim["id"]] == ["stamm", TAG] and tagged[jo["id"]] == [TAG]
+    after = sandbox.tags()
+    # Kim's own tag stays; Jo had the tag before the pre-sale, so it stays
+    assert after[kim["id"]] == ["stamm"]
+    assert after[jo["id"]] == [TAG]
+
+
+def test_woocommerce_removes_the_tag_from_the_user_meta_when_the_presale_ends(
+    woocommerce_sandbox: Any, tmp_path: Path, db_url: str, sink: Sink
+) -> None:
+    sandbox = woocommerce_sandbox
+    config, env = write_woocommerce_config(tmp_path / "shops", sandbox)
+    _with_presale(config, sink.port, locale="en_GB")
+    sandbox.set_customer_history(5, orders_count=4, total_spent="600.00", email="ada@example.com")
+    order = sandbox.create_order("wc_v3_order_727", customer_id=5, email="ada@example.com")
+    order_id = int(order["id"])
+    with running_service(config=config, db_url=db_url, env=link_env(env)) as svc:
+        (entry,) = list(svc.registry)
+        assert entry.adapter.tag_customer("5", ["stamm"])
+        sandbox.pay(order_id)
+        body = json.dumps(sandbox.order(order_id)).encode()
+        for _ in range(2):
+            headers, _ = woocommerce_delivery(
+                body=body, source=sandbox.home_url + "/", secret=env["WOO_WEBHOOK_SECRET"]
+            )
+            assert httpx.post(f"{svc.url}/webhooks/woocommerce", headers=headers, content=body)
+        wait_for(lambda: _idle(svc) and len(_untag_jobs(svc)) == 1)
+        during = {m["key"]: m["value"] for m in sandbox.customer_meta(5)}["aftersale_kit_tags"]
+        assert _work_off_at(svc, END_AT - timedelta(seconds=1)) == 0
+        assert _work_off_at(svc, END_AT) == 1
+        assert _work_off_at(svc, END_AT) == 0
+        removals = _untag_jobs(svc)
+    assert during == f"stamm, {TAG}"
+    assert len(removals) == 1
+    meta = {m["key"]: m["value"] for m in sandbox.customer_meta(5)}
+    assert meta["aftersale_kit_tags"] == "stamm"

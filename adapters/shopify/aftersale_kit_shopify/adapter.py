@@ -21,7 +21,7 @@ What each method sends:
 * customer loyalty: ``metafieldsSet`` of an app-owned JSON metafield ``$app:aftersale.loyalty``
   on the customer (balance, pending points, tier; see
   :meth:`ShopifyAdapter.write_customer_loyalty`);
-* tags: ``tagsAdd``;
+* tags: ``tagsAdd`` (a customer's pre-sale tag removed with ``tagsRemove``);
 * staff notes: the order note (what the packing slip prints as ``order.note``), read, appended
   to and written back with ``orderUpdate`` (see :meth:`ShopifyAdapter.add_order_note`);
 * enrichment: one query for exactly the requested fields, cached for ``enrich_ttl`` seconds per
@@ -681,6 +681,41 @@ class ShopifyAdapter:
             raise user_errors_error("tagsAdd", errors, shop=self.shop, redact=self._redact)
         log.info("shopify %s: customer %s tagged", self.shop, customer)
         return True
+
+    def untag_customer(self, customer_id: str | None, tags: Sequence[str]) -> bool:
+        """``tagsRemove`` on the Customer (https://shopify.dev/docs/api/admin-graphql/latest/mutations/tagsRemove,
+        the mirror of ``tagsAdd``, scope ``write_customers``): the other tags stay, a tag that
+        is not there is no error, so a repeat changes nothing. A guest or an unknown customer
+        (a user error on ``id``): ``False``."""
+        customer = platform_customer_id(customer_id)
+        cleaned = list(dict.fromkeys(t.strip() for t in tags if t.strip()))
+        if customer is None or not cleaned:
+            return False
+        owner = customer if customer.startswith("gid://") else gid("Customer", customer)
+        data = self._execute(q.TAGS_REMOVE, {"id": owner, "tags": cleaned}, operation="tagsRemove")
+        payload = data.get("tagsRemove") or {}
+        errors = [e for e in payload.get("userErrors") or [] if isinstance(e, Mapping)]
+        if any("id" in (e.get("field") or ()) for e in errors):
+            log.info("shopify %s: customer %s not untagged: %s", self.shop, customer, errors[0])
+            return False
+        if errors:
+            raise user_errors_error("tagsRemove", errors, shop=self.shop, redact=self._redact)
+        log.info("shopify %s: tags removed from customer %s", self.shop, customer)
+        return True
+
+    def customer_tags(self, customer_id: str | None) -> list[str] | None:
+        """The Customer's ``tags``
+        (https://shopify.dev/docs/api/admin-graphql/latest/objects/Customer#field-tags);
+        ``None`` for a guest or an unknown customer (``customer`` is null)."""
+        customer = platform_customer_id(customer_id)
+        if customer is None:
+            return None
+        owner = customer if customer.startswith("gid://") else gid("Customer", customer)
+        data = self._execute(q.CUSTOMER_TAGS_QUERY, {"id": owner}, operation="customerTags")
+        found = data.get("customer")
+        if not isinstance(found, Mapping):
+            return None
+        return [str(t) for t in found.get("tags") or []]
 
     def add_order_note(self, order: Order, *, text: str, key: str) -> bool:
         """Append the staff note to the order note, once per ``key``.

@@ -31,6 +31,7 @@ from aftersale_kit.core.platform import (
 __all__ = [
     "CODE_DISCOUNT_BY_CODE",
     "COLLECTIONS_BY_HANDLE",
+    "CUSTOMER_TAGS",
     "DISCOUNT_BASIC_CREATE",
     "DISCOUNT_DEACTIVATE",
     "DISCOUNT_FREE_SHIPPING_CREATE",
@@ -39,6 +40,7 @@ __all__ = [
     "ORDER_NOTE",
     "ORDER_NOTE_UPDATE",
     "TAGS_ADD",
+    "TAGS_REMOVE",
     "WEBHOOK_SUBSCRIPTIONS",
     "WEBHOOK_SUBSCRIPTION_CREATE",
     "Selection",
@@ -273,6 +275,13 @@ TAGS_ADD = (
     "mutation AftersaleTagsAdd($id: ID!, $tags: [String!]!) { "
     "tagsAdd(id: $id, tags: $tags) { node { id } userErrors { field message } } }"
 )
+
+TAGS_REMOVE = (
+    "mutation AftersaleTagsRemove($id: ID!, $tags: [String!]!) { "
+    "tagsRemove(id: $id, tags: $tags) { node { id } userErrors { field message } } }"
+)
+
+CUSTOMER_TAGS_QUERY = "query AftersaleCustomerTags($id: ID!) { customer(id: $id) { id tags } }"
 
 WEBHOOK_SUBSCRIPTIONS = (
     "query AftersaleWebhookSubscriptions($topics: [WebhookSubscriptionTopic!], "

@@ -478,7 +478,8 @@ class WooCommerceAdapter:
     ) -> bool:
         """WooCommerce has no marketing consent field of its own: the user meta
         ``aftersale_kit_newsletter`` (``yes`` or ``no``) and ``aftersale_kit_newsletter_consent``
-        (JSON: state, time, source, text version, address, method) with ``PUT customers/<id>``
+        (JSON: state ``confirmed`` or ``withdrawn``, time, source, text version, address,
+        method ``double_opt_in`` or ``unsubscribe``) with ``PUT customers/<id>``
         and only ``meta_data``
         (https://woocommerce.github.io/woocommerce-rest-api-docs/#update-a-customer), written
         by key, so a repeat replaces the same rows. A guest or an unknown customer
@@ -488,12 +489,13 @@ class WooCommerceAdapter:
             return False
         cid = _numeric_id(customer, "customer")
         proof = {
+            "state": "confirmed" if consent.opted_in else "withdrawn",
             "opted_in": consent.opted_in,
             "at": consent.at.astimezone(UTC).isoformat(),
             "source": consent.source,
             "text_version": consent.text_version,
             "email": email,
-            "method": "double_opt_in",
+            "method": "double_opt_in" if consent.opted_in else "unsubscribe",
         }
         meta = [
             {"key": NEWSLETTER_META_KEY, "value": "yes" if consent.opted_in else "no"},
@@ -570,19 +572,12 @@ class WooCommerceAdapter:
         writes nothing. A guest or an unknown customer (``woocommerce_rest_invalid_id``):
         ``False``."""
         customer = platform_customer_id(customer_id)
-        if customer is None:
+        have = self.customer_tags(customer)
+        if customer is None or have is None:
+            log.info("woocommerce %s: unknown customer %s not tagged", self.shop, customer)
             return False
         cid = _numeric_id(customer, "customer")
         wanted = [t.replace(",", " ").strip() for t in tags]
-        try:
-            current = self.client.get(f"customers/{cid}").data
-        except (InvalidRequestError, NotFoundError) as exc:
-            if getattr(exc, "code", "woocommerce_rest_invalid_id") != "woocommerce_rest_invalid_id":
-                raise
-            log.info("woocommerce %s: unknown customer %s not tagged", self.shop, cid)
-            return False
-        value = _meta(current, TAGS_META_KEY) if isinstance(current, Mapping) else None
-        have = [t.strip() for t in str(value or "").split(",") if t.strip()]
         merged = list(have)
         for tag in wanted:
             if tag and tag.lower() not in {t.lower() for t in merged}:
@@ -592,6 +587,42 @@ class WooCommerceAdapter:
             self.client.put(f"customers/{cid}", {"meta_data": meta})
             log.info("woocommerce %s: customer %s tagged", self.shop, cid)
         return True
+
+    def untag_customer(self, customer_id: str | None, tags: Sequence[str]) -> bool:
+        """Remove tags from the user meta ``aftersale_kit_tags`` (read, drop, write back with
+        ``PUT customers/<id>`` and only ``meta_data``, by key,
+        https://woocommerce.github.io/woocommerce-rest-api-docs/#update-a-customer). Tags
+        compare case-insensitively; the others stay in their order; a tag that is not there
+        writes nothing. A guest or an unknown customer: ``False``."""
+        customer = platform_customer_id(customer_id)
+        have = self.customer_tags(customer)
+        if customer is None or have is None:
+            log.info("woocommerce %s: unknown customer %s not untagged", self.shop, customer)
+            return False
+        drop = {t.replace(",", " ").strip().lower() for t in tags}
+        kept = [t for t in have if t.lower() not in drop]
+        if kept != have:
+            cid = _numeric_id(customer, "customer")
+            meta = [{"key": TAGS_META_KEY, "value": ", ".join(kept)}]
+            self.client.put(f"customers/{cid}", {"meta_data": meta})
+            log.info("woocommerce %s: tags removed from customer %s", self.shop, cid)
+        return True
+
+    def customer_tags(self, customer_id: str | None) -> list[str] | None:
+        """The tags in the user meta ``aftersale_kit_tags`` (``GET customers/<id>``);
+        ``None`` for a guest or an unknown customer (``woocommerce_rest_invalid_id``)."""
+        customer = platform_customer_id(customer_id)
+        if customer is None:
+            return None
+        cid = _numeric_id(customer, "customer")
+        try:
+            current = self.client.get(f"customers/{cid}").data
+        except (InvalidRequestError, NotFoundError) as exc:
+            if getattr(exc, "code", "woocommerce_rest_invalid_id") != "woocommerce_rest_invalid_id":
+                raise
+            return None
+        value = _meta(current, TAGS_META_KEY) if isinstance(current, Mapping) else None
+        return [t.strip() for t in str(value or "").split(",") if t.strip()]
 
     # -- webhooks subscriptions -------------------------------------------------------------
 
