@@ -22,7 +22,7 @@ from aftersale_kit.mail import message_id_for
 from aftersale_kit.storage import MessageState, NewMessage, Store
 from aftersale_kit.testing.postgres import require_postgres, temporary_schema
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = "elektro.myshopify.com"
@@ -115,7 +115,7 @@ def test_a_killed_worker_restarted_sends_every_message_once(tmp_path: Path, db_u
             try:
                 wait_until(
                     lambda n=kill_at: len(sink.received) >= n,  # type: ignore[misc]
-                    timeout=90,
+                    timeout=240,
                     what=f"{kill_at} messages\n{log.read_text()[-3000:]}",
                 )
                 killed.send_signal(signal.SIGKILL)
@@ -128,7 +128,7 @@ def test_a_killed_worker_restarted_sends_every_message_once(tmp_path: Path, db_u
         try:
             wait_until(
                 lambda: store.message_counts(SHOP).get(MessageState.SENT) == COUNT,
-                timeout=120,
+                timeout=300,
                 what=f"{COUNT} messages recorded as sent\n{log.read_text()[-3000:]}",
             )
         finally:
