@@ -96,15 +96,7 @@ def complaint_mail(processor: Processor, follow_ups: FollowUps, job: Job) -> Non
 
 def complaint_note(processor: Processor, follow_ups: FollowUps, job: Job) -> None:
     entry, order, answer = _answer(processor, job)
-    problems = [
-        label
-        for label, bad in (
-            (f"rating {answer.rating}/5", answer.rating <= 2),
-            ("delivery: no", answer.form.delivery_ok is False),
-            ("payment: no", answer.form.payment_ok is False),
-        )
-        if bad
-    ]
+    problems = answer.complaint_reasons()
     text = "Survey complaint: " + ", ".join(problems or [f"rating {answer.rating}/5"])
     entry.adapter.add_order_note(order, text=text, key=job.idempotency_key)
 

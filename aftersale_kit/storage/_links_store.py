@@ -19,7 +19,7 @@ from .db import Database
 from .links import Consent, LinkJob, Suppression, SurveyAnswer, SurveyForm, SurveyOutcome
 from .tables import consents, link_nonces, suppressions, survey_answers
 
-__all__ = ["NO_JOBS", "LinkMethods"]
+__all__ = ["NO_JOBS", "LinkMethods", "answer_from_row"]
 
 JobsFor = Callable[[SurveyAnswer], Sequence[LinkJob]]
 
@@ -41,7 +41,8 @@ def _enqueue(conn: Connection, shop: str, jobs: Sequence[LinkJob], now: datetime
         )
 
 
-def _answer(row: Row[Any]) -> SurveyAnswer:
+def answer_from_row(row: Row[Any]) -> SurveyAnswer:
+    """A ``survey_answers`` row as a :class:`SurveyAnswer`."""
     m = row._mapping
     return SurveyAnswer(
         shop=m["shop"],
@@ -139,7 +140,7 @@ class LinkMethods:
             inserted = conn.execute(stmt.returning(survey_answers.c.order_id), values).first()
             row = _survey_row(conn, shop, order_id)
             assert row is not None
-            answer = _answer(row)
+            answer = answer_from_row(row)
             if inserted is not None:
                 _spend(conn, shop, nonce, "survey", order_id, now)
                 _enqueue(conn, shop, jobs_for(answer), now)
@@ -174,7 +175,7 @@ class LinkMethods:
             row = _survey_row(conn, shop, order_id)
             if row is None:
                 return None
-            answer = _answer(row)
+            answer = answer_from_row(row)
             if changed is not None:
                 _enqueue(conn, shop, jobs_for(answer), now)
             return SurveyOutcome(answer, stored=changed is not None)
@@ -182,7 +183,7 @@ class LinkMethods:
     def survey_answer(self, shop: str, order_id: str) -> SurveyAnswer | None:
         with self.db.read() as conn:
             row = _survey_row(conn, shop, order_id)
-        return _answer(row) if row is not None else None
+        return answer_from_row(row) if row is not None else None
 
     def survey_answers(self, shop: str, *, since: datetime) -> list[SurveyAnswer]:
         """The shop's answers rated at or after ``since``, oldest first."""
@@ -193,7 +194,7 @@ class LinkMethods:
             .order_by(t.c.rated_at, t.c.order_id)
         )
         with self.db.read() as conn:
-            return [_answer(row) for row in conn.execute(query)]
+            return [answer_from_row(row) for row in conn.execute(query)]
 
     def request_consent(
         self,

@@ -32,7 +32,8 @@ from sqlalchemy import Connection, and_, delete, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..core.contact.policy import normalise_email
-from .links import SurveyAnswer, SurveyForm
+from ._links_store import answer_from_row
+from .links import SurveyAnswer
 from .message_records import PENDING_STATES, MessageState
 from .tables import consents, jobs, messages, order_facts, suppressions, survey_answers
 
@@ -136,26 +137,6 @@ def _json_object(text: str) -> Mapping[str, Any]:
     return value
 
 
-def _answer(row: Any) -> SurveyAnswer:
-    m = row._mapping
-    form = SurveyForm(
-        satisfied=m["satisfied"],
-        delivery_ok=m["delivery_ok"],
-        payment_ok=m["payment_ok"],
-        wait=m["wait"],
-        comment=m["comment"],
-    )
-    return SurveyAnswer(
-        shop=m["shop"],
-        order_id=m["order_id"],
-        rating=int(m["rating"]),
-        rated_at=m["rated_at"],
-        form=form,
-        shipping_method=m["shipping_method"],
-        answered_at=m["answered_at"],
-    )
-
-
 def _answer_dict(a: SurveyAnswer) -> dict[str, Any]:
     return {
         "order_id": a.order_id,
@@ -179,15 +160,7 @@ def _complaint(conn: Connection, shop: str, a: SurveyAnswer) -> dict[str, Any]:
         .where(j.idempotency_key.startswith(f"complaint:{a.order_id}:", autoescape=True))
         .order_by(j.id)
     ).all()
-    why = [
-        label
-        for label, bad in (
-            (f"rating {a.rating} of 5", a.rating <= 2),
-            ("delivery not fine", a.form.delivery_ok is False),
-            ("payment not fine", a.form.payment_ok is False),
-        )
-        if bad
-    ]
+    why = a.complaint_reasons()
     return {
         "order_id": a.order_id,
         "reasons": why,
@@ -226,7 +199,7 @@ def export_follow_ups(
         .order_by(suppressions.c.created_at, suppressions.c.email)
     )
     answers = [
-        _answer(r)
+        answer_from_row(r)
         for r in conn.execute(
             select(survey_answers)
             .where(survey_answers.c.shop == shop, survey_answers.c.order_id.in_(list(orders)))

@@ -62,8 +62,18 @@ class SurveyAnswer:
     @property
     def complaint(self) -> bool:
         """A low rating (1 or 2) or a "no" on delivery or payment."""
+        return bool(self.complaint_reasons())
+
+    def complaint_reasons(self) -> list[str]:
+        """What makes this answer a complaint (``rating 1/5``, ``delivery: no``, ``payment:
+        no``); empty when it is none."""
         form = self.form
-        return self.rating <= 2 or form.delivery_ok is False or form.payment_ok is False
+        found = (
+            (f"rating {self.rating}/5", self.rating <= 2),
+            ("delivery: no", form.delivery_ok is False),
+            ("payment: no", form.payment_ok is False),
+        )
+        return [label for label, bad in found if bad]
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from typing import Any
 
 import pytest
@@ -108,3 +111,28 @@ def reminder_request(links: MailLinks, **changes: Any) -> MailRequest:
     }
     values.update(changes)
     return MailRequest(**values)
+
+
+HOSTILE = '<img src=x onerror="alert(1)">{shop}\r\nBcc: victim@example.org'
+
+
+def request(links: MailLinks, template: str, data: dict[str, Any], **changes: Any) -> MailRequest:
+    values: dict[str, Any] = {
+        "template": template,
+        "to_address": "kim@example.com",
+        "to_name": "Kim Weber",
+        "idempotency_key": f"{SHOP}:1001:{template}:1",
+        "marketing": True,
+        "data": data,
+        "unsubscribe_url": links.unsubscribe(shop=SHOP, subject="17"),
+    }
+    values.update(changes)
+    return MailRequest(**values)
+
+
+def rendered(composer: MailComposer, req: MailRequest) -> tuple[EmailMessage, str, str]:
+    message = BytesParser(policy=policy.default).parsebytes(composer.compose(req).as_bytes())
+    assert isinstance(message, EmailMessage)
+    text, html = message.get_body(("plain",)), message.get_body(("html",))
+    assert text is not None and html is not None
+    return message, text.get_content(), html.get_content()

@@ -5,9 +5,6 @@ values inert."""
 from __future__ import annotations
 
 import dataclasses
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from typing import Any
 
 import pytest
@@ -18,37 +15,14 @@ from aftersale_kit.core.config import load_config_text
 from aftersale_kit.core.contact.follow_up import FollowUp
 from aftersale_kit.core.model import Customer, FinancialStatus, LineItem, Order
 from aftersale_kit.core.money import Money
-from aftersale_kit.mail import MailComposer, MailError, MailLinks, MailRequest
+from aftersale_kit.mail import MailComposer, MailError, MailLinks
 from aftersale_kit.service.followups import message_data
 
-from .conftest import NOW, SHOP, Clock, mail_settings, shop_settings
+from .conftest import HOSTILE, NOW, SHOP, Clock, mail_settings, rendered, request, shop_settings
 
 BOOKING = "https://bohne.example/service/termin"
 SHOP_BOOKING = "https://bohne.example/werkstatt"
 SHOP_REVIEW = "https://bohne.example/bewertungen"
-HOSTILE = '<img src=x onerror="alert(1)">{shop}\r\nBcc: victim@example.org'
-
-
-def request(links: MailLinks, template: str, data: dict[str, Any], **changes: Any) -> MailRequest:
-    values: dict[str, Any] = {
-        "template": template,
-        "to_address": "kim@example.com",
-        "to_name": "Kim Weber",
-        "idempotency_key": f"{SHOP}:1001:{template}:1",
-        "marketing": True,
-        "data": data,
-        "unsubscribe_url": links.unsubscribe(shop=SHOP, subject="17"),
-    }
-    values.update(changes)
-    return MailRequest(**values)
-
-
-def rendered(composer: MailComposer, req: MailRequest) -> tuple[EmailMessage, str, str]:
-    message = BytesParser(policy=policy.default).parsebytes(composer.compose(req).as_bytes())
-    assert isinstance(message, EmailMessage)
-    text, html = message.get_body(("plain",)), message.get_body(("html",))
-    assert text is not None and html is not None
-    return message, text.get_content(), html.get_content()
 
 
 def composer_with(renderer: ContentRenderer, clock: Clock, **shop: Any) -> MailComposer:

@@ -2,42 +2,15 @@
 
 from __future__ import annotations
 
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from typing import Any
 
 import pytest
 
 from aftersale_kit.core.contact.follow_up import BUILTIN_TEMPLATES
-from aftersale_kit.mail import MailComposer, MailError, MailLinks, MailRequest
+from aftersale_kit.mail import MailComposer, MailError, MailLinks
 from aftersale_kit.mail.views import VIEWS
 
-from .conftest import SHOP
-
-HOSTILE = '<img src=x onerror="alert(1)">{shop}\r\nBcc: victim@example.org'
-
-
-def request(links: MailLinks, template: str, data: dict[str, Any], **changes: Any) -> MailRequest:
-    values: dict[str, Any] = {
-        "template": template,
-        "to_address": "kim@example.com",
-        "to_name": "Kim Weber",
-        "idempotency_key": f"{SHOP}:1001:{template}:1",
-        "marketing": True,
-        "data": data,
-        "unsubscribe_url": links.unsubscribe(shop=SHOP, subject="17"),
-    }
-    values.update(changes)
-    return MailRequest(**values)
-
-
-def rendered(composer: MailComposer, req: MailRequest) -> tuple[EmailMessage, str, str]:
-    message = BytesParser(policy=policy.default).parsebytes(composer.compose(req).as_bytes())
-    assert isinstance(message, EmailMessage)
-    text, html = message.get_body(("plain",)), message.get_body(("html",))
-    assert text is not None and html is not None
-    return message, text.get_content(), html.get_content()
+from .conftest import HOSTILE, rendered, request
 
 
 def test_every_built_in_follow_up_kind_has_a_view() -> None:

@@ -133,7 +133,7 @@ def test_the_export_has_the_customers_follow_ups_and_nobody_elses(store: Store) 
     )
     [complaint] = exported["complaints"]
     assert complaint["order_id"] == "1"
-    assert complaint["reasons"] == ["rating 1 of 5", "delivery not fine"]
+    assert complaint["reasons"] == ["rating 1/5", "delivery: no"]
     assert {a["kind"] for a in complaint["actions"]} == {
         "survey_complaint_mail",
         "survey_complaint_note",
