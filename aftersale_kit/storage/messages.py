@@ -215,6 +215,11 @@ def hand_over(
     """Mark a claimed message handed over (its end of data goes to the server next) and renew
     the lease, while it is still ``worker_id``'s (a claim by another worker after the lease
     ran out takes it over); ``False``: it is not, so it must not be sent."""
+    return _while_leased(conn, message_id, worker_id, handed_over_at=now, leased_until=now + lease)
+
+
+def _while_leased(conn: Connection, message_id: int, worker_id: str, **values: Any) -> bool:
+    """Update a message still waiting and leased to ``worker_id``; whether it was."""
     result = conn.execute(
         update(messages)
         .where(
@@ -222,7 +227,7 @@ def hand_over(
             messages.c.leased_by == worker_id,
             messages.c.state.in_(PENDING_STATES),
         )
-        .values(handed_over_at=now, leased_until=now + lease)
+        .values(**values)
     )
     return bool(result.rowcount)
 
@@ -245,16 +250,7 @@ def finish(
             values[name] = value
     if outcome.reply is not None:
         values["reply"] = outcome.reply[:2000]
-    result = conn.execute(
-        update(messages)
-        .where(
-            messages.c.id == message_id,
-            messages.c.leased_by == worker_id,
-            messages.c.state.in_(PENDING_STATES),
-        )
-        .values(**values)
-    )
-    return bool(result.rowcount)
+    return _while_leased(conn, message_id, worker_id, **values)
 
 
 def history(
