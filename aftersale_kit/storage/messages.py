@@ -218,12 +218,12 @@ def hand_over(
     return _while_leased(conn, message_id, worker_id, handed_over_at=now, leased_until=now + lease)
 
 
-def _while_leased(conn: Connection, message_id: int, worker_id: str, **values: Any) -> bool:
+def _while_leased(conn: Connection, row_id: int, worker_id: str, /, **values: Any) -> bool:
     """Update a message still waiting and leased to ``worker_id``; whether it was."""
     result = conn.execute(
         update(messages)
         .where(
-            messages.c.id == message_id,
+            messages.c.id == row_id,
             messages.c.leased_by == worker_id,
             messages.c.state.in_(PENDING_STATES),
         )
