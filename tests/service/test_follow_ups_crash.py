@@ -1,7 +1,9 @@
 """A worker SIGKILLed in the middle of a sweep of 1,000 due messages and started again, three
-times: every message reaches the SMTP server exactly once, checked by Message-ID
-(``aftersale-kit worker`` as a process). The kills come when the server has just accepted a
-message, the moment a worker that records after the server's reply would send it twice."""
+times: no message reaches the SMTP server twice, checked by Message-ID (``aftersale-kit worker``
+as a process), and every one reaches it but for one whose worker died in the instant between
+storing its hand-over and writing its end of data. The kills come when the server has just
+accepted a message, the moment a worker that records after the server's reply would send it
+twice."""
 
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = "elektro.myshopify.com"
 COUNT = 1000
+KILL_AT = (250, 500, 750)
+KILLS = len(KILL_AT)
 ENV = {
     "SHOP_WEBHOOK_SECRET": "whsec-test",
     "SHOP_CODE_SECRET": "code-secret-for-follow-ups",
@@ -110,7 +114,7 @@ def test_a_killed_worker_restarted_sends_every_message_once(tmp_path: Path, db_u
         config.write_text(CONFIG.replace("PORT", str(sink.port)), encoding="utf-8")
         assert store.plan_messages(due_messages()) == COUNT
         log = tmp_path / "worker.log"
-        for kill_at in (250, 500, 750):  # in the middle of a batch, each time
+        for kill_at in KILL_AT:  # in the middle of a batch, each time
             killed = worker(config, db_url, log)
             try:
                 wait_until(
@@ -140,10 +144,15 @@ def test_a_killed_worker_restarted_sends_every_message_once(tmp_path: Path, db_u
 def assert_each_arrived_once(sink: Sink, store: Store) -> None:
     expected = {message_id_for(m.key, "elektro-krause.de") for m in due_messages()}
     arrived = Counter(sink.message_ids())
-    assert set(arrived) == expected
-    twice = [mid for mid, n in arrived.items() if n > 1]
-    assert twice == []
+    # none twice, whatever the moment of the kill
+    assert [mid for mid, n in arrived.items() if n > 1] == []
     rows = store.messages(SHOP, limit=COUNT + 1)
     assert {r.message_id for r in rows} == expected
     assert {r.state for r in rows} == {MessageState.SENT}
     assert all(r.handed_over_at is None for r in rows)
+    # every message arrived, but one whose worker was killed between storing its hand-over mark
+    # and writing its end of data (docs/follow-ups.md, "A crash while sending"): at most one a
+    # kill, and only one recorded as handed over by a worker that stopped
+    missing = expected - set(arrived)
+    recovered = {r.message_id for r in rows if "not sent again" in (r.reason or "")}
+    assert missing <= recovered and len(missing) <= KILLS, (missing, recovered)
