@@ -8,7 +8,10 @@ Templates only ever come from files: data is passed *into* them, never compiled.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -61,6 +64,24 @@ def builtin_templates_dir() -> Path:
     )
 
 
+#: Compiled renderers by search path and fingerprint, while some shop uses them.
+_SHARED: weakref.WeakValueDictionary[tuple[tuple[Path, ...], str], ContentRenderer] = (
+    weakref.WeakValueDictionary()
+)
+_SHARED_LOCK = threading.Lock()
+
+
+def _fingerprint(search: list[Path]) -> str:
+    """A digest of the names and contents of every file in the search path."""
+    digest = hashlib.sha256()
+    for folder in search:
+        digest.update(f"\0{folder}\0".encode())
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            digest.update(f"{path.relative_to(folder).as_posix()}\0".encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
 def _autoescape(name: str | None) -> bool:
     # HTML is escaped; the plain-text e-mail and the stylesheet are not HTML.
     return name is None or not name.endswith((".txt.j2", ".css"))
@@ -82,7 +103,12 @@ class ContentRenderer:
         base_dir: str | os.PathLike[str] | None = None,
     ) -> ContentRenderer:
         """Compile every template. ``templates_dir`` (the shop's own) wins over the built-ins; a
-        relative one is resolved against ``base_dir`` (the config file's folder)."""
+        relative one is resolved against ``base_dir`` (the config file's folder).
+
+        Shops whose search path holds the same files (names and contents) share one compiled
+        renderer (compiling takes a good part of a second; a service with many shops on the
+        built-in templates compiles them once). A changed file gives a new fingerprint, so a
+        renderer loaded after the change compiles anew; one in use keeps what it compiled."""
         search: list[Path] = []
         if templates_dir is not None:
             own = Path(templates_dir)
@@ -96,6 +122,17 @@ class ContentRenderer:
                 )
             search.append(own.resolve())
         search.append(builtin_templates_dir())
+        key = (tuple(search), _fingerprint(search))
+        with _SHARED_LOCK:
+            found = _SHARED.get(key)
+        if found is not None:
+            return found
+        renderer = cls._compiled(tuple(search))
+        with _SHARED_LOCK:
+            return _SHARED.setdefault(key, renderer)
+
+    @classmethod
+    def _compiled(cls, search: tuple[Path, ...]) -> ContentRenderer:
         env = SandboxedEnvironment(
             loader=ChoiceLoader([FileSystemLoader(str(d)) for d in search]),
             autoescape=_autoescape,
@@ -105,7 +142,7 @@ class ContentRenderer:
             auto_reload=False,
             cache_size=-1,
         )
-        renderer = cls(env, tuple(search))
+        renderer = cls(env, search)
         renderer._compile_all()
         return renderer
 
