@@ -30,8 +30,9 @@ import logging
 import os
 import ssl
 import threading
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +43,7 @@ from ..core.contact.policy import (
     Defer,
     HoldBack,
     Message,
+    SentMessage,
     Verdict,
     check,
     normalise_email,
@@ -58,7 +60,13 @@ from ..mail import (
     SendRateLimiter,
     message_id_for,
 )
-from ..storage.message_records import MessageOutcome, MessageRecord, MessageState
+from ..storage.message_records import (
+    ContactFacts,
+    ContactRef,
+    MessageOutcome,
+    MessageRecord,
+    MessageState,
+)
 from .followups import PUBLIC_URL_ENV, FollowUps, message_subject, points_data
 from .logs import log_event
 from .metrics import Metrics
@@ -142,7 +150,15 @@ class MessageSender:
     # -- one sweep ------------------------------------------------------------------------------
 
     def sweep(self, *, limit: int = 50, lease_seconds: float = 120.0) -> SweepCounts:
-        """Claim up to ``limit`` due messages and work each off; returns what was recorded."""
+        """Claim up to ``limit`` due messages and work each off; returns what was recorded.
+
+        The contact policy's reads (history, consent, suppression) are made for the whole
+        claim in one read, and the outcomes recorded in one transaction, in parts of at most
+        :data:`PART_SECONDS`: a part's reads are that fresh at most, and its outcomes wait that
+        long at most. Within a part, a message sent counts in the history of the customer's
+        later messages (the claim holds the customer: no other worker writes to them). A
+        message is marked handed over before its end of data, each in its own transaction,
+        so a crash before the part is recorded does not send it again."""
         done = SweepCounts()
         self._lease_seconds = lease_seconds
         claimed = self.store.claim_messages(
@@ -151,15 +167,34 @@ class MessageSender:
             lease_seconds=lease_seconds,
             now=self.processor.clock(),
         )
-        for record in claimed:
-            outcome = self.work(record)
-            recorded = self.store.finish_message(
-                record.id, worker_id=self.worker_id, outcome=outcome, now=self.processor.clock()
-            )
-            name = outcome.state.value if recorded else "lost"
+        pending: list[tuple[MessageRecord, MessageOutcome]] = []
+        facts: _PartFacts | None = None
+        for index, record in enumerate(claimed):
+            if facts is None or facts.expired():
+                self._record(pending, done)
+                pending = []
+                refs = [ContactRef.of(r) for r in claimed[index:] if r.email]
+                facts = _PartFacts(self.store.contact_facts(refs))
+            outcome = self.work(record, facts)
+            facts.note(record, outcome, self.processor.clock())
+            pending.append((record, outcome))
+        self._record(pending, done)
+        return done
+
+    def _record(
+        self, pending: list[tuple[MessageRecord, MessageOutcome]], done: SweepCounts
+    ) -> None:
+        if not pending:
+            return
+        recorded = self.store.finish_messages(
+            [(record.id, outcome) for record, outcome in pending],
+            worker_id=self.worker_id,
+            now=self.processor.clock(),
+        )
+        for (_, outcome), ok in zip(pending, recorded, strict=True):
+            name = outcome.state.value if ok else "lost"
             done.add(name)
             self.metrics.messages.labels(name).inc()
-        return done
 
     def sweep_until_idle(self, *, limit: int = 50, rounds: int = 1000) -> SweepCounts:
         """Sweep until nothing is due (tests, ``messages`` tooling)."""
@@ -172,8 +207,9 @@ class MessageSender:
                 total.counts[name] = total.counts.get(name, 0) + n
         return total
 
-    def work(self, record: MessageRecord) -> MessageOutcome:
-        """The outcome of one claimed message (nothing recorded yet)."""
+    def work(self, record: MessageRecord, facts: _PartFacts | None = None) -> MessageOutcome:
+        """The outcome of one claimed message (nothing recorded yet); ``facts``: the policy's
+        reads made for the sweep's part, else read for this message alone."""
         entry = self.processor.registry.by_domain(record.shop)
         if record.handed_over_at is not None:  # before all else: the server has it
             return self.handed_over(entry, record)
@@ -186,7 +222,7 @@ class MessageSender:
         ended = _presale_ended(record, self.processor.clock())
         if ended is not None:
             return _cancelled(ended)
-        verdict = self.verdict(entry, record)
+        verdict = self.verdict(entry, record, facts)
         if isinstance(verdict, Defer):
             return MessageOutcome(MessageState.DEFERRED, reason=verdict.explanation,
                                   due_at=verdict.until)  # fmt: skip
@@ -194,11 +230,12 @@ class MessageSender:
             return MessageOutcome(MessageState.HELD_BACK, reason=verdict.explanation)
         return self.send(entry, record)
 
-    def verdict(self, entry: ShopEntry, record: MessageRecord) -> Verdict:
+    def verdict(
+        self, entry: ShopEntry, record: MessageRecord, facts: _PartFacts | None = None
+    ) -> Verdict:
         """The shop's contact policy on ``record`` now (:func:`~aftersale_kit.core.contact.
         policy.check`)."""
         email = record.email or ""
-        shop = record.shop
         message = Message(
             customer=record.contact_key,
             email=email,
@@ -206,22 +243,21 @@ class MessageSender:
             due_at=record.due_at,
             label=f"campaign {record.campaign_id!r} message {record.occurrence}",
         )
+        known = facts.get(record) if facts is not None else None
+        if known is None:
+            known = self.store.contact_facts([ContactRef.of(record)])[ContactRef.of(record)]
         accepts = record.data.get("accepts_marketing")
-        opt_in = self.store.confirmed_consent(shop, email)
         consent = Consent(
             accepts_marketing=accepts if isinstance(accepts, bool) else None,
-            opt_in_confirmed_at=opt_in.confirmed_at if opt_in is not None else None,
-        )
-        unsubscribed = (
-            {normalise_email(email)} if self.store.is_unsubscribed(shop, email) else set()
+            opt_in_confirmed_at=known.opt_in_confirmed_at,
         )
         return check(
             message,
-            self.store.contact_history(shop, record.contact_key),
+            list(known.history),
             consent,
             entry.config.policy,
             self.processor.clock(),
-            unsubscribed=unsubscribed,
+            unsubscribed={normalise_email(email)} if known.unsubscribed else set(),
         )
 
     # -- sending --------------------------------------------------------------------------------
@@ -351,6 +387,37 @@ class MessageSender:
             for shop_mail in self._shops.values():
                 shop_mail.close()
             self._shops.clear()
+
+
+#: The longest a sweep's part lasts: its policy reads are this fresh, its outcomes wait this
+#: long to be recorded, at most.
+PART_SECONDS = 5.0
+
+
+class _PartFacts:
+    """The contact policy's reads for a part of a sweep, plus what the part sent so far."""
+
+    def __init__(self, facts: Mapping[ContactRef, ContactFacts]) -> None:
+        self._facts = facts
+        self._sent: dict[tuple[str, str], list[SentMessage]] = {}
+        self._read_at = time.monotonic()
+
+    def expired(self) -> bool:
+        return time.monotonic() - self._read_at > PART_SECONDS
+
+    def get(self, record: MessageRecord) -> ContactFacts | None:
+        known = self._facts.get(ContactRef.of(record))
+        sent = self._sent.get((record.shop, record.contact_key))
+        if known is None or not sent:
+            return known
+        history = sorted((*known.history, *sent), key=lambda m: m.sent_at)
+        return replace(known, history=tuple(history))
+
+    def note(self, record: MessageRecord, outcome: MessageOutcome, now: datetime) -> None:
+        """A sent message joins its customer's history (for their later messages)."""
+        if outcome.state is MessageState.SENT:
+            sent = SentMessage(sent_at=outcome.sent_at or now, purpose=Purpose(record.purpose))
+            self._sent.setdefault((record.shop, record.contact_key), []).append(sent)
 
 
 def _presale_ended(record: MessageRecord, now: datetime) -> str | None:

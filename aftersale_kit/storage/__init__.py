@@ -111,7 +111,15 @@ except ImportError as _exc:  # pragma: no cover - depends on the installation
 from .codec import decision_from_json, decision_to_json
 from .db import DEFAULT_SQLITE_PATH, Database, create_database, normalize_url
 from .ledger import LedgerCounters
-from .message_records import MessageOutcome, MessageRecord, MessageState, NewMessage, StepMessages
+from .message_records import (
+    ContactFacts,
+    ContactRef,
+    MessageOutcome,
+    MessageRecord,
+    MessageState,
+    NewMessage,
+    StepMessages,
+)
 from .outbox import DEFAULT_MAX_ATTEMPTS, backoff_delay
 from .quarantine import QuarantinedDelivery
 from .records import (
@@ -135,6 +143,8 @@ __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
     "DEFAULT_SQLITE_PATH",
     "Clawback",
+    "ContactFacts",
+    "ContactRef",
     "CouponRecord",
     "CouponStatus",
     "Database",

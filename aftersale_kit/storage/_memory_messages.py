@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from ..core.contact.follow_up import Purpose
 from ..core.contact.policy import SentMessage, normalise_email
 from ._sql import aware
 from .message_records import (
     PENDING_STATES,
+    ContactFacts,
+    ContactRef,
     MessageOutcome,
     MessageRecord,
     MessageState,
     NewMessage,
 )
+
+if TYPE_CHECKING:
+    from .links import Consent
 
 __all__ = ["MemoryMessages", "MessageRows"]
 
@@ -161,6 +167,12 @@ class MemoryMessages:
 
     _lock: threading.RLock
 
+    if TYPE_CHECKING:  # of the links mixin
+
+        def confirmed_consent(self, shop: str, email: str) -> Consent | None: ...
+
+        def is_unsubscribed(self, shop: str, email: str) -> bool: ...
+
     @property
     def _messages(self) -> MessageRows:
         rows = self.__dict__.get("_message_rows")
@@ -242,11 +254,34 @@ class MemoryMessages:
         with self._lock:
             return self._messages.finish(message_id, worker_id, outcome, now)
 
+    def finish_messages(
+        self,
+        outcomes: Sequence[tuple[int, MessageOutcome]],
+        *,
+        worker_id: str,
+        now: datetime | None = None,
+    ) -> list[bool]:
+        now = aware(now, "now")
+        with self._lock:
+            return [self._messages.finish(i, worker_id, o, now) for i, o in outcomes]
+
     def contact_history(
         self, shop: str, contact_key: str, *, since: datetime | None = None
     ) -> list[SentMessage]:
         with self._lock:
             return self._messages.history(shop, contact_key, since)
+
+    def contact_facts(self, refs: Collection[ContactRef]) -> dict[ContactRef, ContactFacts]:
+        found: dict[ContactRef, ContactFacts] = {}
+        with self._lock:
+            for ref in set(refs):
+                opt_in = self.confirmed_consent(ref.shop, ref.email) if ref.email else None
+                found[ref] = ContactFacts(
+                    history=tuple(self._messages.history(ref.shop, ref.contact_key, None)),
+                    opt_in_confirmed_at=opt_in.confirmed_at if opt_in is not None else None,
+                    unsubscribed=bool(ref.email) and self.is_unsubscribed(ref.shop, ref.email),
+                )
+        return found
 
     def message(self, shop: str, message_id: int) -> MessageRecord | None:
         with self._lock:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from ..core.contact.policy import SentMessage
 from . import messages
 from ._sql import aware
 from .db import Database
-from .message_records import MessageOutcome, MessageRecord, MessageState, NewMessage
+from .message_records import (
+    ContactFacts,
+    ContactRef,
+    MessageOutcome,
+    MessageRecord,
+    MessageState,
+    NewMessage,
+)
 
 __all__ = ["MessageMethods"]
 
@@ -82,6 +89,18 @@ class MessageMethods:
                 conn, message_id, worker_id=worker_id, outcome=outcome, now=aware(now, "now")
             )
 
+    def finish_messages(
+        self,
+        outcomes: Sequence[tuple[int, MessageOutcome]],
+        *,
+        worker_id: str,
+        now: datetime | None = None,
+    ) -> list[bool]:
+        if not outcomes:
+            return []
+        with self.db.write() as conn:
+            return messages.finish_many(conn, outcomes, worker_id=worker_id, now=aware(now, "now"))
+
     def hand_over_message(
         self,
         message_id: int,
@@ -104,6 +123,12 @@ class MessageMethods:
     ) -> list[SentMessage]:
         with self.db.read() as conn:
             return messages.history(conn, shop, contact_key, since=since)
+
+    def contact_facts(self, refs: Collection[ContactRef]) -> dict[ContactRef, ContactFacts]:
+        if not refs:
+            return {}
+        with self.db.read() as conn:
+            return messages.contact_facts(conn, refs)
 
     def message(self, shop: str, message_id: int) -> MessageRecord | None:
         with self.db.read() as conn:

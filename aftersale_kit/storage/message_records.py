@@ -11,11 +11,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from ..core.contact.policy import normalise_email
+from ..core.contact.policy import SentMessage, normalise_email
 from ..core.decision import Decision
 
 __all__ = [
     "PENDING_STATES",
+    "ContactFacts",
+    "ContactRef",
     "MessageOutcome",
     "MessageRecord",
     "MessageState",
@@ -138,6 +140,30 @@ class MessageOutcome:
     reply: str | None = None
     attempts: int | None = None
     sent_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRef:
+    """Whom the contact policy asks about: the shop, :attr:`MessageRecord.contact_key` and the
+    address (for consent and suppression)."""
+
+    shop: str
+    contact_key: str
+    email: str
+
+    @classmethod
+    def of(cls, record: MessageRecord) -> ContactRef:
+        return cls(record.shop, record.contact_key, record.email or "")
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFacts:
+    """What the contact policy reads about one :class:`ContactRef`: the history (what was sent,
+    oldest first), the earliest confirmed double opt-in not withdrawn, the suppression list."""
+
+    history: tuple[SentMessage, ...] = ()
+    opt_in_confirmed_at: datetime | None = None
+    unsubscribed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

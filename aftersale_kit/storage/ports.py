@@ -71,6 +71,8 @@ if TYPE_CHECKING:
     )
     from .loyalty_admin import AccountBalance, ImportEntry, ImportOutcome, LedgerTotals
     from .message_records import (
+        ContactFacts,
+        ContactRef,
         MessageOutcome,
         MessageRecord,
         MessageState,
@@ -402,11 +404,28 @@ class MessageStore(Protocol):
         recorded) when ``worker_id`` no longer holds it or it was cancelled meanwhile."""
         ...
 
+    def finish_messages(
+        self,
+        outcomes: Sequence[tuple[int, MessageOutcome]],
+        *,
+        worker_id: str,
+        now: datetime | None = None,
+    ) -> list[bool]:
+        """:meth:`finish_message` for each ``(message id, outcome)``, in one transaction; for
+        each, whether it was recorded."""
+        ...
+
     def contact_history(
         self, shop: str, contact_key: str, *, since: datetime | None = None
     ) -> list[SentMessage]:
         """What was sent to the customer (customer key, or ``email:<address>`` for a guest),
         oldest first, of every campaign."""
+        ...
+
+    def contact_facts(self, refs: Collection[ContactRef]) -> dict[ContactRef, ContactFacts]:
+        """For each of ``refs``, in one read: :meth:`contact_history` of its contact key,
+        the earliest :meth:`~LinkStore.confirmed_consent` of its address and whether the
+        address is on the suppression list (:meth:`~LinkStore.is_unsubscribed`)."""
         ...
 
     def message(self, shop: str, message_id: int) -> MessageRecord | None: ...
