@@ -20,8 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
-from email.headerregistry import Address
 from email.message import EmailMessage
+from email.parser import BytesParser
 from email.utils import format_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,6 +36,7 @@ from aftersale_kit.core.mail_settings import LOOPBACK_HOSTS, MailSettings
 from .errors import MailError
 from .texts import MAIL_TEXTS
 from .views import VIEWS, custom
+from .wire import address_line, header_line, multipart_alternative
 
 __all__ = ["MailComposer", "MailRequest", "OutgoingMail", "message_id_for", "safe_header_text"]
 
@@ -77,22 +78,58 @@ class MailRequest:
     unsubscribe_url: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
 class OutgoingMail:
-    """A built message and what delivery needs to know about it."""
+    """A built message and what delivery needs to know about it. The message is kept as the
+    bytes that are sent; :attr:`message` parses them on first use (a change made to it is what
+    is sent from then on)."""
 
-    message: EmailMessage
-    message_id: str
-    shop: str
-    sender: str
-    recipient: str
-    idempotency_key: str
-    marketing: bool
-    language: str
+    __slots__ = (
+        "_message",
+        "_wire",
+        "idempotency_key",
+        "language",
+        "marketing",
+        "message_id",
+        "recipient",
+        "sender",
+        "shop",
+    )
+
+    def __init__(
+        self,
+        *,
+        wire: bytes,
+        message_id: str,
+        shop: str,
+        sender: str,
+        recipient: str,
+        idempotency_key: str,
+        marketing: bool,
+        language: str,
+    ) -> None:
+        self._wire = wire
+        self._message: EmailMessage | None = None
+        self.message_id = message_id
+        self.shop = shop
+        self.sender = sender
+        self.recipient = recipient
+        self.idempotency_key = idempotency_key
+        self.marketing = marketing
+        self.language = language
+
+    @property
+    def message(self) -> EmailMessage:
+        if self._message is None:
+            parsed = BytesParser(policy=_WIRE).parsebytes(self._wire)
+            assert isinstance(parsed, EmailMessage)
+            self._message = parsed
+        return self._message
 
     def as_bytes(self) -> bytes:
         """The message as sent (CRLF line ends)."""
-        return self.message.as_bytes()
+        if self._message is not None:
+            return self._message.as_bytes()
+        return self._wire.replace(b"\n", b"\r\n")
 
 
 class MailComposer:
@@ -113,6 +150,7 @@ class MailComposer:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.domain = mail.sender_address.rsplit("@", 1)[1].lower()
         self.shop_name = safe_header_text(mail.sender_name or shop.domain)
+        self._from = address_line("From", self.shop_name, mail.sender_address)
 
     def compose(self, request: MailRequest) -> OutgoingMail:
         """Render and assemble ``request``; :class:`MailError` if it cannot be built."""
@@ -142,16 +180,11 @@ class MailComposer:
                 raise MailError(f'{text_name} sets no subject: add {{% set subject = "..." %}}')
             values = {**values, "subject": subject}
             html = self.renderer.render(html_name, {**context, "subject": subject})
-        message = self._headers(request, recipient, safe_header_text(values["subject"]))
-        message.set_content(text, subtype="plain", charset="utf-8")
-        message.add_alternative(html, subtype="html", charset="utf-8")
-        # The parts are encoded (lines of at most 76 characters); headers may now be folded
-        # up to RFC 5322's 998, so that the long List-Unsubscribe URL stays one plain token
-        # instead of being split into encoded words, which mail clients do not decode there.
-        message.policy = _WIRE
+        message_id = message_id_for(request.idempotency_key, self.domain)
+        headers = self._headers(request, recipient, safe_header_text(values["subject"]))
         return OutgoingMail(
-            message=message,
-            message_id=str(message["Message-ID"]),
+            wire=multipart_alternative(headers, text, html),
+            message_id=message_id,
             shop=self.shop.domain,
             sender=self.mail.sender_address,
             recipient=recipient,
@@ -214,26 +247,26 @@ class MailComposer:
             "unsubscribe_url": request.unsubscribe_url,
         }
 
-    def _headers(self, request: MailRequest, recipient: str, subject: str) -> EmailMessage:
-        message = EmailMessage()
-        message["From"] = Address(display_name=self.shop_name, addr_spec=self.mail.sender_address)
+    def _headers(self, request: MailRequest, recipient: str, subject: str) -> list[str]:
         name = safe_header_text(request.to_name or "", limit=100)
-        message["To"] = Address(display_name=name, addr_spec=recipient)
+        lines = [self._from, address_line("To", name, recipient)]
         if self.mail.reply_to:
-            message["Reply-To"] = self.mail.reply_to
-        message["Subject"] = subject
-        message["Date"] = format_datetime(self.clock().astimezone(UTC))
-        message["Message-ID"] = message_id_for(request.idempotency_key, self.domain)
-        # RFC 3834: no vacation or out-of-office replies to an automatic message.
-        message["Auto-Submitted"] = "auto-generated"
+            lines.append(header_line("Reply-To", self.mail.reply_to))
+        lines += [
+            header_line("Subject", subject),
+            header_line("Date", format_datetime(self.clock().astimezone(UTC))),
+            header_line("Message-ID", message_id_for(request.idempotency_key, self.domain)),
+            # RFC 3834: no vacation or out-of-office replies to an automatic message.
+            "Auto-Submitted: auto-generated\n",
+        ]
         if request.unsubscribe_url:
             url = request.unsubscribe_url
             _check_unsubscribe_url(url)
             # RFC 8058, section 3.1: an https URI in List-Unsubscribe, and List-Unsubscribe-Post
             # with exactly this value, so that mail clients can unsubscribe with one POST.
-            message["List-Unsubscribe"] = f"<{url}>"
-            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        return message
+            lines.append(header_line("List-Unsubscribe", f"<{url}>"))
+            lines.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click\n")
+        return lines
 
 
 def _check_unsubscribe_url(url: str) -> None:

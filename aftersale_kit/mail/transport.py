@@ -17,7 +17,6 @@ the server discards the message (docs/follow-ups.md, "A crash while sending").
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import smtplib
@@ -28,7 +27,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.generator import BytesGenerator
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
@@ -177,9 +175,7 @@ def _transaction(conn: smtplib.SMTP, mail: OutgoingMail, before_end: BeforeEnd |
 def _data(mail: OutgoingMail) -> bytes:
     """The message as DATA carries it: CRLF line ends, a dot doubled at a line's start, ending
     in CRLF (the end of data is sent apart)."""
-    out = io.BytesIO()
-    BytesGenerator(out, policy=mail.message.policy.clone(linesep="\r\n")).flatten(mail.message)
-    raw = _LINE_START_DOT.sub(b"..", out.getvalue())
+    raw = _LINE_START_DOT.sub(b"..", mail.as_bytes())
     return raw if raw.endswith(b"\r\n") else raw + b"\r\n"
 
 
