@@ -18,7 +18,17 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, or_, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..core.contact.follow_up import Purpose
@@ -213,13 +223,30 @@ def _busy_contacts(conn: Connection, *, worker_id: str, now: datetime) -> set[tu
     return {(r.shop, _contact(r.customer_key, r.email)) for r in rows}
 
 
+#: Built once: the sweep runs it for every message (a statement built per call costs more
+#: than the update itself).
+_HAND_OVER = (
+    update(messages)
+    .where(
+        messages.c.id == bindparam("b_id"),
+        messages.c.leased_by == bindparam("b_worker"),
+        messages.c.state.in_(PENDING_STATES),
+    )
+    .values(handed_over_at=bindparam("b_now"), leased_until=bindparam("b_until"))
+)
+
+
 def hand_over(
     conn: Connection, message_id: int, *, worker_id: str, now: datetime, lease: timedelta
 ) -> bool:
     """Mark a claimed message handed over (its end of data goes to the server next) and renew
     the lease, while it is still ``worker_id``'s (a claim by another worker after the lease
     ran out takes it over); ``False``: it is not, so it must not be sent."""
-    return _while_leased(conn, message_id, worker_id, handed_over_at=now, leased_until=now + lease)
+    result = conn.execute(
+        _HAND_OVER,
+        {"b_id": message_id, "b_worker": worker_id, "b_now": now, "b_until": now + lease},
+    )
+    return bool(result.rowcount)
 
 
 def _while_leased(conn: Connection, row_id: int, worker_id: str, /, **values: Any) -> bool:
@@ -341,6 +368,27 @@ def _histories(
     return found
 
 
+def _kept(name: str) -> ColumnElement[Any]:
+    """``:b_<name>`` when given, else the column's value as it is (an outcome's ``None``)."""
+    column = messages.c[name]
+    return func.coalesce(bindparam(f"b_{name}", type_=column.type), column)
+
+
+_FINISH = (
+    update(messages)
+    .where(messages.c.id == bindparam("b_id"))
+    .values(
+        state=bindparam("b_state"),
+        reason=bindparam("b_reason"),
+        leased_by=None,
+        leased_until=None,
+        handed_over_at=None,
+        updated_at=bindparam("b_now"),
+        **{name: _kept(name) for name in ("due_at", "message_id", "attempts", "sent_at", "reply")},
+    )
+)
+
+
 def finish_many(
     conn: Connection,
     outcomes: Sequence[tuple[int, MessageOutcome]],
@@ -348,11 +396,37 @@ def finish_many(
     worker_id: str,
     now: datetime,
 ) -> list[bool]:
-    """:func:`finish` for each ``(id, outcome)`` on one connection (one transaction)."""
-    return [
-        finish(conn, message_id, worker_id=worker_id, outcome=outcome, now=now)
-        for message_id, outcome in outcomes
-    ]
+    """:func:`finish` for each ``(id, outcome)`` in the caller's transaction: the rows still
+    ``worker_id``'s are locked (PostgreSQL; SQLite: the write lock), then updated with one
+    statement run for each."""
+    ids = [message_id for message_id, _ in outcomes]
+    held: set[int] = set()
+    for start in range(0, len(ids), _CHUNK):
+        rows = conn.execute(
+            select(messages.c.id)
+            .where(messages.c.id.in_(ids[start : start + _CHUNK]))
+            .where(messages.c.leased_by == worker_id, messages.c.state.in_(PENDING_STATES))
+            .with_for_update()
+        )
+        held.update(int(r.id) for r in rows)
+    params = [_finish_params(i, o, now) for i, o in outcomes if i in held]
+    if params:
+        conn.execute(_FINISH, params)
+    return [message_id in held for message_id in ids]
+
+
+def _finish_params(message_id: int, outcome: MessageOutcome, now: datetime) -> dict[str, Any]:
+    return {
+        "b_id": message_id,
+        "b_state": outcome.state.value,
+        "b_reason": outcome.reason[:2000] if outcome.reason is not None else None,
+        "b_now": now,
+        "b_due_at": outcome.due_at,
+        "b_message_id": outcome.message_id,
+        "b_attempts": outcome.attempts,
+        "b_sent_at": outcome.sent_at,
+        "b_reply": outcome.reply[:2000] if outcome.reply is not None else None,
+    }
 
 
 def get(conn: Connection, shop: str, message_id: int) -> MessageRecord | None:

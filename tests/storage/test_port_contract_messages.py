@@ -25,6 +25,8 @@ from aftersale_kit.core.engine import decide
 from aftersale_kit.core.model import EventKind
 from aftersale_kit.core.timeline import take_backs
 from aftersale_kit.storage import (
+    ContactFacts,
+    ContactRef,
     MessageOutcome,
     MessageState,
     NewMessage,
@@ -166,6 +168,59 @@ def test_an_unsubscribe_cancels_what_is_planned_and_withdraws_the_opt_in(
     _opt_in(port_store, "1002", "kim@example.com", later + timedelta(days=1))
     assert not port_store.is_unsubscribed(SHOP, "kim@example.com")
     assert port_store.confirmed_consent(SHOP, "kim@example.com").subject == "1002"
+
+
+def test_contact_facts_read_history_opt_in_and_suppression_of_many_contacts_at_once(
+    port_store: AnyStore,
+) -> None:
+    guest = message(3, key="g:1", customer_key=None, email="Gast@Example.com")
+    jo = message(4, key="j:1", customer_key="c-2", email="jo@example.com")
+    port_store.plan_messages([message(1), message(2), guest, jo], now=NOW)
+    at = NOW + timedelta(days=5)
+    for m in port_store.claim_messages(worker_id="a", now=at):
+        if m.customer_key != "c-2":
+            assert sent(port_store, "a", m.id, at)
+    _opt_in(port_store, "1001", "kim@example.com", NOW)
+    _opt_in(port_store, "1002", "KIM@example.com", at)
+    port_store.unsubscribe(SHOP, "jo@example.com", "one-click link", now=at)
+    kim = ContactRef(SHOP, "c-1", "Kim@Example.com")
+    gast = ContactRef(SHOP, "email:gast@example.com", "gast@example.com")
+    jo_ref = ContactRef(SHOP, "c-2", "jo@example.com")
+    elsewhere = ContactRef("other.example", "c-1", "kim@example.com")
+    facts = port_store.contact_facts([kim, gast, jo_ref, elsewhere])
+    assert set(facts) == {kim, gast, jo_ref, elsewhere}
+    assert facts[kim].history == tuple(port_store.contact_history(SHOP, "c-1"))
+    assert [h.purpose for h in facts[kim].history] == [Purpose.MARKETING] * 2
+    assert (facts[kim].opt_in_confirmed_at, facts[kim].unsubscribed) == (NOW, False)
+    assert [h.sent_at for h in facts[gast].history] == [at]
+    assert facts[gast].opt_in_confirmed_at is None and not facts[gast].unsubscribed
+    assert facts[jo_ref] == ContactFacts(history=(), opt_in_confirmed_at=None, unsubscribed=True)
+    assert facts[elsewhere] == ContactFacts()
+    assert port_store.contact_facts([]) == {}
+
+
+def test_finishing_several_messages_records_only_those_still_held(port_store: AnyStore) -> None:
+    port_store.plan_messages([message(1), message(2), message(3)], now=NOW)
+    at = NOW + timedelta(days=5)
+    first, second, third = port_store.claim_messages(worker_id="a", now=at)
+    port_store.cancel_messages(SHOP, reason="operator", ids=[second.id], now=at)
+    done = MessageOutcome(MessageState.SENT, message_id="<1@x>", sent_at=at, attempts=1)
+    later = MessageOutcome(MessageState.DEFERRED, reason="gap", due_at=at + timedelta(days=1))
+    recorded = port_store.finish_messages(
+        [(first.id, done), (second.id, done), (third.id, later)], worker_id="a", now=at
+    )
+    assert recorded == [True, False, True]
+    rows = {m.id: m for m in port_store.messages(SHOP)}
+    assert (rows[first.id].state, rows[first.id].message_id, rows[first.id].attempts) == (
+        MessageState.SENT, "<1@x>", 1,
+    )  # fmt: skip
+    assert rows[first.id].sent_at == at and rows[first.id].due_at == first.due_at
+    assert (rows[second.id].state, rows[second.id].reason) == (MessageState.CANCELLED, "operator")
+    assert (rows[third.id].state, rows[third.id].reason) == (MessageState.DEFERRED, "gap")
+    assert rows[third.id].due_at == at + timedelta(days=1) and rows[third.id].attempts == 0
+    # the lease ended: nothing is held any more, a second call records nothing
+    assert port_store.finish_messages([(third.id, done)], worker_id="a", now=at) == [False]
+    assert port_store.finish_messages([], worker_id="a", now=at) == []
 
 
 def test_sent_messages_of_a_kind(port_store: AnyStore) -> None:
