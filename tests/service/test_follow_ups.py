@@ -23,6 +23,7 @@ from aftersale_kit.core.model import (
 )
 from aftersale_kit.core.money import Money
 from aftersale_kit.mail import message_id_for
+from aftersale_kit.service import mail_sweep
 from aftersale_kit.service.effects import Processor
 from aftersale_kit.service.mail_sweep import MessageSender
 from aftersale_kit.service.metrics import Metrics
@@ -537,3 +538,23 @@ def test_a_custom_follow_up_is_sent_from_the_shops_own_template_with_its_subject
     assert '<a href="https://elektro-krause.de/garantie">Garantie verlängern</a>' in html
     assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;" in html and "Kim" in html  # the layout's greeting
+
+
+@pytest.mark.parametrize("part_seconds", [5.0, 0.0], ids=["one-part", "a-part-per-message"])
+def test_a_message_sent_earlier_in_a_sweep_counts_for_the_customers_later_ones(
+    flow_for: Any, monkeypatch: pytest.MonkeyPatch, part_seconds: float
+) -> None:
+    monkeypatch.setattr(mail_sweep, "PART_SECONDS", part_seconds)
+    body = "contact_policy:\n  marketing_cap: {max: 2, days: 30}\ncampaigns:\n" + "".join(
+        reminder(f"angebot-{n}", 1) for n in range(4)
+    )
+    flow = flow_for(body, PAID)
+    flow.paid(order("1", paid_at=PAID))
+    flow.paid(order("2", paid_at=PAID, customer="2", email="jo@example.com"))
+    # all eight due at once, claimed in one sweep: two each are sent, the rest held back
+    assert flow.at(PAID + timedelta(days=1)) == {"sent": 4, "held_back": 4}
+    sent = flow.rows(MessageState.SENT)
+    assert sorted(r.customer_key for r in sent) == ["2", "2", "77", "77"]
+    assert len(flow.sink.received) == 4
+    held = flow.rows(MessageState.HELD_BACK)
+    assert all("marketing_cap" in (r.reason or "") for r in held)
