@@ -145,3 +145,25 @@ def test_texts_do_not_collide_with_dict_methods(write_templates: Writer) -> None
     config, the_order, decision = full_setup()
     with pytest.raises(TemplateRenderError, match="items"):
         render_blocks(decision=decision, order=the_order, config=config, now=NOW, renderer=renderer)
+
+
+def test_shops_with_the_same_template_files_share_one_compiled_renderer(
+    write_templates: Writer, tmp_path: Path
+) -> None:
+    own = write_templates({"blocks/survey.html.j2": "<p>eins {{ block.url }}</p>"})
+    first = ContentRenderer.load(templates_dir=own)
+    assert ContentRenderer.load(templates_dir=own) is first
+    assert ContentRenderer.load() is ContentRenderer.load()
+    assert ContentRenderer.load() is not first
+    # a changed file: loaded again, it is compiled anew; the renderer in use keeps its own
+    (own / "blocks" / "survey.html.j2").write_text("<p>zwei {{ block.url }}</p>", "utf-8")
+    second = ContentRenderer.load(templates_dir=own)
+    assert second is not first
+    url = {"block": {"url": "u"}}
+    assert second.render("blocks/survey.html.j2", url) == "<p>zwei u</p>"
+    assert first.render("blocks/survey.html.j2", url) == "<p>eins u</p>"
+    # a broken file is not shared: every load reports it
+    (own / "blocks" / "survey.html.j2").write_text("{% if %}", "utf-8")
+    for _ in range(2):
+        with pytest.raises(TemplateLoadError):
+            ContentRenderer.load(templates_dir=own)
