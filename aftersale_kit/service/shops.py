@@ -191,16 +191,19 @@ class ShopRegistry:
                     f"configured in {self._shops[key].config.source}; keep one file per shop"
                 )
             self._shops[key] = entry
+        # by_domain's answers: the first shop whose domain or normalised key it is
+        self._by_domain: dict[str, ShopEntry] = {}
+        for entry in self._shops.values():
+            self._by_domain.setdefault(entry.domain, entry)
+            self._by_domain.setdefault(entry.key, entry)
 
     def get(self, platform: str, domain: str) -> ShopEntry | None:
         return self._shops.get((platform, normalize_domain(platform, domain)))
 
     def by_domain(self, domain: str) -> ShopEntry | None:
-        """The shop with this config domain on any platform (jobs carry the domain only)."""
-        for entry in self._shops.values():
-            if entry.domain == domain or entry.key == domain:
-                return entry
-        return None
+        """The shop with this config domain on any platform (jobs carry the domain only); a
+        lookup, not a walk over every shop (the mail sweep asks once per message)."""
+        return self._by_domain.get(domain)
 
     def __iter__(self) -> Iterator[ShopEntry]:
         return iter(self._shops.values())

@@ -361,12 +361,16 @@ def _histories(
         (guests, func.lower(m.c.email), "email:"),
     ):
         for chunk in _chunks(pairs):
+            # the state is compared here, not in SQL: there SQLite would pick the index on
+            # (state, due_at) and read every sent message of the table for each part
             rows = conn.execute(
-                select(m.c.shop, who.label("who"), m.c.sent_at, m.c.purpose)
-                .where(_pairs(m.c.shop, who, chunk), m.c.state == MessageState.SENT.value)
+                select(m.c.shop, who.label("who"), m.c.state, m.c.sent_at, m.c.purpose)
+                .where(_pairs(m.c.shop, who, chunk))
                 .order_by(m.c.sent_at)
             )
             for r in rows:
+                if r.state != MessageState.SENT.value:
+                    continue
                 found.setdefault((r.shop, prefix + r.who), []).append(
                     SentMessage(sent_at=r.sent_at, purpose=Purpose(r.purpose))
                 )
