@@ -146,6 +146,8 @@ class MessageSender:
         self._shops: dict[str, _ShopMail] = {}
         self._lock = threading.Lock()
         self._lease_seconds = 120.0
+        #: The claimed messages this sweep marked handed over (their end of data went out).
+        self._handed_over: set[int] = set()
 
     # -- one sweep ------------------------------------------------------------------------------
 
@@ -161,6 +163,7 @@ class MessageSender:
         so a crash before the part is recorded does not send it again."""
         done = SweepCounts()
         self._lease_seconds = lease_seconds
+        self._handed_over.clear()
         claimed = self.store.claim_messages(
             worker_id=self.worker_id,
             limit=limit,
@@ -177,7 +180,12 @@ class MessageSender:
                 facts = _PartFacts(self.store.contact_facts(refs))
             outcome = self.work(record, facts)
             facts.note(record, outcome, self.processor.clock())
-            pending.append((record, outcome))
+            if record.id in self._handed_over and outcome.state is not MessageState.SENT:
+                # refused at its end of data: recorded at once, so that a crash before the
+                # part is recorded cannot count its hand-over mark as a message sent
+                self._record([(record, outcome)], done)
+            else:
+                pending.append((record, outcome))
         self._record(pending, done)
         return done
 
@@ -294,16 +302,19 @@ class MessageSender:
             mailer = shop_mail.mailer
         except MailError as exc:
             return MessageOutcome(MessageState.FAILED, reason=f"cannot build the e-mail: {exc}")
-        delivery = mailer.deliver(
-            mail,
-            attempt=record.attempts + 1,
-            before_end=lambda: self.store.hand_over_message(
+
+        def hand_over() -> bool:
+            marked = self.store.hand_over_message(
                 record.id,
                 worker_id=self.worker_id,
                 lease_seconds=self._lease_seconds,
                 now=self.processor.clock(),
-            ),
-        )
+            )
+            if marked:
+                self._handed_over.add(record.id)
+            return marked
+
+        delivery = mailer.deliver(mail, attempt=record.attempts + 1, before_end=hand_over)
         outcome = _recorded(delivery, now=self.processor.clock())
         log_event(
             logging.INFO if delivery.status is DeliveryStatus.SENT else logging.WARNING,

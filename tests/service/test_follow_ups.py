@@ -558,3 +558,34 @@ def test_a_message_sent_earlier_in_a_sweep_counts_for_the_customers_later_ones(
     assert len(flow.sink.received) == 4
     held = flow.rows(MessageState.HELD_BACK)
     assert all("marketing_cap" in (r.reason or "") for r in held)
+
+
+def test_a_refusal_at_the_end_of_data_is_recorded_at_once_not_with_the_part(
+    flow_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The part's outcomes are recorded together; a message refused after its hand-over mark
+    is recorded at once, so a crash before the part is recorded cannot count it as sent."""
+    flow = flow_for("campaigns:\n" + reminder("umfrage", 1, "transactional"), PAID)
+    flow.paid(order("1", paid_at=PAID))
+    flow.paid(order("2", paid_at=PAID, customer="2", email="jo@example.com"))
+    flow.sink.data_replies = ["451 4.3.0 try again later"]  # the first end of data
+    real = flow.store.finish_messages
+
+    def crash_on_the_part(items: Any, **kw: Any) -> Any:
+        if len(items) > 1 or items[0][1].state is MessageState.SENT:
+            raise RuntimeError("worker killed before the part was recorded")
+        return real(items, **kw)
+
+    monkeypatch.setattr(flow.store, "finish_messages", crash_on_the_part)
+    due = PAID + timedelta(days=1)
+    flow.clock.now = due
+    with pytest.raises(RuntimeError):
+        flow.sender.sweep()
+    monkeypatch.setattr(flow.store, "finish_messages", real)
+    refused = [r for r in flow.rows() if r.state is MessageState.DEFERRED]
+    assert len(refused) == 1 and refused[0].handed_over_at is None
+    assert "try again later" in (refused[0].reason or "")
+    # after the lease: the one accepted is recorded as sent (not sent again), the refused one
+    # is sent when its retry is due
+    assert flow.at(due + timedelta(minutes=3)) == {"sent": 2}
+    assert len(flow.sink.received) == 2
