@@ -67,6 +67,12 @@ class NewMessage:
     data: Mapping[str, Any] = field(default_factory=dict)
 
 
+def contact_key(customer_key: str | None, email: str | None) -> str:
+    """Who the contact policy counts a message for: the customer key, else the address
+    (``email:<address>``)."""
+    return customer_key or f"email:{normalise_email(email or '')}"
+
+
 @dataclass(frozen=True, slots=True)
 class MessageRecord:
     """One row of the schedule."""
@@ -101,9 +107,7 @@ class MessageRecord:
     def contact_key(self) -> str:
         """Who the contact policy counts this message for: the customer key, else the
         address (``email:<address>``)."""
-        if self.customer_key:
-            return self.customer_key
-        return f"email:{normalise_email(self.email or '')}"
+        return contact_key(self.customer_key, self.email)
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready, for ``aftersale-kit messages``."""

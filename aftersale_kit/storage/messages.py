@@ -41,6 +41,7 @@ from .message_records import (
     MessageRecord,
     MessageState,
     NewMessage,
+    contact_key,
 )
 from .tables import consents, messages, suppressions
 
@@ -188,7 +189,7 @@ def claim(
         .with_for_update(skip_locked=True)
     )
     ids = [
-        int(r.id) for r in candidates if (r.shop, _contact(r.customer_key, r.email)) not in busy
+        int(r.id) for r in candidates if (r.shop, contact_key(r.customer_key, r.email)) not in busy
     ][:limit]
     if not ids:
         return []
@@ -205,11 +206,6 @@ def claim(
     return [record_from_row(r) for r in rows]
 
 
-def _contact(customer_key: str | None, email: str | None) -> str:
-    """:attr:`MessageRecord.contact_key` of a row's columns."""
-    return customer_key or f"email:{normalise_email(email or '')}"
-
-
 def _busy_contacts(conn: Connection, *, worker_id: str, now: datetime) -> set[tuple[str, str]]:
     """``(shop, contact)`` of the messages other workers hold a live lease on."""
     rows = conn.execute(
@@ -219,7 +215,7 @@ def _busy_contacts(conn: Connection, *, worker_id: str, now: datetime) -> set[tu
             messages.c.state.in_(PENDING_STATES),
         )
     )
-    return {(r.shop, _contact(r.customer_key, r.email)) for r in rows}
+    return {(r.shop, contact_key(r.customer_key, r.email)) for r in rows}
 
 
 #: Built once: the sweep runs it for every message (a statement built per call costs more
@@ -248,39 +244,11 @@ def hand_over(
     return bool(result.rowcount)
 
 
-def _while_leased(conn: Connection, row_id: int, worker_id: str, /, **values: Any) -> bool:
-    """Update a message still waiting and leased to ``worker_id``; whether it was."""
-    result = conn.execute(
-        update(messages)
-        .where(
-            messages.c.id == row_id,
-            messages.c.leased_by == worker_id,
-            messages.c.state.in_(PENDING_STATES),
-        )
-        .values(**values)
-    )
-    return bool(result.rowcount)
-
-
 def finish(
     conn: Connection, message_id: int, *, worker_id: str, outcome: MessageOutcome, now: datetime
 ) -> bool:
     """Record ``outcome`` while ``worker_id`` holds the lease; ``False`` when it lost it."""
-    values: dict[str, Any] = {
-        "state": outcome.state.value,
-        "reason": outcome.reason[:2000] if outcome.reason is not None else None,
-        "leased_by": None,
-        "leased_until": None,
-        "handed_over_at": None,
-        "updated_at": now,
-    }
-    for name in ("due_at", "message_id", "attempts", "sent_at"):
-        value = getattr(outcome, name)
-        if value is not None:
-            values[name] = value
-    if outcome.reply is not None:
-        values["reply"] = outcome.reply[:2000]
-    return _while_leased(conn, message_id, worker_id, **values)
+    return finish_many(conn, [(message_id, outcome)], worker_id=worker_id, now=now)[0]
 
 
 def history(
