@@ -666,41 +666,34 @@ class ShopifyAdapter:
         a customer). Shopify merges the tags, so a repeat adds nothing; a theme gates a page
         with ``customer.tags contains 'vip-presale-...'`` in Liquid. A guest or an unknown
         customer (a user error on ``id``): ``False``."""
-        customer = platform_customer_id(customer_id)
-        cleaned = list(dict.fromkeys(t.strip() for t in tags if t.strip()))
-        if customer is None or not cleaned:
-            return False
-        owner = customer if customer.startswith("gid://") else gid("Customer", customer)
-        data = self._execute(q.TAGS_ADD, {"id": owner, "tags": cleaned}, operation="tagsAdd")
-        payload = data.get("tagsAdd") or {}
-        errors = [e for e in payload.get("userErrors") or [] if isinstance(e, Mapping)]
-        if any("id" in (e.get("field") or ()) for e in errors):
-            log.info("shopify %s: customer %s not tagged: %s", self.shop, customer, errors[0])
-            return False
-        if errors:
-            raise user_errors_error("tagsAdd", errors, shop=self.shop, redact=self._redact)
-        log.info("shopify %s: customer %s tagged", self.shop, customer)
-        return True
+        return self._customer_tags_change(q.TAGS_ADD, "tagsAdd", customer_id, tags)
 
     def untag_customer(self, customer_id: str | None, tags: Sequence[str]) -> bool:
         """``tagsRemove`` on the Customer (https://shopify.dev/docs/api/admin-graphql/latest/mutations/tagsRemove,
         the mirror of ``tagsAdd``, scope ``write_customers``): the other tags stay, a tag that
         is not there is no error, so a repeat changes nothing. A guest or an unknown customer
         (a user error on ``id``): ``False``."""
+        return self._customer_tags_change(q.TAGS_REMOVE, "tagsRemove", customer_id, tags)
+
+    def _customer_tags_change(
+        self, mutation: str, operation: str, customer_id: str | None, tags: Sequence[str]
+    ) -> bool:
+        """``tagsAdd`` / ``tagsRemove`` on a Customer; ``False`` for a guest or an unknown
+        customer (a user error on ``id``), any other user error raised."""
         customer = platform_customer_id(customer_id)
         cleaned = list(dict.fromkeys(t.strip() for t in tags if t.strip()))
         if customer is None or not cleaned:
             return False
         owner = customer if customer.startswith("gid://") else gid("Customer", customer)
-        data = self._execute(q.TAGS_REMOVE, {"id": owner, "tags": cleaned}, operation="tagsRemove")
-        payload = data.get("tagsRemove") or {}
+        data = self._execute(mutation, {"id": owner, "tags": cleaned}, operation=operation)
+        payload = data.get(operation) or {}
         errors = [e for e in payload.get("userErrors") or [] if isinstance(e, Mapping)]
         if any("id" in (e.get("field") or ()) for e in errors):
-            log.info("shopify %s: customer %s not untagged: %s", self.shop, customer, errors[0])
+            log.info("shopify %s: %s on customer %s: %s", self.shop, operation, customer, errors[0])
             return False
         if errors:
-            raise user_errors_error("tagsRemove", errors, shop=self.shop, redact=self._redact)
-        log.info("shopify %s: tags removed from customer %s", self.shop, customer)
+            raise user_errors_error(operation, errors, shop=self.shop, redact=self._redact)
+        log.info("shopify %s: %s on customer %s", self.shop, operation, customer)
         return True
 
     def customer_tags(self, customer_id: str | None) -> list[str] | None:
