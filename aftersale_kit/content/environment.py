@@ -12,15 +12,16 @@ import hashlib
 import os
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import (
     ChoiceLoader,
     FileSystemLoader,
     StrictUndefined,
+    Template,
     TemplateError,
     TemplateNotFound,
     TemplateSyntaxError,
@@ -63,6 +64,8 @@ def builtin_templates_dir() -> Path:
         "the built-in templates are missing; reinstall aftersale-kit", file=str(package)
     )
 
+
+_T = TypeVar("_T")
 
 #: Compiled renderers by search path and fingerprint, while some shop uses them.
 _SHARED: weakref.WeakValueDictionary[tuple[tuple[Path, ...], str], ContentRenderer] = (
@@ -190,17 +193,17 @@ class ContentRenderer:
 
     def has_template(self, name: str) -> bool:
         """Whether ``name`` is one of the compiled templates (the shop's or built in)."""
-        return any((folder / name).is_file() for folder in self.search_path)
+        return any(str(folder / name) in self._files for folder in self.search_path)
 
     def render(self, name: str, context: Mapping[str, Any]) -> str:
         """Render a compiled template; any failure becomes :class:`TemplateRenderError`."""
-        return self.render_module(name, context)[0]
+        return self._rendered(name, lambda template: template.render(context))
 
     def render_module(self, name: str, context: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         """Render a compiled template: the text and what it sets at its top level
         (``{% set subject = "..." %}``: a shop's own follow-up e-mail names its subject so)."""
-        try:
-            template = self._env.get_template(name)
+
+        def produce(template: Template) -> tuple[str, dict[str, Any]]:
             try:
                 module = template.make_module(dict(context))
             except Exception:
@@ -208,6 +211,14 @@ class ContentRenderer:
                 self._env.handle_exception()
             exported = {k: getattr(module, k) for k in dir(module) if not k.startswith("_")}
             return str(module), exported
+
+        return self._rendered(name, produce)
+
+    def _rendered(self, name: str, produce: Callable[[Template], _T]) -> _T:
+        """``produce`` on the compiled ``name``; any failure as :class:`TemplateRenderError`
+        with the template's file and line."""
+        try:
+            return produce(self._env.get_template(name))
         except TemplateNotFound as exc:
             raise TemplateRenderError("template not found", template=name, file=None) from exc
         except TemplateError as exc:
